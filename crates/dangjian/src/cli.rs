@@ -1,0 +1,312 @@
+//! The command line: `serve`, `migrate`, `demo`, `backup`, `restore`, `verify-audit`,
+//! `create-admin`, `keys`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use dangjian_store::audit::Verdict;
+use dangjian_store::{Actor, DbTarget, Keys, Role, Scope, Store};
+use dangjian_web::{AppState, WebConfig};
+
+use crate::config::DataArgs;
+use crate::demo;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dangjian",
+    version,
+    about = "党建工作平台 — the platform for Party grassroots organizations"
+)]
+pub struct Cli {
+    /// More log output (repeat for more). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (pages and JSON API).
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on.
+        #[arg(long, env = "DANGJIAN_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Create demo data if the database is new, and list the demo logins.
+        #[arg(long)]
+        demo: bool,
+        /// Mark session cookies Secure (when served over HTTPS, e.g. behind a TLS proxy).
+        #[arg(long, env = "DANGJIAN_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Put demo data into an empty database.
+    Demo {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Copy the SQLite database to FILE while it may be in use (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The backup file to create (must not exist).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The backup file made by `dangjian backup`.
+        file: PathBuf,
+    },
+    /// Check the audit trail's hash chain; report the first altered or missing record.
+    VerifyAudit {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Create a system administrator login over the whole tree.
+    CreateAdmin {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Password (else read from env DANGJIAN_ADMIN_PASSWORD).
+        #[arg(long, env = "DANGJIAN_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The organization the grant covers (default: every top-level organization).
+        #[arg(long)]
+        org: Option<i64>,
+    },
+    /// Show the key fingerprint, or generate a new key file.
+    Keys {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysAction {
+    /// Print the fingerprint of the keys in use (compare across nodes).
+    Show,
+    /// Write a new key file (refuses to overwrite one).
+    Generate,
+}
+
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info,sqlx=warn,tower_http=warn",
+        1 => "debug,sqlx=warn,hyper=info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            data,
+            bind,
+            demo,
+            secure_cookies,
+        } => {
+            let store = data.open().await?;
+            if demo {
+                ensure_demo(&store).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding {bind}"))?;
+            let cfg = WebConfig {
+                cookie_secure: secure_cookies,
+                demo,
+                ..WebConfig::default()
+            };
+            serve(store, listener, cfg, shutdown_signal()).await
+        }
+        Command::Migrate { data } => {
+            data.open().await?;
+            println!("schema is up to date");
+            Ok(())
+        }
+        Command::Demo { data } => {
+            let store = data.open().await?;
+            if !store.is_empty().await? {
+                bail!("the database has data already; demo data goes only into a new database");
+            }
+            ensure_demo(&store).await
+        }
+        Command::Backup { data, file } => {
+            let store = data.open().await?;
+            dangjian_store::backup::backup_sqlite(&store.db, &file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { data, file } => restore(&data, &file).await,
+        Command::VerifyAudit { data } => {
+            let store = data.open().await?;
+            match dangjian_store::audit::verify(&store.db).await? {
+                Verdict::Intact { rows } => {
+                    println!("audit trail intact: {rows} records");
+                    Ok(())
+                }
+                Verdict::Altered { seq } => bail!("audit record {seq} was altered (its hash does not match)"),
+                Verdict::Missing { seq } => bail!("audit record {seq} is missing"),
+            }
+        }
+        Command::CreateAdmin {
+            data,
+            username,
+            password,
+            org,
+        } => {
+            let store = data.open().await?;
+            dangjian_web::api::session::check_new_password(&password).map_err(|_| {
+                anyhow::anyhow!("the password needs at least 8 characters with letters and digits")
+            })?;
+            let orgs = match org {
+                Some(id) => vec![id],
+                None => store
+                    .scope_roots(&Scope::system())
+                    .await?
+                    .into_iter()
+                    .map(|o| o.id)
+                    .collect(),
+            };
+            if orgs.is_empty() {
+                bail!("there is no organization yet: create the top one first (or start with --demo)");
+            }
+            let hash = dangjian_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let grants: Vec<(Role, i64)> = orgs.iter().map(|o| (Role::Admin, *o)).collect();
+            store
+                .create_user(&Actor::system("cli"), &username, &hash, None, false, &grants)
+                .await?;
+            println!("created administrator {username}");
+            Ok(())
+        }
+        Command::Keys { data, action } => match action {
+            KeysAction::Show => {
+                let keys = data.load_keys(false).await?;
+                println!("key fingerprint: {}", keys.fingerprint());
+                Ok(())
+            }
+            KeysAction::Generate => {
+                let path = data.key_path();
+                crate::config::ensure_dir(path.parent().unwrap_or(std::path::Path::new(".")))?;
+                let keys = Keys::generate();
+                keys.write_new_file(&path)?;
+                println!(
+                    "wrote {} (fingerprint {}); back it up and give every node the same file",
+                    path.display(),
+                    keys.fingerprint()
+                );
+                Ok(())
+            }
+        },
+    }
+}
+
+/// Demo data into a new database; the logins printed either way.
+pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
+    if store.is_empty().await? {
+        let hash = dangjian_web::auth::hash_password(demo::load::DEMO_PASSWORD)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tree = demo::load::load(store, &hash).await?;
+        tracing::info!(
+            orgs = tree.orgs.len(),
+            people = tree.people.len(),
+            "created demo data"
+        );
+    }
+    println!("演示账号 demo logins (password {}):", demo::load::DEMO_PASSWORD);
+    for (user, what) in demo::load::DEMO_LOGINS {
+        println!("  {user:<10} {what}");
+    }
+    Ok(())
+}
+
+pub async fn serve(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    cfg: WebConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(engine = ?store.db.engine(), "dangjian listening on http://{addr}");
+    let db = store.db.clone();
+    let state = AppState {
+        store,
+        cfg: Arc::new(cfg),
+    };
+    dangjian_web::serve(state, listener, shutdown).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn restore(data: &DataArgs, file: &std::path::Path) -> anyhow::Result<()> {
+    let DbTarget::SqliteFile(db_path) = data.target()? else {
+        bail!("restore is for the embedded SQLite database; for PostgreSQL use pg_restore / psql");
+    };
+    if !file.exists() {
+        bail!("{} does not exist", file.display());
+    }
+    // check the backup opens with our keys before replacing anything
+    let keys = data.load_keys(false).await?;
+    let probe = Store::open(
+        &DbTarget::SqliteFile(file.to_path_buf()),
+        keys,
+        Arc::new(dangjian_store::SystemClock),
+    )
+    .await?;
+    probe.db.close().await;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", db_path.display()));
+        if side.exists() {
+            std::fs::remove_file(&side).with_context(|| format!("removing {}", side.display()))?;
+        }
+    }
+    if db_path.exists() {
+        let old = PathBuf::from(format!("{}.before-restore", db_path.display()));
+        std::fs::rename(&db_path, &old).context("moving the current database aside")?;
+        println!("the previous database was kept as {}", old.display());
+    }
+    std::fs::copy(file, &db_path).context("copying the backup into place")?;
+    println!("restored {} from {}", db_path.display(), file.display());
+    Ok(())
+}

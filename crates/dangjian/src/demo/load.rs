@@ -1,0 +1,139 @@
+//! Puts the generated demo tree into a database, with the demo logins of API.md.
+
+use anyhow::Context;
+use dangjian_rules::org::OrgKind;
+use dangjian_store::org::NewOrg;
+use dangjian_store::person::NewPerson;
+use dangjian_store::{Actor, Role, Scope, Store};
+
+use super::generate::{DemoTree, generate};
+
+pub const DEMO_PASSWORD: &str = "demo1234";
+
+/// The demo logins: username, role, what they see.
+pub const DEMO_LOGINS: &[(&str, &str)] = &[
+    ("admin", "系统管理员，全部组织"),
+    ("secretary", "第一个党支部的书记"),
+    ("member", "该支部的普通党员"),
+    ("staff", "该支部的会务人员"),
+];
+
+/// Loads the demo data into an empty database. Returns the generated tree.
+pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree> {
+    let tree = generate(store.today());
+    let scope = Scope::system();
+    let actor = Actor::system("demo");
+    let mut org_ids: Vec<i64> = Vec::with_capacity(tree.orgs.len());
+    for o in &tree.orgs {
+        let row = store
+            .create_org(
+                &scope,
+                &actor,
+                NewOrg {
+                    parent_id: o.parent.map(|p| org_ids[p]),
+                    name: o.name.clone(),
+                    kind: o.kind,
+                    branch_type: o.branch_type,
+                    category: o.category,
+                    established_on: Some(o.established_on),
+                    term_started_on: o.term_started_on,
+                    term_years: o.term_years.map(i64::from),
+                    joint_units: (o.branch_type == Some(dangjian_rules::BranchType::Joint)).then_some(4),
+                },
+            )
+            .await
+            .with_context(|| format!("creating demo org {}", o.name))?;
+        org_ids.push(row.id);
+    }
+    let people: Vec<NewPerson> = tree
+        .people
+        .iter()
+        .map(|p| NewPerson {
+            org_id: org_ids[p.org],
+            name: p.name.clone(),
+            gender: p.gender,
+            ethnicity: Some(p.ethnicity.clone()),
+            birth_date: p.birth_date,
+            id_number: p.id_number.clone(),
+            phone: Some(p.phone.clone()),
+            education: Some(p.education.clone()),
+            category: p.category,
+            status: p.status,
+            joined_on: p.joined_on,
+            regularized_on: p.regularized_on,
+            work_unit: Some(p.work_unit.clone()),
+            recorded_on: None,
+            history: p.history.clone(),
+        })
+        .collect();
+    let person_ids = store
+        .create_people(&scope, &actor, &people)
+        .await
+        .context("creating demo people")?;
+    for post in &tree.posts {
+        let org = &tree.orgs[post.org];
+        let started = org.term_started_on.unwrap_or(org.established_on);
+        store
+            .add_post(
+                &scope,
+                &actor,
+                org_ids[post.org],
+                person_ids[post.person],
+                post.post,
+                started,
+            )
+            .await
+            .context("creating demo posts")?;
+    }
+    let root = org_ids[0];
+    let branch = org_ids[tree.first_branch];
+    let member_org = org_ids[tree.people[tree.member].org];
+    store
+        .create_user(
+            &actor,
+            "admin",
+            password_hash,
+            None,
+            false,
+            &[(Role::Admin, root)],
+        )
+        .await?;
+    store
+        .create_user(
+            &actor,
+            "secretary",
+            password_hash,
+            Some(person_ids[tree.secretary]),
+            false,
+            &[
+                (Role::Secretary, branch),
+                (Role::Member, org_ids[tree.people[tree.secretary].org]),
+            ],
+        )
+        .await?;
+    store
+        .create_user(
+            &actor,
+            "member",
+            password_hash,
+            Some(person_ids[tree.member]),
+            false,
+            &[(Role::Member, member_org)],
+        )
+        .await?;
+    store
+        .create_user(
+            &actor,
+            "staff",
+            password_hash,
+            Some(person_ids[tree.staff]),
+            false,
+            &[
+                (Role::Staff, branch),
+                (Role::Member, org_ids[tree.people[tree.staff].org]),
+            ],
+        )
+        .await?;
+    debug_assert!(tree.orgs[0].kind == OrgKind::Committee);
+    Ok(tree)
+}

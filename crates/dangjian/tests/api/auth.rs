@@ -1,0 +1,199 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, code};
+
+#[tokio::test]
+async fn login_sets_a_session_cookie_and_me_returns_the_grants() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let resp = c
+        .http
+        .post(format!("{}/api/v1/login", app.base))
+        .json(&json!({"username": "sec", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let (status, me) = c.get("/api/v1/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], "sec");
+    assert_eq!(me["csrf_token"], csrf);
+    assert_eq!(me["grants"][0]["role"], "secretary");
+    assert_eq!(me["grants"][0]["org_id"], app.tree.branch_a);
+}
+
+#[tokio::test]
+async fn bad_credentials_are_401_and_unknown_users_look_the_same() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let (s1, b1) = c
+        .post("/api/v1/login", json!({"username": "sec", "password": "wrong"}))
+        .await;
+    let (s2, b2) = c
+        .post(
+            "/api/v1/login",
+            json!({"username": "nobody", "password": "wrong"}),
+        )
+        .await;
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(b1, b2);
+    assert_eq!(code(&b1), "bad_credentials");
+    let (s, _) = c.get("/api/v1/me").await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn unsafe_requests_need_the_csrf_token() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("sec").await;
+    let good = c.csrf.take();
+    let (s, body) = c.post("/api/v1/tokens", json!({"name": "x"})).await;
+    assert_eq!(s, 403);
+    assert_eq!(code(&body), "csrf_token_invalid");
+    c.csrf = Some("wrong".into());
+    let (s, _) = c.post("/api/v1/tokens", json!({"name": "x"})).await;
+    assert_eq!(s, 403);
+    c.csrf = good;
+    let (s, _) = c.post("/api/v1/tokens", json!({"name": "x"})).await;
+    assert_eq!(s, 201);
+}
+
+#[tokio::test]
+async fn bearer_tokens_work_without_csrf_and_without_cookies() {
+    let app = TestApp::spawn().await;
+    let c = app.login("sec").await;
+    let (s, body) = c.post("/api/v1/tokens", json!({"name": "考勤机"})).await;
+    assert_eq!(s, 201);
+    let token = body["token"].as_str().unwrap().to_owned();
+    let mut b = app.client();
+    b.bearer = Some(token);
+    let (s, me) = b.get("/api/v1/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["username"], "sec");
+    assert!(me["csrf_token"].is_null());
+    let (s, _) = b.post("/api/v1/tokens", json!({"name": "second"})).await;
+    assert_eq!(s, 201, "bearer requests need no CSRF token");
+    let mut bad = app.client();
+    bad.bearer = Some("forged".into());
+    let (s, body) = bad.get("/api/v1/me").await;
+    assert_eq!(s, 401);
+    assert_eq!(code(&body), "invalid_token");
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let c = app.login("sec").await;
+    let (s, _) = c.post("/api/v1/logout", json!({})).await;
+    assert_eq!(s, 200);
+    let (s, _) = c.get("/api/v1/me").await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn ten_failed_logins_in_a_minute_lock_the_username_until_the_minute_is_over() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    // a success does not count
+    let (s, _) = c
+        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
+        .await;
+    assert_eq!(s, 200);
+    for _ in 0..10 {
+        let (s, _) = c
+            .post("/api/v1/login", json!({"username": "sec", "password": "bad"}))
+            .await;
+        assert_eq!(s, 401);
+    }
+    let (s, body) = c
+        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
+        .await;
+    assert_eq!(s, 429, "even the right password is refused while limited");
+    assert_eq!(code(&body), "rate_limited");
+    app.clock.set(app.store.now() + time::Duration::minutes(1));
+    let (s, _) = c
+        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
+        .await;
+    assert_eq!(s, 200, "a new minute starts afresh");
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_old_password_and_a_strong_new_one() {
+    let app = TestApp::spawn().await;
+    let c = app.login("sec").await;
+    let (s, b) = c
+        .post(
+            "/api/v1/password",
+            json!({"old_password": "nope", "new_password": "newpass123"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "password_wrong")
+    );
+    let (s, b) = c
+        .post(
+            "/api/v1/password",
+            json!({"old_password": PASSWORD, "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "password_too_weak")
+    );
+    assert!(b["error"]["message"].as_str().unwrap().contains("8"));
+    let (s, _) = c
+        .post(
+            "/api/v1/password",
+            json!({"old_password": PASSWORD, "new_password": "newpass123"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    app.login_with("sec", "newpass123").await;
+    let (s, _) = app
+        .client()
+        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
+        .await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let c = app.login("sec").await;
+    let before = crate::helpers::audit_count(&app.store).await;
+    let (s, b) = c.post_raw("/api/v1/members", "{not json").await;
+    assert_eq!(s, 400);
+    assert_eq!(code(&b), "malformed_request");
+    let (s, _) = c.post("/api/v1/members", json!({"org_id": "not a number"})).await;
+    assert_eq!(s, 400);
+    assert_eq!(crate::helpers::audit_count(&app.store).await, before);
+}
+
+#[tokio::test]
+async fn errors_are_in_english_when_the_client_asks_for_it() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let resp = c
+        .http
+        .post(format!("{}/api/v1/login", app.base))
+        .header("accept-language", "en-US,en;q=0.9")
+        .json(&json!({"username": "sec", "password": "bad"}))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Wrong username or password");
+    let (_, zh) = c
+        .post("/api/v1/login", json!({"username": "sec", "password": "bad"}))
+        .await;
+    assert_eq!(zh["error"]["message"], "用户名或密码不正确");
+}

@@ -1,0 +1,165 @@
+use std::sync::Arc;
+
+use dangjian_store::{DbTarget, Keys, Store, SystemClock};
+
+use crate::helpers::{TestApp, TestDb, on_postgres};
+
+#[tokio::test]
+async fn both_engines_have_the_same_tables_and_columns() {
+    if !on_postgres() {
+        // needs a PostgreSQL server: runs in the DANGJIAN_TEST_DB=postgres pass of CI
+        return;
+    }
+    let lite = TestDb::sqlite();
+    let pg = TestDb::postgres().await;
+    let a = Store::open(&lite.target, Keys::generate(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let b = Store::open(&pg.target, Keys::generate(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let ca = dangjian_store::db::schema_columns(&a.db).await.unwrap();
+    let cb = dangjian_store::db::schema_columns(&b.db).await.unwrap();
+    assert!(ca.len() > 50);
+    let only_sqlite: Vec<_> = ca.iter().filter(|c| !cb.contains(c)).collect();
+    let only_pg: Vec<_> = cb.iter().filter(|c| !ca.contains(c)).collect();
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "only SQLite: {only_sqlite:?}; only PostgreSQL: {only_pg:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_node_with_other_keys_refuses_to_start_and_says_why() {
+    let db = TestDb::new().await;
+    let keys = Keys::generate();
+    let first = Store::open(&db.target, keys.clone(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    first.db.close().await;
+    let again = Store::open(&db.target, keys, Arc::new(SystemClock)).await;
+    assert!(again.is_ok(), "the same keys open it again");
+    again.unwrap().db.close().await;
+    let err = Store::open(&db.target, Keys::generate(), Arc::new(SystemClock))
+        .await
+        .err()
+        .expect("refused");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("refusing to start") && msg.contains("fingerprint"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn encrypted_fields_are_not_readable_in_the_database() {
+    let app = TestApp::spawn().await;
+    let raw: Vec<String> = dangjian_store::with_db!(&app.store.db, p =>
+        sqlx::query_scalar("SELECT id_number_enc FROM person").fetch_all(p).await)
+    .unwrap();
+    assert_eq!(raw.len(), 3);
+    for v in raw {
+        assert!(!v.contains("110105"), "stored encrypted, not in clear");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let (s, doc) = app.client().get("/api/openapi.json").await;
+    assert_eq!(s, 200);
+    for (method, path) in crate::permissions::ENDPOINTS.iter().map(|e| (e.0, e.1)) {
+        assert!(
+            doc["paths"][path][method.to_lowercase()].is_object(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    for (method, path) in [
+        ("get", "/healthz"),
+        ("post", "/api/v1/login"),
+        ("get", "/api/v1/me"),
+        ("post", "/api/v1/logout"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+}
+
+#[test]
+fn the_cli_verify_audit_reports_an_intact_and_an_altered_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_dangjian");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .arg("--data")
+            .arg(dir.path())
+            .env_remove("DANGJIAN_DB")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["demo"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("secretary"));
+    let out = run(&["verify-audit"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dangjian.db").display()))
+                .await
+                .unwrap();
+        sqlx::query("UPDATE audit SET after_json = '{}' WHERE seq = 2")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = run(&["verify-audit"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("audit record 2 was altered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_cli_refuses_a_database_url_it_does_not_understand() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dangjian"))
+        .args(["migrate", "--db", "mysql://localhost/x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
+
+#[tokio::test]
+async fn the_demo_tree_loads_and_its_logins_see_the_first_branch() {
+    let db = TestDb::new().await;
+    let store = Store::open(&db.target, Keys::generate(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
+    let tree = dangjian::demo::load::load(&store, &hash).await.unwrap();
+    assert!((550..=650).contains(&tree.people.len()));
+    let user = store.user_by_name("secretary").await.unwrap().unwrap();
+    let grants = store.grants(user.id, user.person_id).await.unwrap();
+    let first_branch = store
+        .scope_roots(&grants.scope(dangjian_store::Cap::WriteMembers).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(first_branch.len(), 1);
+    assert_eq!(first_branch[0].name, tree.orgs[tree.first_branch].name);
+    assert_eq!(
+        dangjian_store::audit::verify(&store.db).await.unwrap(),
+        dangjian_store::audit::Verdict::Intact {
+            rows: crate::helpers::audit_count(&store).await
+        }
+    );
+    let _ = DbTarget::parse("x.db").unwrap();
+}

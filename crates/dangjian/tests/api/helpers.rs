@@ -1,0 +1,428 @@
+//! The test harness: a real server on a random port over a fresh database (a temp SQLite file,
+//! or a fresh PostgreSQL schema when DANGJIAN_TEST_DB=postgres), with a small org tree.
+#![expect(
+    clippy::expect_used,
+    reason = "the test harness: a failed setup step should stop the test at once"
+)]
+
+use std::sync::Arc;
+
+use dangjian_rules::member::{Gender, MemberStatus, PersonCategory};
+use dangjian_rules::org::{BranchType, OrgCategory, OrgKind};
+use dangjian_rules::{IdNumber, id_number::check_char};
+use dangjian_store::org::NewOrg;
+use dangjian_store::person::NewPerson;
+use dangjian_store::{Actor, DbTarget, FixedClock, Keys, Role, Scope, Store};
+use dangjian_web::WebConfig;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::macros::date;
+
+pub const PASSWORD: &str = "testpass123";
+
+pub fn pg_server_url() -> String {
+    std::env::var("DANGJIAN_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("DANGJIAN_TEST_DB").as_deref() == Ok("postgres")
+}
+
+/// A fresh database: dropped when the test ends.
+pub struct TestDb {
+    pub target: DbTarget,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        if on_postgres() {
+            Self::postgres().await
+        } else {
+            Self::sqlite()
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = DbTarget::SqliteFile(dir.path().join("test.db"));
+        Self {
+            target,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    pub async fn postgres() -> Self {
+        let schema = format!("t_{}_{}", std::process::id(), hex_suffix());
+        let base = pg_server_url();
+        let pool = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to PostgreSQL for tests");
+        sweep_stale_schemas(&pool).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&pool)
+            .await
+            .expect("create schema");
+        pool.close().await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        Self {
+            target: DbTarget::Postgres(url),
+            _dir: None,
+            pg_schema: Some(schema),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(schema) = self.pg_schema.take() {
+            // Drop cannot await, and blocking here could stall the test's own runtime while the
+            // server still holds a connection: drop from a detached thread; what a killed run
+            // leaves behind is swept by the next run (`sweep_stale_schemas`).
+            std::thread::spawn(move || drop_schema(&schema));
+        }
+    }
+}
+
+fn drop_schema(schema: &str) {
+    let base = pg_server_url();
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return;
+    };
+    rt.block_on(async {
+        if let Ok(pool) = sqlx::PgPool::connect(&base).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE"
+            )))
+            .execute(&pool)
+            .await;
+            pool.close().await;
+        }
+    });
+}
+
+/// Schemas are named `t_<pid>_<random>`; those of processes no longer running are removed once
+/// per test process.
+async fn sweep_stale_schemas(pool: &sqlx::PgPool) {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE"
+            )))
+            .execute(pool)
+            .await;
+        }
+    }
+}
+
+pub fn hex_suffix() -> String {
+    let b = dangjian_store::keys::random_bytes::<6>();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The ids of the fixture tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Tree {
+    pub root: i64,
+    pub general: i64,
+    pub branch_a: i64,
+    pub group_a1: i64,
+    pub branch_b: i64,
+    /// formal member of branch A (has the `mem` login)
+    pub a1: i64,
+    /// probationary member in group A1
+    pub a2: i64,
+    /// formal member of branch B
+    pub b1: i64,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub clock: Arc<FixedClock>,
+    pub tree: Tree,
+    _db: TestDb,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A valid made-up ID number for a birth date and a sequence number.
+pub fn id_number(birth: &str, seq: u32) -> String {
+    let first17 = format!("110105{}{:03}", birth.replace('-', ""), seq % 1000);
+    let c = check_char(first17.as_bytes()) as char;
+    format!("{first17}{c}")
+}
+
+fn person(org_id: i64, name: &str, birth: time::Date, seq: u32, status: MemberStatus) -> NewPerson {
+    let id = IdNumber::parse(&id_number(&birth.to_string(), seq)).expect("valid id");
+    NewPerson {
+        org_id,
+        name: name.into(),
+        gender: if id.is_male() {
+            Gender::Male
+        } else {
+            Gender::Female
+        },
+        ethnicity: Some("汉族".into()),
+        birth_date: birth,
+        id_number: id,
+        phone: Some(format!("1380000{:04}", seq)),
+        education: Some("大学本科".into()),
+        category: PersonCategory::InService,
+        status,
+        joined_on: Some(date!(2015 - 07 - 01)),
+        regularized_on: (status == MemberStatus::Formal).then_some(date!(2016 - 07 - 01)),
+        work_unit: Some("测试单位".into()),
+        recorded_on: None,
+        history: Vec::new(),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(WebConfig::default()).await
+    }
+
+    pub async fn spawn_with(cfg: WebConfig) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info,sqlx=warn")
+                .with_test_writer()
+                .try_init();
+        }
+        let db = TestDb::new().await;
+        let clock = Arc::new(FixedClock::new(dangjian_store::Clock::now_utc(
+            &dangjian_store::SystemClock,
+        )));
+        let store = Store::open(&db.target, Keys::generate(), clock.clone())
+            .await
+            .expect("open store");
+        let tree = fixture(&store).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = dangjian_web::AppState {
+            store: store.clone(),
+            cfg: Arc::new(cfg),
+        };
+        tokio::spawn(dangjian_web::serve(state, listener, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            store,
+            clock,
+            tree,
+            _db: db,
+            _stop: stop,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            csrf: None,
+            bearer: None,
+        }
+    }
+
+    /// A logged-in client (session cookie + CSRF token).
+    pub async fn login(&self, username: &str) -> Client {
+        self.login_with(username, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, username: &str, password: &str) -> Client {
+        let mut c = self.client();
+        let (status, body) = c
+            .post(
+                "/api/v1/login",
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        c.csrf = body["csrf_token"].as_str().map(str::to_owned);
+        c
+    }
+}
+
+async fn fixture(store: &Store) -> Tree {
+    let s = Scope::system();
+    let a = Actor::system("test");
+    let org = |parent: Option<i64>, name: &str, kind: OrgKind| NewOrg {
+        parent_id: parent,
+        name: name.into(),
+        kind,
+        branch_type: (kind == OrgKind::Branch).then_some(BranchType::Regular),
+        category: OrgCategory::Government,
+        established_on: Some(date!(2010 - 01 - 01)),
+        term_started_on: None,
+        term_years: None,
+        joint_units: None,
+    };
+    let root = store
+        .create_org(&s, &a, org(None, "测试党委", OrgKind::Committee))
+        .await
+        .expect("root")
+        .id;
+    let general = store
+        .create_org(&s, &a, org(Some(root), "机关党总支", OrgKind::GeneralBranch))
+        .await
+        .expect("g")
+        .id;
+    let branch_a = store
+        .create_org(&s, &a, org(Some(general), "第一党支部", OrgKind::Branch))
+        .await
+        .expect("a")
+        .id;
+    let group_a1 = store
+        .create_org(&s, &a, org(Some(branch_a), "第一党小组", OrgKind::Group))
+        .await
+        .expect("a1")
+        .id;
+    let branch_b = store
+        .create_org(&s, &a, org(Some(root), "第二党支部", OrgKind::Branch))
+        .await
+        .expect("b")
+        .id;
+    let ids = store
+        .create_people(
+            &s,
+            &a,
+            &[
+                person(branch_a, "张三", date!(1980 - 05 - 06), 11, MemberStatus::Formal),
+                person(
+                    group_a1,
+                    "李四",
+                    date!(1990 - 02 - 03),
+                    22,
+                    MemberStatus::Probationary,
+                ),
+                person(branch_b, "王五", date!(1985 - 09 - 10), 33, MemberStatus::Formal),
+            ],
+        )
+        .await
+        .expect("people");
+    let hash = dangjian_web::auth::hash_password(PASSWORD).expect("hash");
+    type Login<'a> = (&'a str, Option<i64>, Vec<(Role, i64)>);
+    let users: [Login; 5] = [
+        ("admin", None, vec![(Role::Admin, root)]),
+        ("sec", None, vec![(Role::Secretary, branch_a)]),
+        ("mem", Some(ids[0]), vec![(Role::Member, branch_a)]),
+        ("staff", None, vec![(Role::Staff, branch_a)]),
+        ("secb", Some(ids[2]), vec![(Role::Secretary, branch_b)]),
+    ];
+    for (name, person, grants) in users {
+        store
+            .create_user(&a, name, &hash, person, false, &grants)
+            .await
+            .expect("user");
+    }
+    Tree {
+        root,
+        general,
+        branch_a,
+        group_a1,
+        branch_b,
+        a1: ids[0],
+        a2: ids[1],
+        b1: ids[2],
+    }
+}
+
+/// An HTTP client that keeps cookies and sends the CSRF token on unsafe requests.
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+}
+
+impl Client {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let req = match &self.bearer {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    fn unsafe_req(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.csrf {
+            Some(t) => req.header("X-CSRF-Token", t),
+            None => req,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base))).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.unsafe_req(self.http.post(format!("{}{path}", self.base)).json(&body)))
+            .await
+    }
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> (StatusCode, Value) {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        self.send(self.unsafe_req(req)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.unsafe_req(self.http.patch(format!("{}{path}", self.base)).json(&body)))
+            .await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.unsafe_req(self.http.delete(format!("{}{path}", self.base))))
+            .await
+    }
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        (resp.status(), resp.text().await.expect("body"))
+    }
+}
+
+/// The number of audit rows, read straight from the database.
+pub async fn audit_count(store: &Store) -> i64 {
+    dangjian_store::with_db!(&store.db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit").fetch_one(p).await)
+        .expect("count")
+}
+
+/// Runs raw SQL on the test database (to tamper with it as an attacker would).
+pub async fn exec(store: &Store, sql: &'static str) {
+    dangjian_store::with_db!(&store.db, p => sqlx::query(sql).execute(p).await.map(|_| ())).expect("exec");
+}
+
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+pub fn field(body: &Value) -> &str {
+    body["error"]["field"].as_str().unwrap_or("")
+}

@@ -1,0 +1,13 @@
+//! Integration tests through the real server and database. One test binary (one link step).
+//! SQLite by default; `DANGJIAN_TEST_DB=postgres` runs the same tests on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod audit;
+mod auth;
+mod engines;
+mod members;
+mod orgs;
+mod pages;
+mod permissions;

@@ -1,0 +1,27 @@
+//! Pure domain rules of Party grassroots work. Nothing here does IO or reads the clock:
+//! callers pass the date an act is judged on, so every time limit is testable.
+#![deny(clippy::float_arithmetic)]
+
+pub mod calendar;
+pub mod enums;
+pub mod error;
+pub mod id_number;
+pub mod mask;
+pub mod member;
+pub mod org;
+pub mod pinyin;
+pub mod ruleset;
+
+pub use calendar::{add_months, add_years, days_between};
+pub use error::{RuleViolation, RuleWarning};
+pub use id_number::{IdNumber, mask_id_number};
+pub use mask::mask_phone;
+pub use member::{
+    EventKind, MemberStatus, check_apply_age, check_extension, next_status, probation_end, regularize_date,
+};
+pub use org::{
+    BranchType, CommitteeShape, OrgKind, RestrictedAct, TermStatus, check_committee_size, check_deputy_count,
+    check_joint_units, check_term_years, committee_shape, may_hold_admission_vote, secretary_warnings,
+    structure_warnings, temporary_branch_may, term_end, term_status,
+};
+pub use ruleset::{ORG_RULE_SETS, OrgRuleSet, org_rules_on};

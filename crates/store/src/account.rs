@@ -1,0 +1,506 @@
+//! Logins, role grants, sessions, API tokens and failed-login counting. Sessions and counters
+//! live in the database so several nodes share them. Tokens are stored only as SHA-256 hashes.
+
+use dangjian_rules::RuleViolation;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::Store;
+use crate::audit::{self, Actor, Entry};
+use crate::error::{StoreError, StoreResult};
+use crate::org::org_in_tx;
+use crate::scope::{Grant, Grants, Role, Scope};
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub person_id: Option<i64>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub locale: String,
+}
+
+/// Who is behind a request, as found from a session cookie or bearer token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: i64,
+    pub username: String,
+    pub person_id: Option<i64>,
+    pub must_change_password: bool,
+    pub locale: String,
+    /// Some for cookie sessions (unsafe requests must echo it), None for bearer tokens.
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct UserListRow {
+    pub id: i64,
+    pub username: String,
+    pub person_id: Option<i64>,
+    pub person_name: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+}
+
+/// One login to create in a batch (bulk accounts for a branch).
+pub struct NewAccount {
+    pub username: String,
+    pub password_hash: String,
+    pub person_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    id: i64,
+    username: String,
+    person_id: Option<i64>,
+    must_change_password: bool,
+    disabled: bool,
+    locale: String,
+    csrf_token: Option<String>,
+    expires_at: Option<OffsetDateTime>,
+    revoked: bool,
+}
+
+impl PrincipalRow {
+    fn into_principal(self) -> Option<Principal> {
+        (!self.disabled && !self.revoked).then_some(Principal {
+            user_id: self.id,
+            username: self.username,
+            person_id: self.person_id,
+            must_change_password: self.must_change_password,
+            locale: self.locale,
+            csrf_token: self.csrf_token,
+        })
+    }
+}
+
+const USER_COLS: &str = "id, username, password_hash, person_id, must_change_password, disabled, locale";
+
+impl Store {
+    pub async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLS} FROM app_user WHERE username = $1");
+        Ok(
+            with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(p).await)?,
+        )
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLS} FROM app_user WHERE id = $1");
+        Ok(
+            with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?,
+        )
+    }
+
+    pub async fn grants(&self, user_id: i64, person_id: Option<i64>) -> StoreResult<Grants> {
+        let rows: Vec<(i64, String, i64, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT g.id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id")
+            .bind(user_id).fetch_all(p).await)?;
+        let list = rows
+            .into_iter()
+            .filter_map(|(id, role, org_id, org_path)| {
+                Role::parse(&role).map(|role| Grant {
+                    id,
+                    role,
+                    org_id,
+                    org_path,
+                })
+            })
+            .collect();
+        Ok(Grants {
+            user_id,
+            person_id,
+            list,
+        })
+    }
+
+    /// Creates a login (CLI `create-admin`, demo, admin pages). Username must be unused.
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password_hash: &str,
+        person_id: Option<i64>,
+        must_change: bool,
+        grants: &[(Role, i64)],
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let taken: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM app_user WHERE username = $1")
+            .bind(username).fetch_optional(c).await)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(RuleViolation::field(
+                "username_taken",
+                "username",
+            )));
+        }
+        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO app_user (username, password_hash, person_id, must_change_password, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, FALSE, $5) RETURNING id")
+            .bind(username).bind(password_hash).bind(person_id).bind(must_change).bind(now).fetch_one(c).await)?;
+        let mut path = None;
+        for (role, org_id) in grants {
+            let org = org_in_tx(&mut tx, *org_id).await?;
+            with_tx!(&mut tx, c => sqlx::query("INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(id).bind(role.as_str()).bind(org_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+            path.get_or_insert(org.path);
+        }
+        audit::append(&mut tx, now, actor, Entry {
+            action: "create",
+            entity: "user",
+            entity_id: Some(id.to_string()),
+            org_path: path,
+            before: None,
+            after: Some(json!({"username": username, "person_id": person_id,
+                "grants": grants.iter().map(|(r, o)| json!({"role": r.as_str(), "org_id": o})).collect::<Vec<_>>()})),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates logins for many members at once, each with the `member` role on their own org and
+    /// a forced password change; one audit row for the batch.
+    pub async fn create_member_accounts(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        org_id: i64,
+        accounts: &[NewAccount],
+    ) -> StoreResult<Vec<i64>> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, org_id).await?;
+        if !scope.contains_path(&org.path) {
+            return Err(StoreError::NotFound);
+        }
+        let mut ids = Vec::with_capacity(accounts.len());
+        for a in accounts {
+            let person: Option<(i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
+                "SELECT org_id, org_path FROM person WHERE id = $1").bind(a.person_id).fetch_optional(c).await)?;
+            let Some((person_org, person_path)) = person.filter(|(_, p)| p.starts_with(&org.path)) else {
+                return Err(StoreError::NotFound);
+            };
+            let taken: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM app_user WHERE username = $1 OR person_id = $2").bind(&a.username).bind(a.person_id).fetch_optional(c).await)?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(
+                    RuleViolation::field("username_taken", "username").arg("username", &a.username),
+                ));
+            }
+            let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+                "INSERT INTO app_user (username, password_hash, person_id, must_change_password, disabled, created_at) \
+                 VALUES ($1, $2, $3, TRUE, FALSE, $4) RETURNING id")
+                .bind(&a.username).bind(&a.password_hash).bind(a.person_id).bind(now).fetch_one(c).await)?;
+            with_tx!(&mut tx, c => sqlx::query("INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, 'member', $2, $3)")
+                .bind(id).bind(person_org).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+            let _ = person_path;
+            ids.push(id);
+        }
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "bulk_create",
+                entity: "user",
+                entity_id: None,
+                org_path: Some(org.path.clone()),
+                before: None,
+                after: Some(json!({"org_id": org_id, "count": ids.len(), "user_ids": ids})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// The user as seen by someone managing accounts: 404 unless one of the user's grants, or
+    /// their member record, lies in the scope.
+    pub async fn managed_user(&self, scope: &Scope, user_id: i64) -> StoreResult<UserRow> {
+        let user = self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)?;
+        let grants = self.grants(user.id, user.person_id).await?;
+        let person_path: Option<String> = match user.person_id {
+            Some(pid) => {
+                with_db!(&self.db, p => sqlx::query_scalar("SELECT org_path FROM person WHERE id = $1")
+                .bind(pid).fetch_optional(p).await)?
+            }
+            None => None,
+        };
+        let visible = grants.list().iter().any(|g| scope.contains_path(&g.org_path))
+            || person_path.is_some_and(|p| scope.contains_path(&p));
+        if visible {
+            Ok(user)
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    pub async fn users(
+        &self,
+        scope: &Scope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<UserListRow>, i64)> {
+        let (f1, b1) = scope.sql_filter("o.path", None, 0);
+        let (f2, b2) = scope.sql_filter("p.org_path", None, b1.len());
+        let cond = format!(
+            "(u.id IN (SELECT g.user_id FROM role_grant g JOIN org o ON o.id = g.org_id WHERE {f1}) OR {f2})"
+        );
+        let n = b1.len() + b2.len();
+        let sql = format!(
+            "SELECT u.id, u.username, u.person_id, p.name AS person_name, u.must_change_password, u.disabled \
+             FROM app_user u LEFT JOIN person p ON p.id = u.person_id WHERE {cond} ORDER BY u.id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let count_sql =
+            format!("SELECT COUNT(*) FROM app_user u LEFT JOIN person p ON p.id = u.person_id WHERE {cond}");
+        with_db!(&self.db, p => {
+            let mut q = sqlx::query_as::<_, UserListRow>(sqlx::AssertSqlSafe(sql));
+            let mut cq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+            for b in b1.iter().chain(b2.iter()) { q = q.bind(b); cq = cq.bind(b); }
+            let rows = q.bind(limit).bind(offset).fetch_all(p).await?;
+            let total = cq.fetch_one(p).await?;
+            Ok((rows, total))
+        })
+    }
+
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        password_hash: &str,
+        must_change: bool,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let n = with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE app_user SET password_hash = $1, must_change_password = $2, password_changed_at = $3 WHERE id = $4")
+            .bind(password_hash).bind(must_change).bind(now).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // a changed or reset password ends every other session of that user
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: if must_change {
+                    "reset_password"
+                } else {
+                    "change_password"
+                },
+                entity: "user",
+                entity_id: Some(user_id.to_string()),
+                org_path: None,
+                before: None,
+                after: Some(json!({"must_change_password": must_change})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
+            .bind(disabled).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        if disabled {
+            with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+            with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: if disabled { "disable" } else { "enable" },
+                entity: "user",
+                entity_id: Some(user_id.to_string()),
+                org_path: None,
+                before: None,
+                after: Some(json!({"disabled": disabled})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_grant(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        user_id: i64,
+        role: Role,
+        org_id: i64,
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, org_id).await?;
+        if !scope.contains_path(&org.path) {
+            return Err(RuleViolation::field("org_not_found", "org_id").into());
+        }
+        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(user_id).bind(role.as_str()).bind(org_id).bind(now).fetch_one(c).await)?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "grant",
+                entity: "user",
+                entity_id: Some(user_id.to_string()),
+                org_path: Some(org.path),
+                before: None,
+                after: Some(json!({"grant_id": id, "role": role.as_str(), "org_id": org_id})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn remove_grant(&self, scope: &Scope, actor: &Actor, grant_id: i64) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let found: Option<(i64, String, i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT g.user_id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.id = $1")
+            .bind(grant_id).fetch_optional(c).await)?;
+        let Some((user_id, role, org_id, path)) = found.filter(|f| scope.contains_path(&f.3)) else {
+            return Err(StoreError::NotFound);
+        };
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM role_grant WHERE id = $1").bind(grant_id).execute(c).await.map(|r| r.rows_affected()))?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "revoke",
+                entity: "user",
+                entity_id: Some(user_id.to_string()),
+                org_path: Some(path),
+                before: Some(json!({"grant_id": grant_id, "role": role, "org_id": org_id})),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- sessions and tokens ----
+
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        token: &str,
+        csrf: &str,
+        ttl: time::Duration,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(token)).bind(user_id).bind(csrf).bind(now).bind(now + ttl).execute(c).await.map(|r| r.rows_affected()))?;
+        // sweep expired sessions of this user while we hold the write lock anyway
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1 AND expires_at < $2")
+            .bind(user_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
+        let row: Option<PrincipalRow> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT u.id, u.username, u.person_id, u.must_change_password, u.disabled, u.locale, \
+             s.csrf_token, s.expires_at, FALSE AS revoked \
+             FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1")
+            .bind(token_hash(token)).fetch_optional(p).await)?;
+        let now = self.now();
+        Ok(row
+            .filter(|r| r.expires_at.is_some_and(|e| e > now))
+            .and_then(PrincipalRow::into_principal))
+    }
+
+    pub async fn delete_session(&self, token: &str) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE token_hash = $1").bind(token_hash(token)).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token: &str,
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at) VALUES ($1, $2, $3, FALSE, $4) RETURNING id")
+            .bind(token_hash(token)).bind(user_id).bind(name).bind(now).fetch_one(c).await)?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "create",
+                entity: "api_token",
+                entity_id: Some(id.to_string()),
+                org_path: None,
+                before: None,
+                after: Some(json!({"user_id": user_id, "name": name})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn token_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
+        let row: Option<PrincipalRow> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT u.id, u.username, u.person_id, u.must_change_password, u.disabled, u.locale, \
+             NULL AS csrf_token, NULL AS expires_at, t.revoked \
+             FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = $1")
+            .bind(token_hash(token)).fetch_optional(p).await)?;
+        Ok(row.and_then(PrincipalRow::into_principal))
+    }
+
+    // ---- failed logins (fixed one-minute windows, shared by all nodes) ----
+
+    pub async fn login_failures(&self, buckets: &[&str], minute: &str) -> StoreResult<i64> {
+        let mut worst = 0;
+        for b in buckets {
+            let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failure WHERE bucket = $1 AND minute = $2").bind(*b).bind(minute).fetch_one(p).await)?;
+            worst = worst.max(n);
+        }
+        Ok(worst)
+    }
+
+    pub async fn record_login_failure(&self, buckets: &[&str], minute: &str) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        for b in buckets {
+            with_tx!(&mut tx, c => sqlx::query("INSERT INTO login_failure (bucket, minute) VALUES ($1, $2)")
+                .bind(*b).bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_failure WHERE minute < $1").bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

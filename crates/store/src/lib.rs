@@ -1,0 +1,88 @@
+//! Storage for dangjian on SQLite or PostgreSQL: schema and migrations for both engines, the
+//! queries (written once), transactions with their audit rows, and the key check.
+
+#[macro_use]
+pub mod db;
+pub mod account;
+pub mod audit;
+pub mod backup;
+pub mod clock;
+pub mod error;
+pub mod keys;
+pub mod migrate;
+pub mod org;
+pub mod person;
+pub mod scope;
+
+use std::sync::Arc;
+
+use anyhow::bail;
+use time::{Date, OffsetDateTime};
+
+pub use audit::Actor;
+pub use clock::{Clock, FixedClock, LocalTime, SystemClock};
+pub use db::{Db, DbTarget, Engine};
+pub use error::{StoreError, StoreResult};
+pub use keys::Keys;
+pub use scope::{Cap, Grants, Role, Scope};
+
+/// The store: a pool, the keys, the clock and the local calendar. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub keys: Arc<Keys>,
+    pub clock: Arc<dyn Clock>,
+    pub local: LocalTime,
+}
+
+impl Store {
+    /// Connects, migrates, and checks that `keys` are the ones this database was set up with
+    /// (recording their fingerprint on first start). A mismatch is refused, saying why.
+    pub async fn open(target: &DbTarget, keys: Keys, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = Db::connect(target).await?;
+        migrate::migrate(&db).await?;
+        audit::ensure_head(&db).await?;
+        check_fingerprint(&db, &keys).await?;
+        Ok(Self {
+            db,
+            keys: Arc::new(keys),
+            clock,
+            local: LocalTime::default(),
+        })
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        clock::truncate_micros(self.clock.now_utc())
+    }
+
+    pub fn today(&self) -> Date {
+        self.local.today(self.clock.as_ref())
+    }
+
+    /// Whether the database holds no organization yet (a new database, for `--demo`).
+    pub async fn is_empty(&self) -> StoreResult<bool> {
+        let n: i64 =
+            with_db!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM org").fetch_one(p).await)?;
+        Ok(n == 0)
+    }
+}
+
+async fn check_fingerprint(db: &Db, keys: &Keys) -> anyhow::Result<()> {
+    let fp = keys.fingerprint();
+    let mut tx = db.begin().await?;
+    let stored: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT value FROM meta WHERE key = 'key_fingerprint'").fetch_optional(c).await)?;
+    match stored {
+        None => {
+            with_tx!(&mut tx, c => sqlx::query("INSERT INTO meta (key, value) VALUES ('key_fingerprint', $1)")
+                .bind(&fp).execute(c).await.map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+            Ok(())
+        }
+        Some(s) if s == fp => Ok(()),
+        Some(s) => bail!(
+            "refusing to start: this node's keys (fingerprint {fp}) are not the keys this database was set up with \
+             (fingerprint {s}). Every node must use the same key file or DANGJIAN_*_KEY values; see docs/deployment.md"
+        ),
+    }
+}

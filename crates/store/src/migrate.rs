@@ -1,0 +1,52 @@
+//! A small migration runner: numbered SQL files per engine, embedded at build time, applied in
+//! order inside one transaction each, recorded in `schema_version`.
+
+use anyhow::Context;
+
+use crate::db::{Db, Engine};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "core",
+    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+    postgres: include_str!("../migrations/postgres/0001_core.sql"),
+}];
+
+/// Applies every migration not yet applied. Safe to call on every start and from several nodes
+/// at once (PostgreSQL: an advisory lock serializes them).
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    if db.engine() == Engine::Postgres {
+        with_tx!(&mut tx, c => sqlx::query("SELECT pg_advisory_xact_lock(7263501)").execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    with_tx!(&mut tx, c => sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, name TEXT NOT NULL)"
+    ).execute(c).await.map(|r| r.rows_affected()))?;
+    let applied: Vec<i64> =
+        with_tx!(&mut tx, c => sqlx::query_scalar("SELECT version FROM schema_version").fetch_all(c).await)?;
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        let sql = match db.engine() {
+            Engine::Sqlite => m.sqlite,
+            Engine::Postgres => m.postgres,
+        };
+        with_tx!(&mut tx, c => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()))
+            .with_context(|| format!("applying migration {} {}", m.version, m.name))?;
+        with_tx!(&mut tx, c => sqlx::query("INSERT INTO schema_version (version, name) VALUES ($1, $2)")
+            .bind(m.version).bind(m.name).execute(c).await.map(|r| r.rows_affected()))?;
+        tracing::info!(
+            migration.version = m.version,
+            "applied migration {} ({})",
+            m.version,
+            m.name
+        );
+    }
+    tx.commit().await?;
+    Ok(())
+}

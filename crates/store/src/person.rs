@@ -1,0 +1,686 @@
+//! People: members and those in the development pipeline. ID numbers and phones are stored
+//! encrypted with a blind index for exact lookup and a masked copy for lists. Members are never
+//! deleted: a status change is a typed event, and the person row is the result of the events.
+
+use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
+use dangjian_rules::{IdNumber, RuleViolation};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+
+use crate::Store;
+use crate::audit::{self, Actor, Entry};
+use crate::db::Tx;
+use crate::error::{StoreError, StoreResult};
+use crate::org::{adjust_counts, org_in_tx};
+use crate::scope::Scope;
+
+pub const ID_INDEX: &str = "id_number";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub org_name: String,
+    pub name: String,
+    pub gender: String,
+    pub ethnicity: Option<String>,
+    pub birth_date: Date,
+    pub id_number_enc: String,
+    pub id_number_masked: String,
+    pub phone_enc: Option<String>,
+    pub phone_masked: Option<String>,
+    pub education: Option<String>,
+    pub category: String,
+    pub status: String,
+    pub joined_on: Option<Date>,
+    pub regularized_on: Option<Date>,
+    pub work_unit: Option<String>,
+    pub card_uid: Option<String>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+const PERSON_COLS: &str = "p.id, p.org_id, p.org_path, o.name AS org_name, p.name, p.gender, p.ethnicity, p.birth_date, \
+    p.id_number_enc, p.id_number_masked, p.phone_enc, p.phone_masked, p.education, p.category, p.status, p.joined_on, \
+    p.regularized_on, p.work_unit, p.card_uid, p.version, p.created_at, p.updated_at";
+
+impl PersonRow {
+    pub fn status(&self) -> MemberStatus {
+        MemberStatus::parse(&self.status).unwrap_or(MemberStatus::Applicant)
+    }
+    fn audit_json(&self) -> serde_json::Value {
+        // no clear-text ID numbers or phones in the audit trail: masked forms only
+        json!({
+            "org_id": self.org_id, "name": self.name, "gender": self.gender, "ethnicity": self.ethnicity,
+            "birth_date": self.birth_date.to_string(), "id_number": self.id_number_masked, "phone": self.phone_masked,
+            "education": self.education, "category": self.category, "status": self.status,
+            "joined_on": self.joined_on.map(|d| d.to_string()), "regularized_on": self.regularized_on.map(|d| d.to_string()),
+            "work_unit": self.work_unit, "card_uid": self.card_uid,
+        })
+    }
+}
+
+/// A person as a caller may see them: ID number and phone decrypted or masked per the scope.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PersonView {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub name: String,
+    pub gender: String,
+    pub ethnicity: Option<String>,
+    pub birth_date: Date,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub education: Option<String>,
+    pub category: String,
+    pub status: String,
+    pub joined_on: Option<Date>,
+    pub regularized_on: Option<Date>,
+    pub work_unit: Option<String>,
+    pub card_uid: Option<String>,
+    pub version: i64,
+    pub full_identity: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub org_id: i64,
+    pub name: String,
+    pub gender: Gender,
+    pub ethnicity: Option<String>,
+    pub birth_date: Date,
+    pub id_number: IdNumber,
+    pub phone: Option<String>,
+    pub education: Option<String>,
+    pub category: PersonCategory,
+    pub status: MemberStatus,
+    pub joined_on: Option<Date>,
+    pub regularized_on: Option<Date>,
+    pub work_unit: Option<String>,
+    /// The date the record starts (the register event); default today.
+    pub recorded_on: Option<Date>,
+    /// Past status events to record instead of a bare register event (demo data, imports with
+    /// history); they must lead to `status`.
+    pub history: Vec<(EventKind, Date)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonPatch {
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    pub ethnicity: Option<String>,
+    pub birth_date: Option<Date>,
+    pub id_number: Option<IdNumber>,
+    pub phone: Option<String>,
+    pub education: Option<String>,
+    pub category: Option<PersonCategory>,
+    pub joined_on: Option<Date>,
+    pub regularized_on: Option<Date>,
+    pub work_unit: Option<String>,
+    pub card_uid: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub org_id: Option<i64>,
+    pub subtree: bool,
+    pub statuses: Vec<MemberStatus>,
+    pub category: Option<PersonCategory>,
+    pub q: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub date: Date,
+    pub reason: Option<String>,
+    /// The status after, where the kind does not fix it (register, transfer in).
+    pub target_status: Option<MemberStatus>,
+    /// The org after, for transfer in and moves within the tree.
+    pub org_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub kind: String,
+    pub event_date: Date,
+    pub status_before: Option<String>,
+    pub status_after: String,
+    pub org_before: Option<i64>,
+    pub org_after: i64,
+    pub reason: Option<String>,
+    pub recorded_by: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+fn counts_of(status: MemberStatus) -> (i64, i64) {
+    (
+        i64::from(status.is_member()),
+        i64::from(status == MemberStatus::Formal),
+    )
+}
+
+fn check_dates(birth: Date, joined: Option<Date>, regularized: Option<Date>, today: Date) -> StoreResult<()> {
+    if birth > today {
+        return Err(RuleViolation::field("birth_date_in_future", "birth_date").into());
+    }
+    if let Some(j) = joined {
+        if j > today {
+            return Err(RuleViolation::field("date_in_future", "joined_on").into());
+        }
+        if j < birth {
+            return Err(RuleViolation::field("joined_before_birth", "joined_on").into());
+        }
+    }
+    if let (Some(r), Some(j)) = (regularized, joined)
+        && r < j
+    {
+        return Err(RuleViolation::field("regularized_before_joined", "regularized_on").into());
+    }
+    Ok(())
+}
+
+impl Store {
+    fn view(&self, scope: &Scope, r: PersonRow) -> StoreResult<PersonView> {
+        let full = scope.full_identity(r.id, &r.org_path);
+        let id_number = if full {
+            self.keys.decrypt(&r.id_number_enc)?
+        } else {
+            r.id_number_masked.clone()
+        };
+        let phone = match (&r.phone_enc, full) {
+            (Some(enc), true) => Some(self.keys.decrypt(enc)?),
+            _ => r.phone_masked.clone(),
+        };
+        Ok(PersonView {
+            id: r.id,
+            org_id: r.org_id,
+            org_name: r.org_name,
+            name: r.name,
+            gender: r.gender,
+            ethnicity: r.ethnicity,
+            birth_date: r.birth_date,
+            id_number,
+            phone,
+            education: r.education,
+            category: r.category,
+            status: r.status,
+            joined_on: r.joined_on,
+            regularized_on: r.regularized_on,
+            work_unit: r.work_unit,
+            card_uid: r.card_uid,
+            version: r.version,
+            full_identity: full,
+        })
+    }
+
+    async fn person_row_tx(&self, tx: &mut Tx, id: i64) -> StoreResult<PersonRow> {
+        let sql = format!("SELECT {PERSON_COLS} FROM person p JOIN org o ON o.id = p.org_id WHERE p.id = $1");
+        let row: Option<PersonRow> =
+            with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn person_row(&self, scope: &Scope, id: i64) -> StoreResult<PersonRow> {
+        let sql = format!("SELECT {PERSON_COLS} FROM person p JOIN org o ON o.id = p.org_id WHERE p.id = $1");
+        let row: Option<PersonRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        match row {
+            Some(r) if scope.sees_person(r.id, &r.org_path) => Ok(r),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    pub async fn person(&self, scope: &Scope, id: i64) -> StoreResult<PersonView> {
+        let row = self.person_row(scope, id).await?;
+        self.view(scope, row)
+    }
+
+    pub async fn people(&self, scope: &Scope, f: &PersonFilter) -> StoreResult<(Vec<PersonView>, i64)> {
+        let mut conds: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let (scope_sql, scope_binds) = scope.sql_filter("p.org_path", Some("p.id"), 0);
+        conds.push(scope_sql);
+        binds.extend(scope_binds);
+        if let Some(org_id) = f.org_id {
+            let org = self.org_unchecked(org_id).await?;
+            // an org outside the scope shows nothing, like an unknown one
+            if !scope.contains_path(&org.path) && !scope.sees_person(-1, &org.path) {
+                return Err(StoreError::NotFound);
+            }
+            if f.subtree {
+                let n = binds.len();
+                conds.push(format!("(p.org_path >= ${} AND p.org_path < ${})", n + 1, n + 2));
+                binds.push(org.path.clone());
+                binds.push(format!("{}0", &org.path[..org.path.len() - 1]));
+            } else {
+                conds.push(format!("p.org_id = {}", org.id));
+            }
+        }
+        if !f.statuses.is_empty() {
+            let list: Vec<String> = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            conds.push(format!("p.status IN ({})", list.join(",")));
+        }
+        if let Some(c) = f.category {
+            conds.push(format!("p.category = '{}'", c.as_str()));
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            if let Ok(id) = IdNumber::parse(q) {
+                binds.push(self.keys.blind_index(ID_INDEX, id.as_str()));
+                conds.push(format!("p.id_number_index = ${}", binds.len()));
+            } else {
+                let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                binds.push(format!("%{escaped}%"));
+                let n = binds.len();
+                binds.push(format!("{}%", escaped.to_ascii_lowercase()));
+                conds.push(format!(
+                    "(p.name LIKE ${n} ESCAPE '\\' OR p.name_initials LIKE ${} ESCAPE '\\')",
+                    n + 1
+                ));
+            }
+        }
+        let where_sql = conds.join(" AND ");
+        let n = binds.len();
+        // every literal above is an enum's fixed value or an integer; user text is bound
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM person p JOIN org o ON o.id = p.org_id WHERE {where_sql} \
+             ORDER BY p.org_path, p.id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM person p WHERE {where_sql}");
+        let (rows, total): (Vec<PersonRow>, i64) = with_db!(&self.db, p => {
+            let mut q = sqlx::query_as::<_, PersonRow>(sqlx::AssertSqlSafe(sql));
+            let mut cq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+            for b in &binds { q = q.bind(b); cq = cq.bind(b); }
+            let rows = q.bind(f.limit).bind(f.offset).fetch_all(p).await?;
+            let total = cq.fetch_one(p).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        let items = rows
+            .into_iter()
+            .map(|r| self.view(scope, r))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((items, total))
+    }
+
+    pub(crate) async fn org_unchecked(&self, id: i64) -> StoreResult<crate::org::OrgRow> {
+        self.org(&Scope::system(), id).await
+    }
+
+    pub async fn create_person(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewPerson,
+    ) -> StoreResult<PersonView> {
+        let now = self.now();
+        let today = self.today();
+        check_dates(new.birth_date, new.joined_on, new.regularized_on, today)?;
+        if new.id_number.birth_date() != new.birth_date {
+            return Err(RuleViolation::field("id_number_birth_mismatch", "birth_date").into());
+        }
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, new.org_id).await?;
+        if !scope.contains_path(&org.path) {
+            return Err(StoreError::NotFound);
+        }
+        if !org.kind().holds_members() {
+            return Err(RuleViolation::field("org_holds_no_members", "org_id")
+                .arg("kind", org.kind().label_zh())
+                .into());
+        }
+        let id = self.insert_person(&mut tx, &org, actor, &new, now, today).await?;
+        let row = self.person_row_tx(&mut tx, id).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "create",
+                entity: "person",
+                entity_id: Some(id.to_string()),
+                org_path: Some(row.org_path.clone()),
+                before: None,
+                after: Some(row.audit_json()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(scope, row)
+    }
+
+    /// Creates many people in one transaction with one audit row for the batch (demo data,
+    /// roster imports): all or nothing.
+    pub async fn create_people(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        people: &[NewPerson],
+    ) -> StoreResult<Vec<i64>> {
+        let now = self.now();
+        let today = self.today();
+        let mut tx = self.db.begin().await?;
+        let mut orgs: std::collections::HashMap<i64, crate::org::OrgRow> = std::collections::HashMap::new();
+        let mut ids = Vec::with_capacity(people.len());
+        for new in people {
+            check_dates(new.birth_date, new.joined_on, new.regularized_on, today)?;
+            let org = match orgs.get(&new.org_id) {
+                Some(org) => org.clone(),
+                None => {
+                    let org = org_in_tx(&mut tx, new.org_id).await?;
+                    if !scope.contains_path(&org.path) {
+                        return Err(StoreError::NotFound);
+                    }
+                    if !org.kind().holds_members() {
+                        return Err(RuleViolation::field("org_holds_no_members", "org_id")
+                            .arg("kind", org.kind().label_zh())
+                            .into());
+                    }
+                    orgs.insert(new.org_id, org.clone());
+                    org
+                }
+            };
+            ids.push(self.insert_person(&mut tx, &org, actor, new, now, today).await?);
+        }
+        let top = orgs.values().map(|o| o.path.clone()).min();
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "bulk_create",
+                entity: "person",
+                entity_id: None,
+                org_path: top,
+                before: None,
+                after: Some(json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Inserts one person with their register event and counts, inside a transaction (no audit
+    /// row: the caller writes one, or one for a whole batch).
+    pub(crate) async fn insert_person(
+        &self,
+        tx: &mut Tx,
+        org: &crate::org::OrgRow,
+        actor: &Actor,
+        new: &NewPerson,
+        now: OffsetDateTime,
+        today: Date,
+    ) -> StoreResult<i64> {
+        let index = self.keys.blind_index(ID_INDEX, new.id_number.as_str());
+        let exists: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(
+            "SELECT id FROM person WHERE id_number_index = $1").bind(&index).fetch_optional(c).await)?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(RuleViolation::field(
+                "id_number_duplicate",
+                "id_number",
+            )));
+        }
+        let phone = new.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+        let id: i64 = with_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO person (org_id, root_id, org_path, name, name_initials, gender, ethnicity, birth_date, \
+             id_number_enc, id_number_index, id_number_masked, phone_enc, phone_masked, education, category, status, \
+             joined_on, regularized_on, work_unit, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) RETURNING id")
+            .bind(org.id).bind(org.root_id.unwrap_or(org.id)).bind(&org.path).bind(new.name.trim())
+            .bind(dangjian_rules::pinyin::initials(new.name.trim()))
+            .bind(new.gender.as_str()).bind(&new.ethnicity).bind(new.birth_date)
+            .bind(self.keys.encrypt(new.id_number.as_str())).bind(&index).bind(new.id_number.masked())
+            .bind(phone.map(|p| self.keys.encrypt(p))).bind(phone.map(dangjian_rules::mask_phone))
+            .bind(&new.education).bind(new.category.as_str()).bind(new.status.as_str())
+            .bind(new.joined_on).bind(new.regularized_on).bind(&new.work_unit).bind(now)
+            .fetch_one(c).await)?;
+        let mut events: Vec<(EventKind, Date, Option<MemberStatus>, MemberStatus)> = Vec::new();
+        if new.history.is_empty() {
+            events.push((
+                EventKind::Register,
+                new.recorded_on.unwrap_or(today),
+                None,
+                new.status,
+            ));
+        } else {
+            let mut current = None;
+            for (kind, date) in &new.history {
+                let target = (*kind == EventKind::Register).then_some(new.status);
+                let next = dangjian_rules::next_status(current, *kind, target)?;
+                events.push((*kind, *date, current, next));
+                current = Some(next);
+            }
+            if current != Some(new.status) {
+                return Err(RuleViolation::field("status_history_mismatch", "status").into());
+            }
+        }
+        for (kind, date, before, after) in events {
+            with_tx!(tx, c => sqlx::query(
+                "INSERT INTO person_event (person_id, org_id, kind, event_date, status_before, status_after, org_before, \
+                 org_after, reason, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $2, NULL, $7, $8)")
+                .bind(id).bind(org.id).bind(kind.as_str()).bind(date).bind(before.map(MemberStatus::as_str))
+                .bind(after.as_str()).bind(actor.user_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        let (m, f) = counts_of(new.status);
+        adjust_counts(tx, &org.path, m, f).await?;
+        Ok(id)
+    }
+
+    pub async fn update_person(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        patch: PersonPatch,
+    ) -> StoreResult<PersonView> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let before = self.person_row_tx(&mut tx, id).await?;
+        if !scope.contains_path(&before.org_path) {
+            return Err(StoreError::NotFound);
+        }
+        let birth = patch.birth_date.unwrap_or(before.birth_date);
+        check_dates(
+            birth,
+            patch.joined_on.or(before.joined_on),
+            patch.regularized_on.or(before.regularized_on),
+            self.today(),
+        )?;
+        let (id_enc, id_index, id_masked) = match &patch.id_number {
+            Some(idn) => {
+                if idn.birth_date() != birth {
+                    return Err(RuleViolation::field("id_number_birth_mismatch", "id_number").into());
+                }
+                let index = self.keys.blind_index(ID_INDEX, idn.as_str());
+                let other: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT id FROM person WHERE id_number_index = $1 AND id <> $2").bind(&index).bind(id).fetch_optional(c).await)?;
+                if other.is_some() {
+                    return Err(StoreError::Conflict(RuleViolation::field(
+                        "id_number_duplicate",
+                        "id_number",
+                    )));
+                }
+                (
+                    Some(self.keys.encrypt(idn.as_str())),
+                    Some(index),
+                    Some(idn.masked()),
+                )
+            }
+            None => {
+                if patch.birth_date.is_some() {
+                    let current = IdNumber::parse(&self.keys.decrypt(&before.id_number_enc)?)?;
+                    if current.birth_date() != birth {
+                        return Err(RuleViolation::field("id_number_birth_mismatch", "birth_date").into());
+                    }
+                }
+                (None, None, None)
+            }
+        };
+        let phone = patch.phone.as_deref().map(str::trim);
+        let (phone_enc, phone_masked) = match phone {
+            Some("") => (Some(String::new()), Some(String::new())),
+            Some(p) => (Some(self.keys.encrypt(p)), Some(dangjian_rules::mask_phone(p))),
+            None => (None, None),
+        };
+        let name = patch.name.as_deref().map(str::trim);
+        with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE person SET name = COALESCE($1, name), name_initials = COALESCE($2, name_initials), \
+             gender = COALESCE($3, gender), ethnicity = COALESCE($4, ethnicity), birth_date = COALESCE($5, birth_date), \
+             id_number_enc = COALESCE($6, id_number_enc), id_number_index = COALESCE($7, id_number_index), \
+             id_number_masked = COALESCE($8, id_number_masked), phone_enc = NULLIF(COALESCE($9, phone_enc), ''), \
+             phone_masked = NULLIF(COALESCE($10, phone_masked), ''), education = COALESCE($11, education), \
+             category = COALESCE($12, category), joined_on = COALESCE($13, joined_on), \
+             regularized_on = COALESCE($14, regularized_on), work_unit = COALESCE($15, work_unit), \
+             card_uid = COALESCE($16, card_uid), version = version + 1, updated_at = $17 WHERE id = $18")
+            .bind(name).bind(name.map(dangjian_rules::pinyin::initials)).bind(patch.gender.map(Gender::as_str))
+            .bind(&patch.ethnicity).bind(patch.birth_date).bind(id_enc).bind(id_index).bind(id_masked)
+            .bind(phone_enc).bind(phone_masked).bind(&patch.education).bind(patch.category.map(PersonCategory::as_str))
+            .bind(patch.joined_on).bind(patch.regularized_on).bind(&patch.work_unit).bind(&patch.card_uid)
+            .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        let after = self.person_row_tx(&mut tx, id).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "update",
+                entity: "person",
+                entity_id: Some(id.to_string()),
+                org_path: Some(after.org_path.clone()),
+                before: Some(before.audit_json()),
+                after: Some(after.audit_json()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(scope, after)
+    }
+
+    pub async fn person_events(&self, scope: &Scope, id: i64) -> StoreResult<Vec<EventRow>> {
+        let person = self.person_row(scope, id).await?;
+        Ok(with_db!(&self.db, p => sqlx::query_as(
+            "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
+             recorded_by, recorded_at FROM person_event WHERE person_id = $1 ORDER BY event_date, id")
+            .bind(person.id).fetch_all(p).await)?)
+    }
+
+    /// Records a typed status event: the rules decide the status after; person row, subtree
+    /// counts, event and audit change together.
+    pub async fn record_event(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        ev: NewEvent,
+    ) -> StoreResult<EventRow> {
+        let now = self.now();
+        if ev.date > self.today() {
+            return Err(RuleViolation::field("date_in_future", "date").into());
+        }
+        let mut tx = self.db.begin().await?;
+        let before = self.person_row_tx(&mut tx, id).await?;
+        if !scope.contains_path(&before.org_path) {
+            return Err(StoreError::NotFound);
+        }
+        let status_before = before.status();
+        let status_after =
+            dangjian_rules::member::next_status(Some(status_before), ev.kind, ev.target_status)?;
+        let needs_reason = matches!(
+            ev.kind,
+            EventKind::Suspend
+                | EventKind::Restore
+                | EventKind::Leave
+                | EventKind::CancelProbation
+                | EventKind::ExtendProbation
+        );
+        if needs_reason && ev.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(RuleViolation::field("reason_required", "reason").into());
+        }
+        let target_org = match (ev.kind, ev.org_id) {
+            (EventKind::TransferIn | EventKind::MoveWithin, Some(org_id)) => {
+                let org = org_in_tx(&mut tx, org_id).await?;
+                if !scope.contains_path(&org.path) {
+                    return Err(RuleViolation::field("org_not_found", "org_id").into());
+                }
+                if !org.kind().holds_members() {
+                    return Err(RuleViolation::field("org_holds_no_members", "org_id")
+                        .arg("kind", org.kind().label_zh())
+                        .into());
+                }
+                org
+            }
+            (EventKind::MoveWithin, None) => {
+                return Err(RuleViolation::field("org_required", "org_id").into());
+            }
+            _ => org_in_tx(&mut tx, before.org_id).await?,
+        };
+        let regularized_on = (ev.kind == EventKind::Regularize).then_some(ev.date);
+        let joined_on = (ev.kind == EventKind::Admit).then_some(ev.date);
+        with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE person SET status = $1, org_id = $2, org_path = $3, root_id = $4, \
+             regularized_on = COALESCE($5, regularized_on), joined_on = COALESCE($6, joined_on), \
+             version = version + 1, updated_at = $7 WHERE id = $8")
+            .bind(status_after.as_str()).bind(target_org.id).bind(&target_org.path)
+            .bind(target_org.root_id.unwrap_or(target_org.id)).bind(regularized_on).bind(joined_on).bind(now).bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        let (m0, f0) = counts_of(status_before);
+        let (m1, f1) = counts_of(status_after);
+        adjust_counts(&mut tx, &before.org_path, -m0, -f0).await?;
+        adjust_counts(&mut tx, &target_org.path, m1, f1).await?;
+        let event_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO person_event (person_id, org_id, kind, event_date, status_before, status_after, org_before, \
+             org_after, reason, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+            .bind(id).bind(target_org.id).bind(ev.kind.as_str()).bind(ev.date).bind(status_before.as_str())
+            .bind(status_after.as_str()).bind(before.org_id).bind(target_org.id).bind(&ev.reason)
+            .bind(actor.user_id).bind(now).fetch_one(c).await)?;
+        let after = self.person_row_tx(&mut tx, id).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: ev.kind.as_str(),
+                entity: "person",
+                entity_id: Some(id.to_string()),
+                org_path: Some(after.org_path.clone()),
+                before: Some(before.audit_json()),
+                after: Some(after.audit_json()),
+            },
+        )
+        .await?;
+        let row: EventRow = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
+             recorded_by, recorded_at FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Person ids of a subtree's members (formal and probationary), with whether they have a login.
+    pub async fn members_for_accounts(
+        &self,
+        scope: &Scope,
+        org_id: i64,
+    ) -> StoreResult<Vec<(i64, String, Option<String>, bool)>> {
+        let org = self.org(scope, org_id).await?;
+        let upper = format!("{}0", &org.path[..org.path.len() - 1]);
+        let rows: Vec<(i64, String, Option<String>, Option<i64>)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT p.id, p.name, p.phone_enc, u.id FROM person p LEFT JOIN app_user u ON u.person_id = p.id \
+             WHERE p.org_path >= $1 AND p.org_path < $2 AND p.status IN ('formal','probationary') ORDER BY p.org_path, p.id")
+            .bind(&org.path).bind(&upper).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(id, name, phone, user)| {
+                let phone = phone.map(|e| self.keys.decrypt(&e)).transpose()?;
+                Ok((id, name, phone, user.is_some()))
+            })
+            .collect()
+    }
+}

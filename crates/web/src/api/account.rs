@@ -1,0 +1,242 @@
+//! Logins and grants: bulk accounts for a branch's members (initial passwords shown once),
+//! resets, disabling, and granting roles on a subtree — never a role above one's own.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use dangjian_rules::RuleViolation;
+use dangjian_store::account::NewAccount;
+use dangjian_store::{Cap, Role};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{self, Auth};
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, parse_enum, required, required_text};
+
+/// An initial password: 10 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+pub fn initial_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bytes = dangjian_store::keys::random_bytes::<10>();
+    let mut pw: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    // at least one digit, so it passes our own password rule
+    pw.replace_range(
+        9..10,
+        &((bytes[9] % 8) + b'2')
+            .to_string()
+            .chars()
+            .next()
+            .unwrap_or('2')
+            .to_string(),
+    );
+    pw
+}
+
+pub async fn bulk_create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(org_id): ApiPath<i64>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let members = state.store.members_for_accounts(&scope, org_id).await?;
+    let mut created = Vec::new();
+    let mut accounts = Vec::new();
+    for (person_id, name, phone, has_login) in members.into_iter().filter(|m| !m.3) {
+        let _ = has_login;
+        let username = match phone {
+            Some(p) if state.store.user_by_name(&p).await?.is_none() => p,
+            _ => format!("p{person_id}"),
+        };
+        let password = initial_password();
+        let hash = auth::hash_password_blocking(password.clone()).await?;
+        accounts.push(NewAccount {
+            username: username.clone(),
+            password_hash: hash,
+            person_id,
+        });
+        created.push(
+            json!({"person_id": person_id, "name": name, "username": username, "initial_password": password}),
+        );
+    }
+    let ids = state
+        .store
+        .create_member_accounts(&scope, &auth.actor(), org_id, &accounts)
+        .await?;
+    for (item, id) in created.iter_mut().zip(ids) {
+        item["user_id"] = json!(id);
+    }
+    let total = i64::try_from(created.len()).unwrap_or(0);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"items": created, "total": total})),
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<Page>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let (rows, total) = state.store.users(&scope, page.limit(), page.offset()).await?;
+    Ok(crate::extract::list(rows, total))
+}
+
+#[derive(Deserialize)]
+pub struct GrantBody {
+    role: Option<String>,
+    org_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct UserBody {
+    username: Option<String>,
+    password: Option<String>,
+    person_id: Option<i64>,
+    grants: Option<Vec<GrantBody>>,
+}
+
+/// A grantor may give only roles no stronger than one they hold over that org.
+async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: i64) -> AppResult<()> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let org = state.store.org(&scope, org_id).await?;
+    let best = auth.grants.best_rank_over(&org.path).unwrap_or(0);
+    if role.rank() > best {
+        return Err(AppError::Forbidden("role_above_own"));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<UserBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let username = required_text("username", b.username)?;
+    if username.len() > 64 || username.chars().any(char::is_whitespace) {
+        return Err(RuleViolation::field("username_invalid", "username").into());
+    }
+    let mut grants = Vec::new();
+    for g in b.grants.unwrap_or_default() {
+        let role = parse_enum("role", &required("role", g.role)?, Role::parse)?;
+        let org_id = required("org_id", g.org_id)?;
+        check_grantable(&state, &auth, role, org_id).await?;
+        grants.push((role, org_id));
+    }
+    if let Some(pid) = b.person_id {
+        state.store.person_row(&scope, pid).await?;
+    }
+    let (password, shown) = match b.password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            crate::api::session::check_new_password(&p)
+                .map_err(|_| RuleViolation::field("password_too_weak", "password"))?;
+            (p, None)
+        }
+        None => {
+            let p = initial_password();
+            (p.clone(), Some(p))
+        }
+    };
+    let hash = auth::hash_password_blocking(password).await?;
+    let id = state
+        .store
+        .create_user(&auth.actor(), &username, &hash, b.person_id, true, &grants)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "username": username, "initial_password": shown})),
+    ))
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let user = state.store.managed_user(&scope, id).await?;
+    let target = state.store.grants(user.id, user.person_id).await?;
+    // nobody resets the password of someone more powerful than themselves
+    let their_best = target.list().iter().map(|g| g.role.rank()).max().unwrap_or(0);
+    let my_best = auth
+        .grants
+        .list()
+        .iter()
+        .map(|g| g.role.rank())
+        .max()
+        .unwrap_or(0);
+    if their_best > my_best {
+        return Err(AppError::Forbidden("role_above_own"));
+    }
+    let password = initial_password();
+    let hash = auth::hash_password_blocking(password.clone()).await?;
+    state
+        .store
+        .set_password(&auth.actor(), user.id, &hash, true)
+        .await?;
+    Ok(Json(
+        json!({"id": user.id, "username": user.username, "initial_password": password}),
+    ))
+}
+
+async fn set_disabled(state: &AppState, auth: &Auth, id: i64, disabled: bool) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let user = state.store.managed_user(&scope, id).await?;
+    if user.id == auth.principal.user_id {
+        return Err(RuleViolation::new("cannot_disable_self").into());
+    }
+    state.store.set_disabled(&auth.actor(), user.id, disabled).await?;
+    Ok(Json(json!({"id": user.id, "disabled": disabled})))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    set_disabled(&state, &auth, id, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    set_disabled(&state, &auth, id, false).await
+}
+
+pub async fn add_grant(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let user = state.store.managed_user(&scope, id).await?;
+    let role = parse_enum("role", &required("role", b.role)?, Role::parse)?;
+    let org_id = required("org_id", b.org_id)?;
+    check_grantable(&state, &auth, role, org_id).await?;
+    let grant_id = state
+        .store
+        .add_grant(&scope, &auth.actor(), user.id, role, org_id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": grant_id, "role": role, "org_id": org_id})),
+    ))
+}
+
+pub async fn remove_grant(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    state.store.remove_grant(&scope, &auth.actor(), id).await?;
+    Ok(Json(json!({"ok": true})))
+}

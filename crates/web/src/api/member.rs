@@ -1,0 +1,281 @@
+//! Member records. Status changes are typed events (POST …/events), never PATCHes.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
+use dangjian_rules::{IdNumber, RuleViolation};
+use dangjian_store::Cap;
+use dangjian_store::person::{NewEvent, NewPerson, PersonFilter, PersonPatch, PersonView};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::AppResult;
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_enum, optional_text, parse_date, parse_enum,
+    required, required_text,
+};
+
+pub fn member_json(p: &PersonView) -> Value {
+    json!({
+        "id": p.id, "name": p.name, "org_id": p.org_id, "org_name": p.org_name, "status": p.status,
+        "status_label": MemberStatus::parse(&p.status).map(MemberStatus::label_zh),
+        "gender": p.gender, "ethnicity": p.ethnicity, "birth_date": p.birth_date.to_string(),
+        "id_number": p.id_number, "phone": p.phone, "education": p.education, "category": p.category,
+        "joined_on": p.joined_on.map(|d| d.to_string()), "regularized_on": p.regularized_on.map(|d| d.to_string()),
+        "work_unit": p.work_unit, "card_uid": p.card_uid, "version": p.version,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    org: Option<i64>,
+    subtree: Option<bool>,
+    status: Option<String>,
+    category: Option<String>,
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadMembers)?;
+    let statuses = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|s| parse_enum("status", s, MemberStatus::parse))
+            .collect::<AppResult<Vec<_>>>()?,
+    };
+    let page = Page {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let filter = PersonFilter {
+        org_id: q.org,
+        subtree: q.subtree.unwrap_or(false),
+        statuses,
+        category: optional_enum("category", q.category, PersonCategory::parse)?,
+        q: q.q,
+        limit: page.limit(),
+        offset: page.offset(),
+    };
+    let (items, total) = state.store.people(&scope, &filter).await?;
+    Ok(crate::extract::list(
+        items.iter().map(member_json).collect(),
+        total,
+    ))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadMembers)?;
+    Ok(Json(member_json(&state.store.person(&scope, id).await?)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberBody {
+    org_id: Option<i64>,
+    name: Option<String>,
+    gender: Option<String>,
+    ethnicity: Option<String>,
+    birth_date: Option<String>,
+    id_number: Option<String>,
+    phone: Option<String>,
+    education: Option<String>,
+    category: Option<String>,
+    status: Option<String>,
+    joined_on: Option<String>,
+    regularized_on: Option<String>,
+    work_unit: Option<String>,
+    card_uid: Option<String>,
+}
+
+pub fn parse_phone(v: Option<String>) -> AppResult<Option<String>> {
+    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    if let Some(p) = &v {
+        let ok = p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
+            || (6..=20).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(RuleViolation::field("phone_invalid", "phone").into());
+        }
+    }
+    Ok(v)
+}
+
+fn parse_id(field: &'static str, s: &str, today: time::Date) -> AppResult<IdNumber> {
+    IdNumber::parse_on(s, today).map_err(|v| {
+        RuleViolation {
+            field: Some(field),
+            ..v
+        }
+        .into()
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<MemberBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::WriteMembers)?;
+    let today = state.store.today();
+    let org_id = required("org_id", b.org_id)?;
+    let name = required_text("name", b.name)?;
+    if name.chars().count() > 50 {
+        return Err(RuleViolation::field("text_too_long", "name")
+            .arg("max", 50)
+            .into());
+    }
+    let id_number = parse_id("id_number", &required_text("id_number", b.id_number)?, today)?;
+    let birth_date = match b.birth_date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => parse_date("birth_date", s)?,
+        None => id_number.birth_date(),
+    };
+    let gender = match optional_enum("gender", b.gender, Gender::parse_label)? {
+        Some(g) => g,
+        None if id_number.is_male() => Gender::Male,
+        None => Gender::Female,
+    };
+    let status = parse_enum(
+        "status",
+        &required_text("status", b.status)?,
+        MemberStatus::parse_label,
+    )?;
+    let joined_on = optional_date("joined_on", b.joined_on)?;
+    if status.is_member() && joined_on.is_none() {
+        return Err(RuleViolation::field("field_required", "joined_on").into());
+    }
+    let new = NewPerson {
+        org_id,
+        name,
+        gender,
+        ethnicity: optional_text("ethnicity", b.ethnicity, 20)?,
+        birth_date,
+        id_number,
+        phone: parse_phone(b.phone)?,
+        education: optional_text("education", b.education, 50)?,
+        category: optional_enum("category", b.category, PersonCategory::parse_label)?
+            .unwrap_or(PersonCategory::InService),
+        status,
+        joined_on,
+        regularized_on: optional_date("regularized_on", b.regularized_on)?,
+        work_unit: optional_text("work_unit", b.work_unit, 200)?,
+        recorded_on: None,
+        history: Vec::new(),
+    };
+    let view = state.store.create_person(&scope, &auth.actor(), new).await?;
+    Ok((StatusCode::CREATED, Json(member_json(&view))))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<MemberBody>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::WriteMembers)?;
+    if b.status.is_some() {
+        return Err(RuleViolation::field("status_by_event_only", "status").into());
+    }
+    if b.org_id.is_some() {
+        return Err(RuleViolation::field("org_by_event_only", "org_id").into());
+    }
+    let today = state.store.today();
+    let name = match b.name {
+        Some(n) => Some(required_text("name", Some(n))?),
+        None => None,
+    };
+    let patch = PersonPatch {
+        name,
+        gender: optional_enum("gender", b.gender, Gender::parse_label)?,
+        ethnicity: optional_text("ethnicity", b.ethnicity, 20)?,
+        birth_date: optional_date("birth_date", b.birth_date)?,
+        id_number: b
+            .id_number
+            .as_deref()
+            .map(|s| parse_id("id_number", s, today))
+            .transpose()?,
+        phone: match b.phone {
+            Some(p) if p.trim().is_empty() => Some(String::new()),
+            p => parse_phone(p)?,
+        },
+        education: optional_text("education", b.education, 50)?,
+        category: optional_enum("category", b.category, PersonCategory::parse_label)?,
+        joined_on: optional_date("joined_on", b.joined_on)?,
+        regularized_on: optional_date("regularized_on", b.regularized_on)?,
+        work_unit: optional_text("work_unit", b.work_unit, 200)?,
+        card_uid: optional_text("card_uid", b.card_uid, 64)?,
+    };
+    let view = state
+        .store
+        .update_person(&scope, &auth.actor(), id, patch)
+        .await?;
+    Ok(Json(member_json(&view)))
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadMembers)?;
+    let rows = state.store.person_events(&scope, id).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["kind_label"] = json!(EventKind::parse(&e.kind).map(EventKind::label_zh));
+            v
+        })
+        .collect();
+    let total = i64::try_from(items.len()).unwrap_or(0);
+    Ok(crate::extract::list(items, total))
+}
+
+#[derive(Deserialize)]
+pub struct EventBody {
+    kind: Option<String>,
+    date: Option<String>,
+    reason: Option<String>,
+    status: Option<String>,
+    org_id: Option<i64>,
+}
+
+pub async fn record_event(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<EventBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::WriteMembers)?;
+    let kind = parse_enum("kind", &required_text("kind", b.kind)?, EventKind::parse)?;
+    if kind == EventKind::Register {
+        return Err(RuleViolation::field("status_transition_invalid", "kind")
+            .arg("from", "-")
+            .arg("event", kind.label_zh())
+            .into());
+    }
+    let date = parse_date("date", &required_text("date", b.date)?)?;
+    let ev = NewEvent {
+        kind,
+        date,
+        reason: optional_text("reason", b.reason, 500)?,
+        target_status: optional_enum("status", b.status, MemberStatus::parse)?,
+        org_id: b.org_id,
+    };
+    let row = state.store.record_event(&scope, &auth.actor(), id, ev).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(row).unwrap_or_default()),
+    ))
+}

@@ -1,0 +1,8 @@
+//! The JSON API under /api/v1 (shared API.md is the contract).
+
+pub mod account;
+pub mod audit;
+pub mod member;
+pub mod org;
+pub mod session;
+pub mod system;

@@ -1,0 +1,308 @@
+//! Organizations: read within the caller's subtree, create and change with WriteOrg, and the
+//! structural rules (domain-rules §3) reported as warnings or refused.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use dangjian_rules::org::{BranchType, CommitteePost, OrgCategory, OrgKind, TermStatus};
+use dangjian_rules::{RuleViolation, org_rules_on};
+use dangjian_store::Cap;
+use dangjian_store::org::{NewOrg, OrgPatch, OrgRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::AppResult;
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, optional_date, optional_enum, optional_text, parse_enum, required,
+    required_text,
+};
+
+pub fn org_json(o: &OrgRow) -> Value {
+    let term_ends_on = match (o.term_started_on, o.term_years) {
+        (Some(s), Some(y)) => Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string()),
+        _ => None,
+    };
+    json!({
+        "id": o.id, "name": o.name, "kind": o.kind, "branch_type": o.branch_type, "category": o.category,
+        "parent_id": o.parent_id, "depth": o.depth,
+        "established_on": o.established_on.map(|d| d.to_string()),
+        "term_started_on": o.term_started_on.map(|d| d.to_string()), "term_years": o.term_years,
+        "term_ends_on": term_ends_on, "joint_units": o.joint_units,
+        "member_count": o.member_count, "formal_count": o.formal_count,
+    })
+}
+
+pub async fn roots(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    let rows = state.store.scope_roots(&scope).await?;
+    let total = i64::try_from(rows.len()).unwrap_or(0);
+    Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    Ok(Json(org_json(&state.store.org(&scope, id).await?)))
+}
+
+pub async fn children(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    let rows = state.store.children(&scope, id).await?;
+    let total = i64::try_from(rows.len()).unwrap_or(0);
+    Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
+}
+
+pub async fn tree(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    let rows = state.store.subtree(&scope, id).await?;
+    let total = i64::try_from(rows.len()).unwrap_or(0);
+    Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    let rows = state.store.org_history(&scope, id).await?;
+    let total = i64::try_from(rows.len()).unwrap_or(0);
+    Ok(crate::extract::list(rows, total))
+}
+
+/// What the rules say about an org now: structure warnings and the committee term.
+pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Value> {
+    let rs = org_rules_on(today);
+    let locale = crate::i18n::current_locale();
+    let mut out: Vec<Value> = dangjian_rules::structure_warnings(
+        rs,
+        o.kind(),
+        o.branch_type(),
+        u32::try_from(o.formal_count).unwrap_or(0),
+        u32::try_from(o.member_count).unwrap_or(0),
+    )
+    .into_iter()
+    .map(|w| {
+        let args: Vec<(&str, String)> = w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        json!({"code": w.code, "message": crate::i18n::t(locale, w.code, &args)})
+    })
+    .collect();
+    if let (Some(start), Some(years)) = (o.term_started_on, o.term_years) {
+        let status = dangjian_rules::term_status(rs, start, u32::try_from(years).unwrap_or(0), today);
+        let (code, args) = match status {
+            TermStatus::Active { .. } => (None, vec![]),
+            TermStatus::EndingSoon { ends_on, days_left } => (
+                Some("term_ending_soon"),
+                vec![("ends_on", ends_on.to_string()), ("days", days_left.to_string())],
+            ),
+            TermStatus::Expired { ends_on, days_over } => (
+                Some("term_expired"),
+                vec![("ends_on", ends_on.to_string()), ("days", days_over.to_string())],
+            ),
+        };
+        if let Some(code) = code {
+            out.push(json!({"code": code, "message": crate::i18n::t(locale, code, &args)}));
+        }
+    }
+    out
+}
+
+pub async fn warnings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    let org = state.store.org(&scope, id).await?;
+    let items = org_warnings(&org, state.store.today());
+    let total = i64::try_from(items.len()).unwrap_or(0);
+    Ok(crate::extract::list(items, total))
+}
+
+#[derive(Deserialize)]
+pub struct OrgBody {
+    parent_id: Option<i64>,
+    name: Option<String>,
+    kind: Option<String>,
+    branch_type: Option<String>,
+    category: Option<String>,
+    established_on: Option<String>,
+    term_started_on: Option<String>,
+    term_years: Option<i64>,
+    joint_units: Option<i64>,
+    effective_on: Option<String>,
+    reason: Option<String>,
+}
+
+fn check_common(body: &OrgBody, kind: Option<OrgKind>, today: time::Date) -> AppResult<()> {
+    let rs = org_rules_on(today);
+    if let Some(y) = body.term_years {
+        dangjian_rules::check_term_years(rs, u32::try_from(y).unwrap_or(0))?;
+    }
+    if let Some(u) = body.joint_units {
+        dangjian_rules::check_joint_units(rs, u32::try_from(u).unwrap_or(u32::MAX))?;
+    }
+    if body.branch_type.is_some() && kind.is_some_and(|k| k != OrgKind::Branch) {
+        return Err(RuleViolation::field("branch_type_only_for_branch", "branch_type").into());
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<OrgBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = if body.parent_id.is_none() && auth.is_admin() {
+        dangjian_store::Scope::system()
+    } else {
+        auth.scope(Cap::WriteOrg)?
+    };
+    let name = required_text("name", body.name.clone())?;
+    if name.chars().count() > 100 {
+        return Err(RuleViolation::field("text_too_long", "name")
+            .arg("max", 100)
+            .into());
+    }
+    let kind = parse_enum("kind", &required("kind", body.kind.clone())?, OrgKind::parse)?;
+    let branch_type = optional_enum("branch_type", body.branch_type.clone(), BranchType::parse)?;
+    let category = optional_enum("category", body.category.clone(), OrgCategory::parse_label)?
+        .unwrap_or(OrgCategory::Other);
+    let today = state.store.today();
+    check_common(&body, Some(kind), today)?;
+    if body.parent_id.is_none() && !auth.is_admin() {
+        return Err(RuleViolation::field("field_required", "parent_id").into());
+    }
+    let new = NewOrg {
+        parent_id: body.parent_id,
+        name,
+        kind,
+        branch_type: if kind == OrgKind::Branch {
+            Some(branch_type.unwrap_or(BranchType::Regular))
+        } else {
+            None
+        },
+        category,
+        established_on: optional_date("established_on", body.established_on.clone())?,
+        term_started_on: optional_date("term_started_on", body.term_started_on.clone())?,
+        term_years: body
+            .term_years
+            .or_else(|| org_rules_on(today).default_term_years(kind).map(i64::from)),
+        joint_units: body.joint_units,
+    };
+    // an unknown or invisible parent answers 404, like any org outside the caller's subtree
+    let row = state.store.create_org(&scope, &auth.actor(), new).await?;
+    Ok((StatusCode::CREATED, Json(org_json(&row))))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<OrgBody>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::WriteOrg)?;
+    let today = state.store.today();
+    if body.kind.is_some() {
+        return Err(RuleViolation::field("org_kind_fixed", "kind").into());
+    }
+    let existing = state.store.org(&scope, id).await?;
+    check_common(&body, Some(existing.kind()), today)?;
+    let name = match body.name.clone() {
+        Some(n) => Some(required_text("name", Some(n))?),
+        None => None,
+    };
+    let patch = OrgPatch {
+        name,
+        parent_id: body.parent_id,
+        category: optional_enum("category", body.category.clone(), OrgCategory::parse_label)?,
+        branch_type: optional_enum("branch_type", body.branch_type.clone(), BranchType::parse)?,
+        established_on: optional_date("established_on", body.established_on.clone())?,
+        term_started_on: optional_date("term_started_on", body.term_started_on.clone())?,
+        term_years: body.term_years,
+        joint_units: body.joint_units,
+        effective_on: optional_date("effective_on", body.effective_on.clone())?,
+        reason: optional_text("reason", body.reason.clone(), 500)?,
+    };
+    let row = state.store.update_org(&scope, &auth.actor(), id, patch).await?;
+    Ok(Json(org_json(&row)))
+}
+
+#[derive(Deserialize)]
+pub struct PostsQuery {
+    all: Option<bool>,
+}
+
+pub async fn posts(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PostsQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::ReadOrg)?;
+    let rows = state.store.posts(&scope, id, q.all.unwrap_or(false)).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|p| {
+            json!({"id": p.id, "org_id": p.org_id, "person_id": p.person_id, "name": p.person_name, "post": p.post,
+                   "post_label": CommitteePost::parse(&p.post).map(CommitteePost::label_zh),
+                   "started_on": p.started_on.to_string(), "ended_on": p.ended_on.map(|d| d.to_string())})
+        })
+        .collect();
+    let total = i64::try_from(items.len()).unwrap_or(0);
+    Ok(crate::extract::list(items, total))
+}
+
+#[derive(Deserialize)]
+pub struct PostBody {
+    person_id: Option<i64>,
+    post: Option<String>,
+    started_on: Option<String>,
+}
+
+pub async fn add_post(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PostBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::WriteOrg)?;
+    let person_id = required("person_id", body.person_id)?;
+    let post = parse_enum("post", &required("post", body.post)?, CommitteePost::parse)?;
+    let started_on = optional_date("started_on", body.started_on)?.unwrap_or(state.store.today());
+    let post_id = state
+        .store
+        .add_post(&scope, &auth.actor(), id, person_id, post, started_on)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": post_id}))))
+}
+
+#[derive(Deserialize)]
+pub struct EndPostBody {
+    ended_on: Option<String>,
+}
+
+pub async fn end_post(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EndPostBody>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::WriteOrg)?;
+    let ended_on = optional_date("ended_on", body.ended_on)?.unwrap_or(state.store.today());
+    state.store.end_post(&scope, &auth.actor(), id, ended_on).await?;
+    Ok(Json(json!({"ok": true})))
+}

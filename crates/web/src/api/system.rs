@@ -1,0 +1,57 @@
+use axum::Json;
+use serde_json::{Value, json};
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// OpenAPI 3.1 built from the route table (every route is in it by construction).
+pub async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in crate::routes::build().docs {
+        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        let mut op = json!({
+            "summary": r.summary,
+            "tags": [r.tag],
+            "responses": {
+                "200": {"description": "OK"},
+                "4XX": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+        });
+        let params: Vec<Value> = r
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if matches!(r.method, "post" | "patch" | "put") {
+            op["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
+        }
+        entry[r.method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "dangjian 党建 API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "See docs/API.md. Errors: {\"error\":{\"code\",\"message\",\"field\",\"rows\"}}. Unsafe requests with a session cookie need X-CSRF-Token."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE},
+                "bearer": {"type": "http", "scheme": "bearer"}
+            },
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]},
+                    "rows": {"type": "array"}, "warnings": {"type": "array"}}}}}
+            }
+        },
+        "security": [{"session": []}, {"bearer": []}]
+    })
+}

@@ -1,0 +1,134 @@
+//! Who is asking: a session cookie (browser; unsafe methods must carry the CSRF token) or a
+//! bearer token (devices, integrators; no CSRF). `Auth` is the permission guard's input: its
+//! `scope` turns the caller's grants into the visible subtree for one capability.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dangjian_store::account::Principal;
+use dangjian_store::{Actor, Cap, Grants, Scope};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+pub const SESSION_COOKIE: &str = "dj_session";
+
+/// A fresh random token (256 bits, URL-safe).
+pub fn new_token() -> String {
+    URL_SAFE_NO_PAD.encode(dangjian_store::keys::random_bytes::<32>())
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Hashing costs tens of milliseconds of CPU: keep it off the async workers.
+pub async fn hash_password_blocking(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+}
+
+pub async fn verify_password_blocking(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// A logged-in caller with their grants.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    pub principal: Principal,
+    pub grants: Grants,
+}
+
+impl Auth {
+    /// The permission guard: the scope this caller has for `cap` (403 when no grant carries it).
+    pub fn scope(&self, cap: Cap) -> AppResult<Scope> {
+        Ok(self.grants.scope(cap)?)
+    }
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.principal.user_id),
+            name: self.principal.username.clone(),
+        }
+    }
+    pub fn is_admin(&self) -> bool {
+        self.grants.has_role(dangjian_store::Role::Admin)
+    }
+}
+
+/// Finds the caller from the request, without enforcing anything.
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Auth>> {
+    let principal = if let Some(token) = bearer(headers) {
+        match state.store.token_principal(token).await? {
+            Some(p) => Some(p),
+            None => return Err(AppError::Unauthorized("invalid_token")),
+        }
+    } else if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
+        state.store.session_principal(&token).await?
+    } else {
+        None
+    };
+    let Some(principal) = principal else {
+        return Ok(None);
+    };
+    let grants = state.store.grants(principal.user_id, principal.person_id).await?;
+    Ok(Some(Auth { principal, grants }))
+}
+
+/// Paths a user who must change their password may still use.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/api/v1/me", "/api/v1/logout", "/api/v1/password"];
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let auth = identify(state, &parts.headers)
+            .await?
+            .ok_or(AppError::Unauthorized("not_logged_in"))?;
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method && let Some(expected) = &auth.principal.csrf_token {
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            if sent != Some(expected.as_str()) {
+                return Err(AppError::Forbidden("csrf_token_invalid"));
+            }
+        }
+        if auth.principal.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path())
+        {
+            return Err(AppError::Forbidden("password_change_required"));
+        }
+        Ok(auth)
+    }
+}

@@ -1,0 +1,88 @@
+//! HTTP for dangjian: the router, sessions and CSRF, the permission guard, the JSON API (per
+//! shared API.md), server-rendered pages, and embedded assets.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod pages;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use dangjian_store::Store;
+use tokio::net::TcpListener;
+
+/// Settings of the web layer (from flags and env in the binary).
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (serve behind TLS). Also set per request from `X-Forwarded-Proto: https`.
+    pub cookie_secure: bool,
+    pub session_ttl: time::Duration,
+    /// Failed logins allowed per username and per client address in one minute.
+    pub login_failures_per_minute: i64,
+    /// Demo mode: the login page lists the demo accounts.
+    pub demo: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            cookie_secure: false,
+            session_ttl: time::Duration::hours(12),
+            login_failures_per_minute: 10,
+            demo: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub cfg: Arc<WebConfig>,
+}
+
+pub fn router(state: AppState) -> Router {
+    routes::build()
+        .into_router()
+        .layer(axum::middleware::from_fn(with_locale))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(16 * 1024 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Runs the request with its locale (cookie `dj_lang`, else Accept-Language) in scope, so errors
+/// rendered anywhere below come out in the user's language.
+async fn with_locale(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let lang = auth::cookie_value(headers, "dj_lang").or_else(|| {
+        headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let locale = lang.as_deref().map(i18n::Locale::parse).unwrap_or_default();
+    i18n::REQUEST_LOCALE.scope(locale, next.run(req)).await
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

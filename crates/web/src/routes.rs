@@ -1,0 +1,307 @@
+//! Every route in one place: registered with its handler and documented for the OpenAPI
+//! document in the same call, so the document cannot miss a route.
+
+use axum::Router;
+use axum::routing::MethodRouter;
+
+use crate::AppState;
+use crate::{api, pages};
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RouteDoc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+}
+
+pub struct Routes {
+    router: Router<AppState>,
+    pub docs: Vec<RouteDoc>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            docs: Vec::new(),
+        }
+    }
+
+    /// An API route: handler and documentation together.
+    fn api(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        self.docs.push(RouteDoc {
+            method,
+            path,
+            summary,
+            tag,
+        });
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    /// A page or asset route (not part of the JSON API document).
+    fn page(mut self, path: &'static str, handler: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
+    }
+}
+
+pub fn build() -> Routes {
+    use axum::routing::{delete, get, patch, post};
+    let r = Routes::new()
+        .api(
+            "get",
+            "/healthz",
+            "system",
+            "Ready check: 200 once the server is up",
+            get(api::system::healthz),
+        )
+        .api(
+            "get",
+            "/api/openapi.json",
+            "system",
+            "This OpenAPI document",
+            get(api::system::openapi),
+        )
+        // sessions and tokens
+        .api(
+            "post",
+            "/api/v1/login",
+            "auth",
+            "Log in; sets the session cookie, returns csrf_token",
+            post(api::session::login),
+        )
+        .api(
+            "post",
+            "/api/v1/logout",
+            "auth",
+            "End the session",
+            post(api::session::logout),
+        )
+        .api(
+            "get",
+            "/api/v1/me",
+            "auth",
+            "The caller: username, person_id, csrf_token, grants",
+            get(api::session::me),
+        )
+        .api(
+            "post",
+            "/api/v1/tokens",
+            "auth",
+            "Create a bearer token for the caller",
+            post(api::session::create_token),
+        )
+        .api(
+            "post",
+            "/api/v1/password",
+            "auth",
+            "Change one's own password",
+            post(api::session::change_password),
+        )
+        // organizations
+        .api(
+            "get",
+            "/api/v1/orgs",
+            "orgs",
+            "The tops of the caller's visible subtrees",
+            get(api::org::roots),
+        )
+        .api(
+            "post",
+            "/api/v1/orgs",
+            "orgs",
+            "Create an organization",
+            post(api::org::create),
+        )
+        .api(
+            "get",
+            "/api/v1/orgs/{id}",
+            "orgs",
+            "One organization",
+            get(api::org::get_one),
+        )
+        .api(
+            "patch",
+            "/api/v1/orgs/{id}",
+            "orgs",
+            "Rename, move, or change an organization",
+            patch(api::org::update),
+        )
+        .api(
+            "get",
+            "/api/v1/orgs/{id}/children",
+            "orgs",
+            "Direct children",
+            get(api::org::children),
+        )
+        .api(
+            "get",
+            "/api/v1/orgs/{id}/tree",
+            "orgs",
+            "The whole subtree, flat, in path order",
+            get(api::org::tree),
+        )
+        .api(
+            "get",
+            "/api/v1/orgs/{id}/history",
+            "orgs",
+            "Renames, moves and terms",
+            get(api::org::history),
+        )
+        .api(
+            "get",
+            "/api/v1/orgs/{id}/warnings",
+            "orgs",
+            "Structure warnings and the committee term's status",
+            get(api::org::warnings),
+        )
+        .api(
+            "get",
+            "/api/v1/orgs/{id}/posts",
+            "orgs",
+            "Committee posts (current; ?all=true for ended)",
+            get(api::org::posts),
+        )
+        .api(
+            "post",
+            "/api/v1/orgs/{id}/posts",
+            "orgs",
+            "Appoint a person to a committee post",
+            post(api::org::add_post),
+        )
+        .api(
+            "post",
+            "/api/v1/posts/{id}/end",
+            "orgs",
+            "End a committee post",
+            post(api::org::end_post),
+        )
+        .api(
+            "post",
+            "/api/v1/orgs/{id}/accounts",
+            "accounts",
+            "Create logins for all members of the subtree without one",
+            post(api::account::bulk_create),
+        )
+        // members
+        .api(
+            "get",
+            "/api/v1/members",
+            "members",
+            "Search members: org, subtree, status, category, q",
+            get(api::member::search),
+        )
+        .api(
+            "post",
+            "/api/v1/members",
+            "members",
+            "Create a member record",
+            post(api::member::create),
+        )
+        .api(
+            "get",
+            "/api/v1/members/{id}",
+            "members",
+            "One member record",
+            get(api::member::get_one),
+        )
+        .api(
+            "patch",
+            "/api/v1/members/{id}",
+            "members",
+            "Edit a member record's fields (not its status)",
+            patch(api::member::update),
+        )
+        .api(
+            "get",
+            "/api/v1/members/{id}/events",
+            "members",
+            "The member's status-event history",
+            get(api::member::events),
+        )
+        .api(
+            "post",
+            "/api/v1/members/{id}/events",
+            "members",
+            "Record a typed status change",
+            post(api::member::record_event),
+        )
+        // accounts
+        .api(
+            "get",
+            "/api/v1/users",
+            "accounts",
+            "Logins in the caller's subtree",
+            get(api::account::list),
+        )
+        .api(
+            "post",
+            "/api/v1/users",
+            "accounts",
+            "Create a login with grants",
+            post(api::account::create),
+        )
+        .api(
+            "post",
+            "/api/v1/users/{id}/reset-password",
+            "accounts",
+            "Reset a password (forced change at next login)",
+            post(api::account::reset_password),
+        )
+        .api(
+            "post",
+            "/api/v1/users/{id}/disable",
+            "accounts",
+            "Disable a login",
+            post(api::account::disable),
+        )
+        .api(
+            "post",
+            "/api/v1/users/{id}/enable",
+            "accounts",
+            "Enable a login again",
+            post(api::account::enable),
+        )
+        .api(
+            "post",
+            "/api/v1/users/{id}/grants",
+            "accounts",
+            "Grant a role on an org subtree",
+            post(api::account::add_grant),
+        )
+        .api(
+            "delete",
+            "/api/v1/grants/{id}",
+            "accounts",
+            "Revoke a grant",
+            delete(api::account::remove_grant),
+        )
+        // audit
+        .api(
+            "get",
+            "/api/v1/audit",
+            "audit",
+            "Audit records in the caller's subtree, newest first",
+            get(api::audit::list),
+        );
+    pages::add_routes(r)
+}
+
+impl Routes {
+    pub(crate) fn add_page(self, path: &'static str, handler: MethodRouter<AppState>) -> Self {
+        self.page(path, handler)
+    }
+}
