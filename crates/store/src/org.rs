@@ -199,14 +199,25 @@ impl Store {
         Ok(roots)
     }
 
-    /// Every org of a subtree (for the tree browser), in path order.
-    pub async fn subtree(&self, scope: &Scope, id: i64) -> StoreResult<Vec<OrgRow>> {
+    /// The orgs of a subtree (for the tree browser), in path order, a page at a time; with the
+    /// subtree's size.
+    pub async fn subtree(
+        &self,
+        scope: &Scope,
+        id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<OrgRow>, i64)> {
         let top = self.org(scope, id).await?;
         let upper = format!("{}0", &top.path[..top.path.len() - 1]);
-        let sql = const_format_org("SELECT {} FROM org WHERE path >= $1 AND path < $2 ORDER BY path");
-        Ok(
-            with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&top.path).bind(&upper).fetch_all(p).await)?,
-        )
+        let sql = const_format_org(
+            "SELECT {} FROM org WHERE path >= $1 AND path < $2 ORDER BY path LIMIT $3 OFFSET $4",
+        );
+        let rows = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&top.path).bind(&upper).bind(limit).bind(offset).fetch_all(p).await)?;
+        let total: i64 = with_db!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM org WHERE path >= $1 AND path < $2")
+            .bind(&top.path).bind(&upper).fetch_one(p).await)?;
+        Ok((rows, total))
     }
 
     pub async fn create_org(&self, scope: &Scope, actor: &Actor, new: NewOrg) -> StoreResult<OrgRow> {

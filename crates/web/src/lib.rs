@@ -59,22 +59,36 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
 
-/// Runs the request with its locale (cookie `dj_lang`, else Accept-Language) in scope, so errors
-/// rendered anywhere below come out in the user's language.
+/// Runs the request with its locale in scope, so errors rendered anywhere below come out in the
+/// user's language: the `dj_lang` cookie (the user's setting); for the JSON API also
+/// Accept-Language; else Chinese. Pages do not follow Accept-Language: the UI is Chinese unless
+/// the user chooses otherwise.
 async fn with_locale(req: Request, next: Next) -> Response {
     let headers = req.headers();
-    let lang = auth::cookie_value(headers, "dj_lang").or_else(|| {
+    let is_api = req.uri().path().starts_with("/api/");
+    let accept = || {
         headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-    });
+    };
+    let lang = auth::cookie_value(headers, "dj_lang").or_else(|| if is_api { accept() } else { None });
     let locale = lang.as_deref().map(i18n::Locale::parse).unwrap_or_default();
     i18n::REQUEST_LOCALE.scope(locale, next.run(req)).await
+}
+
+/// A request's log span: method and the route's pattern only — never the query string, which may
+/// hold a name or an ID number.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("-", |m| m.as_str());
+    tracing::debug_span!("request", method = %req.method(), route)
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

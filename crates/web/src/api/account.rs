@@ -36,17 +36,28 @@ pub fn initial_password() -> String {
     pw
 }
 
-pub async fn bulk_create(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(org_id): ApiPath<i64>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+/// A login made by the bulk action, with its initial password (shown once).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CreatedAccount {
+    pub person_id: i64,
+    pub name: String,
+    pub username: String,
+    pub initial_password: String,
+    pub user_id: i64,
+}
+
+/// Logins for every member of the subtree who has none: username = their mobile number if free,
+/// else `p<person id>`; a forced change at first login. Shared by the API and the page.
+pub async fn create_member_accounts(
+    state: &AppState,
+    auth: &Auth,
+    org_id: i64,
+) -> AppResult<Vec<CreatedAccount>> {
     let scope = auth.scope(Cap::ManageAccounts)?;
     let members = state.store.members_for_accounts(&scope, org_id).await?;
     let mut created = Vec::new();
     let mut accounts = Vec::new();
-    for (person_id, name, phone, has_login) in members.into_iter().filter(|m| !m.3) {
-        let _ = has_login;
+    for (person_id, name, phone, _) in members.into_iter().filter(|(.., has_login)| !has_login) {
         let username = match phone {
             Some(p) if state.store.user_by_name(&p).await?.is_none() => p,
             _ => format!("p{person_id}"),
@@ -58,17 +69,30 @@ pub async fn bulk_create(
             password_hash: hash,
             person_id,
         });
-        created.push(
-            json!({"person_id": person_id, "name": name, "username": username, "initial_password": password}),
-        );
+        created.push(CreatedAccount {
+            person_id,
+            name,
+            username,
+            initial_password: password,
+            user_id: 0,
+        });
     }
     let ids = state
         .store
         .create_member_accounts(&scope, &auth.actor(), org_id, &accounts)
         .await?;
     for (item, id) in created.iter_mut().zip(ids) {
-        item["user_id"] = json!(id);
+        item.user_id = id;
     }
+    Ok(created)
+}
+
+pub async fn bulk_create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(org_id): ApiPath<i64>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let created = create_member_accounts(&state, &auth, org_id).await?;
     let total = i64::try_from(created.len()).unwrap_or(0);
     Ok((
         StatusCode::CREATED,
@@ -239,4 +263,15 @@ pub async fn remove_grant(
     let scope = auth.scope(Cap::ManageAccounts)?;
     state.store.remove_grant(&scope, &auth.actor(), id).await?;
     Ok(Json(json!({"ok": true})))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn initial_passwords_pass_the_password_rule_and_differ() {
+        let a = super::initial_password();
+        assert!(crate::api::session::check_new_password(&a).is_ok(), "{a}");
+        assert_eq!(a.chars().count(), 10);
+        assert_ne!(a, super::initial_password());
+    }
 }

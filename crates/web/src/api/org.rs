@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppResult;
 use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, optional_date, optional_enum, optional_text, parse_enum, required,
+    ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_enum, optional_text, parse_enum, required,
     required_text,
 };
 
@@ -65,10 +65,13 @@ pub async fn tree(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let rows = state.store.subtree(&scope, id).await?;
-    let total = i64::try_from(rows.len()).unwrap_or(0);
+    let (rows, total) = state
+        .store
+        .subtree(&scope, id, page.limit(), page.offset())
+        .await?;
     Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
 }
 

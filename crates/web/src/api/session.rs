@@ -62,7 +62,7 @@ pub async fn check_credentials(
         }
         // spend the same time whether or not the user exists
         _ => {
-            let _ = auth::verify_password_blocking(password.to_owned(), DUMMY_HASH.to_owned()).await;
+            let _ = auth::verify_password_blocking(password.to_owned(), dummy_hash().to_owned()).await;
             false
         }
     };
@@ -75,9 +75,12 @@ pub async fn check_credentials(
     }
 }
 
-// argon2id of a random password nobody knows: verifying against it costs what a real check costs
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7x8Tq0Y8mX1zQp3m0tq6cC3Gq2yQ2b0X8k1Qm9x5f8w";
+/// The hash of a random password nobody knows: checking an unknown username against it costs
+/// what a real check costs, so response times do not reveal which usernames exist.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password(&auth::new_token()).unwrap_or_default())
+}
 
 /// Starts a session; returns the cookie header value and the CSRF token.
 pub async fn start_session(
