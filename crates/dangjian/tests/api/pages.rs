@@ -110,14 +110,35 @@ async fn the_bulk_accounts_button_shows_the_initial_passwords_once_as_slips() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
     let url = format!("{}/orgs/{}/accounts", app.base, app.tree.branch_a);
-    let resp = sec.http.post(&url).form(&[("csrf_token", "forged")]).send().await.unwrap();
+    let resp = sec
+        .http
+        .post(&url)
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
     let csrf = sec.csrf.clone().unwrap();
-    let resp = sec.http.post(&url).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    let resp = sec
+        .http
+        .post(&url)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
-    assert!(html.contains("李四") && html.contains("初始密码") && html.contains("新开通账号（1）"), "{html}");
-    let resp = sec.http.post(&url).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert!(
+        html.contains("李四") && html.contains("初始密码") && html.contains("新开通账号（1）"),
+        "{html}"
+    );
+    let resp = sec
+        .http
+        .post(&url)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert!(resp.text().await.unwrap().contains("都已开通账号"));
 }
 
@@ -125,7 +146,11 @@ async fn the_bulk_accounts_button_shows_the_initial_passwords_once_as_slips() {
 async fn pages_stay_chinese_whatever_the_browser_language_and_lists_mask_id_numbers() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    sec.patch(&format!("/api/v1/orgs/{}", app.tree.branch_a), serde_json::json!({"term_started_on": "2020-01-01"})).await;
+    sec.patch(
+        &format!("/api/v1/orgs/{}", app.tree.branch_a),
+        serde_json::json!({"term_started_on": "2020-01-01", "term_years": 3}),
+    )
+    .await;
     let html = sec
         .http
         .get(format!("{}/", app.base))
