@@ -102,6 +102,12 @@ pub enum KeysAction {
     Show,
     /// Write a new key file (refuses to overwrite one).
     Generate,
+    /// Re-encrypt the database under the keys in NEW_KEYS (made with `keys generate --keys NEW_KEYS`).
+    /// Stop every node first; afterwards replace the key file on every node with NEW_KEYS.
+    Rotate {
+        /// The new key file.
+        new_keys: PathBuf,
+    },
 }
 
 pub fn init_logging(verbose: u8) {
@@ -206,6 +212,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("key fingerprint: {}", keys.fingerprint());
                 Ok(())
             }
+            KeysAction::Rotate { new_keys } => {
+                let store = data.open().await?;
+                let new = Keys::read_file(&new_keys)?;
+                if new.fingerprint() == store.keys.fingerprint() {
+                    bail!("{} holds the keys in use already", new_keys.display());
+                }
+                let n = store.rotate_keys(&Actor::system("cli"), &new).await?;
+                store.db.close().await;
+                println!(
+                    "re-encrypted {n} people under the new keys (fingerprint {}). Now replace {} with {} on every node.",
+                    new.fingerprint(),
+                    data.key_path().display(),
+                    new_keys.display()
+                );
+                Ok(())
+            }
             KeysAction::Generate => {
                 let path = data.key_path();
                 crate::config::ensure_dir(path.parent().unwrap_or(std::path::Path::new(".")))?;
@@ -295,15 +317,16 @@ async fn restore(data: &DataArgs, file: &std::path::Path) -> anyhow::Result<()> 
     )
     .await?;
     probe.db.close().await;
-    for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", db_path.display()));
-        if side.exists() {
-            std::fs::remove_file(&side).with_context(|| format!("removing {}", side.display()))?;
-        }
-    }
     if db_path.exists() {
+        // the current database and its WAL move aside together, so nothing committed is lost
         let old = PathBuf::from(format!("{}.before-restore", db_path.display()));
-        std::fs::rename(&db_path, &old).context("moving the current database aside")?;
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", db_path.display()));
+            if from.exists() {
+                let to = PathBuf::from(format!("{}{suffix}", old.display()));
+                std::fs::rename(&from, &to).with_context(|| format!("moving {} aside", from.display()))?;
+            }
+        }
         println!("the previous database was kept as {}", old.display());
     }
     std::fs::copy(file, &db_path).context("copying the backup into place")?;

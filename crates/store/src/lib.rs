@@ -12,6 +12,7 @@ pub mod keys;
 pub mod migrate;
 pub mod org;
 pub mod person;
+pub mod rotate;
 pub mod scope;
 
 use std::sync::Arc;

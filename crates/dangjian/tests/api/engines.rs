@@ -163,3 +163,124 @@ async fn the_demo_tree_loads_and_its_logins_see_the_first_branch() {
     );
     let _ = DbTarget::parse("x.db").unwrap();
 }
+
+#[tokio::test]
+async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused() {
+    use dangjian_rules::member::{Gender, MemberStatus, PersonCategory};
+    use dangjian_rules::org::{OrgCategory, OrgKind};
+    let db = TestDb::new().await;
+    let old = Keys::generate();
+    let store = Store::open(&db.target, old.clone(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let (scope, actor) = (
+        dangjian_store::Scope::system(),
+        dangjian_store::Actor::system("test"),
+    );
+    let org = |parent, kind| dangjian_store::org::NewOrg {
+        parent_id: parent,
+        name: "党组织".into(),
+        kind,
+        branch_type: None,
+        category: OrgCategory::Other,
+        established_on: None,
+        term_started_on: None,
+        term_years: None,
+        joint_units: None,
+    };
+    let root = store
+        .create_org(&scope, &actor, org(None, OrgKind::Committee))
+        .await
+        .unwrap();
+    let branch = store
+        .create_org(&scope, &actor, org(Some(root.id), OrgKind::Branch))
+        .await
+        .unwrap();
+    let idn = crate::helpers::id_number("1970-01-02", 7);
+    let person = dangjian_store::person::NewPerson {
+        org_id: branch.id,
+        name: "周八".into(),
+        gender: Gender::Male,
+        ethnicity: None,
+        birth_date: time::macros::date!(1970 - 01 - 02),
+        id_number: dangjian_rules::IdNumber::parse(&idn).unwrap(),
+        phone: Some("13700001111".into()),
+        education: None,
+        category: PersonCategory::Retired,
+        status: MemberStatus::Formal,
+        joined_on: Some(time::macros::date!(1995 - 01 - 01)),
+        regularized_on: None,
+        work_unit: None,
+        recorded_on: None,
+        history: Vec::new(),
+    };
+    let id = store.create_people(&scope, &actor, &[person]).await.unwrap()[0];
+    let new = Keys::generate();
+    assert_eq!(store.rotate_keys(&actor, &new).await.unwrap(), 1);
+    store.db.close().await;
+    let refused = Store::open(&db.target, old, Arc::new(SystemClock)).await;
+    assert!(refused.is_err(), "the old keys no longer fit");
+    let store = Store::open(&db.target, new, Arc::new(SystemClock)).await.unwrap();
+    let p = store.person(&scope, id).await.unwrap();
+    assert_eq!(
+        (p.id_number.as_str(), p.phone.as_deref()),
+        (idn.as_str(), Some("13700001111"))
+    );
+    let filter = dangjian_store::person::PersonFilter {
+        q: Some(idn.clone()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        store.people(&scope, &filter).await.unwrap().1,
+        1,
+        "the blind index was recomputed"
+    );
+    assert!(matches!(
+        dangjian_store::audit::verify(&store.db).await.unwrap(),
+        dangjian_store::audit::Verdict::Intact { .. }
+    ));
+}
+
+#[test]
+fn the_cli_backs_up_and_restores_a_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_dangjian");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .arg("--data")
+            .arg(dir.path())
+            .env_remove("DANGJIAN_DB")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    assert!(run(&["demo"]).0);
+    let backup = dir.path().join("backup.db");
+    let (ok, out) = run(&["backup", backup.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (ok, out) = run(&["backup", backup.to_str().unwrap()]);
+    assert!(!ok && out.contains("exists already"), "{out}");
+    // a change after the backup, then restore: the change is gone, the old file kept aside
+    let (ok, _) = run(&["create-admin", "--username", "later", "--password", "later12345"]);
+    assert!(ok);
+    let (ok, out) = run(&["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    assert!(dir.path().join("dangjian.db.before-restore").exists());
+    let (ok, out) = run(&["create-admin", "--username", "later", "--password", "later12345"]);
+    assert!(
+        ok,
+        "the admin made after the backup is gone after the restore: {out}"
+    );
+    let (ok, out) = run(&["verify-audit"]);
+    assert!(ok, "{out}");
+}

@@ -15,140 +15,40 @@ pub enum Body {
     PatchMember,
     BadEvent,
     NewMember,
+    Grant,
+    NewUser,
 }
 
 /// (method, OpenAPI path, concrete path template, body, expected status for
 /// [admin in, admin out, sec in, sec out, staff in, staff out, mem in, mem out]).
-/// Templates: {org} the target org, {person} a member of it (never the caller's own record).
+/// Templates: {org} the target org, {person} a member of it (never the caller's own record),
+/// {user} a login whose member record is in it (`secb` for branch B, a fresh one for branch A).
 pub type Endpoint = (&'static str, &'static str, &'static str, Body, [u16; 8]);
 
+#[rustfmt::skip]
 pub const ENDPOINTS: &[Endpoint] = &[
-    (
-        "GET",
-        "/api/v1/orgs/{id}",
-        "/api/v1/orgs/{org}",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 200, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/orgs/{id}/children",
-        "/api/v1/orgs/{org}/children",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 200, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/orgs/{id}/tree",
-        "/api/v1/orgs/{org}/tree",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 200, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/orgs/{id}/history",
-        "/api/v1/orgs/{org}/history",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 200, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/orgs/{id}/warnings",
-        "/api/v1/orgs/{org}/warnings",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 200, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/orgs/{id}/posts",
-        "/api/v1/orgs/{org}/posts",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 200, 404],
-    ),
-    (
-        "PATCH",
-        "/api/v1/orgs/{id}",
-        "/api/v1/orgs/{org}",
-        Body::PatchOrg,
-        [200, 200, 200, 404, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/orgs",
-        "/api/v1/orgs",
-        Body::NewGroup,
-        [201, 201, 201, 404, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/orgs/{id}/posts",
-        "/api/v1/orgs/{org}/posts",
-        Body::Post,
-        [201, 201, 201, 404, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/orgs/{id}/accounts",
-        "/api/v1/orgs/{org}/accounts",
-        Body::None,
-        [201, 201, 201, 404, 403, 403, 403, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/members",
-        "/api/v1/members?org={org}&subtree=true",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 404, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/members/{id}",
-        "/api/v1/members/{person}",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 404, 404],
-    ),
-    (
-        "GET",
-        "/api/v1/members/{id}/events",
-        "/api/v1/members/{person}/events",
-        Body::None,
-        [200, 200, 200, 404, 200, 404, 404, 404],
-    ),
-    (
-        "PATCH",
-        "/api/v1/members/{id}",
-        "/api/v1/members/{person}",
-        Body::PatchMember,
-        [200, 200, 200, 404, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/members/{id}/events",
-        "/api/v1/members/{person}/events",
-        Body::BadEvent,
-        [422, 422, 422, 404, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/members",
-        "/api/v1/members",
-        Body::NewMember,
-        [201, 201, 201, 404, 403, 403, 403, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/users",
-        "/api/v1/users",
-        Body::None,
-        [200, 200, 200, 200, 403, 403, 403, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/audit",
-        "/api/v1/audit",
-        Body::None,
-        [200, 200, 200, 200, 403, 403, 403, 403],
-    ),
+    ("GET", "/api/v1/orgs/{id}", "/api/v1/orgs/{org}", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("GET", "/api/v1/orgs/{id}/children", "/api/v1/orgs/{org}/children", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("GET", "/api/v1/orgs/{id}/tree", "/api/v1/orgs/{org}/tree", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("GET", "/api/v1/orgs/{id}/history", "/api/v1/orgs/{org}/history", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("GET", "/api/v1/orgs/{id}/warnings", "/api/v1/orgs/{org}/warnings", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("GET", "/api/v1/orgs/{id}/posts", "/api/v1/orgs/{org}/posts", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("PATCH", "/api/v1/orgs/{id}", "/api/v1/orgs/{org}", Body::PatchOrg, [200, 200, 200, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/orgs", "/api/v1/orgs", Body::NewGroup, [201, 201, 201, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/orgs/{id}/posts", "/api/v1/orgs/{org}/posts", Body::Post, [201, 201, 201, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/orgs/{id}/accounts", "/api/v1/orgs/{org}/accounts", Body::None, [201, 201, 201, 404, 403, 403, 403, 403]),
+    ("GET", "/api/v1/members", "/api/v1/members?org={org}&subtree=true", Body::None, [200, 200, 200, 404, 200, 404, 404, 404]),
+    ("GET", "/api/v1/members/{id}", "/api/v1/members/{person}", Body::None, [200, 200, 200, 404, 200, 404, 404, 404]),
+    ("GET", "/api/v1/members/{id}/events", "/api/v1/members/{person}/events", Body::None, [200, 200, 200, 404, 200, 404, 404, 404]),
+    ("PATCH", "/api/v1/members/{id}", "/api/v1/members/{person}", Body::PatchMember, [200, 200, 200, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/members/{id}/events", "/api/v1/members/{person}/events", Body::BadEvent, [422, 422, 422, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/members", "/api/v1/members", Body::NewMember, [201, 201, 201, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/users", "/api/v1/users", Body::NewUser, [201, 201, 201, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/users/{id}/grants", "/api/v1/users/{user}/grants", Body::Grant, [201, 201, 201, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/users/{id}/reset-password", "/api/v1/users/{user}/reset-password", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/users/{id}/enable", "/api/v1/users/{user}/enable", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
+    ("GET", "/api/v1/users", "/api/v1/users", Body::None, [200, 200, 200, 200, 403, 403, 403, 403]),
+    ("GET", "/api/v1/audit", "/api/v1/audit", Body::None, [200, 200, 200, 200, 403, 403, 403, 403]),
 ];
 
 fn body(kind: Body, org: i64, person: i64, seq: u32, today: &str) -> Value {
@@ -160,6 +60,8 @@ fn body(kind: Body, org: i64, person: i64, seq: u32, today: &str) -> Value {
         Body::PatchMember => json!({"education": "大学本科"}),
         // valid for nobody (a probationary member cannot be restored): proves the request got past the guard
         Body::BadEvent => json!({"kind": "restore", "date": today, "reason": "测试"}),
+        Body::Grant => json!({"role": "staff", "org_id": org}),
+        Body::NewUser => json!({"username": format!("u{seq}"), "grants": [{"role": "staff", "org_id": org}]}),
         Body::NewMember => {
             json!({"org_id": org, "name": format!("新党员{seq}"), "id_number": id_number("1995-03-04", seq),
                                   "status": "formal", "joined_on": "2020-01-01"})
@@ -185,6 +87,29 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
     let anon = app.client();
     let mut seq = 100;
     let mut failures = Vec::new();
+    // a login in branch A that is none of the callers (so resets log nobody out)
+    let (_, made) = clients[0]
+        .post(
+            "/api/v1/users",
+            json!({"username": "a2login", "person_id": app.tree.a2, "grants": [{"role": "member", "org_id": app.tree.group_a1}]}),
+        )
+        .await;
+    let (_, users) = clients[0].get("/api/v1/users?limit=500").await;
+    let secb = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "secb")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let user_in = |org: i64| {
+        if org == app.tree.branch_a {
+            made["id"].as_i64().unwrap()
+        } else {
+            secb
+        }
+    };
     for (method, _, template, kind, expected) in ENDPOINTS {
         for (ci, client) in clients.iter().enumerate() {
             for (oi, org) in [app.tree.branch_a, app.tree.branch_b].into_iter().enumerate() {
@@ -192,7 +117,8 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                 let person = person_in(&app.tree, org);
                 let path = template
                     .replace("{org}", &org.to_string())
-                    .replace("{person}", &person.to_string());
+                    .replace("{person}", &person.to_string())
+                    .replace("{user}", &user_in(org).to_string());
                 let b = body(*kind, org, person, seq, &today);
                 let (status, resp) = match *method {
                     "GET" => client.get(&path).await,
