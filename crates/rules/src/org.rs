@@ -338,6 +338,85 @@ pub fn may_hold_admission_vote(rs: &OrgRuleSet, formal: u32) -> Result<(), RuleV
     Ok(())
 }
 
+/// Whether `a.person` may be appointed to `a.post` in an org of `a.kind` with `a.formal` 正式党员,
+/// given the active posts `a.current` (person, post): one secretary; 党小组长 only in a 党小组 (one each);
+/// in a branch at most one deputy and a committee only of the size its formal members allow
+/// (B1 第十七条); a secretary normally with ≥ 1 year 党龄, counted from `appointee_regularized_on`
+/// (warning). Refusals are errors; "normally" cases come back as warnings to confirm.
+/// An appointment to check: see [`check_appointment`].
+#[derive(Clone, Copy, Debug)]
+pub struct Appointment<'a> {
+    pub kind: OrgKind,
+    /// The org's 正式党员 (subtree count).
+    pub formal: u32,
+    /// The active posts (person, post).
+    pub current: &'a [(i64, CommitteePost)],
+    pub person: i64,
+    pub post: CommitteePost,
+    /// 党龄 counts from the 转正 date.
+    pub appointee_regularized_on: Option<Date>,
+}
+
+pub fn check_appointment(
+    rs: &OrgRuleSet,
+    a: &Appointment<'_>,
+    today: Date,
+) -> Result<Vec<RuleWarning>, RuleViolation> {
+    let Appointment {
+        kind,
+        formal,
+        current,
+        person,
+        post,
+        appointee_regularized_on,
+    } = *a;
+    let taken = |p: CommitteePost| current.iter().filter(|(_, q)| *q == p).count();
+    if kind == OrgKind::Group {
+        if post != CommitteePost::GroupLeader {
+            return Err(RuleViolation::field("post_not_for_org_kind", "post")
+                .arg("post", post.label_zh())
+                .arg("kind", kind.label_zh()));
+        }
+        if taken(CommitteePost::GroupLeader) > 0 {
+            return Err(RuleViolation::field("post_taken", "post").arg("post", post.label_zh()));
+        }
+        return Ok(Vec::new());
+    }
+    if post == CommitteePost::GroupLeader {
+        return Err(RuleViolation::field("post_not_for_org_kind", "post")
+            .arg("post", post.label_zh())
+            .arg("kind", kind.label_zh()));
+    }
+    if current.iter().any(|(p, q)| *p == person && *q == post) {
+        return Err(RuleViolation::field("post_taken", "post").arg("post", post.label_zh()));
+    }
+    if post == CommitteePost::Secretary && taken(CommitteePost::Secretary) > 0 {
+        return Err(RuleViolation::field("post_taken", "post").arg("post", post.label_zh()));
+    }
+    let mut warnings = Vec::new();
+    if kind == OrgKind::Branch {
+        if post == CommitteePost::DeputySecretary {
+            let deputies = u32::try_from(taken(CommitteePost::DeputySecretary)).unwrap_or(u32::MAX);
+            check_deputy_count(rs, deputies.saturating_add(1))?;
+        }
+        let mut people: Vec<i64> = current.iter().map(|(p, _)| *p).collect();
+        people.push(person);
+        people.sort_unstable();
+        people.dedup();
+        let size = u32::try_from(people.len()).unwrap_or(u32::MAX);
+        // below the minimum is what a committee looks like while it is being filled: no warning then
+        warnings.extend(
+            check_committee_size(rs, formal, size)?
+                .into_iter()
+                .filter(|w| w.code != "committee_expected"),
+        );
+    }
+    if post == CommitteePost::Secretary {
+        warnings.extend(secretary_warnings(rs, appointee_regularized_on, today));
+    }
+    Ok(warnings)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -672,5 +751,131 @@ mod tests {
     #[test]
     fn a_branch_of_three_formal_members_can_hold_an_admission_vote() {
         assert_eq!(may_hold_admission_vote(rs(), 3), Ok(()));
+    }
+
+    mod appointment {
+        use super::super::*;
+        use crate::ruleset::org_rules_on;
+        use time::macros::date;
+
+        const TODAY: Date = date!(2026 - 11 - 25);
+
+        fn check(
+            kind: OrgKind,
+            formal: u32,
+            current: &[(i64, CommitteePost)],
+            person: i64,
+            post: CommitteePost,
+        ) -> Result<Vec<RuleWarning>, RuleViolation> {
+            let a = Appointment {
+                kind,
+                formal,
+                current,
+                person,
+                post,
+                appointee_regularized_on: Some(date!(2010 - 01 - 01)),
+            };
+            check_appointment(org_rules_on(TODAY), &a, TODAY)
+        }
+
+        #[test]
+        fn a_second_secretary_is_refused() {
+            let e = check(
+                OrgKind::Branch,
+                10,
+                &[(1, CommitteePost::Secretary)],
+                2,
+                CommitteePost::Secretary,
+            )
+            .unwrap_err();
+            assert_eq!(e.code, "post_taken");
+        }
+
+        #[test]
+        fn a_small_branch_gets_a_secretary_and_one_deputy_but_no_committee() {
+            assert!(
+                check(OrgKind::Branch, 5, &[], 1, CommitteePost::Secretary)
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(
+                check(
+                    OrgKind::Branch,
+                    5,
+                    &[(1, CommitteePost::Secretary)],
+                    2,
+                    CommitteePost::DeputySecretary
+                )
+                .is_ok()
+            );
+            let e = check(
+                OrgKind::Branch,
+                5,
+                &[(1, CommitteePost::Secretary), (2, CommitteePost::DeputySecretary)],
+                3,
+                CommitteePost::Organization,
+            )
+            .unwrap_err();
+            assert_eq!(e.code, "committee_not_allowed");
+        }
+
+        #[test]
+        fn a_committee_above_five_warns_and_above_seven_is_refused() {
+            let five: Vec<(i64, CommitteePost)> = (1..=5).map(|p| (p, CommitteePost::Member)).collect();
+            let w = check(OrgKind::Branch, 40, &five, 6, CommitteePost::Member).unwrap();
+            assert_eq!(w[0].code, "committee_size_above_normal");
+            let seven: Vec<(i64, CommitteePost)> = (1..=7).map(|p| (p, CommitteePost::Member)).collect();
+            assert_eq!(
+                check(OrgKind::Branch, 40, &seven, 8, CommitteePost::Member)
+                    .unwrap_err()
+                    .code,
+                "committee_size"
+            );
+            // a second post for someone already on the committee does not grow it
+            assert!(check(OrgKind::Branch, 40, &seven, 7, CommitteePost::Propaganda).is_ok());
+        }
+
+        #[test]
+        fn group_leaders_only_in_groups() {
+            assert!(check(OrgKind::Group, 0, &[], 1, CommitteePost::GroupLeader).is_ok());
+            assert_eq!(
+                check(OrgKind::Group, 0, &[], 1, CommitteePost::Secretary)
+                    .unwrap_err()
+                    .code,
+                "post_not_for_org_kind"
+            );
+            assert_eq!(
+                check(OrgKind::Branch, 9, &[], 1, CommitteePost::GroupLeader)
+                    .unwrap_err()
+                    .code,
+                "post_not_for_org_kind"
+            );
+            assert_eq!(
+                check(
+                    OrgKind::Group,
+                    0,
+                    &[(1, CommitteePost::GroupLeader)],
+                    2,
+                    CommitteePost::GroupLeader
+                )
+                .unwrap_err()
+                .code,
+                "post_taken"
+            );
+        }
+
+        #[test]
+        fn a_secretary_without_a_year_of_full_membership_is_a_warning() {
+            let a = Appointment {
+                kind: OrgKind::Branch,
+                formal: 9,
+                current: &[],
+                person: 1,
+                post: CommitteePost::Secretary,
+                appointee_regularized_on: Some(date!(2026 - 06 - 01)),
+            };
+            let w = check_appointment(org_rules_on(TODAY), &a, TODAY).unwrap();
+            assert_eq!(w[0].code, "secretary_party_age");
+        }
     }
 }

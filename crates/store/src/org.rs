@@ -108,6 +108,17 @@ pub struct OrgHistoryRow {
     pub recorded_at: OffsetDateTime,
 }
 
+/// An appointment to record (the rules were checked by the caller).
+#[derive(Debug, Clone, Copy)]
+pub struct NewPost<'a> {
+    pub org_id: i64,
+    pub person_id: i64,
+    pub post: dangjian_rules::org::CommitteePost,
+    pub started_on: Date,
+    /// Warnings the user confirmed, recorded in the audit row.
+    pub confirmed_warnings: &'a [&'a str],
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRow {
     pub id: i64,
@@ -448,15 +459,14 @@ impl Store {
             .bind(org.id).bind(include_ended).fetch_all(p).await)?)
     }
 
-    pub async fn add_post(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        org_id: i64,
-        person_id: i64,
-        post: dangjian_rules::org::CommitteePost,
-        started_on: Date,
-    ) -> StoreResult<i64> {
+    pub async fn add_post(&self, scope: &Scope, actor: &Actor, new: NewPost<'_>) -> StoreResult<i64> {
+        let NewPost {
+            org_id,
+            person_id,
+            post,
+            started_on,
+            confirmed_warnings,
+        } = new;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
@@ -483,7 +493,8 @@ impl Store {
                 before: None,
                 after: Some(
                     json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
-                "started_on": started_on.to_string(), "person_org_path": person_path}),
+                "started_on": started_on.to_string(), "person_org_path": person_path,
+                "confirmed_warnings": confirmed_warnings}),
                 ),
             },
         )

@@ -132,3 +132,24 @@ pub fn optional_enum<T>(
 pub fn list<T: serde::Serialize>(items: Vec<T>, total: i64) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"items": items, "total": total}))
 }
+
+/// `?confirm=true`: the user confirms the warnings of a "normally" rule (API.md).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+pub struct ConfirmQuery {
+    pub confirm: Option<bool>,
+}
+
+/// Warnings stop a request with 409 `confirmation_required` until it is sent again confirmed;
+/// then their codes go into the audit record.
+pub fn confirm_warnings(
+    warnings: Vec<dangjian_rules::RuleWarning>,
+    confirmed: bool,
+) -> AppResult<Vec<&'static str>> {
+    if warnings.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !confirmed {
+        return Err(AppError::Confirm(warnings));
+    }
+    Ok(warnings.iter().map(|w| w.code).collect())
+}

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use dangjian_rules::org::OrgKind;
-use dangjian_store::org::NewOrg;
+use dangjian_store::org::{NewOrg, NewPost};
 use dangjian_store::person::NewPerson;
 use dangjian_store::{Actor, Role, Scope, Store};
 
@@ -77,10 +77,13 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
             .add_post(
                 &scope,
                 &actor,
-                org_ids[post.org],
-                person_ids[post.person],
-                post.post,
-                started,
+                NewPost {
+                    org_id: org_ids[post.org],
+                    person_id: person_ids[post.person],
+                    post: post.post,
+                    started_on: started,
+                    confirmed_warnings: &[],
+                },
             )
             .await
             .context("creating demo posts")?;

@@ -22,12 +22,12 @@ async fn an_org_nests_only_where_the_tree_allows() {
     let (s, b) = admin
         .post(
             "/api/v1/orgs",
-            json!({"parent_id": app.tree.root, "name": "临时党支部", "kind": "branch",
-        "branch_type": "temporary", "category": "企业"}),
+            json!({"parent_id": app.tree.root, "name": "联合党支部", "kind": "branch",
+        "branch_type": "joint", "joint_units": 3, "category": "企业"}),
         )
         .await;
     assert_eq!(s, 201, "{b}");
-    assert_eq!(b["branch_type"], "temporary");
+    assert_eq!(b["branch_type"], "joint");
     assert_eq!(b["category"], "enterprise");
     assert_eq!(b["term_years"], 3, "a branch's term defaults to 3 years");
     let (s, b) = admin
@@ -236,4 +236,106 @@ async fn the_tree_endpoint_lists_the_subtree_in_order() {
     );
     let (_, roots) = app.login("sec").await.get("/api/v1/orgs").await;
     assert_eq!(roots["items"][0]["id"], app.tree.branch_a);
+}
+
+#[tokio::test]
+async fn a_temporary_branch_holds_no_election() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (s, t) = admin.post("/api/v1/orgs", json!({"parent_id": app.tree.root, "name": "项目临时党支部", "kind": "branch", "branch_type": "temporary"})).await;
+    assert_eq!(s, 201);
+    assert!(t["term_years"].is_null(), "appointed leaders, no term");
+    let (s, b) = admin
+        .patch(
+            &format!("/api/v1/orgs/{}", t["id"]),
+            json!({"term_started_on": "2026-01-01", "term_years": 3}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b), field(&b)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "temporary_branch_forbidden",
+            "term_started_on"
+        )
+    );
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("换届选举"),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn appointments_follow_the_committee_rules_and_warnings_need_confirmation() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let posts = format!("/api/v1/orgs/{}/posts", app.tree.branch_a);
+    let (s, _) = sec
+        .post(&posts, json!({"person_id": app.tree.a1, "post": "secretary"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, b) = sec
+        .post(&posts, json!({"person_id": app.tree.a2, "post": "secretary"}))
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "post_taken"));
+    // one formal member: a secretary and one deputy, no committee
+    let (s, _) = sec
+        .post(
+            &posts,
+            json!({"person_id": app.tree.a2, "post": "deputy_secretary"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, b) = sec
+        .post(&posts, json!({"person_id": app.tree.a2, "post": "group_leader"}))
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "post_not_for_org_kind")
+    );
+    // the group's leader; a secretary with less than a year of full membership needs confirming
+    let (s, _) = sec
+        .post(
+            &format!("/api/v1/orgs/{}/posts", app.tree.group_a1),
+            json!({"person_id": app.tree.a2, "post": "group_leader"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, b) = app
+        .login("admin")
+        .await
+        .post(
+            &format!("/api/v1/orgs/{}/posts", app.tree.general),
+            json!({"person_id": app.tree.a2, "post": "secretary"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "confirmation_required"),
+        "{b}"
+    );
+    assert_eq!(b["error"]["warnings"][0]["code"], "secretary_party_age");
+    let before = crate::helpers::audit_count(&app.store).await;
+    let (s, _) = app
+        .login("admin")
+        .await
+        .post(
+            &format!("/api/v1/orgs/{}/posts?confirm=true", app.tree.general),
+            json!({"person_id": app.tree.a2, "post": "secretary"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(crate::helpers::audit_count(&app.store).await, before + 1);
+    let (_, rows) = app
+        .login("admin")
+        .await
+        .get("/api/v1/audit?entity=committee_post&limit=1")
+        .await;
+    assert!(
+        rows["items"][0]["after_json"]
+            .as_str()
+            .unwrap()
+            .contains("secretary_party_age"),
+        "the confirmation is audited"
+    );
 }

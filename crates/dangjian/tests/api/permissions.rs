@@ -51,12 +51,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ("GET", "/api/v1/audit", "/api/v1/audit", Body::None, [200, 200, 200, 200, 403, 403, 403, 403]),
 ];
 
-fn body(kind: Body, org: i64, person: i64, seq: u32, today: &str) -> Value {
+const POSTS: [&str; 4] = ["secretary", "deputy_secretary", "propaganda", "organization"];
+
+/// `caller` picks a different post per caller, so one appointment does not block the next.
+fn body(kind: Body, org: i64, person: i64, seq: u32, today: &str, caller: usize) -> Value {
     match kind {
         Body::None => json!({}),
         Body::PatchOrg => json!({"category": "government"}),
         Body::NewGroup => json!({"parent_id": org, "name": format!("新党小组{seq}"), "kind": "group"}),
-        Body::Post => json!({"person_id": person, "post": "member"}),
+        Body::Post => {
+            json!({"person_id": person, "post": POSTS[caller], "confirm": true})
+        }
         Body::PatchMember => json!({"education": "大学本科"}),
         // valid for nobody (a probationary member cannot be restored): proves the request got past the guard
         Body::BadEvent => json!({"kind": "restore", "date": today, "reason": "测试"}),
@@ -119,7 +124,7 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                     .replace("{org}", &org.to_string())
                     .replace("{person}", &person.to_string())
                     .replace("{user}", &user_in(org).to_string());
-                let b = body(*kind, org, person, seq, &today);
+                let b = body(*kind, org, person, seq, &today, ci);
                 let (status, resp) = match *method {
                     "GET" => client.get(&path).await,
                     "POST" => client.post(&path, b.clone()).await,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use dangjian_rules::org::{BranchType, CommitteePost, OrgCategory, OrgKind, TermStatus};
 use dangjian_rules::{RuleViolation, org_rules_on};
 use dangjian_store::Cap;
-use dangjian_store::org::{NewOrg, OrgPatch, OrgRow};
+use dangjian_store::org::{NewOrg, NewPost, OrgPatch, OrgRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -15,8 +15,8 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppResult;
 use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_enum, optional_text, parse_enum, required,
-    required_text,
+    ApiJson, ApiPath, ApiQuery, ConfirmQuery, Page, confirm_warnings, optional_date, optional_enum,
+    optional_text, parse_enum, required, required_text,
 };
 
 pub fn org_json(o: &OrgRow) -> Value {
@@ -150,8 +150,19 @@ pub struct OrgBody {
     reason: Option<String>,
 }
 
-fn check_common(body: &OrgBody, kind: Option<OrgKind>, today: time::Date) -> AppResult<()> {
+/// Checks shared by create and update. `branch_type` is the type the org has (or will have).
+fn check_common(
+    body: &OrgBody,
+    kind: Option<OrgKind>,
+    branch_type: Option<BranchType>,
+    today: time::Date,
+) -> AppResult<()> {
     let rs = org_rules_on(today);
+    // a new term is a 换届, which a 临时党支部 does not hold: its leaders are appointed
+    if body.term_started_on.is_some() || body.term_years.is_some() {
+        dangjian_rules::temporary_branch_may(branch_type, dangjian_rules::RestrictedAct::HoldElection)
+            .map_err(|v| v.on("term_started_on"))?;
+    }
     if let Some(y) = body.term_years {
         dangjian_rules::check_term_years(rs, u32::try_from(y).unwrap_or(0))?;
     }
@@ -185,7 +196,7 @@ pub async fn create(
     let category = optional_enum("category", body.category.clone(), OrgCategory::parse_label)?
         .unwrap_or(OrgCategory::Other);
     let today = state.store.today();
-    check_common(&body, Some(kind), today)?;
+    check_common(&body, Some(kind), branch_type, today)?;
     if body.parent_id.is_none() && !auth.is_admin() {
         return Err(RuleViolation::field("field_required", "parent_id").into());
     }
@@ -201,9 +212,13 @@ pub async fn create(
         category,
         established_on: optional_date("established_on", body.established_on.clone())?,
         term_started_on: optional_date("term_started_on", body.term_started_on.clone())?,
-        term_years: body
-            .term_years
-            .or_else(|| org_rules_on(today).default_term_years(kind).map(i64::from)),
+        // a temporary branch has appointed leaders and no term
+        term_years: if branch_type == Some(BranchType::Temporary) {
+            None
+        } else {
+            body.term_years
+                .or_else(|| org_rules_on(today).default_term_years(kind).map(i64::from))
+        },
         joint_units: body.joint_units,
     };
     // an unknown or invisible parent answers 404, like any org outside the caller's subtree
@@ -223,7 +238,13 @@ pub async fn update(
         return Err(RuleViolation::field("org_kind_fixed", "kind").into());
     }
     let existing = state.store.org(&scope, id).await?;
-    check_common(&body, Some(existing.kind()), today)?;
+    let new_type = optional_enum("branch_type", body.branch_type.clone(), BranchType::parse)?;
+    check_common(
+        &body,
+        Some(existing.kind()),
+        new_type.or(existing.branch_type()),
+        today,
+    )?;
     let name = match body.name.clone() {
         Some(n) => Some(required_text("name", Some(n))?),
         None => None,
@@ -274,21 +295,61 @@ pub struct PostBody {
     person_id: Option<i64>,
     post: Option<String>,
     started_on: Option<String>,
+    confirm: Option<bool>,
 }
 
+/// Appoints someone to a post, by the rules of B1 第十七条 and 第二十三条: refusals are 422,
+/// "normally" cases 409 `confirmation_required` until sent again with `"confirm": true`.
 pub async fn add_post(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ConfirmQuery>,
     ApiJson(body): ApiJson<PostBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let scope = auth.scope(Cap::WriteOrg)?;
     let person_id = required("person_id", body.person_id)?;
     let post = parse_enum("post", &required("post", body.post)?, CommitteePost::parse)?;
     let started_on = optional_date("started_on", body.started_on)?.unwrap_or(state.store.today());
+    let org = state.store.org(&scope, id).await?;
+    let appointee = match state.store.person_row(&scope, person_id).await {
+        Ok(p) => p,
+        Err(dangjian_store::StoreError::NotFound) => {
+            return Err(RuleViolation::field("person_not_found", "person_id").into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let current: Vec<(i64, CommitteePost)> = state
+        .store
+        .posts(&scope, id, false)
+        .await?
+        .iter()
+        .filter_map(|p| CommitteePost::parse(&p.post).map(|c| (p.person_id, c)))
+        .collect();
+    let today = state.store.today();
+    let appointment = dangjian_rules::org::Appointment {
+        kind: org.kind(),
+        formal: u32::try_from(org.formal_count).unwrap_or(0),
+        current: &current,
+        person: person_id,
+        post,
+        appointee_regularized_on: appointee.regularized_on,
+    };
+    let warnings = dangjian_rules::org::check_appointment(org_rules_on(started_on), &appointment, today)?;
+    let confirmed = confirm_warnings(warnings, body.confirm.or(q.confirm).unwrap_or(false))?;
     let post_id = state
         .store
-        .add_post(&scope, &auth.actor(), id, person_id, post, started_on)
+        .add_post(
+            &scope,
+            &auth.actor(),
+            NewPost {
+                org_id: id,
+                person_id,
+                post,
+                started_on,
+                confirmed_warnings: &confirmed,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": post_id}))))
 }
