@@ -53,8 +53,11 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     routes::build()
         .into_router()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // bodies over the limit fail in our extractors, so the answer is API.md's 413 envelope
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
         .layer(axum::middleware::from_fn(with_locale))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(16 * 1024 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
@@ -79,6 +82,24 @@ async fn with_locale(req: Request, next: Next) -> Response {
     let lang = auth::cookie_value(headers, "dj_lang").or_else(|| if is_api { accept() } else { None });
     let locale = lang.as_deref().map(i18n::Locale::parse).unwrap_or_default();
     i18n::REQUEST_LOCALE.scope(locale, next.run(req)).await
+}
+
+/// Unknown paths: the JSON envelope under /api, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        error::AppError::NotFound.into_response()
+    } else {
+        pages::not_found_page()
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": {
+        "code": "method_not_allowed", "message": i18n::t(i18n::current_locale(), "method_not_allowed", &[]), "field": null
+    }})))
+        .into_response()
 }
 
 /// A request's log span: method and the route's pattern only — never the query string, which may

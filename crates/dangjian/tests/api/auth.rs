@@ -197,3 +197,32 @@ async fn errors_are_in_english_when_the_client_asks_for_it() {
         .await;
     assert_eq!(zh["error"]["message"], "用户名或密码不正确");
 }
+
+#[tokio::test]
+async fn unknown_paths_methods_and_oversized_bodies_get_the_error_envelope() {
+    let app = TestApp::spawn().await;
+    let c = app.login("sec").await;
+    let (s, b) = c.get("/api/v1/nothing-here").await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
+    let (s, b) = c.delete("/api/v1/me").await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+    let big = "x".repeat(17 * 1024 * 1024);
+    let resp = c
+        .http
+        .post(format!("{}/api/v1/tokens", app.base))
+        .header("X-CSRF-Token", c.csrf.clone().unwrap())
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "too_large");
+    let (s, html) = c.page("/no/such/page").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("未找到"));
+}

@@ -262,3 +262,52 @@ async fn search_by_name_pinyin_initials_status_and_id_number() {
     assert_eq!(b["items"].as_array().unwrap().len(), 1);
     assert_eq!(b["total"], 3);
 }
+
+#[tokio::test]
+async fn editing_a_record_checks_the_id_number_again_and_keeps_it_unique() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let path = format!("/api/v1/members/{}", app.tree.a1);
+    // a corrected ID number for the same birth date
+    let corrected = id_number("1980-05-06", 12);
+    let (s, m) = sec
+        .patch(
+            &path,
+            json!({"id_number": corrected, "phone": "13611112222", "name": "张叁"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(
+        (m["id_number"].as_str(), m["phone"].as_str(), m["name"].as_str()),
+        (Some(corrected.as_str()), Some("13611112222"), Some("张叁"))
+    );
+    assert_eq!(m["version"], 2);
+    // the old number is free again; a2's number is taken
+    let (s, b) = sec
+        .patch(&path, json!({"id_number": id_number("1990-02-03", 22)}))
+        .await;
+    assert_eq!(s, 422, "a2's number has another birth date: {b}");
+    let (s, b) = sec.patch(&path, json!({"birth_date": "1980-05-07"})).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "id_number_birth_mismatch")
+    );
+    let admin = app.login("admin").await;
+    let (_, other) = admin
+        .post(
+            "/api/v1/members",
+            new_member(app.tree.branch_b, &id_number("1980-05-06", 13)),
+        )
+        .await;
+    let (s, b) = admin
+        .patch(
+            &format!("/api/v1/members/{}", other["id"]),
+            json!({"id_number": corrected}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "id_number_duplicate"));
+    let (_, found) = admin.get("/api/v1/members?category=in_service&q=zs").await;
+    assert_eq!(found["total"], 1, "pinyin initials follow the new name");
+    let (s, b) = sec.patch(&path, json!({"phone": "12345"})).await;
+    assert_eq!((s, field(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "phone"));
+}

@@ -120,3 +120,8 @@ pub(crate) fn error_page(shell: Shell, e: &AppError) -> Response {
         e.status(),
     )
 }
+
+/// The page for a path that does not exist.
+pub fn not_found_page() -> Response {
+    error_page(Shell::anonymous(), &AppError::NotFound)
+}
