@@ -27,11 +27,23 @@ impl Locale {
     }
 }
 
-pub const ZH_CN: &str = include_str!("../locales/zh-CN.txt");
-pub const EN: &str = include_str!("../locales/en.txt");
+/// The message files of each language, one per domain (`locales/<lang>/<domain>.txt`); the same
+/// domains in every language.
+pub const ZH_CN: &[&str] = &[
+    include_str!("../locales/zh-CN/core.txt"),
+    include_str!("../locales/zh-CN/roster.txt"),
+    include_str!("../locales/zh-CN/pages.txt"),
+];
+pub const EN: &[&str] = &[
+    include_str!("../locales/en/core.txt"),
+    include_str!("../locales/en/roster.txt"),
+    include_str!("../locales/en/pages.txt"),
+];
 
-pub fn parse_catalog(text: &str) -> HashMap<&str, &str> {
-    text.lines()
+pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {
+    files
+        .iter()
+        .flat_map(|f| f.lines())
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| l.split_once('='))
@@ -40,8 +52,8 @@ pub fn parse_catalog(text: &str) -> HashMap<&str, &str> {
 }
 
 fn catalog(locale: Locale) -> &'static HashMap<&'static str, &'static str> {
-    static ZH: OnceLock<HashMap<&str, &str>> = OnceLock::new();
-    static EN_CAT: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    static ZH: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    static EN_CAT: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
     match locale {
         Locale::ZhCn => ZH.get_or_init(|| parse_catalog(ZH_CN)),
         Locale::En => EN_CAT.get_or_init(|| parse_catalog(EN)),
