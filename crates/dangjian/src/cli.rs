@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `demo`, `backup`, `restore`, `verify-audit`,
-//! `create-admin`, `keys`.
+//! `create-admin`, `keys`, `import`, `export`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -93,6 +93,32 @@ pub enum Command {
         data: DataArgs,
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Import an Excel roster (.xlsx, the import template's columns) into a branch or group:
+    /// all or nothing; every bad row is listed (row, column, reason).
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The branch or group the people join.
+        #[arg(long)]
+        org: i64,
+        /// Check the file only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The .xlsx file.
+        file: PathBuf,
+    },
+    /// Export the roster of an organization (formal and probationary members) as .xlsx.
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        org: i64,
+        /// Include the organizations below it.
+        #[arg(long)]
+        subtree: bool,
+        /// The .xlsx file to write (readable by its owner only).
+        file: PathBuf,
     },
 }
 
@@ -206,6 +232,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created administrator {username}");
             Ok(())
         }
+        Command::Import {
+            data,
+            org,
+            dry_run,
+            file,
+        } => import(&data, org, dry_run, &file).await,
+        Command::Export {
+            data,
+            org,
+            subtree,
+            file,
+        } => export(&data, org, subtree, &file).await,
         Command::Keys { data, action } => match action {
             KeysAction::Show => {
                 let keys = data.load_keys(false).await?;
@@ -242,6 +280,85 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         },
     }
+}
+
+/// `dangjian import`: the API's import path, acting as the system.
+async fn import(data: &DataArgs, org: i64, dry_run: bool, file: &std::path::Path) -> anyhow::Result<()> {
+    use dangjian_web::error::AppError;
+    use dangjian_web::i18n::Locale;
+    let store = data.open().await?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let scope = Scope::system();
+    let result = async {
+        dangjian_web::roster::import::target_org(&store, &scope, org).await?;
+        dangjian_web::roster::import::run(&store, &scope, &Actor::system("cli"), org, bytes.into(), dry_run)
+            .await
+    }
+    .await;
+    store.db.close().await;
+    match result {
+        Ok(n) if dry_run => {
+            println!("{n} rows are valid (dry run: nothing was stored)");
+            Ok(())
+        }
+        Ok(n) => {
+            println!("imported {n} people into org {org}");
+            Ok(())
+        }
+        Err(AppError::Rows(rows)) => {
+            use std::io::Write;
+            // a closed pipe (`| head`) ends the listing, not the program
+            let mut out = std::io::stdout().lock();
+            for r in &rows {
+                let (column, message) = dangjian_web::roster::row_message(Locale::ZhCn, r);
+                if writeln!(out, "row {}\t{column}\t{message}", r.row).is_err() {
+                    break;
+                }
+            }
+            drop(out);
+            let e = AppError::Rows(rows);
+            bail!("{}", e.message())
+        }
+        Err(AppError::NotFound) => bail!("organization {org} does not exist"),
+        Err(AppError::Internal(e)) => Err(e),
+        Err(e) => bail!("{} ({})", e.message(), e.code()),
+    }
+}
+
+/// `dangjian export`: the API's export path, acting as the system.
+async fn export(data: &DataArgs, org: i64, subtree: bool, file: &std::path::Path) -> anyhow::Result<()> {
+    use dangjian_web::roster::export;
+    let store = data.open().await?;
+    let scope = Scope::system();
+    let result = async {
+        let f = export::filter(org, subtree, None, None, None)?;
+        store.org(&scope, org).await?;
+        export::export(&store, &scope, &f).await
+    }
+    .await;
+    store.db.close().await;
+    let (bytes, n) = match result {
+        Ok(x) => x,
+        Err(dangjian_web::error::AppError::NotFound) => bail!("organization {org} does not exist"),
+        Err(dangjian_web::error::AppError::Internal(e)) => return Err(e),
+        Err(e) => bail!("{}", e.message()),
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // personal data: readable by the owner only
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    let mut out = opts
+        .open(file)
+        .with_context(|| format!("creating {}", file.display()))?;
+    out.write_all(&bytes)?;
+    out.sync_all()?;
+    println!("exported {n} people to {}", file.display());
+    Ok(())
 }
 
 /// Demo data into a new database; the logins printed either way.

@@ -17,6 +17,9 @@ pub enum StoreError {
     /// Warnings the user may override by confirming (409 `confirmation_required`).
     #[error("confirmation required")]
     ConfirmationRequired(Vec<RuleWarning>),
+    /// A roster import refused: every bad row with what is wrong (422 `import_rows_invalid`).
+    #[error("{} bad rows", .0.len())]
+    Rows(Vec<RowError>),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("internal: {0:#}")]
@@ -27,6 +30,14 @@ impl From<RuleViolation> for StoreError {
     fn from(v: RuleViolation) -> Self {
         StoreError::Rule(v)
     }
+}
+
+/// One refusal in an imported file: the row as Excel numbers it (the header is row 1) and the
+/// violation, whose `field` is the API field name of the column (`id_number`, `joined_on`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub row: u32,
+    pub violation: RuleViolation,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

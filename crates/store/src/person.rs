@@ -134,6 +134,31 @@ pub struct PersonFilter {
     pub offset: i64,
 }
 
+/// One person of a roster import and the row of the file they came from (Excel numbering).
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub row: u32,
+    pub person: NewPerson,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub count: usize,
+    pub first_id: Option<i64>,
+    pub last_id: Option<i64>,
+}
+
+/// Rows per multi-row INSERT of an import (16 bound values a row, plus 4 shared). SQLite finds
+/// each `$N` by a linear scan of the statement's parameter names (sqlx asks for every name), so
+/// a statement's binding costs grow with the square of its parameters: small statements are
+/// fastest there (measured: 32 rows ≈ 5 s for 100,000 people, 1000 rows ≈ 33 s). PostgreSQL pays
+/// a round trip a statement instead. Both stay far under the engines' parameter limits.
+const IMPORT_CHUNK_SQLITE: usize = 32;
+const IMPORT_CHUNK_POSTGRES: usize = 200;
+/// Blind indexes per duplicate lookup (`IN (…)`).
+const LOOKUP_CHUNK: usize = 500;
+
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub kind: EventKind,
@@ -243,7 +268,8 @@ impl Store {
         self.view(scope, row)
     }
 
-    pub async fn people(&self, scope: &Scope, f: &PersonFilter) -> StoreResult<(Vec<PersonView>, i64)> {
+    /// The WHERE condition of a member search (scope and filters) and the values to bind in order.
+    async fn person_where(&self, scope: &Scope, f: &PersonFilter) -> StoreResult<(String, Vec<String>)> {
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         let (scope_sql, scope_binds) = scope.sql_filter("p.org_path", Some("p.id"), 0);
@@ -286,9 +312,13 @@ impl Store {
                 ));
             }
         }
-        let where_sql = conds.join(" AND ");
-        let n = binds.len();
         // every literal above is an enum's fixed value or an integer; user text is bound
+        Ok((conds.join(" AND "), binds))
+    }
+
+    pub async fn people(&self, scope: &Scope, f: &PersonFilter) -> StoreResult<(Vec<PersonView>, i64)> {
+        let (where_sql, binds) = self.person_where(scope, f).await?;
+        let n = binds.len();
         let sql = format!(
             "SELECT {PERSON_COLS} FROM person p JOIN org o ON o.id = p.org_id WHERE {where_sql} \
              ORDER BY p.org_path, p.id LIMIT ${} OFFSET ${}",
@@ -309,6 +339,35 @@ impl Store {
             .map(|r| self.view(scope, r))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok((items, total))
+    }
+
+    /// One page of a member search in id order (the order people were recorded), after the
+    /// person `after` (keyset pagination: every page costs about the same however deep, so an
+    /// export of any size reads the roster once). `f.limit` and `f.offset` are not read; the next
+    /// page starts after the last item's id.
+    pub async fn people_page(
+        &self,
+        scope: &Scope,
+        f: &PersonFilter,
+        after: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<PersonView>> {
+        let (mut where_sql, binds) = self.person_where(scope, f).await?;
+        if let Some(id) = after {
+            // an integer from our own database
+            where_sql.push_str(&format!(" AND p.id > {id}"));
+        }
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM person p JOIN org o ON o.id = p.org_id WHERE {where_sql} \
+             ORDER BY p.id LIMIT ${}",
+            binds.len() + 1
+        );
+        let rows: Vec<PersonRow> = with_db!(&self.db, p => {
+            let mut q = sqlx::query_as::<_, PersonRow>(sqlx::AssertSqlSafe(sql));
+            for b in &binds { q = q.bind(b); }
+            q.bind(limit.max(1)).fetch_all(p).await
+        })?;
+        rows.into_iter().map(|r| self.view(scope, r)).collect()
     }
 
     pub(crate) async fn org_unchecked(&self, id: i64) -> StoreResult<crate::org::OrgRow> {
@@ -682,5 +741,285 @@ impl Store {
                 Ok((id, name, phone, user.is_some()))
             })
             .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roster imports: one transaction, one audit row, set-wise checks and multi-row inserts
+// ---------------------------------------------------------------------------------------------
+
+impl Store {
+    /// The org an import goes into: visible for writing (else 404) and one that holds members.
+    fn check_import_org(scope: &Scope, org: &crate::org::OrgRow) -> StoreResult<()> {
+        if !scope.contains_path(&org.path) {
+            return Err(StoreError::NotFound);
+        }
+        if !org.kind().holds_members() {
+            return Err(RuleViolation::field("org_holds_no_members", "org_id")
+                .arg("kind", org.kind().label_zh())
+                .into());
+        }
+        Ok(())
+    }
+
+    /// The checks of each row that need no database (dates against each other and today, the
+    /// birth date against the ID number) and the same ID number twice in the file (both rows
+    /// named); also the blind index of each row, in order.
+    fn import_row_checks(
+        &self,
+        rows: &[ImportRow],
+        today: Date,
+    ) -> (Vec<crate::error::RowError>, Vec<String>) {
+        use crate::error::RowError;
+        let mut errors = Vec::new();
+        let mut indexes = Vec::with_capacity(rows.len());
+        let mut seen: std::collections::HashMap<String, Vec<u32>> = std::collections::HashMap::new();
+        for r in rows {
+            let p = &r.person;
+            if let Err(StoreError::Rule(v)) = check_dates(p.birth_date, p.joined_on, p.regularized_on, today)
+            {
+                errors.push(RowError {
+                    row: r.row,
+                    violation: v,
+                });
+            }
+            if p.id_number.birth_date() != p.birth_date {
+                errors.push(RowError {
+                    row: r.row,
+                    violation: RuleViolation::field("id_number_birth_mismatch", "birth_date"),
+                });
+            }
+            let index = self.keys.blind_index(ID_INDEX, p.id_number.as_str());
+            seen.entry(index.clone()).or_default().push(r.row);
+            indexes.push(index);
+        }
+        for rows_of_one in seen.values().filter(|v| v.len() > 1) {
+            for &row in rows_of_one {
+                let others: Vec<String> = rows_of_one
+                    .iter()
+                    .filter(|&&o| o != row)
+                    .map(u32::to_string)
+                    .collect();
+                errors.push(RowError {
+                    row,
+                    violation: RuleViolation::field("import_id_duplicate_in_file", "id_number")
+                        .arg("rows", others.join("、")),
+                });
+            }
+        }
+        (errors, indexes)
+    }
+
+    /// Errors for the rows whose ID number is on record already (a member of any org).
+    fn duplicate_rows(
+        rows: &[ImportRow],
+        indexes: &[String],
+        existing: &std::collections::HashSet<String>,
+    ) -> Vec<crate::error::RowError> {
+        rows.iter()
+            .zip(indexes)
+            .filter(|(_, ix)| existing.contains(*ix))
+            .map(|(r, _)| crate::error::RowError {
+                row: r.row,
+                violation: RuleViolation::field("id_number_duplicate", "id_number"),
+            })
+            .collect()
+    }
+
+    fn lookup_sql(n: usize) -> String {
+        let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        format!(
+            "SELECT id_number_index FROM person WHERE id_number_index IN ({})",
+            list.join(",")
+        )
+    }
+
+    /// Checks an import without storing anything (dry runs, and listing every bad row when the
+    /// file has other errors too): the rows' rules, duplicates in the file and on record.
+    /// The org outside the scope → NotFound; an org that holds no members → Rule.
+    pub async fn check_import(
+        &self,
+        scope: &Scope,
+        org_id: i64,
+        rows: &[ImportRow],
+    ) -> StoreResult<Vec<crate::error::RowError>> {
+        let org = self.org_unchecked(org_id).await?;
+        Self::check_import_org(scope, &org)?;
+        let (mut errors, indexes) = self.import_row_checks(rows, self.today());
+        let mut existing = std::collections::HashSet::new();
+        for chunk in indexes.chunks(LOOKUP_CHUNK) {
+            let sql = Self::lookup_sql(chunk.len());
+            let found: Vec<String> = with_db!(&self.db, p => {
+                let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+                for ix in chunk { q = q.bind(ix); }
+                q.fetch_all(p).await
+            })?;
+            existing.extend(found);
+        }
+        errors.extend(Self::duplicate_rows(rows, &indexes, &existing));
+        errors.sort_by_key(|e| e.row);
+        Ok(errors)
+    }
+
+    /// Stores a roster import into `org_id` (each row's own `org_id` is not read): all rows or
+    /// none, in one transaction with one audit row for the batch (count, id range, a digest of
+    /// the rows' blind indexes and the source file's). Every bad row → `StoreError::Rows`.
+    /// Duplicates are looked up set-wise, people and their register events are inserted many
+    /// rows a statement, and the subtree counts move once.
+    pub async fn import_people(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        org_id: i64,
+        rows: &[ImportRow],
+        source_sha256: Option<&str>,
+    ) -> StoreResult<ImportSummary> {
+        use sha2::{Digest, Sha256};
+        let now = self.now();
+        let today = self.today();
+        let (mut errors, indexes) = self.import_row_checks(rows, today);
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Err(StoreError::Rows(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, org_id).await?;
+        Self::check_import_org(scope, &org)?;
+        let mut existing = std::collections::HashSet::new();
+        for chunk in indexes.chunks(LOOKUP_CHUNK) {
+            let sql = Self::lookup_sql(chunk.len());
+            let found: Vec<String> = with_tx!(&mut tx, c => {
+                let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+                for ix in chunk { q = q.bind(ix); }
+                q.fetch_all(c).await
+            })?;
+            existing.extend(found);
+        }
+        let dups = Self::duplicate_rows(rows, &indexes, &existing);
+        if !dups.is_empty() {
+            return Err(StoreError::Rows(dups));
+        }
+        let root_id = org.root_id.unwrap_or(org.id);
+        let mut first_id: Option<i64> = None;
+        let mut last_id: Option<i64> = None;
+        let (mut members, mut formal) = (0i64, 0i64);
+        let mut digest = Sha256::new();
+        let size = match self.db.engine() {
+            crate::db::Engine::Sqlite => IMPORT_CHUNK_SQLITE,
+            crate::db::Engine::Postgres => IMPORT_CHUNK_POSTGRES,
+        };
+        for (chunk, chunk_ix) in rows.chunks(size).zip(indexes.chunks(size)) {
+            // $1 org_id, $2 root_id, $3 org_path, $4 now; then 16 values a row
+            let mut values = Vec::with_capacity(chunk.len());
+            for i in 0..chunk.len() {
+                let b = 5 + 16 * i;
+                let ph: Vec<String> = (b..b + 16).map(|n| format!("${n}")).collect();
+                values.push(format!("($1, $2, $3, {}, $4, $4)", ph.join(", ")));
+            }
+            let sql = format!(
+                "INSERT INTO person (org_id, root_id, org_path, name, name_initials, gender, ethnicity, birth_date, \
+                 id_number_enc, id_number_index, id_number_masked, phone_enc, phone_masked, education, category, \
+                 status, joined_on, regularized_on, work_unit, created_at, updated_at) VALUES {} RETURNING id, status",
+                values.join(", ")
+            );
+            let ids: Vec<(i64, String)> = with_tx!(&mut tx, c => {
+                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql))
+                    .bind(org.id).bind(root_id).bind(&org.path).bind(now);
+                for (r, index) in chunk.iter().zip(chunk_ix) {
+                    let p = &r.person;
+                    let name = p.name.trim();
+                    let phone = p.phone.as_deref().map(str::trim).filter(|x| !x.is_empty());
+                    q = q.bind(name.to_owned())
+                        .bind(dangjian_rules::pinyin::initials(name))
+                        .bind(p.gender.as_str())
+                        .bind(p.ethnicity.clone())
+                        .bind(p.birth_date)
+                        .bind(self.keys.encrypt(p.id_number.as_str()))
+                        .bind(index.clone())
+                        .bind(p.id_number.masked())
+                        .bind(phone.map(|x| self.keys.encrypt(x)))
+                        .bind(phone.map(dangjian_rules::mask_phone))
+                        .bind(p.education.clone())
+                        .bind(p.category.as_str())
+                        .bind(p.status.as_str())
+                        .bind(p.joined_on)
+                        .bind(p.regularized_on)
+                        .bind(p.work_unit.clone());
+                }
+                q.fetch_all(c).await
+            })
+            .map_err(|e| match e {
+                // another import committed one of these ID numbers since the check above
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    StoreError::Conflict(RuleViolation::field("id_number_duplicate", "id_number"))
+                }
+                e => e.into(),
+            })?;
+            for r in chunk {
+                let (m, f) = counts_of(r.person.status);
+                members += m;
+                formal += f;
+            }
+            for index in chunk_ix {
+                digest.update(index.as_bytes());
+            }
+            let min = ids.iter().map(|(id, _)| *id).min();
+            let max = ids.iter().map(|(id, _)| *id).max();
+            first_id = first_id.or(min);
+            last_id = max.or(last_id);
+            // the register events: $1 org, $2 date, $3 recorded_by, $4 recorded_at; then id, status a row
+            let values: Vec<String> = (0..ids.len())
+                .map(|i| {
+                    format!(
+                        "(${}, $1, 'register', $2, NULL, ${}, NULL, $1, NULL, $3, $4)",
+                        5 + 2 * i,
+                        6 + 2 * i
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO person_event (person_id, org_id, kind, event_date, status_before, status_after, \
+                 org_before, org_after, reason, recorded_by, recorded_at) VALUES {}",
+                values.join(", ")
+            );
+            with_tx!(&mut tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.id).bind(today).bind(actor.user_id).bind(now);
+                for (id, status) in &ids { q = q.bind(*id).bind(status.as_str()); }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        adjust_counts(&mut tx, &org.path, members, formal).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "import",
+                entity: "person",
+                entity_id: None,
+                org_path: Some(org.path.clone()),
+                before: None,
+                after: Some(json!({
+                    "count": rows.len(), "org_id": org.id, "first_id": first_id, "last_id": last_id,
+                    "digest": hex::encode(digest.finalize()), "source_sha256": source_sha256,
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if rows.len() >= 1000
+            && let crate::db::Db::Postgres(p) = &self.db
+        {
+            // fresh statistics, so the planner walks the new rows by index at once (exports page
+            // by id) instead of waiting for autovacuum; a failure here loses nothing
+            if let Err(e) = sqlx::query("ANALYZE person").execute(p).await {
+                tracing::warn!(error = %e, "ANALYZE after an import failed");
+            }
+        }
+        Ok(ImportSummary {
+            count: rows.len(),
+            first_id,
+            last_id,
+        })
     }
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::{RuleViolation, RuleWarning};
 use dangjian_store::StoreError;
+use dangjian_store::error::RowError;
 use serde_json::json;
 
 use crate::i18n::{current_locale, t};
@@ -27,6 +28,9 @@ pub enum AppError {
     Conflict(RuleViolation),
     #[error("confirmation required")]
     Confirm(Vec<RuleWarning>),
+    /// A roster import refused (422 `import_rows_invalid`): every bad row, listed in `rows`.
+    #[error("{} bad rows", .0.len())]
+    Rows(Vec<RowError>),
     #[error("rate limited")]
     TooMany,
     #[error("too large")]
@@ -45,6 +49,7 @@ impl From<StoreError> for AppError {
             StoreError::Rule(v) => AppError::Invalid(v),
             StoreError::Conflict(v) => AppError::Conflict(v),
             StoreError::ConfirmationRequired(w) => AppError::Confirm(w),
+            StoreError::Rows(rows) => AppError::Rows(rows),
             StoreError::Db(e) => AppError::Internal(e.into()),
             StoreError::Internal(e) => AppError::Internal(e),
         }
@@ -70,7 +75,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Malformed(..) => StatusCode::BAD_REQUEST,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::Rows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::Confirm(_) => StatusCode::CONFLICT,
             AppError::TooMany => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -85,6 +90,7 @@ impl AppError {
             AppError::Malformed(..) => "malformed_request",
             AppError::Invalid(v) | AppError::Conflict(v) => v.code,
             AppError::Confirm(_) => "confirmation_required",
+            AppError::Rows(_) => "import_rows_invalid",
             AppError::TooMany => "rate_limited",
             AppError::TooLarge => "too_large",
             AppError::Internal(_) => "internal_error",
@@ -111,6 +117,20 @@ impl AppError {
                 t(locale, v.code, &args)
             }
             AppError::Malformed(_, detail) => t(locale, "malformed_request", &[("detail", detail.clone())]),
+            AppError::Rows(rows) => {
+                let bad_rows = rows
+                    .iter()
+                    .map(|r| r.row)
+                    .collect::<std::collections::BTreeSet<_>>();
+                t(
+                    locale,
+                    "import_rows_invalid",
+                    &[
+                        ("rows", bad_rows.len().to_string()),
+                        ("errors", rows.len().to_string()),
+                    ],
+                )
+            }
             other => t(locale, other.code(), &[]),
         }
     }
@@ -124,6 +144,16 @@ impl AppError {
                 .map(|w| {
                     let args: Vec<(&str, String)> = w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
                     json!({"code": w.code, "message": t(locale, w.code, &args)})
+                })
+                .collect();
+        }
+        if let AppError::Rows(rows) = self {
+            let locale = current_locale();
+            err["rows"] = rows
+                .iter()
+                .map(|r| {
+                    let (column, message) = crate::roster::row_message(locale, r);
+                    json!({"row": r.row, "column": column, "message": message})
                 })
                 .collect();
         }

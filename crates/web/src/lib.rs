@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod pages;
+pub mod roster;
 pub mod routes;
 
 use std::future::Future;

@@ -212,6 +212,28 @@ pub fn build() -> Routes {
             post(api::member::create),
         )
         .api(
+            "post",
+            "/api/v1/members/import",
+            "members",
+            "Excel roster import (multipart file, org; ?dry_run=true): all or nothing, bad rows listed",
+            post(crate::roster::import::handler)
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .api(
+            "get",
+            "/api/v1/members/export",
+            "members",
+            "Excel roster export: org, subtree, status, category, q",
+            get(crate::roster::export::handler),
+        )
+        .api(
+            "get",
+            "/api/v1/members/import-template",
+            "members",
+            "The Excel roster import template",
+            get(crate::roster::template::handler),
+        )
+        .api(
             "get",
             "/api/v1/members/{id}",
             "members",
@@ -294,7 +316,7 @@ pub fn build() -> Routes {
             "get",
             "/api/v1/audit",
             "audit",
-            "Audit records in the caller's subtree, newest first",
+            "Audit records in the caller's subtree, newest first: entity, actor, from, to (local dates)",
             get(api::audit::list),
         );
     pages::add_routes(r)
