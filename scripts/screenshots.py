@@ -22,6 +22,8 @@ def driver(width, height):
     for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}"]:
         o.add_argument(a)
+    if width < 500:  # headless windows are at least 500 px wide: emulate the phone's viewport
+        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 
 

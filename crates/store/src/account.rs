@@ -141,6 +141,16 @@ impl Store {
                 "username",
             )));
         }
+        if let Some(pid) = person_id {
+            let has_login: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM app_user WHERE person_id = $1")
+                .bind(pid).fetch_optional(c).await)?;
+            if has_login.is_some() {
+                return Err(StoreError::Conflict(RuleViolation::field(
+                    "person_has_login",
+                    "person_id",
+                )));
+            }
+        }
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO app_user (username, password_hash, person_id, must_change_password, disabled, created_at) \
              VALUES ($1, $2, $3, $4, FALSE, $5) RETURNING id")
@@ -290,6 +300,7 @@ impl Store {
         }
         // a changed or reset password ends every other session of that user
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        let org_path = user_org_path(&mut tx, user_id).await?;
         audit::append(
             &mut tx,
             now,
@@ -302,7 +313,7 @@ impl Store {
                 },
                 entity: "user",
                 entity_id: Some(user_id.to_string()),
-                org_path: None,
+                org_path,
                 before: None,
                 after: Some(json!({"must_change_password": must_change})),
             },
@@ -321,6 +332,7 @@ impl Store {
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
             with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
+        let org_path = user_org_path(&mut tx, user_id).await?;
         audit::append(
             &mut tx,
             now,
@@ -329,7 +341,7 @@ impl Store {
                 action: if disabled { "disable" } else { "enable" },
                 entity: "user",
                 entity_id: Some(user_id.to_string()),
-                org_path: None,
+                org_path,
                 before: None,
                 after: Some(json!({"disabled": disabled})),
             },
@@ -372,6 +384,26 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// One grant and the user holding it (no scope: the caller checks `org_path`).
+    pub async fn grant_by_id(&self, grant_id: i64) -> StoreResult<Option<(i64, Grant)>> {
+        let row: Option<(i64, String, i64, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT g.user_id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.id = $1")
+            .bind(grant_id).fetch_optional(p).await)?;
+        Ok(row.and_then(|(user_id, role, org_id, org_path)| {
+            Role::parse(&role).map(|role| {
+                (
+                    user_id,
+                    Grant {
+                        id: grant_id,
+                        role,
+                        org_id,
+                        org_path,
+                    },
+                )
+            })
+        }))
     }
 
     pub async fn remove_grant(&self, scope: &Scope, actor: &Actor, grant_id: i64) -> StoreResult<()> {
@@ -503,4 +535,24 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+impl Store {
+    /// The user's UI language (`zh-CN` or `en`).
+    pub async fn set_locale(&self, user_id: i64, locale: &str) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET locale = $1 WHERE id = $2")
+            .bind(locale).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Where a login belongs, for its audit rows: its member record's org, else its first grant's.
+async fn user_org_path(tx: &mut crate::db::Tx, user_id: i64) -> StoreResult<Option<String>> {
+    Ok(with_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(
+        "SELECT COALESCE(\
+           (SELECT p.org_path FROM app_user u JOIN person p ON p.id = u.person_id WHERE u.id = $1), \
+           (SELECT o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id LIMIT 1))")
+        .bind(user_id).fetch_one(c).await)?)
 }

@@ -171,29 +171,67 @@ pub async fn verify(db: &Db) -> StoreResult<Verdict> {
     })
 }
 
-/// Audit rows visible in a scope, newest first.
+/// What to show of the audit trail (every field optional).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// `org`, `person`, `user`, … (exact).
+    pub entity: Option<String>,
+    /// The actor's username (exact).
+    pub actor: Option<String>,
+    /// From this instant on (inclusive).
+    pub from: Option<OffsetDateTime>,
+    /// Before this instant (exclusive).
+    pub until: Option<OffsetDateTime>,
+    /// Also rows tied to no org (key rotation, API tokens, older account rows): for callers who
+    /// see everything. The web layer decides who that is.
+    pub include_unplaced: bool,
+}
+
+/// Audit rows visible in a scope that match the filter, newest first, and their total.
+///
+/// Time bounds: SQLite keeps times as RFC 3339 text with the fraction's trailing zeros cut, whose
+/// text order matches time order between seconds but not always within one. So `from` becomes
+/// `at > from - 1µs` and `until` becomes `at <= until - 1µs`: the same instants on PostgreSQL
+/// (microsecond precision), and on SQLite exact for every row except one at a whole second
+/// (`…:59Z`, no fraction) just before a bound.
 pub async fn list(
     db: &Db,
     scope: &crate::scope::Scope,
-    entity: Option<&str>,
+    f: &AuditFilter,
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<AuditRow>, i64)> {
-    let (filter, binds) = scope.sql_filter("org_path", None, 3);
+    const BEFORE: time::Duration = time::Duration::microseconds(1);
+    let (scope_filter, binds) = scope.sql_filter("org_path", None, 4);
+    let placed = if f.include_unplaced {
+        format!("({scope_filter} OR org_path IS NULL)")
+    } else {
+        scope_filter
+    };
+    let cond = format!(
+        "($1 = '' OR entity = $1) AND ($2 = '' OR actor = $2) AND ($3 IS NULL OR at > $3) \
+         AND ($4 IS NULL OR at <= $4) AND {placed}"
+    );
+    let n = binds.len() + 4;
+    // SAFETY of the SQL text: `cond` is built from fixed column names and `$n` placeholders only.
     let sql = format!(
         "SELECT seq, at, user_id, actor, action, entity, entity_id, org_path, before_json, after_json, prev_hash, hash \
-         FROM audit WHERE ($1 = '' OR entity = $1) AND {filter} ORDER BY seq DESC LIMIT $2 OFFSET $3"
+         FROM audit WHERE {cond} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
     );
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM audit WHERE ($1 = '' OR entity = $1) AND {filter} AND $2 >= 0 AND $3 >= 0"
-    );
-    let entity = entity.unwrap_or("").to_owned();
+    let count_sql = format!("SELECT COUNT(*) FROM audit WHERE {cond}");
+    let entity = f.entity.clone().unwrap_or_default();
+    let actor = f.actor.clone().unwrap_or_default();
+    let from = f.from.map(|t| crate::clock::truncate_micros(t) - BEFORE);
+    let until = f.until.map(|t| crate::clock::truncate_micros(t) - BEFORE);
     with_db!(db, p => {
-        // SAFETY of the SQL text: `filter` is built from fixed column names and `$n` placeholders only.
-        let mut q = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql)).bind(&entity).bind(limit).bind(offset);
-        let mut cq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(&entity).bind(limit).bind(offset);
+        let mut q = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql))
+            .bind(&entity).bind(&actor).bind(from).bind(until);
+        let mut cq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql))
+            .bind(&entity).bind(&actor).bind(from).bind(until);
         for b in &binds { q = q.bind(b); cq = cq.bind(b); }
-        let rows = q.fetch_all(p).await?;
+        let rows = q.bind(limit).bind(offset).fetch_all(p).await?;
         let total = cq.fetch_one(p).await?;
         Ok((rows, total))
     })

@@ -33,11 +33,13 @@ pub const ZH_CN: &[&str] = &[
     include_str!("../locales/zh-CN/core.txt"),
     include_str!("../locales/zh-CN/roster.txt"),
     include_str!("../locales/zh-CN/pages.txt"),
+    include_str!("../locales/zh-CN/admin.txt"),
 ];
 pub const EN: &[&str] = &[
     include_str!("../locales/en/core.txt"),
     include_str!("../locales/en/roster.txt"),
     include_str!("../locales/en/pages.txt"),
+    include_str!("../locales/en/admin.txt"),
 ];
 
 pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {
@@ -75,6 +77,31 @@ pub fn t(locale: Locale, key: &str, args: &[(&str, String)]) -> String {
     out
 }
 
+/// The label of an enum value: Chinese from the rules crate (the one source of the Chinese
+/// names), other languages from `enum.<kind>.<value>` in their catalogue.
+pub fn enum_label(locale: Locale, kind: &str, value: &str) -> String {
+    use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
+    use dangjian_rules::org::{BranchType, CommitteePost, OrgCategory, OrgKind};
+    if locale == Locale::En
+        && let Some(text) = catalog(Locale::En).get(format!("enum.{kind}.{value}").as_str())
+    {
+        return (*text).to_owned();
+    }
+    let zh = match kind {
+        "member_status" => MemberStatus::parse(value).map(MemberStatus::label_zh),
+        "person_category" => PersonCategory::parse(value).map(PersonCategory::label_zh),
+        "gender" => Gender::parse(value).map(Gender::label_zh),
+        "event_kind" => EventKind::parse(value).map(EventKind::label_zh),
+        "org_kind" => OrgKind::parse(value).map(OrgKind::label_zh),
+        "branch_type" => BranchType::parse(value).map(BranchType::label_zh),
+        "org_category" => OrgCategory::parse(value).map(OrgCategory::label_zh),
+        "post" => CommitteePost::parse(value).map(CommitteePost::label_zh),
+        "role" => dangjian_store::Role::parse(value).map(dangjian_store::Role::label_zh),
+        _ => None,
+    };
+    zh.map_or_else(|| value.to_owned(), str::to_owned)
+}
+
 tokio::task_local! {
     /// The locale of the request being answered, so error responses are localized.
     pub static REQUEST_LOCALE: Locale;
@@ -92,8 +119,12 @@ mod tests {
     fn every_message_key_exists_in_both_languages() {
         let zh = parse_catalog(ZH_CN);
         let en = parse_catalog(EN);
+        // enum labels: Chinese comes from the rules crate, so only English lists them
         let only_zh: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
-        let only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        let only_en: Vec<_> = en
+            .keys()
+            .filter(|k| !k.starts_with("enum.") && !zh.contains_key(*k))
+            .collect();
         assert!(
             only_zh.is_empty() && only_en.is_empty(),
             "only zh-CN: {only_zh:?}; only en: {only_en:?}"
@@ -156,6 +187,48 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn every_enum_value_has_an_english_label() {
+        use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
+        use dangjian_rules::org::{BranchType, CommitteePost, OrgCategory, OrgKind};
+        let en = parse_catalog(EN);
+        let mut missing = Vec::new();
+        let mut check = |kind: &str, values: Vec<&str>| {
+            for v in values {
+                if !en.contains_key(format!("enum.{kind}.{v}").as_str()) {
+                    missing.push(format!("enum.{kind}.{v}"));
+                }
+            }
+        };
+        check(
+            "member_status",
+            MemberStatus::ALL.iter().map(|v| v.as_str()).collect(),
+        );
+        check(
+            "person_category",
+            PersonCategory::ALL.iter().map(|v| v.as_str()).collect(),
+        );
+        check("gender", Gender::ALL.iter().map(|v| v.as_str()).collect());
+        check("event_kind", EventKind::ALL.iter().map(|v| v.as_str()).collect());
+        check("org_kind", OrgKind::ALL.iter().map(|v| v.as_str()).collect());
+        check(
+            "branch_type",
+            BranchType::ALL.iter().map(|v| v.as_str()).collect(),
+        );
+        check(
+            "org_category",
+            OrgCategory::ALL.iter().map(|v| v.as_str()).collect(),
+        );
+        check("post", CommitteePost::ALL.iter().map(|v| v.as_str()).collect());
+        check(
+            "role",
+            dangjian_store::Role::ALL.iter().map(|v| v.as_str()).collect(),
+        );
+        assert!(missing.is_empty(), "no English label: {missing:?}");
+        assert_eq!(enum_label(Locale::ZhCn, "member_status", "formal"), "正式党员");
+        assert_eq!(enum_label(Locale::En, "member_status", "formal"), "Full member");
     }
 
     #[test]

@@ -426,3 +426,25 @@ pub fn code(body: &Value) -> &str {
 pub fn field(body: &Value) -> &str {
     body["error"]["field"].as_str().unwrap_or("")
 }
+
+/// Posts a page form with the session's CSRF token; returns status, Location and body.
+pub async fn post_form(c: &Client, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let csrf = c.csrf.clone().expect("a logged-in client");
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let resp = c
+        .http
+        .post(format!("{}{path}", c.base))
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, resp.text().await.expect("body"))
+}

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod admin_pages;
 mod audit;
 mod auth;
 mod engines;
@@ -11,3 +12,4 @@ mod members;
 mod orgs;
 mod pages;
 mod permissions;
+mod roster;

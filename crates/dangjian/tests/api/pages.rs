@@ -1,4 +1,4 @@
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, post_form};
 
 #[tokio::test]
 async fn the_login_page_logs_in_and_the_secretary_sees_their_branch() {
@@ -165,4 +165,212 @@ async fn pages_stay_chinese_whatever_the_browser_language_and_lists_mask_id_numb
     let full = crate::helpers::id_number("1990-02-03", 22);
     assert!(!html.contains(&full), "no full ID numbers in a list");
     assert!(html.contains(&format!("{}********{}", &full[..6], &full[14..])));
+}
+
+#[tokio::test]
+async fn the_member_list_filters_pages_and_offers_the_excel_export() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (s, html) = sec
+        .page(&format!("/members?org={}&subtree=true", app.tree.branch_a))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("张三") && html.contains("李四") && !html.contains("王五"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "/api/v1/members/export?org={}&#38;subtree=true",
+            app.tree.branch_a
+        )),
+        "{html}"
+    );
+    let (_, html) = sec
+        .page(&format!(
+            "/members?org={}&subtree=true&status=probationary",
+            app.tree.branch_a
+        ))
+        .await;
+    assert!(html.contains("李四") && !html.contains("张三"));
+    let (_, html) = sec.page("/members?q=zs").await;
+    assert!(html.contains("张三") && !html.contains("李四"));
+    let (s, _) = sec.page(&format!("/members?org={}", app.tree.branch_b)).await;
+    assert_eq!(
+        s, 404,
+        "another branch's roster does not exist for this secretary"
+    );
+}
+
+#[tokio::test]
+async fn a_new_member_form_shows_the_error_next_to_the_field_and_keeps_the_input() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let org = app.tree.branch_a.to_string();
+    let (s, html) = sec.page(&format!("/members/new?org={org}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("name=\"id_number\""));
+    let bad = crate::helpers::id_number("1991-01-01", 41);
+    let bad = format!("{}{}", &bad[..17], if bad.ends_with('1') { '2' } else { '1' });
+    let (s, _, html) = post_form(
+        &sec,
+        "/members/new",
+        &[
+            ("org_id", &org),
+            ("name", "钱七"),
+            ("id_number", &bad),
+            ("status", "formal"),
+            ("joined_on", "2015-01-01"),
+            ("category", "in_service"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("field-error") && html.contains("校验码"), "{html}");
+    assert!(html.contains("value=\"钱七\""), "the input is kept");
+    let good = crate::helpers::id_number("1991-01-01", 41);
+    let (s, location, _) = post_form(
+        &sec,
+        "/members/new",
+        &[
+            ("org_id", &org),
+            ("name", "钱七"),
+            ("id_number", &good),
+            ("status", "formal"),
+            ("joined_on", "2015-01-01"),
+            ("category", "in_service"),
+            ("gender", ""),
+            ("birth_date", ""),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (s, html) = sec.page(&location).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("钱七") && html.contains(&good),
+        "the secretary sees the full number on the record"
+    );
+}
+
+#[tokio::test]
+async fn the_member_page_edits_and_records_status_changes() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let id = app.tree.a2.to_string();
+    let (s, html) = sec.page(&format!("/members/{id}/edit")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("value=\"李四\""));
+    let (s, _, _) = post_form(
+        &sec,
+        &format!("/members/{id}/edit"),
+        &[
+            ("name", "李四"),
+            ("education", "硕士研究生"),
+            ("id_number", &crate::helpers::id_number("1990-02-03", 22)),
+            ("birth_date", "1990-02-03"),
+            ("gender", "female"),
+            ("phone", "13800000022"),
+            ("category", "in_service"),
+            ("joined_on", "2015-07-01"),
+            ("regularized_on", ""),
+            ("ethnicity", "汉族"),
+            ("work_unit", "测试单位"),
+            ("card_uid", ""),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let today = app.store.today().to_string();
+    let (s, _, html) = post_form(
+        &sec,
+        &format!("/members/{id}/events"),
+        &[
+            ("kind", "suspend"),
+            ("date", &today),
+            ("reason", ""),
+            ("status", ""),
+            ("org_id", ""),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "a suspension without a reason");
+    assert!(html.contains("须填写原因") || html.contains("原因"), "{html}");
+    let (s, location, _) = post_form(
+        &sec,
+        &format!("/members/{id}/events"),
+        &[
+            ("kind", "regularize"),
+            ("date", &today),
+            ("reason", ""),
+            ("status", ""),
+            ("org_id", ""),
+        ],
+    )
+    .await;
+    assert_eq!((s, location.as_str()), (303, format!("/members/{id}").as_str()));
+    let (_, html) = sec.page(&format!("/members/{id}")).await;
+    assert!(
+        html.contains("转为正式党员") && html.contains("硕士研究生"),
+        "{html}"
+    );
+    // staff read the record masked and get no edit form
+    let (s, html) = app.login("staff").await.page(&format!("/members/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("********") && !html.contains("/edit"));
+}
+
+#[tokio::test]
+async fn the_org_tree_and_org_page_show_counts_committee_and_history() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (s, html) = admin.page("/orgs").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("测试党委") && html.contains("第一党小组") && html.contains("第二党支部"));
+    admin
+        .patch(
+            &format!("/api/v1/orgs/{}", app.tree.branch_a),
+            serde_json::json!({"name": "综合党支部"}),
+        )
+        .await;
+    let (s, html) = admin.page(&format!("/orgs/{}", app.tree.branch_a)).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("综合党支部") && html.contains("更名") && html.contains("第一党支部"),
+        "{html}"
+    );
+    assert!(html.contains("机关党总支"), "the breadcrumb");
+    let (s, _) = app
+        .login("sec")
+        .await
+        .page(&format!("/orgs/{}", app.tree.branch_b))
+        .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn the_language_switch_turns_the_pages_english_and_it_sticks_to_the_user() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (s, _, _) = post_form(&sec, "/settings/language", &[("locale", "en")]).await;
+    assert_eq!(s, 303);
+    let (_, html) = sec.page("/members").await;
+    assert!(html.contains("Members") && html.contains("Full member"), "{html}");
+    // a fresh login on another browser gets English too
+    let other = app.client();
+    let resp = other
+        .http
+        .post(format!("{}/login", app.base))
+        .form(&[("username", "sec"), ("password", crate::helpers::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("dj_lang=en"))
+    );
+    let (_, html) = other.page("/").await;
+    assert!(html.contains("Branch workbench"), "{html}");
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
-use dangjian_store::account::NewAccount;
+use dangjian_store::account::{NewAccount, UserRow};
 use dangjian_store::{Cap, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -110,22 +110,22 @@ pub async fn list(
     Ok(crate::extract::list(rows, total))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct GrantBody {
-    role: Option<String>,
-    org_id: Option<i64>,
+    pub role: Option<String>,
+    pub org_id: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct UserBody {
-    username: Option<String>,
-    password: Option<String>,
-    person_id: Option<i64>,
-    grants: Option<Vec<GrantBody>>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub person_id: Option<i64>,
+    pub grants: Option<Vec<GrantBody>>,
 }
 
 /// A grantor may give only roles no stronger than one they hold over that org.
-async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: i64) -> AppResult<()> {
+pub async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: i64) -> AppResult<()> {
     let scope = auth.scope(Cap::ManageAccounts)?;
     let org = state.store.org(&scope, org_id).await?;
     let best = auth.grants.best_rank_over(&org.path).unwrap_or(0);
@@ -135,11 +135,34 @@ async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: i64)
     Ok(())
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiJson(b): ApiJson<UserBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+/// Nobody resets or disables the login of someone more powerful than themselves.
+async fn check_not_above(state: &AppState, auth: &Auth, user: &UserRow) -> AppResult<()> {
+    let target = state.store.grants(user.id, user.person_id).await?;
+    let their_best = target.list().iter().map(|g| g.role.rank()).max().unwrap_or(0);
+    let my_best = auth
+        .grants
+        .list()
+        .iter()
+        .map(|g| g.role.rank())
+        .max()
+        .unwrap_or(0);
+    if their_best > my_best {
+        return Err(AppError::Forbidden("role_above_own"));
+    }
+    Ok(())
+}
+
+/// A new login made by `create_login`: the initial password is `Some` when generated (shown once).
+#[derive(Debug, Clone)]
+pub struct CreatedLogin {
+    pub id: i64,
+    pub username: String,
+    pub initial_password: Option<String>,
+}
+
+/// Creates a login with grants (each no stronger than the caller's own over its org), optionally
+/// for a member in the caller's subtree. Shared by the API and the accounts page.
+pub async fn create_login(state: &AppState, auth: &Auth, b: UserBody) -> AppResult<CreatedLogin> {
     let scope = auth.scope(Cap::ManageAccounts)?;
     let username = required_text("username", b.username)?;
     if username.len() > 64 || username.chars().any(char::is_whitespace) {
@@ -149,7 +172,7 @@ pub async fn create(
     for g in b.grants.unwrap_or_default() {
         let role = parse_enum("role", &required("role", g.role)?, Role::parse)?;
         let org_id = required("org_id", g.org_id)?;
-        check_grantable(&state, &auth, role, org_id).await?;
+        check_grantable(state, auth, role, org_id).await?;
         grants.push((role, org_id));
     }
     if let Some(pid) = b.person_id {
@@ -171,10 +194,38 @@ pub async fn create(
         .store
         .create_user(&auth.actor(), &username, &hash, b.person_id, true, &grants)
         .await?;
+    Ok(CreatedLogin {
+        id,
+        username,
+        initial_password: shown,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<UserBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let made = create_login(&state, &auth, b).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "username": username, "initial_password": shown})),
+        Json(json!({"id": made.id, "username": made.username, "initial_password": made.initial_password})),
     ))
+}
+
+/// A new initial password for a login in the caller's subtree (forced change at next login;
+/// the user's sessions end). Returns the login and the password, to be shown once.
+pub async fn reset_login_password(state: &AppState, auth: &Auth, id: i64) -> AppResult<(UserRow, String)> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let user = state.store.managed_user(&scope, id).await?;
+    check_not_above(state, auth, &user).await?;
+    let password = initial_password();
+    let hash = auth::hash_password_blocking(password.clone()).await?;
+    state
+        .store
+        .set_password(&auth.actor(), user.id, &hash, true)
+        .await?;
+    Ok((user, password))
 }
 
 pub async fn reset_password(
@@ -182,40 +233,23 @@ pub async fn reset_password(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
-    let scope = auth.scope(Cap::ManageAccounts)?;
-    let user = state.store.managed_user(&scope, id).await?;
-    let target = state.store.grants(user.id, user.person_id).await?;
-    // nobody resets the password of someone more powerful than themselves
-    let their_best = target.list().iter().map(|g| g.role.rank()).max().unwrap_or(0);
-    let my_best = auth
-        .grants
-        .list()
-        .iter()
-        .map(|g| g.role.rank())
-        .max()
-        .unwrap_or(0);
-    if their_best > my_best {
-        return Err(AppError::Forbidden("role_above_own"));
-    }
-    let password = initial_password();
-    let hash = auth::hash_password_blocking(password.clone()).await?;
-    state
-        .store
-        .set_password(&auth.actor(), user.id, &hash, true)
-        .await?;
+    let (user, password) = reset_login_password(&state, &auth, id).await?;
     Ok(Json(
         json!({"id": user.id, "username": user.username, "initial_password": password}),
     ))
 }
 
-async fn set_disabled(state: &AppState, auth: &Auth, id: i64, disabled: bool) -> AppResult<Json<Value>> {
+/// Disables (ending its sessions and tokens) or enables a login in the caller's subtree; never
+/// one's own, nor a more powerful one's.
+pub async fn set_login_disabled(state: &AppState, auth: &Auth, id: i64, disabled: bool) -> AppResult<i64> {
     let scope = auth.scope(Cap::ManageAccounts)?;
     let user = state.store.managed_user(&scope, id).await?;
     if user.id == auth.principal.user_id {
         return Err(RuleViolation::new("cannot_disable_self").into());
     }
+    check_not_above(state, auth, &user).await?;
     state.store.set_disabled(&auth.actor(), user.id, disabled).await?;
-    Ok(Json(json!({"id": user.id, "disabled": disabled})))
+    Ok(user.id)
 }
 
 pub async fn disable(
@@ -223,7 +257,8 @@ pub async fn disable(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
-    set_disabled(&state, &auth, id, true).await
+    let id = set_login_disabled(&state, &auth, id, true).await?;
+    Ok(Json(json!({"id": id, "disabled": true})))
 }
 
 pub async fn enable(
@@ -231,7 +266,28 @@ pub async fn enable(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
-    set_disabled(&state, &auth, id, false).await
+    let id = set_login_disabled(&state, &auth, id, false).await?;
+    Ok(Json(json!({"id": id, "disabled": false})))
+}
+
+/// Grants a role on an org subtree to a login in the caller's subtree. Returns the grant's id,
+/// the role and the org.
+pub async fn grant_role(
+    state: &AppState,
+    auth: &Auth,
+    user_id: i64,
+    b: GrantBody,
+) -> AppResult<(i64, Role, i64)> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let user = state.store.managed_user(&scope, user_id).await?;
+    let role = parse_enum("role", &required("role", b.role)?, Role::parse)?;
+    let org_id = required("org_id", b.org_id)?;
+    check_grantable(state, auth, role, org_id).await?;
+    let grant_id = state
+        .store
+        .add_grant(&scope, &auth.actor(), user.id, role, org_id)
+        .await?;
+    Ok((grant_id, role, org_id))
 }
 
 pub async fn add_grant(
@@ -240,19 +296,28 @@ pub async fn add_grant(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<GrantBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
-    let scope = auth.scope(Cap::ManageAccounts)?;
-    let user = state.store.managed_user(&scope, id).await?;
-    let role = parse_enum("role", &required("role", b.role)?, Role::parse)?;
-    let org_id = required("org_id", b.org_id)?;
-    check_grantable(&state, &auth, role, org_id).await?;
-    let grant_id = state
-        .store
-        .add_grant(&scope, &auth.actor(), user.id, role, org_id)
-        .await?;
+    let (grant_id, role, org_id) = grant_role(&state, &auth, id, b).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": grant_id, "role": role, "org_id": org_id})),
     ))
+}
+
+/// Revokes a grant on an org in the caller's subtree — not one above the caller's own role
+/// there. Returns the id of the login that held it.
+pub async fn revoke_grant(state: &AppState, auth: &Auth, grant_id: i64) -> AppResult<i64> {
+    let scope = auth.scope(Cap::ManageAccounts)?;
+    let (user_id, grant) = state
+        .store
+        .grant_by_id(grant_id)
+        .await?
+        .filter(|(_, g)| scope.contains_path(&g.org_path))
+        .ok_or(AppError::NotFound)?;
+    if grant.role.rank() > auth.grants.best_rank_over(&grant.org_path).unwrap_or(0) {
+        return Err(AppError::Forbidden("role_above_own"));
+    }
+    state.store.remove_grant(&scope, &auth.actor(), grant_id).await?;
+    Ok(user_id)
 }
 
 pub async fn remove_grant(
@@ -260,8 +325,7 @@ pub async fn remove_grant(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
-    let scope = auth.scope(Cap::ManageAccounts)?;
-    state.store.remove_grant(&scope, &auth.actor(), id).await?;
+    revoke_grant(&state, &auth, id).await?;
     Ok(Json(json!({"ok": true})))
 }
 

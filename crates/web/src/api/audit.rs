@@ -1,19 +1,56 @@
 use axum::Json;
 use axum::extract::State;
+use dangjian_rules::RuleViolation;
 use dangjian_store::Cap;
+use dangjian_store::audit::AuditFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::AppResult;
-use crate::extract::{ApiQuery, Page};
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiQuery, Page, optional_date};
 
-#[derive(Deserialize)]
+/// `?entity=&actor=&from=&to=`: `from` and `to` are local dates (the deployment's calendar,
+/// default UTC+8), both days included.
+#[derive(Deserialize, Default, Clone)]
 pub struct AuditQuery {
-    entity: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
+    pub entity: Option<String>,
+    pub actor: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// The store's filter for a query: local dates become UTC bounds (from the start of `from` to
+/// the end of `to`). Admins also see the rows tied to no org. Shared by the API and the page.
+pub fn audit_filter(state: &AppState, auth: &Auth, q: &AuditQuery) -> AppResult<AuditFilter> {
+    let offset = state.store.local.offset;
+    let start_of = |d: time::Date| d.midnight().assume_offset(offset);
+    let from = optional_date("from", q.from.clone())?;
+    let to = optional_date("to", q.to.clone())?;
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err(AppError::Invalid(RuleViolation::field(
+            "date_range_reversed",
+            "to",
+        )));
+    }
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    Ok(AuditFilter {
+        entity: text(&q.entity),
+        actor: text(&q.actor),
+        from: from.map(start_of),
+        until: to.and_then(|d| d.next_day()).map(start_of),
+        include_unplaced: auth.is_admin(),
+    })
 }
 
 pub async fn list(
@@ -22,17 +59,12 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::ReadAudit)?;
+    let filter = audit_filter(&state, &auth, &q)?;
     let page = Page {
         limit: q.limit,
         offset: q.offset,
     };
-    let (rows, total) = dangjian_store::audit::list(
-        &state.store.db,
-        &scope,
-        q.entity.as_deref(),
-        page.limit(),
-        page.offset(),
-    )
-    .await?;
+    let (rows, total) =
+        dangjian_store::audit::list(&state.store.db, &scope, &filter, page.limit(), page.offset()).await?;
     Ok(crate::extract::list(rows, total))
 }

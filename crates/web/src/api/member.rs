@@ -82,22 +82,24 @@ pub async fn get_one(
     Ok(Json(member_json(&state.store.person(&scope, id).await?)))
 }
 
-#[derive(Deserialize, Default)]
+/// A member record as the API and the page forms send it (every field optional here; the
+/// parse functions below say what is required).
+#[derive(Deserialize, Default, Clone)]
 pub struct MemberBody {
-    org_id: Option<i64>,
-    name: Option<String>,
-    gender: Option<String>,
-    ethnicity: Option<String>,
-    birth_date: Option<String>,
-    id_number: Option<String>,
-    phone: Option<String>,
-    education: Option<String>,
-    category: Option<String>,
-    status: Option<String>,
-    joined_on: Option<String>,
-    regularized_on: Option<String>,
-    work_unit: Option<String>,
-    card_uid: Option<String>,
+    pub org_id: Option<i64>,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub education: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub joined_on: Option<String>,
+    pub regularized_on: Option<String>,
+    pub work_unit: Option<String>,
+    pub card_uid: Option<String>,
 }
 
 pub fn parse_phone(v: Option<String>) -> AppResult<Option<String>> {
@@ -122,13 +124,9 @@ fn parse_id(field: &'static str, s: &str, today: time::Date) -> AppResult<IdNumb
     })
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiJson(b): ApiJson<MemberBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
-    let scope = auth.scope(Cap::WriteMembers)?;
-    let today = state.store.today();
+/// Parses a new member record: required fields, the ID number (GB 11643, birth date, gender
+/// from it when not given), dates, enums — each error names its field.
+pub fn new_person(b: MemberBody, today: time::Date) -> AppResult<NewPerson> {
     let org_id = required("org_id", b.org_id)?;
     let name = required_text("name", b.name)?;
     if name.chars().count() > 50 {
@@ -155,7 +153,7 @@ pub async fn create(
     if status.is_member() && joined_on.is_none() {
         return Err(RuleViolation::field("field_required", "joined_on").into());
     }
-    let new = NewPerson {
+    Ok(NewPerson {
         org_id,
         name,
         gender,
@@ -172,30 +170,33 @@ pub async fn create(
         work_unit: optional_text("work_unit", b.work_unit, 200)?,
         recorded_on: None,
         history: Vec::new(),
-    };
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<MemberBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let scope = auth.scope(Cap::WriteMembers)?;
+    let new = new_person(b, state.store.today())?;
     let view = state.store.create_person(&scope, &auth.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(member_json(&view))))
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<MemberBody>,
-) -> AppResult<Json<Value>> {
-    let scope = auth.scope(Cap::WriteMembers)?;
+/// Parses a change to a member record; the status and the org change only by events.
+pub fn person_patch(b: MemberBody, today: time::Date) -> AppResult<PersonPatch> {
     if b.status.is_some() {
         return Err(RuleViolation::field("status_by_event_only", "status").into());
     }
     if b.org_id.is_some() {
         return Err(RuleViolation::field("org_by_event_only", "org_id").into());
     }
-    let today = state.store.today();
     let name = match b.name {
         Some(n) => Some(required_text("name", Some(n))?),
         None => None,
     };
-    let patch = PersonPatch {
+    Ok(PersonPatch {
         name,
         gender: optional_enum("gender", b.gender, Gender::parse_label)?,
         ethnicity: optional_text("ethnicity", b.ethnicity, 20)?,
@@ -215,7 +216,17 @@ pub async fn update(
         regularized_on: optional_date("regularized_on", b.regularized_on)?,
         work_unit: optional_text("work_unit", b.work_unit, 200)?,
         card_uid: optional_text("card_uid", b.card_uid, 64)?,
-    };
+    })
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<MemberBody>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::WriteMembers)?;
+    let patch = person_patch(b, state.store.today())?;
     let view = state
         .store
         .update_person(&scope, &auth.actor(), id, patch)
@@ -242,13 +253,33 @@ pub async fn events(
     Ok(crate::extract::list(items, total))
 }
 
-#[derive(Deserialize)]
+/// A status change as the API and the page form send it.
+#[derive(Deserialize, Default, Clone)]
 pub struct EventBody {
-    kind: Option<String>,
-    date: Option<String>,
-    reason: Option<String>,
-    status: Option<String>,
-    org_id: Option<i64>,
+    pub kind: Option<String>,
+    pub date: Option<String>,
+    pub reason: Option<String>,
+    pub status: Option<String>,
+    pub org_id: Option<i64>,
+}
+
+/// Parses a status change; `register` is not an event one records by hand.
+pub fn new_event(b: EventBody) -> AppResult<NewEvent> {
+    let kind = parse_enum("kind", &required_text("kind", b.kind)?, EventKind::parse)?;
+    if kind == EventKind::Register {
+        return Err(RuleViolation::field("status_transition_invalid", "kind")
+            .arg("from", "-")
+            .arg("event", kind.label_zh())
+            .into());
+    }
+    let date = parse_date("date", &required_text("date", b.date)?)?;
+    Ok(NewEvent {
+        kind,
+        date,
+        reason: optional_text("reason", b.reason, 500)?,
+        target_status: optional_enum("status", b.status, MemberStatus::parse)?,
+        org_id: b.org_id,
+    })
 }
 
 pub async fn record_event(
@@ -258,21 +289,7 @@ pub async fn record_event(
     ApiJson(b): ApiJson<EventBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let scope = auth.scope(Cap::WriteMembers)?;
-    let kind = parse_enum("kind", &required_text("kind", b.kind)?, EventKind::parse)?;
-    if kind == EventKind::Register {
-        return Err(RuleViolation::field("status_transition_invalid", "kind")
-            .arg("from", "-")
-            .arg("event", kind.label_zh())
-            .into());
-    }
-    let date = parse_date("date", &required_text("date", b.date)?)?;
-    let ev = NewEvent {
-        kind,
-        date,
-        reason: optional_text("reason", b.reason, 500)?,
-        target_status: optional_enum("status", b.status, MemberStatus::parse)?,
-        org_id: b.org_id,
-    };
+    let ev = new_event(b)?;
     let row = state.store.record_event(&scope, &auth.actor(), id, ev).await?;
     Ok((
         StatusCode::CREATED,

@@ -5,9 +5,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use dangjian_rules::member::{EventKind, Gender, MemberStatus};
-use dangjian_rules::org::{BranchType, CommitteePost};
-use dangjian_store::person::PersonFilter;
+use dangjian_rules::member::MemberStatus;
+use dangjian_rules::org::BranchType;
+use dangjian_store::org::OrgRow;
+use dangjian_store::person::{PersonFilter, PersonView};
 use dangjian_store::{Cap, Role};
 
 use super::{Shell, error_page, render};
@@ -15,39 +16,70 @@ use crate::AppState;
 use crate::auth::{self, Auth};
 use crate::error::AppError;
 
-struct ChildView {
-    name: String,
-    kind_label: &'static str,
-    member_count: i64,
-    formal_count: i64,
-    warning_count: usize,
+pub(crate) struct ChildView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub member_count: i64,
+    pub formal_count: i64,
+    pub warning_count: usize,
 }
 
-struct MemberLine {
-    name: String,
-    gender: &'static str,
-    org_name: String,
-    status: &'static str,
-    joined_on: String,
-    id_number: String,
+impl ChildView {
+    pub(crate) fn of(o: &OrgRow, today: time::Date) -> Self {
+        Self {
+            id: o.id,
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            member_count: o.member_count,
+            formal_count: o.formal_count,
+            warning_count: crate::api::org::org_warnings(o, today).len(),
+        }
+    }
+}
+
+/// A roster line as lists show it: the ID number masked whatever the grant.
+pub(crate) struct MemberLine {
+    pub id: i64,
+    pub name: String,
+    pub gender: String,
+    pub org_name: String,
+    pub status: String,
+    pub joined_on: String,
+    pub id_number: String,
+}
+
+impl MemberLine {
+    pub(crate) fn of(m: PersonView) -> Self {
+        Self {
+            id: m.id,
+            gender: m.gender,
+            status: m.status,
+            joined_on: date_or_dash(m.joined_on),
+            id_number: dangjian_rules::mask_id_number(&m.id_number),
+            name: m.name,
+            org_name: m.org_name,
+        }
+    }
 }
 
 struct OrgPanel {
     id: i64,
-    can_manage_accounts: bool,
-    /// Rule reminders of the orgs below (org name, message).
-    reminders: Vec<(String, String)>,
-    people_without_pipeline: usize,
     name: String,
-    kind_label: &'static str,
-    branch_type_label: Option<&'static str>,
+    kind: String,
+    branch_type: Option<String>,
     member_count: i64,
     formal_count: i64,
     term_ends_on: Option<String>,
+    can_manage_accounts: bool,
     warnings: Vec<String>,
-    posts: Vec<String>,
+    /// (post, person name)
+    posts: Vec<(String, String)>,
     children: Vec<ChildView>,
+    /// Rule reminders of the orgs below: (org id, org name, message).
+    reminders: Vec<(i64, String, String)>,
     members: Vec<MemberLine>,
+    people_without_pipeline: usize,
 }
 
 #[derive(Template)]
@@ -63,14 +95,15 @@ struct OrgHome {
 struct MemberHome {
     shell: Shell,
     person: MemberCard,
-    events: Vec<(String, &'static str)>,
+    /// (date, event kind)
+    events: Vec<(String, String)>,
 }
 
 struct MemberCard {
     name: String,
     org_name: String,
-    status: &'static str,
-    gender: &'static str,
+    status: String,
+    gender: String,
     ethnicity: String,
     birth_date: String,
     id_number: String,
@@ -81,8 +114,26 @@ struct MemberCard {
     work_unit: String,
 }
 
-fn date_or_dash(d: Option<time::Date>) -> String {
+pub(crate) fn date_or_dash(d: Option<time::Date>) -> String {
     d.map_or_else(|| "—".to_owned(), |d| d.to_string())
+}
+
+pub(crate) fn text_or_dash(s: Option<String>) -> String {
+    s.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".to_owned())
+}
+
+pub(crate) fn term_ends_on(o: &OrgRow) -> Option<String> {
+    match (o.term_started_on, o.term_years) {
+        (Some(s), Some(y)) => Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn warning_messages(o: &OrgRow, today: time::Date) -> Vec<String> {
+    crate::api::org::org_warnings(o, today)
+        .into_iter()
+        .filter_map(|w| w["message"].as_str().map(str::to_owned))
+        .collect()
 }
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -94,12 +145,12 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     if a.principal.must_change_password {
         return Redirect::to("/password").into_response();
     }
-    let result = if a
+    let works_on_orgs = a
         .grants
         .list()
         .iter()
-        .any(|g| g.role.has(Cap::WriteMembers) || g.role.has(Cap::RunMeetings))
-    {
+        .any(|g| g.role.has(Cap::WriteMembers) || g.role.has(Cap::RunMeetings));
+    let result = if works_on_orgs {
         org_home(&state, &a).await
     } else {
         member_home(&state, &a).await
@@ -110,14 +161,13 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
 async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
     let org_scope = a.scope(Cap::ReadOrg)?;
     let member_scope = a.scope(Cap::ReadMembers)?;
+    let accounts_scope = a.scope(Cap::ManageAccounts).ok();
     let today = state.store.today();
-    let roots = state.store.scope_roots(&org_scope).await?;
     let mut panels = Vec::new();
-    for org in roots {
+    for org in state.store.scope_roots(&org_scope).await? {
         let children = state.store.children(&org_scope, org.id).await?;
         let posts = state.store.posts(&org_scope, org.id, false).await?;
-        let show_members = org.kind().holds_members();
-        let members = if show_members {
+        let members = if org.kind().holds_members() {
             let f = PersonFilter {
                 org_id: Some(org.id),
                 subtree: true,
@@ -129,90 +179,52 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
             Vec::new()
         };
         let mut reminders = Vec::new();
-        if !show_members {
-            // the orgs below this one, in tree order; the page shows the first 2000
+        if !org.kind().holds_members() {
+            // the orgs below, in tree order; the page shows those of the first 2000
             let (below, _) = state.store.subtree(&org_scope, org.id, 2000, 0).await?;
             for o in below.iter().filter(|o| o.id != org.id) {
-                for w in crate::api::org::org_warnings(o, today) {
-                    if let Some(m) = w["message"].as_str() {
-                        reminders.push((o.name.clone(), m.to_owned()));
-                    }
-                }
+                reminders.extend(
+                    warning_messages(o, today)
+                        .into_iter()
+                        .map(|m| (o.id, o.name.clone(), m)),
+                );
             }
         }
-        let can_manage_accounts = a
-            .scope(Cap::ManageAccounts)
-            .is_ok_and(|s| s.contains_path(&org.path));
         let people_without_pipeline = members
             .iter()
             .filter(|m| MemberStatus::parse(&m.status).is_some_and(MemberStatus::is_member))
             .count();
         panels.push(OrgPanel {
             id: org.id,
-            can_manage_accounts,
-            reminders,
-            people_without_pipeline,
             name: org.name.clone(),
-            kind_label: org.kind().label_zh(),
-            branch_type_label: org
-                .branch_type()
-                .filter(|b| *b != BranchType::Regular)
-                .map(BranchType::label_zh),
+            kind: org.kind.clone(),
+            branch_type: org
+                .branch_type
+                .clone()
+                .filter(|b| b != BranchType::Regular.as_str()),
             member_count: org.member_count,
             formal_count: org.formal_count,
-            term_ends_on: match (org.term_started_on, org.term_years) {
-                (Some(s), Some(y)) => {
-                    Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string())
-                }
-                _ => None,
-            },
-            warnings: crate::api::org::org_warnings(&org, today)
-                .into_iter()
-                .filter_map(|w| w["message"].as_str().map(str::to_owned))
-                .collect(),
-            posts: posts
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}：{}",
-                        CommitteePost::parse(&p.post).map_or("", CommitteePost::label_zh),
-                        p.person_name
-                    )
-                })
-                .collect(),
-            children: children
-                .iter()
-                .map(|c| ChildView {
-                    name: c.name.clone(),
-                    kind_label: c.kind().label_zh(),
-                    member_count: c.member_count,
-                    formal_count: c.formal_count,
-                    warning_count: crate::api::org::org_warnings(c, today).len(),
-                })
-                .collect(),
-            members: members
-                .into_iter()
-                .map(|m| MemberLine {
-                    gender: Gender::parse(&m.gender).map_or("", Gender::label_zh),
-                    status: MemberStatus::parse(&m.status).map_or("", MemberStatus::label_zh),
-                    joined_on: date_or_dash(m.joined_on),
-                    name: m.name,
-                    org_name: m.org_name,
-                    // lists show masked numbers whatever the grant; the full one is on the record
-                    id_number: dangjian_rules::mask_id_number(&m.id_number),
-                })
-                .collect(),
+            term_ends_on: term_ends_on(&org),
+            can_manage_accounts: accounts_scope
+                .as_ref()
+                .is_some_and(|s| s.contains_path(&org.path)),
+            warnings: warning_messages(&org, today),
+            posts: posts.into_iter().map(|p| (p.post, p.person_name)).collect(),
+            children: children.iter().map(|c| ChildView::of(c, today)).collect(),
+            reminders,
+            members: members.into_iter().map(MemberLine::of).collect(),
+            people_without_pipeline,
         });
     }
-    let heading = if a.grants.has_role(Role::Admin) {
-        "组织总览"
+    let shell = Shell::of(a);
+    let heading = shell.t(if a.grants.has_role(Role::Admin) {
+        "home.overview"
     } else {
-        "本支部工作台"
-    }
-    .to_owned();
+        "home.workbench"
+    });
     Ok(render(
         &OrgHome {
-            shell: Shell::of(a),
+            shell,
             heading,
             orgs: panels,
         },
@@ -227,29 +239,23 @@ async fn member_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
     let scope = a.scope(Cap::ReadMembers)?;
     let p = state.store.person(&scope, person_id).await?;
     let events = state.store.person_events(&scope, person_id).await?;
-    let dash = |s: Option<String>| s.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".to_owned());
     let card = MemberCard {
-        status: MemberStatus::parse(&p.status).map_or("", MemberStatus::label_zh),
-        gender: Gender::parse(&p.gender).map_or("", Gender::label_zh),
-        ethnicity: dash(p.ethnicity),
+        status: p.status,
+        gender: p.gender,
+        ethnicity: text_or_dash(p.ethnicity),
         birth_date: p.birth_date.to_string(),
         id_number: p.id_number,
-        phone: dash(p.phone),
-        education: dash(p.education),
+        phone: text_or_dash(p.phone),
+        education: text_or_dash(p.education),
         joined_on: date_or_dash(p.joined_on),
         regularized_on: date_or_dash(p.regularized_on),
-        work_unit: dash(p.work_unit),
+        work_unit: text_or_dash(p.work_unit),
         name: p.name,
         org_name: p.org_name,
     };
     let events = events
-        .iter()
-        .map(|e| {
-            (
-                e.event_date.to_string(),
-                EventKind::parse(&e.kind).map_or("", EventKind::label_zh),
-            )
-        })
+        .into_iter()
+        .map(|e| (e.event_date.to_string(), e.kind))
         .collect();
     Ok(render(
         &MemberHome {

@@ -1,31 +1,65 @@
-//! Server-rendered pages (Chinese). Forms post to page routes that call the same store functions
-//! as the JSON API; errors come back on the page in the user's words.
+//! Server-rendered pages, Chinese by default and English by the user's setting. Forms post to
+//! page routes that call the same store functions as the JSON API; errors come back on the page
+//! in the user's words, next to the field they concern.
 
 mod accounts;
+mod admin;
 mod home;
+mod import;
+mod members;
+mod orgs;
 mod session;
 
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use dangjian_store::Cap;
+
 use crate::auth::Auth;
 use crate::error::AppError;
+use crate::i18n::{Locale, current_locale, enum_label, t};
 use crate::routes::Routes;
 
 pub fn add_routes(r: Routes) -> Routes {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     r.add_page("/", get(home::home))
         .add_page("/login", get(session::login_form).post(session::login_submit))
-        .add_page("/logout", axum::routing::post(session::logout_submit))
+        .add_page("/logout", post(session::logout_submit))
         .add_page(
             "/password",
             get(session::password_form).post(session::password_submit),
         )
+        .add_page("/settings/language", post(session::set_language))
+        .add_page("/orgs", get(orgs::tree))
+        .add_page("/orgs/{id}", get(orgs::show))
+        .add_page("/orgs/{id}/accounts", post(accounts::bulk_accounts))
+        .add_page("/members", get(members::list))
+        .add_page("/members/new", get(members::new_form).post(members::create))
+        .add_page("/members/import", get(import::form).post(import::submit))
+        .add_page("/members/{id}", get(members::show))
         .add_page(
-            "/orgs/{id}/accounts",
-            axum::routing::post(accounts::bulk_accounts),
+            "/members/{id}/edit",
+            get(members::edit_form).post(members::update),
         )
+        .add_page("/members/{id}/events", post(members::record_event))
+        .add_page("/accounts", get(admin::accounts::list))
+        .add_page(
+            "/accounts/new",
+            get(admin::accounts::new_form).post(admin::accounts::create),
+        )
+        .add_page("/accounts/{id}", get(admin::accounts::show))
+        .add_page("/accounts/{id}/reset", post(admin::accounts::reset))
+        .add_page("/accounts/{id}/disable", post(admin::accounts::disable))
+        .add_page("/accounts/{id}/enable", post(admin::accounts::enable))
+        .add_page("/accounts/{id}/grants", post(admin::accounts::add_grant))
+        .add_page(
+            "/accounts/grants/{grant_id}/revoke",
+            post(admin::accounts::revoke),
+        )
+        .add_page("/audit", get(admin::audit::list))
+        .add_page("/audit/verify", post(admin::audit::verify))
+        .add_page("/api/docs", get(admin::api_docs::docs))
         .add_page("/assets/{*path}", get(asset))
 }
 
@@ -62,30 +96,97 @@ pub struct CsrfForm {
     pub csrf_token: String,
 }
 
-/// The fields every page's layout needs.
+/// A link in the page header's navigation.
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+}
+
+/// The fields every page's layout needs, and the page's language.
 pub(crate) struct Shell {
-    lang: &'static str,
-    username: Option<String>,
-    csrf: String,
-    flash_error: Option<String>,
-    version: &'static str,
+    pub locale: Locale,
+    pub username: Option<String>,
+    pub csrf: String,
+    pub flash_error: Option<String>,
+    pub flash_info: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub version: &'static str,
 }
 
 impl Shell {
-    fn anonymous() -> Self {
+    pub(crate) fn anonymous() -> Self {
         Self {
-            lang: "zh-CN",
+            locale: current_locale(),
             username: None,
             csrf: String::new(),
             flash_error: None,
+            flash_info: None,
+            nav: Vec::new(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }
-    fn of(auth: &Auth) -> Self {
+
+    /// The shell for a logged-in user: navigation by what their grants allow.
+    pub(crate) fn of(auth: &Auth) -> Self {
+        let locale = current_locale();
+        let can = |cap: Cap| auth.grants.list().iter().any(|g| g.role.has(cap));
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: t(locale, "nav.home", &[]),
+        }];
+        if can(Cap::ReadMembers) {
+            nav.push(NavItem {
+                href: "/orgs",
+                label: t(locale, "nav.orgs", &[]),
+            });
+            nav.push(NavItem {
+                href: "/members",
+                label: t(locale, "nav.members", &[]),
+            });
+        }
+        if can(Cap::ManageAccounts) {
+            nav.push(NavItem {
+                href: "/accounts",
+                label: t(locale, "nav.accounts", &[]),
+            });
+        }
+        if can(Cap::ReadAudit) {
+            nav.push(NavItem {
+                href: "/audit",
+                label: t(locale, "nav.audit", &[]),
+            });
+        }
         Self {
             username: Some(auth.principal.username.clone()),
             csrf: auth.principal.csrf_token.clone().unwrap_or_default(),
+            nav,
             ..Self::anonymous()
+        }
+    }
+
+    pub(crate) fn with_error(mut self, message: String) -> Self {
+        self.flash_error = Some(message);
+        self
+    }
+
+    /// Page text in the page's language (templates: `{{ shell.t("nav.home") }}`).
+    pub fn t(&self, key: &str) -> String {
+        t(self.locale, key, &[])
+    }
+
+    /// An enum's label in the page's language (`kind` as in `enum.<kind>.<value>`).
+    pub fn label(&self, kind: &str, value: &str) -> String {
+        enum_label(self.locale, kind, value)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.as_str()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.locale {
+            Locale::ZhCn => "en",
+            Locale::En => "zh-CN",
         }
     }
 }
@@ -107,9 +208,9 @@ struct MessagePage {
 
 pub(crate) fn error_page(shell: Shell, e: &AppError) -> Response {
     let heading = match e.status() {
-        StatusCode::NOT_FOUND => "未找到".to_owned(),
-        StatusCode::FORBIDDEN => "无权访问".to_owned(),
-        _ => "出错了".to_owned(),
+        StatusCode::NOT_FOUND => shell.t("error.not_found_title"),
+        StatusCode::FORBIDDEN => shell.t("error.forbidden_title"),
+        _ => shell.t("error.other_title"),
     };
     render(
         &MessagePage {

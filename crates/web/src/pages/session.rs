@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::api::session::{check_credentials, check_new_password, session_cookie, start_session};
 use crate::auth::{self, SESSION_COOKIE};
 use crate::error::AppError;
+use crate::i18n::{Locale, current_locale, t};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -54,7 +55,7 @@ pub async fn login_submit(
         Ok(id) => id,
         Err(e) => {
             let message = match &e {
-                AppError::Unauthorized(_) => "用户名或密码不正确".to_owned(),
+                AppError::Unauthorized(_) => t(current_locale(), "bad_credentials", &[]),
                 other => other.message(),
             };
             let shell = Shell {
@@ -72,7 +73,23 @@ pub async fn login_submit(
         }
     };
     match start_session(&state, &headers, user_id).await {
-        Ok((cookie, _)) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+        Ok((cookie, _)) => {
+            // the page language follows the user's saved setting from now on
+            let locale = state
+                .store
+                .user_by_id(user_id)
+                .await
+                .ok()
+                .flatten()
+                .map(|u| u.locale)
+                .unwrap_or_default();
+            let lang = language_cookie(&Locale::parse(&locale));
+            (
+                axum::response::AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, lang)]),
+                Redirect::to("/"),
+            )
+                .into_response()
+        }
         Err(e) => error_page(Shell::anonymous(), &e),
     }
 }
@@ -149,7 +166,7 @@ pub async fn password_submit(
         )
     };
     if f.new_password != f.new_password2 {
-        return fail("两次输入的新密码不一致".into());
+        return fail(t(current_locale(), "password.mismatch", &[]));
     }
     if let Err(e) = check_new_password(&f.new_password) {
         return fail(e.message());
@@ -167,7 +184,7 @@ pub async fn password_submit(
         .await
         .is_err()
     {
-        return fail("当前密码不正确".into());
+        return fail(t(current_locale(), "password_wrong", &[]));
     }
     let result = async {
         let hash = auth::hash_password_blocking(f.new_password.clone()).await?;
@@ -182,4 +199,51 @@ pub async fn password_submit(
         Ok((cookie, _)) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
         Err(e) => fail(e.message()),
     }
+}
+
+/// The cookie that carries the page language (not secret; a year).
+pub fn language_cookie(locale: &Locale) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "dj_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        locale.as_str()
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("dj_lang=zh-CN; Path=/"))
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    csrf_token: String,
+    locale: String,
+}
+
+/// The language switch in the header: saved on the user and in the cookie, back to the page.
+pub async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LanguageForm>,
+) -> Response {
+    let Ok(Some(a)) = auth::identify(&state, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
+        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
+    }
+    let locale = Locale::parse(&f.locale);
+    if let Err(e) = state.store.set_locale(a.principal.user_id, locale.as_str()).await {
+        return error_page(Shell::of(&a), &e.into());
+    }
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            r.find("://")
+                .map(|i| &r[i + 3..])
+                .and_then(|r| r.find('/').map(|j| r[j..].to_owned()))
+        })
+        .unwrap_or_else(|| "/".to_owned());
+    (
+        [(header::SET_COOKIE, language_cookie(&locale))],
+        Redirect::to(&back),
+    )
+        .into_response()
 }
