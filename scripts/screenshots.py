@@ -35,14 +35,26 @@ def login(d, user):
     time.sleep(0.5)
 
 
-for user, w, h, name in [(None, 1280, 800, "login"), ("secretary", 1280, 1400, "secretary"),
-                         ("admin", 1280, 1100, "admin"), ("member", 390, 1000, "member-phone"),
-                         ("secretary", 390, 900, "secretary-phone")]:
+PAGES = [
+    (None, 1280, 800, "/login", "login"),
+    ("secretary", 1280, 1400, "/", "secretary"),
+    ("admin", 1280, 1100, "/", "admin"),
+    ("member", 390, 1000, "/", "member-phone"),
+    ("secretary", 390, 900, "/", "secretary-phone"),
+    ("secretary", 1280, 1000, "/members?org=3&subtree=true", "members-list"),
+    ("secretary", 1280, 1100, "/members/1", "member-show"),
+    ("secretary", 390, 900, "/members/1", "member-show-phone"),
+    ("secretary", 1280, 900, "/members/new?org=3", "member-new"),
+    ("secretary", 1280, 800, "/members/import?org=3", "member-import"),
+    ("admin", 1280, 1200, "/orgs", "orgs-tree"),
+    ("admin", 1280, 1200, "/orgs/3", "org-show"),
+]
+for user, w, h, path, name in PAGES:
     d = driver(w, h)
     if user:
         login(d, user)
-    else:
-        d.get(BASE + "/login")
+    d.get(BASE + path)
+    time.sleep(0.3)
     d.save_screenshot(f"{OUT}/{name}.png")
     d.quit()
 

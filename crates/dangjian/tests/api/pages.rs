@@ -374,3 +374,50 @@ async fn the_language_switch_turns_the_pages_english_and_it_sticks_to_the_user()
     let (_, html) = other.page("/").await;
     assert!(html.contains("Branch workbench"), "{html}");
 }
+
+/// Every page that shows an org or a person, as each role, on a target inside branch A and in
+/// branch B: outside the subtree the page does not exist (404); without the capability, 403.
+#[tokio::test]
+async fn every_page_answers_each_role_by_the_subtree_of_its_grant() {
+    let app = TestApp::spawn().await;
+    let t = app.tree;
+    // [sec in, sec out, staff in, staff out, mem in, mem out]
+    #[rustfmt::skip]
+    let pages: [(String, String, [u16; 6]); 7] = [
+        (format!("/orgs/{}", t.branch_a), format!("/orgs/{}", t.branch_b), [200, 404, 200, 404, 200, 404]),
+        (format!("/members?org={}", t.branch_a), format!("/members?org={}", t.branch_b), [200, 404, 200, 404, 404, 404]),
+        (format!("/members/{}", t.a2), format!("/members/{}", t.b1), [200, 404, 200, 404, 404, 404]),
+        (format!("/members/{}/edit", t.a2), format!("/members/{}/edit", t.b1), [200, 404, 403, 403, 403, 403]),
+        (format!("/members/new?org={}", t.branch_a), format!("/members/new?org={}", t.branch_b), [200, 404, 403, 403, 403, 403]),
+        (format!("/members/import?org={}", t.branch_a), format!("/members/import?org={}", t.branch_b), [200, 404, 403, 403, 403, 403]),
+        ("/audit".to_owned(), "/accounts".to_owned(), [200, 200, 403, 403, 403, 403]),
+    ];
+    let clients = [
+        app.login("sec").await,
+        app.login("staff").await,
+        app.login("mem").await,
+    ];
+    let mut failures = Vec::new();
+    for (inside, outside, want) in &pages {
+        for (ci, c) in clients.iter().enumerate() {
+            for (oi, path) in [inside, outside].into_iter().enumerate() {
+                let (s, _) = c.page(path).await;
+                if s.as_u16() != want[ci * 2 + oi] {
+                    failures.push(format!(
+                        "{path} as {}: {} (want {})",
+                        ["sec", "staff", "mem"][ci],
+                        s.as_u16(),
+                        want[ci * 2 + oi]
+                    ));
+                }
+            }
+        }
+        let (s, _) = app.client().page(inside).await;
+        if s != 303 {
+            failures.push(format!(
+                "{inside} without login: {s} (want 303 to the login page)"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
