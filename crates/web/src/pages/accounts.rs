@@ -4,13 +4,12 @@
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_store::Cap;
 
-use super::{CsrfForm, Shell, error_page, render};
+use super::{CsrfForm, Shell, error_page, form_auth, render};
 use crate::AppState;
 use crate::api::account::{CreatedAccount, create_member_accounts};
-use crate::auth;
 use crate::error::AppError;
 
 #[derive(Template)]
@@ -27,12 +26,10 @@ pub async fn bulk_accounts(
     Path(org_id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Ok(Some(a)) = auth::identify(&state, &headers).await else {
-        return Redirect::to("/login").into_response();
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
-        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
-    }
     let result = async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let org = state.store.org(&scope, org_id).await?;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_store::Cap;
 use serde::Deserialize;
 
-use super::orgs::page_auth;
+use super::page_auth;
 use super::{Shell, error_page, render};
 use crate::AppState;
 use crate::auth::Auth;

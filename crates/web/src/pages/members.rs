@@ -11,8 +11,8 @@ use dangjian_store::person::{EventRow, PersonFilter, PersonView};
 use serde::Deserialize;
 
 use super::home::{MemberLine, date_or_dash, text_or_dash};
-use super::orgs::page_auth;
 use super::{Shell, error_page, render};
+use super::{form_auth, page_auth, urlencode};
 use crate::AppState;
 use crate::api::member::{EventBody, MemberBody, new_event, new_person, person_patch};
 use crate::auth::Auth;
@@ -61,15 +61,6 @@ impl ListQuery {
         }
         parts.join("&")
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Template)]
@@ -294,13 +285,10 @@ pub async fn record_event(
     Path(id): Path<i64>,
     Form(f): Form<EventForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
-        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
-    }
     let body = EventBody {
         kind: f.body.kind,
         date: f.body.date,
@@ -463,13 +451,10 @@ pub async fn create(
     headers: HeaderMap,
     Form(f): Form<MemberForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
-        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
-    }
     let values = f.fields.into_body();
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
@@ -545,13 +530,10 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(f): Form<MemberForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
-        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
-    }
     let mut values = f.fields.into_body();
     // status and org change by events only; the form does not send them
     values.status = None;

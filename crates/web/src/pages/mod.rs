@@ -16,10 +16,13 @@ use axum::response::{Html, IntoResponse, Response};
 
 use dangjian_store::Cap;
 
-use crate::auth::Auth;
+use crate::AppState;
+use crate::auth::{self, Auth};
 use crate::error::AppError;
 use crate::i18n::{Locale, current_locale, enum_label, t};
 use crate::routes::Routes;
+use axum::http::HeaderMap;
+use axum::response::Redirect;
 
 pub fn add_routes(r: Routes) -> Routes {
     use axum::routing::{get, post};
@@ -225,4 +228,41 @@ pub(crate) fn error_page(shell: Shell, e: &AppError) -> Response {
 /// The page for a path that does not exist.
 pub fn not_found_page() -> Response {
     error_page(Shell::anonymous(), &AppError::NotFound)
+}
+
+/// The logged-in user of a page request, or the response that sends them to log in (or to
+/// change their initial password first).
+pub(crate) async fn page_auth(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
+    match auth::identify(state, headers).await {
+        Ok(Some(a)) if a.principal.must_change_password => Err(Redirect::to("/password").into_response()),
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(error_page(Shell::anonymous(), &e)),
+    }
+}
+
+/// `page_auth` for a form post: also checks the session's CSRF token sent in the form.
+pub(crate) async fn form_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf_token: &str,
+) -> Result<Auth, Response> {
+    let a = page_auth(state, headers).await?;
+    if a.principal.csrf_token.as_deref() != Some(csrf_token) {
+        return Err(error_page(
+            Shell::of(&a),
+            &AppError::Forbidden("csrf_token_invalid"),
+        ));
+    }
+    Ok(a)
+}
+
+/// Percent-encodes a query-string value (RFC 3986 unreserved characters pass as they are).
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

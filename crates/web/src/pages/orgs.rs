@@ -3,14 +3,14 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_store::Cap;
 use dangjian_store::org::{OrgHistoryRow, PostRow};
 
 use super::home::{ChildView, MemberLine, term_ends_on, warning_messages};
-use super::{Shell, error_page, render};
+use super::{Shell, error_page, page_auth, render};
 use crate::AppState;
-use crate::auth::{self, Auth};
+
 use crate::error::AppError;
 
 struct TreeLine {
@@ -30,17 +30,6 @@ struct TreePage {
     shell: Shell,
     lines: Vec<TreeLine>,
     truncated: bool,
-}
-
-/// The logged-in user of a page request, or the response that sends them to log in (or to
-/// change their initial password first).
-pub(crate) async fn page_auth(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
-    match auth::identify(state, headers).await {
-        Ok(Some(a)) if a.principal.must_change_password => Err(Redirect::to("/password").into_response()),
-        Ok(Some(a)) => Ok(a),
-        Ok(None) => Err(Redirect::to("/login").into_response()),
-        Err(e) => Err(error_page(Shell::anonymous(), &e)),
-    }
 }
 
 const TREE_LIMIT: i64 = 3000;

@@ -12,9 +12,8 @@ use dangjian_store::account::UserListRow;
 use dangjian_store::{Cap, Grants, Role, Scope};
 use serde::Deserialize;
 
-use super::super::orgs::page_auth;
 use super::super::{CsrfForm, Shell, error_page, render};
-use super::csrf_ok;
+use super::super::{form_auth, page_auth};
 use crate::AppState;
 use crate::api::account::{
     GrantBody, UserBody, create_login, grant_role, reset_login_password, revoke_grant, set_login_disabled,
@@ -307,13 +306,10 @@ pub async fn add_grant(
     Path(id): Path<i64>,
     Form(f): Form<GrantForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(e) = csrf_ok(&a, &f.csrf_token) {
-        return error_page(Shell::of(&a), &e);
-    }
     let role = f.role.clone().filter(|r| !r.is_empty());
     let org_text = f.org_id.clone().unwrap_or_default();
     let body = GrantBody {
@@ -348,13 +344,10 @@ pub async fn revoke(
     Path(grant_id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(e) = csrf_ok(&a, &f.csrf_token) {
-        return error_page(Shell::of(&a), &e);
-    }
     match revoke_grant(&state, &a, grant_id).await {
         Ok(user_id) => Redirect::to(&format!("/accounts/{user_id}")).into_response(),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -381,13 +374,10 @@ pub async fn reset(
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(e) = csrf_ok(&a, &f.csrf_token) {
-        return error_page(Shell::of(&a), &e);
-    }
     match reset_login_password(&state, &a, id).await {
         Ok((user, password)) => {
             let person_name = match (user.person_id, a.scope(Cap::ManageAccounts)) {
@@ -438,13 +428,10 @@ async fn disabled_action(
     f: ActionForm,
     disabled: bool,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(e) = csrf_ok(&a, &f.csrf_token) {
-        return error_page(Shell::of(&a), &e);
-    }
     match set_login_disabled(&state, &a, id, disabled).await {
         Ok(_) => Redirect::to(&safe_next(f.next.as_deref(), id)).into_response(),
         Err(e) => account_page_with_error(&state, &a, id, &e).await,
@@ -559,13 +546,10 @@ pub async fn create(
     headers: HeaderMap,
     Form(f): Form<NewLoginForm>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if let Err(e) = csrf_ok(&a, &f.csrf_token) {
-        return error_page(Shell::of(&a), &e);
-    }
     let values = f.fields;
     let result: Result<(i64, String, String, String), AppError> = async {
         let scope = a.scope(Cap::ManageAccounts)?;

@@ -12,9 +12,10 @@ use dangjian_store::audit::{AuditRow, Verdict};
 use serde_json::Value;
 use time::macros::format_description;
 
-use super::super::orgs::page_auth;
+use super::super::urlencode;
 use super::super::{CsrfForm, Shell, error_page, render};
-use super::{csrf_ok, t_opt, urlencode};
+use super::super::{form_auth, page_auth};
+use super::t_opt;
 use crate::AppState;
 use crate::api::audit::{AuditQuery, audit_filter};
 use crate::auth::Auth;
@@ -223,12 +224,11 @@ pub async fn list(
 
 /// Walks the whole chain (admins only) and shows the verdict above the newest rows.
 pub async fn verify(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    let a = match page_auth(&state, &headers).await {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
         Ok(a) => a,
         Err(r) => return r,
     };
     let result = async {
-        csrf_ok(&a, &f.csrf_token)?;
         a.scope(Cap::ReadAudit)?;
         if !a.is_admin() {
             return Err(AppError::Forbidden("forbidden"));
