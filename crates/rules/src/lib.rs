@@ -3,6 +3,7 @@
 #![deny(clippy::float_arithmetic)]
 
 pub mod calendar;
+pub mod dues;
 pub mod enums;
 pub mod error;
 pub mod id_number;
@@ -13,6 +14,7 @@ pub mod pinyin;
 pub mod ruleset;
 
 pub use calendar::{add_months, add_years, days_between};
+pub use dues::{DUES_RULE_SETS, DuesRuleSet, Quote, Rounding, dues_rules_on};
 pub use error::{RuleViolation, RuleWarning};
 pub use id_number::{IdNumber, mask_id_number};
 pub use mask::mask_phone;

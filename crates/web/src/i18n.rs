@@ -34,12 +34,14 @@ pub const ZH_CN: &[&str] = &[
     include_str!("../locales/zh-CN/roster.txt"),
     include_str!("../locales/zh-CN/pages.txt"),
     include_str!("../locales/zh-CN/admin.txt"),
+    include_str!("../locales/zh-CN/dues.txt"),
 ];
 pub const EN: &[&str] = &[
     include_str!("../locales/en/core.txt"),
     include_str!("../locales/en/roster.txt"),
     include_str!("../locales/en/pages.txt"),
     include_str!("../locales/en/admin.txt"),
+    include_str!("../locales/en/dues.txt"),
 ];
 
 pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {

@@ -261,6 +261,14 @@ pub fn build() -> Routes {
             "Record a typed status change",
             post(api::member::record_event),
         )
+        // dues
+        .api(
+            "get",
+            "/api/v1/dues/quote",
+            "dues",
+            "The monthly dues the rules in force on date (default today) give: category, base_fen, date",
+            get(api::dues::quote),
+        )
         // accounts
         .api(
             "get",

@@ -7,6 +7,7 @@ mod accounts;
 mod admin_pages;
 mod audit;
 mod auth;
+mod dues;
 mod engines;
 mod members;
 mod orgs;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod dues;
 pub mod member;
 pub mod org;
 pub mod session;

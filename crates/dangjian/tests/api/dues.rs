@@ -1,0 +1,210 @@
+//! `GET /api/v1/dues/quote`: the monthly dues by the rules in force on a date (domain-rules §2).
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Client, TestApp, code, field};
+
+async fn quote(c: &Client, query: &str) -> (StatusCode, Value) {
+    c.get(&format!("/api/v1/dues/quote?{query}")).await
+}
+
+#[tokio::test]
+async fn in_service_quotes_follow_every_bracket_boundary_on_the_whole_base() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    // (base_fen, monthly_fen, rate_bp)
+    let cases = [
+        (0, 0, 50),
+        (1, 0, 50),
+        (99, 0, 50),
+        (100, 1, 50),
+        (299_999, 1500, 50),
+        (300_000, 1500, 50),
+        (300_001, 3000, 100),
+        (500_000, 5000, 100),
+        (500_001, 7500, 150),
+        (1_000_000, 15_000, 150),
+        (1_000_001, 20_000, 200),
+    ];
+    for (base, monthly, rate) in cases {
+        let (s, b) = quote(&mem, &format!("category=in_service&base_fen={base}")).await;
+        assert_eq!(s, 200, "{base}: {b}");
+        assert_eq!(b["monthly_fen"], monthly, "{base}: {b}");
+        assert_eq!(b["rate_bp"], rate, "{base}: {b}");
+        assert!(b.get("max_fen").is_none(), "no range for a percentage: {b}");
+        assert_eq!(b["rule"], "D1 2008 第二条");
+        assert_eq!(b["category"], "in_service");
+    }
+    let (_, b) = quote(&mem, "category=in_service&base_fen=300000").await;
+    assert!(
+        b["basis"].as_str().unwrap().contains("3000元以下（含3000元）"),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn retired_quotes_change_rate_only_above_5000_yuan() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    for (base, monthly, rate) in [
+        (0, 0, 50),
+        (400_000, 2000, 50),
+        (500_000, 2500, 50),
+        (500_001, 5000, 100),
+    ] {
+        let (s, b) = quote(&mem, &format!("category=retired&base_fen={base}")).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["monthly_fen"].as_i64(), b["rate_bp"].as_i64()),
+            (Some(monthly), Some(rate)),
+            "{base}"
+        );
+        assert_eq!(b["rule"], "D1 2008 第五条");
+    }
+}
+
+#[tokio::test]
+async fn an_exact_half_fen_rounds_up_once() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    // 300100 × 0.5% = 1500.5 fen → 1501; 300099 × 0.5% = 1500.495 → 1500
+    let (_, b) = quote(&mem, "category=retired&base_fen=300100").await;
+    assert_eq!(b["monthly_fen"], 1501, "{b}");
+    let (_, b) = quote(&mem, "category=retired&base_fen=300099").await;
+    assert_eq!(b["monthly_fen"], 1500, "{b}");
+    // 299900 × 0.5% = 1499.5 → 1500
+    let (_, b) = quote(&mem, "category=in_service&base_fen=299900").await;
+    assert_eq!(b["monthly_fen"], 1500, "{b}");
+}
+
+#[tokio::test]
+async fn fixed_categories_give_their_amount_whatever_the_base() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    let (s, b) = quote(&mem, "category=farmer").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["monthly_fen"].as_i64(), b["max_fen"].as_i64()),
+        (Some(20), Some(100))
+    );
+    assert!(b.get("rate_bp").is_none(), "{b}");
+    assert_eq!(b["rule"], "D1 2008 第六条");
+    for category in ["student", "unemployed", "relief"] {
+        for base in ["", "&base_fen=2000000", "&base_fen=-5"] {
+            let (s, b) = quote(&mem, &format!("category={category}{base}")).await;
+            assert_eq!(s, 200, "{category}{base}: {b}");
+            assert_eq!(b["monthly_fen"], 20, "{category}{base}");
+            assert!(b.get("max_fen").is_none(), "{b}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_date_selects_the_rule_set_and_earlier_rules_are_not_known() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    let (s, b) = quote(&mem, "category=in_service&base_fen=300000&date=2010-01-01").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["monthly_fen"].as_i64(), b["rule_set"].as_str()),
+        (Some(1500), Some("d1-2008"))
+    );
+    assert_eq!(b["date"], "2010-01-01");
+    let (s, _) = quote(&mem, "category=in_service&base_fen=300000&date=2008-04-01").await;
+    assert_eq!(s, 200, "the first day of D1");
+    for date in ["2000-01-01", "2008-03-31"] {
+        let (s, b) = quote(&mem, &format!("category=in_service&base_fen=300000&date={date}")).await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!((code(&b), field(&b)), ("dues_rules_not_in_force", "date"));
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("中组发〔2008〕3号"),
+            "{b}"
+        );
+    }
+    let (s, b) = quote(&mem, "category=farmer&date=2008-13-01").await;
+    assert_eq!((s.as_u16(), code(&b), field(&b)), (422, "date_invalid", "date"));
+    let (_, b) = quote(&mem, "category=farmer").await;
+    assert_eq!(b["date"], app.store.today().to_string(), "the default is today");
+}
+
+#[tokio::test]
+async fn bad_categories_and_bases_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    let cases = [
+        ("category=worker&base_fen=100", "value_unknown", "category"),
+        ("base_fen=100", "field_required", "category"),
+        ("category=in_service", "field_required", "base_fen"),
+        ("category=retired&base_fen=", "field_required", "base_fen"),
+        ("category=in_service&base_fen=-1", "base_negative", "base_fen"),
+        ("category=retired&base_fen=-300000", "base_negative", "base_fen"),
+        ("category=in_service&base_fen=abc", "base_fen_invalid", "base_fen"),
+        (
+            "category=in_service&base_fen=12.5",
+            "base_fen_invalid",
+            "base_fen",
+        ),
+        (
+            "category=in_service&base_fen=99999999999999999999",
+            "base_fen_invalid",
+            "base_fen",
+        ),
+        ("category=farmer&base_fen=abc", "base_fen_invalid", "base_fen"),
+    ];
+    for (query, want, want_field) in cases {
+        let (s, b) = quote(&mem, query).await;
+        assert_eq!(s, 422, "{query}: {b}");
+        assert_eq!((code(&b), field(&b)), (want, want_field), "{query}: {b}");
+        assert!(!b["error"]["message"].as_str().unwrap_or("").is_empty(), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn messages_follow_the_language() {
+    let app = TestApp::spawn().await;
+    let mem = app.login("mem").await;
+    let resp = mem
+        .http
+        .get(format!(
+            "{}/api/v1/dues/quote?category=in_service&base_fen=abc",
+            mem.base
+        ))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let b: Value = resp.json().await.unwrap();
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("whole number of fen"),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn a_quote_needs_a_login() {
+    let app = TestApp::spawn().await;
+    let (s, b) = quote(&app.client(), "category=in_service&base_fen=300000").await;
+    assert_eq!(s, 401, "{b}");
+    assert_eq!(code(&b), "not_logged_in");
+    for user in ["admin", "sec", "staff"] {
+        let (s, _) = quote(&app.login(user).await, "category=student").await;
+        assert_eq!(s, 200, "{user}");
+    }
+}
+
+#[tokio::test]
+async fn the_quote_is_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = app.client().get("/api/openapi.json").await;
+    let op = &doc["paths"]["/api/v1/dues/quote"]["get"];
+    assert!(op.is_object(), "{doc}");
+    assert_eq!(op["tags"][0], "dues");
+}
