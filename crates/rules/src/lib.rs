@@ -8,6 +8,7 @@ pub mod enums;
 pub mod error;
 pub mod id_number;
 pub mod mask;
+pub mod meeting;
 pub mod member;
 pub mod org;
 pub mod pinyin;
@@ -18,6 +19,7 @@ pub use dues::{DUES_RULE_SETS, DuesRuleSet, Quote, Rounding, dues_rules_on};
 pub use error::{RuleViolation, RuleWarning};
 pub use id_number::{IdNumber, mask_id_number};
 pub use mask::mask_phone;
+pub use meeting::{AttendanceState, CheckinMethod, Direction, MeetingKind, MeetingStatus};
 pub use member::{
     EventKind, MemberStatus, check_apply_age, check_extension, next_status, probation_end, regularize_date,
 };

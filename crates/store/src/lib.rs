@@ -9,6 +9,7 @@ pub mod backup;
 pub mod clock;
 pub mod error;
 pub mod keys;
+pub mod meeting;
 pub mod migrate;
 pub mod org;
 pub mod person;

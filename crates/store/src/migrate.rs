@@ -12,12 +12,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../migrations/postgres/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "meetings",
+        sqlite: include_str!("../migrations/sqlite/0002_meetings.sql"),
+        postgres: include_str!("../migrations/postgres/0002_meetings.sql"),
+    },
+];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes
 /// at once (PostgreSQL: an advisory lock serializes them).

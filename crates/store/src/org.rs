@@ -427,6 +427,11 @@ impl Store {
             "UPDATE person SET org_path = $1 || substr(org_path, CAST($2 AS INTEGER)), root_id = $3 WHERE org_path >= $4 AND org_path < $5")
             .bind(&new_path).bind(old_len + 1).bind(parent.root_id).bind(&old_path).bind(&upper)
             .execute(c).await.map(|r| r.rows_affected()))?;
+        // meetings follow their org, so scope checks and expected attendees stay right
+        with_tx!(tx, c => sqlx::query(
+            "UPDATE meeting SET org_path = $1 || substr(org_path, CAST($2 AS INTEGER)) WHERE org_path >= $3 AND org_path < $4")
+            .bind(&new_path).bind(old_len + 1).bind(&old_path).bind(&upper)
+            .execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(tx, c => sqlx::query("UPDATE org SET parent_id = $1 WHERE id = $2").bind(parent.id).bind(org.id).execute(c).await.map(|r| r.rows_affected()))?;
         let old_parent = org.parent_id.map(|p| p.to_string());
         history(

@@ -35,6 +35,7 @@ pub const ZH_CN: &[&str] = &[
     include_str!("../locales/zh-CN/pages.txt"),
     include_str!("../locales/zh-CN/admin.txt"),
     include_str!("../locales/zh-CN/dues.txt"),
+    include_str!("../locales/zh-CN/meeting.txt"),
 ];
 pub const EN: &[&str] = &[
     include_str!("../locales/en/core.txt"),
@@ -42,6 +43,7 @@ pub const EN: &[&str] = &[
     include_str!("../locales/en/pages.txt"),
     include_str!("../locales/en/admin.txt"),
     include_str!("../locales/en/dues.txt"),
+    include_str!("../locales/en/meeting.txt"),
 ];
 
 pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {

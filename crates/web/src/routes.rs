@@ -261,6 +261,63 @@ pub fn build() -> Routes {
             "Record a typed status change",
             post(api::member::record_event),
         )
+        // meetings and check-in
+        .api(
+            "post",
+            "/api/v1/meetings",
+            "meetings",
+            "Plan a meeting: org_id, kind, title, starts_at, ends_at, venue",
+            post(api::meeting::create),
+        )
+        .api(
+            "get",
+            "/api/v1/meetings/{id}",
+            "meetings",
+            "The meeting, with status planned, open or closed",
+            get(api::meeting::get_one),
+        )
+        .api(
+            "post",
+            "/api/v1/meetings/{id}/leaves",
+            "meetings",
+            "Record an approved leave: person_id, reason",
+            post(api::meeting::record_leave),
+        )
+        .api(
+            "post",
+            "/api/v1/meetings/{id}/close",
+            "meetings",
+            "Close the meeting: attendance becomes read-only",
+            post(api::meeting::close),
+        )
+        .api(
+            "post",
+            "/api/v1/meetings/{id}/checkins",
+            "meetings",
+            "One check-in/presence event (idempotent by event_id)",
+            post(api::meeting::checkin),
+        )
+        .api(
+            "get",
+            "/api/v1/meetings/{id}/attendance",
+            "meetings",
+            "Attendance counts and each expected person's state (guests listed, not counted)",
+            get(api::meeting::attendance),
+        )
+        .api(
+            "get",
+            "/api/v1/meetings/{id}/unresolved-cards",
+            "meetings",
+            "Cards read at the door that matched nobody expected or invited",
+            get(api::meeting::unresolved_cards),
+        )
+        .api(
+            "post",
+            "/api/v1/devices",
+            "meetings",
+            "Register a check-in device: name, kind, org_id; returns its bearer token",
+            post(api::meeting::create_device),
+        )
         // dues
         .api(
             "get",

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod dues;
 mod engines;
+mod meetings;
 mod members;
 mod orgs;
 mod pages;

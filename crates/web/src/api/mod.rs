@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod dues;
+pub mod meeting;
 pub mod member;
 pub mod org;
 pub mod session;

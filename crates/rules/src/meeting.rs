@@ -1,0 +1,374 @@
+//! Meetings and attendance (API.md "Meetings and check-in"): the meeting kinds, check-in methods
+//! and directions, and the pure attendance rule — from the expected people, invited guests,
+//! approved leaves and the check-in events, each person's state and the counts.
+//!
+//! Decisions the contract leaves open, made here:
+//! - "Last event" is by the device's time `at`; events with the same `at` keep the order they
+//!   were received in (the caller passes them in sequence order).
+//! - `left_early` needs the last event `out` strictly before the meeting's end; a last `out` at
+//!   or after the end is `present` (they stayed to the end).
+//! - Someone whose only event is an `out` (a presence sensor saw them leave) was there: judged
+//!   by that `out` like anyone else.
+//! - `late` is a flag on `present` people only (API.md): their first `in` after start + grace.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use time::{Duration, OffsetDateTime};
+
+use crate::string_enum;
+
+/// The deployment's default grace period after the start before a check-in counts as late.
+pub const DEFAULT_GRACE_MINUTES: i64 = 5;
+
+string_enum!(
+    /// API.md meeting `kind`.
+    MeetingKind {
+        BranchCongress = "branch_congress" / "支部党员大会",
+        Committee = "committee" / "支委会",
+        Group = "group" / "党小组会",
+        PartyLecture = "party_lecture" / "党课",
+        ThemeDay = "theme_day" / "主题党日",
+        LifeMeeting = "life_meeting" / "组织生活会",
+        Evaluation = "evaluation" / "民主评议",
+        Other = "other" / "其他",
+    }
+);
+
+string_enum!(
+    /// How a check-in was made (API.md `method`); `proxy` (代签到) needs a reason.
+    CheckinMethod {
+        Qr = "qr" / "扫码",
+        Card = "card" / "刷卡",
+        Manual = "manual" / "人工签到",
+        Face = "face" / "人脸识别",
+        Infrared = "infrared" / "红外感应",
+        Proxy = "proxy" / "代签到",
+    }
+);
+
+string_enum!(
+    /// Entering or leaving the hall.
+    Direction {
+        In = "in" / "进场",
+        Out = "out" / "离场",
+    }
+);
+
+string_enum!(
+    /// A person's attendance state (API.md).
+    AttendanceState {
+        Present = "present" / "出席",
+        LeftEarly = "left_early" / "早退",
+        Leave = "leave" / "请假",
+        Absent = "absent" / "缺席",
+    }
+);
+
+string_enum!(
+    /// The stored lifecycle of a meeting; `open` is also shown once the start time has passed.
+    MeetingStatus {
+        Planned = "planned" / "未开始",
+        Open = "open" / "进行中",
+        Closed = "closed" / "已结束",
+    }
+);
+
+/// The status to show: a planned meeting whose start has passed is `open`.
+pub fn shown_status(stored: MeetingStatus, starts_at: OffsetDateTime, now: OffsetDateTime) -> MeetingStatus {
+    match stored {
+        MeetingStatus::Planned if now >= starts_at => MeetingStatus::Open,
+        s => s,
+    }
+}
+
+/// Whether a check-in with this method must give a reason.
+pub fn reason_required(method: CheckinMethod) -> bool {
+    method == CheckinMethod::Proxy
+}
+
+/// One check-in or presence event of one person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub direction: Direction,
+    pub at: OffsetDateTime,
+}
+
+/// The meeting's times and the grace period.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub grace: Duration,
+}
+
+impl Window {
+    pub fn new(starts_at: OffsetDateTime, ends_at: OffsetDateTime) -> Self {
+        Self {
+            starts_at,
+            ends_at,
+            grace: Duration::minutes(DEFAULT_GRACE_MINUTES),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PersonAttendance {
+    pub state: AttendanceState,
+    pub late: bool,
+}
+
+/// One person's state from their events (in received order) and whether they have approved leave.
+pub fn person_attendance(events: &[Event], on_leave: bool, w: &Window) -> PersonAttendance {
+    // stable: events at the same device time keep their received order
+    let last = events
+        .iter()
+        .enumerate()
+        .max_by(|(i, a), (j, b)| a.at.cmp(&b.at).then(i.cmp(j)))
+        .map(|(_, e)| e);
+    let state = match last {
+        None if on_leave => AttendanceState::Leave,
+        None => AttendanceState::Absent,
+        Some(e) if e.direction == Direction::Out && e.at < w.ends_at => AttendanceState::LeftEarly,
+        Some(_) => AttendanceState::Present,
+    };
+    let first_in = events
+        .iter()
+        .filter(|e| e.direction == Direction::In)
+        .map(|e| e.at)
+        .min();
+    let late = state == AttendanceState::Present && first_in.is_some_and(|t| t > w.starts_at + w.grace);
+    PersonAttendance { state, late }
+}
+
+/// The counts over expected people; `present + leave + absent + left_early = expected`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub expected: u64,
+    pub present: u64,
+    pub leave: u64,
+    pub absent: u64,
+    pub left_early: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, state: AttendanceState) {
+        self.expected += 1;
+        match state {
+            AttendanceState::Present => self.present += 1,
+            AttendanceState::Leave => self.leave += 1,
+            AttendanceState::Absent => self.absent += 1,
+            AttendanceState::LeftEarly => self.left_early += 1,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub person_id: i64,
+    pub state: AttendanceState,
+    pub late: bool,
+    /// Invited, not expected: listed but not counted.
+    pub guest: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sheet {
+    /// Expected people in the order given, then guests in the order given.
+    pub lines: Vec<Line>,
+    pub counts: Counts,
+}
+
+/// The attendance of a meeting. A person counts once however many events; a guest who is also
+/// expected is expected. Events of people neither expected nor invited are ignored.
+pub fn attendance(
+    expected: &[i64],
+    guests: &[i64],
+    leaves: &[i64],
+    events: &[(i64, Event)],
+    w: &Window,
+) -> Sheet {
+    let mut by_person: BTreeMap<i64, Vec<Event>> = BTreeMap::new();
+    for (p, e) in events {
+        by_person.entry(*p).or_default().push(*e);
+    }
+    let leaves: BTreeSet<i64> = leaves.iter().copied().collect();
+    let mut seen = BTreeSet::new();
+    let mut lines = Vec::with_capacity(expected.len() + guests.len());
+    let mut counts = Counts::default();
+    let line = |p: i64, guest: bool| {
+        let evs = by_person.get(&p).map_or(&[][..], Vec::as_slice);
+        let a = person_attendance(evs, leaves.contains(&p), w);
+        Line {
+            person_id: p,
+            state: a.state,
+            late: a.late,
+            guest,
+        }
+    };
+    for &p in expected {
+        if seen.insert(p) {
+            let l = line(p, false);
+            counts.add(l.state);
+            lines.push(l);
+        }
+    }
+    for &p in guests {
+        if seen.insert(p) {
+            lines.push(line(p, true));
+        }
+    }
+    Sheet { lines, counts }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn w() -> Window {
+        Window::new(datetime!(2026-05-01 09:00 UTC), datetime!(2026-05-01 11:00 UTC))
+    }
+    fn ev(direction: Direction, hm: (u8, u8)) -> Event {
+        Event {
+            direction,
+            at: datetime!(2026-05-01 00:00 UTC)
+                + Duration::hours(hm.0.into())
+                + Duration::minutes(hm.1.into()),
+        }
+    }
+    use Direction::{In, Out};
+
+    #[test]
+    fn on_time_is_present_and_not_late() {
+        let a = person_attendance(&[ev(In, (9, 5))], false, &w());
+        assert_eq!(
+            a,
+            PersonAttendance {
+                state: AttendanceState::Present,
+                late: false
+            }
+        );
+        let early = person_attendance(&[ev(In, (8, 40))], false, &w());
+        assert!(!early.late);
+    }
+
+    #[test]
+    fn after_the_grace_period_is_late() {
+        let a = person_attendance(&[ev(In, (9, 10))], false, &w());
+        assert_eq!(
+            a,
+            PersonAttendance {
+                state: AttendanceState::Present,
+                late: true
+            }
+        );
+        let grace = Window {
+            grace: Duration::minutes(15),
+            ..w()
+        };
+        assert!(!person_attendance(&[ev(In, (9, 10))], false, &grace).late);
+    }
+
+    #[test]
+    fn in_out_in_is_present_and_late_is_judged_on_the_first_in() {
+        let a = person_attendance(&[ev(In, (8, 55)), ev(Out, (9, 30)), ev(In, (9, 45))], false, &w());
+        assert_eq!(
+            a,
+            PersonAttendance {
+                state: AttendanceState::Present,
+                late: false
+            }
+        );
+    }
+
+    #[test]
+    fn out_before_the_end_is_left_early_out_at_or_after_the_end_is_present() {
+        let early = person_attendance(&[ev(In, (8, 55)), ev(Out, (10, 0))], false, &w());
+        assert_eq!(early.state, AttendanceState::LeftEarly);
+        assert!(!early.late, "late is a flag on present people");
+        let at_end = person_attendance(&[ev(In, (8, 55)), ev(Out, (11, 0))], false, &w());
+        assert_eq!(at_end.state, AttendanceState::Present);
+    }
+
+    #[test]
+    fn events_are_ordered_by_device_time() {
+        // the out arrived last but happened first
+        let a = person_attendance(&[ev(In, (9, 30)), ev(Out, (9, 20))], false, &w());
+        assert_eq!(a.state, AttendanceState::Present);
+    }
+
+    #[test]
+    fn leave_without_events_is_leave_and_someone_on_leave_who_comes_is_present() {
+        assert_eq!(person_attendance(&[], true, &w()).state, AttendanceState::Leave);
+        assert_eq!(person_attendance(&[], false, &w()).state, AttendanceState::Absent);
+        assert_eq!(
+            person_attendance(&[ev(In, (9, 0))], true, &w()).state,
+            AttendanceState::Present
+        );
+    }
+
+    #[test]
+    fn guests_are_listed_but_not_counted_and_people_count_once() {
+        let events = [(1, ev(In, (9, 0))), (1, ev(In, (9, 1))), (9, ev(In, (9, 0)))];
+        let s = attendance(&[1, 2, 3, 1], &[9, 2], &[3], &events, &w());
+        assert_eq!(
+            s.counts,
+            Counts {
+                expected: 3,
+                present: 1,
+                leave: 1,
+                absent: 1,
+                left_early: 0
+            }
+        );
+        assert_eq!(s.lines.len(), 4);
+        assert_eq!(
+            s.lines[3],
+            Line {
+                person_id: 9,
+                state: AttendanceState::Present,
+                late: false,
+                guest: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_planned_meeting_shows_open_once_started() {
+        let t = datetime!(2026-05-01 09:00 UTC);
+        assert_eq!(
+            shown_status(MeetingStatus::Planned, t, t - Duration::minutes(1)),
+            MeetingStatus::Planned
+        );
+        assert_eq!(shown_status(MeetingStatus::Planned, t, t), MeetingStatus::Open);
+        assert_eq!(shown_status(MeetingStatus::Closed, t, t), MeetingStatus::Closed);
+    }
+
+    proptest! {
+        #[test]
+        fn the_counts_always_add_up(
+            expected in proptest::collection::vec(0i64..30, 0..30),
+            guests in proptest::collection::vec(0i64..40, 0..10),
+            leaves in proptest::collection::vec(0i64..40, 0..10),
+            events in proptest::collection::vec((0i64..40, any::<bool>(), 0i64..300), 0..80),
+        ) {
+            let start = datetime!(2026-05-01 09:00 UTC);
+            let events: Vec<(i64, Event)> = events
+                .into_iter()
+                .map(|(p, inward, m)| (p, Event {
+                    direction: if inward { In } else { Out },
+                    at: start - Duration::minutes(60) + Duration::minutes(m),
+                }))
+                .collect();
+            let s = attendance(&expected, &guests, &leaves, &events, &w());
+            let c = s.counts;
+            let distinct: BTreeSet<i64> = expected.iter().copied().collect();
+            prop_assert_eq!(c.expected, distinct.len() as u64);
+            prop_assert_eq!(c.present + c.leave + c.absent + c.left_early, c.expected);
+            prop_assert!(s.lines.iter().all(|l| !l.late || l.state == AttendanceState::Present));
+            prop_assert_eq!(s.lines.iter().filter(|l| !l.guest).count() as u64, c.expected);
+        }
+    }
+}

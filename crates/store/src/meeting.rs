@@ -1,0 +1,608 @@
+//! Meetings, leaves, devices and check-in (API.md "Meetings and check-in").
+//!
+//! First increment: every check-in is its own transaction (lock the meeting row, replay check,
+//! resolve the person, insert, one audit row, commit, then answer). The hot-path design
+//! (DESIGN.md "Live check-in") replaces the write path with an in-memory roster and a single
+//! batching writer; the SQL and the answers here stay the contract it must keep.
+//!
+//! Expected attendees are computed on read: the formal and probationary members of the meeting
+//! org's subtree (its 党小组 included), plus invitees listed as guests.
+
+use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::{
+    self, CheckinMethod, Direction, Event, Line, MeetingKind, MeetingStatus, Sheet, Window,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use crate::Store;
+use crate::audit::{self, Actor, Entry};
+use crate::db::Tx;
+use crate::error::{StoreError, StoreResult};
+use crate::org::org_in_tx;
+use crate::scope::{Role, Scope};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MeetingRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub kind: String,
+    pub title: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub venue: Option<String>,
+    pub status: String,
+    pub closed_at: Option<OffsetDateTime>,
+    pub created_by: Option<i64>,
+    pub created_at: OffsetDateTime,
+}
+
+const MEETING_COLS: &str =
+    "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at";
+
+impl MeetingRow {
+    pub fn stored_status(&self) -> MeetingStatus {
+        MeetingStatus::parse(&self.status).unwrap_or(MeetingStatus::Planned)
+    }
+    /// The status to show at `now`: planned until the first check-in or the start time.
+    pub fn shown_status(&self, now: OffsetDateTime) -> MeetingStatus {
+        meeting::shown_status(self.stored_status(), self.starts_at, now)
+    }
+    fn window(&self, grace: Duration) -> Window {
+        Window {
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            grace,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMeeting {
+    pub org_id: i64,
+    pub kind: MeetingKind,
+    pub title: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub venue: Option<String>,
+}
+
+/// Who checks in: a person id, or a card to look up among the expected and invited.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Person(i64),
+    Card(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCheckin {
+    pub event_id: String,
+    pub who: Who,
+    pub method: CheckinMethod,
+    pub direction: Direction,
+    /// The device's clock as sent; None → the server's receipt time.
+    pub at: Option<OffsetDateTime>,
+    pub reason: Option<String>,
+}
+
+impl NewCheckin {
+    /// The fingerprint of the body as sent (after parsing: `direction` defaulted, `at` in UTC),
+    /// so a replay with the same body is recognised and a different one refused.
+    fn body_hash(&self) -> String {
+        let who = match &self.who {
+            Who::Person(p) => format!("p:{p}"),
+            Who::Card(c) => format!("c:{c}"),
+        };
+        let at = self
+            .at
+            .map(|t| {
+                crate::clock::truncate_micros(t)
+                    .format(&Rfc3339)
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        let mut h = Sha256::new();
+        for part in [
+            self.event_id.as_str(),
+            &who,
+            self.method.as_str(),
+            self.direction.as_str(),
+            &at,
+            self.reason.as_deref().unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// The answer to a check-in: 201 when stored now, 200 for a replay (the same stored body).
+#[derive(Debug, Clone)]
+pub struct CheckinAnswer {
+    pub created: bool,
+    pub body: serde_json::Value,
+}
+
+/// One line of the attendance sheet, with the person's name.
+#[derive(Debug, Clone)]
+pub struct AttendanceLine {
+    pub line: Line,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttendanceView {
+    pub lines: Vec<AttendanceLine>,
+    pub counts: meeting::Counts,
+}
+
+fn upper(path: &str) -> String {
+    format!("{}0", &path[..path.len().saturating_sub(1)])
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Locks the meeting row for the rest of the transaction (a no-op UPDATE: a row lock on
+/// PostgreSQL; SQLite holds the write lock already), so check-ins, leaves and closing serialize
+/// per meeting and a check-in never slips in after the close. Outside the scope → 404.
+async fn lock_meeting(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<MeetingRow> {
+    let sql = format!("UPDATE meeting SET status = status WHERE id = $1 RETURNING {MEETING_COLS}");
+    let row: Option<MeetingRow> =
+        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    match row {
+        Some(m) if scope.contains_path(&m.org_path) => Ok(m),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Conflict(RuleViolation::new("meeting_closed"))
+}
+
+/// Whether the person is expected at (or invited to) the meeting; unknown people are not.
+async fn expected_or_invited(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult<bool> {
+    let row: Option<(String, String, Option<String>)> = with_tx!(tx, c => sqlx::query_as(
+        "SELECT p.org_path, p.status, (SELECT i.role FROM meeting_invitee i WHERE i.meeting_id = $2 AND i.person_id = p.id) \
+         FROM person p WHERE p.id = $1")
+        .bind(person_id).bind(m.id).fetch_optional(c).await)?;
+    Ok(row.is_some_and(|(path, status, invited)| {
+        invited.is_some()
+            || path.starts_with(&m.org_path) && matches!(status.as_str(), "formal" | "probationary")
+    }))
+}
+
+/// Expected only (not invited): formal or probationary in the subtree.
+async fn is_expected(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult<bool> {
+    let n: i64 = with_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM person WHERE id = $1 AND org_path >= $2 AND org_path < $3 \
+         AND status IN ('formal','probationary')")
+        .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+impl Store {
+    pub async fn create_meeting(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewMeeting,
+    ) -> StoreResult<MeetingRow> {
+        if new.ends_at <= new.starts_at {
+            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, new.org_id).await?;
+        if !scope.contains_path(&org.path) {
+            return Err(StoreError::NotFound);
+        }
+        let sql = format!(
+            "INSERT INTO meeting (org_id, org_path, kind, title, starts_at, ends_at, venue, status, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9) RETURNING {MEETING_COLS}"
+        );
+        let row: MeetingRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org.id).bind(&org.path).bind(new.kind.as_str()).bind(&new.title)
+            .bind(crate::clock::truncate_micros(new.starts_at)).bind(crate::clock::truncate_micros(new.ends_at))
+            .bind(&new.venue).bind(actor.user_id).bind(now).fetch_one(c).await)?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "create",
+                entity: "meeting",
+                entity_id: Some(row.id.to_string()),
+                org_path: Some(row.org_path.clone()),
+                before: None,
+                after: Some(json!({
+                    "org_id": row.org_id, "kind": row.kind, "title": row.title,
+                    "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn meeting(&self, scope: &Scope, id: i64) -> StoreResult<MeetingRow> {
+        let sql = format!("SELECT {MEETING_COLS} FROM meeting WHERE id = $1");
+        let row: Option<MeetingRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        match row {
+            Some(m) if scope.contains_path(&m.org_path) => Ok(m),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Records an approved leave (the secretary or staff record it directly). The person must be
+    /// expected; one leave per person and meeting.
+    pub async fn record_leave(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        meeting_id: i64,
+        person_id: i64,
+        reason: Option<String>,
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let m = lock_meeting(&mut tx, scope, meeting_id).await?;
+        if m.stored_status() == MeetingStatus::Closed {
+            return Err(closed());
+        }
+        if !is_expected(&mut tx, &m, person_id).await? {
+            return Err(RuleViolation::field("not_expected", "person_id").into());
+        }
+        let had: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM meeting_leave WHERE meeting_id = $1 AND person_id = $2")
+            .bind(m.id).bind(person_id).fetch_one(c).await)?;
+        if had > 0 {
+            return Err(StoreError::Conflict(RuleViolation::field(
+                "leave_already_recorded",
+                "person_id",
+            )));
+        }
+        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO meeting_leave (meeting_id, person_id, reason, status, recorded_by, created_at) \
+             VALUES ($1, $2, $3, 'approved', $4, $5) RETURNING id")
+            .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now).fetch_one(c).await)?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "leave",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: None,
+                // the reason may be personal (illness): not copied into the audit trail
+                after: Some(json!({"leave_id": id, "person_id": person_id, "status": "approved"})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Closes the meeting: its attendance becomes read-only. Closing twice → 409 `meeting_closed`.
+    pub async fn close_meeting(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<MeetingRow> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let m = lock_meeting(&mut tx, scope, id).await?;
+        if m.stored_status() == MeetingStatus::Closed {
+            return Err(closed());
+        }
+        let sql = format!(
+            "UPDATE meeting SET status = 'closed', closed_at = $1 WHERE id = $2 RETURNING {MEETING_COLS}"
+        );
+        let row: MeetingRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(id).fetch_one(c).await)?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "close",
+                entity: "meeting",
+                entity_id: Some(id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: Some(json!({"status": m.status})),
+                after: Some(json!({"status": "closed"})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// One check-in or presence event, in its own transaction; the answer is returned only after
+    /// the commit. Replays (same `event_id`, same body) get the stored answer and change nothing;
+    /// the same `event_id` with another body → 409 `event_id_conflict`. An unknown card is kept
+    /// on the meeting's unresolved list (committed) and refused with 422 `unknown_card`.
+    pub async fn checkin(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        meeting_id: i64,
+        ev: NewCheckin,
+        grace: Duration,
+    ) -> StoreResult<CheckinAnswer> {
+        let now = self.now();
+        let hash = ev.body_hash();
+        let device_at = crate::clock::truncate_micros(ev.at.unwrap_or(now));
+        let mut tx = self.db.begin().await?;
+        let m = lock_meeting(&mut tx, scope, meeting_id).await?;
+
+        // (a) replay or conflict
+        let stored: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT body_hash, answer_json FROM checkin_event WHERE meeting_id = $1 AND event_id = $2")
+            .bind(m.id).bind(&ev.event_id).fetch_optional(c).await)?;
+        if let Some((stored_hash, answer)) = stored {
+            if stored_hash != hash {
+                return Err(StoreError::Conflict(RuleViolation::field(
+                    "event_id_conflict",
+                    "event_id",
+                )));
+            }
+            let body = serde_json::from_str(&answer).map_err(|e| StoreError::Internal(e.into()))?;
+            return Ok(CheckinAnswer { created: false, body });
+        }
+        let unresolved: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT card_uid FROM unresolved_card WHERE meeting_id = $1 AND event_id = $2")
+            .bind(m.id).bind(&ev.event_id).fetch_optional(c).await)?;
+        if let Some(card) = unresolved {
+            return Err(match &ev.who {
+                Who::Card(c) if *c == card => RuleViolation::field("unknown_card", "card_uid").into(),
+                _ => StoreError::Conflict(RuleViolation::field("event_id_conflict", "event_id")),
+            });
+        }
+
+        // (b) closed
+        if m.stored_status() == MeetingStatus::Closed {
+            return Err(closed());
+        }
+
+        // (c, d) who
+        let person_id = match &ev.who {
+            Who::Person(p) => {
+                if !expected_or_invited(&mut tx, &m, *p).await? {
+                    return Err(RuleViolation::field("not_expected", "person_id").into());
+                }
+                *p
+            }
+            Who::Card(card) => {
+                let found: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT p.id FROM person p WHERE p.card_uid = $1 AND ((p.org_path >= $2 AND p.org_path < $3 \
+                     AND p.status IN ('formal','probationary')) \
+                     OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id)) \
+                     ORDER BY p.id LIMIT 1")
+                    .bind(card).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_optional(c).await)?;
+                match found {
+                    Some(p) => p,
+                    None => {
+                        self.keep_unresolved_card(tx, actor, &m, &ev.event_id, card, device_at, now)
+                            .await?;
+                        return Err(RuleViolation::field("unknown_card", "card_uid").into());
+                    }
+                }
+            }
+        };
+
+        // (e) proxy needs a reason
+        if meeting::reason_required(ev.method) && ev.reason.is_none() {
+            return Err(RuleViolation::field("reason_required", "reason").into());
+        }
+
+        // (f) the person's state after this event
+        let earlier: Vec<(String, OffsetDateTime)> = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT direction, device_at FROM checkin_event WHERE meeting_id = $1 AND person_id = $2 ORDER BY id")
+            .bind(m.id).bind(person_id).fetch_all(c).await)?;
+        let mut events: Vec<Event> = earlier
+            .into_iter()
+            .map(|(d, at)| Event {
+                direction: Direction::parse(&d).unwrap_or(Direction::In),
+                at,
+            })
+            .collect();
+        events.push(Event {
+            direction: ev.direction,
+            at: device_at,
+        });
+        let leaves: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM meeting_leave WHERE meeting_id = $1 AND person_id = $2")
+            .bind(m.id).bind(person_id).fetch_one(c).await)?;
+        let a = meeting::person_attendance(&events, leaves > 0, &m.window(grace));
+        let answer = json!({
+            "event_id": ev.event_id, "person_id": person_id, "state": a.state.as_str(), "late": a.late, "seat": null,
+        });
+        let card_uid = match &ev.who {
+            Who::Card(c) => Some(c.clone()),
+            Who::Person(_) => None,
+        };
+        with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
+             device_at, received_at, reason, recorded_by, answer_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .bind(m.id).bind(&ev.event_id).bind(&hash).bind(person_id).bind(&card_uid).bind(ev.method.as_str())
+            .bind(ev.direction.as_str()).bind(device_at).bind(now).bind(&ev.reason).bind(actor.user_id)
+            .bind(answer.to_string()).execute(c).await.map(|r| r.rows_affected()))?;
+        if m.stored_status() == MeetingStatus::Planned {
+            with_tx!(&mut tx, c => sqlx::query("UPDATE meeting SET status = 'open' WHERE id = $1 AND status = 'planned'")
+                .bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        // One audit row per check-in transaction here; the batching writer (next increment)
+        // writes one per batch, with the count and the event ids.
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "checkin",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: None,
+                after: Some(json!({
+                    "event_id": ev.event_id, "person_id": person_id, "method": ev.method.as_str(),
+                    "direction": ev.direction.as_str(), "state": a.state.as_str(),
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CheckinAnswer {
+            created: true,
+            body: answer,
+        })
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one internal step of checkin")]
+    async fn keep_unresolved_card(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        m: &MeetingRow,
+        event_id: &str,
+        card: &str,
+        device_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO unresolved_card (meeting_id, event_id, card_uid, device_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (meeting_id, event_id) DO NOTHING")
+            .bind(m.id).bind(event_id).bind(card).bind(device_at).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "unknown_card",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: None,
+                after: Some(json!({"event_id": event_id})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The unresolved cards of a meeting (for staff): (event_id, card_uid, device time).
+    pub async fn unresolved_cards(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+    ) -> StoreResult<Vec<(String, String, OffsetDateTime)>> {
+        let m = self.meeting(scope, meeting_id).await?;
+        Ok(with_db!(&self.db, p => sqlx::query_as(
+            "SELECT event_id, card_uid, device_at FROM unresolved_card WHERE meeting_id = $1 ORDER BY id")
+            .bind(m.id).fetch_all(p).await)?)
+    }
+
+    /// The attendance sheet: expected people (by id), then guests, with the counts.
+    pub async fn attendance(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+        grace: Duration,
+    ) -> StoreResult<AttendanceView> {
+        let m = self.meeting(scope, meeting_id).await?;
+        let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT id, name FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary') ORDER BY id")
+            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
+        let guests: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT p.id, p.name FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 ORDER BY p.id")
+            .bind(m.id).fetch_all(p).await)?;
+        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT person_id FROM meeting_leave WHERE meeting_id = $1").bind(m.id).fetch_all(p).await)?;
+        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT person_id, direction, device_at FROM checkin_event WHERE meeting_id = $1 AND person_id IS NOT NULL ORDER BY id")
+            .bind(m.id).fetch_all(p).await)?;
+        let events: Vec<(i64, Event)> = events
+            .into_iter()
+            .map(|(p, d, at)| {
+                (
+                    p,
+                    Event {
+                        direction: Direction::parse(&d).unwrap_or(Direction::In),
+                        at,
+                    },
+                )
+            })
+            .collect();
+        let expected_ids: Vec<i64> = expected.iter().map(|(id, _)| *id).collect();
+        let guest_ids: Vec<i64> = guests.iter().map(|(id, _)| *id).collect();
+        let Sheet { lines, counts } =
+            meeting::attendance(&expected_ids, &guest_ids, &leaves, &events, &m.window(grace));
+        let names: std::collections::HashMap<i64, String> = expected.into_iter().chain(guests).collect();
+        Ok(AttendanceView {
+            lines: lines
+                .into_iter()
+                .map(|line| AttendanceLine {
+                    name: names.get(&line.person_id).cloned().unwrap_or_default(),
+                    line,
+                })
+                .collect(),
+            counts,
+        })
+    }
+
+    /// Registers a device: a login `device-<id>` (no usable password) with the `device` role on
+    /// the org, and a bearer token bound to it (its hash stored), all in one transaction.
+    pub async fn create_device(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        name: &str,
+        kind: &str,
+        org_id: i64,
+        token: &str,
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, org_id).await?;
+        if !scope.contains_path(&org.path) {
+            return Err(StoreError::NotFound);
+        }
+        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO device (name, kind, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(name).bind(kind).bind(org.id).bind(now).fetch_one(c).await)?;
+        let username = format!("device-{id}");
+        // "!" is no password hash: nobody can log in as a device, it uses its token
+        let user_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO app_user (username, password_hash, person_id, must_change_password, disabled, created_at) \
+             VALUES ($1, '!', NULL, FALSE, FALSE, $2) RETURNING id")
+            .bind(&username).bind(now).fetch_one(c).await)?;
+        with_tx!(&mut tx, c => sqlx::query("INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(user_id).bind(Role::Device.as_str()).bind(org.id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at) VALUES ($1, $2, $3, FALSE, $4)")
+            .bind(crate::account::token_hash(token)).bind(user_id).bind(&username).bind(now)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        with_tx!(&mut tx, c => sqlx::query("UPDATE device SET user_id = $1 WHERE id = $2")
+            .bind(user_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "create",
+                entity: "device",
+                entity_id: Some(id.to_string()),
+                org_path: Some(org.path.clone()),
+                before: None,
+                after: Some(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
