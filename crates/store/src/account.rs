@@ -556,3 +556,48 @@ async fn user_org_path(tx: &mut crate::db::Tx, user_id: i64) -> StoreResult<Opti
            (SELECT o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id LIMIT 1))")
         .bind(user_id).fetch_one(c).await)?)
 }
+
+impl Store {
+    /// The grants of many users in one query (list pages), keyed by user id.
+    pub async fn grants_of_users(
+        &self,
+        users: &[(i64, Option<i64>)],
+    ) -> StoreResult<std::collections::HashMap<i64, Grants>> {
+        let mut out: std::collections::HashMap<i64, Grants> = users
+            .iter()
+            .map(|(user_id, person_id)| {
+                (
+                    *user_id,
+                    Grants {
+                        user_id: *user_id,
+                        person_id: *person_id,
+                        list: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        if users.is_empty() {
+            return Ok(out);
+        }
+        // user ids are integers from our own database
+        let ids: Vec<String> = users.iter().map(|(u, _)| u.to_string()).collect();
+        let sql = format!(
+            "SELECT g.user_id, g.id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id \
+             WHERE g.user_id IN ({}) ORDER BY g.id",
+            ids.join(",")
+        );
+        let rows: Vec<(i64, i64, String, i64, String)> =
+            with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;
+        for (user_id, id, role, org_id, org_path) in rows {
+            if let (Some(g), Some(role)) = (out.get_mut(&user_id), Role::parse(&role)) {
+                g.list.push(Grant {
+                    id,
+                    role,
+                    org_id,
+                    org_path,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -63,11 +63,12 @@ async fn user_lines(
     scope: &Scope,
     users: Vec<UserListRow>,
 ) -> Result<Vec<UserLine>, AppError> {
-    let mut all: Vec<(UserListRow, Grants)> = Vec::with_capacity(users.len());
-    for u in users {
-        let g = state.store.grants(u.id, u.person_id).await?;
-        all.push((u, g));
-    }
+    let keys: Vec<(i64, Option<i64>)> = users.iter().map(|u| (u.id, u.person_id)).collect();
+    let mut grants = state.store.grants_of_users(&keys).await?;
+    let all: Vec<(UserListRow, Grants)> = users
+        .into_iter()
+        .filter_map(|u| grants.remove(&u.id).map(|g| (u, g)))
+        .collect();
     let mut org_ids: Vec<i64> = all
         .iter()
         .flat_map(|(_, g)| {
