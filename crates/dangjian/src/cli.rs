@@ -389,10 +389,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(engine = ?store.db.engine(), "dangjian listening on http://{addr}");
     let db = store.db.clone();
-    let state = AppState {
-        store,
-        cfg: Arc::new(cfg),
-    };
+    let state = AppState::new(store, cfg);
     dangjian_web::serve(state, listener, shutdown).await?;
     db.close().await;
     tracing::info!("stopped");

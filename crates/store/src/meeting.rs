@@ -125,7 +125,28 @@ impl NewCheckin {
 pub struct CheckinAnswer {
     pub created: bool,
     pub body: serde_json::Value,
+    /// The stored event's sequence number (`checkin_event.id`) when stored now; None for replays.
+    pub seq: Option<i64>,
 }
+
+/// seq, event_id, person_id, name, answer_json, device_at
+type LiveRow = (i64, String, Option<i64>, Option<String>, String, OffsetDateTime);
+
+/// One committed check-in as the live stream shows it.
+#[derive(Debug, Clone)]
+pub struct LiveCheckin {
+    pub seq: i64,
+    pub event_id: String,
+    pub person_id: Option<i64>,
+    pub name: String,
+    pub state: String,
+    pub late: bool,
+    pub at: OffsetDateTime,
+}
+
+/// The PostgreSQL channel on which committed check-ins are announced to the other nodes, with
+/// the payload `<meeting_id>:<seq>`.
+pub const CHECKIN_CHANNEL: &str = "dangjian_checkin";
 
 /// One line of the attendance sheet, with the person's name.
 #[derive(Debug, Clone)]
@@ -351,7 +372,11 @@ impl Store {
                 )));
             }
             let body = serde_json::from_str(&answer).map_err(|e| StoreError::Internal(e.into()))?;
-            return Ok(CheckinAnswer { created: false, body });
+            return Ok(CheckinAnswer {
+                created: false,
+                body,
+                seq: None,
+            });
         }
         let unresolved: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT card_uid FROM unresolved_card WHERE meeting_id = $1 AND event_id = $2")
@@ -425,12 +450,13 @@ impl Store {
             Who::Card(c) => Some(c.clone()),
             Who::Person(_) => None,
         };
-        with_tx!(&mut tx, c => sqlx::query(
+        let seq: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
-             device_at, received_at, reason, recorded_by, answer_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+             device_at, received_at, reason, recorded_by, answer_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             RETURNING id")
             .bind(m.id).bind(&ev.event_id).bind(&hash).bind(person_id).bind(&card_uid).bind(ev.method.as_str())
             .bind(ev.direction.as_str()).bind(device_at).bind(now).bind(&ev.reason).bind(actor.user_id)
-            .bind(answer.to_string()).execute(c).await.map(|r| r.rows_affected()))?;
+            .bind(answer.to_string()).fetch_one(c).await)?;
         if m.stored_status() == MeetingStatus::Planned {
             with_tx!(&mut tx, c => sqlx::query("UPDATE meeting SET status = 'open' WHERE id = $1 AND status = 'planned'")
                 .bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -455,10 +481,80 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.announce_checkin(m.id, seq).await;
         Ok(CheckinAnswer {
             created: true,
             body: answer,
+            seq: Some(seq),
         })
+    }
+
+    /// After a commit that stored check-ins: on PostgreSQL, `NOTIFY dangjian_checkin` so the other
+    /// nodes publish the event to their streams. The event is durable already: a failure here is
+    /// logged, not returned (the stream's replay by `Last-Event-ID` covers what a node missed).
+    async fn announce_checkin(&self, meeting_id: i64, seq: i64) {
+        if let crate::db::Db::Postgres(pool) = &self.db {
+            let payload = format!("{meeting_id}:{seq}");
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHECKIN_CHANNEL)
+                .bind(&payload)
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "notify of a committed check-in failed");
+            }
+        }
+    }
+
+    /// The committed check-ins of a meeting with `seq > after` (or only `only`), in order, with
+    /// the names, and the meeting's counts now. Outside the scope → 404.
+    pub async fn live_checkins(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+        after: i64,
+        only: Option<i64>,
+        grace: Duration,
+    ) -> StoreResult<(Vec<LiveCheckin>, meeting::Counts)> {
+        let m = self.meeting(scope, meeting_id).await?;
+        let rows: Vec<LiveRow> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT e.id, e.event_id, e.person_id, p.name, e.answer_json, e.device_at FROM checkin_event e \
+             LEFT JOIN person p ON p.id = e.person_id \
+             WHERE e.meeting_id = $1 AND e.id > $2 AND ($3 IS NULL OR e.id = $3) ORDER BY e.id")
+            .bind(m.id).bind(after).bind(only).fetch_all(p).await)?;
+        let events = rows
+            .into_iter()
+            .map(|(seq, event_id, person_id, name, answer, at)| {
+                let a: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+                LiveCheckin {
+                    seq,
+                    event_id,
+                    person_id,
+                    name: name.unwrap_or_default(),
+                    state: a["state"].as_str().unwrap_or_default().to_owned(),
+                    late: a["late"].as_bool().unwrap_or(false),
+                    at,
+                }
+            })
+            .collect();
+        let counts = self.attendance(scope, m.id, grace).await?.counts;
+        Ok((events, counts))
+    }
+
+    /// On PostgreSQL, a LISTEN connection on `dangjian_checkin` (for the node's task that brings
+    /// other nodes' check-ins to its streams); None on SQLite (one node).
+    pub async fn checkin_listener(&self) -> Option<StoreResult<CheckinListener>> {
+        let crate::db::Db::Postgres(pool) = &self.db else {
+            return None;
+        };
+        Some(
+            async {
+                let mut l = sqlx::postgres::PgListener::connect_with(pool).await?;
+                l.listen(CHECKIN_CHANNEL).await?;
+                Ok(CheckinListener(l))
+            }
+            .await,
+        )
     }
 
     #[expect(clippy::too_many_arguments, reason = "one internal step of checkin")]
@@ -604,5 +700,22 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+}
+
+/// A LISTEN connection on `dangjian_checkin`.
+pub struct CheckinListener(sqlx::postgres::PgListener);
+
+impl CheckinListener {
+    /// The next announced `(meeting_id, seq)`; payloads not of that form are skipped.
+    pub async fn recv(&mut self) -> StoreResult<(i64, i64)> {
+        loop {
+            let n = self.0.recv().await?;
+            if let Some((m, s)) = n.payload().split_once(':')
+                && let (Ok(m), Ok(s)) = (m.parse(), s.parse())
+            {
+                return Ok((m, s));
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod live;
 pub mod pages;
 pub mod roster;
 pub mod routes;
@@ -49,6 +50,18 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub cfg: Arc<WebConfig>,
+    /// The live check-in streams of this node.
+    pub live: Arc<live::LiveHub>,
+}
+
+impl AppState {
+    pub fn new(store: Store, cfg: WebConfig) -> Self {
+        Self {
+            store,
+            cfg: Arc::new(cfg),
+            live: Arc::new(live::LiveHub::default()),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -119,6 +132,11 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let checkins = live::spawn_listener(&state);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    if let Some(task) = checkins {
+        task.abort();
+    }
+    served
 }

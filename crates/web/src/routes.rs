@@ -299,6 +299,20 @@ pub fn build() -> Routes {
         )
         .api(
             "get",
+            "/api/v1/meetings/{id}/qr",
+            "meetings",
+            "The current rotating QR token for self check-in (15-second windows)",
+            get(api::meeting::qr),
+        )
+        .api(
+            "get",
+            "/api/v1/meetings/{id}/stream",
+            "meetings",
+            "Live check-ins (Server-Sent Events); Last-Event-ID replays what was missed",
+            get(api::meeting::stream),
+        )
+        .api(
+            "get",
             "/api/v1/meetings/{id}/attendance",
             "meetings",
             "Attendance counts and each expected person's state (guests listed, not counted)",

@@ -150,6 +150,11 @@ pub struct Tree {
     pub b1: i64,
 }
 
+/// A second node's address (see `TestApp::spawn_second_node`).
+pub struct TestApp2 {
+    pub base: String,
+}
+
 pub struct TestApp {
     pub base: String,
     pub store: Store,
@@ -214,10 +219,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = dangjian_web::AppState {
-            store: store.clone(),
-            cfg: Arc::new(cfg),
-        };
+        let state = dangjian_web::AppState::new(store.clone(), cfg);
         tokio::spawn(dangjian_web::serve(state, listener, async move {
             let _ = stopped.await;
         }));
@@ -229,6 +231,22 @@ impl TestApp {
             _db: db,
             _stop: stop,
         }
+    }
+
+    /// A second server (another node) on the same database with the same keys and clock: its own
+    /// listener, Store and live hub. It stops when the returned sender is dropped.
+    pub async fn spawn_second_node(&self) -> (TestApp2, tokio::sync::oneshot::Sender<()>) {
+        let store = Store::open(&self._db.target, (*self.store.keys).clone(), self.clock.clone())
+            .await
+            .expect("open store for the second node");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = dangjian_web::AppState::new(store, WebConfig::default());
+        tokio::spawn(dangjian_web::serve(state, listener, async move {
+            let _ = stopped.await;
+        }));
+        (TestApp2 { base }, stop)
     }
 
     pub fn client(&self) -> Client {

@@ -10,6 +10,7 @@ mod auth;
 mod dues;
 mod engines;
 mod meetings;
+mod meetings_live;
 mod members;
 mod orgs;
 mod pages;

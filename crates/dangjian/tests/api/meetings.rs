@@ -206,7 +206,7 @@ async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
         .await;
     assert_eq!(
         (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "qr_not_supported_yet")
+        (StatusCode::UNPROCESSABLE_ENTITY, "qr_token_invalid")
     );
     assert_eq!(audit_count(&app.store).await, audits, "refusals change nothing");
     let (_, m) = sec.get(&format!("/api/v1/meetings/{id}")).await;

@@ -1,11 +1,13 @@
 //! Meetings, leaves, check-in, attendance and devices (API.md "Meetings and check-in").
 //!
-//! First increment: each check-in is one plain transaction in the store. Not yet here: the
-//! batching writer, the live stream, QR tokens (`qr_token` → 422 `qr_not_supported_yet`), seats.
+//! Each check-in is one plain transaction in the store; after it commits, the event goes to the
+//! meeting's live stream (`live.rs`). Members check themselves in with a rotating QR token
+//! (`qr`), verified by its signature alone. Not yet here: the batching writer, seats.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::{CheckinMethod, DEFAULT_GRACE_MINUTES, Direction, MeetingKind};
 use dangjian_store::meeting::{MeetingRow, NewCheckin, NewMeeting, Who};
@@ -21,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, optional_text, parse_enum, required, required_text};
 
 /// The deployment's grace period before a check-in counts as late.
-fn grace() -> Duration {
+pub fn grace() -> Duration {
     Duration::minutes(DEFAULT_GRACE_MINUTES)
 }
 
@@ -280,19 +282,29 @@ pub async fn checkin(
     if given > 1 {
         return Err(RuleViolation::field("checkin_one_identity", "person_id").into());
     }
-    if qr_token.is_some() {
-        return Err(RuleViolation::field("qr_not_supported_yet", "qr_token").into());
-    }
-    let who = match (person_id, card_uid) {
-        (Some(p), _) => Who::Person(p),
-        (None, Some(c)) => Who::Card(c),
-        (None, None) => return Err(RuleViolation::field("field_required", "person_id").into()),
+    let who = match (person_id, card_uid, &qr_token) {
+        (Some(p), _, _) => Who::Person(p),
+        (None, Some(c), _) => Who::Card(c),
+        (None, None, Some(token)) => {
+            verify_qr(&state, id, token)?;
+            // the QR code shows the meeting; who checks in is the caller
+            let own = auth
+                .grants
+                .person_id()
+                .ok_or_else(|| AppError::from(RuleViolation::field("not_expected", "qr_token")))?;
+            Who::Person(own)
+        }
+        (None, None, None) => return Err(RuleViolation::field("field_required", "person_id").into()),
     };
     let method = match b.method.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => parse_enum("method", s, CheckinMethod::parse)?,
+        None if qr_token.is_some() => CheckinMethod::Qr,
         None if matches!(who, Who::Card(_)) => CheckinMethod::Card,
         None => CheckinMethod::Manual,
     };
+    if qr_token.is_some() && method != CheckinMethod::Qr {
+        return Err(RuleViolation::field("qr_method_only", "method").into());
+    }
     let direction = match b.direction.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => parse_enum("direction", s, Direction::parse)?,
         None => Direction::In,
@@ -325,12 +337,142 @@ pub async fn checkin(
             grace(),
         )
         .await?;
+    if let Some(seq) = answer.seq {
+        crate::live::publish_committed(&state, id, seq).await;
+    }
     let status = if answer.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     Ok((status, Json(answer.body)))
+}
+
+/// A QR token is valid for its window of this many seconds and the next one (clock skew).
+const QR_WINDOW_SECONDS: i64 = 15;
+const QR_PURPOSE: &str = "meeting-qr";
+
+fn qr_window(now: OffsetDateTime) -> i64 {
+    now.unix_timestamp().div_euclid(QR_WINDOW_SECONDS)
+}
+
+/// base64url(meeting_id ‖ window ‖ HMAC tag), ids as 8 big-endian bytes each.
+fn qr_token(state: &AppState, meeting_id: i64, window: i64) -> String {
+    use base64::Engine as _;
+    let mut msg = Vec::with_capacity(48);
+    msg.extend_from_slice(&meeting_id.to_be_bytes());
+    msg.extend_from_slice(&window.to_be_bytes());
+    let tag = state.store.keys.sign(QR_PURPOSE, &msg);
+    msg.extend_from_slice(&tag);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg)
+}
+
+/// Checks a QR token by its signature and the clock alone (no database read): it must be for
+/// this meeting and of the current or the previous window.
+fn verify_qr(state: &AppState, meeting_id: i64, token: &str) -> AppResult<()> {
+    use base64::Engine as _;
+    let invalid = || AppError::from(RuleViolation::field("qr_token_invalid", "qr_token"));
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .map_err(|_| invalid())?;
+    if raw.len() != 48 {
+        return Err(invalid());
+    }
+    let (msg, tag) = raw.split_at(16);
+    if !state.store.keys.verify(QR_PURPOSE, msg, tag) {
+        return Err(invalid());
+    }
+    let (m, w) = msg.split_at(8);
+    let m = i64::from_be_bytes(m.try_into().map_err(|_| invalid())?);
+    let w = i64::from_be_bytes(w.try_into().map_err(|_| invalid())?);
+    if m != meeting_id {
+        return Err(invalid());
+    }
+    let now = qr_window(state.store.now());
+    if w > now {
+        return Err(invalid());
+    }
+    if now - w > 1 {
+        return Err(RuleViolation::field("qr_token_expired", "qr_token").into());
+    }
+    Ok(())
+}
+
+/// The meeting's current QR token, for the screen at the door: `{"token","expires_at",
+/// "window_seconds"}`; `expires_at` is when the next token is due (this one is still accepted
+/// during the next window).
+pub async fn qr(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let scope = auth.scope(Cap::RunMeetings)?;
+    let m = state.store.meeting(&scope, id).await?;
+    let window = qr_window(state.store.now());
+    let expires = OffsetDateTime::from_unix_timestamp((window + 1) * QR_WINDOW_SECONDS)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Json(json!({
+        "token": qr_token(&state, m.id, window),
+        "expires_at": show(expires, state.store.local.offset),
+        "window_seconds": QR_WINDOW_SECONDS,
+    })))
+}
+
+/// The live check-in stream (Server-Sent Events): `event: checkin`, `id: <seq>`, the `data:` of
+/// `live::event_data`. With `Last-Event-ID: N`, first every committed event with seq > N, then the
+/// live ones; a `: keep-alive` comment every 15 s.
+pub async fn stream(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
+    let scope = auth.scope(Cap::RunMeetings)?;
+    state.store.meeting(&scope, id).await?;
+    // subscribe before reading the backlog: nothing committed in between is lost
+    let rx = state.live.subscribe(id);
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    let mut backlog = Vec::new();
+    let mut high = 0;
+    if let Some(n) = last {
+        high = n;
+        let (events, counts) = state.store.live_checkins(&scope, id, n, None, grace()).await?;
+        for e in events {
+            high = high.max(e.seq);
+            let data = crate::live::event_data(&e, &counts, state.store.local.offset);
+            backlog.push(std::sync::Arc::new(crate::live::LiveEvent { seq: e.seq, data }));
+        }
+    }
+    let events = futures_util::stream::unfold(
+        (backlog.into_iter(), rx),
+        move |(mut backlog, mut rx)| async move {
+            let ev = match backlog.next() {
+                Some(ev) => ev,
+                None => loop {
+                    match rx.recv().await {
+                        Ok(ev) if ev.seq <= high => {}
+                        Ok(ev) => break ev,
+                        // fell behind or the hub went away: end; the client reconnects with
+                        // Last-Event-ID and is replayed what it missed
+                        Err(_) => return None,
+                    }
+                },
+            };
+            let out = SseEvent::default()
+                .event("checkin")
+                .id(ev.seq.to_string())
+                .data(ev.data.as_str());
+            Some((Ok(out), (backlog, rx)))
+        },
+    );
+    Ok(Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(std::time::Duration::from_secs(15))
+            .text("keep-alive"),
+    ))
 }
 
 #[derive(Deserialize)]
