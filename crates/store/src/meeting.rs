@@ -719,3 +719,18 @@ impl CheckinListener {
         }
     }
 }
+
+impl Store {
+    /// Whether a check-in with this `event_id` is already stored for the meeting (in the scope).
+    pub async fn checkin_seen(&self, scope: &Scope, meeting_id: i64, event_id: &str) -> StoreResult<bool> {
+        let path: Option<String> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT org_path FROM meeting WHERE id = $1").bind(meeting_id).fetch_optional(p).await)?;
+        if !path.is_some_and(|p| scope.contains_path(&p)) {
+            return Err(StoreError::NotFound);
+        }
+        let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1 AND event_id = $2")
+            .bind(meeting_id).bind(event_id).fetch_one(p).await)?;
+        Ok(n > 0)
+    }
+}

@@ -236,6 +236,16 @@ async fn a_member_checks_themself_in_with_the_current_qr_token() {
     app.clock.set(app.store.now() + Duration::seconds(15));
     let (s, b) = qr_checkin(&mem, id, "qr-2", &token).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    // a retry long after the token's window is a replay: the same answer, nothing added
+    app.clock.set(app.store.now() + Duration::seconds(120));
+    let (s, again) = qr_checkin(&mem, id, "qr-2", &token).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again, b);
+    let (s, b) = qr_checkin(&mem, id, "qr-3", &token).await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("qr_token_expired"))
+    );
 }
 
 #[tokio::test]

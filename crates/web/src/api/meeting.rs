@@ -286,12 +286,18 @@ pub async fn checkin(
         (Some(p), _, _) => Who::Person(p),
         (None, Some(c), _) => Who::Card(c),
         (None, None, Some(token)) => {
-            verify_qr(&state, id, token)?;
             // the QR code shows the meeting; who checks in is the caller
             let own = auth
                 .grants
                 .person_id()
                 .ok_or_else(|| AppError::from(RuleViolation::field("not_expected", "qr_token")))?;
+            // a phone retrying after its token's window passed is a replay, not a new scan: the
+            // stored event decides (same body → the same answer, another body → 409)
+            if let Err(e) = verify_qr(&state, id, token)
+                && !state.store.checkin_seen(&scope, id, &event_id).await?
+            {
+                return Err(e);
+            }
             Who::Person(own)
         }
         (None, None, None) => return Err(RuleViolation::field("field_required", "person_id").into()),
