@@ -7,6 +7,7 @@ pub mod account;
 pub mod audit;
 pub mod backup;
 pub mod clock;
+pub mod dues;
 pub mod error;
 pub mod keys;
 pub mod meeting;

@@ -25,6 +25,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_meetings.sql"),
         postgres: include_str!("../migrations/postgres/0002_meetings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "dues",
+        sqlite: include_str!("../migrations/sqlite/0003_dues.sql"),
+        postgres: include_str!("../migrations/postgres/0003_dues.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

@@ -59,7 +59,7 @@ impl Routes {
 }
 
 pub fn build() -> Routes {
-    use axum::routing::{delete, get, patch, post};
+    use axum::routing::{delete, get, patch, post, put};
     let r = Routes::new()
         .api(
             "get",
@@ -339,6 +339,27 @@ pub fn build() -> Routes {
             "dues",
             "The monthly dues the rules in force on date (default today) give: category, base_fen, date",
             get(api::dues::quote),
+        )
+        .api(
+            "put",
+            "/api/v1/members/{id}/dues-base/{year}",
+            "dues",
+            "Set the member's dues base for the year: category, base_fen; monthly_fen overrides with a reason",
+            put(api::dues::set_base),
+        )
+        .api(
+            "post",
+            "/api/v1/orgs/{id}/dues-bills",
+            "dues",
+            "Generate the monthly bills of year and month for the subtree's members with a base",
+            post(api::dues::generate_bills),
+        )
+        .api(
+            "get",
+            "/api/v1/members/{id}/dues",
+            "dues",
+            "A member's dues for the year (default this year): base, 12 months, owed and paid",
+            get(api::dues::member_dues),
         )
         // accounts
         .api(

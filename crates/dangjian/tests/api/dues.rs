@@ -208,3 +208,247 @@ async fn the_quote_is_in_the_openapi_document() {
     assert!(op.is_object(), "{doc}");
     assert_eq!(op["tags"][0], "dues");
 }
+
+/// `PUT` with the session's CSRF token (the shared client has no `put`).
+#[expect(
+    clippy::expect_used,
+    reason = "a test helper: a failed request should stop the test at once"
+)]
+async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
+    let mut req = c.http.put(format!("{}{path}", c.base)).json(&body);
+    if let Some(t) = &c.csrf {
+        req = req.header("X-CSRF-Token", t);
+    }
+    if let Some(t) = &c.bearer {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "a test helper: a failed request should stop the test at once"
+)]
+async fn dues_bill_audit_rows(app: &TestApp) -> i64 {
+    dangjian_store::with_db!(&app.store.db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM audit WHERE entity = 'dues_bill'").fetch_one(p).await)
+    .expect("count")
+}
+
+#[tokio::test]
+async fn bases_are_quoted_by_the_rules_of_1_january_and_overrides_need_a_reason() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (s, b) = put(
+        &sec,
+        &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
+        serde_json::json!({"category": "in_service", "base_fen": 450_000}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["monthly_fen"], 4500, "{b}");
+    assert_eq!(b["base_fen"], 450_000, "{b}");
+    assert_eq!(b["year"], 2026, "{b}");
+    assert!(b["override_reason"].is_null(), "{b}");
+    let path_a2 = format!("/api/v1/members/{}/dues-base/2026", app.tree.a2);
+    let (s, b) = put(
+        &sec,
+        &path_a2,
+        serde_json::json!({"category": "in_service", "base_fen": 200_000}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["monthly_fen"], 1000, "{b}");
+    // an override without a reason is refused, naming the field
+    let (s, b) = put(
+        &sec,
+        &path_a2,
+        serde_json::json!({"category": "in_service", "base_fen": 200_000, "monthly_fen": 500}),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!((code(&b), field(&b)), ("reason_required", "reason"));
+    // with a reason it replaces the year's base
+    let (s, b) = put(
+        &sec,
+        &path_a2,
+        serde_json::json!({"category": "in_service", "base_fen": 200_000, "monthly_fen": 500, "reason": "困难减免"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["monthly_fen"].as_i64(), b["override_reason"].as_str()),
+        (Some(500), Some("困难减免"))
+    );
+    // bad inputs name their fields
+    for (path_year, body, want_code, want_field) in [
+        (
+            "2007",
+            serde_json::json!({"category": "in_service", "base_fen": 1}),
+            "year_invalid",
+            "year",
+        ),
+        (
+            "2026",
+            serde_json::json!({"category": "in_service", "base_fen": 1.5}),
+            "base_fen_invalid",
+            "base_fen",
+        ),
+        (
+            "2026",
+            serde_json::json!({"category": "in_service", "base_fen": -1}),
+            "base_negative",
+            "base_fen",
+        ),
+        (
+            "2026",
+            serde_json::json!({"category": "in_service"}),
+            "field_required",
+            "base_fen",
+        ),
+    ] {
+        let (s, b) = put(
+            &sec,
+            &format!("/api/v1/members/{}/dues-base/{path_year}", app.tree.a1),
+            body,
+        )
+        .await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!((code(&b), field(&b)), (want_code, want_field), "{b}");
+    }
+    // branch B's secretary cannot see a1
+    let secb = app.login("secb").await;
+    let (s, _) = put(
+        &secb,
+        &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
+        serde_json::json!({"category": "in_service", "base_fen": 450_000}),
+    )
+    .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn bills_are_generated_once_per_month_for_the_subtree_with_one_audit_row() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    for (id, base) in [(app.tree.a1, 450_000), (app.tree.a2, 200_000)] {
+        let (s, b) = put(
+            &sec,
+            &format!("/api/v1/members/{id}/dues-base/2026"),
+            serde_json::json!({"category": "in_service", "base_fen": base}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let audit_before = dues_bill_audit_rows(&app).await;
+    let path = format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a);
+    let (s, b) = sec
+        .post(&path, serde_json::json!({"year": 2026, "month": 3}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["created"], 2, "{b}");
+    assert_eq!(
+        dues_bill_audit_rows(&app).await,
+        audit_before + 1,
+        "one audit row for the batch"
+    );
+    let (s, b) = sec
+        .post(&path, serde_json::json!({"year": 2026, "month": 3}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["created"], 0, "{b}");
+    let (s, b) = sec
+        .post(&path, serde_json::json!({"year": 2026, "month": 13}))
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!((code(&b), field(&b)), ("month_invalid", "month"));
+    // the member sees their own year
+    let mem = app.login("mem").await;
+    let (s, b) = mem
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["year"], 2026);
+    assert_eq!(b["base"]["monthly_fen"], 4500, "{b}");
+    let months = b["months"].as_array().expect("months");
+    assert_eq!(months.len(), 12, "{b}");
+    assert_eq!(months[2]["month"], 3);
+    assert_eq!(months[2]["amount_fen"], 4500);
+    assert_eq!(months[2]["status"], "due");
+    assert!(months[3]["amount_fen"].is_null(), "{b}");
+    assert_eq!(
+        (b["owed_fen"].as_i64(), b["paid_fen"].as_i64()),
+        (Some(4500), Some(0))
+    );
+    // a year without a base
+    let (s, b) = mem
+        .get(&format!("/api/v1/members/{}/dues?year=2025", app.tree.a1))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["base"].is_null(), "{b}");
+    // branch B's secretary does not see a1
+    let secb = app.login("secb").await;
+    let (s, _) = secb
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = secb
+        .post(&path, serde_json::json!({"year": 2026, "month": 4}))
+        .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn a_temporary_branch_does_not_collect_dues() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (s, t) = admin
+        .post(
+            "/api/v1/orgs",
+            serde_json::json!({"parent_id": app.tree.root, "name": "项目临时党支部", "kind": "branch", "branch_type": "temporary"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let (s, b) = admin
+        .post(
+            &format!("/api/v1/orgs/{}/dues-bills", t["id"]),
+            serde_json::json!({"year": 2026, "month": 1}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(code(&b), "temporary_branch_forbidden", "{b}");
+}
+
+#[tokio::test]
+async fn probationary_members_are_billed_from_the_month_of_the_branch_congress() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (s, b) = sec
+        .patch(
+            &format!("/api/v1/members/{}", app.tree.a2),
+            serde_json::json!({"joined_on": "2026-05-10"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    for id in [app.tree.a1, app.tree.a2] {
+        let (s, b) = put(
+            &sec,
+            &format!("/api/v1/members/{id}/dues-base/2026"),
+            serde_json::json!({"category": "in_service", "base_fen": 450_000}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let path = format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a);
+    let (_, b) = sec
+        .post(&path, serde_json::json!({"year": 2026, "month": 4}))
+        .await;
+    assert_eq!(b["created"], 1, "April: a1 only: {b}");
+    let (_, b) = sec
+        .post(&path, serde_json::json!({"year": 2026, "month": 5}))
+        .await;
+    assert_eq!(b["created"], 2, "May: a2 joined on the 10th: {b}");
+}

@@ -286,11 +286,6 @@ pub async fn checkin(
         (Some(p), _, _) => Who::Person(p),
         (None, Some(c), _) => Who::Card(c),
         (None, None, Some(token)) => {
-            // the QR code shows the meeting; who checks in is the caller
-            let own = auth
-                .grants
-                .person_id()
-                .ok_or_else(|| AppError::from(RuleViolation::field("not_expected", "qr_token")))?;
             // a phone retrying after its token's window passed is a replay, not a new scan: the
             // stored event decides (same body → the same answer, another body → 409)
             if let Err(e) = verify_qr(&state, id, token)
@@ -298,6 +293,11 @@ pub async fn checkin(
             {
                 return Err(e);
             }
+            // the QR code shows the meeting; who checks in is the caller
+            let own = auth
+                .grants
+                .person_id()
+                .ok_or_else(|| AppError::from(RuleViolation::field("not_expected", "qr_token")))?;
             Who::Person(own)
         }
         (None, None, None) => return Err(RuleViolation::field("field_required", "person_id").into()),
