@@ -29,7 +29,7 @@ impl Routes {
     }
 
     /// An API route: handler and documentation together.
-    fn api(
+    pub(crate) fn api(
         mut self,
         method: &'static str,
         path: &'static str,
@@ -419,6 +419,9 @@ pub fn build() -> Routes {
             "Audit records in the caller's subtree, newest first: entity, actor, from, to (local dates)",
             get(api::audit::list),
         );
+    // each domain adds its further routes in its own file
+    let r = api::dues::routes::add(r);
+    let r = api::meeting::routes::add(r);
     pages::add_routes(r)
 }
 

@@ -4,8 +4,10 @@
 
 mod accounts;
 mod admin;
+mod dues;
 mod home;
 mod import;
+mod meetings;
 mod members;
 mod orgs;
 mod session;
@@ -26,6 +28,8 @@ use axum::response::Redirect;
 
 pub fn add_routes(r: Routes) -> Routes {
     use axum::routing::{get, post};
+    let r = dues::add_routes(r);
+    let r = meetings::add_routes(r);
     r.add_page("/", get(home::home))
         .add_page("/login", get(session::login_form).post(session::login_submit))
         .add_page("/logout", post(session::logout_submit))

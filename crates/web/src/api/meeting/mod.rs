@@ -4,6 +4,8 @@
 //! meeting's live stream (`live.rs`). Members check themselves in with a rotating QR token
 //! (`qr`), verified by its signature alone. Not yet here: the batching writer, seats.
 
+pub mod routes;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,6 +1,8 @@
 //! 党费: the monthly amount the rules in force on a date give (domain-rules §2). Any logged-in
 //! user may ask. Bases per member and year, monthly bills for a subtree, and a member's year.
 
+pub mod routes;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
