@@ -12,6 +12,8 @@ use time::macros::date;
 use crate::member::PersonCategory;
 use crate::{RuleViolation, RuleWarning};
 
+pub mod ledger;
+
 /// Basis points in one whole (100% = 10000 bp).
 const BP_PER_WHOLE: i128 = 10_000;
 
@@ -71,6 +73,15 @@ pub struct DuesRuleSet {
     /// The monthly amount is normally at most this (D1 第十一条; warn, never cap).
     pub normal_monthly_max_fen: i64,
     pub normal_monthly_max_rule: &'static str,
+    /// A one-off voluntary payment of at least this goes entirely to 中央 (大额党费, D1 第十一条).
+    pub large_voluntary_min_fen: i64,
+    /// 补交 normally covers at most this many months (D1 第十二条; warn).
+    pub back_pay_normal_max_months: i64,
+    pub back_pay_rule: &'static str,
+    /// This many consecutive months unpaid without 正当理由 is 自行脱党, for the 支部大会 to decide
+    /// (党章 第九条, D1 第十三条; propose only).
+    pub lapse_months: i64,
+    pub lapse_rule: &'static str,
 }
 
 /// Every version, oldest first. Effective dates are increasing. Rules before the first set are
@@ -115,6 +126,11 @@ pub static DUES_RULE_SETS: &[DuesRuleSet] = &[DuesRuleSet {
     fixed_rule: "D1 2008 第六条",
     normal_monthly_max_fen: 100_000,
     normal_monthly_max_rule: "D1 2008 第十一条",
+    large_voluntary_min_fen: 100_000,
+    back_pay_normal_max_months: 6,
+    back_pay_rule: "D1 2008 第十二条",
+    lapse_months: 6,
+    lapse_rule: "党章 第九条；D1 2008 第十三条",
 }];
 
 /// D1 (中组发〔2008〕3号) applies from 2008-04-01.

@@ -2,6 +2,7 @@
 //! callers pass the date an act is judged on, so every time limit is testable.
 #![deny(clippy::float_arithmetic)]
 
+pub mod cadence;
 pub mod calendar;
 pub mod dues;
 pub mod enums;

@@ -31,6 +31,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_dues.sql"),
         postgres: include_str!("../migrations/postgres/0003_dues.sql"),
     },
+    Migration {
+        version: 4,
+        name: "dues_payments",
+        sqlite: include_str!("../migrations/sqlite/0004_dues_payments.sql"),
+        postgres: include_str!("../migrations/postgres/0004_dues_payments.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "meeting_plans",
+        sqlite: include_str!("../migrations/sqlite/0005_meeting_plans.sql"),
+        postgres: include_str!("../migrations/postgres/0005_meeting_plans.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "meeting_records",
+        sqlite: include_str!("../migrations/sqlite/0006_meeting_records.sql"),
+        postgres: include_str!("../migrations/postgres/0006_meeting_records.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

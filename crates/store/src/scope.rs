@@ -71,7 +71,7 @@ impl Role {
             Role::Admin => true,
             Role::OrgAdmin => !matches!(cap, CheckIn),
             Role::Secretary => !matches!(cap, CheckIn),
-            Role::Committee => matches!(cap, ReadOrg | ReadMembers | RunMeetings),
+            Role::Committee => matches!(cap, ReadOrg | ReadMembers | RunMeetings | CollectDues),
             Role::Staff => matches!(cap, ReadOrg | ReadMembers | RunMeetings),
             Role::Member => matches!(cap, ReadOrg),
             Role::Device => matches!(cap, CheckIn),
@@ -92,6 +92,8 @@ pub enum Cap {
     ReadAudit,
     RunMeetings,
     CheckIn,
+    /// Record dues payments, hardship and arrears decisions, 上缴 (the branch's collector).
+    CollectDues,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

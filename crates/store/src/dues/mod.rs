@@ -9,6 +9,12 @@ use dangjian_rules::{RestrictedAct, dues_rules_on, temporary_branch_may};
 use serde_json::json;
 use time::{Date, Month, OffsetDateTime};
 
+pub mod arrears;
+pub mod hardship;
+pub mod import;
+pub mod payment;
+pub mod report;
+
 use crate::Store;
 use crate::audit::{self, Actor, Entry};
 use crate::error::{StoreError, StoreResult};
@@ -47,6 +53,8 @@ pub struct NewDuesBase {
     pub category: PersonCategory,
     pub base_fen: Option<i64>,
     pub override_monthly: Option<(i64, String)>,
+    /// The user confirmed the "normally" warnings (more than 1000 元 a month).
+    pub confirmed: bool,
 }
 
 /// One month of a member's year: the bill, if one was generated.
@@ -54,6 +62,8 @@ pub struct NewDuesBase {
 pub struct DuesMonth {
     pub month: i64,
     pub amount_fen: Option<i64>,
+    /// What an approved hardship application took off the bill.
+    pub relief_fen: Option<i64>,
     pub status: Option<String>,
 }
 
@@ -63,14 +73,25 @@ pub struct MemberDues {
     pub year: i64,
     pub base: Option<DuesBase>,
     pub months: Vec<DuesMonth>,
+    /// Due and unpaid (after relief).
     pub owed_fen: i64,
+    /// Paid on the year's bills.
     pub paid_fen: i64,
+    /// Waived or taken off on hardship.
+    pub waived_fen: i64,
+    /// Voluntary payments made in the year.
+    pub voluntary_fen: i64,
+    /// 党费交至 (`YYYY-MM`), over all the member's bills.
+    pub paid_through: Option<String>,
+    /// The year's payments, newest first.
+    pub payments: Vec<payment::Payment>,
 }
 
 #[derive(sqlx::FromRow)]
 struct BillRow {
     month: i64,
     amount_fen: i64,
+    relief_fen: i64,
     status: String,
 }
 
@@ -105,6 +126,59 @@ fn next_month_start(year: i64, month: i64) -> StoreResult<Date> {
     Date::from_calendar_date(y, m, 1).map_err(|_| bad())
 }
 
+/// What a generation created: the count and a digest of the batch.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Generated {
+    pub created: u64,
+    pub digest: String,
+}
+
+/// The exclusive upper bound of a subtree's path range ('0' is the byte after '/').
+pub(crate) fn upper_bound(path: &str) -> String {
+    format!("{}0", &path[..path.len().saturating_sub(1)])
+}
+
+/// The bills one generation created: ids above `max_before` in the subtree, year and months.
+pub(crate) struct BillBatch<'a> {
+    pub path: &'a str,
+    pub upper: &'a str,
+    pub year: i64,
+    pub first: i64,
+    pub last: i64,
+    pub max_before: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchSums {
+    n: i64,
+    total: i64,
+    persons: i64,
+    months: i64,
+    lo: i64,
+    hi: i64,
+}
+
+impl BillBatch<'_> {
+    /// SHA-256 over the batch's aggregates (count, total 分, sums of person ids and months, id
+    /// range): one aggregate query, so it stays cheap at a million bills, and any later change
+    /// to an amount or a person in the batch no longer matches the audited digest.
+    async fn digest(&self, tx: &mut crate::db::Tx) -> StoreResult<String> {
+        use sha2::{Digest, Sha256};
+        let s: BatchSums = with_tx!(tx, c => sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total, \
+             CAST(COALESCE(SUM(person_id), 0) AS BIGINT) AS persons, CAST(COALESCE(SUM(month), 0) AS BIGINT) AS months, \
+             CAST(COALESCE(MIN(id), 0) AS BIGINT) AS lo, CAST(COALESCE(MAX(id), 0) AS BIGINT) AS hi \
+             FROM dues_bill WHERE id > $1 AND org_path >= $2 AND org_path < $3 AND year = $4 AND month >= $5 AND month <= $6")
+            .bind(self.max_before).bind(self.path).bind(self.upper).bind(self.year).bind(self.first).bind(self.last)
+            .fetch_one(c).await)?;
+        let text = format!(
+            "dues_bill:v1:{}:{}:{}:{}:{}:{}",
+            s.n, s.total, s.persons, s.months, s.lo, s.hi
+        );
+        Ok(hex::encode(Sha256::digest(text.as_bytes())))
+    }
+}
+
 impl Store {
     /// Sets (or replaces) a member's base for `year`: the monthly amount is the quote under the
     /// rules in force on 1 January, or `override_monthly` (which needs a non-empty reason).
@@ -120,6 +194,7 @@ impl Store {
             category,
             base_fen,
             override_monthly,
+            confirmed,
         } = new;
         let rs = dues_rules_on(year_start(year)?)?;
         let quote = dues::quote(rs, category, base_fen, Rounding::default())?;
@@ -138,6 +213,12 @@ impl Store {
             }
             None => (quote.monthly_fen, None),
         };
+        // more than the usual 1000 元 a month: voluntary, warned, never capped (D1 第十一条)
+        let warnings: Vec<_> = dues::above_normal_cap(rs, monthly_fen).into_iter().collect();
+        if !warnings.is_empty() && !confirmed {
+            return Err(StoreError::ConfirmationRequired(warnings));
+        }
+        let confirmed_codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
         let stored_base = match category {
             PersonCategory::InService | PersonCategory::Retired => base_fen,
             _ => None,
@@ -186,7 +267,13 @@ impl Store {
                 entity_id: Some(after.id.to_string()),
                 org_path: Some(person.org_path.clone()),
                 before: before.as_ref().map(DuesBase::audit_json),
-                after: Some(after.audit_json()),
+                after: Some({
+                    let mut a = after.audit_json();
+                    if !confirmed_codes.is_empty() {
+                        a["confirmed_warnings"] = json!(confirmed_codes);
+                    }
+                    a
+                }),
             },
         )
         .await?;
@@ -194,36 +281,56 @@ impl Store {
         Ok(after)
     }
 
-    /// Generates the bills of `year`-`month` for every formal or probationary member of the
-    /// subtree of `org_id` with a base for the year and no bill for the month (probationary
-    /// members from the month of their 支部大会 date on), in one statement and one transaction,
-    /// with one audit row for the batch. Returns the number created; a second run creates 0.
+    /// Generates the bills of `year`-`month` (or of all 12 months when `month` is `None`) for
+    /// every formal or probationary member of the subtree of `org_id` with a base for the year
+    /// and no bill for the month (probationary members from the month of their 支部大会 date
+    /// on), one statement a month, in one transaction, with one audit row for the batch holding
+    /// the count and a digest of what was created. Approved hardship applications covering a
+    /// month apply to its new bills at once. A second run creates 0.
     pub async fn generate_dues_bills(
         &self,
         scope: &Scope,
         actor: &Actor,
         org_id: i64,
         year: i64,
-        month: i64,
-    ) -> StoreResult<u64> {
-        if !(1..=12).contains(&month) {
-            return Err(RuleViolation::field("month_invalid", "month").into());
-        }
+        month: Option<i64>,
+    ) -> StoreResult<Generated> {
+        let months = match month {
+            Some(m) if (1..=12).contains(&m) => m..=m,
+            Some(_) => return Err(RuleViolation::field("month_invalid", "month").into()),
+            None => 1..=12,
+        };
         let org = self.org(scope, org_id).await?;
         temporary_branch_may(org.branch_type(), RestrictedAct::CollectDues)?;
-        let until = next_month_start(year, month)?;
-        let upper = format!("{}0", &org.path[..org.path.len() - 1]);
+        let upper = upper_bound(&org.path);
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        let created = with_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO dues_bill (person_id, org_path, year, month, amount_fen, status, created_at) \
-             SELECT b.person_id, p.org_path, b.year, $1, b.monthly_fen, 'due', $2 \
-             FROM dues_base b JOIN person p ON p.id = b.person_id \
-             WHERE b.year = $3 AND p.org_path >= $4 AND p.org_path < $5 \
-             AND (p.status = 'formal' OR (p.status = 'probationary' AND p.joined_on IS NOT NULL AND p.joined_on < $6)) \
-             AND NOT EXISTS (SELECT 1 FROM dues_bill d WHERE d.person_id = b.person_id AND d.year = b.year AND d.month = $1)")
-            .bind(month).bind(now).bind(year).bind(&org.path).bind(&upper).bind(until)
-            .execute(c).await.map(|r| r.rows_affected()))?;
+        let max_before: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM dues_bill").fetch_one(c).await)?;
+        let mut created = 0;
+        for m in months.clone() {
+            let until = next_month_start(year, m)?;
+            created += with_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO dues_bill (person_id, org_path, year, month, amount_fen, status, created_at) \
+                 SELECT b.person_id, p.org_path, b.year, $1, b.monthly_fen, 'due', $2 \
+                 FROM dues_base b JOIN person p ON p.id = b.person_id \
+                 WHERE b.year = $3 AND p.org_path >= $4 AND p.org_path < $5 \
+                 AND (p.status = 'formal' OR (p.status = 'probationary' AND p.joined_on IS NOT NULL AND p.joined_on < $6)) \
+                 AND NOT EXISTS (SELECT 1 FROM dues_bill d WHERE d.person_id = b.person_id AND d.year = b.year AND d.month = $1)")
+                .bind(m).bind(now).bind(year).bind(&org.path).bind(&upper).bind(until)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        let (first, last) = (*months.start(), *months.end());
+        let batch = BillBatch {
+            path: &org.path,
+            upper: &upper,
+            year,
+            first,
+            last,
+            max_before,
+        };
+        hardship::apply_to_new_bills(&mut tx, &batch).await?;
+        let digest = batch.digest(&mut tx).await?;
         audit::append(
             &mut tx,
             now,
@@ -234,12 +341,12 @@ impl Store {
                 entity_id: None,
                 org_path: Some(org.path.clone()),
                 before: None,
-                after: Some(json!({"org_id": org.id, "year": year, "month": month, "count": created})),
+                after: Some(json!({"org_id": org.id, "year": year, "month": month, "count": created, "digest": digest})),
             },
         )
         .await?;
         tx.commit().await?;
-        Ok(created)
+        Ok(Generated { created, digest })
     }
 
     /// A member's base and the 12 months of `year` with what is owed and paid.
@@ -249,37 +356,56 @@ impl Store {
         let base: Option<DuesBase> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(select))
             .bind(person.id).bind(year).fetch_optional(p).await)?;
         let bills: Vec<BillRow> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT month, amount_fen, status FROM dues_bill WHERE person_id = $1 AND year = $2 ORDER BY month")
+            "SELECT month, amount_fen, relief_fen, status FROM dues_bill WHERE person_id = $1 AND year = $2 ORDER BY month")
             .bind(person.id).bind(year).fetch_all(p).await)?;
         let mut owed_fen = 0;
         let mut paid_fen = 0;
+        let mut waived_fen = 0;
         let months = (1..=12)
             .map(|m| match bills.iter().find(|b| b.month == m) {
                 Some(b) => {
+                    let net = b.amount_fen - b.relief_fen;
+                    waived_fen += b.relief_fen;
                     match b.status.as_str() {
-                        "due" => owed_fen += b.amount_fen,
-                        "paid" => paid_fen += b.amount_fen,
+                        "due" => owed_fen += net,
+                        "paid" => paid_fen += net,
                         _ => {}
                     }
                     DuesMonth {
                         month: m,
                         amount_fen: Some(b.amount_fen),
+                        relief_fen: Some(b.relief_fen),
                         status: Some(b.status.clone()),
                     }
                 }
                 None => DuesMonth {
                     month: m,
                     amount_fen: None,
+                    relief_fen: None,
                     status: None,
                 },
             })
             .collect();
+        let payments = self.payments_of(person.id, year).await?;
+        let voluntary_fen = payments
+            .iter()
+            .filter(|p| p.kind == "voluntary")
+            .map(|p| p.amount_fen)
+            .sum();
+        let paid_through = self
+            .paid_through_of(person.id)
+            .await?
+            .map(dangjian_rules::dues::ledger::format_ym);
         Ok(MemberDues {
             year,
             base,
             months,
             owed_fen,
             paid_fen,
+            waived_fen,
+            voluntary_fen,
+            paid_through,
+            payments,
         })
     }
 }

@@ -1,9 +1,17 @@
 //! The attendance sheet, and closing a meeting (after which attendance is read-only).
+//!
+//! Closing freezes the expected list (`meeting_expected`): a member transferred out after the
+//! meeting stays on its 应到, one transferred in is not added. After close the sheet is the
+//! check-in events' result with the attendance amendments applied (`records.rs`), the latest
+//! amendment of a person winning.
 
-use dangjian_rules::meeting::{self, Direction, Event, MeetingStatus, Sheet};
+use std::collections::HashMap;
+
+use dangjian_rules::meeting::{self, AttendanceState, Counts, Direction, Event, MeetingStatus, Sheet};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
+use super::records::AmendedAttendance;
 use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
 use crate::Store;
 use crate::audit::{self, Actor, Entry};
@@ -11,7 +19,8 @@ use crate::error::StoreResult;
 use crate::scope::Scope;
 
 impl Store {
-    /// Closes the meeting: its attendance becomes read-only. Closing twice → 409 `meeting_closed`.
+    /// Closes the meeting: its attendance becomes read-only and its expected list is frozen.
+    /// Closing twice → 409 `meeting_closed`.
     pub async fn close_meeting(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<MeetingRow> {
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -23,6 +32,17 @@ impl Store {
             "UPDATE meeting SET status = 'closed', closed_at = $1 WHERE id = $2 RETURNING {MEETING_COLS}"
         );
         let row: MeetingRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(id).fetch_one(c).await)?;
+        let expected = with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO meeting_expected (meeting_id, person_id, org_id, guest) \
+             SELECT $1, id, org_id, $4 FROM person WHERE org_path >= $2 AND org_path < $3 \
+             AND status IN ('formal','probationary')")
+            .bind(id).bind(&m.org_path).bind(upper(&m.org_path)).bind(false)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        let guests = with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO meeting_expected (meeting_id, person_id, org_id, guest) \
+             SELECT $1, p.id, p.org_id, $2 FROM meeting_invitee i JOIN person p ON p.id = i.person_id \
+             WHERE i.meeting_id = $1 ON CONFLICT (meeting_id, person_id) DO NOTHING")
+            .bind(id).bind(true).execute(c).await.map(|r| r.rows_affected()))?;
         audit::append(
             &mut tx,
             now,
@@ -33,7 +53,7 @@ impl Store {
                 entity_id: Some(id.to_string()),
                 org_path: Some(m.org_path.clone()),
                 before: Some(json!({"status": m.status})),
-                after: Some(json!({"status": "closed"})),
+                after: Some(json!({"status": "closed", "expected": expected, "guests": guests})),
             },
         )
         .await?;
@@ -41,7 +61,61 @@ impl Store {
         Ok(row)
     }
 
-    /// The attendance sheet: expected people (by id), then guests, with the counts.
+    /// The expected people (id, name) and the guests: frozen at close, else as of now.
+    async fn expected_and_guests(
+        &self,
+        m: &MeetingRow,
+    ) -> StoreResult<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+        let frozen: Vec<(i64, String, bool)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT e.person_id, p.name, e.guest FROM meeting_expected e JOIN person p ON p.id = e.person_id \
+             WHERE e.meeting_id = $1 ORDER BY e.person_id")
+            .bind(m.id).fetch_all(p).await)?;
+        if !frozen.is_empty() {
+            let (guests, expected): (Vec<_>, Vec<_>) = frozen.into_iter().partition(|(_, _, g)| *g);
+            let strip = |v: Vec<(i64, String, bool)>| v.into_iter().map(|(i, n, _)| (i, n)).collect();
+            return Ok((strip(expected), strip(guests)));
+        }
+        let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT id, name FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary') ORDER BY id")
+            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
+        let guests: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT p.id, p.name FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 ORDER BY p.id")
+            .bind(m.id).fetch_all(p).await)?;
+        Ok((expected, guests))
+    }
+
+    /// The latest attendance amendment of each person of the meeting.
+    pub(crate) async fn attendance_amendments(
+        &self,
+        meeting_id: i64,
+    ) -> StoreResult<HashMap<i64, AmendedAttendance>> {
+        let rows: Vec<(Option<i64>, String, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT person_id, after_json, reason, created_at FROM meeting_amendment \
+             WHERE meeting_id = $1 AND target = 'attendance' ORDER BY id")
+            .bind(meeting_id).fetch_all(p).await)?;
+        let mut out = HashMap::new();
+        for (person, after, reason, at) in rows {
+            let after: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
+            let (Some(person), Some(state)) =
+                (person, after["state"].as_str().and_then(AttendanceState::parse))
+            else {
+                continue;
+            };
+            out.insert(
+                person,
+                AmendedAttendance {
+                    state,
+                    late: after["late"].as_bool().unwrap_or(false),
+                    reason,
+                    amended_at: at,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// The attendance sheet: expected people (by id), then guests, with the counts; after close,
+    /// with the amendments applied.
     pub async fn attendance(
         &self,
         scope: &Scope,
@@ -49,12 +123,7 @@ impl Store {
         grace: Duration,
     ) -> StoreResult<AttendanceView> {
         let m = self.meeting(scope, meeting_id).await?;
-        let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT id, name FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary') ORDER BY id")
-            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
-        let guests: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT p.id, p.name FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 ORDER BY p.id")
-            .bind(m.id).fetch_all(p).await)?;
+        let (expected, guests) = self.expected_and_guests(&m).await?;
         let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
             "SELECT person_id FROM meeting_leave WHERE meeting_id = $1").bind(m.id).fetch_all(p).await)?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
@@ -74,9 +143,24 @@ impl Store {
             .collect();
         let expected_ids: Vec<i64> = expected.iter().map(|(id, _)| *id).collect();
         let guest_ids: Vec<i64> = guests.iter().map(|(id, _)| *id).collect();
-        let Sheet { lines, counts } =
-            meeting::attendance(&expected_ids, &guest_ids, &leaves, &events, &m.window(grace));
-        let names: std::collections::HashMap<i64, String> = expected.into_iter().chain(guests).collect();
+        let Sheet {
+            mut lines,
+            mut counts,
+        } = meeting::attendance(&expected_ids, &guest_ids, &leaves, &events, &m.window(grace));
+        let amended = self.attendance_amendments(m.id).await?;
+        if !amended.is_empty() {
+            counts = Counts::default();
+            for l in &mut lines {
+                if let Some(a) = amended.get(&l.person_id) {
+                    l.state = a.state;
+                    l.late = a.late && a.state == AttendanceState::Present;
+                }
+                if !l.guest {
+                    counts.add(l.state);
+                }
+            }
+        }
+        let names: HashMap<i64, String> = expected.into_iter().chain(guests).collect();
         Ok(AttendanceView {
             lines: lines
                 .into_iter()

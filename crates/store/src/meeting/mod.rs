@@ -25,6 +25,11 @@ use crate::org::org_in_tx;
 use crate::scope::{Role, Scope};
 
 mod attendance;
+pub mod cadence;
+pub mod minutes;
+pub mod plan;
+pub mod records;
+pub mod seats;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MeetingRow {

@@ -151,6 +151,17 @@ impl Shell {
                 label: t(locale, "nav.members", &[]),
             });
         }
+        // dues: the collector's page, or a member's own
+        if can(Cap::CollectDues) || auth.principal.person_id.is_some() {
+            nav.push(NavItem {
+                href: if can(Cap::CollectDues) {
+                    "/dues"
+                } else {
+                    "/dues/me"
+                },
+                label: t(locale, "nav.dues", &[]),
+            });
+        }
         if can(Cap::ManageAccounts) {
             nav.push(NavItem {
                 href: "/accounts",

@@ -1,6 +1,11 @@
 //! 党费: the monthly amount the rules in force on a date give (domain-rules §2). Any logged-in
 //! user may ask. Bases per member and year, monthly bills for a subtree, and a member's year.
 
+pub mod import;
+pub mod ledger;
+pub mod payments;
+pub mod provider;
+pub mod reports;
 pub mod routes;
 
 use axum::Json;
@@ -72,7 +77,7 @@ pub async fn quote(
 }
 
 /// A year from the path or query: 2008..=2100, else 422 `year_invalid` naming `year`.
-fn parse_year(v: Option<&str>) -> AppResult<i64> {
+pub(crate) fn parse_year(v: Option<&str>) -> AppResult<i64> {
     let s = v.map(str::trim).unwrap_or_default();
     if s.is_empty() {
         return Err(AppError::Invalid(RuleViolation::field("field_required", "year")));
@@ -87,7 +92,7 @@ fn parse_year(v: Option<&str>) -> AppResult<i64> {
 
 /// A whole number of 分 from JSON: absent or null → None; not an integer → 422 `{code}`;
 /// negative → 422 `base_negative`.
-fn json_fen(field: &'static str, code: &'static str, v: Option<&Value>) -> AppResult<Option<i64>> {
+pub(crate) fn json_fen(field: &'static str, code: &'static str, v: Option<&Value>) -> AppResult<Option<i64>> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_i64() {
@@ -103,7 +108,7 @@ fn json_fen(field: &'static str, code: &'static str, v: Option<&Value>) -> AppRe
 }
 
 /// A JSON integer in `range`, required: else 422 naming `field`.
-fn json_int(
+pub(crate) fn json_int(
     field: &'static str,
     code: &'static str,
     v: Option<&Value>,
@@ -126,6 +131,7 @@ pub async fn set_base(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((id, year)): ApiPath<(i64, String)>,
+    ApiQuery(cq): ApiQuery<crate::extract::ConfirmQuery>,
     ApiJson(b): ApiJson<serde_json::Map<String, Value>>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::WriteMembers)?;
@@ -167,27 +173,44 @@ pub async fn set_base(
                 category,
                 base_fen,
                 override_monthly: monthly.map(|m| (m, reason)),
+                confirmed: cq.confirm.unwrap_or(false)
+                    || b.get("confirm").and_then(Value::as_bool).unwrap_or(false),
             },
         )
         .await?;
     Ok(Json(serde_json::to_value(base).unwrap_or_default()))
 }
 
-/// `POST /api/v1/orgs/{id}/dues-bills` {"year","month"}: 201 {"created":N}.
+/// `POST /api/v1/orgs/{id}/dues-bills` {"year","month"?}: the month's bills, or the whole
+/// year's without `month`; 201 {"created":N,"digest"} (one audit row for the batch).
 pub async fn generate_bills(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<serde_json::Map<String, Value>>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
-    let scope = auth.scope(Cap::WriteMembers)?;
+    let scope = auth.scope(Cap::CollectDues)?;
     let year = json_int("year", "year_invalid", b.get("year"), 2008..=2100)?;
-    let month = json_int("month", "month_invalid", b.get("month"), 1..=12)?;
-    let created = state
+    let month = match b.get("month") {
+        None | Some(Value::Null) => None,
+        v => Some(json_int("month", "month_invalid", v, 1..=12)?),
+    };
+    let g = state
         .store
         .generate_dues_bills(&scope, &auth.actor(), id, year, month)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"created": created}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"created": g.created, "digest": g.digest, "year": year, "month": month})),
+    ))
+}
+
+/// The year in `?year=`, else this year.
+pub(crate) fn year_or_now(state: &AppState, v: Option<&str>) -> AppResult<i64> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(i64::from(state.store.today().year())),
+        Some(s) => parse_year(Some(s)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,11 @@
 //! meeting's live stream (`live.rs`). Members check themselves in with a rotating QR token
 //! (`qr`), verified by its signature alone. Not yet here: the batching writer, seats.
 
+pub mod cadence;
+pub mod records;
+pub mod records_xlsx;
 pub mod routes;
+pub mod seats;
 
 use axum::Json;
 use axum::extract::State;

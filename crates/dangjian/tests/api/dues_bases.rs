@@ -1,0 +1,316 @@
+//! Bases from a payroll sheet (every bad row listed, all-or-nothing, dry run) and the "normally
+//! at most 1000 元 a month" warning (D1 第十一条: warn, never cap).
+
+use reqwest::StatusCode;
+use rust_xlsxwriter::Workbook;
+use serde_json::{Value, json};
+
+use crate::dues_payments::put;
+use crate::helpers::{Client, TestApp, code, id_number};
+
+enum Cell<'a> {
+    Text(&'a str),
+    Num(f64),
+}
+
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a sheet that cannot be written should stop the test"
+)]
+fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, h) in ["姓名", "身份证号", "计算基数（元）", "人员类别"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match cell {
+                Cell::Text(s) => ws.write_string(r, c, *s).unwrap(),
+                Cell::Num(n) => ws.write_number(r, c, *n).unwrap(),
+            };
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed request should stop the test at once"
+)]
+async fn upload(c: &Client, org: i64, query: &str, file: &[u8]) -> (StatusCode, Value) {
+    let boundary = "----dangjian-dues-boundary-91ab";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"payroll.xlsx\"\r\n\
+             Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut req = c
+        .http
+        .post(format!("{}/api/v1/orgs/{org}/dues-bases/import?{query}", c.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body);
+    if let Some(t) = &c.csrf {
+        req = req.header("X-CSRF-Token", t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn a_payroll_sheet_sets_the_years_bases_and_lists_every_bad_row() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (a1, a2, b1) = (
+        id_number("1980-05-06", 11),
+        id_number("1990-02-03", 22),
+        id_number("1985-09-10", 33),
+    );
+    let bad = sheet(&[
+        vec![
+            Cell::Text("张三"),
+            Cell::Text(&a1),
+            Cell::Text("4500"),
+            Cell::Text("在职"),
+        ],
+        vec![Cell::Text("李四"), Cell::Text(&a2), Cell::Num(2000.5)],
+        vec![Cell::Text("王五"), Cell::Text(&b1), Cell::Text("3000")],
+        vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")],
+        vec![
+            Cell::Text("李四"),
+            Cell::Num(110_105_199_002_030_220.0),
+            Cell::Text("3000"),
+        ],
+        vec![Cell::Text("赵六"), Cell::Text(&a2), Cell::Text("12.345")],
+        vec![
+            Cell::Text("张三"),
+            Cell::Text(&a1),
+            Cell::Text("1"),
+            Cell::Text("工人"),
+        ],
+    ]);
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &bad).await;
+    assert_eq!((s.as_u16(), code(&b)), (422, "import_rows_invalid"), "{b}");
+    let rows: Vec<(i64, String)> = b["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap(),
+                r["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (6, "身份证号".to_owned()),
+            (7, "计算基数（元）".to_owned()),
+            (8, "人员类别".to_owned())
+        ],
+        "sheet-level errors come first: {b}"
+    );
+    // the sheet's own errors fixed, the database's checks follow: every bad row at once
+    let bad = sheet(&[
+        vec![
+            Cell::Text("张三"),
+            Cell::Text(&a1),
+            Cell::Text("4500"),
+            Cell::Text("在职"),
+        ],
+        vec![Cell::Text("赵六"), Cell::Text(&a2), Cell::Text("12.34")],
+        vec![Cell::Text("王五"), Cell::Text(&b1), Cell::Text("3000")],
+        vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")],
+    ]);
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &bad).await;
+    assert_eq!((s.as_u16(), code(&b)), (422, "import_rows_invalid"), "{b}");
+    let rows: Vec<i64> = b["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, vec![3, 4, 5], "{b}");
+    let message = |i: usize| b["error"]["rows"][i]["message"].as_str().unwrap().to_owned();
+    assert!(message(0).contains("不一致"), "{b}");
+    assert!(message(1).contains("没有此身份证号"), "{b}");
+    assert!(message(2).contains("第 2 行"), "{b}");
+    let good = sheet(&[
+        vec![
+            Cell::Text("张三"),
+            Cell::Text(&a1),
+            Cell::Text("4500"),
+            Cell::Text("在职"),
+        ],
+        vec![Cell::Text("李四"), Cell::Text(&a2), Cell::Num(2000.5)],
+    ]);
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026&dry_run=true", &good).await;
+    assert_eq!((s.as_u16(), b["valid"].as_i64()), (200, Some(2)), "{b}");
+    let (_, d) = sec
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
+        .await;
+    assert!(d["base"].is_null(), "a dry run stores nothing: {d}");
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &good).await;
+    assert_eq!((s.as_u16(), b["imported"].as_i64()), (200, Some(2)), "{b}");
+    let (_, d) = sec
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
+        .await;
+    assert_eq!(
+        (d["base"]["base_fen"].as_i64(), d["base"]["monthly_fen"].as_i64()),
+        (Some(450_000), Some(4500))
+    );
+    let (_, d) = sec
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a2))
+        .await;
+    assert_eq!(d["base"]["base_fen"], 200_050, "2000.50 yuan read exactly: {d}");
+    assert_eq!(d["base"]["monthly_fen"], 1000, "1000.25 fen rounds to 1000: {d}");
+    let audit: i64 = dangjian_store::with_db!(&app.store.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit WHERE entity = 'dues_base' AND action = 'import'").fetch_one(p).await)
+    .unwrap();
+    assert_eq!(audit, 1, "one audit row for the import");
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=1999", &good).await;
+    assert_eq!((s.as_u16(), code(&b)), (422, "year_invalid"));
+    let (s, _) = upload(&app.login("secb").await, app.tree.branch_a, "year=2026", &good).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn more_than_1000_yuan_a_month_is_warned_and_kept_once_confirmed() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let path = format!("/api/v1/members/{}/dues-base/2026", app.tree.a1);
+    // 60000 元 × 2% = 1200 元 a month
+    let (s, b) = put(
+        &sec,
+        &path,
+        json!({"category": "in_service", "base_fen": 6_000_000}),
+    )
+    .await;
+    assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
+    assert_eq!(b["error"]["warnings"][0]["code"], "dues_above_normal_cap");
+    assert!(
+        b["error"]["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000.00"),
+        "{b}"
+    );
+    let (_, d) = sec
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
+        .await;
+    assert!(d["base"].is_null(), "nothing stored before confirming");
+    let (s, b) = put(
+        &sec,
+        &path,
+        json!({"category": "in_service", "base_fen": 6_000_000, "confirm": true}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["monthly_fen"], 120_000, "never capped");
+    // exactly 1000 yuan is no warning: 50000 元 × 2%
+    let (s, b) = put(
+        &sec,
+        &path,
+        json!({"category": "in_service", "base_fen": 5_000_000}),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), b["monthly_fen"].as_i64()),
+        (200, Some(100_000)),
+        "{b}"
+    );
+    // the same in an import, naming the row
+    let high = sheet(&[vec![
+        Cell::Text("张三"),
+        Cell::Text(&id_number("1980-05-06", 11)),
+        Cell::Text("60000"),
+    ]]);
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &high).await;
+    assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
+    assert!(
+        b["error"]["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第 2 行"),
+        "{b}"
+    );
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026&confirm=true", &high).await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed request should stop the test at once"
+)]
+async fn page_upload(c: &Client, fields: &[(&str, String)], file: &[u8]) -> (u16, String) {
+    let boundary = "----dangjian-dues-page-77c1";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"payroll.xlsx\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let resp = c
+        .http
+        .post(format!("{}/dues/bases/import", c.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_collectors_page_imports_a_payroll_sheet_and_lists_bad_rows() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let fields = vec![
+        ("csrf_token", sec.csrf.clone().unwrap()),
+        ("org", app.tree.branch_a.to_string()),
+        ("year", "2026".to_owned()),
+        ("month", "1".to_owned()),
+    ];
+    let a1 = id_number("1980-05-06", 11);
+    let bad = sheet(&[
+        vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")],
+        vec![Cell::Text("李四"), Cell::Text("110105"), Cell::Text("3000")],
+    ]);
+    let (s, html) = page_upload(&sec, &fields, &bad).await;
+    assert_eq!(s, 409, "{html}");
+    assert!(html.contains("第 3 行“身份证号”"), "{html}");
+    let good = sheet(&[vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")]]);
+    let (s, _) = page_upload(&sec, &fields, &good).await;
+    assert_eq!(s, 303);
+    let (_, d) = sec
+        .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
+        .await;
+    assert_eq!(d["base"]["monthly_fen"], 4500, "{d}");
+}

@@ -1,0 +1,228 @@
+//! 三会一课 cadence (domain-rules §3) on a fixed clock: done, due, due soon and overdue per
+//! obligation, the subtree summary, and what counts as held.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::macros::datetime;
+
+use crate::helpers::{Client, TestApp, code, field};
+
+/// Plans a meeting of `org` on a local date (09:00–11:00 +08:00); returns its id.
+async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
+    let (s, m) = c
+        .post(
+            "/api/v1/meetings",
+            json!({"org_id": org, "kind": kind, "title": format!("{kind} {day}"),
+                   "starts_at": format!("{day}T09:00:00+08:00"), "ends_at": format!("{day}T11:00:00+08:00")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    m["id"].as_i64().unwrap_or_default()
+}
+
+async fn close(c: &Client, id: i64) {
+    let (s, b) = c.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+fn obligation<'a>(org: &'a Value, kind: &str) -> &'a Value {
+    org["obligations"]
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["kind"] == kind))
+        .unwrap_or(&Value::Null)
+}
+
+fn org_of(report: &Value, id: i64) -> &Value {
+    report["orgs"]
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["org_id"] == id))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_branch_cadence_on_a_fixed_clock() {
+    let app = TestApp::spawn().await;
+    // 2026-05-20 10:00 in Beijing
+    app.clock.set(datetime!(2026-05-20 02:00 UTC));
+    let sec = app.login("sec").await;
+    let (a, g) = (app.tree.branch_a, app.tree.group_a1);
+
+    // April's 主题党日 happened (a check-in), this quarter's 支部党员大会 was closed,
+    // a 党课 is planned for May but has not happened, the 党小组 met in May
+    let theme = meeting(&sec, a, "theme_day", "2026-04-15").await;
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/meetings/{theme}/checkins"),
+            json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual", "at": "2026-04-15T09:00:00+08:00"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let congress = meeting(&sec, a, "branch_congress", "2026-04-02").await;
+    close(&sec, congress).await;
+    meeting(&sec, a, "party_lecture", "2026-05-28").await;
+    let grp = meeting(&sec, g, "group", "2026-05-08").await;
+    close(&sec, grp).await;
+    // a closed 支委会 does not count for a branch without a committee (1 正式党员 < 7)
+    let committee = meeting(&sec, a, "committee", "2026-05-06").await;
+    close(&sec, committee).await;
+
+    // a cancelled 主题党日 in May does not count, neither as held nor as scheduled
+    let cancelled = meeting(&sec, a, "theme_day", "2026-05-25").await;
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/meetings/{cancelled}/cancel"),
+            json!({"reason": "与区委中心组学习冲突"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let (s, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["date"], "2026-05-20", "today by the fixed clock, local time");
+    let org = &r["org"];
+    let kinds: Vec<&str> = org["obligations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "branch_congress",
+            "party_lecture",
+            "theme_day",
+            "life_meeting",
+            "evaluation"
+        ]
+    );
+
+    let congress = obligation(org, "branch_congress");
+    assert_eq!(
+        (congress["status"].as_str(), congress["done"].as_i64()),
+        (Some("done"), Some(1))
+    );
+    assert_eq!(congress["period_start"], "2026-04-01");
+    assert_eq!(congress["period_end"], "2026-06-30");
+    // May's 主题党日 is still to come; April's was held
+    let theme = obligation(org, "theme_day");
+    assert_eq!(theme["status"], "due", "{theme}");
+    assert_eq!(
+        theme["scheduled"], 0,
+        "a cancelled meeting is not scheduled either"
+    );
+    assert_eq!(theme["days_left"], 11);
+    assert_eq!(theme["previous"]["done"], 1);
+    assert_eq!(theme["previous"]["missed"], false);
+    // 党课: planned in May (scheduled, not done), none last quarter → overdue
+    let lecture = obligation(org, "party_lecture");
+    assert_eq!(lecture["status"], "overdue", "{lecture}");
+    assert_eq!(
+        (lecture["done"].as_i64(), lecture["scheduled"].as_i64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(lecture["previous"]["period_label"], "2026年第1季度");
+    // 组织生活会 and 民主评议: none in 2025 → overdue
+    assert_eq!(obligation(org, "life_meeting")["status"], "overdue");
+    assert_eq!(
+        org["counts"],
+        json!({"done": 1, "due": 1, "due_soon": 0, "overdue": 3, "total": 5})
+    );
+
+    // the branch's 党小组 is listed below it, with its monthly 党小组会 done
+    let group = org_of(&r, g);
+    assert_eq!(obligation(group, "group")["status"], "done", "{r}");
+    assert_eq!(r["counts"]["total"], 6);
+    assert_eq!(r["counts"]["done"], 2);
+
+    // within a week of the month's end the 主题党日 is flagged
+    let (_, late) = sec
+        .get(&format!("/api/v1/orgs/{a}/cadence?date=2026-05-26"))
+        .await;
+    assert_eq!(obligation(&late["org"], "theme_day")["status"], "due_soon");
+    assert_eq!(obligation(&late["org"], "theme_day")["days_left"], 5);
+    // in June, May closed without a 主题党日
+    let (_, june) = sec
+        .get(&format!("/api/v1/orgs/{a}/cadence?date=2026-06-02"))
+        .await;
+    let theme = obligation(&june["org"], "theme_day");
+    assert_eq!(
+        (theme["status"].as_str(), theme["previous"]["missed"].as_bool()),
+        (Some("overdue"), Some(true))
+    );
+
+    // a bad date names the field
+    let (s, b) = sec
+        .get(&format!("/api/v1/orgs/{a}/cadence?date=2026-13-01"))
+        .await;
+    assert_eq!(
+        (s, code(&b), field(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "date_invalid", "date")
+    );
+}
+
+#[tokio::test]
+async fn a_committee_sees_each_org_below_it_and_others_see_nothing_outside_their_subtree() {
+    let app = TestApp::spawn().await;
+    app.clock.set(datetime!(2026-02-10 02:00 UTC));
+    let admin = app.login("admin").await;
+    let b = app.tree.branch_b;
+    // branch B held January's 主题党日 and closed it; the 党委 gave its yearly 党课
+    let theme = meeting(&admin, b, "theme_day", "2026-01-20").await;
+    close(&admin, theme).await;
+    let lecture = meeting(&admin, app.tree.root, "party_lecture", "2026-01-05").await;
+    close(&admin, lecture).await;
+
+    let (s, r) = admin
+        .get(&format!("/api/v1/orgs/{}/cadence", app.tree.root))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    // the 党委's own obligation: the secretary's yearly 党课
+    assert_eq!(obligation(&r["org"], "party_lecture")["status"], "done");
+    assert_eq!(r["org"]["obligations"].as_array().map(Vec::len), Some(1));
+    // listed in tree order: the 党总支 (no obligations of its own), branch A, its group, branch B
+    let ids: Vec<i64> = r["orgs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["org_id"].as_i64())
+        .collect();
+    assert_eq!(ids, [app.tree.general, app.tree.branch_a, app.tree.group_a1, b]);
+    assert_eq!(
+        org_of(&r, app.tree.general)["obligations"],
+        json!([]),
+        "a heading only"
+    );
+    // January's theme day is the previous month now: February's is due, January not missed
+    let theme_b = obligation(org_of(&r, b), "theme_day");
+    assert_eq!(
+        (
+            theme_b["status"].as_str(),
+            theme_b["previous"]["missed"].as_bool()
+        ),
+        (Some("due"), Some(false))
+    );
+    let theme_a = obligation(org_of(&r, app.tree.branch_a), "theme_day");
+    assert_eq!(theme_a["status"], "overdue");
+    let sum: i64 = ["done", "due", "due_soon", "overdue"]
+        .iter()
+        .map(|k| r["counts"][k].as_i64().unwrap_or_default())
+        .sum();
+    assert_eq!(Some(sum), r["counts"]["total"].as_i64());
+    // 1 (党委) + 5 (branch A) + 1 (group) + 5 (branch B)
+    assert_eq!(sum, 12);
+
+    // the secretary of branch B cannot see branch A's cadence, nor the 党委's
+    let secb = app.login("secb").await;
+    let (s, _) = secb
+        .get(&format!("/api/v1/orgs/{}/cadence", app.tree.branch_a))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = secb.get(&format!("/api/v1/orgs/{}/cadence", app.tree.root)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = secb.get(&format!("/api/v1/orgs/{b}/cadence")).await;
+    assert_eq!(s, StatusCode::OK);
+    // anonymous
+    let (s, _) = app.client().get(&format!("/api/v1/orgs/{b}/cadence")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,537 @@
+//! Planning meetings (issue 5): the list, host/recorder/agenda, the wall's text, invitees,
+//! cancel and reschedule, recurring series, and notices to attendees. Members' leave requests
+//! and their own meeting pages are in `plan/leave.rs`, invitees in `plan/invitees.rs`.
+//!
+//! A cancelled meeting is stored `closed` (with `cancelled_at`, `cancel_reason`): nobody can
+//! check in any more and its attendance is read-only, through the check-in path's own rule. It
+//! was not held: counts of meetings held must leave out rows with `cancelled_at`.
+//!
+//! Notices: one `meeting_notice` row per attendee (expected or invited) per event — `planned`
+//! when the secretary sends the notice (or a series is planned), `rescheduled`, `cancelled`.
+
+use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
+use serde_json::json;
+use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+
+use super::upper;
+use crate::Store;
+use crate::audit::{self, Actor, Entry};
+use crate::db::Tx;
+use crate::error::{StoreError, StoreResult};
+use crate::org::org_in_tx;
+use crate::scope::Scope;
+
+mod invitees;
+mod leave;
+
+pub use invitees::InviteeRow;
+pub use leave::{LeaveRequestRow, MyMeeting, MyNotice};
+
+/// A meeting with its planning fields.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub kind: String,
+    pub title: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub venue: Option<String>,
+    pub status: String,
+    pub closed_at: Option<OffsetDateTime>,
+    pub created_by: Option<i64>,
+    pub created_at: OffsetDateTime,
+    pub host: Option<String>,
+    pub recorder: Option<String>,
+    pub agenda: Option<String>,
+    pub cancelled_at: Option<OffsetDateTime>,
+    pub cancel_reason: Option<String>,
+    pub series_id: Option<i64>,
+    pub wall_title: Option<String>,
+    pub wall_text: Option<String>,
+}
+
+pub(crate) const PLAN_COLS: &str = "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, \
+     created_by, created_at, host, recorder, agenda, cancelled_at, cancel_reason, series_id, wall_title, wall_text";
+
+impl PlanRow {
+    /// `planned`, `open`, `closed` as the meeting shows at `now`, or `cancelled`.
+    pub fn shown_status(&self, now: OffsetDateTime) -> &'static str {
+        if self.cancelled_at.is_some() {
+            return "cancelled";
+        }
+        let stored = MeetingStatus::parse(&self.status).unwrap_or(MeetingStatus::Planned);
+        meeting::shown_status(stored, self.starts_at, now).as_str()
+    }
+    pub fn is_closed(&self) -> bool {
+        self.status == "closed"
+    }
+}
+
+/// Which meetings to list.
+#[derive(Debug, Clone, Default)]
+pub struct MeetingFilter {
+    pub org_id: Option<i64>,
+    pub subtree: bool,
+    /// Starting at or after / before.
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    /// `planned`, `open`, `closed`, `cancelled`.
+    pub status: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A change of the planning fields: `Some(None)` clears a field, `None` leaves it.
+#[derive(Debug, Clone, Default)]
+pub struct PlanChange {
+    pub title: Option<String>,
+    pub venue: Option<Option<String>>,
+    pub host: Option<Option<String>>,
+    pub recorder: Option<Option<String>>,
+    pub agenda: Option<Option<String>>,
+    pub wall_title: Option<Option<String>>,
+    pub wall_text: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    Week,
+    Month,
+}
+
+impl Every {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "week" | "每周" => Some(Every::Week),
+            "month" | "每月" => Some(Every::Month),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Every::Week => "week",
+            Every::Month => "month",
+        }
+    }
+}
+
+/// The most meetings one series plans at once.
+pub const SERIES_MAX: i64 = 24;
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Locks the meeting row for the transaction (as the check-in path does) and reads it with its
+/// planning fields. Outside the scope → 404.
+pub(crate) async fn lock_plan(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<PlanRow> {
+    let sql = format!("UPDATE meeting SET status = status WHERE id = $1 RETURNING {PLAN_COLS}");
+    let row: Option<PlanRow> =
+        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    match row {
+        Some(m) if scope.contains_path(&m.org_path) => Ok(m),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+/// 409 when the meeting can no longer be changed: `meeting_cancelled` or `meeting_closed`.
+fn check_changeable(m: &PlanRow) -> StoreResult<()> {
+    if m.cancelled_at.is_some() {
+        return Err(StoreError::Conflict(RuleViolation::new("meeting_cancelled")));
+    }
+    if m.is_closed() {
+        return Err(StoreError::Conflict(RuleViolation::new("meeting_closed")));
+    }
+    Ok(())
+}
+
+async fn checkin_count(tx: &mut Tx, meeting_id: i64) -> StoreResult<i64> {
+    Ok(
+        with_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1")
+        .bind(meeting_id).fetch_one(c).await)?,
+    )
+}
+
+/// Writes one notice of `event` to every attendee (expected or invited); `planned` only to those
+/// who have none yet. Returns how many were written.
+async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> StoreResult<u64> {
+    let only_new = if event == "planned" {
+        " AND NOT EXISTS (SELECT 1 FROM meeting_notice n WHERE n.meeting_id = $1 AND n.person_id = p.id AND n.event = 'planned')"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "INSERT INTO meeting_notice (meeting_id, person_id, event, starts_at, venue, reason, created_at) \
+         SELECT $1, p.id, $2, $3, $4, $5, $6 FROM person p \
+         WHERE ((p.org_path >= $7 AND p.org_path < $8 AND p.status IN ('formal','probationary')) \
+         OR p.id IN (SELECT i.person_id FROM meeting_invitee i WHERE i.meeting_id = $1)){only_new}"
+    );
+    let n = with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(m.id).bind(event).bind(m.starts_at).bind(&m.venue).bind(&m.cancel_reason).bind(now)
+        .bind(&m.org_path).bind(upper(&m.org_path)).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n)
+}
+
+fn add_months(d: Date, n: i64) -> Option<Date> {
+    let total = i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1 + n;
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
+    Date::from_calendar_date(year, month, d.day().min(month.length(year))).ok()
+}
+
+/// The start of the `i`-th meeting of a series: the same local time of day, every week or every
+/// month on the same day (the month's last day when it is shorter).
+pub fn series_start(
+    first: OffsetDateTime,
+    every: Every,
+    i: i64,
+    offset: UtcOffset,
+) -> Option<OffsetDateTime> {
+    let local = first.to_offset(offset);
+    let date = match every {
+        Every::Week => local.date().checked_add(time::Duration::weeks(i))?,
+        Every::Month => add_months(local.date(), i)?,
+    };
+    let time: Time = local.time();
+    Some(
+        date.with_time(time)
+            .assume_offset(offset)
+            .to_offset(UtcOffset::UTC),
+    )
+}
+
+impl Store {
+    /// Meetings in the scope, soonest first within a day range, newest first otherwise.
+    pub async fn list_meetings(&self, scope: &Scope, f: &MeetingFilter) -> StoreResult<(Vec<PlanRow>, i64)> {
+        let (mut where_sql, mut binds) = scope.sql_filter("org_path", None, 0);
+        if let Some(org_id) = f.org_id {
+            let org = self.org(scope, org_id).await?;
+            if f.subtree {
+                let n = binds.len();
+                where_sql.push_str(&format!(" AND org_path >= ${} AND org_path < ${}", n + 1, n + 2));
+                binds.push(org.path.clone());
+                binds.push(upper(&org.path));
+            } else {
+                // an integer from our own database
+                where_sql.push_str(&format!(" AND org_id = {}", org.id));
+            }
+        }
+        let n = binds.len();
+        let (from_n, to_n, now_n) = (n + 1, n + 2, n + 3);
+        where_sql.push_str(&format!(
+            " AND (${from_n} IS NULL OR starts_at >= ${from_n}) AND (${to_n} IS NULL OR starts_at < ${to_n})"
+        ));
+        match f.status.as_deref() {
+            Some("cancelled") => where_sql.push_str(" AND cancelled_at IS NOT NULL"),
+            Some("closed") => where_sql.push_str(" AND status = 'closed' AND cancelled_at IS NULL"),
+            Some("planned") => {
+                where_sql.push_str(&format!(" AND status = 'planned' AND starts_at > ${now_n}"))
+            }
+            Some("open") => where_sql.push_str(&format!(
+                " AND (status = 'open' OR (status = 'planned' AND starts_at <= ${now_n}))"
+            )),
+            _ => {}
+        }
+        // `now` is bound only when a status filter uses it
+        let uses_now = matches!(f.status.as_deref(), Some("planned" | "open"));
+        let next = if uses_now { now_n + 1 } else { now_n };
+        let sql = format!(
+            "SELECT {PLAN_COLS} FROM meeting WHERE {where_sql} ORDER BY starts_at DESC, id DESC LIMIT ${next} OFFSET ${}",
+            next + 1
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM meeting WHERE {where_sql}");
+        let now = self.now();
+        // stored in UTC (SQLite compares the text)
+        let from = f.from.map(crate::clock::truncate_micros);
+        let to = f.to.map(crate::clock::truncate_micros);
+        let (rows, total): (Vec<PlanRow>, i64) = with_db!(&self.db, p => {
+            let mut q = sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql));
+            let mut cq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+            for b in &binds { q = q.bind(b); cq = cq.bind(b); }
+            q = q.bind(from).bind(to);
+            cq = cq.bind(from).bind(to);
+            if uses_now { q = q.bind(now); cq = cq.bind(now); }
+            let rows = q.bind(f.limit).bind(f.offset).fetch_all(p).await?;
+            let total = cq.fetch_one(p).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        Ok((rows, total))
+    }
+
+    /// One meeting with its planning fields. Outside the scope → 404.
+    pub async fn meeting_plan(&self, scope: &Scope, id: i64) -> StoreResult<PlanRow> {
+        let sql = format!("SELECT {PLAN_COLS} FROM meeting WHERE id = $1");
+        let row: Option<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        match row {
+            Some(m) if scope.contains_path(&m.org_path) => Ok(m),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Changes title, venue, host, recorder, agenda or the wall's text while the meeting is not
+    /// closed.
+    pub async fn update_plan(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        ch: PlanChange,
+    ) -> StoreResult<PlanRow> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let m = lock_plan(&mut tx, scope, id).await?;
+        check_changeable(&m)?;
+        let pick =
+            |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
+        let title = ch.title.clone().unwrap_or_else(|| m.title.clone());
+        let venue = pick(&ch.venue, &m.venue);
+        let host = pick(&ch.host, &m.host);
+        let recorder = pick(&ch.recorder, &m.recorder);
+        let agenda = pick(&ch.agenda, &m.agenda);
+        let wall_title = pick(&ch.wall_title, &m.wall_title);
+        let wall_text = pick(&ch.wall_text, &m.wall_text);
+        let sql = format!(
+            "UPDATE meeting SET title = $1, venue = $2, host = $3, recorder = $4, agenda = $5, wall_title = $6, \
+             wall_text = $7 WHERE id = $8 RETURNING {PLAN_COLS}"
+        );
+        let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&title).bind(&venue).bind(&host).bind(&recorder).bind(&agenda).bind(&wall_title)
+            .bind(&wall_text).bind(m.id).fetch_one(c).await)?;
+        let summary = |r: &PlanRow| {
+            json!({"title": r.title, "venue": r.venue, "host": r.host, "recorder": r.recorder,
+                   "agenda": r.agenda, "wall_title": r.wall_title, "wall_text_chars": r.wall_text.as_ref().map(|t| t.chars().count())})
+        };
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "update",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: Some(summary(&m)),
+                after: Some(summary(&row)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Sends the meeting's notice to every attendee who has none yet; returns how many.
+    pub async fn send_notice(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<u64> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let m = lock_plan(&mut tx, scope, id).await?;
+        check_changeable(&m)?;
+        let n = notify(&mut tx, &m, "planned", now).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "notify",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: None,
+                after: Some(json!({"event": "planned", "notices": n})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Cancels a meeting nobody has checked in to yet, with a reason; attendees are notified.
+    pub async fn cancel_meeting(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> StoreResult<PlanRow> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let m = lock_plan(&mut tx, scope, id).await?;
+        check_changeable(&m)?;
+        if checkin_count(&mut tx, m.id).await? > 0 {
+            return Err(StoreError::Conflict(RuleViolation::new("meeting_has_checkins")));
+        }
+        let sql = format!(
+            "UPDATE meeting SET status = 'closed', closed_at = $1, cancelled_at = $1, cancel_reason = $2 \
+             WHERE id = $3 RETURNING {PLAN_COLS}"
+        );
+        let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now).bind(reason).bind(m.id).fetch_one(c).await)?;
+        let n = notify(&mut tx, &row, "cancelled", now).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "cancel",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: Some(json!({"status": m.status})),
+                after: Some(json!({"status": "cancelled", "reason": reason, "notices": n})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Moves a meeting nobody has checked in to yet to a new time (and venue); the id stays,
+    /// attendees are notified.
+    pub async fn reschedule_meeting(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        starts_at: OffsetDateTime,
+        ends_at: OffsetDateTime,
+        venue: Option<Option<String>>,
+    ) -> StoreResult<PlanRow> {
+        if ends_at <= starts_at {
+            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let m = lock_plan(&mut tx, scope, id).await?;
+        check_changeable(&m)?;
+        if checkin_count(&mut tx, m.id).await? > 0 {
+            return Err(StoreError::Conflict(RuleViolation::new("meeting_has_checkins")));
+        }
+        let venue = venue.unwrap_or_else(|| m.venue.clone());
+        let sql = format!(
+            "UPDATE meeting SET starts_at = $1, ends_at = $2, venue = $3, status = 'planned' WHERE id = $4 RETURNING {PLAN_COLS}"
+        );
+        let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(crate::clock::truncate_micros(starts_at)).bind(crate::clock::truncate_micros(ends_at))
+            .bind(&venue).bind(m.id).fetch_one(c).await)?;
+        let n = notify(&mut tx, &row, "rescheduled", now).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "reschedule",
+                entity: "meeting",
+                entity_id: Some(m.id.to_string()),
+                org_path: Some(m.org_path.clone()),
+                before: Some(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})),
+                after: Some(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Plans `count` meetings from one rule (every week or month from the first), linked by a
+    /// series id, in one transaction; every attendee gets a notice of each.
+    #[expect(clippy::too_many_arguments, reason = "the fields of a series")]
+    pub async fn create_series(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        org_id: i64,
+        kind: MeetingKind,
+        title: &str,
+        first_start: OffsetDateTime,
+        first_end: OffsetDateTime,
+        venue: Option<String>,
+        every: Every,
+        count: i64,
+    ) -> StoreResult<(i64, Vec<PlanRow>)> {
+        if first_end <= first_start {
+            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
+        }
+        if !(2..=SERIES_MAX).contains(&count) {
+            return Err(RuleViolation::field("series_count_range", "count")
+                .arg("max", SERIES_MAX)
+                .into());
+        }
+        let now = self.now();
+        let offset = self.local.offset;
+        let length = first_end - first_start;
+        let mut tx = self.db.begin().await?;
+        let org = org_in_tx(&mut tx, org_id).await?;
+        if !scope.contains_path(&org.path) {
+            return Err(StoreError::NotFound);
+        }
+        let series_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO meeting_series (org_id, org_path, kind, title, every, count, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(org.id).bind(&org.path).bind(kind.as_str()).bind(title).bind(every.as_str()).bind(count)
+            .bind(actor.user_id).bind(now).fetch_one(c).await)?;
+        let mut rows = Vec::new();
+        for i in 0..count {
+            let start = series_start(first_start, every, i, offset)
+                .ok_or_else(|| StoreError::from(RuleViolation::field("datetime_invalid", "starts_at")))?;
+            let start = crate::clock::truncate_micros(start);
+            let sql = format!(
+                "INSERT INTO meeting (org_id, org_path, kind, title, starts_at, ends_at, venue, status, created_by, created_at, series_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9, $10) RETURNING {PLAN_COLS}"
+            );
+            let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(org.id).bind(&org.path).bind(kind.as_str()).bind(title).bind(start).bind(start + length)
+                .bind(&venue).bind(actor.user_id).bind(now).bind(series_id).fetch_one(c).await)?;
+            notify(&mut tx, &row, "planned", now).await?;
+            rows.push(row);
+        }
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "create_series",
+                entity: "meeting",
+                entity_id: rows.first().map(|r| r.id.to_string()),
+                org_path: Some(org.path.clone()),
+                before: None,
+                after: Some(json!({
+                    "series_id": series_id, "org_id": org.id, "kind": kind.as_str(), "title": title,
+                    "every": every.as_str(), "count": count,
+                    "meeting_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((series_id, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_monthly_series_keeps_the_day_or_takes_the_months_last() {
+        let cst = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
+        let first = datetime!(2026-01-31 09:00 +8);
+        let got: Vec<String> = (0..3)
+            .filter_map(|i| series_start(first, Every::Month, i, cst))
+            .map(|t| t.to_offset(cst).to_string())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "2026-01-31 9:00:00.0 +08:00:00",
+                "2026-02-28 9:00:00.0 +08:00:00",
+                "2026-03-31 9:00:00.0 +08:00:00"
+            ]
+        );
+        let w = series_start(first, Every::Week, 2, cst).map(|t| t.to_offset(cst).date());
+        assert_eq!(w, Some(time::macros::date!(2026 - 02 - 14)));
+    }
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Browser test (Debian chromium + chromedriver) of the dues pages against a demo server: the
+secretary sets bases and generates the year's bills (through the API), records a cash payment on
+the collector's page; the member opens their dues on a 390 px phone, ticks a month, pays with the
+fake provider (demo mode) and sees it paid. Screenshots go to the folder given.
+
+Usage: dues_pages.py BASE_URL SCREENSHOT_DIR
+Prints a cargo-style 'test result' line.
+"""
+import http.cookiejar
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+BASE = sys.argv[1]
+SHOTS = sys.argv[2]
+os.makedirs(SHOTS, exist_ok=True)
+checks = {"passed": 0, "failed": 0}
+
+
+def check(name: str, ok: bool, detail: str = "") -> None:
+    checks["passed" if ok else "failed"] += 1
+    print(f"test browser::dues::{name} ... {'ok' if ok else 'FAILED ' + detail}")
+
+
+class Api:
+    """A logged-in JSON client (session cookie + CSRF token)."""
+
+    def __init__(self, user: str):
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = ""
+        self.csrf = self.call("POST", "/api/v1/login", {"username": user, "password": "demo1234"})["csrf_token"]
+
+    def call(self, method: str, path: str, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(BASE + path, data=data, method=method)
+        req.add_header("content-type", "application/json")
+        if self.csrf:
+            req.add_header("X-CSRF-Token", self.csrf)
+        try:
+            with self.opener.open(req) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return json.loads(e.read() or b"{}")
+
+
+def driver(width: int, height: int):
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}"]:
+        o.add_argument(a)
+    if width < 500:  # headless windows are at least 500 px wide: emulate the phone's viewport
+        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def login(d, user: str) -> None:
+    d.get(BASE + "/login")
+    d.find_element(By.NAME, "username").send_keys(user)
+    d.find_element(By.NAME, "password").send_keys("demo1234")
+    d.find_element(By.CSS_SELECTOR, "button.primary").click()
+    time.sleep(0.3)
+
+
+def main() -> None:
+    sec = Api("secretary")
+    branch = sec.call("GET", "/api/v1/me")["grants"][0]["org_id"]
+    member_id = Api("member").call("GET", "/api/v1/me")["person_id"]
+    year = int(time.strftime("%Y"))
+    people = sec.call("GET", f"/api/v1/members?org={branch}&subtree=true&limit=8")["items"]
+    ids = {p["id"] for p in people} | {member_id}
+    for i, pid in enumerate(sorted(ids)):
+        sec.call("PUT", f"/api/v1/members/{pid}/dues-base/{year}",
+                 {"category": "retired" if i % 3 == 2 else "in_service", "base_fen": 280000 + 40000 * i})
+    gen = sec.call("POST", f"/api/v1/orgs/{branch}/dues-bills", {"year": year})
+    check("whole_year_generated", gen.get("created", 0) >= 12 * len(ids) or gen.get("created") == 0, str(gen))
+
+    d = driver(1280, 900)
+    try:
+        login(d, "secretary")
+        d.get(f"{BASE}/dues?org={branch}&year={year}&month=1")
+        check("collector_page_lists_bills", len(d.find_elements(By.CSS_SELECTOR, "#dues-bills tbody tr")) >= 2)
+        Select(d.find_element(By.NAME, "person_id")).select_by_index(0)
+        d.find_element(By.NAME, "months").send_keys(f"{year}-01")
+        d.find_element(By.NAME, "confirm").click()
+        d.find_element(By.CSS_SELECTOR, "#dues-payment-form button.primary").click()
+        time.sleep(0.3)
+        check("cash_payment_recorded", "已交" in d.find_element(By.ID, "dues-bills").text, d.page_source[:300])
+        d.save_screenshot(os.path.join(SHOTS, "dues-collector.png"))
+    finally:
+        d.quit()
+
+    d = driver(390, 844)
+    try:
+        login(d, "member")
+        d.get(BASE + "/dues/me")
+        width = d.execute_script("return document.documentElement.scrollWidth")
+        check("member_page_fits_390px", width <= 390, f"scrollWidth {width}")
+        boxes = d.find_elements(By.CSS_SELECTOR, "#dues-pay-form input[type=checkbox]")
+        check("due_months_can_be_ticked", len(boxes) > 0)
+        d.save_screenshot(os.path.join(SHOTS, "dues-member-phone.png"))
+        boxes[0].click()
+        d.find_element(By.CSS_SELECTOR, "#dues-pay-form button.primary").click()
+        time.sleep(0.3)
+        check("fake_provider_page", "/dues/pay/" in d.current_url, d.current_url)
+        d.save_screenshot(os.path.join(SHOTS, "dues-fake-pay.png"))
+        d.find_element(By.CSS_SELECTOR, "button.primary").click()
+        time.sleep(0.3)
+        check("paid_after_the_signed_callback", d.current_url.endswith("/dues/me")
+              and len(d.find_elements(By.CSS_SELECTOR, ".dues-months li.paid")) >= 1, d.current_url)
+        d.save_screenshot(os.path.join(SHOTS, "dues-member-paid.png"))
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception:  # a crash is a failure, reported like one
+        traceback.print_exc()
+        checks["failed"] += 1
+    result = "ok" if checks["failed"] == 0 else "FAILED"
+    print(f"test result: {result}. {checks['passed']} passed; {checks['failed']} failed")
+    sys.exit(0 if checks["failed"] == 0 else 1)
