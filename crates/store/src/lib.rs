@@ -36,6 +36,8 @@ pub struct Store {
     pub keys: Arc<Keys>,
     pub clock: Arc<dyn Clock>,
     pub local: LocalTime,
+    /// The node's check-in writer (one per store, shared by its clones).
+    pub checkins: Arc<meeting::writer::CheckinWriter>,
 }
 
 impl Store {
@@ -51,6 +53,7 @@ impl Store {
             keys: Arc::new(keys),
             clock,
             local: LocalTime::default(),
+            checkins: Arc::default(),
         })
     }
 
