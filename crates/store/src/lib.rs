@@ -38,6 +38,8 @@ pub struct Store {
     pub local: LocalTime,
     /// The node's check-in writer (one per store, shared by its clones).
     pub checkins: Arc<meeting::writer::CheckinWriter>,
+    /// Bearer-token callers recently seen (see `Store::token_auth`).
+    pub auth_cache: Arc<account::AuthCache>,
 }
 
 impl Store {
@@ -54,6 +56,7 @@ impl Store {
             clock,
             local: LocalTime::default(),
             checkins: Arc::default(),
+            auth_cache: Arc::default(),
         })
     }
 

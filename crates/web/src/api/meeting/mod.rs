@@ -232,33 +232,29 @@ pub struct CheckinBody {
 }
 
 /// Who may check in at this meeting, and how: meeting staff (RunMeetings) and devices (CheckIn)
-/// for anyone expected, within their subtree; a member only themself (`self_only`).
+/// for anyone expected, within their subtree; a member only themself (`self_only`). Whether the
+/// meeting is inside the scope is checked by the check-in writer (404 outside), so the hot path
+/// reads the meeting only for a caller who is both staff somewhere and a member.
 async fn checkin_scope(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Scope, Option<i64>)> {
-    let mut any = false;
-    for cap in [Cap::RunMeetings, Cap::CheckIn] {
-        if let Ok(scope) = auth.scope(cap) {
-            any = true;
-            match state.store.meeting(&scope, id).await {
-                Ok(_) => return Ok((scope, None)),
-                Err(dangjian_store::StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
+    let staff = [Cap::RunMeetings, Cap::CheckIn]
+        .into_iter()
+        .find_map(|cap| auth.scope(cap).ok());
+    let own = auth
+        .grants
+        .person_id()
+        .and_then(|p| auth.scope(Cap::ReadOrg).ok().map(|s| (s, p)));
+    match (staff, own) {
+        (Some(scope), None) => Ok((scope, None)),
+        (None, Some((scope, p))) => Ok((scope, Some(p))),
+        (Some(scope), Some((own_scope, p))) => match state.store.meeting(&scope, id).await {
+            Ok(_) => Ok((scope, None)),
+            Err(dangjian_store::StoreError::NotFound) => {
+                state.store.meeting(&own_scope, id).await?;
+                Ok((own_scope, Some(p)))
             }
-        }
-    }
-    if let Some(own) = auth.grants.person_id()
-        && let Ok(scope) = auth.scope(Cap::ReadOrg)
-    {
-        any = true;
-        match state.store.meeting(&scope, id).await {
-            Ok(_) => return Ok((scope, Some(own))),
-            Err(dangjian_store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if any {
-        Err(AppError::NotFound)
-    } else {
-        Err(AppError::Forbidden("forbidden"))
+            Err(e) => Err(e.into()),
+        },
+        (None, None) => Err(AppError::Forbidden("forbidden")),
     }
 }
 
