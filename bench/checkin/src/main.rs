@@ -223,7 +223,7 @@ impl Figures {
 async fn load_checkins(
     server: &Server,
     s: &Setup,
-    meeting: i64,
+    meetings: &[i64],
     c: usize,
     secs: f64,
     sent: Option<Arc<Mutex<HashMap<String, Instant>>>>,
@@ -231,22 +231,26 @@ async fn load_checkins(
 ) -> Figures {
     let next = Arc::new(AtomicU64::new(0));
     let people = Arc::new(s.people.clone());
+    let meetings = Arc::new(meetings.to_vec());
     let cpu0 = cpu_seconds(server.pid);
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
     for _ in 0..c {
-        let (client, next, people, sent) = (s.device.clone(), next.clone(), people.clone(), sent.clone());
-        let url = format!("{}/api/v1/meetings/{meeting}/checkins", server.base);
+        let (client, next, people, sent, meetings) =
+            (s.device.clone(), next.clone(), people.clone(), sent.clone(), meetings.clone());
+        let base = server.base.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0u64;
             while Instant::now() < deadline {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let n = people.len() as u64;
+                // like a door: each person in, then out, at one meeting after the other
                 let person = people[(k % n) as usize];
-                // each person goes in, out, in, … (the warm-up's events come first)
                 let direction = if (k / n) % 2 == 0 { "in" } else { "out" };
+                let meeting = meetings[((k / (2 * n)) as usize) % meetings.len()];
+                let url = format!("{base}/api/v1/meetings/{meeting}/checkins");
                 let event_id = format!("{prefix}-{k}");
                 let t = Instant::now();
                 if let Some(sent) = &sent
@@ -452,6 +456,9 @@ async fn raw_inserts(
     Ok(f)
 }
 
+/// Meetings planned per concurrency level; events go round them, two per person each.
+const MEETINGS_PER_LEVEL: usize = 60;
+
 struct Level {
     c: usize,
     checkin: Figures,
@@ -473,28 +480,26 @@ async fn run_engine(args: &Args, engine: &str, pg_db: Option<&str>) -> anyhow::R
     let raw_db = dangjian_store::Db::connect(&target).await?;
     let mut levels = Vec::new();
     for &c in &args.concurrency {
-        let meeting = new_meeting(&server.base, &s, &format!("压测 c={c}")).await?;
-        // one warm-up event: the roster loads
-        let _ = load_checkins(&server, &s, meeting, 1, 0.2, None, "warm").await;
+        // enough meetings for two events per person each at the expected rate
+        let mut meetings = Vec::new();
+        for i in 0..MEETINGS_PER_LEVEL {
+            meetings.push(new_meeting(&server.base, &s, &format!("压测 c={c} #{i}")).await?);
+        }
+        let watched = meetings[0];
         let watch = c == 64 || args.concurrency.len() == 1;
         let (checkin, attendance, stream) = if watch {
             let sent = Arc::new(Mutex::new(HashMap::new()));
             let until = Instant::now() + Duration::from_secs_f64(args.seconds);
-            let reader = tokio::spawn(read_attendance(
-                server.base.clone(),
-                s.admin.clone(),
-                meeting,
-                until,
-            ));
+            let reader = tokio::spawn(read_attendance(server.base.clone(), s.admin.clone(), watched, until));
             let follower = tokio::spawn(follow_stream(
                 server.base.clone(),
                 s.admin.clone(),
-                meeting,
+                watched,
                 sent.clone(),
                 until,
             ));
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let f = load_checkins(&server, &s, meeting, c, args.seconds, Some(sent), "run").await;
+            let f = load_checkins(&server, &s, &meetings, c, args.seconds, Some(sent), "run").await;
             let att = reader.await.unwrap_or_default();
             let st = follower.await.unwrap_or_default();
             (
@@ -503,14 +508,10 @@ async fn run_engine(args: &Args, engine: &str, pg_db: Option<&str>) -> anyhow::R
                 Some(figures(st, 0, args.seconds, 0.0)),
             )
         } else {
-            (
-                load_checkins(&server, &s, meeting, c, args.seconds, None, "run").await,
-                None,
-                None,
-            )
+            (load_checkins(&server, &s, &meetings, c, args.seconds, None, "run").await, None, None)
         };
         let hello = load_hello(&server, c, args.seconds / 2.0).await;
-        let raw = raw_inserts(&raw_db, meeting, c, args.seconds / 2.0).await?;
+        let raw = raw_inserts(&raw_db, watched, c, args.seconds / 2.0).await?;
         eprintln!(
             "{engine} c={c}: {:.0} check-ins/s (p50 {:.2} ms, p99 {:.2} ms, {} errors, {:.3} ms CPU each); \
              hello {:.0}/s; raw batched insert {:.0} rows/s",
@@ -537,13 +538,13 @@ async fn run_engine(args: &Args, engine: &str, pg_db: Option<&str>) -> anyhow::R
 
 fn table(engine: &str, people: usize, levels: &[Level]) -> String {
     let mut out = format!(
-        "\n**{engine}** ({people} people expected per meeting; one new meeting per level)\n\n\
-         | c | check-ins/s | p50 | p99 | errors | server CPU / check-in | hello-world req/s (p99) | raw batched insert rows/s (batch = c) | check-ins ÷ raw |\n\
-         |---|---|---|---|---|---|---|---|---|\n"
+        "\n**{engine}** ({people} people expected per meeting; each person in, then out, at one meeting after the other; 60 meetings per level)\n\n\
+         | c | check-ins/s | p50 | p99 | errors | server CPU / check-in | hello-world req/s (p99, server CPU / req) | raw batched insert rows/s (batch = c) | check-ins ÷ raw | check-ins ÷ hello |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
     );
     for l in levels {
         out.push_str(&format!(
-            "| {} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.3} ms | {:.0} ({:.2} ms) | {:.0} | {:.2} |\n",
+            "| {} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.3} ms | {:.0} ({:.2} ms, {:.3} ms) | {:.0} | {:.2} | {:.2} |\n",
             l.c,
             l.checkin.rate(),
             l.checkin.p50_ms,
@@ -552,8 +553,10 @@ fn table(engine: &str, people: usize, levels: &[Level]) -> String {
             l.checkin.cpu_ms_per,
             l.hello.rate(),
             l.hello.p99_ms,
+            l.hello.cpu_ms_per,
             l.raw.rate(),
             l.checkin.rate() / l.raw.rate().max(1.0),
+            l.checkin.rate() / l.hello.rate().max(1.0),
         ));
     }
     for l in levels {

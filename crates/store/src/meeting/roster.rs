@@ -79,6 +79,7 @@ impl Roster {
             }
         }
         r.refresh(tx).await?;
+        r.recount();
         Ok(r)
     }
 
@@ -96,7 +97,10 @@ impl Roster {
             format!("SELECT {EVENT_COLS} FROM checkin_event WHERE meeting_id = $1 AND id > $2 ORDER BY id");
         let newer: Vec<EventRow> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.meeting.id).bind(self.watermark).fetch_all(c).await)?;
-        self.leaves = leaves.into_iter().collect();
+        let leaves: HashSet<i64> = leaves.into_iter().collect();
+        // counts change only when leaves or someone's events do (guests are not counted)
+        let stale = leaves != self.leaves || !newer.is_empty();
+        self.leaves = leaves;
         self.guests.clear();
         for (id, name, card) in guests {
             self.guests.insert(id);
@@ -115,7 +119,9 @@ impl Roster {
                 });
             }
         }
-        self.recount();
+        if stale {
+            self.recount();
+        }
         Ok(())
     }
 

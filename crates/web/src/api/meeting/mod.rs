@@ -24,9 +24,17 @@ use crate::auth::{self, Auth};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, optional_text, parse_enum, required, required_text};
 
+static GRACE_MINUTES: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
+/// Sets the deployment's grace period (minutes after the start before a first check-in counts
+/// as late; `serve --late-grace-minutes`, default 5), once at start-up.
+pub fn set_grace_minutes(minutes: i64) {
+    let _ = GRACE_MINUTES.set(minutes.clamp(0, 24 * 60));
+}
+
 /// The deployment's grace period before a check-in counts as late.
 pub fn grace() -> Duration {
-    Duration::minutes(DEFAULT_GRACE_MINUTES)
+    Duration::minutes(*GRACE_MINUTES.get().unwrap_or(&DEFAULT_GRACE_MINUTES))
 }
 
 fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
