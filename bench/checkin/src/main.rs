@@ -237,8 +237,13 @@ async fn load_checkins(
     let deadline = start + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
     for _ in 0..c {
-        let (client, next, people, sent, meetings) =
-            (s.device.clone(), next.clone(), people.clone(), sent.clone(), meetings.clone());
+        let (client, next, people, sent, meetings) = (
+            s.device.clone(),
+            next.clone(),
+            people.clone(),
+            sent.clone(),
+            meetings.clone(),
+        );
         let base = server.base.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
@@ -490,7 +495,12 @@ async fn run_engine(args: &Args, engine: &str, pg_db: Option<&str>) -> anyhow::R
         let (checkin, attendance, stream) = if watch {
             let sent = Arc::new(Mutex::new(HashMap::new()));
             let until = Instant::now() + Duration::from_secs_f64(args.seconds);
-            let reader = tokio::spawn(read_attendance(server.base.clone(), s.admin.clone(), watched, until));
+            let reader = tokio::spawn(read_attendance(
+                server.base.clone(),
+                s.admin.clone(),
+                watched,
+                until,
+            ));
             let follower = tokio::spawn(follow_stream(
                 server.base.clone(),
                 s.admin.clone(),
@@ -508,7 +518,11 @@ async fn run_engine(args: &Args, engine: &str, pg_db: Option<&str>) -> anyhow::R
                 Some(figures(st, 0, args.seconds, 0.0)),
             )
         } else {
-            (load_checkins(&server, &s, &meetings, c, args.seconds, None, "run").await, None, None)
+            (
+                load_checkins(&server, &s, &meetings, c, args.seconds, None, "run").await,
+                None,
+                None,
+            )
         };
         let hello = load_hello(&server, c, args.seconds / 2.0).await;
         let raw = raw_inserts(&raw_db, watched, c, args.seconds / 2.0).await?;
