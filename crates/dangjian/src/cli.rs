@@ -43,6 +43,9 @@ pub enum Command {
         /// Mark session cookies Secure (when served over HTTPS, e.g. behind a TLS proxy).
         #[arg(long, env = "DANGJIAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Minutes after a meeting's start before a first check-in counts as late.
+        #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
+        late_grace_minutes: i64,
     },
     /// Create or update the database schema, then exit.
     Migrate {
@@ -157,7 +160,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             secure_cookies,
+            late_grace_minutes,
         } => {
+            dangjian_web::api::meeting::set_grace_minutes(late_grace_minutes);
             let store = data.open().await?;
             if demo {
                 ensure_demo(&store).await?;

@@ -320,6 +320,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(())
     }
 
@@ -348,6 +349,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(())
     }
 
@@ -383,6 +385,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(id)
     }
 
@@ -431,6 +434,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(())
     }
 
@@ -504,6 +508,29 @@ impl Store {
         Ok(id)
     }
 
+    /// The caller behind a bearer token with their grants, from a small in-memory cache: a
+    /// door device posts many check-ins a second and should not cost two reads each. An entry
+    /// lives `TOKEN_CACHE_TTL` at most, and every change to logins, grants or the org tree on
+    /// this node empties the cache (`auth_changed`); another node's change is seen within the TTL.
+    pub async fn token_auth(&self, token: &str) -> StoreResult<Option<(Principal, Grants)>> {
+        let key = token_hash(token);
+        let epoch = self.auth_cache.epoch.load(std::sync::atomic::Ordering::Acquire);
+        if let Some(hit) = self.auth_cache.get(&key, epoch) {
+            return Ok(Some(hit));
+        }
+        let Some(p) = self.token_principal(token).await? else {
+            return Ok(None);
+        };
+        let g = self.grants(p.user_id, p.person_id).await?;
+        self.auth_cache.put(key, epoch, (p.clone(), g.clone()));
+        Ok(Some((p, g)))
+    }
+
+    /// Logins, grants or org paths changed on this node: cached callers are stale.
+    pub fn auth_changed(&self) {
+        self.auth_cache.clear();
+    }
+
     pub async fn token_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
         let row: Option<PrincipalRow> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT u.id, u.username, u.person_id, u.must_change_password, u.disabled, u.locale, \
@@ -544,6 +571,7 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET locale = $1 WHERE id = $2")
             .bind(locale).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(())
     }
 }
@@ -599,5 +627,55 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// How long a bearer token's caller is taken from memory before it is read again.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+type CachedAuth = (std::time::Instant, u64, (Principal, Grants));
+
+/// The bearer-token cache (see `Store::token_auth`). An entry read under an older epoch than the
+/// current one is never returned, so a change that bumps the epoch cannot be undone by a read
+/// that was under way while it committed.
+#[derive(Default)]
+pub struct AuthCache {
+    epoch: std::sync::atomic::AtomicU64,
+    map: std::sync::Mutex<std::collections::HashMap<String, CachedAuth>>,
+}
+
+impl std::fmt::Debug for AuthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthCache")
+    }
+}
+
+impl AuthCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedAuth>> {
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &str, epoch: u64) -> Option<(Principal, Grants)> {
+        let map = self.lock();
+        let (at, e, v) = map.get(key)?;
+        (*e == epoch && at.elapsed() < TOKEN_CACHE_TTL).then(|| v.clone())
+    }
+
+    fn put(&self, key: String, epoch: u64, v: (Principal, Grants)) {
+        let mut map = self.lock();
+        if self.epoch.load(std::sync::atomic::Ordering::Acquire) != epoch {
+            return;
+        }
+        if map.len() >= TOKEN_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(key, (std::time::Instant::now(), epoch, v));
+    }
+
+    fn clear(&self) {
+        let mut map = self.lock();
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        map.clear();
     }
 }

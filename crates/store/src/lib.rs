@@ -36,6 +36,10 @@ pub struct Store {
     pub keys: Arc<Keys>,
     pub clock: Arc<dyn Clock>,
     pub local: LocalTime,
+    /// The node's check-in writer (one per store, shared by its clones).
+    pub checkins: Arc<meeting::writer::CheckinWriter>,
+    /// Bearer-token callers recently seen (see `Store::token_auth`).
+    pub auth_cache: Arc<account::AuthCache>,
 }
 
 impl Store {
@@ -51,6 +55,8 @@ impl Store {
             keys: Arc::new(keys),
             clock,
             local: LocalTime::default(),
+            checkins: Arc::default(),
+            auth_cache: Arc::default(),
         })
     }
 

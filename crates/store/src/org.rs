@@ -382,6 +382,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        // a move changes the paths cached grants carry
+        self.auth_changed();
         Ok(after)
     }
 

@@ -92,10 +92,10 @@ impl Auth {
 /// Finds the caller from the request, without enforcing anything.
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Auth>> {
     let principal = if let Some(token) = bearer(headers) {
-        match state.store.token_principal(token).await? {
-            Some(p) => Some(p),
-            None => return Err(AppError::Unauthorized("invalid_token")),
-        }
+        return match state.store.token_auth(token).await? {
+            Some((principal, grants)) => Ok(Some(Auth { principal, grants })),
+            None => Err(AppError::Unauthorized("invalid_token")),
+        };
     } else if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
         state.store.session_principal(&token).await?
     } else {

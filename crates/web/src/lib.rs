@@ -56,10 +56,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> Self {
+        let live = Arc::new(live::LiveHub::default());
+        let (hub, offset) = (live.clone(), store.local.offset);
+        store.checkins.set_hook(Arc::new(move |meeting_id, events| {
+            live::publish_batch(&hub, offset, meeting_id, events);
+        }));
         Self {
             store,
             cfg: Arc::new(cfg),
-            live: Arc::new(live::LiveHub::default()),
+            live,
         }
     }
 }

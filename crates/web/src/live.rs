@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use dangjian_store::Scope;
 use dangjian_store::meeting::LiveCheckin;
+use dangjian_store::meeting::writer::Committed;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -116,8 +117,27 @@ pub fn event_data(
     v.to_string()
 }
 
-/// Loads one committed check-in and publishes it, if anyone on this node watches the meeting.
-pub async fn publish_committed(state: &AppState, meeting_id: i64, seq: i64) {
+/// Publishes what this node's check-in writer committed (called by the writer, in sequence
+/// order, right after the commit): no database read.
+pub fn publish_batch(hub: &LiveHub, offset: time::UtcOffset, meeting_id: i64, events: &[Committed]) {
+    if !hub.watched(meeting_id) {
+        return;
+    }
+    for c in events {
+        let data = event_data(&c.checkin, &c.counts, offset);
+        hub.publish(
+            meeting_id,
+            LiveEvent {
+                seq: c.checkin.seq,
+                data,
+            },
+        );
+    }
+}
+
+/// Loads check-ins another node committed (`first..=last`) and publishes them, if anyone on this
+/// node watches the meeting.
+pub async fn publish_committed(state: &AppState, meeting_id: i64, first: i64, last: i64) {
     if !state.live.watched(meeting_id) {
         return;
     }
@@ -126,8 +146,8 @@ pub async fn publish_committed(state: &AppState, meeting_id: i64, seq: i64) {
         .live_checkins(
             &Scope::system(),
             meeting_id,
-            seq - 1,
-            Some(seq),
+            first - 1,
+            Some(last),
             crate::api::meeting::grace(),
         )
         .await;
@@ -143,8 +163,8 @@ pub async fn publish_committed(state: &AppState, meeting_id: i64, seq: i64) {
 }
 
 /// On PostgreSQL, the node's LISTEN task: check-ins committed on any node are announced on
-/// `dangjian_checkin` as `<meeting_id>:<seq>`; those this node has not sent yet are loaded and
-/// sent to its watchers. On SQLite (one node) there is none.
+/// `dangjian_checkin` as `<meeting_id>:<first seq>:<last seq>:<node>`; other nodes' are loaded
+/// and sent to this node's watchers. On SQLite (one node) there is none.
 pub fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     if state.store.db.engine() != dangjian_store::db::Engine::Postgres {
         return None;
@@ -154,8 +174,8 @@ pub fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
         loop {
             match state.store.checkin_listener().await {
                 Some(Ok(mut listener)) => loop {
-                    match listener.recv().await {
-                        Ok((m, s)) => publish_committed(&state, m, s).await,
+                    match listener.recv(state.store.checkins.node).await {
+                        Ok((m, first, last)) => publish_committed(&state, m, first, last).await,
                         Err(e) => {
                             tracing::warn!(error = %e, "LISTEN dangjian_checkin lost");
                             break;

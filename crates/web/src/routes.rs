@@ -306,6 +306,13 @@ pub fn build() -> Routes {
         )
         .api(
             "get",
+            "/api/v1/me/qr",
+            "meetings",
+            "The caller's personal QR code (60 s windows): staff post it as person_token to check them in",
+            get(api::meeting::my_qr),
+        )
+        .api(
+            "get",
             "/api/v1/meetings/{id}/stream",
             "meetings",
             "Live check-ins (Server-Sent Events); Last-Event-ID replays what was missed",

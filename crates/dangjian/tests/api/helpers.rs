@@ -365,7 +365,9 @@ async fn fixture(store: &Store) -> Tree {
     }
 }
 
-/// An HTTP client that keeps cookies and sends the CSRF token on unsafe requests.
+/// An HTTP client that keeps cookies and sends the CSRF token on unsafe requests (clones share
+/// the session).
+#[derive(Clone)]
 pub struct Client {
     pub base: String,
     pub http: reqwest::Client,

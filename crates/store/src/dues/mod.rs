@@ -316,7 +316,7 @@ impl Store {
                  FROM dues_base b JOIN person p ON p.id = b.person_id \
                  WHERE b.year = $3 AND p.org_path >= $4 AND p.org_path < $5 \
                  AND (p.status = 'formal' OR (p.status = 'probationary' AND p.joined_on IS NOT NULL AND p.joined_on < $6)) \
-                 AND NOT EXISTS (SELECT 1 FROM dues_bill d WHERE d.person_id = b.person_id AND d.year = b.year AND d.month = $1)")
+                 ON CONFLICT (person_id, year, month) DO NOTHING")
                 .bind(m).bind(now).bind(year).bind(&org.path).bind(&upper).bind(until)
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }

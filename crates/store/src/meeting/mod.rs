@@ -9,9 +9,7 @@
 //! org's subtree (its 党小组 included), plus invitees listed as guests.
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{
-    self, CheckinMethod, Direction, Event, Line, MeetingKind, MeetingStatus, Window,
-};
+use dangjian_rules::meeting::{self, CheckinMethod, Direction, Line, MeetingKind, MeetingStatus, Window};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
@@ -29,7 +27,9 @@ pub mod cadence;
 pub mod minutes;
 pub mod plan;
 pub mod records;
+mod roster;
 pub mod seats;
+pub mod writer;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MeetingRow {
@@ -93,6 +93,10 @@ pub struct NewCheckin {
     /// The device's clock as sent; None → the server's receipt time.
     pub at: Option<OffsetDateTime>,
     pub reason: Option<String>,
+    /// The caller checks themself in (QR, member's own phone): admitted when expected at or
+    /// invited to the meeting, whatever subtree their own grant covers (a 党小组 member at the
+    /// branch's meeting, a guest from another branch). Not part of the body's fingerprint.
+    pub self_only: bool,
 }
 
 impl NewCheckin {
@@ -191,18 +195,6 @@ async fn lock_meeting(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<Meetin
 
 fn closed() -> StoreError {
     StoreError::Conflict(RuleViolation::new("meeting_closed"))
-}
-
-/// Whether the person is expected at (or invited to) the meeting; unknown people are not.
-async fn expected_or_invited(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult<bool> {
-    let row: Option<(String, String, Option<String>)> = with_tx!(tx, c => sqlx::query_as(
-        "SELECT p.org_path, p.status, (SELECT i.role FROM meeting_invitee i WHERE i.meeting_id = $2 AND i.person_id = p.id) \
-         FROM person p WHERE p.id = $1")
-        .bind(person_id).bind(m.id).fetch_optional(c).await)?;
-    Ok(row.is_some_and(|(path, status, invited)| {
-        invited.is_some()
-            || path.starts_with(&m.org_path) && matches!(status.as_str(), "formal" | "probationary")
-    }))
 }
 
 /// Expected only (not invited): formal or probationary in the subtree.
@@ -319,186 +311,22 @@ impl Store {
         Ok(id)
     }
 
-    /// One check-in or presence event, in its own transaction; the answer is returned only after
-    /// the commit. Replays (same `event_id`, same body) get the stored answer and change nothing;
-    /// the same `event_id` with another body → 409 `event_id_conflict`. An unknown card is kept
-    /// on the meeting's unresolved list (committed) and refused with 422 `unknown_card`.
-    pub async fn checkin(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        meeting_id: i64,
-        ev: NewCheckin,
-        grace: Duration,
-    ) -> StoreResult<CheckinAnswer> {
-        let now = self.now();
-        let hash = ev.body_hash();
-        let device_at = crate::clock::truncate_micros(ev.at.unwrap_or(now));
-        let mut tx = self.db.begin().await?;
-        let m = lock_meeting(&mut tx, scope, meeting_id).await?;
-
-        // (a) replay or conflict
-        let stored: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
-            "SELECT body_hash, answer_json FROM checkin_event WHERE meeting_id = $1 AND event_id = $2")
-            .bind(m.id).bind(&ev.event_id).fetch_optional(c).await)?;
-        if let Some((stored_hash, answer)) = stored {
-            if stored_hash != hash {
-                return Err(StoreError::Conflict(RuleViolation::field(
-                    "event_id_conflict",
-                    "event_id",
-                )));
-            }
-            let body = serde_json::from_str(&answer).map_err(|e| StoreError::Internal(e.into()))?;
-            return Ok(CheckinAnswer {
-                created: false,
-                body,
-                seq: None,
-            });
-        }
-        let unresolved: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT card_uid FROM unresolved_card WHERE meeting_id = $1 AND event_id = $2")
-            .bind(m.id).bind(&ev.event_id).fetch_optional(c).await)?;
-        if let Some(card) = unresolved {
-            return Err(match &ev.who {
-                Who::Card(c) if *c == card => RuleViolation::field("unknown_card", "card_uid").into(),
-                _ => StoreError::Conflict(RuleViolation::field("event_id_conflict", "event_id")),
-            });
-        }
-
-        // (b) closed
-        if m.stored_status() == MeetingStatus::Closed {
-            return Err(closed());
-        }
-
-        // (c, d) who
-        let person_id = match &ev.who {
-            Who::Person(p) => {
-                if !expected_or_invited(&mut tx, &m, *p).await? {
-                    return Err(RuleViolation::field("not_expected", "person_id").into());
-                }
-                *p
-            }
-            Who::Card(card) => {
-                let found: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
-                    "SELECT p.id FROM person p WHERE p.card_uid = $1 AND ((p.org_path >= $2 AND p.org_path < $3 \
-                     AND p.status IN ('formal','probationary')) \
-                     OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id)) \
-                     ORDER BY p.id LIMIT 1")
-                    .bind(card).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_optional(c).await)?;
-                match found {
-                    Some(p) => p,
-                    None => {
-                        self.keep_unresolved_card(tx, actor, &m, &ev.event_id, card, device_at, now)
-                            .await?;
-                        return Err(RuleViolation::field("unknown_card", "card_uid").into());
-                    }
-                }
-            }
-        };
-
-        // (e) proxy needs a reason
-        if meeting::reason_required(ev.method) && ev.reason.is_none() {
-            return Err(RuleViolation::field("reason_required", "reason").into());
-        }
-
-        // (f) the person's state after this event
-        let earlier: Vec<(String, OffsetDateTime)> = with_tx!(&mut tx, c => sqlx::query_as(
-            "SELECT direction, device_at FROM checkin_event WHERE meeting_id = $1 AND person_id = $2 ORDER BY id")
-            .bind(m.id).bind(person_id).fetch_all(c).await)?;
-        let mut events: Vec<Event> = earlier
-            .into_iter()
-            .map(|(d, at)| Event {
-                direction: Direction::parse(&d).unwrap_or(Direction::In),
-                at,
-            })
-            .collect();
-        events.push(Event {
-            direction: ev.direction,
-            at: device_at,
-        });
-        let leaves: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM meeting_leave WHERE meeting_id = $1 AND person_id = $2")
-            .bind(m.id).bind(person_id).fetch_one(c).await)?;
-        let a = meeting::person_attendance(&events, leaves > 0, &m.window(grace));
-        let answer = json!({
-            "event_id": ev.event_id, "person_id": person_id, "state": a.state.as_str(), "late": a.late, "seat": null,
-        });
-        let card_uid = match &ev.who {
-            Who::Card(c) => Some(c.clone()),
-            Who::Person(_) => None,
-        };
-        let seq: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
-             device_at, received_at, reason, recorded_by, answer_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             RETURNING id")
-            .bind(m.id).bind(&ev.event_id).bind(&hash).bind(person_id).bind(&card_uid).bind(ev.method.as_str())
-            .bind(ev.direction.as_str()).bind(device_at).bind(now).bind(&ev.reason).bind(actor.user_id)
-            .bind(answer.to_string()).fetch_one(c).await)?;
-        if m.stored_status() == MeetingStatus::Planned {
-            with_tx!(&mut tx, c => sqlx::query("UPDATE meeting SET status = 'open' WHERE id = $1 AND status = 'planned'")
-                .bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
-        }
-        // One audit row per check-in transaction here; the batching writer (next increment)
-        // writes one per batch, with the count and the event ids.
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "checkin",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                after: Some(json!({
-                    "event_id": ev.event_id, "person_id": person_id, "method": ev.method.as_str(),
-                    "direction": ev.direction.as_str(), "state": a.state.as_str(),
-                })),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.announce_checkin(m.id, seq).await;
-        Ok(CheckinAnswer {
-            created: true,
-            body: answer,
-            seq: Some(seq),
-        })
-    }
-
-    /// After a commit that stored check-ins: on PostgreSQL, `NOTIFY dangjian_checkin` so the other
-    /// nodes publish the event to their streams. The event is durable already: a failure here is
-    /// logged, not returned (the stream's replay by `Last-Event-ID` covers what a node missed).
-    async fn announce_checkin(&self, meeting_id: i64, seq: i64) {
-        if let crate::db::Db::Postgres(pool) = &self.db {
-            let payload = format!("{meeting_id}:{seq}");
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHECKIN_CHANNEL)
-                .bind(&payload)
-                .execute(pool)
-                .await
-            {
-                tracing::warn!(error = %e, "notify of a committed check-in failed");
-            }
-        }
-    }
-
-    /// The committed check-ins of a meeting with `seq > after` (or only `only`), in order, with
-    /// the names, and the meeting's counts now. Outside the scope → 404.
+    /// The committed check-ins of a meeting with `after < seq <= upto` (no upper bound when
+    /// None), in order, with the names, and the meeting's counts now. Outside the scope → 404.
     pub async fn live_checkins(
         &self,
         scope: &Scope,
         meeting_id: i64,
         after: i64,
-        only: Option<i64>,
+        upto: Option<i64>,
         grace: Duration,
     ) -> StoreResult<(Vec<LiveCheckin>, meeting::Counts)> {
         let m = self.meeting(scope, meeting_id).await?;
         let rows: Vec<LiveRow> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT e.id, e.event_id, e.person_id, p.name, e.answer_json, e.device_at FROM checkin_event e \
              LEFT JOIN person p ON p.id = e.person_id \
-             WHERE e.meeting_id = $1 AND e.id > $2 AND ($3 IS NULL OR e.id = $3) ORDER BY e.id")
-            .bind(m.id).bind(after).bind(only).fetch_all(p).await)?;
+             WHERE e.meeting_id = $1 AND e.id > $2 AND e.id <= $3 ORDER BY e.id")
+            .bind(m.id).bind(after).bind(upto.unwrap_or(i64::MAX)).fetch_all(p).await)?;
         let events = rows
             .into_iter()
             .map(|(seq, event_id, person_id, name, answer, at)| {
@@ -532,39 +360,6 @@ impl Store {
             }
             .await,
         )
-    }
-
-    #[expect(clippy::too_many_arguments, reason = "one internal step of checkin")]
-    async fn keep_unresolved_card(
-        &self,
-        mut tx: Tx,
-        actor: &Actor,
-        m: &MeetingRow,
-        event_id: &str,
-        card: &str,
-        device_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> StoreResult<()> {
-        with_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO unresolved_card (meeting_id, event_id, card_uid, device_at, received_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (meeting_id, event_id) DO NOTHING")
-            .bind(m.id).bind(event_id).bind(card).bind(device_at).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "unknown_card",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                after: Some(json!({"event_id": event_id})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// The unresolved cards of a meeting (for staff): (event_id, card_uid, device time).
@@ -636,20 +431,49 @@ impl Store {
 pub struct CheckinListener(sqlx::postgres::PgListener);
 
 impl CheckinListener {
-    /// The next announced `(meeting_id, seq)`; payloads not of that form are skipped.
-    pub async fn recv(&mut self) -> StoreResult<(i64, i64)> {
+    /// The next announcement of another node: `(meeting_id, first seq, last seq)`; this node's
+    /// own (published already) and payloads not of the form `m:first:last:node` are skipped.
+    pub async fn recv(&mut self, own_node: u64) -> StoreResult<(i64, i64, i64)> {
         loop {
             let n = self.0.recv().await?;
-            if let Some((m, s)) = n.payload().split_once(':')
-                && let (Ok(m), Ok(s)) = (m.parse(), s.parse())
+            let parts: Vec<&str> = n.payload().split(':').collect();
+            if let [m, first, last, node] = parts[..]
+                && let (Ok(m), Ok(first), Ok(last), Ok(node)) =
+                    (m.parse(), first.parse(), last.parse(), node.parse::<u64>())
+                && node != own_node
             {
-                return Ok((m, s));
+                return Ok((m, first, last));
             }
         }
     }
 }
 
 impl Store {
+    /// Whether the meeting is the person's business: in the scope, or they are expected at or
+    /// invited to it.
+    pub async fn meeting_concerns(
+        &self,
+        scope: &Scope,
+        meeting_id: i64,
+        person_id: i64,
+    ) -> StoreResult<bool> {
+        let sql = format!("SELECT {MEETING_COLS} FROM meeting WHERE id = $1");
+        let m: Option<MeetingRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(meeting_id).fetch_optional(p).await)?;
+        let Some(m) = m else {
+            return Ok(false);
+        };
+        if scope.contains_path(&m.org_path) {
+            return Ok(true);
+        }
+        let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM person p WHERE p.id = $1 AND ((p.org_path >= $2 AND p.org_path < $3 \
+             AND p.status IN ('formal','probationary')) \
+             OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id))")
+            .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_one(p).await)?;
+        Ok(n > 0)
+    }
+
     /// Whether a check-in with this `event_id` is already stored for the meeting (in the scope).
     pub async fn checkin_seen(&self, scope: &Scope, meeting_id: i64, event_id: &str) -> StoreResult<bool> {
         let path: Option<String> = with_db!(&self.db, p => sqlx::query_scalar(

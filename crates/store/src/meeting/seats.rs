@@ -404,6 +404,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        // the door shows the new seats from the next check-in on
+        self.checkins.seats_changed();
         Ok(unseated)
     }
 }

@@ -28,9 +28,17 @@ use crate::auth::{self, Auth};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, optional_text, parse_enum, required, required_text};
 
+static GRACE_MINUTES: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
+/// Sets the deployment's grace period (minutes after the start before a first check-in counts
+/// as late; `serve --late-grace-minutes`, default 5), once at start-up.
+pub fn set_grace_minutes(minutes: i64) {
+    let _ = GRACE_MINUTES.set(minutes.clamp(0, 24 * 60));
+}
+
 /// The deployment's grace period before a check-in counts as late.
 pub fn grace() -> Duration {
-    Duration::minutes(DEFAULT_GRACE_MINUTES)
+    Duration::minutes(*GRACE_MINUTES.get().unwrap_or(&DEFAULT_GRACE_MINUTES))
 }
 
 fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
@@ -227,6 +235,8 @@ pub struct CheckinBody {
     person_id: Option<Value>,
     card_uid: Option<String>,
     qr_token: Option<String>,
+    /// A member's personal QR code as scanned by staff (`GET /api/v1/me/qr`).
+    person_token: Option<String>,
     method: Option<String>,
     direction: Option<String>,
     at: Option<String>,
@@ -234,33 +244,26 @@ pub struct CheckinBody {
 }
 
 /// Who may check in at this meeting, and how: meeting staff (RunMeetings) and devices (CheckIn)
-/// for anyone expected, within their subtree; a member only themself (`self_only`).
+/// for anyone expected, within their subtree; a member only themself (`self_only`). Whether the
+/// meeting is inside the scope is checked by the check-in writer (404 outside), so the hot path
+/// reads the meeting only for a caller who is both staff somewhere and a member.
 async fn checkin_scope(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Scope, Option<i64>)> {
-    let mut any = false;
-    for cap in [Cap::RunMeetings, Cap::CheckIn] {
-        if let Ok(scope) = auth.scope(cap) {
-            any = true;
-            match state.store.meeting(&scope, id).await {
-                Ok(_) => return Ok((scope, None)),
-                Err(dangjian_store::StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    if let Some(own) = auth.grants.person_id()
-        && let Ok(scope) = auth.scope(Cap::ReadOrg)
-    {
-        any = true;
-        match state.store.meeting(&scope, id).await {
-            Ok(_) => return Ok((scope, Some(own))),
-            Err(dangjian_store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if any {
-        Err(AppError::NotFound)
-    } else {
-        Err(AppError::Forbidden("forbidden"))
+    let staff = [Cap::RunMeetings, Cap::CheckIn]
+        .into_iter()
+        .find_map(|cap| auth.scope(cap).ok());
+    let own = auth
+        .grants
+        .person_id()
+        .and_then(|p| auth.scope(Cap::ReadOrg).ok().map(|s| (s, p)));
+    match (staff, own) {
+        (Some(scope), None) => Ok((scope, None)),
+        (None, Some((scope, p))) => Ok((scope, Some(p))),
+        (Some(scope), Some((own_scope, p))) => match state.store.meeting(&scope, id).await {
+            Ok(_) => Ok((scope, None)),
+            Err(dangjian_store::StoreError::NotFound) => Ok((own_scope, Some(p))),
+            Err(e) => Err(e.into()),
+        },
+        (None, None) => Err(AppError::Forbidden("forbidden")),
     }
 }
 
@@ -280,14 +283,23 @@ pub async fn checkin(
     let person_id = parse_id("person_id", b.person_id)?;
     let card_uid = optional_text("card_uid", b.card_uid, 64)?;
     let qr_token = optional_text("qr_token", b.qr_token, 4096)?;
-    let given =
-        usize::from(person_id.is_some()) + usize::from(card_uid.is_some()) + usize::from(qr_token.is_some());
+    let person_token = optional_text("person_token", b.person_token, 4096)?;
+    let given = usize::from(person_id.is_some())
+        + usize::from(card_uid.is_some())
+        + usize::from(qr_token.is_some())
+        + usize::from(person_token.is_some());
     if given == 0 {
         return Err(RuleViolation::field("field_required", "person_id").into());
     }
     if given > 1 {
         return Err(RuleViolation::field("checkin_one_identity", "person_id").into());
     }
+    // a scanned personal code stands for its person (staff and devices only)
+    let person_id = match &person_token {
+        Some(token) if self_only.is_none() => Some(verify_person_qr(&state, token)?),
+        Some(_) => return Err(AppError::Forbidden("checkin_self_only")),
+        None => person_id,
+    };
     let who = match (person_id, card_uid, &qr_token) {
         (Some(p), _, _) => Who::Person(p),
         (None, Some(c), _) => Who::Card(c),
@@ -310,7 +322,7 @@ pub async fn checkin(
     };
     let method = match b.method.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => parse_enum("method", s, CheckinMethod::parse)?,
-        None if qr_token.is_some() => CheckinMethod::Qr,
+        None if qr_token.is_some() || person_token.is_some() => CheckinMethod::Qr,
         None if matches!(who, Who::Card(_)) => CheckinMethod::Card,
         None => CheckinMethod::Manual,
     };
@@ -329,6 +341,10 @@ pub async fn checkin(
     if let Some(own) = self_only {
         let own_person = matches!(who, Who::Person(p) if p == own);
         if !own_person || !matches!(method, CheckinMethod::Qr | CheckinMethod::Manual) {
+            // a meeting that is none of the caller's stays invisible (404, not 403)
+            if !state.store.meeting_concerns(&scope, id, own).await? {
+                return Err(AppError::NotFound);
+            }
             return Err(AppError::Forbidden("checkin_self_only"));
         }
     }
@@ -345,13 +361,11 @@ pub async fn checkin(
                 direction,
                 at,
                 reason,
+                self_only: self_only.is_some(),
             },
             grace(),
         )
         .await?;
-    if let Some(seq) = answer.seq {
-        crate::live::publish_committed(&state, id, seq).await;
-    }
     let status = if answer.created {
         StatusCode::CREATED
     } else {
@@ -408,6 +422,74 @@ fn verify_qr(state: &AppState, meeting_id: i64, token: &str) -> AppResult<()> {
         return Err(RuleViolation::field("qr_token_expired", "qr_token").into());
     }
     Ok(())
+}
+
+/// A personal code is valid for its window of this many seconds and the next one: long enough
+/// to show the phone at the door, short enough that a photo of it is soon useless.
+const PERSON_QR_WINDOW_SECONDS: i64 = 60;
+const PERSON_QR_PURPOSE: &str = "person-qr";
+
+/// base64url(person_id ‖ window ‖ HMAC tag), like the meeting's token but for a person.
+fn person_qr_token(state: &AppState, person_id: i64, window: i64) -> String {
+    use base64::Engine as _;
+    let mut msg = Vec::with_capacity(48);
+    msg.extend_from_slice(&person_id.to_be_bytes());
+    msg.extend_from_slice(&window.to_be_bytes());
+    let tag = state.store.keys.sign(PERSON_QR_PURPOSE, &msg);
+    msg.extend_from_slice(&tag);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg)
+}
+
+/// The person a scanned personal code stands for, checked by signature and clock alone.
+fn verify_person_qr(state: &AppState, token: &str) -> AppResult<i64> {
+    use base64::Engine as _;
+    let invalid = || AppError::from(RuleViolation::field("person_token_invalid", "person_token"));
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .map_err(|_| invalid())?;
+    if raw.len() != 48 {
+        return Err(invalid());
+    }
+    let (msg, tag) = raw.split_at(16);
+    if !state.store.keys.verify(PERSON_QR_PURPOSE, msg, tag) {
+        return Err(invalid());
+    }
+    let (p, w) = msg.split_at(8);
+    let p = i64::from_be_bytes(p.try_into().map_err(|_| invalid())?);
+    let w = i64::from_be_bytes(w.try_into().map_err(|_| invalid())?);
+    let now = state
+        .store
+        .now()
+        .unix_timestamp()
+        .div_euclid(PERSON_QR_WINDOW_SECONDS);
+    if w > now {
+        return Err(invalid());
+    }
+    if now - w > 1 {
+        return Err(RuleViolation::field("person_token_expired", "person_token").into());
+    }
+    Ok(p)
+}
+
+/// The caller's personal QR code (`{"token","expires_at","window_seconds"}`), for their phone:
+/// staff scan it at the door and post it as `person_token`. Only logins of a person have one.
+pub async fn my_qr(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+    let person = auth
+        .grants
+        .person_id()
+        .ok_or(AppError::Forbidden("no_person_record"))?;
+    let window = state
+        .store
+        .now()
+        .unix_timestamp()
+        .div_euclid(PERSON_QR_WINDOW_SECONDS);
+    let expires = OffsetDateTime::from_unix_timestamp((window + 1) * PERSON_QR_WINDOW_SECONDS)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Json(json!({
+        "token": person_qr_token(&state, person, window),
+        "expires_at": show(expires, state.store.local.offset),
+        "window_seconds": PERSON_QR_WINDOW_SECONDS,
+    })))
 }
 
 /// The meeting's current QR token, for the screen at the door: `{"token","expires_at",

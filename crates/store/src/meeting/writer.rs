@@ -1,0 +1,583 @@
+//! The node's check-in writer (DESIGN.md "Live check-in", step 3): one task takes every check-in
+//! of this node from a queue, decides each against the meeting's in-memory roster, and stores all
+//! that queued up meanwhile in one transaction (group commit): one meeting-row lock, a few
+//! multi-row INSERTs and one audit record per meeting and caller, then one commit. Callers are
+//! answered after the commit — an acknowledged event is durable — and the committed events go to
+//! the live stream in sequence order, then (PostgreSQL) one NOTIFY per meeting and batch.
+//!
+//! While one batch commits the next one fills, so the batch size follows the load by itself: one
+//! event alone costs one commit; 256 in flight share one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::{self, Counts, Event, MeetingStatus};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+use tokio::sync::{mpsc, oneshot};
+
+use super::roster::{Roster, Stored};
+use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who, closed};
+use crate::Store;
+use crate::audit::{self, Actor, Entry};
+use crate::db::{Db, Tx};
+use crate::error::{StoreError, StoreResult};
+use crate::scope::Scope;
+
+/// Most events stored in one transaction; more queued wait for the next one.
+const MAX_BATCH: usize = 1024;
+/// Rows per INSERT statement (sqlx's SQLite driver binds slowly past a few hundred parameters).
+const ROWS_PER_INSERT: usize = 32;
+const QUEUE: usize = 8192;
+
+/// One committed check-in with the meeting's counts right after it, as the stream sends it.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub checkin: LiveCheckin,
+    pub counts: Counts,
+}
+
+/// Called after each commit with the meeting and its committed events in sequence order.
+pub type CommitHook = Arc<dyn Fn(i64, &[Committed]) + Send + Sync>;
+
+struct Job {
+    scope: Scope,
+    actor: Actor,
+    meeting_id: i64,
+    ev: NewCheckin,
+    grace: Duration,
+    reply: oneshot::Sender<StoreResult<CheckinAnswer>>,
+}
+
+/// The node's writer: started on the first check-in.
+pub struct CheckinWriter {
+    queue: OnceLock<mpsc::Sender<Job>>,
+    /// Bumped when seats are assigned: the writer reloads the seats of its rosters.
+    seats: std::sync::atomic::AtomicU64,
+    hook: OnceLock<CommitHook>,
+    /// Tells this node's own NOTIFYs apart from the other nodes'.
+    pub node: u64,
+}
+
+impl Default for CheckinWriter {
+    fn default() -> Self {
+        let mut b = [0u8; 8];
+        // a collision only makes a node publish its own events twice (deduplicated by seq)
+        let _ = getrandom::fill(&mut b);
+        Self {
+            queue: OnceLock::new(),
+            seats: std::sync::atomic::AtomicU64::new(0),
+            hook: OnceLock::new(),
+            node: u64::from_le_bytes(b),
+        }
+    }
+}
+
+impl std::fmt::Debug for CheckinWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckinWriter")
+    }
+}
+
+impl CheckinWriter {
+    /// Sets what is called after each commit (the web layer's live hub); once.
+    pub fn set_hook(&self, hook: CommitHook) {
+        let _ = self.hook.set(hook);
+    }
+
+    /// Seats were assigned on this node (on another, the roster's seats are as loaded).
+    pub fn seats_changed(&self) {
+        self.seats.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// A decided event waiting for the batch's INSERT.
+struct Pending {
+    job: usize,
+    person_id: i64,
+    card_uid: Option<String>,
+    hash: String,
+    device_at: OffsetDateTime,
+    answer: String,
+    live: Committed,
+}
+
+enum Outcome {
+    Stored(usize),
+    Replay(serde_json::Value),
+    Failed(StoreError),
+}
+
+impl Store {
+    /// One check-in or presence event (API.md): handed to the node's writer and answered after
+    /// the transaction holding it commits. A replay (same `event_id`, same body) gets the stored
+    /// answer and changes nothing; the same `event_id` with another body → 409
+    /// `event_id_conflict`; an unknown card is kept on the meeting's unresolved list (committed)
+    /// and refused with 422 `unknown_card`.
+    pub async fn checkin(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        meeting_id: i64,
+        ev: NewCheckin,
+        grace: Duration,
+    ) -> StoreResult<CheckinAnswer> {
+        let queue = self.checkins.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(run(self.clone(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            scope: scope.clone(),
+            actor: actor.clone(),
+            meeting_id,
+            ev,
+            grace,
+            reply,
+        };
+        queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("the check-in writer stopped")))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("the check-in writer dropped an event")))?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut rosters: HashMap<i64, Roster> = HashMap::new();
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let batch = std::mem::take(&mut jobs);
+        store.write_batch(&mut rosters, batch).await;
+        // rosters of meetings nobody checks in to any more are dropped with the meeting's close
+        rosters.retain(|_, r| r.meeting.stored_status() != MeetingStatus::Closed);
+    }
+}
+
+impl Store {
+    async fn write_batch(&self, rosters: &mut HashMap<i64, Roster>, jobs: Vec<Job>) {
+        let now = self.now();
+        let mut outcomes: Vec<Option<Outcome>> = (0..jobs.len()).map(|_| None).collect();
+        let mut pending: Vec<Pending> = Vec::new();
+        let result = self
+            .decide_and_store(rosters, &jobs, &mut outcomes, &mut pending, now)
+            .await;
+        let mut published: BTreeMap<i64, Vec<Committed>> = BTreeMap::new();
+        match result {
+            Ok(()) => {
+                for p in &pending {
+                    published
+                        .entry(jobs[p.job].meeting_id)
+                        .or_default()
+                        .push(p.live.clone());
+                }
+            }
+            Err(e) => {
+                // the rosters were changed for events that are not stored: load them afresh
+                for j in &jobs {
+                    rosters.remove(&j.meeting_id);
+                }
+                tracing::warn!(error = %e, events = jobs.len(), "a check-in batch failed");
+                outcomes = (0..jobs.len())
+                    .map(|_| {
+                        Some(Outcome::Failed(StoreError::Internal(anyhow::anyhow!(
+                            "storing the check-in failed: {e}"
+                        ))))
+                    })
+                    .collect();
+            }
+        }
+        // publish before answering: a client that sees its answer finds the event on the stream
+        for (meeting_id, events) in &mut published {
+            events.sort_by_key(|c| c.checkin.seq);
+            if let Some(hook) = self.checkins.hook.get() {
+                hook(*meeting_id, events);
+            }
+        }
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            let answer = match outcome {
+                Some(Outcome::Stored(i)) => {
+                    let p = &pending[i];
+                    serde_json::from_str(&p.answer)
+                        .map(|body| CheckinAnswer {
+                            created: true,
+                            body,
+                            seq: Some(p.live.checkin.seq),
+                        })
+                        .map_err(|e| StoreError::Internal(e.into()))
+                }
+                Some(Outcome::Replay(body)) => Ok(CheckinAnswer {
+                    created: false,
+                    body,
+                    seq: None,
+                }),
+                Some(Outcome::Failed(e)) => Err(e),
+                None => Err(StoreError::Internal(anyhow::anyhow!("check-in not decided"))),
+            };
+            // the caller may have gone away (client timeout): the event is stored all the same
+            let _ = job.reply.send(answer);
+        }
+        for (meeting_id, events) in &published {
+            self.announce_batch(*meeting_id, events).await;
+        }
+    }
+
+    async fn decide_and_store(
+        &self,
+        rosters: &mut HashMap<i64, Roster>,
+        jobs: &[Job],
+        outcomes: &mut [Option<Outcome>],
+        pending: &mut Vec<Pending>,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        // lock and refresh each meeting of the batch once, in id order (no deadlock between nodes)
+        let mut meeting_ids: Vec<i64> = jobs.iter().map(|j| j.meeting_id).collect();
+        meeting_ids.sort_unstable();
+        meeting_ids.dedup();
+        let mut opened = Vec::new();
+        let mut unknown_cards: Vec<(usize, String)> = Vec::new();
+        for &mid in &meeting_ids {
+            let sql = format!("UPDATE meeting SET status = status WHERE id = $1 RETURNING {MEETING_COLS}");
+            let row: Option<MeetingRow> = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(mid).fetch_optional(c).await)?;
+            let Some(row) = row else {
+                rosters.remove(&mid);
+                continue;
+            };
+            let grace = jobs
+                .iter()
+                .find(|j| j.meeting_id == mid)
+                .map_or(Duration::ZERO, |j| j.grace);
+            let seats_now = self.checkins.seats.load(std::sync::atomic::Ordering::Acquire);
+            match rosters.get_mut(&mid) {
+                Some(r) => {
+                    r.meeting = row;
+                    r.refresh(&mut tx).await?;
+                    if r.seats_version != seats_now {
+                        r.set_seats(self.seat_labels(mid).await?, seats_now);
+                    }
+                }
+                None => {
+                    let mut r = Roster::load(&mut tx, row, grace).await?;
+                    r.set_seats(self.seat_labels(mid).await?, seats_now);
+                    rosters.insert(mid, r);
+                }
+            }
+        }
+        for (i, job) in jobs.iter().enumerate() {
+            let Some(roster) = rosters.get_mut(&job.meeting_id) else {
+                outcomes[i] = Some(Outcome::Failed(StoreError::NotFound));
+                continue;
+            };
+            let outcome = decide(&mut tx, roster, job, i, now, pending, &mut unknown_cards).await?;
+            if let Outcome::Stored(_) = outcome
+                && roster.meeting.stored_status() == MeetingStatus::Planned
+            {
+                opened.push(job.meeting_id);
+                roster.meeting.status = MeetingStatus::Open.as_str().to_owned();
+            }
+            outcomes[i] = Some(outcome);
+        }
+
+        self.insert_events(&mut tx, jobs, pending).await?;
+        for p in pending.iter() {
+            if let Some(r) = rosters.get_mut(&jobs[p.job].meeting_id) {
+                r.advance(p.live.checkin.seq);
+            }
+        }
+        for mid in opened {
+            with_tx!(&mut tx, c => sqlx::query("UPDATE meeting SET status = 'open' WHERE id = $1 AND status = 'planned'")
+                .bind(mid).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        for (i, card) in &unknown_cards {
+            let job = &jobs[*i];
+            let device_at = crate::clock::truncate_micros(job.ev.at.unwrap_or(now));
+            with_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO unresolved_card (meeting_id, event_id, card_uid, device_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (meeting_id, event_id) DO NOTHING")
+                .bind(job.meeting_id).bind(&job.ev.event_id).bind(card).bind(device_at).bind(now)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        self.audit_batch(&mut tx, rosters, jobs, pending, &unknown_cards, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Multi-row INSERTs of the batch's events; each pending event gets its sequence number.
+    async fn insert_events(&self, tx: &mut Tx, jobs: &[Job], pending: &mut [Pending]) -> StoreResult<()> {
+        for chunk in pending.chunks_mut(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
+                 device_at, received_at, reason, recorded_by, answer_json) VALUES ",
+            );
+            for k in 0..chunk.len() {
+                let b = k * 12;
+                if k > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for n in 1..=12 {
+                    if n > 1 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('$');
+                    sql.push_str(&(b + n).to_string());
+                }
+                sql.push(')');
+            }
+            sql.push_str(" RETURNING id, meeting_id, event_id");
+            let now = self.now();
+            let rows: Vec<(i64, i64, String)> = with_tx!(tx, c => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for p in chunk.iter() {
+                    let job = &jobs[p.job];
+                    q = q
+                        .bind(job.meeting_id)
+                        .bind(&job.ev.event_id)
+                        .bind(&p.hash)
+                        .bind(p.person_id)
+                        .bind(&p.card_uid)
+                        .bind(job.ev.method.as_str())
+                        .bind(job.ev.direction.as_str())
+                        .bind(p.device_at)
+                        .bind(now)
+                        .bind(&job.ev.reason)
+                        .bind(job.actor.user_id)
+                        .bind(&p.answer);
+                }
+                q.fetch_all(c).await
+            })?;
+            for (id, meeting_id, event_id) in rows {
+                if let Some(p) = chunk
+                    .iter_mut()
+                    .find(|p| jobs[p.job].meeting_id == meeting_id && jobs[p.job].ev.event_id == event_id)
+                {
+                    p.live.checkin.seq = id;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One audit record per meeting and caller in the batch: the count and a digest of the
+    /// stored events (event id and body hash each), so the events table can be checked against
+    /// the chain; unknown cards likewise.
+    async fn audit_batch(
+        &self,
+        tx: &mut Tx,
+        rosters: &HashMap<i64, Roster>,
+        jobs: &[Job],
+        pending: &[Pending],
+        unknown_cards: &[(usize, String)],
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut groups: BTreeMap<(i64, Option<i64>, String), Vec<usize>> = BTreeMap::new();
+        for (i, p) in pending.iter().enumerate() {
+            let j = &jobs[p.job];
+            groups
+                .entry((j.meeting_id, j.actor.user_id, j.actor.name.clone()))
+                .or_default()
+                .push(i);
+        }
+        for ((mid, user_id, name), idx) in groups {
+            let mut h = Sha256::new();
+            let mut first = i64::MAX;
+            let mut last = 0;
+            for &i in &idx {
+                let p = &pending[i];
+                h.update(jobs[p.job].ev.event_id.as_bytes());
+                h.update([0x1f]);
+                h.update(p.hash.as_bytes());
+                h.update([0x1e]);
+                first = first.min(p.live.checkin.seq);
+                last = last.max(p.live.checkin.seq);
+            }
+            audit::append(
+                tx,
+                now,
+                &Actor { user_id, name },
+                Entry {
+                    action: "checkin",
+                    entity: "meeting",
+                    entity_id: Some(mid.to_string()),
+                    org_path: rosters.get(&mid).map(|r| r.meeting.org_path.clone()),
+                    before: None,
+                    after: Some(json!({
+                        "count": idx.len(), "first_seq": first, "last_seq": last,
+                        "digest": hex::encode(h.finalize()),
+                    })),
+                },
+            )
+            .await?;
+        }
+        for (i, _) in unknown_cards {
+            let j = &jobs[*i];
+            audit::append(
+                tx,
+                now,
+                &j.actor,
+                Entry {
+                    action: "unknown_card",
+                    entity: "meeting",
+                    entity_id: Some(j.meeting_id.to_string()),
+                    org_path: rosters.get(&j.meeting_id).map(|r| r.meeting.org_path.clone()),
+                    before: None,
+                    after: Some(json!({"event_id": j.ev.event_id})),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, one `NOTIFY dangjian_checkin` per meeting and batch,
+    /// `<meeting>:<first seq>:<last seq>:<node>`, so the other nodes publish the events. The
+    /// events are durable already: a failure is logged (the stream's replay by `Last-Event-ID`
+    /// covers what a node missed).
+    async fn announce_batch(&self, meeting_id: i64, events: &[Committed]) {
+        let (Db::Postgres(pool), Some(first), Some(last)) = (&self.db, events.first(), events.last()) else {
+            return;
+        };
+        let payload = format!(
+            "{meeting_id}:{}:{}:{}",
+            first.checkin.seq, last.checkin.seq, self.checkins.node
+        );
+        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHECKIN_CHANNEL)
+            .bind(&payload)
+            .execute(pool)
+            .await
+        {
+            tracing::warn!(error = %e, "notify of committed check-ins failed");
+        }
+    }
+}
+
+/// Decides one event against the roster (steps a–f of API.md's check-in), adding it to
+/// `pending` when it is to be stored.
+async fn decide(
+    tx: &mut Tx,
+    roster: &mut Roster,
+    job: &Job,
+    index: usize,
+    now: OffsetDateTime,
+    pending: &mut Vec<Pending>,
+    unknown_cards: &mut Vec<(usize, String)>,
+) -> StoreResult<Outcome> {
+    let ev = &job.ev;
+    let in_scope = job.scope.contains_path(&roster.meeting.org_path);
+    if !in_scope && !ev.self_only {
+        return Ok(Outcome::Failed(StoreError::NotFound));
+    }
+    // someone checking themself in outside their grant's subtree must be expected or invited;
+    // otherwise the meeting is none of theirs (404, as if it did not exist)
+    if !in_scope
+        && let Who::Person(p) = &ev.who
+        && !roster.admits(tx, *p).await?
+    {
+        return Ok(Outcome::Failed(StoreError::NotFound));
+    }
+    let hash = ev.body_hash();
+    // (a) replay or conflict
+    if let Some(Stored { hash: h, answer }) = roster.stored.get(&ev.event_id) {
+        if *h != hash {
+            return Ok(Outcome::Failed(conflict()));
+        }
+        let body = serde_json::from_str(answer).map_err(|e| StoreError::Internal(e.into()))?;
+        return Ok(Outcome::Replay(body));
+    }
+    if let Some(card) = roster.unresolved.get(&ev.event_id) {
+        return Ok(Outcome::Failed(match &ev.who {
+            Who::Card(c) if c == card => RuleViolation::field("unknown_card", "card_uid").into(),
+            _ => conflict(),
+        }));
+    }
+    // (b) closed
+    if roster.meeting.stored_status() == MeetingStatus::Closed {
+        return Ok(Outcome::Failed(closed()));
+    }
+    // (c, d) who
+    let person_id = match &ev.who {
+        Who::Person(p) => {
+            if !roster.admits(tx, *p).await? {
+                return Ok(Outcome::Failed(
+                    RuleViolation::field("not_expected", "person_id").into(),
+                ));
+            }
+            *p
+        }
+        Who::Card(card) => match roster.card_holder(tx, card).await? {
+            Some(p) => p,
+            None => {
+                roster.unresolved.insert(ev.event_id.clone(), card.clone());
+                unknown_cards.push((index, card.clone()));
+                return Ok(Outcome::Failed(
+                    RuleViolation::field("unknown_card", "card_uid").into(),
+                ));
+            }
+        },
+    };
+    // (e) proxy needs a reason
+    if meeting::reason_required(ev.method) && ev.reason.is_none() {
+        return Ok(Outcome::Failed(
+            RuleViolation::field("reason_required", "reason").into(),
+        ));
+    }
+    // (f) the person's state after this event
+    let device_at = crate::clock::truncate_micros(ev.at.unwrap_or(now));
+    let a = roster.apply(
+        person_id,
+        Event {
+            direction: ev.direction,
+            at: device_at,
+        },
+    );
+    let seat = roster.seat(person_id).map(str::to_owned);
+    let answer = json!({
+        "event_id": ev.event_id, "person_id": person_id, "state": a.state.as_str(), "late": a.late, "seat": seat,
+    })
+    .to_string();
+    roster.stored.insert(
+        ev.event_id.clone(),
+        Stored {
+            hash: hash.clone(),
+            answer: answer.clone(),
+        },
+    );
+    let live = Committed {
+        checkin: LiveCheckin {
+            seq: 0,
+            event_id: ev.event_id.clone(),
+            person_id: Some(person_id),
+            name: roster.name(person_id).to_owned(),
+            state: a.state.as_str().to_owned(),
+            late: a.late,
+            at: device_at,
+        },
+        counts: roster.counts(),
+    };
+    pending.push(Pending {
+        job: index,
+        person_id,
+        card_uid: match &ev.who {
+            Who::Card(c) => Some(c.clone()),
+            Who::Person(_) => None,
+        },
+        hash,
+        device_at,
+        answer,
+        live,
+    });
+    Ok(Outcome::Stored(pending.len() - 1))
+}
+
+fn conflict() -> StoreError {
+    StoreError::Conflict(RuleViolation::field("event_id_conflict", "event_id"))
+}
