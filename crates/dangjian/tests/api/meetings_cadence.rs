@@ -226,3 +226,18 @@ async fn a_committee_sees_each_org_below_it_and_others_see_nothing_outside_their
     let (s, _) = app.client().get(&format!("/api/v1/orgs/{b}/cadence")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_secretary_home_page_sums_up_the_cadence_with_a_link() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (s, html) = sec.page("/").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("三会一课"), "{html}");
+    assert!(
+        html.contains(&format!("/orgs/{}/cadence", app.tree.branch_a)),
+        "the summary links to the cadence page"
+    );
+    // nothing held in the fixture: every obligation is still to do
+    assert!(html.contains("已完成 0"), "{html}");
+}

@@ -80,6 +80,8 @@ struct OrgPanel {
     reminders: Vec<(i64, String, String)>,
     members: Vec<MemberLine>,
     people_without_pipeline: usize,
+    /// 三会一课 of this org and everything below it this period (None: the report failed).
+    cadence: Option<dangjian_rules::cadence::Tally>,
 }
 
 #[derive(Template)]
@@ -214,6 +216,13 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
             reminders,
             members: members.into_iter().map(MemberLine::of).collect(),
             people_without_pipeline,
+            // the home page still shows when the cadence report cannot be made
+            cadence: state
+                .store
+                .cadence(&org_scope, org.id, today)
+                .await
+                .ok()
+                .map(|r| r.total),
         });
     }
     let shell = Shell::of(a);
