@@ -600,10 +600,10 @@ const EDU_VOCATIONAL: &str = "中专";
 const SEED: u64 = 0x5EED_DA16_2026_0701;
 
 /// splitmix64: small, fast, and the same sequence everywhere.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
+    pub(super) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -611,16 +611,16 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next_u64() % n }
     }
 
-    fn index(&mut self, len: usize) -> usize {
+    pub(super) fn index(&mut self, len: usize) -> usize {
         usize::try_from(self.below(len as u64)).unwrap_or(0)
     }
 
     /// Inclusive.
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
+    pub(super) fn range(&mut self, lo: i32, hi: i32) -> i32 {
         if hi <= lo {
             return lo;
         }
@@ -628,11 +628,11 @@ impl Rng {
         lo + i32::try_from(self.below(span)).unwrap_or(0)
     }
 
-    fn percent(&mut self, p: u64) -> bool {
+    pub(super) fn percent(&mut self, p: u64) -> bool {
         self.below(100) < p
     }
 
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+    pub(super) fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.index(xs.len())]
     }
 

@@ -138,5 +138,13 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
         )
         .await?;
     debug_assert!(tree.orgs[0].kind == OrgKind::Committee);
+    let loaded = super::Loaded {
+        store,
+        tree: &tree,
+        orgs: &org_ids,
+        people: &person_ids,
+    };
+    super::meetings::load(&loaded).await.context("demo meetings")?;
+    super::dues::load(&loaded).await.context("demo dues")?;
     Ok(tree)
 }

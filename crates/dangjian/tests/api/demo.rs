@@ -1,0 +1,158 @@
+//! The demo data's meetings and dues: what `serve --demo` shows is there and adds up.
+
+use std::sync::Arc;
+
+use dangjian_rules::meeting::DEFAULT_GRACE_MINUTES;
+use dangjian_store::meeting::plan::MeetingFilter;
+use dangjian_store::{Cap, FixedClock, Keys, Scope, Store};
+use time::Duration;
+use time::macros::datetime;
+
+use crate::helpers::TestDb;
+
+/// Loads the demo as of `now`; returns the store and the ids of the root and the secretary's branch.
+#[expect(clippy::unwrap_used, reason = "test setup: a failure is the test's failure")]
+async fn demo_at(now: time::OffsetDateTime) -> (TestDb, Store, i64, i64) {
+    let db = TestDb::new().await;
+    let store = Store::open(&db.target, Keys::generate(), Arc::new(FixedClock::new(now)))
+        .await
+        .unwrap();
+    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
+    dangjian::demo::load::load(&store, &hash).await.unwrap();
+    let root_of = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let user = store.user_by_name(name).await.unwrap().unwrap();
+            let grants = store.grants(user.id, user.person_id).await.unwrap();
+            let roots = store
+                .scope_roots(&grants.scope(Cap::WriteMembers).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(roots.len(), 1, "{name} has one root");
+            roots[0].id
+        }
+    };
+    let root = root_of("admin").await;
+    let branch = root_of("secretary").await;
+    (db, store, root, branch)
+}
+
+#[tokio::test]
+async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_up() {
+    let (_db, store, root, branch) = demo_at(datetime!(2026-11-25 02:00 UTC)).await;
+    let scope = Scope::system();
+    let grace = Duration::minutes(DEFAULT_GRACE_MINUTES);
+    let (meetings, _) = store
+        .list_meetings(
+            &scope,
+            &MeetingFilter {
+                org_id: Some(branch),
+                subtree: true,
+                limit: 500,
+                ..MeetingFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // one meeting going on, about half of the branch checked in
+    let open: Vec<_> = meetings.iter().filter(|m| m.status == "open").collect();
+    assert_eq!(open.len(), 1, "one live meeting");
+    let live = store.attendance(&scope, open[0].id, grace).await.unwrap();
+    assert!(live.counts.present >= 5, "{:?}", live.counts);
+    assert!(live.counts.absent >= 5, "{:?}", live.counts);
+    assert!(
+        !store.seat_labels(open[0].id).await.unwrap().is_empty(),
+        "seats assigned"
+    );
+
+    // closed meetings with minutes, decisions and a full sheet
+    let closed: Vec<_> = meetings.iter().filter(|m| m.status == "closed").collect();
+    assert!(closed.len() >= 10, "{} closed", closed.len());
+    let mut late = 0;
+    let mut leave = 0;
+    for m in &closed {
+        let minutes = store.minutes(&scope, m.id).await.unwrap();
+        assert!(!minutes.minutes.is_empty(), "minutes of {}", m.title);
+        assert!(!minutes.decisions.is_empty(), "decisions of {}", m.title);
+        let sheet = store.attendance(&scope, m.id, grace).await.unwrap();
+        let c = sheet.counts;
+        assert_eq!(c.present + c.leave + c.absent + c.left_early, c.expected);
+        assert!(c.present > 0, "{} had people", m.title);
+        late += sheet.lines.iter().filter(|l| l.line.late).count();
+        leave += c.leave;
+    }
+    assert!(late > 0 && leave > 0, "late {late}, leave {leave}");
+
+    // ahead: a monthly 主题党日 series, the first with the demo member's pending leave request
+    let planned: Vec<_> = meetings
+        .iter()
+        .filter(|m| m.status == "planned" && m.series_id.is_some())
+        .collect();
+    assert_eq!(planned.len(), 3);
+    let first = planned.iter().min_by_key(|m| m.starts_at).unwrap();
+    let requests = store.leave_requests(&scope, first.id).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].status, "pending");
+
+    // the branch is on cadence; somewhere in the tree a branch is behind
+    let today = store.today();
+    let cadence = store.cadence(&scope, branch, today).await.unwrap();
+    assert!(cadence.org.tally.done >= 4, "{:?}", cadence.org.tally);
+    assert_eq!(cadence.org.tally.overdue, 0, "{:?}", cadence.org.tally);
+    let all = store.cadence(&scope, root, today).await.unwrap();
+    assert!(all.total.overdue > 0);
+
+    // dues: January to November billed, most paid, a few behind, and the report adds up
+    let report = store.dues_report(&scope, root, 2026, None).await.unwrap();
+    let t = &report.total;
+    assert!(t.bills > 11 * 400, "{} bills", t.bills);
+    assert_eq!(t.billed_fen, t.collected_fen + t.outstanding_fen + t.waived_fen);
+    assert!(t.collected_fen > t.outstanding_fen * 5, "{t:?}");
+    assert!(t.waived_fen > 0, "a hardship waiver: {t:?}");
+    let sum = |f: fn(&dangjian_store::dues::report::DuesFigures) -> i64| {
+        report.by_category.iter().map(f).sum::<i64>()
+    };
+    assert_eq!(sum(|c| c.billed_fen), t.billed_fen);
+    assert_eq!(sum(|c| c.collected_fen), t.collected_fen);
+    assert!(report.large_fen >= 100_000, "a 大额党费");
+    let branch_report = store.dues_report(&scope, branch, 2026, None).await.unwrap();
+    assert!(branch_report.remitted_fen > 0, "the branch's 上缴");
+
+    let member = store.user_by_name("member").await.unwrap().unwrap();
+    let mine = store
+        .member_dues(&scope, member.person_id.unwrap(), 2026)
+        .await
+        .unwrap();
+    let status = |s: &str| {
+        mine.months
+            .iter()
+            .filter(|m| m.status.as_deref() == Some(s))
+            .count()
+    };
+    assert!(status("paid") >= 9, "{:?}", mine.months);
+    assert_eq!(status("paid") + status("due"), 11, "{:?}", mine.months);
+
+    let arrears = store.dues_arrears(&scope, branch).await.unwrap();
+    assert!(arrears.items.len() >= 3, "{:?}", arrears.items);
+    assert!(arrears.items.iter().any(|l| l.months_unpaid >= 6));
+
+    assert_eq!(
+        dangjian_store::audit::verify(&store.db).await.unwrap(),
+        dangjian_store::audit::Verdict::Intact {
+            rows: crate::helpers::audit_count(&store).await
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_demo_loads_early_in_the_year_too() {
+    let (_db, store, root, _) = demo_at(datetime!(2027-01-04 01:00 UTC)).await;
+    let report = store
+        .dues_report(&Scope::system(), root, 2027, None)
+        .await
+        .unwrap();
+    let t = &report.total;
+    assert!(t.bills > 400);
+    assert_eq!(t.billed_fen, t.collected_fen + t.outstanding_fen + t.waived_fen);
+}
