@@ -24,7 +24,7 @@ async fn plan_at(app: &TestApp, c: &Client, org: i64, title: &str, hours: i64) -
     let (s, m) = c
         .post(
             "/api/v1/meetings",
-            json!({"org_id": org, "kind": "committee", "title": title,
+            json!({"org_id": org, "kind": "branch_congress", "title": title,
                    "starts_at": t(start), "ends_at": t(start + Duration::hours(2)), "venue": "三楼会议室"}),
         )
         .await;

@@ -394,3 +394,52 @@ async fn the_check_in_answer_shows_the_assigned_seat() {
         "a seat label like 第1排2座: {b}"
     );
 }
+
+#[tokio::test]
+async fn only_the_committee_is_expected_at_a_committee_meeting() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/orgs/{}/posts", app.tree.branch_a),
+            json!({"person_id": app.tree.a1, "post": "secretary"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let start = app.store.now() - Duration::minutes(10);
+    let (s, m) = sec
+        .post(
+            "/api/v1/meetings",
+            json!({"org_id": app.tree.branch_a, "kind": "committee", "title": "支委会",
+                   "starts_at": t(start), "ends_at": t(start + Duration::hours(1))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_i64().unwrap();
+    let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
+    assert_eq!(a["expected"], 1, "the one committee member: {a}");
+    assert_eq!(a["people"][0]["person_id"], app.tree.a1);
+    // a member of the branch without a post is not expected at it
+    let (s, b) = sec
+        .post(
+            &path(id),
+            json!({"event_id": "c1", "person_id": app.tree.a2, "method": "manual"}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "not_expected"));
+    let (s, b) = sec
+        .post(
+            &path(id),
+            json!({"event_id": "c2", "person_id": app.tree.a1, "method": "manual"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    assert!(s.is_success());
+    let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
+    assert_eq!(
+        (a["expected"].as_i64(), a["present"].as_i64()),
+        (Some(1), Some(1)),
+        "frozen at close: {a}"
+    );
+}

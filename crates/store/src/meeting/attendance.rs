@@ -32,10 +32,13 @@ impl Store {
             "UPDATE meeting SET status = 'closed', closed_at = $1 WHERE id = $2 RETURNING {MEETING_COLS}"
         );
         let row: MeetingRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(id).fetch_one(c).await)?;
-        let expected = with_tx!(&mut tx, c => sqlx::query(
+        let sql = format!(
             "INSERT INTO meeting_expected (meeting_id, person_id, org_id, guest) \
              SELECT $1, id, org_id, $4 FROM person WHERE org_path >= $2 AND org_path < $3 \
-             AND status IN ('formal','probationary')")
+             AND status IN ('formal','probationary'){}",
+            super::committee_only(&m.kind, m.org_id, "person")
+        );
+        let expected = with_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id).bind(&m.org_path).bind(upper(&m.org_path)).bind(false)
             .execute(c).await.map(|r| r.rows_affected()))?;
         let guests = with_tx!(&mut tx, c => sqlx::query(
@@ -75,8 +78,12 @@ impl Store {
             let strip = |v: Vec<(i64, String, bool)>| v.into_iter().map(|(i, n, _)| (i, n)).collect();
             return Ok((strip(expected), strip(guests)));
         }
-        let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT id, name FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary') ORDER BY id")
+        let sql = format!(
+            "SELECT id, name FROM person WHERE org_path >= $1 AND org_path < $2 \
+             AND status IN ('formal','probationary'){} ORDER BY id",
+            super::committee_only(&m.kind, m.org_id, "person")
+        );
+        let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
         let guests: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT p.id, p.name FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 ORDER BY p.id")

@@ -1,12 +1,14 @@
 //! Meetings, leaves, devices and check-in (API.md "Meetings and check-in").
 //!
-//! First increment: every check-in is its own transaction (lock the meeting row, replay check,
-//! resolve the person, insert, one audit row, commit, then answer). The hot-path design
-//! (DESIGN.md "Live check-in") replaces the write path with an in-memory roster and a single
-//! batching writer; the SQL and the answers here stay the contract it must keep.
+//! Check-ins go through the node's writer (`writer.rs`: one transaction per batch of whatever
+//! queued, decided against the in-memory roster of `roster.rs`); the rest of a meeting's life is
+//! in `plan.rs` (planning, notices, leave requests), `attendance.rs` (the sheet, closing),
+//! `minutes.rs`/`records.rs` (minutes, amendments, ledger), `seats.rs` and `cadence.rs`.
 //!
-//! Expected attendees are computed on read: the formal and probationary members of the meeting
-//! org's subtree (its 党小组 included), plus invitees listed as guests.
+//! Expected attendees are computed on read until the meeting closes (then frozen): the formal and
+//! probationary members of the meeting org's subtree (its 党小组 included) — at a 支委会 only
+//! those holding a current committee post in the org (`committee_only`) — plus invitees listed
+//! as guests.
 
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::{self, CheckinMethod, Direction, Line, MeetingKind, MeetingStatus, Window};
@@ -197,11 +199,29 @@ fn closed() -> StoreError {
     StoreError::Conflict(RuleViolation::new("meeting_closed"))
 }
 
-/// Expected only (not invited): formal or probationary in the subtree.
+/// Who is expected beyond "formal or probationary in the meeting org's subtree": at a 支委会
+/// (kind `committee`) only the committee — people holding a current post in the meeting's org.
+/// An extra SQL condition on the person table as `alias`; empty for other kinds. The one place
+/// that says so: every query of expected people appends it.
+pub(crate) fn committee_only(kind: &str, org_id: i64, alias: &str) -> String {
+    if kind == MeetingKind::Committee.as_str() {
+        format!(
+            " AND EXISTS (SELECT 1 FROM committee_post cp WHERE cp.org_id = {org_id} \
+             AND cp.person_id = {alias}.id AND cp.ended_on IS NULL)"
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Expected only (not invited): formal or probationary in the subtree (the committee at a 支委会).
 async fn is_expected(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult<bool> {
-    let n: i64 = with_tx!(tx, c => sqlx::query_scalar(
+    let sql = format!(
         "SELECT COUNT(*) FROM person WHERE id = $1 AND org_path >= $2 AND org_path < $3 \
-         AND status IN ('formal','probationary')")
+         AND status IN ('formal','probationary'){}",
+        committee_only(&m.kind, m.org_id, "person")
+    );
+    let n: i64 = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).fetch_one(c).await)?;
     Ok(n > 0)
 }
@@ -466,10 +486,13 @@ impl Store {
         if scope.contains_path(&m.org_path) {
             return Ok(true);
         }
-        let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(
+        let sql = format!(
             "SELECT COUNT(*) FROM person p WHERE p.id = $1 AND ((p.org_path >= $2 AND p.org_path < $3 \
-             AND p.status IN ('formal','probationary')) \
-             OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id))")
+             AND p.status IN ('formal','probationary'){}) \
+             OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id))",
+            committee_only(&m.kind, m.org_id, "p")
+        );
+        let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_one(p).await)?;
         Ok(n > 0)
     }

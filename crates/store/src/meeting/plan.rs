@@ -167,8 +167,9 @@ async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> S
     let sql = format!(
         "INSERT INTO meeting_notice (meeting_id, person_id, event, starts_at, venue, reason, created_at) \
          SELECT $1, p.id, $2, $3, $4, $5, $6 FROM person p \
-         WHERE ((p.org_path >= $7 AND p.org_path < $8 AND p.status IN ('formal','probationary')) \
-         OR p.id IN (SELECT i.person_id FROM meeting_invitee i WHERE i.meeting_id = $1)){only_new}"
+         WHERE ((p.org_path >= $7 AND p.org_path < $8 AND p.status IN ('formal','probationary'){committee}) \
+         OR p.id IN (SELECT i.person_id FROM meeting_invitee i WHERE i.meeting_id = $1)){only_new}",
+        committee = super::committee_only(&m.kind, m.org_id, "p")
     );
     let n = with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(m.id).bind(event).bind(m.starts_at).bind(&m.venue).bind(&m.cancel_reason).bind(now)

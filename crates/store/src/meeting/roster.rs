@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use dangjian_rules::meeting::{self, AttendanceState, Counts, Direction, Event, Window};
 use time::{Duration, OffsetDateTime};
 
-use super::{MeetingRow, upper};
+use super::{MeetingRow, committee_only, upper};
 use crate::db::Tx;
 use crate::error::StoreResult;
 
@@ -51,9 +51,12 @@ const EVENT_COLS: &str = "id, event_id, body_hash, answer_json, person_id, direc
 impl Roster {
     /// Loads the roster of a locked meeting inside the batch's transaction.
     pub async fn load(tx: &mut Tx, meeting: MeetingRow, grace: Duration) -> StoreResult<Self> {
-        let people: Vec<(i64, String, Option<String>)> = with_tx!(tx, c => sqlx::query_as(
+        let sql = format!(
             "SELECT id, name, card_uid FROM person WHERE org_path >= $1 AND org_path < $2 \
-             AND status IN ('formal','probationary')")
+             AND status IN ('formal','probationary'){}",
+            committee_only(&meeting.kind, meeting.org_id, "person")
+        );
+        let people: Vec<(i64, String, Option<String>)> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&meeting.org_path).bind(upper(&meeting.org_path)).fetch_all(c).await)?;
         let unresolved: Vec<(String, String)> = with_tx!(tx, c => sqlx::query_as(
             "SELECT event_id, card_uid FROM unresolved_card WHERE meeting_id = $1")
@@ -170,9 +173,12 @@ impl Roster {
         if self.expected.contains(&person) || self.guests.contains(&person) {
             return Ok(true);
         }
-        let row: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
+        let sql = format!(
             "SELECT name FROM person WHERE id = $1 AND org_path >= $2 AND org_path < $3 \
-             AND status IN ('formal','probationary')")
+             AND status IN ('formal','probationary'){}",
+            committee_only(&self.meeting.kind, self.meeting.org_id, "person")
+        );
+        let row: Option<String> = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(person).bind(&self.meeting.org_path).bind(upper(&self.meeting.org_path))
             .fetch_optional(c).await)?;
         Ok(match row {
@@ -192,11 +198,14 @@ impl Roster {
         if let Some(p) = self.cards.get(card) {
             return Ok(Some(*p));
         }
-        let found: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(
+        let sql = format!(
             "SELECT p.id FROM person p WHERE p.card_uid = $1 AND ((p.org_path >= $2 AND p.org_path < $3 \
-             AND p.status IN ('formal','probationary')) \
+             AND p.status IN ('formal','probationary'){}) \
              OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id)) \
-             ORDER BY p.id LIMIT 1")
+             ORDER BY p.id LIMIT 1",
+            committee_only(&self.meeting.kind, self.meeting.org_id, "p")
+        );
+        let found: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(card).bind(&self.meeting.org_path).bind(upper(&self.meeting.org_path))
             .bind(self.meeting.id).fetch_optional(c).await)?;
         if let Some(p) = found {

@@ -325,9 +325,12 @@ impl Store {
             .await?
             .ok_or_else(|| RuleViolation::field("seat_plan_missing", "venue"))?;
         // who may sit: expected (subtree, formal/probationary) and invited
-        let members: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT id FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary') \
-             ORDER BY org_path, name_initials, name, id")
+        let sql = format!(
+            "SELECT id FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary'){} \
+             ORDER BY org_path, name_initials, name, id",
+            super::committee_only(&m.kind, m.org_id, "person")
+        );
+        let members: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(c).await)?;
         let guests: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT i.person_id FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 \

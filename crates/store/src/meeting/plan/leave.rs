@@ -81,6 +81,16 @@ impl Store {
         if !expected_path(&m.org_path, &person) {
             return Err(StoreError::NotFound);
         }
+        // at a 支委会 only the committee is expected
+        let sql = format!(
+            "SELECT COUNT(*) FROM person WHERE id = $1{}",
+            crate::meeting::committee_only(&m.kind, m.org_id, "person")
+        );
+        let on_committee: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(person_id).fetch_one(c).await)?;
+        if on_committee == 0 {
+            return Err(StoreError::NotFound);
+        }
         check_changeable(&m)?;
         let had: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM leave_request WHERE meeting_id = $1 AND person_id = $2 AND status <> 'refused') \
@@ -190,7 +200,9 @@ impl Store {
         };
         let member = matches!(person.1.as_str(), "formal" | "probationary");
         let sql = format!(
-            "SELECT {PLAN_COLS} FROM meeting m WHERE ($1 AND substr($2, 1, length(m.org_path)) = m.org_path) \
+            "SELECT {PLAN_COLS} FROM meeting m WHERE ($1 AND substr($2, 1, length(m.org_path)) = m.org_path \
+             AND (m.kind <> 'committee' OR EXISTS (SELECT 1 FROM committee_post cp WHERE cp.org_id = m.org_id \
+             AND cp.person_id = $3 AND cp.ended_on IS NULL))) \
              OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = m.id AND i.person_id = $3) \
              ORDER BY m.starts_at DESC, m.id DESC LIMIT 200"
         );
