@@ -127,8 +127,11 @@ pub(crate) async fn apply_to_new_bills(tx: &mut Tx, b: &BillBatch<'_>) -> StoreR
         "UPDATE dues_bill SET hardship_id = (SELECT MAX(h.id) FROM dues_hardship h WHERE h.person_id = dues_bill.person_id \
          AND h.status = 'approved' AND dues_bill.year * 100 + dues_bill.month >= h.from_ym \
          AND dues_bill.year * 100 + dues_bill.month <= h.to_ym) \
-         WHERE id > $1 AND org_path >= $2 AND org_path < $3 AND year = $4 AND month >= $5 AND month <= $6")
+         WHERE id > $1 AND org_path >= $2 AND org_path < $3 AND year = $4 AND month >= $5 AND month <= $6 \
+         AND person_id IN (SELECT h.person_id FROM dues_hardship h WHERE h.status = 'approved' \
+         AND h.from_ym <= $7 AND h.to_ym >= $8)")
         .bind(b.max_before).bind(b.path).bind(b.upper).bind(b.year).bind(b.first).bind(b.last)
+        .bind(to).bind(from)
         .execute(c).await.map(|r| r.rows_affected()))?;
     with_tx!(tx, c => sqlx::query(
         "UPDATE dues_bill SET relief_fen = (SELECT CASE WHEN h.mode = 'waive' THEN dues_bill.amount_fen \
