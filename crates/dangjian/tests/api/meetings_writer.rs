@@ -434,6 +434,21 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    // but may sit in (列席) when invited: listed, not counted
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/meetings/{id}/invitees"),
+            json!({"person_id": app.tree.a2, "role": "attendee_extra"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = sec
+        .post(
+            &path(id),
+            json!({"event_id": "c3", "person_id": app.tree.a2, "method": "manual"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
     let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
     assert!(s.is_success());
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;

@@ -50,10 +50,19 @@ impl Store {
             return Err(RuleViolation::field("person_unknown", "person_id").into());
         }
         if path.starts_with(&m.org_path) && matches!(status.as_str(), "formal" | "probationary") {
-            return Err(StoreError::Conflict(RuleViolation::field(
-                "already_expected",
-                "person_id",
-            )));
+            // at a 支委会 only the committee is expected: other members may sit in (列席)
+            let sql = format!(
+                "SELECT COUNT(*) FROM person WHERE id = $1{}",
+                crate::meeting::committee_only(&m.kind, m.org_id, "person")
+            );
+            let expected: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(person_id).fetch_one(c).await)?;
+            if expected > 0 {
+                return Err(StoreError::Conflict(RuleViolation::field(
+                    "already_expected",
+                    "person_id",
+                )));
+            }
         }
         let n = with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ($1, $2, $3) ON CONFLICT (meeting_id, person_id) DO NOTHING")
