@@ -87,7 +87,7 @@ def main() -> None:
     sec = api_session("secretary")
     now = datetime.datetime.now(datetime.timezone.utc)
     iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    m = sec("POST", "/api/v1/meetings", {"org_id": BRANCH, "kind": "committee", "title": "浏览器测试支委会",
+    m = sec("POST", "/api/v1/meetings", {"org_id": BRANCH, "kind": "branch_congress", "title": "浏览器测试支部党员大会",
                                          "starts_at": iso(now - datetime.timedelta(minutes=5)),
                                          "ends_at": iso(now + datetime.timedelta(hours=2)), "venue": "测试会议室"})
     mid = m["id"]
@@ -137,11 +137,11 @@ def main() -> None:
         desk.save_screenshot(os.path.join(SHOTS, "browser-meeting-checkin.png"))
 
         # someone expected scans the wall's code on their phone: the page it opens checks them in
-        # (the demo "staff" login is a member of the branch itself; "member" sits in a 党小组)
+        # (the demo "member" sits in a 党小组 of the branch: expected at the branch's meeting)
         token = sec("GET", f"/api/v1/meetings/{mid}/qr")["token"]
         phone = driver(390, 844)
         try:
-            login(phone, "staff")
+            login(phone, "member")
             phone.get(f"{BASE}/my/meetings/{mid}?t={token}")
             phone.find_element(By.ID, "confirm-checkin").click()
             result, _ = wait_for(lambda: phone.find_element(By.ID, "checkin-result").text, 3)
