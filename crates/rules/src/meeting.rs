@@ -73,6 +73,33 @@ string_enum!(
     }
 );
 
+/// Whether enough of those entitled to vote are present for the meeting's decisions to count
+/// (domain-rules §3): a 支部党员大会 needs more than half of its voting (formal) members, a
+/// 支委会 more than half of its committee. Other kinds decide nothing by vote: None.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Quorum {
+    /// Expected people entitled to vote (probationary members are not).
+    pub voting: u64,
+    /// Of them, present (left-early people are not present at the end).
+    pub present: u64,
+    /// More than half: `voting / 2 + 1`.
+    pub needed: u64,
+    pub met: bool,
+}
+
+pub fn quorum(kind: MeetingKind, voting: u64, present: u64) -> Option<Quorum> {
+    if !matches!(kind, MeetingKind::BranchCongress | MeetingKind::Committee) || voting == 0 {
+        return None;
+    }
+    let needed = voting / 2 + 1;
+    Some(Quorum {
+        voting,
+        present,
+        needed,
+        met: present >= needed,
+    })
+}
+
 /// The status to show: a planned meeting whose start has passed is `open`.
 pub fn shown_status(stored: MeetingStatus, starts_at: OffsetDateTime, now: OffsetDateTime) -> MeetingStatus {
     match stored {
@@ -370,5 +397,28 @@ mod tests {
             prop_assert!(s.lines.iter().all(|l| !l.late || l.state == AttendanceState::Present));
             prop_assert_eq!(s.lines.iter().filter(|l| !l.guest).count() as u64, c.expected);
         }
+    }
+
+    #[test]
+    fn quorum_is_more_than_half_of_those_who_vote() {
+        assert_eq!(
+            quorum(MeetingKind::BranchCongress, 10, 5).map(|q| q.met),
+            Some(false)
+        );
+        assert_eq!(
+            quorum(MeetingKind::BranchCongress, 10, 6).map(|q| (q.needed, q.met)),
+            Some((6, true))
+        );
+        assert_eq!(
+            quorum(MeetingKind::Committee, 5, 3).map(|q| (q.needed, q.met)),
+            Some((3, true))
+        );
+        assert_eq!(quorum(MeetingKind::Committee, 1, 1).map(|q| q.met), Some(true));
+        assert_eq!(
+            quorum(MeetingKind::ThemeDay, 10, 1),
+            None,
+            "no votes at a 主题党日"
+        );
+        assert_eq!(quorum(MeetingKind::BranchCongress, 0, 0), None, "nobody to vote");
     }
 }

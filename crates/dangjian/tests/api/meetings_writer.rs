@@ -458,3 +458,44 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
         "frozen at close: {a}"
     );
 }
+
+#[tokio::test]
+async fn a_branch_congress_shows_whether_more_than_half_of_the_voters_came() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let id = plan(&app, &sec, app.tree.branch_a).await;
+    // branch A: a1 formal (votes), a2 probationary (does not)
+    let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
+    assert_eq!(
+        a["quorum"],
+        json!({"voting": 1, "present": 0, "needed": 1, "met": false}),
+        "{a}"
+    );
+    let (_, html) = sec.page(&format!("/meetings/{id}")).await;
+    assert!(html.contains("未过半数"), "the meeting page says so");
+    // the probationary member coming changes nothing; the formal one does
+    let at = t(app.store.now());
+    for (e, p) in [("q1", app.tree.a2), ("q2", app.tree.a1)] {
+        let (s, b) = sec
+            .post(
+                &path(id),
+                json!({"event_id": e, "person_id": p, "method": "manual", "at": at}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
+        assert_eq!(a["quorum"]["met"], p == app.tree.a1, "{a}");
+    }
+    let (_, html) = sec.page(&format!("/meetings/{id}")).await;
+    assert!(html.contains("已过半数"));
+    // a 主题党日 decides nothing by vote
+    let (_, m) = sec
+        .post(
+            "/api/v1/meetings",
+            json!({"org_id": app.tree.branch_a, "kind": "theme_day", "title": "主题党日",
+                   "starts_at": at, "ends_at": t(app.store.now() + Duration::hours(1))}),
+        )
+        .await;
+    let (_, a) = sec.get(&format!("/api/v1/meetings/{}/attendance", m["id"])).await;
+    assert!(a.get("quorum").is_none(), "{a}");
+}

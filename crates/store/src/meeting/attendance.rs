@@ -180,3 +180,41 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Whether the meeting's decisions had their quorum (`rules::meeting::quorum`), from its
+    /// sheet: at a 支部党员大会 those entitled to vote are the expected formal members (by their
+    /// status now), at a 支委会 the committee; present means present at the end. None for kinds
+    /// that decide nothing by vote.
+    pub async fn quorum_of(&self, kind: &str, view: &AttendanceView) -> StoreResult<Option<meeting::Quorum>> {
+        let Some(kind) = meeting::MeetingKind::parse(kind) else {
+            return Ok(None);
+        };
+        let expected: Vec<&AttendanceLine> = view.lines.iter().filter(|l| !l.line.guest).collect();
+        if meeting::quorum(kind, 1, 0).is_none() || expected.is_empty() {
+            return Ok(None);
+        }
+        let voting: std::collections::HashSet<i64> = if kind == meeting::MeetingKind::Committee {
+            expected.iter().map(|l| l.line.person_id).collect()
+        } else {
+            // ids are integers from the sheet: safe to list inline
+            let ids: Vec<String> = expected.iter().map(|l| l.line.person_id.to_string()).collect();
+            let sql = format!(
+                "SELECT id FROM person WHERE status = 'formal' AND id IN ({})",
+                ids.join(",")
+            );
+            let rows: Vec<i64> =
+                with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;
+            rows.into_iter().collect()
+        };
+        let present = expected
+            .iter()
+            .filter(|l| voting.contains(&l.line.person_id) && l.line.state == AttendanceState::Present)
+            .count();
+        Ok(meeting::quorum(
+            kind,
+            u64::try_from(voting.len()).unwrap_or(0),
+            u64::try_from(present).unwrap_or(0),
+        ))
+    }
+}

@@ -206,10 +206,16 @@ pub async fn attendance(
         })
         .collect();
     let c = a.counts;
-    Ok(Json(json!({
+    let m = state.store.meeting(&scope, id).await?;
+    let mut body = json!({
         "expected": c.expected, "present": c.present, "leave": c.leave, "absent": c.absent,
         "left_early": c.left_early, "people": people,
-    })))
+    });
+    // a 支部党员大会 or 支委会: whether more than half of those who vote are here
+    if let Some(q) = state.store.quorum_of(&m.kind, &a).await? {
+        body["quorum"] = json!(q);
+    }
+    Ok(Json(body))
 }
 
 /// Cards read at the door that matched nobody expected or invited, for staff to sort out.

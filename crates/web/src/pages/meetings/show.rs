@@ -51,6 +51,8 @@ struct ShowPage {
     start_value: String,
     end_value: String,
     created: String,
+    /// 支部党员大会 / 支委会: more than half of those who vote present?
+    quorum: Option<dangjian_rules::meeting::Quorum>,
 }
 
 async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppError> {
@@ -58,6 +60,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     let m = state.store.meeting_plan(&scope, id).await?;
     let org = state.store.org(&scope, m.org_id).await?;
     let att = state.store.attendance(&scope, id, grace()).await?;
+    let quorum = state.store.quorum_of(&m.kind, &att).await?;
     let invitees = state.store.invitees(&scope, id).await?;
     let requests = state.store.leave_requests(&scope, id).await?;
     let candidates = match a.scope(Cap::ReadMembers) {
@@ -89,6 +92,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     let shell = Shell::of(a);
     let status = m.shown_status(state.store.now()).to_owned();
     let mut page = ShowPage {
+        quorum,
         org_name: org.name,
         kind: kind_label(shell.locale, &m.kind),
         when: local_span(m.starts_at, m.ends_at, offset),
