@@ -83,12 +83,43 @@ fn parse_id(field: &'static str, v: Option<Value>) -> AppResult<Option<i64>> {
 
 #[derive(Deserialize)]
 pub struct MeetingBody {
-    org_id: Option<Value>,
+    pub(crate) org_id: Option<Value>,
     kind: Option<String>,
     title: Option<String>,
     starts_at: Option<String>,
     ends_at: Option<String>,
     venue: Option<String>,
+}
+
+impl MeetingBody {
+    /// The meeting as planned, each field checked (one meeting or the first of a series).
+    pub(crate) fn parse(self) -> AppResult<NewMeeting> {
+        let org_id = required("org_id", parse_id("org_id", self.org_id)?)?;
+        let kind = parse_enum(
+            "kind",
+            &required_text("kind", self.kind)?,
+            MeetingKind::parse_label,
+        )?;
+        let title = required_text("title", self.title)?;
+        if title.chars().count() > 100 {
+            return Err(RuleViolation::field("text_too_long", "title")
+                .arg("max", 100)
+                .into());
+        }
+        let starts_at = parse_time("starts_at", &required_text("starts_at", self.starts_at)?)?;
+        let ends_at = parse_time("ends_at", &required_text("ends_at", self.ends_at)?)?;
+        if ends_at <= starts_at {
+            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
+        }
+        Ok(NewMeeting {
+            org_id,
+            kind,
+            title,
+            starts_at,
+            ends_at,
+            venue: optional_text("venue", self.venue, 200)?,
+        })
+    }
 }
 
 pub async fn create(
@@ -97,35 +128,8 @@ pub async fn create(
     ApiJson(b): ApiJson<MeetingBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let org_id = required("org_id", parse_id("org_id", b.org_id)?)?;
-    let kind = parse_enum("kind", &required_text("kind", b.kind)?, MeetingKind::parse_label)?;
-    let title = required_text("title", b.title)?;
-    if title.chars().count() > 100 {
-        return Err(RuleViolation::field("text_too_long", "title")
-            .arg("max", 100)
-            .into());
-    }
-    let starts_at = parse_time("starts_at", &required_text("starts_at", b.starts_at)?)?;
-    let ends_at = parse_time("ends_at", &required_text("ends_at", b.ends_at)?)?;
-    if ends_at <= starts_at {
-        return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
-    }
-    let venue = optional_text("venue", b.venue, 200)?;
-    let row = state
-        .store
-        .create_meeting(
-            &scope,
-            &auth.actor(),
-            NewMeeting {
-                org_id,
-                kind,
-                title,
-                starts_at,
-                ends_at,
-                venue,
-            },
-        )
-        .await?;
+    let new = b.parse()?;
+    let row = state.store.create_meeting(&scope, &auth.actor(), new).await?;
     Ok((
         StatusCode::CREATED,
         Json(meeting_json(&row, state.store.now(), state.store.local.offset)),

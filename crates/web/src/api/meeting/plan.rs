@@ -236,12 +236,9 @@ pub async fn reschedule(
 
 #[derive(Deserialize)]
 pub struct SeriesBody {
-    org_id: Option<Value>,
-    kind: Option<String>,
-    title: Option<String>,
-    starts_at: Option<String>,
-    ends_at: Option<String>,
-    venue: Option<String>,
+    /// The first meeting, as `POST /api/v1/meetings` takes it.
+    #[serde(flatten)]
+    first: crate::api::meeting::MeetingBody,
     every: Option<String>,
     count: Option<i64>,
 }
@@ -253,17 +250,14 @@ pub async fn create_series(
     ApiJson(b): ApiJson<SeriesBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let org_id = required("org_id", parse_id("org_id", b.org_id)?)?;
-    let kind = parse_enum("kind", &required_text("kind", b.kind)?, MeetingKind::parse_label)?;
-    let title = required_text("title", b.title)?;
-    if title.chars().count() > 100 {
-        return Err(RuleViolation::field("text_too_long", "title")
-            .arg("max", 100)
-            .into());
-    }
-    let starts_at = parse_time("starts_at", &required_text("starts_at", b.starts_at)?)?;
-    let ends_at = parse_time("ends_at", &required_text("ends_at", b.ends_at)?)?;
-    let venue = optional_text("venue", b.venue, 200)?;
+    let dangjian_store::meeting::NewMeeting {
+        org_id,
+        kind,
+        title,
+        starts_at,
+        ends_at,
+        venue,
+    } = b.first.parse()?;
     let every = parse_enum("every", &required_text("every", b.every)?, Every::parse)?;
     let count = required("count", b.count)?;
     let (series_id, rows) = state
