@@ -285,7 +285,7 @@ impl Store {
             outcomes[i] = Some(outcome);
         }
 
-        self.insert_events(&mut tx, jobs, pending).await?;
+        self.insert_events(&mut tx, jobs, pending, now).await?;
         for p in pending.iter() {
             if let Some(r) = rosters.get_mut(&jobs[p.job].meeting_id) {
                 r.advance(p.live.checkin.seq);
@@ -311,7 +311,14 @@ impl Store {
     }
 
     /// Multi-row INSERTs of the batch's events; each pending event gets its sequence number.
-    async fn insert_events(&self, tx: &mut Tx, jobs: &[Job], pending: &mut [Pending]) -> StoreResult<()> {
+    /// `now` is the batch's receipt time: the same on every event of the batch and its audit row.
+    async fn insert_events(
+        &self,
+        tx: &mut Tx,
+        jobs: &[Job],
+        pending: &mut [Pending],
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
         for chunk in pending.chunks_mut(ROWS_PER_INSERT) {
             let mut sql = String::from(
                 "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
@@ -333,7 +340,6 @@ impl Store {
                 sql.push(')');
             }
             sql.push_str(" RETURNING id, meeting_id, event_id");
-            let now = self.now();
             let rows: Vec<(i64, i64, String)> = with_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
                 for p in chunk.iter() {
