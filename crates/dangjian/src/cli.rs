@@ -46,6 +46,10 @@ pub enum Command {
         /// Minutes after a meeting's start before a first check-in counts as late.
         #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
         late_grace_minutes: i64,
+        /// Demo only: run as if today were this date (YYYY-MM-DD, from 10:00 local time) or
+        /// this RFC 3339 instant; the clock runs on from there. Default: the real date.
+        #[arg(long, env = "DANGJIAN_TODAY", requires = "demo")]
+        today: Option<String>,
     },
     /// Create or update the database schema, then exit.
     Migrate {
@@ -56,6 +60,9 @@ pub enum Command {
     Demo {
         #[command(flatten)]
         data: DataArgs,
+        /// Make the demo as of this date (YYYY-MM-DD) or RFC 3339 instant instead of now.
+        #[arg(long, env = "DANGJIAN_TODAY")]
+        today: Option<String>,
     },
     /// Copy the SQLite database to FILE while it may be in use (PostgreSQL: use pg_dump).
     Backup {
@@ -161,9 +168,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             secure_cookies,
             late_grace_minutes,
+            today,
         } => {
             dangjian_web::api::meeting::set_grace_minutes(late_grace_minutes);
-            let store = data.open().await?;
+            let store = data.open_on(today.as_deref()).await?;
             if demo {
                 ensure_demo(&store).await?;
             }
@@ -182,8 +190,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("schema is up to date");
             Ok(())
         }
-        Command::Demo { data } => {
-            let store = data.open().await?;
+        Command::Demo { data, today } => {
+            let store = data.open_on(today.as_deref()).await?;
             if !store.is_empty().await? {
                 bail!("the database has data already; demo data goes only into a new database");
             }

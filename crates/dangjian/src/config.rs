@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use dangjian_store::{DbTarget, Keys, Store, SystemClock};
+use dangjian_store::{Clock, DbTarget, Keys, LocalTime, ShiftedClock, Store, SystemClock};
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct DataArgs {
@@ -61,6 +61,15 @@ impl DataArgs {
     }
 
     pub async fn open(&self) -> anyhow::Result<Store> {
+        self.open_with(Arc::new(SystemClock)).await
+    }
+
+    /// Opens the store on the clock `today` gives (see [`demo_clock`]).
+    pub async fn open_on(&self, today: Option<&str>) -> anyhow::Result<Store> {
+        self.open_with(demo_clock(today)?).await
+    }
+
+    async fn open_with(&self, clock: Arc<dyn Clock>) -> anyhow::Result<Store> {
         let target = self.target()?;
         if let DbTarget::SqliteFile(p) = &target {
             ensure_dir(p.parent().unwrap_or(Path::new(".")))?;
@@ -69,7 +78,22 @@ impl DataArgs {
         // nodes) must be given its keys
         let fresh_sqlite = matches!(&target, DbTarget::SqliteFile(p) if !p.exists());
         let keys = self.load_keys(fresh_sqlite || self.db.is_some()).await?;
-        Store::open(&target, keys, Arc::new(SystemClock)).await
+        Store::open(&target, keys, clock).await
+    }
+}
+
+/// The system clock, or with `--today` a clock that starts on that day (10:00 local) or at that
+/// RFC 3339 instant and runs on from there: demo data and everything the server does then are as
+/// on that date.
+pub fn demo_clock(today: Option<&str>) -> anyhow::Result<Arc<dyn Clock>> {
+    match today {
+        None => Ok(Arc::new(SystemClock)),
+        Some(raw) => {
+            let start = dangjian_store::clock::parse_start(raw, LocalTime::default())
+                .map_err(|e| anyhow::anyhow!("--today: {e}"))?;
+            tracing::warn!(clock.start = %start, "the clock starts at --today, not at the real time");
+            Ok(Arc::new(ShiftedClock::starting_at(start)))
+        }
     }
 }
 

@@ -20,6 +20,46 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved to another starting instant: time passes as it does, but began at
+/// `start`. `serve --demo --today` and `demo --today` run on it, so a demo (and the browser tests
+/// against it) is the same whatever the real date, and any date can be tried.
+pub struct ShiftedClock {
+    offset: time::Duration,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: OffsetDateTime) -> Self {
+        Self {
+            offset: start - SystemClock.now_utc(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now_utc(&self) -> OffsetDateTime {
+        SystemClock.now_utc() + self.offset
+    }
+}
+
+/// Parses a starting instant given as `YYYY-MM-DD` (10:00 that day, local time: an ordinary
+/// working morning) or as RFC 3339 with an offset (to try an exact moment, such as just before
+/// midnight).
+pub fn parse_start(raw: &str, local: LocalTime) -> Result<OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    let raw = raw.trim();
+    if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(t.to_offset(UtcOffset::UTC));
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let day = Date::parse(raw, &fmt)
+        .map_err(|_| format!("{raw:?} is neither YYYY-MM-DD nor an RFC 3339 time with an offset"))?;
+    let ten = time::Time::from_hms(10, 0, 0).map_err(|e| e.to_string())?;
+    Ok(day
+        .with_time(ten)
+        .assume_offset(local.offset)
+        .to_offset(UtcOffset::UTC))
+}
+
 /// A clock tests set by hand.
 pub struct FixedClock(Mutex<OffsetDateTime>);
 
@@ -65,5 +105,11 @@ impl Default for LocalTime {
 impl LocalTime {
     pub fn today(&self, clock: &dyn Clock) -> Date {
         clock.now_utc().to_offset(self.offset).date()
+    }
+
+    /// The local midnight that starts `d`, as a UTC time: the form every stored time has, so a
+    /// range bound compares right on SQLite too (which compares the text, offset and all).
+    pub fn midnight(&self, d: Date) -> OffsetDateTime {
+        d.midnight().assume_offset(self.offset).to_offset(UtcOffset::UTC)
     }
 }

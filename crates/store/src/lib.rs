@@ -23,7 +23,7 @@ use anyhow::bail;
 use time::{Date, OffsetDateTime};
 
 pub use audit::Actor;
-pub use clock::{Clock, FixedClock, LocalTime, SystemClock};
+pub use clock::{Clock, FixedClock, LocalTime, ShiftedClock, SystemClock};
 pub use db::{Db, DbTarget, Engine};
 pub use error::{StoreError, StoreResult};
 pub use keys::Keys;

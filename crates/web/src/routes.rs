@@ -70,6 +70,13 @@ pub fn build() -> Routes {
         )
         .api(
             "get",
+            "/api/v1/time",
+            "system",
+            "The server's time and today's date in the deployment's time zone (devices set their clocks by it)",
+            get(api::system::server_time),
+        )
+        .api(
+            "get",
             "/api/openapi.json",
             "system",
             "This OpenAPI document",
