@@ -7,6 +7,7 @@ mod accounts;
 mod admin_pages;
 mod audit;
 mod auth;
+mod calendar;
 mod demo;
 mod dues;
 mod dues_bases;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use dangjian_rules::cadence::{self, CadenceRuleSet, Held, Judged, OrgFacts, Tally};
 use dangjian_rules::meeting::MeetingKind;
 use dangjian_rules::org_rules_on;
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+use time::{Date, OffsetDateTime};
 
 use super::upper;
 use crate::Store;
@@ -52,7 +52,7 @@ type MeetingFact = (i64, String, OffsetDateTime, bool);
 impl Store {
     /// The local midnight starting `d`, in UTC.
     fn local_midnight(&self, d: Date) -> OffsetDateTime {
-        PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(self.local.offset)
+        self.local.midnight(d)
     }
 
     /// The cadence of the organization and each organization below it, judged on `today`

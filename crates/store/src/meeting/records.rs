@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::{self, AttendanceState, Counts, Direction, Event, MeetingStatus};
 use serde_json::json;
-use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time};
+use time::{Duration, OffsetDateTime};
 
 use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
@@ -379,7 +379,7 @@ impl Store {
         let org = self.org(scope, org_id).await?;
         let day = |y: i32| {
             time::Date::from_calendar_date(y, time::Month::January, 1)
-                .map(|d| PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(self.local.offset))
+                .map(|d| self.local.midnight(d))
                 .map_err(|e| StoreError::Internal(e.into()))
         };
         let (from, to) = (day(year)?, day(year + 1)?);

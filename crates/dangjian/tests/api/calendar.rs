@@ -1,0 +1,284 @@
+//! The dates that break calendars (issue 10): a quarter's last and first day for the 三会一课
+//! cadence, arrears that run across a year boundary, a committee term that began on 29 February,
+//! and the late flag and the yearly ledger across midnight in UTC+8 — where the local date and
+//! the UTC date differ. Each test pins its own clock.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::macros::datetime;
+
+use crate::dues_payments::put;
+use crate::helpers::{Client, TestApp};
+
+async fn meeting(c: &Client, org: i64, kind: &str, starts: &str, ends: &str) -> i64 {
+    let (s, m) = c
+        .post(
+            "/api/v1/meetings",
+            json!({"org_id": org, "kind": kind, "title": format!("{kind} {starts}"),
+                   "starts_at": starts, "ends_at": ends, "venue": "活动室"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    m["id"].as_i64().unwrap_or_default()
+}
+
+async fn check_in(c: &Client, meeting: i64, person: i64, at: &str) -> Value {
+    let (s, b) = c
+        .post(
+            &format!("/api/v1/meetings/{meeting}/checkins"),
+            json!({"event_id": format!("cal-{meeting}-{person}"), "person_id": person,
+                   "method": "manual", "direction": "in", "at": at, "confirm": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b
+}
+
+fn obligation<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["org"]["obligations"]
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["kind"] == kind))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn the_cadence_on_a_quarters_last_day_and_just_after_midnight_on_its_first() {
+    // 23:30 on 31 March in Beijing (15:30 UTC): the quarter's 支部党员大会 is still due, today
+    let app = TestApp::spawn_at(datetime!(2026-03-31 23:30 +8)).await;
+    let sec = app.login("sec").await;
+    let a = app.tree.branch_a;
+    // last quarter's was held
+    let q4 = meeting(
+        &sec,
+        a,
+        "branch_congress",
+        "2025-12-20T09:00:00+08:00",
+        "2025-12-20T11:00:00+08:00",
+    )
+    .await;
+    check_in(&sec, q4, app.tree.a1, "2025-12-20T09:00:00+08:00").await;
+    let (s, b) = sec.post(&format!("/api/v1/meetings/{q4}/close"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
+    assert_eq!(r["date"], "2026-03-31", "{r}");
+    let congress = obligation(&r, "branch_congress");
+    assert_eq!(congress["status"], "due_soon", "{congress}");
+    assert_eq!(congress["period_end"], "2026-03-31");
+    assert_eq!(congress["days_left"], 0);
+
+    // 00:30 on 1 April in Beijing is still 31 March in UTC: the first quarter closed without one
+    app.clock.set(datetime!(2026-03-31 16:30 UTC));
+    let sec = app.login("sec").await;
+    let (_, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
+    assert_eq!(r["date"], "2026-04-01", "local date, not UTC: {r}");
+    let congress = obligation(&r, "branch_congress");
+    assert_eq!(congress["status"], "overdue", "{congress}");
+    assert_eq!(congress["period_start"], "2026-04-01");
+    assert_eq!(congress["previous"]["period_label"], "2026年第1季度");
+    assert_eq!(congress["previous"]["missed"], true);
+
+    // recorded afterwards: one held at 22:00 on 31 March counts for the first quarter; one at
+    // 00:10 on 1 April (16:10 UTC on 31 March) counts for the second
+    let q1 = meeting(
+        &sec,
+        a,
+        "branch_congress",
+        "2026-03-31T22:00:00+08:00",
+        "2026-03-31T23:00:00+08:00",
+    )
+    .await;
+    check_in(&sec, q1, app.tree.a1, "2026-03-31T21:58:00+08:00").await;
+    let q2 = meeting(
+        &sec,
+        a,
+        "branch_congress",
+        "2026-04-01T00:10:00+08:00",
+        "2026-04-01T00:20:00+08:00",
+    )
+    .await;
+    check_in(&sec, q2, app.tree.a1, "2026-04-01T00:10:00+08:00").await;
+    for id in [q1, q2] {
+        let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let (_, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
+    let congress = obligation(&r, "branch_congress");
+    assert_eq!(congress["status"], "done", "{congress}");
+    assert_eq!(congress["done"], 1, "only the one after midnight in this quarter");
+    assert_eq!(congress["previous"]["done"], 1);
+    assert_eq!(congress["previous"]["missed"], false);
+}
+
+#[tokio::test]
+async fn the_late_flag_and_the_yearly_ledger_follow_local_time_across_midnight() {
+    let app = TestApp::spawn_at(datetime!(2026-12-31 23:40 +8)).await;
+    let sec = app.login("sec").await;
+    let a = app.tree.branch_a;
+    // one meeting from 23:50 on New Year's Eve, one from midnight
+    let eve = meeting(
+        &sec,
+        a,
+        "theme_day",
+        "2026-12-31T23:50:00+08:00",
+        "2027-01-01T01:00:00+08:00",
+    )
+    .await;
+    let night = meeting(
+        &sec,
+        a,
+        "other",
+        "2027-01-01T00:00:00+08:00",
+        "2027-01-01T01:00:00+08:00",
+    )
+    .await;
+
+    // within the 5 minutes' grace of 23:50: not late; at 00:10 on 1 January: late
+    app.clock.set(datetime!(2026-12-31 23:54 +8));
+    let b = check_in(&sec, eve, app.tree.a1, "2026-12-31T23:54:00+08:00").await;
+    assert_eq!(b["late"], false, "{b}");
+    app.clock.set(datetime!(2026-12-31 23:58 +8));
+    let b = check_in(&sec, night, app.tree.a1, "2026-12-31T23:58:00+08:00").await;
+    assert_eq!(b["late"], false, "before midnight for a meeting at midnight: {b}");
+    app.clock.set(datetime!(2027-01-01 00:10 +8));
+    let sec = app.login("sec").await;
+    let b = check_in(&sec, eve, app.tree.a2, "2027-01-01T00:10:00+08:00").await;
+    assert_eq!(b["late"], true, "{b}");
+    let b = check_in(&sec, night, app.tree.a2, "2027-01-01T00:04:00+08:00").await;
+    assert_eq!(b["late"], false, "within the grace after midnight: {b}");
+
+    // the ledger of each year holds the meeting that started in it, by the local date
+    let titles = |b: &Value| -> Vec<i64> {
+        b["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["id"].as_i64().or_else(|| m["meeting_id"].as_i64()))
+            .collect()
+    };
+    let (s, y2026) = sec.get(&format!("/api/v1/orgs/{a}/ledger?year=2026")).await;
+    assert_eq!(s, StatusCode::OK, "{y2026}");
+    let (_, y2027) = sec.get(&format!("/api/v1/orgs/{a}/ledger?year=2027")).await;
+    assert_eq!(titles(&y2026), vec![eve], "{y2026}");
+    assert_eq!(titles(&y2027), vec![night], "{y2027}");
+    // the default year is the local one (2027 already, though UTC is still in 2026)
+    let (_, now) = sec.get(&format!("/api/v1/orgs/{a}/ledger")).await;
+    assert_eq!(titles(&now), vec![night], "{now}");
+
+    // the 主题党日 counts for December, not January
+    let (_, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
+    let theme = obligation(&r, "theme_day");
+    assert_eq!(theme["period_start"], "2027-01-01", "{theme}");
+    assert_eq!(theme["done"], 0, "{theme}");
+    assert_eq!(theme["previous"]["done"], 1, "{theme}");
+}
+
+#[tokio::test]
+async fn arrears_run_across_the_year_boundary() {
+    let app = TestApp::spawn_at(datetime!(2026-07-01 10:00 +8)).await;
+    let sec = app.login("sec").await;
+    let a1 = app.tree.a1;
+    for year in [2026, 2027] {
+        let (s, b) = put(
+            &sec,
+            &format!("/api/v1/members/{a1}/dues-base/{year}"),
+            json!({"category": "in_service", "base_fen": 450_000}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    for (year, months) in [(2026, 7..=12), (2027, 1..=3)] {
+        for month in months {
+            let (s, b) = sec
+                .post(
+                    &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
+                    json!({"year": year, "month": month}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+    }
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/members/{a1}/dues-payments"),
+            json!({"method": "cash", "months": ["2026-07", "2026-08", "2026-09"], "paid_on": "2026-07-01"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+
+    let line = |list: &Value| {
+        list["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|l| l["person_id"] == a1))
+            .cloned()
+    };
+    let path = format!("/api/v1/orgs/{}/dues-arrears", app.tree.branch_a);
+    // a month counts once it is over: at 23:59 on 31 December, October and November
+    app.clock.set(datetime!(2026-12-31 23:59 +8));
+    let sec = app.login("sec").await;
+    let (_, list) = sec.get(&path).await;
+    assert!(line(&list).is_none(), "two months: {list}");
+    // a minute later (15:00 UTC, still 2026 there) December is over too: three, a reminder
+    app.clock.set(datetime!(2026-12-31 16:00 UTC));
+    let (_, list) = sec.get(&path).await;
+    let l = line(&list).expect("listed");
+    assert_eq!(
+        (
+            l["months_unpaid"].as_i64(),
+            l["stage"].as_str(),
+            l["first_unpaid"].as_str()
+        ),
+        (Some(3), Some("reminder"), Some("2026-10")),
+        "{l}"
+    );
+    // on 1 April 2027, October to March: six months across the year boundary, a case
+    app.clock.set(datetime!(2027-04-01 10:00 +8));
+    let sec = app.login("sec").await;
+    let (_, list) = sec.get(&path).await;
+    let l = line(&list).expect("listed");
+    assert_eq!(
+        (
+            l["months_unpaid"].as_i64(),
+            l["stage"].as_str(),
+            l["first_unpaid"].as_str()
+        ),
+        (Some(6), Some("case"), Some("2026-10")),
+        "{l}"
+    );
+}
+
+#[tokio::test]
+async fn a_term_begun_on_29_february_ends_on_the_last_day_of_february() {
+    let app = TestApp::spawn_at(datetime!(2026-11-30 10:00 +8)).await;
+    let sec = app.login("sec").await;
+    let a = app.tree.branch_a;
+    let (s, b) = sec
+        .patch(
+            &format!("/api/v1/orgs/{a}"),
+            json!({"term_started_on": "2024-02-29", "term_years": 3}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let codes = |w: &Value| -> Vec<String> {
+        w["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["code"].as_str().map(str::to_owned))
+            .filter(|c| c.starts_with("term_"))
+            .collect()
+    };
+    let path = format!("/api/v1/orgs/{a}/warnings");
+    // 2027 has no 29 February: the term ends on the 28th, and 90 days before is 30 November
+    let (_, w) = sec.get(&path).await;
+    assert_eq!(codes(&w), ["term_ending_soon"], "{w}");
+    assert!(w.to_string().contains("2027-02-28"), "{w}");
+    app.clock.set(datetime!(2026-11-29 10:00 +8));
+    let sec = app.login("sec").await;
+    let (_, w) = sec.get(&path).await;
+    assert!(codes(&w).is_empty(), "91 days ahead: {w}");
+    // at 00:30 on 28 February 2027 (still the 27th in UTC) the term is over today
+    app.clock.set(datetime!(2027-02-27 16:30 UTC));
+    let sec = app.login("sec").await;
+    let (_, w) = sec.get(&path).await;
+    assert_eq!(codes(&w), ["term_expired"], "{w}");
+}
