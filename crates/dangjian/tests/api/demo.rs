@@ -156,3 +156,130 @@ async fn the_demo_loads_early_in_the_year_too() {
     assert!(t.bills > 400);
     assert_eq!(t.billed_fen, t.collected_fen + t.outstanding_fen + t.waived_fen);
 }
+
+/// What the demo must show whatever the date: a live meeting, held meetings with minutes, the
+/// demo branch on cadence and another behind, twelve months of dues for the demo member, members
+/// behind on dues (one by six months or more, across a year boundary early in the year), a
+/// report that adds up, and an intact audit chain.
+#[expect(clippy::unwrap_used, reason = "test: a failure is the test's failure")]
+async fn assert_demo_looks_right(now: time::OffsetDateTime) {
+    let (_db, store, root, branch) = demo_at(now).await;
+    let scope = Scope::system();
+    let today = store.today();
+    let grace = Duration::minutes(DEFAULT_GRACE_MINUTES);
+    let (meetings, _) = store
+        .list_meetings(
+            &scope,
+            &MeetingFilter {
+                org_id: Some(branch),
+                subtree: true,
+                limit: 500,
+                ..MeetingFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    let open: Vec<_> = meetings.iter().filter(|m| m.status == "open").collect();
+    assert_eq!(open.len(), 1, "{today}: one live meeting");
+    assert!(
+        open[0].starts_at <= store.now(),
+        "{today}: the live meeting has started"
+    );
+    let live = store.attendance(&scope, open[0].id, grace).await.unwrap();
+    assert!(live.counts.present >= 5, "{today}: {:?}", live.counts);
+    let closed = meetings.iter().filter(|m| m.status == "closed").count();
+    assert!(closed >= 10, "{today}: {closed} closed");
+    assert!(
+        meetings
+            .iter()
+            .filter(|m| m.status == "closed")
+            .all(|m| m.ends_at < store.now()),
+        "{today}: closed meetings lie in the past"
+    );
+    let planned = meetings
+        .iter()
+        .filter(|m| m.status == "planned" && m.series_id.is_some())
+        .count();
+    assert_eq!(planned, 3, "{today}: the series ahead");
+
+    let cadence = store.cadence(&scope, branch, today).await.unwrap();
+    assert_eq!(cadence.org.tally.overdue, 0, "{today}: {:?}", cadence.org.tally);
+    let all = store.cadence(&scope, root, today).await.unwrap();
+    assert!(all.total.overdue > 0, "{today}: a branch behind");
+
+    // the member: each of the last twelve months billed, this year's and last year's
+    let member = store.user_by_name("member").await.unwrap().unwrap();
+    let year = i64::from(today.year());
+    let month = i64::from(u8::from(today.month()));
+    let mut billed = 0;
+    for y in [year - 1, year] {
+        let d = store
+            .member_dues(&scope, member.person_id.unwrap(), y)
+            .await
+            .unwrap();
+        assert!(d.base.is_some(), "{today}: a base for {y}");
+        billed += d.months.iter().filter(|m| m.status.is_some()).count();
+    }
+    assert_eq!(billed, 12, "{today}: the last twelve months billed");
+
+    let arrears = store.dues_arrears(&scope, branch).await.unwrap();
+    assert!(arrears.items.len() >= 3, "{today}: {:?}", arrears.items);
+    let far = arrears.items.iter().find(|l| l.months_unpaid >= 6);
+    assert!(far.is_some(), "{today}: someone six months behind");
+    if month < 7 {
+        let first = &far.unwrap().first_unpaid;
+        assert!(
+            first.starts_with(&(year - 1).to_string()),
+            "{today}: the run starts last year ({first})"
+        );
+    }
+    for y in [year - 1, year] {
+        let t = store.dues_report(&scope, root, y, None).await.unwrap().total;
+        assert_eq!(
+            t.billed_fen,
+            t.collected_fen + t.outstanding_fen + t.waived_fen,
+            "{today}"
+        );
+    }
+    let waived: i64 = {
+        let mut w = 0;
+        for y in [year - 1, year] {
+            w += store
+                .dues_report(&scope, root, y, None)
+                .await
+                .unwrap()
+                .total
+                .waived_fen;
+        }
+        w
+    };
+    assert!(waived > 0, "{today}: a hardship waiver");
+
+    assert_eq!(
+        dangjian_store::audit::verify(&store.db).await.unwrap(),
+        dangjian_store::audit::Verdict::Intact {
+            rows: crate::helpers::audit_count(&store).await
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_demo_looks_right_on_new_years_day() {
+    assert_demo_looks_right(datetime!(2027-01-01 10:00 +8)).await;
+}
+
+#[tokio::test]
+async fn the_demo_looks_right_on_29_february() {
+    assert_demo_looks_right(datetime!(2028-02-29 10:00 +8)).await;
+}
+
+#[tokio::test]
+async fn the_demo_looks_right_on_a_quarters_last_and_first_day() {
+    assert_demo_looks_right(datetime!(2026-03-31 10:00 +8)).await;
+    assert_demo_looks_right(datetime!(2026-04-01 10:00 +8)).await;
+}
+
+#[tokio::test]
+async fn the_demo_looks_right_late_on_new_years_eve() {
+    assert_demo_looks_right(datetime!(2026-12-31 23:30 +8)).await;
+}

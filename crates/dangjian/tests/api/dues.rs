@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Client, TestApp, code, field};
+use crate::helpers::{Client, FIXED_NOW, TestApp, code, field};
 
 async fn quote(c: &Client, query: &str) -> (StatusCode, Value) {
     c.get(&format!("/api/v1/dues/quote?{query}")).await
@@ -424,7 +424,7 @@ async fn a_temporary_branch_does_not_collect_dues() {
 
 #[tokio::test]
 async fn probationary_members_are_billed_from_the_month_of_the_branch_congress() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(FIXED_NOW).await;
     let sec = app.login("sec").await;
     let (s, b) = sec
         .patch(

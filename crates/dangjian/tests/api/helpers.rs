@@ -164,6 +164,24 @@ pub struct TestApp {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The instant tests whose data carry fixed dates (a 2025 joining date, a series in 2027) start
+/// at, whatever `DANGJIAN_TEST_NOW` says: 10:00 on Wednesday 2026-06-10 in UTC+8.
+pub const FIXED_NOW: time::OffsetDateTime = time::macros::datetime!(2026-06-10 02:00 UTC);
+
+/// Where every test's clock starts, whatever the real date: `DANGJIAN_TEST_NOW` (YYYY-MM-DD for
+/// 10:00 local time that day, or an RFC 3339 instant), else a fixed ordinary weekday. CI runs the
+/// suite at several such instants (year's first and last day, 29 February, a quarter's end, just
+/// before and after midnight in UTC+8), so no test may assume what today is.
+pub fn test_start() -> time::OffsetDateTime {
+    match std::env::var("DANGJIAN_TEST_NOW") {
+        Ok(raw) if !raw.trim().is_empty() => {
+            dangjian_store::clock::parse_start(&raw, dangjian_store::LocalTime::default())
+                .unwrap_or_else(|e| panic!("DANGJIAN_TEST_NOW: {e}"))
+        }
+        _ => FIXED_NOW,
+    }
+}
+
 /// A valid made-up ID number for a birth date and a sequence number.
 pub fn id_number(birth: &str, seq: u32) -> String {
     let first17 = format!("110105{}{:03}", birth.replace('-', ""), seq % 1000);
@@ -201,7 +219,16 @@ impl TestApp {
         Self::spawn_with(WebConfig::default()).await
     }
 
+    /// A server whose clock starts at `t`: for tests whose data carry fixed dates.
+    pub async fn spawn_at(t: time::OffsetDateTime) -> Self {
+        Self::spawn_with_at(WebConfig::default(), t).await
+    }
+
     pub async fn spawn_with(cfg: WebConfig) -> Self {
+        Self::spawn_with_at(cfg, test_start()).await
+    }
+
+    pub async fn spawn_with_at(cfg: WebConfig, start: time::OffsetDateTime) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter("info,sqlx=warn")
@@ -209,9 +236,7 @@ impl TestApp {
                 .try_init();
         }
         let db = TestDb::new().await;
-        let clock = Arc::new(FixedClock::new(dangjian_store::Clock::now_utc(
-            &dangjian_store::SystemClock,
-        )));
+        let clock = Arc::new(FixedClock::new(start));
         let store = Store::open(&db.target, Keys::generate(), clock.clone())
             .await
             .expect("open store");

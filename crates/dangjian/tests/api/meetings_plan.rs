@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-use crate::helpers::{Client, TestApp, audit_count, code, field};
+use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, field};
 
 mod pages;
 
@@ -333,7 +333,7 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
 
 #[tokio::test]
 async fn a_monthly_series_plans_linked_meetings() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(FIXED_NOW).await;
     let sec = app.login("sec").await;
     let first = OffsetDateTime::parse("2027-01-31T14:30:00+08:00", &Rfc3339).unwrap_or(app.store.now());
     let body = json!({"org_id": app.tree.branch_a, "kind": "theme_day", "title": "主题党日",

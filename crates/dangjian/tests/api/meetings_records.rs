@@ -12,9 +12,13 @@ use time::macros::datetime;
 
 use crate::helpers::{Client, TestApp, audit_count, code, field, post_form};
 
-/// A meeting of `org` on 2026-05-20 09:00–11:00 +08:00 (the clock is set to 10:00 that day).
+/// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
+pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);
+
+/// A meeting of `org` on 2026-05-20 09:00–11:00 +08:00 (the clock is set to 10:00 that day; the
+/// app must have been spawned at `MEETING_DAY`, so sessions stay valid).
 pub(crate) async fn plan(app: &TestApp, c: &Client, org: i64) -> i64 {
-    app.clock.set(datetime!(2026-05-20 02:00 UTC));
+    app.clock.set(MEETING_DAY);
     let (s, m) = c
         .post(
             "/api/v1/meetings",
@@ -74,7 +78,7 @@ fn person(a: &Value, id: i64) -> &Value {
 
 #[tokio::test]
 async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_reason() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(MEETING_DAY).await;
     let sec = app.login("sec").await;
     let id = plan(&app, &sec, app.tree.branch_a).await;
 
@@ -230,7 +234,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
 
 #[tokio::test]
 async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(MEETING_DAY).await;
     let sec = app.login("sec").await;
     let t = app.tree;
     let id = plan(&app, &sec, t.branch_a).await;
@@ -458,7 +462,7 @@ pub(crate) async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Val
 
 #[tokio::test]
 async fn the_record_pages_render_what_happened() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(MEETING_DAY).await;
     let t = app.tree;
     let sec = app.login("sec").await;
     let id = plan(&app, &sec, t.branch_a).await;

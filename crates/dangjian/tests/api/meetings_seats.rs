@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code, field};
-use crate::meetings_records::{plan, put};
+use crate::meetings_records::{MEETING_DAY, plan, put};
 
 fn seat_of(s: &Value, person: i64) -> (i64, i64, String, bool) {
     let x = s["seats"]
@@ -23,7 +23,7 @@ fn seat_of(s: &Value, person: i64) -> (i64, i64, String, bool) {
 
 #[tokio::test]
 async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(MEETING_DAY).await;
     let t = app.tree;
     let sec = app.login("sec").await;
     let admin = app.login("admin").await;

@@ -354,7 +354,7 @@ async fn a_group_member_checks_themself_in_at_the_branch_meeting_but_not_someone
 
 #[tokio::test]
 async fn the_check_in_answer_shows_the_assigned_seat() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(crate::meetings_records::MEETING_DAY).await;
     let sec = app.login("sec").await;
     let id = crate::meetings_records::plan(&app, &sec, app.tree.branch_a).await;
     // the first check-in loads the roster before any seat is assigned

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, audit_count, code, id_number};
+use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number};
 
 const HEADERS: [&str; 12] = [
     "姓名",
@@ -224,7 +224,7 @@ fn message_of(body: &Value, row: u64) -> String {
 
 #[tokio::test]
 async fn a_good_file_is_imported_in_one_transaction_with_one_audit_row() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(FIXED_NOW).await;
     let sec = app.login("sec").await;
     let id1 = id_number("1985-03-04", 101);
     let id2 = id_number("1992-12-30", 202);
@@ -564,7 +564,7 @@ async fn an_export_outside_the_subtree_is_not_found() {
 
 #[tokio::test]
 async fn an_imported_file_comes_back_from_the_export_and_the_export_reimports() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(FIXED_NOW).await;
     let branch = new_branch(&app, "导入测试党支部").await;
     let admin = app.login("admin").await;
     let id1 = id_number("1985-03-04", 101);
