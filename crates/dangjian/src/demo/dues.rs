@@ -1,6 +1,8 @@
-//! Demo dues: this year's base for every member, bills from January to this month, most of
-//! them paid (quarterly, by cash or transfer), a few members behind (one more than six months
-//! when the year is that far on), one 代缴, one 补交, one 大额党费, one approved hardship waiver
+//! Demo dues over the last twelve months, whatever the date (on 1 January too): last year's and
+//! this year's base for every member, bills from the same month last year to this month, most of
+//! them paid (quarterly, by cash or transfer), a few members behind (two by four months, one by
+//! seven, so an arrears case can be opened; on an early date their unpaid run crosses the year
+//! boundary), one 代缴, one 补交, one 大额党费, an approved hardship waiver of the last six months
 //! and one 上缴 of the demo branch. Through the store's own functions; seeded.
 
 use anyhow::Context;
@@ -26,7 +28,22 @@ fn base_for(rng: &mut Rng, category: PersonCategory) -> Option<i64> {
     }
 }
 
-/// How far a member has paid this year (a month number, 0 = nothing).
+/// Months as one running count (`year * 12 + month - 1`), so the window may cross a year.
+fn index(year: i64, month: i64) -> i64 {
+    year * 12 + month - 1
+}
+
+/// `yyyymm` of a month index.
+fn ym(i: i64) -> i64 {
+    i.div_euclid(12) * 100 + i.rem_euclid(12) + 1
+}
+
+/// A day of the month with index `i` (clamped to its length).
+fn day_of(i: i64, day: u8) -> Option<Date> {
+    month_date(i32::try_from(i.div_euclid(12)).ok()?, i.rem_euclid(12) + 1, day)
+}
+
+/// How far a member has paid (a month index; the window's first month − 1 = nothing).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Plan {
     Through(i64),
@@ -46,33 +63,37 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     let mut rng = Rng(SEED);
     let today = store.today();
     let year = i64::from(today.year());
-    let now_m = i64::from(u8::from(today.month()));
+    let now = index(year, i64::from(u8::from(today.month())));
+    let window = now - 11;
     let root = l.orgs[0];
     let first = l.tree.first_branch;
 
     let members: Vec<usize> = (0..l.tree.people.len())
         .filter(|&i| l.tree.people[i].status.is_member())
         .collect();
-    for &i in &members {
-        let p = &l.tree.people[i];
-        let new = NewDuesBase {
-            person_id: l.people[i],
-            year,
-            category: p.category,
-            base_fen: base_for(&mut rng, p.category),
-            override_monthly: None,
-            confirmed: false,
-        };
-        store
-            .set_dues_base(&scope, &actor, new)
-            .await
-            .with_context(|| format!("demo dues base of {}", p.name))?;
+    for y in [year - 1, year] {
+        for &i in &members {
+            let p = &l.tree.people[i];
+            let new = NewDuesBase {
+                person_id: l.people[i],
+                year: y,
+                category: p.category,
+                base_fen: base_for(&mut rng, p.category),
+                override_monthly: None,
+                confirmed: false,
+            };
+            store
+                .set_dues_base(&scope, &actor, new)
+                .await
+                .with_context(|| format!("demo dues base {y} of {}", p.name))?;
+        }
     }
-    for m in 1..=now_m {
+    for i in window..=now {
+        let (y, m) = (i.div_euclid(12), i.rem_euclid(12) + 1);
         store
-            .generate_dues_bills(&scope, &actor, root, year, Some(m))
+            .generate_dues_bills(&scope, &actor, root, y, Some(m))
             .await
-            .with_context(|| format!("demo dues bills {year}-{m}"))?;
+            .with_context(|| format!("demo dues bills {y}-{m}"))?;
     }
 
     // the special cases: in the demo branch, away from the demo logins
@@ -99,22 +120,24 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     let back_pay = others.get(3).copied();
     let proxy_paid = others.get(4).copied();
 
-    if let Some(h) = hardship.filter(|_| now_m >= 7) {
+    // the last six months waived, decided early in the first of them
+    let waived_from = now - 5;
+    if let Some(h) = hardship {
         let app = store
             .apply_dues_hardship(
                 &scope,
                 &actor,
                 NewHardship {
                     person_id: l.people[h],
-                    from_ym: year * 100 + 7,
-                    to_ym: year * 100 + 12,
+                    from_ym: ym(waived_from),
+                    to_ym: ym(now),
                     reduced_to_fen: None,
-                    reason: "家人重病，医疗支出大，家庭生活困难，申请免交下半年党费".to_owned(),
+                    reason: "家人重病，医疗支出大，家庭生活困难，申请免交半年党费".to_owned(),
                 },
             )
             .await
             .context("demo hardship")?;
-        let meeting_on = month_date(today.year(), 7, 5).unwrap_or(today);
+        let meeting_on = day_of(waived_from, 5).filter(|d| *d <= today).unwrap_or(today);
         let h = store
             .discuss_dues_hardship(
                 &scope,
@@ -139,21 +162,21 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     for &i in &members {
         let person_id = l.people[i];
         let mut todo = Vec::new();
-        let plan = if Some(i) == hardship && now_m >= 7 {
-            Plan::Through(6)
+        let plan = if Some(i) == hardship {
+            Plan::Through(waived_from - 1)
         } else if behind.contains(&Some(&i)) {
-            Plan::Through((now_m - 4).max(0))
+            Plan::Through(now - 4)
         } else if Some(i) == far_behind {
-            Plan::Through((now_m - 7).max(0))
-        } else if Some(i) == back_pay && now_m >= 9 {
-            Plan::BackPay(now_m - 8, now_m - 3)
-        } else if rng.percent(8) && now_m >= 3 {
+            Plan::Through(now - 7)
+        } else if Some(i) == back_pay {
+            Plan::BackPay(now - 8, now - 3)
+        } else if rng.percent(8) {
             // a few more a month or two late: still within the usual period
-            Plan::Through(now_m - 2)
+            Plan::Through(now - 2)
         } else if rng.percent(55) {
-            Plan::Through(now_m)
+            Plan::Through(now)
         } else {
-            Plan::Through(now_m - 1)
+            Plan::Through(now - 1)
         };
         let (through, back) = match plan {
             Plan::Through(t) => (t, None),
@@ -169,22 +192,22 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
         // a probationary member is billed from the month of their 支部大会
         let p = &l.tree.people[i];
         let mut m = match p.joined_on {
-            Some(j) if p.status == MemberStatus::Probationary && i64::from(j.year()) == year => {
-                i64::from(u8::from(j.month()))
+            Some(j) if p.status == MemberStatus::Probationary => {
+                index(i64::from(j.year()), i64::from(u8::from(j.month()))).max(window)
             }
-            _ => 1,
+            _ => window,
         };
         while m <= through {
             let step = if in_first.contains(&i) { 3 } else { 6 };
-            let end = ((m - 1) / step * step + step).min(through);
-            let paid_on = month_date(today.year(), end + 1, u8::try_from(rng.range(3, 15)).unwrap_or(8))
+            let end = (m.div_euclid(step) * step + step - 1).min(through);
+            let paid_on = day_of(end + 1, u8::try_from(rng.range(3, 15)).unwrap_or(8))
                 .filter(|d| *d < today)
                 .unwrap_or(today - Duration::days(i64::from(rng.range(0, 3))));
             let proxied = Some(i) == proxy_paid && end == through;
             todo.push(NewPayment {
                 person_id,
                 method,
-                months: (m..=end).map(|k| year * 100 + k).collect(),
+                months: (m..=end).map(ym).collect(),
                 amount_fen: None,
                 voluntary: false,
                 payer_person_id: proxied.then(|| l.people[l.tree.staff]),
@@ -199,20 +222,20 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
             todo.push(NewPayment {
                 person_id,
                 method: PayMethod::Transfer,
-                months: (a..=b).map(|k| year * 100 + k).collect(),
+                months: (a..=b).map(ym).collect(),
                 amount_fen: None,
                 voluntary: false,
                 payer_person_id: None,
                 payer_name: None,
                 paid_on: Some(today - Duration::days(10)),
-                note: Some(format!("补交{a}–{b}月党费")),
+                note: Some(format!("补交{}–{}党费", month_label(a), month_label(b))),
                 confirmed: true,
             });
-            if b < now_m {
+            if b < now - 1 {
                 todo.push(NewPayment {
                     person_id,
                     method: PayMethod::Transfer,
-                    months: (b + 1..=now_m - 1).map(|k| year * 100 + k).collect(),
+                    months: (b + 1..now).map(ym).collect(),
                     amount_fen: None,
                     voluntary: false,
                     payer_person_id: None,
@@ -246,6 +269,12 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
 
     // a 大额党费 from the secretary, passed up with the branch's 上缴
     let large = 200_000;
+    // the last 1 July (建党纪念日) before today
+    let large_on = month_date(today.year(), 7, 1)
+        .filter(|d| *d < today)
+        .or_else(|| month_date(today.year() - 1, 7, 1))
+        .unwrap_or(today);
+    let large_paid_on_year = i64::from(large_on.year());
     pay(
         l,
         &scope,
@@ -258,43 +287,59 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
             voluntary: true,
             payer_person_id: None,
             payer_name: None,
-            paid_on: Some(
-                month_date(today.year(), 7, 1)
-                    .filter(|d| *d < today)
-                    .unwrap_or(today),
-            ),
+            paid_on: Some(large_on),
             note: Some("庆祝建党纪念日，自愿交纳大额党费".to_owned()),
             confirmed: true,
         },
     )
     .await?;
-    if now_m >= 2 {
-        let mut collected = 0;
-        for m in 1..now_m {
-            collected += store
-                .dues_report(&scope, l.orgs[first], year, Some(m))
-                .await?
-                .total
-                .collected_fen;
-        }
-        store
-            .record_dues_remittance(
-                &scope,
-                &actor,
-                NewRemittance {
-                    org_id: l.orgs[first],
-                    year,
-                    month: None,
-                    amount_fen: collected + large,
-                    large_fen: large,
-                    remitted_on: today - Duration::days(i64::from(today.day().min(20)) - 1),
-                    note: Some(format!("1–{}月党费及大额党费上缴", now_m - 1)),
-                },
-            )
-            .await
-            .context("demo remittance")?;
+    // the branch's 上缴: this year's months before this one, or in January last year's whole year
+    let now_m = now.rem_euclid(12) + 1;
+    let (remit_year, months) = if now_m >= 2 {
+        (year, 1..now_m)
+    } else {
+        (year - 1, 1..13)
+    };
+    let mut collected = 0;
+    for m in months.clone() {
+        collected += store
+            .dues_report(&scope, l.orgs[first], remit_year, Some(m))
+            .await?
+            .total
+            .collected_fen;
     }
+    let large_in = if large_paid_on_year == remit_year {
+        large
+    } else {
+        0
+    };
+    store
+        .record_dues_remittance(
+            &scope,
+            &actor,
+            NewRemittance {
+                org_id: l.orgs[first],
+                year: remit_year,
+                month: None,
+                amount_fen: collected + large_in,
+                large_fen: large_in,
+                remitted_on: today - Duration::days(i64::from(today.day().min(20)) - 1),
+                note: Some(format!(
+                    "{remit_year}年{}–{}月党费{}上缴",
+                    months.start,
+                    months.end - 1,
+                    if large_in > 0 { "及大额党费" } else { "" }
+                )),
+            },
+        )
+        .await
+        .context("demo remittance")?;
     Ok(())
+}
+
+/// `2026年3月` for a month index.
+fn month_label(i: i64) -> String {
+    format!("{}年{}月", i.div_euclid(12), i.rem_euclid(12) + 1)
 }
 
 async fn pay(l: &Loaded<'_>, scope: &Scope, actor: &Actor, p: NewPayment) -> anyhow::Result<()> {
