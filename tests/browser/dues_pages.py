@@ -34,10 +34,15 @@ def check(name: str, ok: bool, detail: str = "") -> None:
 class Api:
     """A logged-in JSON client (session cookie + CSRF token)."""
 
-    def __init__(self, user: str):
+    def __init__(self, user: str, password: str = "demo1234"):
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.csrf = ""
-        self.csrf = self.call("POST", "/api/v1/login", {"username": user, "password": "demo1234"})["csrf_token"]
+        self.csrf = self.call("POST", "/api/v1/login", {"username": user, "password": password})["csrf_token"]
+
+    @staticmethod
+    def public(path: str):
+        with urllib.request.urlopen(BASE + path) as r:
+            return json.loads(r.read())
 
     def call(self, method: str, path: str, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -63,41 +68,59 @@ def driver(width: int, height: int):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 
 
-def login(d, user: str) -> None:
+def login(d, user: str, password: str = "demo1234") -> None:
     d.get(BASE + "/login")
     d.find_element(By.NAME, "username").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys("demo1234")
+    d.find_element(By.NAME, "password").send_keys(password)
     d.find_element(By.CSS_SELECTOR, "button.primary").click()
     time.sleep(0.3)
+
+
+def id_number(birth: str, seq: int) -> str:
+    """A made-up GB 11643 ID number for a birth date (YYYYMMDD) and a sequence number."""
+    first17 = f"110105{birth}{seq % 1000:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(c) * w for c, w in zip(first17, weights))
+    return first17 + "10X98765432"[total % 11]
 
 
 def main() -> None:
     sec = Api("secretary")
     branch = sec.call("GET", "/api/v1/me")["grants"][0]["org_id"]
-    member_id = Api("member").call("GET", "/api/v1/me")["person_id"]
-    year = int(time.strftime("%Y"))
-    month = int(time.strftime("%m"))
-    # the demo has this year's bases and bills up to this month; people without a base get one
-    people = sec.call("GET", f"/api/v1/members?org={branch}&subtree=true&limit=8")["items"]
-    ids = {p["id"] for p in people} | {member_id}
-    for i, pid in enumerate(sorted(ids)):
-        if sec.call("GET", f"/api/v1/members/{pid}/dues?year={year}").get("base") is None:
-            sec.call("PUT", f"/api/v1/members/{pid}/dues-base/{year}",
-                     {"category": "retired" if i % 3 == 2 else "in_service", "base_fen": 280000 + 40000 * i})
+    # the server's calendar, not this machine's: CI runs the demo as of other dates (serve --today)
+    today = Api.public("/api/v1/time")["today"]
+    year, month = int(today[:4]), int(today[5:7])
+    # The test's own state, whatever the demo holds today: a new member of the branch with a base
+    # and a login, and this year's bills for the branch (so this member owes every month).
+    seq = int(time.time() * 1000) % 997
+    name = f"测试党费{seq:03d}"
+    person = sec.call("POST", "/api/v1/members", {
+        "org_id": branch, "name": name, "id_number": id_number("19880512", seq), "status": "formal",
+        "joined_on": "2012-07-01", "regularized_on": "2013-07-01", "category": "in_service"})
+    pid = person.get("id")
+    check("test_member_created", isinstance(pid, int), str(person))
+    base = sec.call("PUT", f"/api/v1/members/{pid}/dues-base/{year}", {"category": "in_service", "base_fen": 420000})
+    check("test_member_has_a_base", base.get("error") is None, str(base))
+    username = f"dues{seq:03d}"
+    user = sec.call("POST", "/api/v1/users", {"username": username, "password": "dues-test-2026",
+                                              "person_id": pid, "grants": []})
+    check("test_member_has_a_login", isinstance(user.get("id"), int), str(user))
+    # a new login must change its password first
+    changed = Api(username, "dues-test-2026").call("POST", "/api/v1/password", {
+        "old_password": "dues-test-2026", "new_password": "dues-test-2027"})
+    check("test_member_sets_a_password", changed.get("error") is None, str(changed))
     gen = sec.call("POST", f"/api/v1/orgs/{branch}/dues-bills", {"year": year})
     again = sec.call("POST", f"/api/v1/orgs/{branch}/dues-bills", {"year": year})
-    check("whole_year_generated_once", isinstance(gen.get("created"), int) and again.get("created") == 0,
-          f"{gen} then {again}")
-    due = [b for b in sec.call("GET", f"/api/v1/orgs/{branch}/dues-bills?year={year}&month={month}")["items"]
-           if b.get("status") == "due" and b.get("person_id") != member_id]
+    check("whole_year_generated_once", isinstance(gen.get("created"), int) and gen["created"] >= 12
+          and again.get("created") == 0, f"{gen} then {again}")
+    mine = sec.call("GET", f"/api/v1/members/{pid}/dues?year={year}")["months"]
+    check("the_new_member_owes_every_month", [m["status"] for m in mine] == ["due"] * 12, str(mine))
 
     d = driver(1280, 900)
     try:
         login(d, "secretary")
         d.get(f"{BASE}/dues?org={branch}&year={year}&month={month}")
         check("collector_page_lists_bills", len(d.find_elements(By.CSS_SELECTOR, "#dues-bills tbody tr")) >= 2)
-        check("a_due_bill_to_pay", len(due) > 0, "no due bill this month")
-        pid = due[0]["person_id"]
         Select(d.find_element(By.NAME, "person_id")).select_by_value(str(pid))
         d.find_element(By.NAME, "months").send_keys(f"{year}-{month:02d}")
         d.find_element(By.CSS_SELECTOR, "#dues-payment-form button.primary").click()
@@ -111,7 +134,7 @@ def main() -> None:
 
     d = driver(390, 844)
     try:
-        login(d, "member")
+        login(d, username, "dues-test-2027")
         d.get(BASE + "/dues/me")
         width = d.execute_script("return document.documentElement.scrollWidth")
         check("member_page_fits_390px", width <= 390, f"scrollWidth {width}")
@@ -125,8 +148,11 @@ def main() -> None:
         d.save_screenshot(os.path.join(SHOTS, "dues-fake-pay.png"))
         d.find_element(By.CSS_SELECTOR, "button.primary").click()
         time.sleep(0.3)
-        check("paid_after_the_signed_callback", d.current_url.endswith("/dues/me")
-              and len(d.find_elements(By.CSS_SELECTOR, ".dues-months li.paid")) >= 1, d.current_url)
+        paid_shown = len(d.find_elements(By.CSS_SELECTOR, ".dues-months li.paid"))
+        paid = [m["month"] for m in sec.call("GET", f"/api/v1/members/{pid}/dues?year={year}")["months"]
+                if m["status"] == "paid"]
+        check("paid_after_the_signed_callback", d.current_url.endswith("/dues/me") and paid_shown == 2
+              and len(paid) == 2, f"{d.current_url}: {paid_shown} shown paid, paid {paid}")
         d.save_screenshot(os.path.join(SHOTS, "dues-member-paid.png"))
     finally:
         d.quit()

@@ -85,7 +85,9 @@ def count(d, key: str) -> str:
 
 def main() -> None:
     sec = api_session("secretary")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    # the server's clock, not this machine's: CI runs the demo as of other dates (serve --today)
+    with urllib.request.urlopen(BASE + "/api/v1/time") as r:
+        now = datetime.datetime.fromisoformat(json.load(r)["now"]).astimezone(datetime.timezone.utc)
     iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     m = sec("POST", "/api/v1/meetings", {"org_id": BRANCH, "kind": "branch_congress", "title": "浏览器测试支部党员大会",
                                          "starts_at": iso(now - datetime.timedelta(minutes=5)),
