@@ -13,6 +13,7 @@ pub mod keys;
 pub mod meeting;
 pub mod migrate;
 pub mod org;
+pub mod paths;
 pub mod person;
 pub mod rotate;
 pub mod scope;

@@ -425,14 +425,11 @@ impl Store {
             "UPDATE org SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3, root_id = $4 WHERE path >= $5 AND path < $6")
             .bind(&new_path).bind(old_len + 1).bind(depth_delta).bind(parent.root_id).bind(&old_path).bind(&upper)
             .execute(c).await.map(|r| r.rows_affected()))?;
-        with_tx!(tx, c => sqlx::query(
-            "UPDATE person SET org_path = $1 || substr(org_path, CAST($2 AS INTEGER)), root_id = $3 WHERE org_path >= $4 AND org_path < $5")
-            .bind(&new_path).bind(old_len + 1).bind(parent.root_id).bind(&old_path).bind(&upper)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        // meetings follow their org, so scope checks and expected attendees stay right
-        with_tx!(tx, c => sqlx::query(
-            "UPDATE meeting SET org_path = $1 || substr(org_path, CAST($2 AS INTEGER)) WHERE org_path >= $3 AND org_path < $4")
-            .bind(&new_path).bind(old_len + 1).bind(&old_path).bind(&upper)
+        // everything keyed by the subtree's path follows it: people, meetings, dues records…
+        crate::paths::move_subtree(tx, &old_path, &new_path).await?;
+        let new_upper = format!("{}0", &new_path[..new_path.len() - 1]);
+        with_tx!(tx, c => sqlx::query("UPDATE person SET root_id = $1 WHERE org_path >= $2 AND org_path < $3")
+            .bind(parent.root_id).bind(&new_path).bind(&new_upper)
             .execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(tx, c => sqlx::query("UPDATE org SET parent_id = $1 WHERE id = $2").bind(parent.id).bind(org.id).execute(c).await.map(|r| r.rows_affected()))?;
         let old_parent = org.parent_id.map(|p| p.to_string());

@@ -695,6 +695,9 @@ impl Store {
         let (m1, f1) = counts_of(status_after);
         adjust_counts(&mut tx, &before.org_path, -m0, -f0).await?;
         adjust_counts(&mut tx, &target_org.path, m1, f1).await?;
+        if target_org.path != before.org_path {
+            crate::paths::move_person(&mut tx, id, &target_org.path).await?;
+        }
         let event_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO person_event (person_id, org_id, kind, event_date, status_before, status_after, org_before, \
              org_after, reason, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")

@@ -24,6 +24,7 @@ mod meetings_records;
 mod meetings_seats;
 mod meetings_writer;
 mod members;
+mod moves;
 mod orgs;
 mod pages;
 mod permissions;
