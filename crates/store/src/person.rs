@@ -71,7 +71,11 @@ pub struct PersonView {
     pub name: String,
     pub gender: String,
     pub ethnicity: Option<String>,
-    pub birth_date: Date,
+    /// Only with full identity: the masked ID number hides exactly the eight birth-date digits,
+    /// so the date beside it would give the number back (issue 11, item 3).
+    pub birth_date: Option<Date>,
+    /// Always: with the masked number about 33 valid numbers remain.
+    pub birth_year: i32,
     pub id_number: String,
     pub phone: Option<String>,
     pub education: Option<String>,
@@ -232,7 +236,8 @@ impl Store {
             name: r.name,
             gender: r.gender,
             ethnicity: r.ethnicity,
-            birth_date: r.birth_date,
+            birth_date: full.then_some(r.birth_date),
+            birth_year: r.birth_date.year(),
             id_number,
             phone,
             education: r.education,

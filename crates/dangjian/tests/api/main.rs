@@ -28,4 +28,5 @@ mod moves;
 mod orgs;
 mod pages;
 mod permissions;
+mod privacy;
 mod roster;

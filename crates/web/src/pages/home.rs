@@ -252,7 +252,9 @@ async fn member_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
         status: p.status,
         gender: p.gender,
         ethnicity: text_or_dash(p.ethnicity),
-        birth_date: p.birth_date.to_string(),
+        birth_date: p
+            .birth_date
+            .map_or_else(|| p.birth_year.to_string(), |d| d.to_string()),
         id_number: p.id_number,
         phone: text_or_dash(p.phone),
         education: text_or_dash(p.education),

@@ -169,7 +169,20 @@ fn facts(shell: &Shell, p: &PersonView) -> Vec<Fact> {
     vec![
         fact("field.gender", shell.label("gender", &p.gender), false),
         fact("field.ethnicity", text_or_dash(p.ethnicity.clone()), false),
-        fact("field.birth_date", p.birth_date.to_string(), false),
+        fact(
+            "field.birth_date",
+            p.birth_date.map_or_else(
+                || {
+                    crate::i18n::t(
+                        shell.locale,
+                        "member.birth_year_only",
+                        &[("year", p.birth_year.to_string())],
+                    )
+                },
+                |d| d.to_string(),
+            ),
+            false,
+        ),
         fact("field.id_number", p.id_number.clone(), true),
         fact("field.phone", text_or_dash(p.phone.clone()), true),
         fact("field.education", text_or_dash(p.education.clone()), false),
@@ -486,7 +499,7 @@ fn body_of(p: &PersonView) -> MemberBody {
         name: Some(p.name.clone()),
         gender: Some(p.gender.clone()),
         ethnicity: p.ethnicity.clone(),
-        birth_date: Some(p.birth_date.to_string()),
+        birth_date: p.birth_date.map(|d| d.to_string()),
         id_number: Some(p.id_number.clone()),
         phone: p.phone.clone(),
         education: p.education.clone(),

@@ -117,11 +117,11 @@ impl ExportWriter {
         if let Some(phone) = p.phone.as_deref().filter(|s| !s.is_empty()) {
             sheet.write_string_with_format(row, 5, phone, &self.text)?;
         }
-        for (col, d) in [
-            (3u16, Some(p.birth_date)),
-            (9, p.joined_on),
-            (10, p.regularized_on),
-        ] {
+        if p.birth_date.is_none() {
+            // masked: the year only, as text (the date would give the ID number back)
+            sheet.write_string_with_format(row, 3, p.birth_year.to_string(), &self.text)?;
+        }
+        for (col, d) in [(3u16, p.birth_date), (9, p.joined_on), (10, p.regularized_on)] {
             match d.map(|d| (d, excel_date(d))) {
                 Some((_, Some(x))) => {
                     sheet.write_date_with_format(row, col, x, &self.date)?;

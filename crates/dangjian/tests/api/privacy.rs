@@ -1,0 +1,106 @@
+//! Personal data a grant does not allow stays hidden (issue 11): a masked ID number hides exactly
+//! the eight birth-date digits, so no masked answer — JSON, page or export — may carry the birth
+//! date beside it.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, id_number};
+
+/// Every valid ID number that fits a masked one (`110105********002X`) and a birth year.
+fn candidates(masked: &str, year: i32) -> Vec<String> {
+    let head = &masked[..6];
+    let seq = &masked[14..17];
+    let check = masked.as_bytes()[17];
+    let mut out = Vec::new();
+    let mut d = time::Date::from_calendar_date(year, time::Month::January, 1).unwrap_or(time::Date::MIN);
+    while d.year() == year {
+        let birth = format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
+        let first17 = format!("{head}{birth}{seq}");
+        if dangjian_rules::id_number::check_char(first17.as_bytes()) == check {
+            out.push(format!("{first17}{}", check as char));
+        }
+        d = d.next_day().unwrap_or(time::Date::MAX);
+    }
+    out
+}
+
+#[tokio::test]
+async fn masked_answers_do_not_give_the_id_number_back() {
+    let app = TestApp::spawn().await;
+    let full = id_number("1980-05-06", 11);
+    let staff = app.login("staff").await;
+
+    // the record and the list: masked number, the birth year only
+    let (s, one) = staff.get(&format!("/api/v1/members/{}", app.tree.a1)).await;
+    assert_eq!(s, StatusCode::OK, "{one}");
+    let (_, list) = staff
+        .get(&format!("/api/v1/members?org={}&subtree=true", app.tree.branch_a))
+        .await;
+    let item = list["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["id"] == app.tree.a1))
+        .cloned()
+        .unwrap_or(Value::Null);
+    for answer in [&one, &item] {
+        let masked = answer["id_number"].as_str().unwrap_or_default();
+        assert_eq!(masked, format!("{}********{}", &full[..6], &full[14..]));
+        assert_eq!(answer["birth_date"], Value::Null, "{answer}");
+        assert_eq!(answer["birth_year"], 1980);
+        let text = answer.to_string();
+        assert!(
+            !text.contains("05-06") && !text.contains("19800506"),
+            "the birth date is nowhere in the answer: {text}"
+        );
+        let fits = candidates(masked, 1980);
+        assert!(fits.contains(&full));
+        assert!(
+            fits.len() >= 20,
+            "{} valid numbers fit the mask and the year: {fits:?}",
+            fits.len()
+        );
+    }
+
+    // the record page
+    let (s, html) = staff.page(&format!("/members/{}", app.tree.a1)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("1980年"), "the year is shown");
+    assert!(!html.contains("1980-05-06"), "the date is not");
+
+    // the export of the branch: the year as text in the birth-date column
+    let resp = staff
+        .http
+        .get(format!(
+            "{}/api/v1/members/export?org={}&subtree=true",
+            staff.base, app.tree.branch_a
+        ))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("bytes").to_vec();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
+    let first = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&first).expect("sheet");
+    let row = range
+        .rows()
+        .find(|r| r.first().is_some_and(|c| *c == Data::String("张三".into())))
+        .expect("张三 exported");
+    assert_eq!(row[3], Data::String("1980".into()), "{row:?}");
+    assert_eq!(
+        row[4].to_string(),
+        format!("{}********{}", &full[..6], &full[14..])
+    );
+
+    // who may see the number sees the date
+    let (_, sec_view) = app
+        .login("sec")
+        .await
+        .get(&format!("/api/v1/members/{}", app.tree.a1))
+        .await;
+    assert_eq!(sec_view["id_number"], full);
+    assert_eq!(sec_view["birth_date"], "1980-05-06");
+}
