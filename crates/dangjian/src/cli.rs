@@ -46,6 +46,14 @@ pub enum Command {
         /// Minutes after a meeting's start before a first check-in counts as late.
         #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
         late_grace_minutes: i64,
+        /// Check-ins are accepted from this many minutes before a meeting's start (earlier:
+        /// staff and devices must confirm, members are refused).
+        #[arg(long, env = "DANGJIAN_CHECKIN_OPENS_MINUTES", default_value_t = 120)]
+        checkin_opens_minutes: i64,
+        /// A device's `at` further than this from the server's receipt time is recorded, but
+        /// the server's time decides lateness.
+        #[arg(long, env = "DANGJIAN_DEVICE_CLOCK_TOLERANCE_SECONDS", default_value_t = 120)]
+        device_clock_tolerance_seconds: i64,
         /// Demo only: run as if today were this date (YYYY-MM-DD, from 10:00 local time) or
         /// this RFC 3339 instant; the clock runs on from there. Default: the real date.
         #[arg(long, env = "DANGJIAN_TODAY", requires = "demo")]
@@ -168,9 +176,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             secure_cookies,
             late_grace_minutes,
+            checkin_opens_minutes,
+            device_clock_tolerance_seconds,
             today,
         } => {
             dangjian_web::api::meeting::set_grace_minutes(late_grace_minutes);
+            dangjian_web::api::meeting::set_checkin_window(
+                checkin_opens_minutes,
+                device_clock_tolerance_seconds,
+            );
             let store = data.open_on(today.as_deref()).await?;
             if demo {
                 ensure_demo(&store).await?;

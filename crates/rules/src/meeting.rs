@@ -20,6 +20,94 @@ use crate::string_enum;
 /// The deployment's default grace period after the start before a check-in counts as late.
 pub const DEFAULT_GRACE_MINUTES: i64 = 5;
 
+/// The deployment's default: check-ins are accepted from this long before a meeting's start.
+pub const DEFAULT_WINDOW_OPENS_MINUTES: i64 = 120;
+/// How far a device's clock may stray from the server's before the server's time decides.
+pub const DEFAULT_DEVICE_CLOCK_TOLERANCE_SECONDS: i64 = 120;
+
+/// Who posts a check-in: it decides which clock counts and how the check-in window applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poster {
+    /// A member checking themself in on their phone (a rotating QR code).
+    Member,
+    /// Meeting staff or a secretary at the door, or recording afterwards.
+    Staff,
+    /// A door device (RFID gate, presence sensor, kiosk) with its own clock.
+    Device,
+}
+
+/// The check-in settings of a deployment (API.md "Meetings and check-in", revised 2026-12-03).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckinPolicy {
+    /// After the start, before a first `in` counts as late.
+    pub grace: Duration,
+    /// The window opens this long before the start.
+    pub opens_before: Duration,
+    /// A device clock further than this from the receipt time is recorded but not believed.
+    pub device_clock_tolerance: Duration,
+}
+
+impl Default for CheckinPolicy {
+    fn default() -> Self {
+        Self {
+            grace: Duration::minutes(DEFAULT_GRACE_MINUTES),
+            opens_before: Duration::minutes(DEFAULT_WINDOW_OPENS_MINUTES),
+            device_clock_tolerance: Duration::seconds(DEFAULT_DEVICE_CLOCK_TOLERANCE_SECONDS),
+        }
+    }
+}
+
+/// Why a check-in is not taken as it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WindowRefusal {
+    /// Staff, secretary or a device before the window opens: stored once confirmed.
+    Confirm(crate::RuleWarning),
+    /// A member outside the window (before it opens or after the meeting's end).
+    Refuse(crate::RuleViolation),
+}
+
+/// Whether a check-in received at `received` falls in the meeting's check-in window: from
+/// `opens_before` before the start; for a member until the end, for staff and devices until
+/// the meeting is closed (which the caller checks). The receipt time decides, never a clock the
+/// poster sends.
+pub fn check_window(
+    policy: &CheckinPolicy,
+    starts_at: OffsetDateTime,
+    ends_at: OffsetDateTime,
+    received: OffsetDateTime,
+    poster: Poster,
+    confirmed: bool,
+) -> Result<(), WindowRefusal> {
+    let opens = starts_at - policy.opens_before;
+    let minutes = policy.opens_before.whole_minutes().to_string();
+    let early = received < opens;
+    match poster {
+        Poster::Member if early || received > ends_at => Err(WindowRefusal::Refuse(
+            crate::RuleViolation::field("checkin_outside_window", "qr_token").arg("minutes", minutes),
+        )),
+        Poster::Staff | Poster::Device if early && !confirmed => Err(WindowRefusal::Confirm(
+            crate::RuleWarning::new("checkin_before_window").arg("minutes", minutes),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The time a check-in is judged by (late, last event): a member's is the server's receipt
+/// (a phone's clock proves nothing); a device's its own clock while within the tolerance, else
+/// the receipt; staff's what they enter (they may record a meeting afterwards), else the receipt.
+pub fn counted_time(
+    policy: &CheckinPolicy,
+    poster: Poster,
+    sent: Option<OffsetDateTime>,
+    received: OffsetDateTime,
+) -> OffsetDateTime {
+    match (poster, sent) {
+        (Poster::Staff, Some(t)) => t,
+        (Poster::Device, Some(t)) if (t - received).abs() <= policy.device_clock_tolerance => t,
+        _ => received,
+    }
+}
+
 string_enum!(
     /// API.md meeting `kind`.
     MeetingKind {
@@ -266,6 +354,67 @@ mod tests {
         }
     }
     use Direction::{In, Out};
+
+    fn window(received: OffsetDateTime, poster: Poster, confirmed: bool) -> Result<(), WindowRefusal> {
+        check_window(
+            &CheckinPolicy::default(),
+            datetime!(2026-05-01 09:00 UTC),
+            datetime!(2026-05-01 11:00 UTC),
+            received,
+            poster,
+            confirmed,
+        )
+    }
+
+    #[test]
+    fn the_window_opens_two_hours_before_the_start() {
+        for poster in [Poster::Member, Poster::Staff, Poster::Device] {
+            assert_eq!(window(datetime!(2026-05-01 07:00 UTC), poster, false), Ok(()));
+            assert_eq!(window(datetime!(2026-05-01 10:59 UTC), poster, false), Ok(()));
+        }
+        let early = datetime!(2026-05-01 06:59 UTC);
+        assert!(
+            matches!(window(early, Poster::Member, true), Err(WindowRefusal::Refuse(v)) if v.code == "checkin_outside_window")
+        );
+        assert!(
+            matches!(window(early, Poster::Staff, false), Err(WindowRefusal::Confirm(w)) if w.code == "checkin_before_window")
+        );
+        assert!(matches!(
+            window(early, Poster::Device, false),
+            Err(WindowRefusal::Confirm(_))
+        ));
+        assert_eq!(window(early, Poster::Staff, true), Ok(()));
+    }
+
+    #[test]
+    fn a_member_cannot_check_in_after_the_end_staff_may_record_it() {
+        let late = datetime!(2026-05-01 11:01 UTC);
+        assert!(matches!(
+            window(late, Poster::Member, false),
+            Err(WindowRefusal::Refuse(_))
+        ));
+        assert_eq!(window(late, Poster::Staff, false), Ok(()));
+        assert_eq!(window(late, Poster::Device, false), Ok(()));
+    }
+
+    #[test]
+    fn the_counted_time_is_the_servers_unless_a_trusted_clock_says_otherwise() {
+        let p = CheckinPolicy::default();
+        let received = datetime!(2026-05-01 09:30 UTC);
+        let claimed = datetime!(2026-05-01 08:55 UTC);
+        assert_eq!(
+            counted_time(&p, Poster::Member, Some(claimed), received),
+            received
+        );
+        assert_eq!(counted_time(&p, Poster::Staff, Some(claimed), received), claimed);
+        assert_eq!(
+            counted_time(&p, Poster::Device, Some(claimed), received),
+            received
+        );
+        let near = datetime!(2026-05-01 09:29 UTC);
+        assert_eq!(counted_time(&p, Poster::Device, Some(near), received), near);
+        assert_eq!(counted_time(&p, Poster::Device, None, received), received);
+    }
 
     #[test]
     fn on_time_is_present_and_not_late() {

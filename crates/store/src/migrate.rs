@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_meeting_records.sql"),
         postgres: include_str!("../migrations/postgres/0006_meeting_records.sql"),
     },
+    Migration {
+        version: 8,
+        name: "checkin_counted_at",
+        sqlite: include_str!("../migrations/sqlite/0008_checkin_counted_at.sql"),
+        postgres: include_str!("../migrations/postgres/0008_checkin_counted_at.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

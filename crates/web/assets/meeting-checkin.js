@@ -71,9 +71,17 @@
     });
   }
   function post(body, label) {
-    body.event_id = eventId();
+    body.event_id = body.event_id || eventId();
     return api("POST", "/api/v1/meetings/" + id + "/checkins", body).then(function (r) {
-      if (!r.ok) { say((r.body.error && r.body.error.message) || app.dataset.msgFailed, true); return; }
+      var err = r.body.error || {};
+      // before the check-in window opens the server asks to confirm (its message says why)
+      if (r.status === 409 && err.code === "confirmation_required" && !body.confirm) {
+        var why = (err.warnings || []).map(function (w) { return w.message; }).join("\n");
+        if (window.confirm(why || err.message)) { body.confirm = true; return post(body, label); }
+        say(why || err.message, true);
+        return;
+      }
+      if (!r.ok) { say(err.message || app.dataset.msgFailed, true); return; }
       var p = people.find(function (x) { return x.person_id === r.body.person_id; });
       if (p) { p.state = r.body.state; p.late = r.body.late; recount(); render(); }
       say(app.dataset.msgDone.replace("{name}", p ? p.name : (label || "")), false);

@@ -2,7 +2,7 @@
 //! meetings ahead (next week's 主题党日, the first of a monthly series, with a leave request).
 
 use anyhow::Context;
-use dangjian_rules::meeting::{Direction, MeetingKind};
+use dangjian_rules::meeting::{Direction, MeetingKind, Poster};
 use dangjian_store::meeting::plan::{Every, PlanChange};
 use dangjian_store::meeting::seats::{Block, NewSeatPlan, Reserved};
 use dangjian_store::meeting::{NewCheckin, NewMeeting};
@@ -119,7 +119,8 @@ pub(super) async fn live_meeting(
             direction: Direction::In,
             at: Some(at.min(now)),
             reason: None,
-            self_only: false,
+            poster: Poster::Staff,
+            confirmed: true,
         });
     }
     checkin_all(store, m.id, events).await

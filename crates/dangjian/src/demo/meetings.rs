@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use dangjian_rules::meeting::{
-    AttendanceState, CheckinMethod, DEFAULT_GRACE_MINUTES, Direction, MeetingKind,
+    AttendanceState, CheckinMethod, CheckinPolicy, DEFAULT_GRACE_MINUTES, Direction, MeetingKind, Poster,
 };
 use dangjian_rules::org::{CommitteePost, OrgKind};
 use dangjian_store::meeting::plan::PlanChange;
@@ -323,7 +323,8 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
                 direction: Direction::In,
                 at: Some(at),
                 reason,
-                self_only: false,
+                poster: Poster::Staff,
+                confirmed: true,
             });
             // one leaves early from every second meeting
             if k == 5 && n % 2 == 0 {
@@ -334,7 +335,8 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
                     direction: Direction::Out,
                     at: Some(h.starts_at + length - Duration::minutes(40)),
                     reason: Some("单位临时有急事".to_owned()),
-                    self_only: false,
+                    poster: Poster::Staff,
+                    confirmed: true,
                 });
             }
         }
@@ -428,7 +430,11 @@ pub(super) async fn checkin_all(
     for ev in events {
         let s = store.clone();
         set.spawn(async move {
-            s.checkin(&Scope::system(), &Actor::system("demo"), meeting_id, ev, grace())
+            let policy = CheckinPolicy {
+                grace: grace(),
+                ..CheckinPolicy::default()
+            };
+            s.checkin(&Scope::system(), &Actor::system("demo"), meeting_id, ev, policy)
                 .await
         });
     }

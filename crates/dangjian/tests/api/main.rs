@@ -22,6 +22,7 @@ mod meetings_live;
 mod meetings_plan;
 mod meetings_records;
 mod meetings_seats;
+mod meetings_window;
 mod meetings_writer;
 mod members;
 mod moves;

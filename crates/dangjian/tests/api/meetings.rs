@@ -462,13 +462,29 @@ async fn a_member_checks_only_themself_in() {
         )
         .await;
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "checkin_self_only"));
+    // their own id proves nothing: a member checks in with the hall's rotating code
     let (s, b) = mem
         .post(
             &checkin_path(id),
             json!({"event_id": "m2", "person_id": app.tree.a1, "method": "manual", "at": t(start)}),
         )
         .await;
-    assert_eq!((s, b["state"].as_str()), (StatusCode::CREATED, Some("present")));
+    assert_eq!(
+        (s, code(&b), field(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "checkin_needs_qr", "qr_token")
+    );
+    let (_, qr) = sec.get(&format!("/api/v1/meetings/{id}/qr")).await;
+    let (s, b) = mem
+        .post(
+            &checkin_path(id),
+            json!({"event_id": "m3", "qr_token": qr["token"], "method": "qr", "at": t(start)}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["state"].as_str()),
+        (StatusCode::CREATED, Some("present")),
+        "{b}"
+    );
     let (s, _) = mem.post("/api/v1/meetings", json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }

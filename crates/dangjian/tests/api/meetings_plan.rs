@@ -310,12 +310,20 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     assert_eq!(my["upcoming"][0]["status"], "cancelled");
 
     // a meeting with check-ins cannot be cancelled or moved
+    // (three days ahead: before the check-in window, so the secretary confirms)
     let (id2, _) = plan_at(&app, &sec, app.tree.branch_a, "党课", 3).await;
+    let early = json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual"});
+    let (s, e) = sec
+        .post(&format!("/api/v1/meetings/{id2}/checkins"), early.clone())
+        .await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::CONFLICT, "confirmation_required"),
+        "{e}"
+    );
+    assert_eq!(e["error"]["warnings"][0]["code"], "checkin_before_window", "{e}");
     let (s, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id2}/checkins"),
-            json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual"}),
-        )
+        .post(&format!("/api/v1/meetings/{id2}/checkins?confirm=true"), early)
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, e) = sec

@@ -134,7 +134,7 @@ impl Store {
         let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
             "SELECT person_id FROM meeting_leave WHERE meeting_id = $1").bind(m.id).fetch_all(p).await)?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT person_id, direction, device_at FROM checkin_event WHERE meeting_id = $1 AND person_id IS NOT NULL ORDER BY id")
+            "SELECT person_id, direction, counted_at FROM checkin_event WHERE meeting_id = $1 AND person_id IS NOT NULL ORDER BY id")
             .bind(m.id).fetch_all(p).await)?;
         let events: Vec<(i64, Event)> = events
             .into_iter()

@@ -11,7 +11,9 @@
 //! as guests.
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, CheckinMethod, Direction, Line, MeetingKind, MeetingStatus, Window};
+use dangjian_rules::meeting::{
+    self, CheckinMethod, Direction, Line, MeetingKind, MeetingStatus, Poster, Window,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
@@ -95,10 +97,19 @@ pub struct NewCheckin {
     /// The device's clock as sent; None → the server's receipt time.
     pub at: Option<OffsetDateTime>,
     pub reason: Option<String>,
-    /// The caller checks themself in (QR, member's own phone): admitted when expected at or
-    /// invited to the meeting, whatever subtree their own grant covers (a 党小组 member at the
-    /// branch's meeting, a guest from another branch). Not part of the body's fingerprint.
-    pub self_only: bool,
+    /// Who posts it. A member checking themself in (QR on their phone) is admitted when
+    /// expected at or invited to the meeting, whatever subtree their own grant covers (a 党小组
+    /// member at the branch's meeting, a guest from another branch), only inside the check-in
+    /// window, and judged by the server's clock. Not part of the body's fingerprint.
+    pub poster: Poster,
+    /// Staff or a device confirmed a check-in before the window opens (`checkin_before_window`).
+    pub confirmed: bool,
+}
+
+impl NewCheckin {
+    pub fn self_only(&self) -> bool {
+        self.poster == Poster::Member
+    }
 }
 
 impl NewCheckin {
@@ -142,7 +153,7 @@ pub struct CheckinAnswer {
     pub seq: Option<i64>,
 }
 
-/// seq, event_id, person_id, name, answer_json, device_at
+/// seq, event_id, person_id, name, answer_json, counted_at
 type LiveRow = (i64, String, Option<i64>, Option<String>, String, OffsetDateTime);
 
 /// One committed check-in as the live stream shows it.
@@ -343,7 +354,7 @@ impl Store {
     ) -> StoreResult<(Vec<LiveCheckin>, meeting::Counts)> {
         let m = self.meeting(scope, meeting_id).await?;
         let rows: Vec<LiveRow> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT e.id, e.event_id, e.person_id, p.name, e.answer_json, e.device_at FROM checkin_event e \
+            "SELECT e.id, e.event_id, e.person_id, p.name, e.answer_json, e.counted_at FROM checkin_event e \
              LEFT JOIN person p ON p.id = e.person_id \
              WHERE e.meeting_id = $1 AND e.id > $2 AND e.id <= $3 ORDER BY e.id")
             .bind(m.id).bind(after).bind(upto.unwrap_or(i64::MAX)).fetch_all(p).await)?;

@@ -231,7 +231,7 @@ impl Store {
         let sheet = self.attendance(scope, meeting_id, grace).await?;
         let amended = self.attendance_amendments(meeting_id).await?;
         let events: Vec<(i64, String, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT person_id, direction, method, device_at FROM checkin_event \
+            "SELECT person_id, direction, method, counted_at FROM checkin_event \
              WHERE meeting_id = $1 AND person_id IS NOT NULL ORDER BY id")
             .bind(meeting_id).fetch_all(p).await)?;
         let leaves: Vec<(i64, Option<String>)> = with_db!(&self.db, p => sqlx::query_as(
@@ -318,7 +318,7 @@ impl Store {
         let meetings: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(person_id).bind(self.now()).fetch_all(p).await)?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT meeting_id, direction, device_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
+            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
         let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
             "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;

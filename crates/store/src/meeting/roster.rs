@@ -43,10 +43,10 @@ pub(super) struct Roster {
     grace: Duration,
 }
 
-/// (id, event_id, body_hash, answer_json, person_id, direction, device_at)
+/// (id, event_id, body_hash, answer_json, person_id, direction, counted_at)
 type EventRow = (i64, String, String, String, Option<i64>, String, OffsetDateTime);
 
-const EVENT_COLS: &str = "id, event_id, body_hash, answer_json, person_id, direction, device_at";
+const EVENT_COLS: &str = "id, event_id, body_hash, answer_json, person_id, direction, counted_at";
 
 impl Roster {
     /// Loads the roster of a locked meeting inside the batch's transaction.

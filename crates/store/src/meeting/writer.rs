@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, Counts, Event, MeetingStatus};
+use dangjian_rules::meeting::{self, CheckinPolicy, Counts, Event, MeetingStatus, WindowRefusal};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -47,7 +47,7 @@ struct Job {
     actor: Actor,
     meeting_id: i64,
     ev: NewCheckin,
-    grace: Duration,
+    policy: CheckinPolicy,
     reply: oneshot::Sender<StoreResult<CheckinAnswer>>,
 }
 
@@ -99,7 +99,10 @@ struct Pending {
     person_id: i64,
     card_uid: Option<String>,
     hash: String,
+    /// The clock the poster sent (or the receipt time), kept as sent.
     device_at: OffsetDateTime,
+    /// The time the event is judged by (`rules::meeting::counted_time`).
+    counted_at: OffsetDateTime,
     answer: String,
     live: Committed,
 }
@@ -122,7 +125,7 @@ impl Store {
         actor: &Actor,
         meeting_id: i64,
         ev: NewCheckin,
-        grace: Duration,
+        policy: CheckinPolicy,
     ) -> StoreResult<CheckinAnswer> {
         let queue = self.checkins.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
@@ -135,7 +138,7 @@ impl Store {
             actor: actor.clone(),
             meeting_id,
             ev,
-            grace,
+            policy,
             reply,
         };
         queue
@@ -253,7 +256,7 @@ impl Store {
             let grace = jobs
                 .iter()
                 .find(|j| j.meeting_id == mid)
-                .map_or(Duration::ZERO, |j| j.grace);
+                .map_or(Duration::ZERO, |j| j.policy.grace);
             let seats_now = self.checkins.seats.load(std::sync::atomic::Ordering::Acquire);
             match rosters.get_mut(&mid) {
                 Some(r) => {
@@ -322,15 +325,15 @@ impl Store {
         for chunk in pending.chunks_mut(ROWS_PER_INSERT) {
             let mut sql = String::from(
                 "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
-                 device_at, received_at, reason, recorded_by, answer_json) VALUES ",
+                 device_at, received_at, reason, recorded_by, answer_json, counted_at) VALUES ",
             );
             for k in 0..chunk.len() {
-                let b = k * 12;
+                let b = k * 13;
                 if k > 0 {
                     sql.push_str(", ");
                 }
                 sql.push('(');
-                for n in 1..=12 {
+                for n in 1..=13 {
                     if n > 1 {
                         sql.push_str(", ");
                     }
@@ -356,7 +359,8 @@ impl Store {
                         .bind(now)
                         .bind(&job.ev.reason)
                         .bind(job.actor.user_id)
-                        .bind(&p.answer);
+                        .bind(&p.answer)
+                        .bind(p.counted_at);
                 }
                 q.fetch_all(c).await
             })?;
@@ -479,7 +483,7 @@ async fn decide(
 ) -> StoreResult<Outcome> {
     let ev = &job.ev;
     let in_scope = job.scope.contains_path(&roster.meeting.org_path);
-    if !in_scope && !ev.self_only {
+    if !in_scope && !ev.self_only() {
         return Ok(Outcome::Failed(StoreError::NotFound));
     }
     // someone checking themself in outside their grant's subtree must be expected or invited;
@@ -505,9 +509,23 @@ async fn decide(
             _ => conflict(),
         }));
     }
-    // (b) closed
+    // (b) closed, or outside the check-in window (the receipt time decides)
     if roster.meeting.stored_status() == MeetingStatus::Closed {
         return Ok(Outcome::Failed(closed()));
+    }
+    match meeting::check_window(
+        &job.policy,
+        roster.meeting.starts_at,
+        roster.meeting.ends_at,
+        now,
+        ev.poster,
+        ev.confirmed,
+    ) {
+        Ok(()) => {}
+        Err(WindowRefusal::Confirm(w)) => {
+            return Ok(Outcome::Failed(StoreError::ConfirmationRequired(vec![w])));
+        }
+        Err(WindowRefusal::Refuse(v)) => return Ok(Outcome::Failed(v.into())),
     }
     // (c, d) who
     let person_id = match &ev.who {
@@ -536,13 +554,14 @@ async fn decide(
             RuleViolation::field("reason_required", "reason").into(),
         ));
     }
-    // (f) the person's state after this event
+    // (f) the person's state after this event, judged by the time that counts
     let device_at = crate::clock::truncate_micros(ev.at.unwrap_or(now));
+    let counted_at = crate::clock::truncate_micros(meeting::counted_time(&job.policy, ev.poster, ev.at, now));
     let a = roster.apply(
         person_id,
         Event {
             direction: ev.direction,
-            at: device_at,
+            at: counted_at,
         },
     );
     let seat = roster.seat(person_id).map(str::to_owned);
@@ -565,7 +584,7 @@ async fn decide(
             name: roster.name(person_id).to_owned(),
             state: a.state.as_str().to_owned(),
             late: a.late,
-            at: device_at,
+            at: counted_at,
         },
         counts: roster.counts(),
     };
@@ -578,6 +597,7 @@ async fn decide(
         },
         hash,
         device_at,
+        counted_at,
         answer,
         live,
     });

@@ -209,7 +209,7 @@ impl Store {
         let rows: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(member).bind(&person.0).bind(person_id).fetch_all(p).await)?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT meeting_id, direction, device_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
+            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
         let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
             "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;

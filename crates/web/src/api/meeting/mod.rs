@@ -1,8 +1,9 @@
 //! Meetings, leaves, check-in, attendance and devices (API.md "Meetings and check-in").
 //!
-//! Each check-in is one plain transaction in the store; after it commits, the event goes to the
-//! meeting's live stream (`live.rs`). Members check themselves in with a rotating QR token
-//! (`qr`), verified by its signature alone. Not yet here: the batching writer, seats.
+//! Check-ins go to the node's check-in writer (`store::meeting::writer`), which answers after the
+//! batch holding them commits; then they go to the meeting's live stream (`live.rs`). Members
+//! check themselves in only with the hall's rotating QR token (`qr`, verified by its signature
+//! alone), inside the check-in window and on the server's clock (`rules::meeting::Poster`).
 
 pub mod cadence;
 pub mod records;
@@ -15,9 +16,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{CheckinMethod, DEFAULT_GRACE_MINUTES, Direction, MeetingKind};
+use dangjian_rules::meeting::{
+    CheckinMethod, CheckinPolicy, DEFAULT_DEVICE_CLOCK_TOLERANCE_SECONDS, DEFAULT_GRACE_MINUTES,
+    DEFAULT_WINDOW_OPENS_MINUTES, Direction, MeetingKind, Poster,
+};
 use dangjian_store::meeting::{MeetingRow, NewCheckin, NewMeeting, Who};
-use dangjian_store::{Cap, Scope};
+use dangjian_store::{Cap, Role, Scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -26,9 +30,11 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 use crate::AppState;
 use crate::auth::{self, Auth};
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, optional_text, parse_enum, required, required_text};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, optional_text, parse_enum, required, required_text};
 
-static GRACE_MINUTES: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+use std::sync::OnceLock;
+
+static GRACE_MINUTES: OnceLock<i64> = OnceLock::new();
 
 /// Sets the deployment's grace period (minutes after the start before a first check-in counts
 /// as late; `serve --late-grace-minutes`, default 5), once at start-up.
@@ -39,6 +45,30 @@ pub fn set_grace_minutes(minutes: i64) {
 /// The deployment's grace period before a check-in counts as late.
 pub fn grace() -> Duration {
     Duration::minutes(*GRACE_MINUTES.get().unwrap_or(&DEFAULT_GRACE_MINUTES))
+}
+
+/// The deployment's check-in settings: the grace period, when the window opens, and how far a
+/// device's clock is believed.
+pub fn policy() -> CheckinPolicy {
+    let minutes = |cell: &OnceLock<i64>, default: i64| Duration::minutes(*cell.get().unwrap_or(&default));
+    CheckinPolicy {
+        grace: grace(),
+        opens_before: minutes(&WINDOW_OPENS_MINUTES, DEFAULT_WINDOW_OPENS_MINUTES),
+        device_clock_tolerance: Duration::seconds(
+            *DEVICE_TOLERANCE_SECONDS
+                .get()
+                .unwrap_or(&DEFAULT_DEVICE_CLOCK_TOLERANCE_SECONDS),
+        ),
+    }
+}
+
+static WINDOW_OPENS_MINUTES: OnceLock<i64> = OnceLock::new();
+static DEVICE_TOLERANCE_SECONDS: OnceLock<i64> = OnceLock::new();
+
+/// `serve --checkin-opens-minutes` and `--device-clock-tolerance-seconds`.
+pub fn set_checkin_window(opens_minutes: i64, tolerance_seconds: i64) {
+    let _ = WINDOW_OPENS_MINUTES.set(opens_minutes.clamp(0, 7 * 24 * 60));
+    let _ = DEVICE_TOLERANCE_SECONDS.set(tolerance_seconds.clamp(0, 24 * 3600));
 }
 
 fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
@@ -251,6 +281,8 @@ pub struct CheckinBody {
     direction: Option<String>,
     at: Option<String>,
     reason: Option<String>,
+    /// Staff and devices confirm a check-in before the window opens (`checkin_before_window`).
+    confirm: Option<bool>,
 }
 
 /// Who may check in at this meeting, and how: meeting staff (RunMeetings) and devices (CheckIn)
@@ -281,6 +313,7 @@ pub async fn checkin(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<crate::extract::ConfirmQuery>,
     ApiJson(b): ApiJson<CheckinBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let (scope, self_only) = checkin_scope(&state, &auth, id).await?;
@@ -357,7 +390,19 @@ pub async fn checkin(
             }
             return Err(AppError::Forbidden("checkin_self_only"));
         }
+        // a member proves presence with the hall's rotating code; their own id proves nothing
+        if qr_token.is_none() {
+            if !state.store.meeting_concerns(&scope, id, own).await? {
+                return Err(AppError::NotFound);
+            }
+            return Err(RuleViolation::field("checkin_needs_qr", "qr_token").into());
+        }
     }
+    let poster = match self_only {
+        Some(_) => Poster::Member,
+        None if auth.grants.has_role(Role::Device) => Poster::Device,
+        None => Poster::Staff,
+    };
     let answer = state
         .store
         .checkin(
@@ -371,9 +416,10 @@ pub async fn checkin(
                 direction,
                 at,
                 reason,
-                self_only: self_only.is_some(),
+                poster,
+                confirmed: b.confirm.unwrap_or(false) || q.confirm.unwrap_or(false),
             },
-            grace(),
+            policy(),
         )
         .await?;
     let status = if answer.created {
