@@ -424,8 +424,8 @@ async fn raw_inserts(
                     b + 5
                 ));
             }
-            match &mut tx {
-                dangjian_store::db::Tx::Sqlite(c) => {
+            match &mut tx.conn {
+                dangjian_store::db::TxConn::Sqlite(c) => {
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
                     for k in 0..rows {
                         q = q
@@ -437,7 +437,7 @@ async fn raw_inserts(
                     }
                     q.execute(&mut **c).await?;
                 }
-                dangjian_store::db::Tx::Postgres(c) => {
+                dangjian_store::db::TxConn::Postgres(c) => {
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
                     for k in 0..rows {
                         q = q

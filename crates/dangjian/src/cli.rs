@@ -90,6 +90,10 @@ pub enum Command {
     VerifyAudit {
         #[command(flatten)]
         data: DataArgs,
+        /// A head printed by an earlier run (`SEQ:LINK`): also check that record is still there
+        /// unchanged, so cutting records off the end cannot go unnoticed.
+        #[arg(long)]
+        head: Option<String>,
     },
     /// Create a system administrator login over the whole tree.
     CreateAdmin {
@@ -218,11 +222,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { data, file } => restore(&data, &file).await,
-        Command::VerifyAudit { data } => {
+        Command::VerifyAudit { data, head } => {
             let store = data.open().await?;
-            match dangjian_store::audit::verify(&store.db).await? {
+            if let Some(recorded) = head {
+                let (seq, link) = recorded
+                    .split_once(':')
+                    .and_then(|(s, l)| Some((s.trim().parse::<i64>().ok()?, l.trim().to_owned())))
+                    .context("--head: expected SEQ:LINK as printed by verify-audit")?;
+                if !dangjian_store::audit::has_link(&store.db, seq, &link).await? {
+                    bail!("audit record {seq} is not the one recorded: the trail was cut or rewritten since");
+                }
+            }
+            match dangjian_store::audit::verify(&store.db, &store.keys).await? {
                 Verdict::Intact { rows } => {
+                    let (seq, link) = dangjian_store::audit::head(&store.db).await?;
                     println!("audit trail intact: {rows} records");
+                    println!(
+                        "head (write it down outside the database; check later with --head): {seq}:{link}"
+                    );
                     Ok(())
                 }
                 Verdict::Altered { seq } => bail!("audit record {seq} was altered (its hash does not match)"),

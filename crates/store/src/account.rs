@@ -132,7 +132,7 @@ impl Store {
         grants: &[(Role, i64)],
     ) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let taken: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM app_user WHERE username = $1")
             .bind(username).fetch_optional(c).await)?;
         if taken.is_some() {
@@ -186,7 +186,7 @@ impl Store {
         accounts: &[NewAccount],
     ) -> StoreResult<Vec<i64>> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -291,7 +291,7 @@ impl Store {
         must_change: bool,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let n = with_tx!(&mut tx, c => sqlx::query(
             "UPDATE app_user SET password_hash = $1, must_change_password = $2, password_changed_at = $3 WHERE id = $4")
             .bind(password_hash).bind(must_change).bind(now).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -326,7 +326,7 @@ impl Store {
 
     pub async fn set_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
             .bind(disabled).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         if disabled {
@@ -362,7 +362,7 @@ impl Store {
         org_id: i64,
     ) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(RuleViolation::field("org_not_found", "org_id").into());
@@ -411,7 +411,7 @@ impl Store {
 
     pub async fn remove_grant(&self, scope: &Scope, actor: &Actor, grant_id: i64) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let found: Option<(i64, String, i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT g.user_id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.id = $1")
             .bind(grant_id).fetch_optional(c).await)?;
@@ -448,7 +448,7 @@ impl Store {
         ttl: time::Duration,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(token)).bind(user_id).bind(csrf).bind(now).bind(now + ttl).execute(c).await.map(|r| r.rows_affected()))?;
@@ -472,7 +472,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token: &str) -> StoreResult<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE token_hash = $1").bind(token_hash(token)).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
         Ok(())
@@ -486,7 +486,7 @@ impl Store {
         token: &str,
     ) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at) VALUES ($1, $2, $3, FALSE, $4) RETURNING id")
             .bind(token_hash(token)).bind(user_id).bind(name).bind(now).fetch_one(c).await)?;
@@ -553,7 +553,7 @@ impl Store {
     }
 
     pub async fn record_login_failure(&self, buckets: &[&str], minute: &str) -> StoreResult<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         for b in buckets {
             with_tx!(&mut tx, c => sqlx::query("INSERT INTO login_failure (bucket, minute) VALUES ($1, $2)")
                 .bind(*b).bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
@@ -567,7 +567,7 @@ impl Store {
 impl Store {
     /// The user's UI language (`zh-CN` or `en`).
     pub async fn set_locale(&self, user_id: i64, locale: &str) -> StoreResult<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET locale = $1 WHERE id = $2")
             .bind(locale).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;

@@ -41,6 +41,8 @@ pub struct Store {
     pub checkins: Arc<meeting::writer::CheckinWriter>,
     /// Bearer-token callers recently seen (see `Store::token_auth`).
     pub auth_cache: Arc<account::AuthCache>,
+    /// The audit chain's key, given to every write transaction (`Store::begin`).
+    chain_key: Arc<audit::ChainKey>,
 }
 
 impl Store {
@@ -51,7 +53,9 @@ impl Store {
         migrate::migrate(&db).await?;
         audit::ensure_head(&db).await?;
         check_fingerprint(&db, &keys).await?;
+        audit::upgrade_chain(&db, &keys).await?;
         Ok(Self {
+            chain_key: Arc::new(audit::ChainKey::of(&keys)),
             db,
             keys: Arc::new(keys),
             clock,
@@ -59,6 +63,13 @@ impl Store {
             checkins: Arc::default(),
             auth_cache: Arc::default(),
         })
+    }
+
+    /// A write transaction whose audit rows are chained under this store's keys.
+    pub async fn begin(&self) -> Result<db::Tx, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        tx.audit_key = Some(self.chain_key.clone());
+        Ok(tx)
     }
 
     pub fn now(&self) -> OffsetDateTime {

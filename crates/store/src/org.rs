@@ -233,7 +233,7 @@ impl Store {
 
     pub async fn create_org(&self, scope: &Scope, actor: &Actor, new: NewOrg) -> StoreResult<OrgRow> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let parent = match new.parent_id {
             Some(pid) => {
                 let p = org_in_tx(&mut tx, pid).await?;
@@ -308,7 +308,7 @@ impl Store {
     ) -> StoreResult<OrgRow> {
         let now = self.now();
         let effective = patch.effective_on.unwrap_or(self.today());
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let before = org_in_tx(&mut tx, id).await?;
         if !scope.contains_path(&before.path) {
             return Err(StoreError::NotFound);
@@ -472,7 +472,7 @@ impl Store {
             confirmed_warnings,
         } = new;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -515,7 +515,7 @@ impl Store {
         ended_on: Date,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let found: Option<(i64, Option<Date>)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT org_id, ended_on FROM committee_post WHERE id = $1").bind(post_id).fetch_optional(c).await)?;
         let Some((org_id, ended)) = found else {

@@ -391,7 +391,7 @@ impl Store {
         if new.id_number.birth_date() != new.birth_date {
             return Err(RuleViolation::field("id_number_birth_mismatch", "birth_date").into());
         }
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, new.org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -431,7 +431,7 @@ impl Store {
     ) -> StoreResult<Vec<i64>> {
         let now = self.now();
         let today = self.today();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let mut orgs: std::collections::HashMap<i64, crate::org::OrgRow> = std::collections::HashMap::new();
         let mut ids = Vec::with_capacity(people.len());
         for new in people {
@@ -547,7 +547,7 @@ impl Store {
         patch: PersonPatch,
     ) -> StoreResult<PersonView> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let before = self.person_row_tx(&mut tx, id).await?;
         if !scope.contains_path(&before.org_path) {
             return Err(StoreError::NotFound);
@@ -650,7 +650,7 @@ impl Store {
         if ev.date > self.today() {
             return Err(RuleViolation::field("date_in_future", "date").into());
         }
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let before = self.person_row_tx(&mut tx, id).await?;
         if !scope.contains_path(&before.org_path) {
             return Err(StoreError::NotFound);
@@ -890,7 +890,7 @@ impl Store {
             errors.sort_by_key(|e| e.row);
             return Err(StoreError::Rows(errors));
         }
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         Self::check_import_org(scope, &org)?;
         let mut existing = std::collections::HashSet::new();

@@ -22,7 +22,7 @@ impl Store {
     /// re-encrypted. Run with every node stopped; then give the nodes the new key file.
     pub async fn rotate_keys(&self, actor: &Actor, new: &Keys) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let mut after = 0i64;
         let mut count = 0i64;
         loop {
@@ -56,6 +56,15 @@ impl Store {
                 before: Some(json!({"fingerprint": self.keys.fingerprint()})),
                 after: Some(json!({"fingerprint": new.fingerprint(), "people": count})),
             },
+        )
+        .await?;
+        // the audit chain's links move to the new keys too (checked under the old ones first)
+        let from = audit::hmac_from(&self.db).await?.unwrap_or(1);
+        audit::rechain(
+            &mut tx,
+            Some(&audit::ChainKey::of(&self.keys)),
+            &audit::ChainKey::of(new),
+            from,
         )
         .await?;
         tx.commit().await?;

@@ -46,13 +46,19 @@ async fn verify_audit_finds_an_edited_row() {
     )
     .await;
     let n = audit_count(&app.store).await;
-    assert_eq!(verify(&app.store.db).await.unwrap(), Verdict::Intact { rows: n });
+    assert_eq!(
+        verify(&app.store.db, &app.store.keys).await.unwrap(),
+        Verdict::Intact { rows: n }
+    );
     exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 3",
     )
     .await;
-    assert_eq!(verify(&app.store.db).await.unwrap(), Verdict::Altered { seq: 3 });
+    assert_eq!(
+        verify(&app.store.db, &app.store.keys).await.unwrap(),
+        Verdict::Altered { seq: 3 }
+    );
 }
 
 #[tokio::test]
@@ -61,7 +67,10 @@ async fn verify_audit_finds_a_deleted_row() {
     let n = audit_count(&app.store).await;
     assert!(n > 5);
     exec(&app.store, "DELETE FROM audit WHERE seq = 4").await;
-    assert_eq!(verify(&app.store.db).await.unwrap(), Verdict::Missing { seq: 4 });
+    assert_eq!(
+        verify(&app.store.db, &app.store.keys).await.unwrap(),
+        Verdict::Missing { seq: 4 }
+    );
 }
 
 #[tokio::test]
@@ -73,7 +82,10 @@ async fn verify_audit_finds_rows_cut_off_the_end() {
         "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)",
     )
     .await;
-    assert_eq!(verify(&app.store.db).await.unwrap(), Verdict::Missing { seq: n });
+    assert_eq!(
+        verify(&app.store.db, &app.store.keys).await.unwrap(),
+        Verdict::Missing { seq: n }
+    );
 }
 
 #[tokio::test]
@@ -96,4 +108,180 @@ async fn the_audit_log_shows_only_the_callers_subtree() {
     );
     let (s, _) = app.login("mem").await.get("/api/v1/audit").await;
     assert_eq!(s, 403, "members have no audit grant");
+}
+
+/// The SHA-256 link the chain used before its links became HMACs: what anyone with write access
+/// to the database can recompute.
+fn sha_link(prev: &str, r: &dangjian_store::audit::AuditRow) -> String {
+    use sha2::{Digest, Sha256};
+    let at =
+        r.at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        &r.seq.to_string(),
+        &at,
+        &r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        &r.actor,
+        &r.action,
+        &r.entity,
+        r.entity_id.as_deref().unwrap_or(""),
+        r.org_path.as_deref().unwrap_or(""),
+        r.before_json.as_deref().unwrap_or(""),
+        r.after_json.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Rewrites every link from `from` on as plain SHA-256, as an attacker without the keys would,
+/// and the head with it.
+#[expect(clippy::unwrap_used, reason = "test: a failure is the test's failure")]
+async fn recompute_as_sha256(store: &dangjian_store::Store, from: i64) {
+    let rows: Vec<dangjian_store::audit::AuditRow> = dangjian_store::with_db!(&store.db, p => sqlx::query_as(
+        "SELECT seq, at, user_id, actor, action, entity, entity_id, org_path, before_json, after_json, prev_hash, hash \
+         FROM audit ORDER BY seq").fetch_all(p).await)
+    .unwrap();
+    let mut prev = rows
+        .iter()
+        .find(|r| r.seq == from)
+        .map(|r| r.prev_hash.clone())
+        .unwrap();
+    for r in rows.iter().filter(|r| r.seq >= from) {
+        let link = sha_link(&prev, r);
+        dangjian_store::with_db!(&store.db, p => sqlx::query("UPDATE audit SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(&prev).bind(&link).bind(r.seq).execute(p).await.map(|_| ()))
+        .unwrap();
+        prev = link;
+    }
+    dangjian_store::with_db!(&store.db, p => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev).execute(p).await.map(|_| ()))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_edit_with_a_recomputed_chain_is_caught_without_the_key() {
+    let app = TestApp::spawn().await;
+    let n = audit_count(&app.store).await;
+    assert!(n > 4);
+    exec(
+        &app.store,
+        "UPDATE audit SET actor = 'someone else' WHERE seq = 3",
+    )
+    .await;
+    recompute_as_sha256(&app.store, 3).await;
+    assert_eq!(
+        verify(&app.store.db, &app.store.keys).await.unwrap(),
+        Verdict::Altered { seq: 3 },
+        "SHA-256 links are no longer enough: each link is an HMAC under the keys"
+    );
+    // nor does another key's chain pass
+    let other = dangjian_store::Keys::generate();
+    assert_ne!(
+        verify(&app.store.db, &other).await.unwrap(),
+        Verdict::Intact { rows: n }
+    );
+}
+
+#[tokio::test]
+async fn an_old_sha256_chain_is_converted_once_at_start_if_it_verifies() {
+    use std::sync::Arc;
+    let db = crate::helpers::TestDb::new().await;
+    let keys = dangjian_store::Keys::generate();
+    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
+        .await
+        .unwrap();
+    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
+    store
+        .create_user(
+            &dangjian_store::Actor::system("test"),
+            "root",
+            &hash,
+            None,
+            false,
+            &[],
+        )
+        .await
+        .unwrap();
+    // as a database from before the HMAC: SHA-256 links, no conversion mark
+    recompute_as_sha256(&store, 1).await;
+    exec(&store, "DELETE FROM meta WHERE key = 'audit_hmac_from'").await;
+    let n = audit_count(&store).await;
+    assert!(n >= 1);
+    store.db.close().await;
+    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
+        .await
+        .unwrap();
+    assert_eq!(
+        verify(&store.db, &keys).await.unwrap(),
+        Verdict::Intact { rows: n }
+    );
+    let (seq, link) = dangjian_store::audit::head(&store.db).await.unwrap();
+    assert_eq!(seq, n);
+    assert!(
+        dangjian_store::audit::has_link(&store.db, seq, &link)
+            .await
+            .unwrap()
+    );
+    // converted: the SHA-256 recomputation no longer passes
+    recompute_as_sha256(&store, 1).await;
+    assert_eq!(
+        verify(&store.db, &keys).await.unwrap(),
+        Verdict::Altered { seq: 1 }
+    );
+    assert!(
+        !dangjian_store::audit::has_link(&store.db, seq, &link)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_broken_old_chain_is_kept_broken_and_new_records_follow_it() {
+    use std::sync::Arc;
+    let db = crate::helpers::TestDb::new().await;
+    let keys = dangjian_store::Keys::generate();
+    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
+        .await
+        .unwrap();
+    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
+    for name in ["one", "two"] {
+        store
+            .create_user(
+                &dangjian_store::Actor::system("test"),
+                name,
+                &hash,
+                None,
+                false,
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+    recompute_as_sha256(&store, 1).await;
+    exec(&store, "DELETE FROM meta WHERE key = 'audit_hmac_from'").await;
+    exec(&store, "UPDATE audit SET actor = 'someone else' WHERE seq = 1").await;
+    store.db.close().await;
+    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
+        .await
+        .unwrap();
+    store
+        .create_user(
+            &dangjian_store::Actor::system("test"),
+            "three",
+            &hash,
+            None,
+            false,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        verify(&store.db, &keys).await.unwrap(),
+        Verdict::Altered { seq: 1 },
+        "the conversion did not launder the edit"
+    );
 }

@@ -103,7 +103,23 @@ fn the_cli_verify_audit_reports_an_intact_and_an_altered_chain() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("secretary"));
     let out = run(&["verify-audit"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("intact"));
+    // the printed head checks out later, and a made-up one does not
+    let head = stdout
+        .lines()
+        .find_map(|l| {
+            l.rsplit_once(' ')
+                .map(|(_, h)| h.to_owned())
+                .filter(|h| h.contains(':'))
+        })
+        .unwrap();
+    let out = run(&["verify-audit", "--head", &head]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (seq, _) = head.split_once(':').unwrap();
+    let out = run(&["verify-audit", "--head", &format!("{seq}:{}", "0".repeat(64))]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the one recorded"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -156,7 +172,9 @@ async fn the_demo_tree_loads_and_its_logins_see_the_first_branch() {
     assert_eq!(first_branch.len(), 1);
     assert_eq!(first_branch[0].name, tree.orgs[tree.first_branch].name);
     assert_eq!(
-        dangjian_store::audit::verify(&store.db).await.unwrap(),
+        dangjian_store::audit::verify(&store.db, &store.keys)
+            .await
+            .unwrap(),
         dangjian_store::audit::Verdict::Intact {
             rows: crate::helpers::audit_count(&store).await
         }
@@ -237,7 +255,9 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
         "the blind index was recomputed"
     );
     assert!(matches!(
-        dangjian_store::audit::verify(&store.db).await.unwrap(),
+        dangjian_store::audit::verify(&store.db, &store.keys)
+            .await
+            .unwrap(),
         dangjian_store::audit::Verdict::Intact { .. }
     ));
 }

@@ -80,7 +80,9 @@ async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_af
     );
     assert!(
         matches!(
-            dangjian_store::audit::verify(&app.store.db).await.unwrap(),
+            dangjian_store::audit::verify(&app.store.db, &app.store.keys)
+                .await
+                .unwrap(),
             dangjian_store::audit::Verdict::Intact { .. }
         ),
         "the audit chain holds"

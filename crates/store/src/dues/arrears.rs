@@ -141,7 +141,7 @@ impl Store {
         let org = self.org(scope, org_id).await?;
         let now = self.now();
         let before = self.dues_reminder_months(&org.path).await?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM dues_setting WHERE org_id = $1")
             .bind(org.id).execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(&mut tx, c => sqlx::query(
@@ -256,7 +256,7 @@ impl Store {
         let rs = dues_rules_on(today)?;
         let current = month_key(today);
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let person = member_in(&mut tx, scope, person_id).await?;
         let rows: Vec<(i64, i64)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT year, month FROM dues_bill WHERE person_id = $1 AND status = 'due' AND amount_fen > relief_fen \
@@ -333,7 +333,7 @@ impl Store {
             _ => {}
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT org_path FROM dues_arrears_case WHERE id = $1").bind(id).fetch_optional(c).await)?;
         let path = path

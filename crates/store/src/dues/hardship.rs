@@ -167,7 +167,7 @@ impl Store {
             return Err(RuleViolation::field("base_negative", "reduced_to_fen").into());
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let person = member_in(&mut tx, scope, new.person_id).await?;
         let orgs = orgs_on(&mut tx, &person.org_path).await?;
         let branch = orgs
@@ -220,7 +220,7 @@ impl Store {
         note: Option<String>,
     ) -> StoreResult<Hardship> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let before = load(&mut tx, id).await?;
         let branch_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT path FROM org WHERE id = $1").bind(before.branch_id).fetch_optional(c).await)?;
@@ -263,7 +263,7 @@ impl Store {
         note: Option<String>,
     ) -> StoreResult<Hardship> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let before = load(&mut tx, id).await?;
         let branch_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT path FROM org WHERE id = $1").bind(before.branch_id).fetch_optional(c).await)?;

@@ -134,7 +134,7 @@ impl Store {
             });
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         for (person_id, path, r, monthly) in &good {
             let stored_base = match r.category {
                 PersonCategory::InService | PersonCategory::Retired => r.base_fen,

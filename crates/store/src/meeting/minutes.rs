@@ -117,7 +117,7 @@ impl Store {
         decisions: &[String],
     ) -> StoreResult<Minutes> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
         write_minutes(&mut tx, m.id, minutes, decisions, actor.user_id, now).await?;
@@ -180,7 +180,7 @@ impl Store {
         let now = self.now();
         let size = i64::try_from(new.data.len()).unwrap_or(i64::MAX);
         let sha = sha256_hex(&new.data);
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let row: AttachmentRow = with_tx!(&mut tx, c => sqlx::query_as(
             "INSERT INTO meeting_attachment (meeting_id, file_name, content_type, size_bytes, sha256, data, uploaded_by, created_at) \
@@ -218,7 +218,7 @@ impl Store {
         attachment_id: i64,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let gone: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "DELETE FROM meeting_attachment WHERE meeting_id = $1 AND id = $2 RETURNING file_name, sha256")

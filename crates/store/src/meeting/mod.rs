@@ -248,7 +248,7 @@ impl Store {
             return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, new.org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -302,7 +302,7 @@ impl Store {
         reason: Option<String>,
     ) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         if m.stored_status() == MeetingStatus::Closed {
             return Err(closed());
@@ -417,7 +417,7 @@ impl Store {
         token: &str,
     ) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);

@@ -283,7 +283,7 @@ impl Store {
         ch: PlanChange,
     ) -> StoreResult<PlanRow> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         check_changeable(&m)?;
         let pick =
@@ -327,7 +327,7 @@ impl Store {
     /// Sends the meeting's notice to every attendee who has none yet; returns how many.
     pub async fn send_notice(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<u64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         check_changeable(&m)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
@@ -358,7 +358,7 @@ impl Store {
         reason: &str,
     ) -> StoreResult<PlanRow> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         check_changeable(&m)?;
         if checkin_count(&mut tx, m.id).await? > 0 {
@@ -404,7 +404,7 @@ impl Store {
             return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         check_changeable(&m)?;
         if checkin_count(&mut tx, m.id).await? > 0 {
@@ -463,7 +463,7 @@ impl Store {
         let now = self.now();
         let offset = self.local.offset;
         let length = first_end - first_start;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);

@@ -126,7 +126,7 @@ impl Store {
         reason: &str,
     ) -> StoreResult<i64> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         held_and_closed(&mut tx, &m).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
@@ -180,7 +180,7 @@ impl Store {
         // by amendments, which the meeting lock below serializes)
         let sheet = self.attendance(scope, meeting_id, grace).await?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         held_and_closed(&mut tx, &m).await?;
         let Some(line) = sheet.lines.iter().find(|l| l.line.person_id == person_id) else {

@@ -202,7 +202,7 @@ impl Store {
         let now = self.now();
         let blocks = serde_json::to_string(&p.blocks).map_err(|e| StoreError::Internal(e.into()))?;
         let reserved = serde_json::to_string(&p.reserved).map_err(|e| StoreError::Internal(e.into()))?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -318,7 +318,7 @@ impl Store {
         auto: bool,
     ) -> StoreResult<Vec<i64>> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         let plan = self
             .plan_for(&m)

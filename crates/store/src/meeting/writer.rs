@@ -238,7 +238,7 @@ impl Store {
         pending: &mut Vec<Pending>,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         // lock and refresh each meeting of the batch once, in id order (no deadlock between nodes)
         let mut meeting_ids: Vec<i64> = jobs.iter().map(|j| j.meeting_id).collect();
         meeting_ids.sort_unstable();

@@ -38,7 +38,7 @@ impl Store {
         role: &str,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         check_changeable(&m)?;
         let person: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
@@ -100,7 +100,7 @@ impl Store {
         person_id: i64,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         check_changeable(&m)?;
         let used: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(

@@ -76,7 +76,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let now = self.now();
         let person = person_of(self, person_id).await?.ok_or(StoreError::NotFound)?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, &Scope::system(), meeting_id).await?;
         if !expected_path(&m.org_path, &person) {
             return Err(StoreError::NotFound);
@@ -146,7 +146,7 @@ impl Store {
         let meeting_id: Option<i64> = with_db!(&self.db, p => sqlx::query_scalar(
             "SELECT meeting_id FROM leave_request WHERE id = $1").bind(request_id).fetch_optional(p).await)?;
         let meeting_id = meeting_id.ok_or(StoreError::NotFound)?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         let (person_id, status, reason): (i64, String, String) = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT person_id, status, reason FROM leave_request WHERE id = $1").bind(request_id).fetch_one(c).await)?;

@@ -234,7 +234,7 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, Form(f): 
             return Err(AppError::Forbidden("forbidden"));
         }
         let locale = current_locale();
-        let verdict = match dangjian_store::audit::verify(&state.store.db).await? {
+        let verdict = match dangjian_store::audit::verify(&state.store.db, &state.store.keys).await? {
             Verdict::Intact { rows } => (
                 true,
                 t(
