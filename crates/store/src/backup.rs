@@ -22,5 +22,7 @@ pub async fn backup_sqlite(db: &Db, dest: &Path) -> anyhow::Result<()> {
         .execute(pool)
         .await
         .context("VACUUM INTO")?;
+    // a backup holds everything the database does: its owner only
+    crate::db::owner_only(Path::new(dest))?;
     Ok(())
 }

@@ -94,10 +94,39 @@ impl DbTarget {
     }
 }
 
+/// Makes a file readable and writable by its owner only (the database, its WAL and shared-memory
+/// files, backups): whatever the process's umask, no other account on the machine reads them.
+pub fn owner_only(path: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making {} readable by its owner only", path.display()))?;
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
 impl Db {
     pub async fn connect(target: &DbTarget) -> anyhow::Result<Self> {
         match target {
             DbTarget::SqliteFile(path) => {
+                // created owner-only before SQLite opens it (SQLite gives its -wal and -shm
+                // files the database file's mode)
+                if !path.exists() {
+                    let mut opts = std::fs::OpenOptions::new();
+                    opts.write(true).create_new(true);
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::OpenOptionsExt;
+                        opts.mode(0o600);
+                    }
+                    opts.open(path)
+                        .with_context(|| format!("creating SQLite database {}", path.display()))?;
+                }
+                owner_only(path)?;
                 let opts = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -110,6 +139,11 @@ impl Db {
                     .connect_with(opts)
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                for suffix in ["-wal", "-shm"] {
+                    let mut side = path.clone().into_os_string();
+                    side.push(suffix);
+                    owner_only(std::path::Path::new(&side))?;
+                }
                 Ok(Db::Sqlite(pool))
             }
             DbTarget::Postgres(url) => {

@@ -86,6 +86,24 @@ impl Keys {
     }
 
     pub fn read_file(path: &Path) -> anyhow::Result<Self> {
+        // like ssh with a private key: a key file others can read is refused, not used
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .with_context(|| format!("reading key file {}", path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "key file {} can be read or written by others (mode {:o}): run `chmod 600 {}` \
+                     (or give the keys in DANGJIAN_*_KEY)",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                );
+            }
+        }
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
         let f: KeyFile = serde_json::from_str(&text).with_context(|| {

@@ -193,6 +193,25 @@ impl Store {
     }
 
     /// The tops of the caller's visible subtrees.
+    /// Whether the grants make their holder the administrator of the whole deployment: an
+    /// admin grant over every top-level organization (what `create-admin` gives). An admin grant
+    /// on a subtree is an admin of that subtree only: no top-level organizations, no audit rows
+    /// tied to no organization.
+    pub async fn is_global_admin(&self, grants: &crate::Grants) -> StoreResult<bool> {
+        let admin_paths: Vec<&str> = grants
+            .list()
+            .iter()
+            .filter(|g| g.role == crate::Role::Admin)
+            .map(|g| g.org_path.as_str())
+            .collect();
+        if admin_paths.is_empty() {
+            return Ok(false);
+        }
+        let roots: Vec<String> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT path FROM org WHERE parent_id IS NULL").fetch_all(p).await)?;
+        Ok(!roots.is_empty() && roots.iter().all(|r| admin_paths.iter().any(|a| r.starts_with(a))))
+    }
+
     pub async fn scope_roots(&self, scope: &Scope) -> StoreResult<Vec<OrgRow>> {
         let (filter, binds) = scope.sql_filter("path", None, 0);
         let sql = format!("SELECT {ORG_COLS} FROM org WHERE {filter} ORDER BY path");
@@ -269,6 +288,15 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query("UPDATE org SET path = $1, root_id = $2 WHERE id = $3")
             .bind(&path).bind(root).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         let row = org_in_tx(&mut tx, id).await?;
+        // a new top-level organization: its creator (a global administrator) administers it too,
+        // so they stay the administrator of every tree
+        if parent.is_none()
+            && let Some(user_id) = actor.user_id
+        {
+            with_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, 'admin', $2, $3)")
+                .bind(user_id).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        }
         history(
             &mut tx,
             id,
@@ -296,6 +324,9 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        if parent.is_none() {
+            self.auth_changed();
+        }
         Ok(row)
     }
 

@@ -217,6 +217,10 @@ fn check_dates(birth: Date, joined: Option<Date>, regularized: Option<Date>, tod
     Ok(())
 }
 
+fn is_duplicate(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(v) if v.code == "id_number_duplicate")
+}
+
 impl Store {
     fn view(&self, scope: &Scope, r: PersonRow) -> StoreResult<PersonView> {
         let full = scope.full_identity(r.id, &r.org_path);
@@ -401,7 +405,15 @@ impl Store {
                 .arg("kind", org.kind().label_zh())
                 .into());
         }
-        let id = self.insert_person(&mut tx, &org, actor, &new, now, today).await?;
+        let id = match self.insert_person(&mut tx, &org, actor, &new, now, today).await {
+            Err(e) if is_duplicate(&e) => {
+                drop(tx);
+                self.audit_id_probe(actor, &org.path, &[new.id_number.masked()], "create")
+                    .await?;
+                return Err(e);
+            }
+            other => other?,
+        };
         let row = self.person_row_tx(&mut tx, id).await?;
         audit::append(
             &mut tx,
@@ -568,6 +580,9 @@ impl Store {
                 let other: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
                     "SELECT id FROM person WHERE id_number_index = $1 AND id <> $2").bind(&index).bind(id).fetch_optional(c).await)?;
                 if other.is_some() {
+                    drop(tx);
+                    self.audit_id_probe(actor, &before.org_path, &[idn.masked()], "update")
+                        .await?;
                     return Err(StoreError::Conflict(RuleViolation::field(
                         "id_number_duplicate",
                         "id_number",
@@ -818,6 +833,36 @@ impl Store {
         (errors, indexes)
     }
 
+    /// A write that hit an ID number already on record anywhere reveals that the number exists
+    /// (it must be refused), never where; who tried which (masked) numbers from which subtree
+    /// is kept in the audit trail, in a transaction of its own since the refused one rolled back.
+    pub async fn audit_id_probe(
+        &self,
+        actor: &Actor,
+        org_path: &str,
+        masked: &[String],
+        via: &str,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "id_number_on_record",
+                entity: "person",
+                entity_id: None,
+                org_path: Some(org_path.to_owned()),
+                before: None,
+                after: Some(json!({"via": via, "count": masked.len(), "id_numbers": masked})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Errors for the rows whose ID number is on record already (a member of any org).
     fn duplicate_rows(
         rows: &[ImportRow],
@@ -905,6 +950,13 @@ impl Store {
         }
         let dups = Self::duplicate_rows(rows, &indexes, &existing);
         if !dups.is_empty() {
+            drop(tx);
+            let masked: Vec<String> = dups
+                .iter()
+                .filter_map(|d| rows.iter().find(|r| r.row == d.row))
+                .map(|r| r.person.id_number.masked())
+                .collect();
+            self.audit_id_probe(actor, &org.path, &masked, "import").await?;
             return Err(StoreError::Rows(dups));
         }
         let root_id = org.root_id.unwrap_or(org.id);

@@ -84,8 +84,10 @@ impl Auth {
             name: self.principal.username.clone(),
         }
     }
-    pub fn is_admin(&self) -> bool {
-        self.grants.has_role(dangjian_store::Role::Admin)
+    /// An administrator of the whole deployment (admin over every top-level organization), not
+    /// of one subtree: may create top-level organizations and see audit rows tied to none.
+    pub async fn is_global_admin(&self, state: &AppState) -> AppResult<bool> {
+        Ok(state.store.is_global_admin(&self.grants).await?)
     }
 }
 

@@ -290,6 +290,24 @@ fn the_cli_backs_up_and_restores_a_sqlite_database() {
     assert!(ok, "{out}");
     let (ok, out) = run(&["backup", backup.to_str().unwrap()]);
     assert!(!ok && out.contains("exists already"), "{out}");
+    // the database, its WAL, the backup and the key file: their owner's only, whatever the umask
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["dangjian.db", "dangjian.db-wal", "backup.db", "keys.json"] {
+            let path = dir.path().join(name);
+            if let Ok(meta) = std::fs::metadata(&path) {
+                assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+            } else {
+                assert_eq!(name, "dangjian.db-wal", "{name} exists");
+            }
+        }
+        // a key file others can read is refused, saying what to do
+        let keys = dir.path().join("keys.json");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (ok, out) = run(&["verify-audit"]);
+        assert!(!ok && out.contains("chmod 600"), "{out}");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     // a change after the backup, then restore: the change is gone, the old file kept aside
     let (ok, _) = run(&["create-admin", "--username", "later", "--password", "later12345"]);
     assert!(ok);

@@ -104,3 +104,40 @@ async fn masked_answers_do_not_give_the_id_number_back() {
     assert_eq!(sec_view["id_number"], full);
     assert_eq!(sec_view["birth_date"], "1980-05-06");
 }
+
+#[tokio::test]
+async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_the_try_is_audited() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    // 王五 of branch B, outside the secretary's subtree
+    let other = id_number("1985-09-10", 33);
+    let (s, b) = sec
+        .post(
+            "/api/v1/members",
+            serde_json::json!({"org_id": app.tree.branch_a, "name": "试探", "id_number": other,
+                               "status": "formal", "joined_on": "2010-07-01", "regularized_on": "2011-07-01"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "id_number_duplicate");
+    let text = b.to_string();
+    assert!(
+        !text.contains("王五") && !text.contains("第二党支部"),
+        "nothing says where: {text}"
+    );
+    let (_, rows) = app
+        .login("admin")
+        .await
+        .get("/api/v1/audit?entity=person&actor=sec")
+        .await;
+    let probe = rows["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["action"] == "id_number_on_record"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let after = probe["after_json"].as_str().unwrap_or_default();
+    assert!(
+        after.contains(&format!("{}********{}", &other[..6], &other[14..])) && !after.contains(&other),
+        "the try is on record, with the number masked: {rows}"
+    );
+}

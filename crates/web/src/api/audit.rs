@@ -25,7 +25,7 @@ pub struct AuditQuery {
 
 /// The store's filter for a query: local dates become UTC bounds (from the start of `from` to
 /// the end of `to`). Admins also see the rows tied to no org. Shared by the API and the page.
-pub fn audit_filter(state: &AppState, auth: &Auth, q: &AuditQuery) -> AppResult<AuditFilter> {
+pub async fn audit_filter(state: &AppState, auth: &Auth, q: &AuditQuery) -> AppResult<AuditFilter> {
     let offset = state.store.local.offset;
     let start_of = |d: time::Date| d.midnight().assume_offset(offset);
     let from = optional_date("from", q.from.clone())?;
@@ -49,7 +49,7 @@ pub fn audit_filter(state: &AppState, auth: &Auth, q: &AuditQuery) -> AppResult<
         actor: text(&q.actor),
         from: from.map(start_of),
         until: to.and_then(|d| d.next_day()).map(start_of),
-        include_unplaced: auth.is_admin(),
+        include_unplaced: auth.is_global_admin(state).await?,
     })
 }
 
@@ -59,7 +59,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::ReadAudit)?;
-    let filter = audit_filter(&state, &auth, &q)?;
+    let filter = audit_filter(&state, &auth, &q).await?;
     let page = Page {
         limit: q.limit,
         offset: q.offset,

@@ -180,7 +180,8 @@ pub async fn create(
     auth: Auth,
     ApiJson(body): ApiJson<OrgBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
-    let scope = if body.parent_id.is_none() && auth.is_admin() {
+    let global = body.parent_id.is_none() && auth.is_global_admin(&state).await?;
+    let scope = if global {
         dangjian_store::Scope::system()
     } else {
         auth.scope(Cap::WriteOrg)?
@@ -197,7 +198,7 @@ pub async fn create(
         .unwrap_or(OrgCategory::Other);
     let today = state.store.today();
     check_common(&body, Some(kind), branch_type, today)?;
-    if body.parent_id.is_none() && !auth.is_admin() {
+    if body.parent_id.is_none() && !global {
         return Err(RuleViolation::field("field_required", "parent_id").into());
     }
     let new = NewOrg {

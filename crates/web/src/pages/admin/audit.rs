@@ -188,10 +188,10 @@ async fn audit_page(state: &AppState, a: &Auth, q: &AuditQuery) -> Result<(Audit
         prev: None,
         next: None,
         errors: Vec::new(),
-        can_verify: a.is_admin(),
+        can_verify: a.is_global_admin(state).await?,
         verdict: None,
     };
-    let filter = match audit_filter(state, a, q) {
+    let filter = match audit_filter(state, a, q).await {
         Ok(f) => f,
         Err(e @ AppError::Invalid(_)) => {
             page.errors.push((e.field().unwrap_or_default(), e.message()));
@@ -230,7 +230,7 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, Form(f): 
     };
     let result = async {
         a.scope(Cap::ReadAudit)?;
-        if !a.is_admin() {
+        if !a.is_global_admin(&state).await.unwrap_or(false) {
             return Err(AppError::Forbidden("forbidden"));
         }
         let locale = current_locale();
