@@ -33,6 +33,10 @@ pub struct WebConfig {
     pub login_failures_per_minute: i64,
     /// Demo mode: the login page lists the demo accounts.
     pub demo: bool,
+    /// How often an open live stream checks that its session and grant still hold.
+    pub stream_recheck: std::time::Duration,
+    /// Live streams one user may hold open on a node.
+    pub max_streams_per_user: usize,
 }
 
 impl Default for WebConfig {
@@ -42,6 +46,8 @@ impl Default for WebConfig {
             session_ttl: time::Duration::hours(12),
             login_failures_per_minute: 10,
             demo: false,
+            stream_recheck: std::time::Duration::from_secs(60),
+            max_streams_per_user: 8,
         }
     }
 }

@@ -37,6 +37,29 @@ struct Channel {
 #[derive(Default)]
 pub struct LiveHub {
     channels: Mutex<HashMap<i64, Channel>>,
+    /// Open streams per user on this node (bounded: `WebConfig::max_streams_per_user`).
+    streams: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// One open stream of a user; the count goes down when the stream is dropped.
+pub struct StreamSlot {
+    streams: Arc<Mutex<HashMap<i64, usize>>>,
+    user_id: i64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut m = self
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = m.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for LiveHub {
@@ -46,6 +69,23 @@ impl std::fmt::Debug for LiveHub {
 }
 
 impl LiveHub {
+    /// A slot for one more stream of `user_id`, or None when they have `max` open already.
+    pub fn open_stream(&self, user_id: i64, max: usize) -> Option<StreamSlot> {
+        let mut m = self
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = m.entry(user_id).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            streams: self.streams.clone(),
+            user_id,
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Channel>> {
         self.channels
             .lock()

@@ -95,7 +95,70 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// Whether the server closes the stream within `within`.
+    async fn ends_within(&mut self, within: StdDuration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.resp.chunk()).await {
+                Ok(Ok(Some(_))) => {}
+                Ok(Ok(None) | Err(_)) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
 const SOON: StdDuration = StdDuration::from_secs(2);
+
+#[tokio::test]
+async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
+    let app = TestApp::spawn_with(dangjian_web::WebConfig {
+        stream_recheck: StdDuration::from_millis(200),
+        max_streams_per_user: 2,
+        ..dangjian_web::WebConfig::default()
+    })
+    .await;
+    let sec = app.login("sec").await;
+    let id = plan(&app, &sec).await;
+
+    // the staff logs out: their open stream stops sending names within the recheck
+    let staff = app.login("staff").await;
+    let mut s = Stream::open(&staff, &app.base, id, None).await;
+    assert!(
+        !s.ends_within(StdDuration::from_millis(400)).await,
+        "open while logged in"
+    );
+    let (st, _) = staff.post("/api/v1/logout", json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(s.ends_within(SOON).await, "ended after the logout");
+
+    // the secretary's grant is revoked: the stream ends too
+    let mut s = Stream::open(&sec, &app.base, id, None).await;
+    let admin = app.login("admin").await;
+    let user = app.store.user_by_name("sec").await.ok().flatten().expect("sec");
+    let grants = app.store.grants(user.id, user.person_id).await.expect("grants");
+    let grant = grants.list()[0].id;
+    let (st, b) = admin.delete(&format!("/api/v1/grants/{grant}")).await;
+    assert!(st.is_success(), "{b}");
+    assert!(s.ends_within(SOON).await, "ended after the grant went");
+
+    // two streams per user at most on a node
+    let staff = app.login("staff").await;
+    let _one = Stream::open(&staff, &app.base, id, None).await;
+    let _two = Stream::open(&staff, &app.base, id, None).await;
+    let third = staff
+        .http
+        .get(format!("{}/api/v1/meetings/{id}/stream", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(_one);
+    tokio::time::sleep(StdDuration::from_millis(100)).await;
+    let _again = Stream::open(&staff, &app.base, id, None).await;
+}
 
 #[tokio::test]
 async fn a_committed_checkin_reaches_the_stream_with_the_counts() {

@@ -579,6 +579,10 @@ pub async fn stream(
 ) -> AppResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     state.store.meeting(&scope, id).await?;
+    let slot = state
+        .live
+        .open_stream(auth.principal.user_id, state.cfg.max_streams_per_user)
+        .ok_or(AppError::TooMany)?;
     // subscribe before reading the backlog: nothing committed in between is lost
     let rx = state.live.subscribe(id);
     let last = headers
@@ -596,18 +600,30 @@ pub async fn stream(
             backlog.push(std::sync::Arc::new(crate::live::LiveEvent { seq: e.seq, data }));
         }
     }
+    // names keep flowing only while the session (or token) and the grant hold: checked again
+    // every `stream_recheck`, the stream ends when either is gone
+    let every = state.cfg.stream_recheck;
+    let recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let watcher = (state.clone(), headers.clone());
     let events = futures_util::stream::unfold(
-        (backlog.into_iter(), rx),
-        move |(mut backlog, mut rx)| async move {
+        (backlog.into_iter(), rx, recheck, slot, watcher),
+        move |(mut backlog, mut rx, mut recheck, slot, watcher)| async move {
             let ev = match backlog.next() {
                 Some(ev) => ev,
                 None => loop {
-                    match rx.recv().await {
-                        Ok(ev) if ev.seq <= high => {}
-                        Ok(ev) => break ev,
-                        // fell behind or the hub went away: end; the client reconnects with
-                        // Last-Event-ID and is replayed what it missed
-                        Err(_) => return None,
+                    tokio::select! {
+                        r = rx.recv() => match r {
+                            Ok(ev) if ev.seq <= high => {}
+                            Ok(ev) => break ev,
+                            // fell behind or the hub went away: end; the client reconnects with
+                            // Last-Event-ID and is replayed what it missed
+                            Err(_) => return None,
+                        },
+                        _ = recheck.tick() => {
+                            if !still_watching(&watcher.0, &watcher.1, id).await {
+                                return None;
+                            }
+                        }
                     }
                 },
             };
@@ -615,7 +631,7 @@ pub async fn stream(
                 .event("checkin")
                 .id(ev.seq.to_string())
                 .data(ev.data.as_str());
-            Some((Ok(out), (backlog, rx)))
+            Some((Ok(out), (backlog, rx, recheck, slot, watcher)))
         },
     );
     Ok(Sse::new(events).keep_alive(
@@ -623,6 +639,18 @@ pub async fn stream(
             .interval(std::time::Duration::from_secs(15))
             .text("keep-alive"),
     ))
+}
+
+/// Whether the stream's caller may still watch the meeting: logged in (session not ended,
+/// token not revoked) and still holding a grant that shows it.
+async fn still_watching(state: &AppState, headers: &axum::http::HeaderMap, id: i64) -> bool {
+    let Ok(Some(auth)) = auth::identify(state, headers).await else {
+        return false;
+    };
+    match auth.scope(Cap::RunMeetings) {
+        Ok(scope) => state.store.meeting(&scope, id).await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 #[derive(Deserialize)]
