@@ -6,6 +6,7 @@
   if (!app) { return; }
   var id = app.dataset.meeting, org = app.dataset.org, csrf = app.dataset.csrf;
   var people = [];          // {person_id, name, state, late, guest}
+  var after = 0;            // the newest check-in the list shows: the stream resumes after it
   var filter = "absent", query = "", pinyinIds = null;
   var list = document.getElementById("people");
   var msg = document.getElementById("checkin-message");
@@ -66,6 +67,7 @@
     return api("GET", "/api/v1/meetings/" + id + "/attendance").then(function (r) {
       if (!r.ok) { say((r.body.error && r.body.error.message) || app.dataset.msgFailed, true); return; }
       people = r.body.people || [];
+      after = r.body.last_seq || 0;
       counts(r.body);
       render();
     });
@@ -167,7 +169,7 @@
   // live: other doors, the wall's QR code, devices
   var liveState = document.getElementById("live-state");
   function connect() {
-    var es = new EventSource("/api/v1/meetings/" + id + "/stream");
+    var es = new EventSource("/api/v1/meetings/" + id + "/stream?after=" + after);
     es.onopen = function () { liveState.textContent = app.dataset.msgLive; liveState.classList.add("on"); };
     es.onerror = function () { liveState.textContent = app.dataset.msgOffline; liveState.classList.remove("on"); };
     es.addEventListener("checkin", function (e) {

@@ -41,7 +41,8 @@
     while (latest.children.length > 8) { latest.removeChild(latest.lastChild); }
   }
   var live = document.getElementById("live-state");
-  var es = new EventSource("/api/v1/meetings/" + id + "/stream");
+  // resume after what the page already shows (EventSource sends Last-Event-ID only on reconnects)
+  var es = new EventSource("/api/v1/meetings/" + id + "/stream?after=" + (wall.dataset.after || "0"));
   es.onopen = function () { live.textContent = msgs.live; live.classList.add("on"); };
   es.onerror = function () { live.textContent = msgs.offline; live.classList.remove("on"); };
   es.addEventListener("checkin", function (e) {

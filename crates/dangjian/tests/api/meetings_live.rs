@@ -398,3 +398,36 @@ async fn a_qr_token_does_not_check_in_someone_not_expected() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "not_expected", "{b}");
 }
+
+#[tokio::test]
+async fn a_page_resumes_the_stream_after_what_it_shows() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let id = plan(&app, &sec).await;
+    check_in(&sec, id, "w-1", app.tree.a1).await;
+    // what the wall and the desk render carries the cursor …
+    let (_, att) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
+    let cursor = att["last_seq"].as_i64().unwrap_or_default();
+    assert!(cursor > 0, "{att}");
+    let (_, wall) = sec.page(&format!("/meetings/{id}/wall")).await;
+    assert!(
+        wall.contains(&format!("data-after=\"{cursor}\"")),
+        "the wall carries it"
+    );
+    // … a check-in lands between the render and the stream's opening …
+    check_in(&sec, id, "w-2", app.tree.a2).await;
+    // … and the stream opened after the cursor brings it
+    let resp = sec
+        .http
+        .get(format!("{}/api/v1/meetings/{id}/stream?after={cursor}", app.base))
+        .send()
+        .await
+        .expect("stream");
+    let mut s = Stream {
+        resp,
+        buf: String::new(),
+    };
+    let (seq, data) = s.next(SOON).await.expect("the check-in in between");
+    assert!(seq > cursor);
+    assert_eq!(data["person_id"], app.tree.a2);
+}

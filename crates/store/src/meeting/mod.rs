@@ -342,6 +342,15 @@ impl Store {
         Ok(id)
     }
 
+    /// The sequence number of the meeting's newest committed check-in (0: none yet). A page
+    /// reads it before the attendance it shows, then streams from it, so nothing committed in
+    /// between is missed (and what is shown twice is idempotent).
+    pub async fn last_checkin_seq(&self, meeting_id: i64) -> StoreResult<i64> {
+        let seq: Option<i64> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT MAX(id) FROM checkin_event WHERE meeting_id = $1").bind(meeting_id).fetch_one(p).await)?;
+        Ok(seq.unwrap_or(0))
+    }
+
     /// The committed check-ins of a meeting with `after < seq <= upto` (no upper bound when
     /// None), in order, with the names, and the meeting's counts now. Outside the scope → 404.
     pub async fn live_checkins(

@@ -227,6 +227,8 @@ pub async fn attendance(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::RunMeetings)?;
+    // read before the attendance: a stream opened `?after=last_seq` misses nothing
+    let last_seq = state.store.last_checkin_seq(id).await?;
     let a = state.store.attendance(&scope, id, grace()).await?;
     let people: Vec<Value> = a
         .lines
@@ -243,7 +245,7 @@ pub async fn attendance(
     let m = state.store.meeting(&scope, id).await?;
     let mut body = json!({
         "expected": c.expected, "present": c.present, "leave": c.leave, "absent": c.absent,
-        "left_early": c.left_early, "people": people,
+        "left_early": c.left_early, "people": people, "last_seq": last_seq,
     });
     // a 支部党员大会 or 支委会: whether more than half of those who vote are here
     if let Some(q) = state.store.quorum_of(&m.kind, &a).await? {
@@ -575,6 +577,7 @@ pub async fn stream(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<StreamQuery>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
@@ -585,10 +588,12 @@ pub async fn stream(
         .ok_or(AppError::TooMany)?;
     // subscribe before reading the backlog: nothing committed in between is lost
     let rx = state.live.subscribe(id);
+    // a reconnect's Last-Event-ID, else the page's cursor (`?after=`, what it already shows)
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<i64>().ok());
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .or(q.after);
     let mut backlog = Vec::new();
     let mut high = 0;
     if let Some(n) = last {
@@ -639,6 +644,11 @@ pub async fn stream(
             .interval(std::time::Duration::from_secs(15))
             .text("keep-alive"),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    after: Option<i64>,
 }
 
 /// Whether the stream's caller may still watch the meeting: logged in (session not ended,

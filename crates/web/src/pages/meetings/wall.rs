@@ -43,6 +43,8 @@ struct WallPage {
     left_early: u64,
     /// The latest arrivals and departures, newest first: (time, name, arrived).
     latest: Vec<(String, String, bool)>,
+    /// The stream's cursor: the newest check-in the page already shows.
+    after: i64,
 }
 
 /// How many of the latest check-ins the wall lists.
@@ -57,6 +59,8 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
         let scope = a.scope(Cap::RunMeetings)?;
         let m = state.store.meeting_plan(&scope, id).await?;
         let org = state.store.org(&scope, m.org_id).await?;
+        // the cursor first: the stream resumes after it, so no check-in falls between
+        let after = state.store.last_checkin_seq(id).await?;
         let att = state.store.attendance(&scope, id, grace()).await?;
         let tiles = att
             .lines
@@ -75,7 +79,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
             })
             .collect();
         let c = att.counts;
-        let (events, _) = state.store.live_checkins(&scope, id, 0, None, grace()).await?;
+        let (events, _) = state
+            .store
+            .live_checkins(&scope, id, 0, Some(after), grace())
+            .await?;
         let offset = state.store.local.offset;
         let latest = events
             .iter()
@@ -102,6 +109,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
                 absent: c.absent,
                 left_early: c.left_early,
                 latest,
+                after,
                 m,
             },
             StatusCode::OK,
