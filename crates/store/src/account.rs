@@ -45,8 +45,20 @@ pub struct UserListRow {
     pub username: String,
     pub person_id: Option<i64>,
     pub person_name: Option<String>,
+    /// Where the member record is (decides, with the grants, who may manage the login).
+    #[serde(skip)]
+    pub person_path: Option<String>,
     pub must_change_password: bool,
     pub disabled: bool,
+}
+
+/// A login found by `managed_user`, with what decides who may manage it.
+#[derive(Debug, Clone)]
+pub struct ManagedUser {
+    pub user: UserRow,
+    pub grants: Grants,
+    /// The org path of its member record, if it has one.
+    pub person_path: Option<String>,
 }
 
 /// One login to create in a batch (bulk accounts for a branch).
@@ -232,9 +244,10 @@ impl Store {
         Ok(ids)
     }
 
-    /// The user as seen by someone managing accounts: 404 unless one of the user's grants, or
-    /// their member record, lies in the scope.
-    pub async fn managed_user(&self, scope: &Scope, user_id: i64) -> StoreResult<UserRow> {
+    /// The login as seen by someone managing accounts: 404 unless one of its grants, or its
+    /// member record, lies in the scope. Whether the caller may act on it is
+    /// `Grants::may_manage` over what this returns.
+    pub async fn managed_user(&self, scope: &Scope, user_id: i64) -> StoreResult<ManagedUser> {
         let user = self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)?;
         let grants = self.grants(user.id, user.person_id).await?;
         let person_path: Option<String> = match user.person_id {
@@ -245,9 +258,13 @@ impl Store {
             None => None,
         };
         let visible = grants.list().iter().any(|g| scope.contains_path(&g.org_path))
-            || person_path.is_some_and(|p| scope.contains_path(&p));
+            || person_path.as_deref().is_some_and(|p| scope.contains_path(p));
         if visible {
-            Ok(user)
+            Ok(ManagedUser {
+                user,
+                grants,
+                person_path,
+            })
         } else {
             Err(StoreError::NotFound)
         }
@@ -266,7 +283,7 @@ impl Store {
         );
         let n = b1.len() + b2.len();
         let sql = format!(
-            "SELECT u.id, u.username, u.person_id, p.name AS person_name, u.must_change_password, u.disabled \
+            "SELECT u.id, u.username, u.person_id, p.name AS person_name, p.org_path AS person_path, u.must_change_password, u.disabled \
              FROM app_user u LEFT JOIN person p ON p.id = u.person_id WHERE {cond} ORDER BY u.id LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code};
+use crate::helpers::{TestApp, code, post_form, user_id_of};
 
 #[tokio::test]
 async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() {
@@ -159,4 +159,195 @@ async fn a_disabled_login_cannot_log_in_and_its_sessions_end() {
         .await;
     assert_eq!(s, 200);
     app.login("mem").await;
+}
+
+/// Logs in with the initial password, sets a password of one's own, and logs in with it.
+async fn set_own_password(app: &TestApp, name: &str, initial: &str) -> crate::helpers::Client {
+    let c = app.login_with(name, initial).await;
+    let (s, _) = c
+        .post(
+            "/api/v1/password",
+            json!({"old_password": initial, "new_password": "mine12345"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    app.login_with(name, "mine12345").await
+}
+
+/// A login made by the admin through the API (its initial password is returned).
+async fn make_login(app: &TestApp, username: &str, person: Option<i64>, grants: Value) -> (i64, String) {
+    let admin = app.login("admin").await;
+    let (s, body) = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": username, "person_id": person, "grants": grants}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    (
+        body["id"].as_i64().unwrap_or_else(|| panic!("no id: {body}")),
+        body["initial_password"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no password: {body}"))
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_over_the_committee() {
+    for role in ["secretary", "org_admin"] {
+        let app = TestApp::spawn().await;
+        let t = app.tree;
+        // a member of branch A (group A1) who is also secretary / org_admin of the whole committee
+        let boss = format!("boss_{role}");
+        let (boss_id, boss_pw) = make_login(
+            &app,
+            &boss,
+            Some(t.a2),
+            json!([{"role": "member", "org_id": t.group_a1}, {"role": role, "org_id": t.root}]),
+        )
+        .await;
+        let member_grant = app.store.grants(boss_id, Some(t.a2)).await.unwrap().list()[0].id;
+        let sec = app.login("sec").await;
+        // visible: the record is in the branch (listed, its page shown) …
+        let (_, users) = sec.get("/api/v1/users?limit=500").await;
+        assert!(
+            users["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["id"] == boss_id)
+        );
+        // … but not the secretary's to manage: 403, one code for every action
+        for action in ["reset-password", "disable", "enable"] {
+            let (s, body) = sec
+                .post(&format!("/api/v1/users/{boss_id}/{action}"), json!({}))
+                .await;
+            assert_eq!(
+                (s, code(&body)),
+                (StatusCode::FORBIDDEN, "login_not_manageable"),
+                "{role} {action}: {body}"
+            );
+        }
+        let (s, body) = sec
+            .post(
+                &format!("/api/v1/users/{boss_id}/grants"),
+                json!({"role": "staff", "org_id": t.branch_a}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::FORBIDDEN, "login_not_manageable"),
+            "{body}"
+        );
+        let (s, body) = sec.delete(&format!("/api/v1/grants/{member_grant}")).await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::FORBIDDEN, "login_not_manageable"),
+            "{body}"
+        );
+        // the page forms share the check, and the page offers no action
+        let (s, html) = sec.page(&format!("/accounts/{boss_id}")).await;
+        assert_eq!(s, 200);
+        assert!(
+            !html.contains(&format!("/accounts/{boss_id}/reset"))
+                && !html.contains(&format!("/accounts/grants/{member_grant}/revoke"))
+                && html.contains("不能由您重置密码"),
+            "{html}"
+        );
+        for action in ["reset", "disable", "enable"] {
+            let (s, _, html) = post_form(&sec, &format!("/accounts/{boss_id}/{action}"), &[]).await;
+            assert_eq!(s, 403, "page {action}");
+            assert!(html.contains("不能由您管理"), "{html}");
+        }
+        let (s, _, _) = post_form(
+            &sec,
+            &format!("/accounts/{boss_id}/grants"),
+            &[("role", "staff"), ("org_id", &t.branch_a.to_string())],
+        )
+        .await;
+        assert_eq!(s, 403);
+        let (s, _, _) = post_form(&sec, &format!("/accounts/grants/{member_grant}/revoke"), &[]).await;
+        assert_eq!(s, 403);
+        // nothing changed: the boss still logs in with their own password and holds their grants
+        app.login_with(&boss, &boss_pw).await;
+        assert_eq!(
+            app.store.grants(boss_id, Some(t.a2)).await.unwrap().list().len(),
+            2
+        );
+        // and what the secretary may manage still works
+        let mem = user_id_of(&app.store, "mem").await;
+        let (s, body) = sec
+            .post(&format!("/api/v1/users/{mem}/reset-password"), json!({}))
+            .await;
+        assert_eq!(s, 200, "{body}");
+        // the committee's own admin may manage the boss
+        let (s, _) = app
+            .login("admin")
+            .await
+            .post(&format!("/api/v1/users/{boss_id}/disable"), json!({}))
+            .await;
+        assert_eq!(s, 200);
+    }
+}
+
+#[tokio::test]
+async fn an_org_admin_of_a_branch_cannot_manage_the_org_admin_of_the_root() {
+    let app = TestApp::spawn().await;
+    let t = app.tree;
+    let (branch_admin, branch_pw) = make_login(
+        &app,
+        "branch_admin",
+        None,
+        json!([{"role": "org_admin", "org_id": t.branch_a}]),
+    )
+    .await;
+    // the root's org_admin whose member record is in branch A: visible to the branch's org_admin
+    let (root_admin, root_pw) = make_login(
+        &app,
+        "root_admin",
+        Some(t.a2),
+        json!([{"role": "org_admin", "org_id": t.root}]),
+    )
+    .await;
+    // and one without a record there: outside, so not found
+    let (root_admin2, _) = make_login(
+        &app,
+        "root_admin2",
+        None,
+        json!([{"role": "org_admin", "org_id": t.root}]),
+    )
+    .await;
+    // a peer: another org_admin of the same branch
+    let (peer, _) = make_login(
+        &app,
+        "peer_admin",
+        None,
+        json!([{"role": "org_admin", "org_id": t.branch_a}]),
+    )
+    .await;
+    let ba = set_own_password(&app, "branch_admin", &branch_pw).await;
+    for (target, want, want_code) in [
+        (root_admin, StatusCode::FORBIDDEN, "login_not_manageable"),
+        (root_admin2, StatusCode::NOT_FOUND, "not_found"),
+        (peer, StatusCode::FORBIDDEN, "login_not_manageable"),
+    ] {
+        for action in ["reset-password", "disable"] {
+            let (s, body) = ba
+                .post(&format!("/api/v1/users/{target}/{action}"), json!({}))
+                .await;
+            assert_eq!((s, code(&body)), (want, want_code), "{target} {action}: {body}");
+        }
+    }
+    // allowed: a lower role on the same org (the branch secretary), and from the root down
+    let sec = user_id_of(&app.store, "sec").await;
+    let (s, body) = ba
+        .post(&format!("/api/v1/users/{sec}/reset-password"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let ra = set_own_password(&app, "root_admin", &root_pw).await;
+    let (s, body) = ra
+        .post(&format!("/api/v1/users/{branch_admin}/reset-password"), json!({}))
+        .await;
+    assert_eq!(s, 200, "the same role on a strict ancestor outranks: {body}");
 }

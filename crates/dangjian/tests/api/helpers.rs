@@ -493,3 +493,13 @@ pub async fn post_form(c: &Client, path: &str, fields: &[(&str, &str)]) -> (u16,
         .to_owned();
     (status, location, resp.text().await.expect("body"))
 }
+
+/// The id of a login, read straight from the database.
+pub async fn user_id_of(store: &Store, username: &str) -> i64 {
+    store
+        .user_by_name(username)
+        .await
+        .expect("read user")
+        .unwrap_or_else(|| panic!("no login {username}"))
+        .id
+}

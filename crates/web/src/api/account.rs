@@ -1,11 +1,12 @@
 //! Logins and grants: bulk accounts for a branch's members (initial passwords shown once),
-//! resets, disabling, and granting roles on a subtree — never a role above one's own.
+//! resets, disabling, and granting roles on a subtree — only on logins the caller outranks in
+//! every grant (`managed_login`), never a role above one's own.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
-use dangjian_store::account::{NewAccount, UserRow};
+use dangjian_store::account::{ManagedUser, NewAccount, UserRow};
 use dangjian_store::{Cap, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -135,21 +136,22 @@ pub async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: 
     Ok(())
 }
 
-/// Nobody resets or disables the login of someone more powerful than themselves.
-async fn check_not_above(state: &AppState, auth: &Auth, user: &UserRow) -> AppResult<()> {
-    let target = state.store.grants(user.id, user.person_id).await?;
-    let their_best = target.list().iter().map(|g| g.role.rank()).max().unwrap_or(0);
-    let my_best = auth
+/// The login `id` if the caller may manage it — the one check behind resetting, disabling,
+/// enabling, granting to and revoking from a login (API and pages alike), and, with
+/// `Cap::ManageTokens`, behind revoking its tokens. A login none of whose grants nor member
+/// record lies in the caller's subtree for `cap` is not found (404), as anything outside; one
+/// that is visible there but holds a grant (or a record) the caller's grants do not outrank
+/// (`Grants::may_manage`) is refused with 403 `login_not_manageable`.
+pub async fn managed_login(state: &AppState, auth: &Auth, cap: Cap, id: i64) -> AppResult<ManagedUser> {
+    let scope = auth.scope(cap)?;
+    let found = state.store.managed_user(&scope, id).await?;
+    if !auth
         .grants
-        .list()
-        .iter()
-        .map(|g| g.role.rank())
-        .max()
-        .unwrap_or(0);
-    if their_best > my_best {
-        return Err(AppError::Forbidden("role_above_own"));
+        .may_manage(cap, found.grants.list(), found.person_path.as_deref())
+    {
+        return Err(AppError::Forbidden("login_not_manageable"));
     }
-    Ok(())
+    Ok(found)
 }
 
 /// A new login made by `create_login`: the initial password is `Some` when generated (shown once).
@@ -216,9 +218,7 @@ pub async fn create(
 /// A new initial password for a login in the caller's subtree (forced change at next login;
 /// the user's sessions end). Returns the login and the password, to be shown once.
 pub async fn reset_login_password(state: &AppState, auth: &Auth, id: i64) -> AppResult<(UserRow, String)> {
-    let scope = auth.scope(Cap::ManageAccounts)?;
-    let user = state.store.managed_user(&scope, id).await?;
-    check_not_above(state, auth, &user).await?;
+    let user = managed_login(state, auth, Cap::ManageAccounts, id).await?.user;
     let password = initial_password();
     let hash = auth::hash_password_blocking(password.clone()).await?;
     state
@@ -239,15 +239,15 @@ pub async fn reset_password(
     ))
 }
 
-/// Disables (ending its sessions and tokens) or enables a login in the caller's subtree; never
-/// one's own, nor a more powerful one's.
+/// Disables (ending its sessions and tokens) or enables a login the caller may manage; never
+/// one's own.
 pub async fn set_login_disabled(state: &AppState, auth: &Auth, id: i64, disabled: bool) -> AppResult<i64> {
-    let scope = auth.scope(Cap::ManageAccounts)?;
-    let user = state.store.managed_user(&scope, id).await?;
-    if user.id == auth.principal.user_id {
+    if id == auth.principal.user_id {
+        // said before anything else: one's own login is visible but never one's to manage
+        auth.scope(Cap::ManageAccounts)?;
         return Err(RuleViolation::new("cannot_disable_self").into());
     }
-    check_not_above(state, auth, &user).await?;
+    let user = managed_login(state, auth, Cap::ManageAccounts, id).await?.user;
     state.store.set_disabled(&auth.actor(), user.id, disabled).await?;
     Ok(user.id)
 }
@@ -270,8 +270,8 @@ pub async fn enable(
     Ok(Json(json!({"id": id, "disabled": false})))
 }
 
-/// Grants a role on an org subtree to a login in the caller's subtree. Returns the grant's id,
-/// the role and the org.
+/// Grants a role on an org subtree to a login the caller may manage, no stronger than the
+/// caller's own role over that org. Returns the grant's id, the role and the org.
 pub async fn grant_role(
     state: &AppState,
     auth: &Auth,
@@ -279,7 +279,9 @@ pub async fn grant_role(
     b: GrantBody,
 ) -> AppResult<(i64, Role, i64)> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let user = state.store.managed_user(&scope, user_id).await?;
+    let user = managed_login(state, auth, Cap::ManageAccounts, user_id)
+        .await?
+        .user;
     let role = parse_enum("role", &required("role", b.role)?, Role::parse)?;
     let org_id = required("org_id", b.org_id)?;
     check_grantable(state, auth, role, org_id).await?;
@@ -303,19 +305,17 @@ pub async fn add_grant(
     ))
 }
 
-/// Revokes a grant on an org in the caller's subtree — not one above the caller's own role
-/// there. Returns the id of the login that held it.
+/// Revokes a grant on an org in the caller's subtree, held by a login the caller may manage.
+/// Returns the id of the login that held it.
 pub async fn revoke_grant(state: &AppState, auth: &Auth, grant_id: i64) -> AppResult<i64> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let (user_id, grant) = state
+    let (user_id, _) = state
         .store
         .grant_by_id(grant_id)
         .await?
         .filter(|(_, g)| scope.contains_path(&g.org_path))
         .ok_or(AppError::NotFound)?;
-    if grant.role.rank() > auth.grants.best_rank_over(&grant.org_path).unwrap_or(0) {
-        return Err(AppError::Forbidden("role_above_own"));
-    }
+    managed_login(state, auth, Cap::ManageAccounts, user_id).await?;
     state.store.remove_grant(&scope, &auth.actor(), grant_id).await?;
     Ok(user_id)
 }
