@@ -46,6 +46,28 @@ pub async fn verify_password_blocking(password: String, hash: String) -> bool {
         .unwrap_or(false)
 }
 
+/// Compares two secrets in a time that does not depend on where they first differ, so a
+/// guesser cannot learn a token byte by byte from response times. (Lengths are not secret: our
+/// tokens all have one length.)
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0u8, |acc, (x, y)| std::hint::black_box(acc | (x ^ y)));
+    diff == 0
+}
+
+/// Whether `sent` is the session's CSRF token `expected` (constant time).
+pub fn csrf_matches(expected: Option<&str>, sent: Option<&str>) -> bool {
+    match (expected, sent) {
+        (Some(e), Some(s)) => constant_time_eq(e.as_bytes(), s.as_bytes()),
+        _ => false,
+    }
+}
+
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
@@ -121,7 +143,7 @@ impl FromRequestParts<AppState> for Auth {
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method && let Some(expected) = &auth.principal.csrf_token {
             let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-            if sent != Some(expected.as_str()) {
+            if !csrf_matches(Some(expected), sent) {
                 return Err(AppError::Forbidden("csrf_token_invalid"));
             }
         }
@@ -130,5 +152,27 @@ impl FromRequestParts<AppState> for Auth {
             return Err(AppError::Forbidden("password_change_required"));
         }
         Ok(auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_compare_equal_only_when_identical() {
+        let t = new_token();
+        assert!(csrf_matches(Some(&t), Some(&t.clone())));
+        let mut other = t.clone().into_bytes();
+        other[42] ^= 1;
+        assert!(!csrf_matches(Some(&t), std::str::from_utf8(&other).ok()));
+        assert!(!csrf_matches(Some(&t), Some(&t[..42])), "a prefix");
+        assert!(!csrf_matches(Some(&t), None));
+        assert!(
+            !csrf_matches(None, Some(&t)),
+            "a bearer caller has no CSRF token to match"
+        );
+        assert!(!csrf_matches(None, None));
+        assert!(constant_time_eq(b"", b""));
     }
 }

@@ -263,7 +263,7 @@ pub(crate) async fn form_auth(
     csrf_token: &str,
 ) -> Result<Auth, Response> {
     let a = page_auth(state, headers).await?;
-    if a.principal.csrf_token.as_deref() != Some(csrf_token) {
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf_token)) {
         return Err(error_page(
             Shell::of(&a),
             &AppError::Forbidden("csrf_token_invalid"),

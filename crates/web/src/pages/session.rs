@@ -100,7 +100,7 @@ pub async fn logout_submit(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Ok(Some(a)) = auth::identify(&state, &headers).await
-        && a.principal.csrf_token.as_deref() == Some(f.csrf_token.as_str())
+        && auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str()))
         && let Some(token) = auth::cookie_value(&headers, SESSION_COOKIE)
     {
         let _ = state.store.delete_session(&token).await;
@@ -149,7 +149,7 @@ pub async fn password_submit(
     let Ok(Some(a)) = auth::identify(&state, &headers).await else {
         return Redirect::to("/login").into_response();
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str())) {
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let fail = |msg: String| {
@@ -225,7 +225,7 @@ pub async fn set_language(
     let Ok(Some(a)) = auth::identify(&state, &headers).await else {
         return Redirect::to("/login").into_response();
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str())) {
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let locale = Locale::parse(&f.locale);
