@@ -88,7 +88,7 @@ pub fn build() -> Routes {
             "/api/v1/login",
             "auth",
             "Log in; sets the session cookie, returns csrf_token",
-            post(api::session::login),
+            post(api::session::login).layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         .api(
             "post",
@@ -109,14 +109,14 @@ pub fn build() -> Routes {
             "/api/v1/tokens",
             "auth",
             "Create a bearer token for the caller",
-            post(api::session::create_token),
+            post(api::session::create_token).layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         .api(
             "post",
             "/api/v1/password",
             "auth",
             "Change one's own password",
-            post(api::session::change_password),
+            post(api::session::change_password).layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         // organizations
         .api(

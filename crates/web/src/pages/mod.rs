@@ -31,11 +31,18 @@ pub fn add_routes(r: Routes) -> Routes {
     let r = dues::add_routes(r);
     let r = meetings::add_routes(r);
     r.add_page("/", get(home::home))
-        .add_page("/login", get(session::login_form).post(session::login_submit))
+        .add_page(
+            "/login",
+            get(session::login_form)
+                .post(session::login_submit)
+                .layer(axum::middleware::from_fn(crate::extract::small_body)),
+        )
         .add_page("/logout", post(session::logout_submit))
         .add_page(
             "/password",
-            get(session::password_form).post(session::password_submit),
+            get(session::password_form)
+                .post(session::password_submit)
+                .layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         .add_page("/settings/language", post(session::set_language))
         .add_page("/orgs", get(orgs::tree))
