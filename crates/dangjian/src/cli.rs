@@ -43,6 +43,16 @@ pub enum Command {
         /// Mark session cookies Secure (when served over HTTPS, e.g. behind a TLS proxy).
         #[arg(long, env = "DANGJIAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Proxies whose X-Forwarded-For names the client (for the login limits): addresses or
+        /// CIDR blocks, comma-separated, e.g. 127.0.0.1,10.0.0.0/8. Without it the peer address
+        /// is the client, whatever the headers say.
+        #[arg(
+            long,
+            env = "DANGJIAN_TRUSTED_PROXY",
+            value_delimiter = ',',
+            value_name = "ADDR[,ADDR…]"
+        )]
+        trusted_proxy: Vec<String>,
         /// Minutes after a meeting's start before a first check-in counts as late.
         #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
         late_grace_minutes: i64,
@@ -167,9 +177,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             secure_cookies,
+            trusted_proxy,
             late_grace_minutes,
             today,
         } => {
+            let trusted_proxies = dangjian_web::proxy::TrustedProxies::parse(&trusted_proxy)
+                .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
             dangjian_web::api::meeting::set_grace_minutes(late_grace_minutes);
             let store = data.open_on(today.as_deref()).await?;
             if demo {
@@ -180,6 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("binding {bind}"))?;
             let cfg = WebConfig {
                 cookie_secure: secure_cookies,
+                trusted_proxies,
                 demo,
                 ..WebConfig::default()
             };

@@ -557,28 +557,187 @@ impl Store {
         Ok(row.and_then(PrincipalRow::into_principal))
     }
 
-    // ---- failed logins (fixed one-minute windows, shared by all nodes) ----
+    // ---- failed logins (fixed one-minute windows and a backoff, shared by all nodes) ----
 
-    pub async fn login_failures(&self, buckets: &[&str], minute: &str) -> StoreResult<i64> {
+    /// Whether an attempt on these buckets would be refused now, read without taking any lock:
+    /// lets a flood of attempts that are over the limit be answered before they queue for a
+    /// password check. [`Store::begin_login_attempt`] decides for real.
+    pub async fn login_refused_until(
+        &self,
+        user_bucket: &str,
+        addr_bucket: &str,
+        limits: &LoginLimits,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let now = self.now();
+        let minute = minute_key(now);
+        let blocked: Option<Option<OffsetDateTime>> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT blocked_until FROM login_throttle WHERE bucket = $1").bind(user_bucket).fetch_optional(p).await)?;
         let mut worst = 0;
-        for b in buckets {
+        for b in [user_bucket, addr_bucket] {
             let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM login_failure WHERE bucket = $1 AND minute = $2").bind(*b).bind(minute).fetch_one(p).await)?;
+                "SELECT COUNT(*) FROM login_failure WHERE bucket = $1 AND minute = $2").bind(b).bind(&minute).fetch_one(p).await)?;
             worst = worst.max(n);
         }
-        Ok(worst)
+        Ok(refusal(now, worst, blocked.flatten(), limits))
     }
 
-    pub async fn record_login_failure(&self, buckets: &[&str], minute: &str) -> StoreResult<()> {
+    /// Counts a login attempt as failed *before* its password is verified, in one transaction
+    /// that first updates the rows of both buckets (the username's, then the address's — always
+    /// in that order, so two attempts never wait on each other crosswise): concurrent attempts
+    /// are decided one after another on both engines, so N parallel wrong passwords cannot all
+    /// pass a limit of 10. Refused (the minute's window is full for either bucket, or the
+    /// username is in its backoff) → nothing is recorded and the caller answers 429 with
+    /// `retry_at`. Admitted → the attempt stands as a failure until [`Store::login_succeeded`]
+    /// takes it back.
+    pub async fn begin_login_attempt(
+        &self,
+        user_bucket: &str,
+        addr_bucket: &str,
+        limits: &LoginLimits,
+    ) -> StoreResult<LoginAttempt> {
+        let now = self.now();
+        let minute = minute_key(now);
         let mut tx = self.db.begin().await?;
-        for b in buckets {
-            with_tx!(&mut tx, c => sqlx::query("INSERT INTO login_failure (bucket, minute) VALUES ($1, $2)")
-                .bind(*b).bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
+        let mut user_state: (i64, Option<OffsetDateTime>) = (0, None);
+        for (i, b) in [user_bucket, addr_bucket].into_iter().enumerate() {
+            let row: (i64, Option<OffsetDateTime>) = with_tx!(&mut tx, c => sqlx::query_as(
+                "INSERT INTO login_throttle (bucket, failures, blocked_until, touched_at) VALUES ($1, 0, NULL, $2) \
+                 ON CONFLICT (bucket) DO UPDATE SET touched_at = $2 RETURNING failures, blocked_until")
+                .bind(b).bind(now).fetch_one(c).await)?;
+            if i == 0 {
+                user_state = row;
+            }
         }
-        with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_failure WHERE minute < $1").bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
+        let mut worst = 0;
+        for b in [user_bucket, addr_bucket] {
+            let n: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failure WHERE bucket = $1 AND minute = $2").bind(b).bind(&minute).fetch_one(c).await)?;
+            worst = worst.max(n);
+        }
+        if let Some(retry_at) = refusal(now, worst, user_state.1, limits) {
+            tx.commit().await?;
+            return Ok(LoginAttempt::Refused { retry_at });
+        }
+        let mut failure_ids = Vec::with_capacity(2);
+        for b in [user_bucket, addr_bucket] {
+            let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+                "INSERT INTO login_failure (bucket, minute) VALUES ($1, $2) RETURNING id")
+                .bind(b).bind(&minute).fetch_one(c).await)?;
+            failure_ids.push(id);
+        }
+        let failures = user_state.0 + 1;
+        let blocked_until = backoff(failures, limits).map(|d| now + d);
+        with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE login_throttle SET failures = $1, blocked_until = $2 WHERE bucket = $3")
+            .bind(failures).bind(blocked_until).bind(user_bucket).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        self.sweep_login_rows(now, &minute).await?;
+        Ok(LoginAttempt::Admitted(LoginTicket {
+            failure_ids,
+            user_bucket: user_bucket.to_owned(),
+        }))
+    }
+
+    /// The password was right: the attempt does not count, and the username's backoff starts
+    /// afresh.
+    pub async fn login_succeeded(&self, ticket: LoginTicket) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE login_throttle SET failures = 0, blocked_until = NULL WHERE bucket = $1")
+            .bind(&ticket.user_bucket).execute(c).await.map(|r| r.rows_affected()))?;
+        for id in ticket.failure_ids {
+            with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_failure WHERE id = $1")
+                .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
         tx.commit().await?;
         Ok(())
     }
+
+    /// Old windows and buckets quiet for a day go, at most once a minute per node, in a
+    /// transaction of their own (it holds no bucket row while it waits for one).
+    async fn sweep_login_rows(&self, now: OffsetDateTime, minute: &str) -> StoreResult<()> {
+        let last = self.login_sweep.load(std::sync::atomic::Ordering::Relaxed);
+        if now.unix_timestamp() - last < 60 {
+            return Ok(());
+        }
+        self.login_sweep
+            .store(now.unix_timestamp(), std::sync::atomic::Ordering::Relaxed);
+        let mut tx = self.db.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_failure WHERE minute < $1")
+            .bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_throttle WHERE touched_at < $1")
+            .bind(now - time::Duration::days(1)).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The limits a login attempt is held to (deployment settings).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Failed attempts per username and per client address in one minute (API.md: 10).
+    pub per_minute: i64,
+    /// Consecutive failures of a username after which each further one makes it wait.
+    pub backoff_after: i64,
+    /// The longest wait.
+    pub backoff_max: time::Duration,
+}
+
+/// What `begin_login_attempt` decided.
+#[derive(Debug)]
+pub enum LoginAttempt {
+    /// Counted as failed until `login_succeeded`: verify the password now.
+    Admitted(LoginTicket),
+    /// Not verified: over the limit until `retry_at`.
+    Refused { retry_at: OffsetDateTime },
+}
+
+/// An admitted attempt's failure rows, taken back if the password was right.
+#[derive(Debug)]
+pub struct LoginTicket {
+    failure_ids: Vec<i64>,
+    user_bucket: String,
+}
+
+/// The one-minute window a time falls in (UTC), as stored in `login_failure.minute`.
+fn minute_key(now: OffsetDateTime) -> String {
+    now.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]"
+    ))
+    .unwrap_or_default()
+}
+
+/// The wait after a username's `failures`-th consecutive failure: none up to `backoff_after`,
+/// then 1 s, 2 s, 4 s … doubling up to `backoff_max`.
+pub fn backoff(failures: i64, limits: &LoginLimits) -> Option<time::Duration> {
+    let over = failures - limits.backoff_after;
+    if over < 0 {
+        return None;
+    }
+    let secs = 1i64
+        .checked_shl(u32::try_from(over).unwrap_or(u32::MAX))
+        .filter(|s| *s > 0);
+    Some(match secs {
+        Some(s) if s < limits.backoff_max.whole_seconds() => time::Duration::seconds(s),
+        _ => limits.backoff_max,
+    })
+}
+
+/// Until when an attempt is refused: the window is full (until the next minute), or the
+/// username waits out its backoff; the later of the two.
+fn refusal(
+    now: OffsetDateTime,
+    window_failures: i64,
+    blocked_until: Option<OffsetDateTime>,
+    limits: &LoginLimits,
+) -> Option<OffsetDateTime> {
+    let window_end = (window_failures >= limits.per_minute).then(|| {
+        let into_minute = time::Duration::seconds(i64::from(now.second()))
+            + time::Duration::nanoseconds(i64::from(now.nanosecond()));
+        now - into_minute + time::Duration::minutes(1)
+    });
+    let backoff_end = blocked_until.filter(|b| *b > now);
+    window_end.max(backoff_end)
 }
 
 impl Store {
@@ -694,5 +853,45 @@ impl AuthCache {
         let mut map = self.lock();
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         map.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: LoginLimits = LoginLimits {
+        per_minute: 10,
+        backoff_after: 5,
+        backoff_max: time::Duration::minutes(5),
+    };
+
+    #[test]
+    fn the_backoff_starts_after_five_failures_and_doubles_up_to_its_cap() {
+        let secs = |n| backoff(n, &LIMITS).map(time::Duration::whole_seconds);
+        assert_eq!((secs(0), secs(4)), (None, None));
+        assert_eq!(
+            [secs(5), secs(6), secs(7), secs(8)],
+            [Some(1), Some(2), Some(4), Some(8)]
+        );
+        assert_eq!(secs(13), Some(256));
+        assert_eq!(secs(14), Some(300), "capped");
+        assert_eq!(secs(5 + 64), Some(300), "no overflow");
+        assert_eq!(secs(i64::MAX), Some(300));
+    }
+
+    #[test]
+    fn a_full_window_refuses_until_the_minute_is_over_and_the_later_limit_wins() {
+        let now = time::macros::datetime!(2026-06-10 02:00:42.5 UTC);
+        let next_minute = time::macros::datetime!(2026-06-10 02:01 UTC);
+        assert_eq!(refusal(now, 9, None, &LIMITS), None);
+        assert_eq!(refusal(now, 10, None, &LIMITS), Some(next_minute));
+        let later = now + time::Duration::minutes(2);
+        assert_eq!(refusal(now, 10, Some(later), &LIMITS), Some(later));
+        assert_eq!(
+            refusal(now, 0, Some(now), &LIMITS),
+            None,
+            "a backoff that has passed"
+        );
     }
 }

@@ -40,6 +40,8 @@ pub struct Store {
     pub checkins: Arc<meeting::writer::CheckinWriter>,
     /// Bearer-token callers recently seen (see `Store::token_auth`).
     pub auth_cache: Arc<account::AuthCache>,
+    /// When this node last swept old login-limit rows (unix seconds).
+    pub login_sweep: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -57,6 +59,7 @@ impl Store {
             local: LocalTime::default(),
             checkins: Arc::default(),
             auth_cache: Arc::default(),
+            login_sweep: Arc::default(),
         })
     }
 

@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_meeting_records.sql"),
         postgres: include_str!("../migrations/postgres/0006_meeting_records.sql"),
     },
+    Migration {
+        version: 7,
+        name: "login_throttle",
+        sqlite: include_str!("../migrations/sqlite/0007_login_throttle.sql"),
+        postgres: include_str!("../migrations/postgres/0007_login_throttle.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod i18n;
 pub mod live;
 pub mod pages;
+pub mod proxy;
 pub mod roster;
 pub mod routes;
 
@@ -31,6 +32,16 @@ pub struct WebConfig {
     pub session_ttl: time::Duration,
     /// Failed logins allowed per username and per client address in one minute.
     pub login_failures_per_minute: i64,
+    /// Consecutive failures of a username after which each further one makes it wait (1 s,
+    /// 2 s, 4 s … up to `login_backoff_max`); a success starts afresh.
+    pub login_backoff_after: i64,
+    pub login_backoff_max: time::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
+    pub trusted_proxies: proxy::TrustedProxies,
+    /// Password hashes (Argon2, tens of milliseconds of CPU and 19 MiB each) run at once; more
+    /// wait up to `password_hash_wait`, then get 503 `server_busy`.
+    pub password_hashes: usize,
+    pub password_hash_wait: Duration,
     /// Demo mode: the login page lists the demo accounts.
     pub demo: bool,
 }
@@ -41,6 +52,11 @@ impl Default for WebConfig {
             cookie_secure: false,
             session_ttl: time::Duration::hours(12),
             login_failures_per_minute: 10,
+            login_backoff_after: 5,
+            login_backoff_max: time::Duration::minutes(5),
+            trusted_proxies: proxy::TrustedProxies::default(),
+            password_hashes: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            password_hash_wait: Duration::from_secs(5),
             demo: false,
         }
     }
@@ -52,6 +68,8 @@ pub struct AppState {
     pub cfg: Arc<WebConfig>,
     /// The live check-in streams of this node.
     pub live: Arc<live::LiveHub>,
+    /// Permits for password hashes (`WebConfig::password_hashes`).
+    pub hash_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -63,6 +81,7 @@ impl AppState {
         }));
         Self {
             store,
+            hash_permits: Arc::new(tokio::sync::Semaphore::new(cfg.password_hashes.max(1))),
             cfg: Arc::new(cfg),
             live,
         }

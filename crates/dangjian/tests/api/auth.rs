@@ -101,17 +101,24 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn ten_failed_logins_in_a_minute_lock_the_username_until_the_minute_is_over() {
     let app = TestApp::spawn().await;
+    // all of it within one minute, whatever the test's start time: from the minute's start
+    app.at_minute_start();
     let c = app.client();
     // a success does not count
     let (s, _) = c
         .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
         .await;
     assert_eq!(s, 200);
-    for _ in 0..10 {
+    for i in 1..=10 {
         let (s, _) = c
             .post("/api/v1/login", json!({"username": "sec", "password": "bad"}))
             .await;
         assert_eq!(s, 401);
+        // from the fifth failure on the username waits 1 s, 2 s, 4 s … before the next (31 s in all)
+        if (5..10).contains(&i) {
+            app.clock
+                .set(app.store.now() + time::Duration::seconds(1 << (i - 5)));
+        }
     }
     let (s, body) = c
         .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
@@ -229,7 +236,11 @@ async fn unknown_paths_methods_and_oversized_bodies_get_the_error_envelope() {
 
 /// Sends `head` and then `body` over a raw connection and returns the first bytes of the answer,
 /// without ever sending the rest of a body the head announced (the server must not wait for it).
-#[expect(clippy::unwrap_used, clippy::expect_used, reason = "a test helper: fail at once")]
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test helper: fail at once"
+)]
 fn raw_request(addr: &str, head: &str, body: &[u8]) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();

@@ -287,6 +287,16 @@ impl TestApp {
         }
     }
 
+    /// Moves the clock back to the start of the current minute (the same date, whatever the
+    /// start instant): for tests whose steps must fall in one one-minute window.
+    pub fn at_minute_start(&self) {
+        let now = self.store.now();
+        self.clock.set(
+            now - time::Duration::seconds(i64::from(now.second()))
+                - time::Duration::nanoseconds(i64::from(now.nanosecond())),
+        );
+    }
+
     /// A logged-in client (session cookie + CSRF token).
     pub async fn login(&self, username: &str) -> Client {
         self.login_with(username, PASSWORD).await

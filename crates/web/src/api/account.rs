@@ -64,7 +64,7 @@ pub async fn create_member_accounts(
             _ => format!("p{person_id}"),
         };
         let password = initial_password();
-        let hash = auth::hash_password_blocking(password.clone()).await?;
+        let hash = auth::hash_password_blocking(state, password.clone()).await?;
         accounts.push(NewAccount {
             username: username.clone(),
             password_hash: hash,
@@ -191,7 +191,7 @@ pub async fn create_login(state: &AppState, auth: &Auth, b: UserBody) -> AppResu
             (p.clone(), Some(p))
         }
     };
-    let hash = auth::hash_password_blocking(password).await?;
+    let hash = auth::hash_password_blocking(state, password).await?;
     let id = state
         .store
         .create_user(&auth.actor(), &username, &hash, b.person_id, true, &grants)
@@ -220,7 +220,7 @@ pub async fn create(
 pub async fn reset_login_password(state: &AppState, auth: &Auth, id: i64) -> AppResult<(UserRow, String)> {
     let user = managed_login(state, auth, Cap::ManageAccounts, id).await?.user;
     let password = initial_password();
-    let hash = auth::hash_password_blocking(password.clone()).await?;
+    let hash = auth::hash_password_blocking(state, password.clone()).await?;
     state
         .store
         .set_password(&auth.actor(), user.id, &hash, true)
