@@ -53,6 +53,10 @@ pub enum Command {
             value_name = "ADDR[,ADDR…]"
         )]
         trusted_proxy: Vec<String>,
+        /// Days a bearer token made with POST /api/v1/tokens lives (device tokens live until
+        /// revoked).
+        #[arg(long, env = "DANGJIAN_TOKEN_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650))]
+        token_days: i64,
         /// Minutes after a meeting's start before a first check-in counts as late.
         #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
         late_grace_minutes: i64,
@@ -178,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             secure_cookies,
             trusted_proxy,
+            token_days,
             late_grace_minutes,
             today,
         } => {
@@ -194,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = WebConfig {
                 cookie_secure: secure_cookies,
                 trusted_proxies,
+                token_ttl: time::Duration::days(token_days),
                 demo,
                 ..WebConfig::default()
             };

@@ -37,7 +37,37 @@ pub struct Principal {
     pub locale: String,
     /// Some for cookie sessions (unsafe requests must echo it), None for bearer tokens.
     pub csrf_token: Option<String>,
+    /// The bearer token the request came with (None for cookie sessions).
+    pub token: Option<TokenInfo>,
+    /// The device this login is (`POST /api/v1/devices`): a device may not mint tokens.
+    pub device_id: Option<i64>,
 }
+
+/// The bearer token behind a request.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: i64,
+    /// None: valid until revoked (a device's token).
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// A bearer token as its owner (or an admin) sees it: never the secret.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// To about ten minutes (see `LAST_USED_EVERY`).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// How stale `api_token.last_used_at` may get before a use writes it again: a door device's
+/// many requests a minute cost one write every ten minutes, not one each.
+pub const LAST_USED_EVERY: time::Duration = time::Duration::minutes(10);
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct UserListRow {
@@ -79,6 +109,8 @@ struct PrincipalRow {
     csrf_token: Option<String>,
     expires_at: Option<OffsetDateTime>,
     revoked: bool,
+    token_id: Option<i64>,
+    device_id: Option<i64>,
 }
 
 impl PrincipalRow {
@@ -90,6 +122,11 @@ impl PrincipalRow {
             must_change_password: self.must_change_password,
             locale: self.locale,
             csrf_token: self.csrf_token,
+            token: self.token_id.map(|id| TokenInfo {
+                id,
+                expires_at: self.expires_at,
+            }),
+            device_id: self.device_id,
         })
     }
 }
@@ -315,8 +352,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        // a changed or reset password ends every other session of that user
+        // a changed or reset password ends every other session of that user, and its tokens:
+        // whoever knew the old password may have made one
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+        let tokens = with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
+            .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         let org_path = user_org_path(&mut tx, user_id).await?;
         audit::append(
             &mut tx,
@@ -332,7 +372,7 @@ impl Store {
                 entity_id: Some(user_id.to_string()),
                 org_path,
                 before: None,
-                after: Some(json!({"must_change_password": must_change})),
+                after: Some(json!({"must_change_password": must_change, "tokens_revoked": tokens})),
             },
         )
         .await?;
@@ -479,7 +519,8 @@ impl Store {
     pub async fn session_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
         let row: Option<PrincipalRow> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT u.id, u.username, u.person_id, u.must_change_password, u.disabled, u.locale, \
-             s.csrf_token, s.expires_at, FALSE AS revoked \
+             s.csrf_token, s.expires_at, FALSE AS revoked, CAST(NULL AS BIGINT) AS token_id, \
+             (SELECT MIN(d.id) FROM device d WHERE d.user_id = u.id) AS device_id \
              FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1")
             .bind(token_hash(token)).fetch_optional(p).await)?;
         let now = self.now();
@@ -495,18 +536,20 @@ impl Store {
         Ok(())
     }
 
+    /// A bearer token for `user_id`, valid until `expires_at` (None: until revoked).
     pub async fn create_api_token(
         &self,
         actor: &Actor,
         user_id: i64,
         name: &str,
         token: &str,
+        expires_at: Option<OffsetDateTime>,
     ) -> StoreResult<i64> {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at) VALUES ($1, $2, $3, FALSE, $4) RETURNING id")
-            .bind(token_hash(token)).bind(user_id).bind(name).bind(now).fetch_one(c).await)?;
+            "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at, expires_at) VALUES ($1, $2, $3, FALSE, $4, $5) RETURNING id")
+            .bind(token_hash(token)).bind(user_id).bind(name).bind(now).bind(expires_at).fetch_one(c).await)?;
         audit::append(
             &mut tx,
             now,
@@ -517,12 +560,67 @@ impl Store {
                 entity_id: Some(id.to_string()),
                 org_path: None,
                 before: None,
-                after: Some(json!({"user_id": user_id, "name": name})),
+                after: Some(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())})),
             },
         )
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The login's tokens that are not revoked (expired ones too, until revoked), newest first.
+    pub async fn api_tokens(
+        &self,
+        user_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<ApiTokenRow>, i64)> {
+        with_db!(&self.db, p => {
+            let rows = sqlx::query_as::<_, ApiTokenRow>(
+                "SELECT id, name, created_at, expires_at, last_used_at FROM api_token \
+                 WHERE user_id = $1 AND revoked = FALSE ORDER BY id DESC LIMIT $2 OFFSET $3")
+                .bind(user_id).bind(limit).bind(offset).fetch_all(p).await?;
+            let total = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM api_token WHERE user_id = $1 AND revoked = FALSE")
+                .bind(user_id).fetch_one(p).await?;
+            Ok((rows, total))
+        })
+    }
+
+    /// Who holds a token that is not revoked (no scope: the caller decides who may revoke it).
+    pub async fn api_token_owner(&self, token_id: i64) -> StoreResult<Option<i64>> {
+        Ok(with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT user_id FROM api_token WHERE id = $1 AND revoked = FALSE").bind(token_id).fetch_optional(p).await)?)
+    }
+
+    /// Revokes one token; this node's cached bearer callers are dropped at once.
+    pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let user_id: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "UPDATE api_token SET revoked = TRUE WHERE id = $1 AND revoked = FALSE RETURNING user_id")
+            .bind(token_id).fetch_optional(c).await)?;
+        let Some(user_id) = user_id else {
+            return Err(StoreError::NotFound);
+        };
+        let org_path = user_org_path(&mut tx, user_id).await?;
+        audit::append(
+            &mut tx,
+            now,
+            actor,
+            Entry {
+                action: "revoke",
+                entity: "api_token",
+                entity_id: Some(token_id.to_string()),
+                org_path,
+                before: None,
+                after: Some(json!({"user_id": user_id})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.auth_changed();
+        Ok(())
     }
 
     /// The caller behind a bearer token with their grants, from a small in-memory cache: a
@@ -533,7 +631,14 @@ impl Store {
         let key = token_hash(token);
         let epoch = self.auth_cache.epoch.load(std::sync::atomic::Ordering::Acquire);
         if let Some(hit) = self.auth_cache.get(&key, epoch) {
-            return Ok(Some(hit));
+            // a token that expired while cached is no longer taken
+            let now = self.now();
+            let live = hit
+                .0
+                .token
+                .as_ref()
+                .is_none_or(|t| t.expires_at.is_none_or(|e| e > now));
+            return Ok(live.then_some(hit));
         }
         let Some(p) = self.token_principal(token).await? else {
             return Ok(None);
@@ -548,13 +653,39 @@ impl Store {
         self.auth_cache.clear();
     }
 
+    /// The caller behind a bearer token, read from the database: none if the token is
+    /// unknown, revoked or expired, or its login disabled. Notes the use (`LAST_USED_EVERY`).
     pub async fn token_principal(&self, token: &str) -> StoreResult<Option<Principal>> {
-        let row: Option<PrincipalRow> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT u.id, u.username, u.person_id, u.must_change_password, u.disabled, u.locale, \
-             NULL AS csrf_token, NULL AS expires_at, t.revoked \
-             FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = $1")
-            .bind(token_hash(token)).fetch_optional(p).await)?;
-        Ok(row.and_then(PrincipalRow::into_principal))
+        let row: Option<(PrincipalRow, Option<OffsetDateTime>)> = with_db!(&self.db, p => {
+            let q = "SELECT u.id, u.username, u.person_id, u.must_change_password, u.disabled, u.locale, \
+                 NULL AS csrf_token, t.expires_at, t.revoked, t.id AS token_id, \
+                 (SELECT MIN(d.id) FROM device d WHERE d.user_id = u.id) AS device_id, t.last_used_at \
+                 FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = $1";
+            match sqlx::query(q).bind(token_hash(token)).fetch_optional(p).await? {
+                Some(r) => {
+                    use sqlx::Row;
+                    let last: Option<OffsetDateTime> = r.try_get("last_used_at")?;
+                    Ok::<_, sqlx::Error>(Some((sqlx::FromRow::from_row(&r)?, last)))
+                }
+                None => Ok(None),
+            }
+        })?;
+        let now = self.now();
+        let Some((row, last_used)) = row.filter(|(r, _)| r.expires_at.is_none_or(|e| e > now)) else {
+            return Ok(None);
+        };
+        let Some(principal) = row.into_principal() else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|l| now - l >= LAST_USED_EVERY)
+            && let Some(t) = &principal.token
+        {
+            let mut tx = self.db.begin().await?;
+            with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET last_used_at = $1 WHERE id = $2")
+                .bind(now).bind(t.id).execute(c).await.map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+        }
+        Ok(Some(principal))
     }
 
     // ---- failed logins (fixed one-minute windows and a backoff, shared by all nodes) ----

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_login_throttle.sql"),
         postgres: include_str!("../migrations/postgres/0007_login_throttle.sql"),
     },
+    Migration {
+        version: 8,
+        name: "token_expiry",
+        sqlite: include_str!("../migrations/sqlite/0008_token_expiry.sql"),
+        postgres: include_str!("../migrations/postgres/0008_token_expiry.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

@@ -42,6 +42,9 @@ pub struct WebConfig {
     /// wait up to `password_hash_wait`, then get 503 `server_busy`.
     pub password_hashes: usize,
     pub password_hash_wait: Duration,
+    /// How long a bearer token made with `POST /api/v1/tokens` lives (`serve --token-days`,
+    /// default 90 days). Device tokens live until revoked.
+    pub token_ttl: time::Duration,
     /// Demo mode: the login page lists the demo accounts.
     pub demo: bool,
 }
@@ -57,6 +60,7 @@ impl Default for WebConfig {
             trusted_proxies: proxy::TrustedProxies::default(),
             password_hashes: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
             password_hash_wait: Duration::from_secs(5),
+            token_ttl: time::Duration::days(90),
             demo: false,
         }
     }

@@ -108,8 +108,22 @@ pub fn build() -> Routes {
             "post",
             "/api/v1/tokens",
             "auth",
-            "Create a bearer token for the caller",
+            "Create a bearer token for the caller (expires after the deployment's token lifetime; not for devices)",
             post(api::session::create_token).layer(axum::middleware::from_fn(crate::extract::small_body)),
+        )
+        .api(
+            "get",
+            "/api/v1/tokens",
+            "auth",
+            "The caller's tokens that are not revoked: id, name, created_at, expires_at, last_used_at (never the secret)",
+            get(api::session::list_tokens),
+        )
+        .api(
+            "delete",
+            "/api/v1/tokens/{id}",
+            "auth",
+            "Revoke a token: one's own, or (admin, org_admin) one of a login one may manage",
+            delete(api::session::revoke_token),
         )
         .api(
             "post",
@@ -417,6 +431,13 @@ pub fn build() -> Routes {
             "accounts",
             "Grant a role on an org subtree",
             post(api::account::add_grant),
+        )
+        .api(
+            "get",
+            "/api/v1/users/{id}/tokens",
+            "accounts",
+            "The tokens of a login one may manage (admin, org_admin)",
+            get(api::account::user_tokens),
         )
         .api(
             "delete",

@@ -29,3 +29,4 @@ mod orgs;
 mod pages;
 mod permissions;
 mod roster;
+mod tokens;

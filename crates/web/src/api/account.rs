@@ -320,6 +320,22 @@ pub async fn revoke_grant(state: &AppState, auth: &Auth, grant_id: i64) -> AppRe
     Ok(user_id)
 }
 
+/// The tokens of a login the caller may manage with `Cap::ManageTokens` (admin, org_admin),
+/// to revoke one with `DELETE /api/v1/tokens/{id}`.
+pub async fn user_tokens(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> AppResult<Json<Value>> {
+    let user = managed_login(&state, &auth, Cap::ManageTokens, id).await?.user;
+    let (rows, total) = state
+        .store
+        .api_tokens(user.id, page.limit(), page.offset())
+        .await?;
+    Ok(crate::extract::list(rows, total))
+}
+
 pub async fn remove_grant(
     State(state): State<AppState>,
     auth: Auth,

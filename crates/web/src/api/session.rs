@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::RuleViolation;
+use dangjian_store::Cap;
 use dangjian_store::account::{LoginAttempt, LoginLimits};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::{self, Auth, SESSION_COOKIE};
 use crate::error::{AppError, AppResult, RetryAfter};
-use crate::extract::{ApiJson, required_text};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, required_text};
 
 #[derive(Deserialize)]
 pub struct LoginBody {
@@ -168,21 +169,78 @@ pub struct TokenBody {
     name: Option<String>,
 }
 
+/// A bearer token for the caller, living `WebConfig::token_ttl` — no longer than the token the
+/// request came with, if any, so a token cannot outlive itself through its children. A device
+/// may not mint tokens (403 `device_cannot_create_tokens`): its one token is bound to it.
 pub async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
+    if auth.principal.device_id.is_some() {
+        return Err(AppError::Forbidden("device_cannot_create_tokens"));
+    }
     let name = required_text("name", body.name)?;
+    if name.chars().count() > 100 {
+        return Err(RuleViolation::field("text_too_long", "name")
+            .arg("max", 100)
+            .into());
+    }
+    let mut expires_at = state.store.now() + state.cfg.token_ttl;
+    if let Some(parent) = auth.principal.token.as_ref().and_then(|t| t.expires_at) {
+        expires_at = expires_at.min(parent);
+    }
     let token = auth::new_token();
     let id = state
         .store
-        .create_api_token(&auth.actor(), auth.principal.user_id, &name, &token)
+        .create_api_token(
+            &auth.actor(),
+            auth.principal.user_id,
+            &name,
+            &token,
+            Some(expires_at),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "name": name, "token": token})),
+        Json(json!({"id": id, "name": name, "token": token, "expires_at": rfc3339(expires_at)})),
     ))
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The caller's own tokens that are not revoked (never the secret).
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<Page>,
+) -> AppResult<Json<Value>> {
+    let (rows, total) = state
+        .store
+        .api_tokens(auth.principal.user_id, page.limit(), page.offset())
+        .await?;
+    Ok(crate::extract::list(rows, total))
+}
+
+/// Revokes a token: one's own, or (admin, org_admin) one of a login the caller may manage
+/// (`api::account::managed_login` with `Cap::ManageTokens`). Anyone else's is not found.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let owner = state.store.api_token_owner(id).await?.ok_or(AppError::NotFound)?;
+    if owner != auth.principal.user_id {
+        if auth.grants.scope(Cap::ManageTokens).is_err() {
+            return Err(AppError::NotFound);
+        }
+        crate::api::account::managed_login(&state, &auth, Cap::ManageTokens, owner).await?;
+    }
+    state.store.revoke_api_token(&auth.actor(), id).await?;
+    Ok(Json(json!({"id": id, "revoked": true})))
 }
 
 #[derive(Deserialize)]
