@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod jobs;
 pub mod live;
 pub mod pages;
 pub mod proxy;
@@ -45,6 +46,9 @@ pub struct WebConfig {
     /// How long a bearer token made with `POST /api/v1/tokens` lives (`serve --token-days`,
     /// default 90 days). Device tokens live until revoked.
     pub token_ttl: time::Duration,
+    /// `POST /api/v1/orgs/{id}/accounts` makes at most this many logins within the request
+    /// (201); more run as a job (202).
+    pub bulk_accounts_inline_max: usize,
     /// Demo mode: the login page lists the demo accounts.
     pub demo: bool,
 }
@@ -61,6 +65,7 @@ impl Default for WebConfig {
             password_hashes: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
             password_hash_wait: Duration::from_secs(5),
             token_ttl: time::Duration::days(90),
+            bulk_accounts_inline_max: 25,
             demo: false,
         }
     }
@@ -74,6 +79,8 @@ pub struct AppState {
     pub live: Arc<live::LiveHub>,
     /// Permits for password hashes (`WebConfig::password_hashes`).
     pub hash_permits: Arc<tokio::sync::Semaphore>,
+    /// This node's background jobs (in memory only).
+    pub jobs: Arc<jobs::Jobs>,
 }
 
 impl AppState {
@@ -86,6 +93,7 @@ impl AppState {
         Self {
             store,
             hash_permits: Arc::new(tokio::sync::Semaphore::new(cfg.password_hashes.max(1))),
+            jobs: Arc::default(),
             cfg: Arc::new(cfg),
             live,
         }

@@ -214,8 +214,15 @@ pub fn build() -> Routes {
             "post",
             "/api/v1/orgs/{id}/accounts",
             "accounts",
-            "Create logins for all members of the subtree without one",
+            "Create logins for all members of the subtree without one: 201 with the logins for a small batch, else 202 with a job",
             post(api::account::bulk_create),
+        )
+        .api(
+            "get",
+            "/api/v1/jobs/{id}",
+            "accounts",
+            "A background job's progress and, once, its answer (only for the login that started it)",
+            get(api::account::job),
         )
         // members
         .api(

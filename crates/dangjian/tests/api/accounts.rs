@@ -351,3 +351,118 @@ async fn an_org_admin_of_a_branch_cannot_manage_the_org_admin_of_the_root() {
         .await;
     assert_eq!(s, 200, "the same role on a strict ancestor outranks: {body}");
 }
+
+/// Polls a job until it has ended; returns the answer that ended it.
+async fn job_result(c: &crate::helpers::Client, url: &str) -> Value {
+    for _ in 0..1200 {
+        let (s, body) = c.get(url).await;
+        assert_eq!(s, 200, "{body}");
+        if body["state"] != "running" {
+            return body;
+        }
+        assert!(body["result"].is_null(), "no answer while running: {body}");
+        assert!(body["hashed"].as_u64() <= body["total"].as_u64());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job did not end within a minute");
+}
+
+#[tokio::test]
+async fn bulk_accounts_for_a_large_subtree_run_as_a_job_that_shows_the_passwords_once() {
+    let app = TestApp::spawn().await;
+    crate::helpers::add_members(&app.store, app.tree.branch_b, 40, 100).await;
+    let admin = app.login("admin").await;
+    let (s, started) = admin
+        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    // the 40 new members and 李四 (the others have logins)
+    assert_eq!(started["total"], 41);
+    let url = started["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        url,
+        format!("/api/v1/jobs/{}", started["job_id"].as_str().unwrap())
+    );
+    // only the login that started it sees it
+    assert_eq!(app.login("sec").await.get(&url).await.0, 404);
+    assert_eq!(app.client().get(&url).await.0, 401);
+    let done = job_result(&admin, &url).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(
+        (done["hashed"].clone(), done["created"].clone()),
+        (json!(41), json!(41))
+    );
+    let items = done["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 41);
+    assert!(done["finished_at"].is_string());
+    // the passwords work, with a change forced at first login
+    let first = &items[0];
+    let c = app
+        .login_with(
+            first["username"].as_str().unwrap(),
+            first["initial_password"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(c.get("/api/v1/me").await.1["must_change_password"], true);
+    // shown once: then cleared
+    let (_, again) = admin.get(&url).await;
+    assert!(
+        again["result"].is_null() && again["result_taken"] == true,
+        "{again}"
+    );
+    // and never written to the database
+    let passwords: Vec<String> = items
+        .iter()
+        .map(|i| i["initial_password"].as_str().unwrap().to_owned())
+        .collect();
+    let audit: Vec<String> = dangjian_store::with_db!(&app.store.db, p =>
+        sqlx::query_scalar("SELECT COALESCE(after_json, '') FROM audit").fetch_all(p).await)
+    .unwrap();
+    assert!(!audit.is_empty());
+    for pw in &passwords {
+        assert!(!audit.iter().any(|a| a.contains(pw.as_str())));
+    }
+    // nothing left to make: answered at once
+    let (s, body) = admin
+        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
+        .await;
+    assert_eq!((s, body["total"].clone()), (StatusCode::CREATED, json!(0)));
+}
+
+#[tokio::test]
+async fn the_bulk_accounts_page_shows_a_jobs_progress_then_the_slips_once() {
+    // every batch runs as a job here, so the fixture's one member without a login will do
+    let app = TestApp::spawn_with(dangjian_web::WebConfig {
+        bulk_accounts_inline_max: 0,
+        ..dangjian_web::WebConfig::default()
+    })
+    .await;
+    let sec = app.login("sec").await;
+    let (s, location, _) = post_form(&sec, &format!("/orgs/{}/accounts", app.tree.branch_a), &[]).await;
+    assert_eq!(s, 303);
+    assert!(location.starts_with("/accounts/jobs/"), "{location}");
+    assert_eq!(
+        app.login("staff").await.page(&location).await.0,
+        404,
+        "only its starter"
+    );
+    let mut slips = None;
+    for _ in 0..1200 {
+        let (s, html) = sec.page(&location).await;
+        assert_eq!(s, 200);
+        if html.contains("http-equiv=\"refresh\"") {
+            assert!(html.contains("<progress"), "{html}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        slips = Some(html);
+        break;
+    }
+    let html = slips.expect("the job ended");
+    assert!(
+        html.contains("李四") && html.contains("初始密码") && html.contains("新开通账号（1）"),
+        "{html}"
+    );
+    let (_, html) = sec.page(&location).await;
+    assert!(html.contains("已显示过一次") && !html.contains("李四"), "{html}");
+}

@@ -513,3 +513,18 @@ pub async fn user_id_of(store: &Store, username: &str) -> i64 {
         .unwrap_or_else(|| panic!("no login {username}"))
         .id
 }
+
+/// `n` more formal members of `org` (ID numbers and phones from `first_seq` on), straight into
+/// the store; their ids.
+pub async fn add_members(store: &Store, org: i64, n: u32, first_seq: u32) -> Vec<i64> {
+    let people: Vec<NewPerson> = (first_seq..first_seq + n)
+        .map(|seq| {
+            let birth = date!(1970 - 01 - 01) + time::Duration::days(i64::from(seq));
+            person(org, &format!("党员{seq}"), birth, seq, MemberStatus::Formal)
+        })
+        .collect();
+    store
+        .create_people(&Scope::system(), &Actor::system("test"), &people)
+        .await
+        .expect("people")
+}

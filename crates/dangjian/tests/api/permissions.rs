@@ -23,7 +23,8 @@ pub enum Body {
 /// [admin in, admin out, sec in, sec out, staff in, staff out, mem in, mem out]).
 /// Templates: {org} the target org, {person} a member of it (never the caller's own record),
 /// {user} a login whose member record is in it (`secb` for branch B, a fresh one for branch A),
-/// {token} a fresh bearer token of that login.
+/// {token} a fresh bearer token of that login, {job} a bulk-accounts job the admin started (the
+/// same one inside and outside: a job is its starter's alone).
 pub type Endpoint = (&'static str, &'static str, &'static str, Body, [u16; 8]);
 
 #[rustfmt::skip]
@@ -53,6 +54,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ("GET", "/api/v1/tokens", "/api/v1/tokens", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
     ("DELETE", "/api/v1/tokens/{id}", "/api/v1/tokens/{token}", Body::None, [200, 200, 404, 404, 404, 404, 404, 404]),
     ("GET", "/api/v1/audit", "/api/v1/audit", Body::None, [200, 200, 200, 200, 403, 403, 403, 403]),
+    // last: starting its job adds members to branch B
+    ("GET", "/api/v1/jobs/{id}", "/api/v1/jobs/{job}", Body::None, [200, 200, 404, 404, 404, 404, 404, 404]),
 ];
 
 const POSTS: [&str; 4] = ["secretary", "deputy_secretary", "propaganda", "organization"];
@@ -119,7 +122,16 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
             secb
         }
     };
+    let mut job = String::new();
     for (method, _, template, kind, expected) in ENDPOINTS {
+        if template.contains("{job}") && job.is_empty() {
+            crate::helpers::add_members(&app.store, app.tree.branch_b, 30, 500).await;
+            let (s, started) = clients[0]
+                .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
+                .await;
+            assert_eq!(s, 202, "{started}");
+            job = started["job_id"].as_str().unwrap().to_owned();
+        }
         for (ci, client) in clients.iter().enumerate() {
             for (oi, org) in [app.tree.branch_a, app.tree.branch_b].into_iter().enumerate() {
                 seq += 1;
@@ -140,6 +152,7 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                 };
                 let path = template
                     .replace("{token}", &token.to_string())
+                    .replace("{job}", &job)
                     .replace("{org}", &org.to_string())
                     .replace("{person}", &person.to_string())
                     .replace("{user}", &user_in(org).to_string());

@@ -11,10 +11,13 @@ use dangjian_store::{Cap, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
+use axum::response::{IntoResponse, Response};
+
 use crate::auth::{self, Auth};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, parse_enum, required, required_text};
+use crate::i18n::{REQUEST_LOCALE, current_locale};
+use crate::{AppState, jobs};
 
 /// An initial password: 10 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
 pub fn initial_password() -> String {
@@ -38,7 +41,7 @@ pub fn initial_password() -> String {
 }
 
 /// A login made by the bulk action, with its initial password (shown once).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 pub struct CreatedAccount {
     pub person_id: i64,
     pub name: String,
@@ -47,58 +50,266 @@ pub struct CreatedAccount {
     pub user_id: i64,
 }
 
+impl std::fmt::Debug for CreatedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never the password (nor the name) in a log
+        f.debug_struct("CreatedAccount")
+            .field("person_id", &self.person_id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One login the bulk action is to make.
+struct PlannedAccount {
+    person_id: i64,
+    name: String,
+    username: String,
+}
+
+/// What the bulk action did.
+pub enum BulkAccounts {
+    /// A small batch (`WebConfig::bulk_accounts_inline_max`), made within the request.
+    Made {
+        org_name: String,
+        accounts: Vec<CreatedAccount>,
+    },
+    /// A larger one: hashing runs as a job (`jobs.rs`).
+    Started { job_id: String, total: usize },
+}
+
+/// Passwords of a bulk job hashed at once: a few blocking threads, so logins keep slots free.
+const BULK_HASHERS: usize = 2;
+/// Logins stored per transaction (each with its audit row), so a committee of tens of thousands
+/// does not hold the write lock — and the check-in writer — for the whole batch.
+const BULK_CHUNK: usize = 500;
+
 /// Logins for every member of the subtree who has none: username = their mobile number if free,
-/// else `p<person id>`; a forced change at first login. Shared by the API and the page.
-pub async fn create_member_accounts(
-    state: &AppState,
-    auth: &Auth,
-    org_id: i64,
-) -> AppResult<Vec<CreatedAccount>> {
+/// else `p<person id>`; a forced change at first login. Shared by the API and the page. A batch
+/// of at most `bulk_accounts_inline_max` is made at once (all or nothing); a larger one starts
+/// a job on this node (one per org at a time: else 409 `accounts_job_running`).
+pub async fn start_member_accounts(state: &AppState, auth: &Auth, org_id: i64) -> AppResult<BulkAccounts> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let members = state.store.members_for_accounts(&scope, org_id).await?;
-    let mut created = Vec::new();
-    let mut accounts = Vec::new();
+    let org = state.store.org(&scope, org_id).await?;
+    let planned = plan_member_accounts(state, &scope, org_id).await?;
+    if planned.len() <= state.cfg.bulk_accounts_inline_max {
+        let (accounts, failed) =
+            make_member_accounts(state.clone(), scope, auth.actor(), org_id, planned, None).await;
+        return match failed {
+            Some(e) => Err(e),
+            None => Ok(BulkAccounts::Made {
+                org_name: org.name,
+                accounts,
+            }),
+        };
+    }
+    let total = planned.len();
+    let job = state
+        .jobs
+        .start(state.store.now(), auth.principal.user_id, org_id, org.name, total)
+        .ok_or_else(|| AppError::Conflict(RuleViolation::new("accounts_job_running")))?;
+    let job_id = jobs::lock(&job).id.clone();
+    let (st, actor, locale) = (state.clone(), auth.actor(), current_locale());
+    tracing::info!(job.id = %job_id, org.id = org_id, job.total = total, "bulk accounts job started");
+    tokio::spawn(REQUEST_LOCALE.scope(locale, async move {
+        let (made, failed) = make_member_accounts(st.clone(), scope, actor, org_id, planned, Some(&job)).await;
+        let error = failed.map(|e| {
+            if let AppError::Internal(cause) = &e {
+                tracing::error!(error = %format!("{cause:#}"), "bulk accounts job failed");
+            }
+            (e.code(), e.message())
+        });
+        let mut j = jobs::lock(&job);
+        tracing::info!(job.id = %j.id, job.created = made.len(), failed = error.is_some(), "bulk accounts job ended");
+        j.finish(st.store.now(), made, error);
+    }));
+    Ok(BulkAccounts::Started { job_id, total })
+}
+
+/// Who gets a login, and which username: their phone if no login has it (nor another of this
+/// batch), else `p<person id>`.
+async fn plan_member_accounts(
+    state: &AppState,
+    scope: &dangjian_store::Scope,
+    org_id: i64,
+) -> AppResult<Vec<PlannedAccount>> {
+    let members = state.store.members_for_accounts(scope, org_id).await?;
+    let mut taken = std::collections::HashSet::new();
+    let mut out = Vec::new();
     for (person_id, name, phone, _) in members.into_iter().filter(|(.., has_login)| !has_login) {
         let username = match phone {
-            Some(p) if state.store.user_by_name(&p).await?.is_none() => p,
+            Some(p) if !taken.contains(&p) && state.store.user_by_name(&p).await?.is_none() => p,
             _ => format!("p{person_id}"),
         };
-        let password = initial_password();
-        let hash = auth::hash_password_blocking(state, password.clone()).await?;
-        accounts.push(NewAccount {
-            username: username.clone(),
-            password_hash: hash,
-            person_id,
-        });
-        created.push(CreatedAccount {
+        taken.insert(username.clone());
+        out.push(PlannedAccount {
             person_id,
             name,
             username,
-            initial_password: password,
-            user_id: 0,
         });
     }
-    let ids = state
-        .store
-        .create_member_accounts(&scope, &auth.actor(), org_id, &accounts)
-        .await?;
-    for (item, id) in created.iter_mut().zip(ids) {
-        item.user_id = id;
-    }
-    Ok(created)
+    Ok(out)
 }
 
+/// Hashes the initial passwords (`BULK_HASHERS` at a time, each in a password-hash slot) and
+/// stores the logins `BULK_CHUNK` a transaction, noting progress on `job`. Returns what was
+/// stored, and the error that stopped it short if one did (what was stored stays stored: its
+/// passwords must still be shown).
+async fn make_member_accounts(
+    state: AppState,
+    scope: dangjian_store::Scope,
+    actor: dangjian_store::Actor,
+    org_id: i64,
+    planned: Vec<PlannedAccount>,
+    job: Option<&jobs::JobRef>,
+) -> (Vec<CreatedAccount>, Option<AppError>) {
+    let n = planned.len();
+    let mut hashed: Vec<Option<(PlannedAccount, String, String)>> = (0..n).map(|_| None).collect();
+    let mut pending = planned.into_iter().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let mut failed = None;
+    loop {
+        while failed.is_none() && running.len() < BULK_HASHERS {
+            let Some((i, p)) = pending.next() else {
+                break;
+            };
+            let st = state.clone();
+            running.spawn(async move {
+                let password = initial_password();
+                // no time limit here: the job waits its turn behind logins
+                let permit = st
+                    .hash_permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?;
+                let hash = auth::hash_with(permit, password.clone()).await?;
+                Ok::<_, AppError>((i, p, password, hash))
+            });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        match done {
+            Ok(Ok((i, p, password, hash))) => {
+                hashed[i] = Some((p, password, hash));
+                if let Some(j) = job {
+                    jobs::lock(j).hashed += 1;
+                }
+            }
+            Ok(Err(e)) => failed = failed.or(Some(e)),
+            Err(e) => failed = failed.or(Some(AppError::Internal(e.into()))),
+        }
+    }
+    let mut made = Vec::with_capacity(n);
+    if failed.is_some() {
+        return (made, failed);
+    }
+    let all: Vec<(PlannedAccount, String, String)> = hashed.into_iter().flatten().collect();
+    for chunk in all.chunks(BULK_CHUNK) {
+        let accounts: Vec<NewAccount> = chunk
+            .iter()
+            .map(|(p, _, hash)| NewAccount {
+                username: p.username.clone(),
+                password_hash: hash.clone(),
+                person_id: p.person_id,
+            })
+            .collect();
+        match state
+            .store
+            .create_member_accounts(&scope, &actor, org_id, &accounts)
+            .await
+        {
+            Ok(ids) => {
+                made.extend(
+                    chunk
+                        .iter()
+                        .zip(ids)
+                        .map(|((p, password, _), user_id)| CreatedAccount {
+                            person_id: p.person_id,
+                            name: p.name.clone(),
+                            username: p.username.clone(),
+                            initial_password: password.clone(),
+                            user_id,
+                        }),
+                );
+                if let Some(j) = job {
+                    jobs::lock(j).created = made.len();
+                }
+            }
+            Err(e) => return (made, Some(e.into())),
+        }
+    }
+    (made, None)
+}
+
+/// `POST /api/v1/orgs/{id}/accounts`: 201 `{"items","total"}` for a small batch, else 202
+/// `{"job_id","state","total","url"}` (and `Location`) for the job.
 pub async fn bulk_create(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(org_id): ApiPath<i64>,
-) -> AppResult<(StatusCode, Json<Value>)> {
-    let created = create_member_accounts(&state, &auth, org_id).await?;
-    let total = i64::try_from(created.len()).unwrap_or(0);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"items": created, "total": total})),
-    ))
+) -> AppResult<Response> {
+    match start_member_accounts(&state, &auth, org_id).await? {
+        BulkAccounts::Made { accounts, .. } => {
+            let total = i64::try_from(accounts.len()).unwrap_or(0);
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({"items": accounts, "total": total})),
+            )
+                .into_response())
+        }
+        BulkAccounts::Started { job_id, total } => {
+            let url = format!("/api/v1/jobs/{job_id}");
+            Ok((
+                StatusCode::ACCEPTED,
+                [(axum::http::header::LOCATION, url.clone())],
+                Json(json!({"job_id": job_id, "state": "running", "total": total, "url": url})),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// A job as its owner sees it; the result (with the initial passwords) the first time it is
+/// read after the job ended, and never again.
+pub fn job_json(job: &mut jobs::Job) -> Value {
+    let result = job.take_result().map(|items| {
+        let total = items.len();
+        json!({"items": items, "total": total})
+    });
+    let rfc = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    json!({
+        "id": job.id,
+        "kind": "bulk_accounts",
+        "org_id": job.org_id,
+        "state": job.state,
+        "total": job.total,
+        "hashed": job.hashed,
+        "created": job.created,
+        "created_at": rfc(job.created_at),
+        "finished_at": job.finished_at.map(rfc),
+        "result": result,
+        "result_taken": job.result_taken,
+        "error": job.error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
+    })
+}
+
+/// `GET /api/v1/jobs/{id}`: progress and, once, the answer; only for the login that started it.
+pub async fn job(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<Value>> {
+    let job = state
+        .jobs
+        .get(&id, auth.principal.user_id)
+        .ok_or(AppError::NotFound)?;
+    let mut j = jobs::lock(&job);
+    Ok(Json(job_json(&mut j)))
 }
 
 pub async fn list(

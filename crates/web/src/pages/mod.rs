@@ -62,6 +62,7 @@ pub fn add_routes(r: Routes) -> Routes {
             "/accounts/new",
             get(admin::accounts::new_form).post(admin::accounts::create),
         )
+        .add_page("/accounts/jobs/{id}", get(accounts::job))
         .add_page("/accounts/{id}", get(admin::accounts::show))
         .add_page("/accounts/{id}/reset", post(admin::accounts::reset))
         .add_page("/accounts/{id}/disable", post(admin::accounts::disable))
