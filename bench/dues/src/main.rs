@@ -200,7 +200,7 @@ async fn run(engine: &'static str, target: &DbTarget, args: &Args) -> anyhow::Re
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     store
-        .create_api_token(&actor, user, "bench", token)
+        .create_api_token(&actor, user, "bench", token, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -43,6 +43,20 @@ pub enum Command {
         /// Mark session cookies Secure (when served over HTTPS, e.g. behind a TLS proxy).
         #[arg(long, env = "DANGJIAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Proxies whose X-Forwarded-For names the client (for the login limits): addresses or
+        /// CIDR blocks, comma-separated, e.g. 127.0.0.1,10.0.0.0/8. Without it the peer address
+        /// is the client, whatever the headers say.
+        #[arg(
+            long,
+            env = "DANGJIAN_TRUSTED_PROXY",
+            value_delimiter = ',',
+            value_name = "ADDR[,ADDR…]"
+        )]
+        trusted_proxy: Vec<String>,
+        /// Days a bearer token made with POST /api/v1/tokens lives (device tokens live until
+        /// revoked).
+        #[arg(long, env = "DANGJIAN_TOKEN_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650))]
+        token_days: i64,
         /// Minutes after a meeting's start before a first check-in counts as late.
         #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
         late_grace_minutes: i64,
@@ -179,11 +193,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             secure_cookies,
+            trusted_proxy,
+            token_days,
             late_grace_minutes,
             checkin_opens_minutes,
             device_clock_tolerance_seconds,
             today,
         } => {
+            let trusted_proxies = dangjian_web::proxy::TrustedProxies::parse(&trusted_proxy)
+                .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
             dangjian_web::api::meeting::set_grace_minutes(late_grace_minutes);
             dangjian_web::api::meeting::set_checkin_window(
                 checkin_opens_minutes,
@@ -198,6 +216,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("binding {bind}"))?;
             let cfg = WebConfig {
                 cookie_secure: secure_cookies,
+                trusted_proxies,
+                token_ttl: time::Duration::days(token_days),
                 demo,
                 ..WebConfig::default()
             };

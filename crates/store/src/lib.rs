@@ -43,6 +43,8 @@ pub struct Store {
     pub auth_cache: Arc<account::AuthCache>,
     /// The audit chain's key, given to every write transaction (`Store::begin`).
     chain_key: Arc<audit::ChainKey>,
+    /// When this node last swept old login-limit rows (unix seconds).
+    pub login_sweep: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -62,6 +64,7 @@ impl Store {
             local: LocalTime::default(),
             checkins: Arc::default(),
             auth_cache: Arc::default(),
+            login_sweep: Arc::default(),
         })
     }
 

@@ -50,10 +50,22 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0006_meeting_records.sql"),
     },
     Migration {
+        version: 7,
+        name: "login_throttle",
+        sqlite: include_str!("../migrations/sqlite/0007_login_throttle.sql"),
+        postgres: include_str!("../migrations/postgres/0007_login_throttle.sql"),
+    },
+    Migration {
         version: 8,
+        name: "token_expiry",
+        sqlite: include_str!("../migrations/sqlite/0008_token_expiry.sql"),
+        postgres: include_str!("../migrations/postgres/0008_token_expiry.sql"),
+    },
+    Migration {
+        version: 9,
         name: "checkin_counted_at",
-        sqlite: include_str!("../migrations/sqlite/0008_checkin_counted_at.sql"),
-        postgres: include_str!("../migrations/postgres/0008_checkin_counted_at.sql"),
+        sqlite: include_str!("../migrations/sqlite/0009_checkin_counted_at.sql"),
+        postgres: include_str!("../migrations/postgres/0009_checkin_counted_at.sql"),
     },
 ];
 

@@ -70,7 +70,7 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::OrgAdmin => !matches!(cap, CheckIn),
-            Role::Secretary => !matches!(cap, CheckIn),
+            Role::Secretary => !matches!(cap, CheckIn | ManageTokens),
             Role::Committee => matches!(cap, ReadOrg | ReadMembers | RunMeetings | CollectDues),
             Role::Staff => matches!(cap, ReadOrg | ReadMembers | RunMeetings),
             Role::Member => matches!(cap, ReadOrg),
@@ -94,6 +94,8 @@ pub enum Cap {
     CheckIn,
     /// Record dues payments, hardship and arrears decisions, 上缴 (the branch's collector).
     CollectDues,
+    /// List and revoke the bearer tokens of logins one may manage (admin, org_admin).
+    ManageTokens,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -103,6 +105,23 @@ pub struct Grant {
     pub org_id: i64,
     #[serde(skip)]
     pub org_path: String,
+}
+
+/// Whether a grant of `mine` outranks a grant of `theirs` — the rule for managing a login.
+///
+/// `mine` outranks `theirs` when `mine`'s org is `theirs`'s org or one of its ancestors, and
+/// either `mine` carries a higher role (`Role::rank`), or the same role on a *strict* ancestor.
+/// So a branch secretary outranks a member or staff of the branch and of its groups, the
+/// secretary of a general branch outranks the secretaries of its branches, and nobody outranks
+/// a peer: the same role on the same org. Paths are materialized (`/1/4/`), so "is the org or an
+/// ancestor" is a prefix test.
+pub fn outranks(mine: (Role, &str), theirs: (Role, &str)) -> bool {
+    let (my_role, my_path) = mine;
+    let (their_role, their_path) = theirs;
+    if !their_path.starts_with(my_path) {
+        return false;
+    }
+    my_role.rank() > their_role.rank() || (my_role == their_role && their_path.len() > my_path.len())
 }
 
 /// A user's grants as loaded from the database (no public constructor).
@@ -133,6 +152,28 @@ impl Grants {
             .filter(|g| path.starts_with(&g.org_path))
             .map(|g| g.role.rank())
             .max()
+    }
+
+    /// Whether these grants may manage (reset, disable, enable, grant to, revoke from, revoke the
+    /// tokens of) the login holding `target`, whose member record, if any, lies at `person_path`.
+    ///
+    /// Every grant of the login must be outranked ([`outranks`]) by one of our grants whose role
+    /// carries `cap`, and so must its member record, taken as a `member` grant on the record's org
+    /// (a login bound to a person acts as that member). So a login without grants is managed by
+    /// whoever manages accounts over the person's record, and a login without either by nobody.
+    /// Taking over a login gives all it holds: no part of it may lie outside or above us.
+    pub fn may_manage(&self, cap: Cap, target: &[Grant], person_path: Option<&str>) -> bool {
+        let mine: Vec<&Grant> = self.list.iter().filter(|g| g.role.has(cap)).collect();
+        let covered = |role: Role, path: &str| {
+            mine.iter()
+                .any(|m| outranks((m.role, m.org_path.as_str()), (role, path)))
+        };
+        let held: Vec<(Role, &str)> = target
+            .iter()
+            .map(|g| (g.role, g.org_path.as_str()))
+            .chain(person_path.map(|p| (Role::Member, p)))
+            .collect();
+        !held.is_empty() && held.into_iter().all(|(role, path)| covered(role, path))
     }
 
     /// The visible scope for a capability, or 403 if no grant carries it at all. Everyone may
@@ -289,6 +330,82 @@ mod tests {
             .unwrap();
         assert_eq!(s.paths(), ["/1/"]);
         assert!(!s.contains_path("/10/"));
+    }
+
+    #[test]
+    fn a_higher_role_on_the_org_or_an_ancestor_outranks() {
+        assert!(outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/4/")));
+        assert!(outranks((Role::Secretary, "/1/4/"), (Role::Staff, "/1/4/9/")));
+        assert!(outranks((Role::Admin, "/1/"), (Role::OrgAdmin, "/1/")));
+        assert!(
+            !outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/")),
+            "below is not above"
+        );
+        assert!(
+            !outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/5/")),
+            "a sibling"
+        );
+        assert!(
+            !outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/40/")),
+            "a prefix of digits is no ancestor"
+        );
+        assert!(
+            !outranks((Role::Staff, "/1/"), (Role::Secretary, "/1/4/")),
+            "a lower role anywhere"
+        );
+    }
+
+    #[test]
+    fn the_same_role_outranks_only_from_a_strict_ancestor() {
+        assert!(outranks((Role::Secretary, "/1/4/"), (Role::Secretary, "/1/4/9/")));
+        assert!(outranks((Role::OrgAdmin, "/1/"), (Role::OrgAdmin, "/1/4/")));
+        assert!(
+            !outranks((Role::Secretary, "/1/4/"), (Role::Secretary, "/1/4/")),
+            "a peer"
+        );
+        assert!(!outranks((Role::OrgAdmin, "/1/4/"), (Role::OrgAdmin, "/1/")));
+    }
+
+    fn target(list: &[(Role, &str)]) -> Vec<Grant> {
+        grants(list, None).list
+    }
+
+    #[test]
+    fn a_login_is_managed_only_if_every_grant_and_its_record_are_outranked() {
+        let sec = grants(&[(Role::Secretary, "/1/4/")], None);
+        // a member of the branch who is also secretary of the whole committee
+        let boss = target(&[(Role::Member, "/1/4/"), (Role::Secretary, "/1/")]);
+        assert!(!sec.may_manage(Cap::ManageAccounts, &boss, Some("/1/4/")));
+        assert!(sec.may_manage(
+            Cap::ManageAccounts,
+            &target(&[(Role::Member, "/1/4/")]),
+            Some("/1/4/")
+        ));
+        // the record counts as a member grant: a member of another branch is not ours to take over
+        assert!(!sec.may_manage(
+            Cap::ManageAccounts,
+            &target(&[(Role::Staff, "/1/4/")]),
+            Some("/1/5/")
+        ));
+        // no grants: whoever manages accounts over the record
+        assert!(sec.may_manage(Cap::ManageAccounts, &[], Some("/1/4/9/")));
+        assert!(
+            !sec.may_manage(Cap::ManageAccounts, &[], None),
+            "nothing to hold it by"
+        );
+        // an org_admin of a branch does not manage the root's org_admin
+        let branch_admin = grants(&[(Role::OrgAdmin, "/1/4/")], None);
+        assert!(!branch_admin.may_manage(
+            Cap::ManageAccounts,
+            &target(&[(Role::OrgAdmin, "/1/")]),
+            Some("/1/4/")
+        ));
+        // grants without the capability do not count, however high
+        let committee = grants(&[(Role::Committee, "/1/")], None);
+        assert!(!committee.may_manage(Cap::ManageAccounts, &target(&[(Role::Member, "/1/4/")]), None));
+        // a secretary manages accounts but not tokens
+        assert!(!sec.may_manage(Cap::ManageTokens, &target(&[(Role::Member, "/1/4/")]), None));
+        assert!(branch_admin.may_manage(Cap::ManageTokens, &target(&[(Role::Member, "/1/4/")]), None));
     }
 
     #[test]

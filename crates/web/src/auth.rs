@@ -33,17 +33,85 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Hashing costs tens of milliseconds of CPU: keep it off the async workers.
-pub async fn hash_password_blocking(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+/// A slot to compute one password hash: at most `WebConfig::password_hashes` run at once, so a
+/// burst of logins cannot take every core and all the memory (19 MiB each). One waits up to
+/// `password_hash_wait` for a slot, then gets 503 `server_busy` with a `Retry-After`.
+pub async fn password_permit(state: &AppState) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+    match slot_within(&state.hash_permits, state.cfg.password_hash_wait).await {
+        Some(permit) => Ok(permit),
+        None => {
+            let now = state.store.now();
+            Err(AppError::Busy(crate::error::RetryAfter::until(
+                now,
+                now + time::Duration::seconds(1),
+                state.store.local.offset,
+            )))
+        }
+    }
 }
 
-pub async fn verify_password_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+/// A permit of `slots` if one frees up within `wait` (a free one is taken even with no wait).
+async fn slot_within(
+    slots: &std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::time::timeout(wait, slots.clone().acquire_owned())
         .await
-        .unwrap_or(false)
+        .ok()
+        .and_then(Result::ok)
+}
+
+/// Hashes off the async workers, holding `permit` until the hash is done (even if the request
+/// is dropped meanwhile, the slot stays taken while the CPU works).
+pub async fn hash_with(permit: tokio::sync::OwnedSemaphorePermit, password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let _slot = permit;
+        hash_password(&password)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+/// Hashing costs tens of milliseconds of CPU: keep it off the async workers, in a slot.
+pub async fn hash_password_blocking(state: &AppState, password: String) -> AppResult<String> {
+    let permit = password_permit(state).await?;
+    hash_with(permit, password).await
+}
+
+/// Verifies off the async workers, holding `permit` until done.
+pub async fn verify_password_blocking(
+    permit: tokio::sync::OwnedSemaphorePermit,
+    password: String,
+    hash: String,
+) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let _slot = permit;
+        verify_password(&password, &hash)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Compares two secrets in a time that does not depend on where they first differ, so a
+/// guesser cannot learn a token byte by byte from response times. (Lengths are not secret: our
+/// tokens all have one length.)
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0u8, |acc, (x, y)| std::hint::black_box(acc | (x ^ y)));
+    diff == 0
+}
+
+/// Whether `sent` is the session's CSRF token `expected` (constant time).
+pub fn csrf_matches(expected: Option<&str>, sent: Option<&str>) -> bool {
+    match (expected, sent) {
+        (Some(e), Some(s)) => constant_time_eq(e.as_bytes(), s.as_bytes()),
+        _ => false,
+    }
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -123,7 +191,7 @@ impl FromRequestParts<AppState> for Auth {
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method && let Some(expected) = &auth.principal.csrf_token {
             let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-            if sent != Some(expected.as_str()) {
+            if !csrf_matches(Some(expected), sent) {
                 return Err(AppError::Forbidden("csrf_token_invalid"));
             }
         }
@@ -132,5 +200,49 @@ impl FromRequestParts<AppState> for Auth {
             return Err(AppError::Forbidden("password_change_required"));
         }
         Ok(auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_password_hash_waits_for_a_free_slot_only_so_long() {
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+        let wait = std::time::Duration::from_millis(50);
+        let first = slot_within(&slots, std::time::Duration::ZERO).await;
+        assert!(first.is_some(), "a free slot is taken at once");
+        assert!(
+            slot_within(&slots, wait).await.is_none(),
+            "all taken: refused after the wait"
+        );
+        let waiter = tokio::spawn({
+            let slots = slots.clone();
+            async move {
+                slot_within(&slots, std::time::Duration::from_secs(10))
+                    .await
+                    .is_some()
+            }
+        });
+        drop(first);
+        assert!(waiter.await.unwrap(), "a slot freed during the wait is taken");
+    }
+
+    #[test]
+    fn csrf_tokens_compare_equal_only_when_identical() {
+        let t = new_token();
+        assert!(csrf_matches(Some(&t), Some(&t.clone())));
+        let mut other = t.clone().into_bytes();
+        other[42] ^= 1;
+        assert!(!csrf_matches(Some(&t), std::str::from_utf8(&other).ok()));
+        assert!(!csrf_matches(Some(&t), Some(&t[..42])), "a prefix");
+        assert!(!csrf_matches(Some(&t), None));
+        assert!(
+            !csrf_matches(None, Some(&t)),
+            "a bearer caller has no CSRF token to match"
+        );
+        assert!(!csrf_matches(None, None));
+        assert!(constant_time_eq(b"", b""));
     }
 }

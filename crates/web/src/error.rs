@@ -31,8 +31,12 @@ pub enum AppError {
     /// A roster import refused (422 `import_rows_invalid`): every bad row, listed in `rows`.
     #[error("{} bad rows", .0.len())]
     Rows(Vec<RowError>),
+    /// 429 `rate_limited` with `Retry-After`: failed logins over the limit.
     #[error("rate limited")]
-    TooMany,
+    TooMany(RetryAfter),
+    /// 503 `server_busy` with `Retry-After`: every password-hash slot stayed taken.
+    #[error("busy")]
+    Busy(RetryAfter),
     #[error("too large")]
     TooLarge,
     #[error("internal: {0:#}")]
@@ -40,6 +44,33 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// When to try again: seconds from now (for `Retry-After`) and that instant in local time (for
+/// the message).
+#[derive(Debug, Clone)]
+pub struct RetryAfter {
+    pub seconds: i64,
+    pub at: String,
+}
+
+impl RetryAfter {
+    /// From an instant: whole seconds, rounded up, at least 1; the local time of day it names.
+    pub fn until(now: time::OffsetDateTime, at: time::OffsetDateTime, offset: time::UtcOffset) -> Self {
+        let left = at - now;
+        let mut seconds = left.whole_seconds();
+        if left.subsec_nanoseconds() > 0 {
+            seconds += 1;
+        }
+        let at = (now + time::Duration::seconds(seconds.max(1)))
+            .to_offset(offset)
+            .format(time::macros::format_description!("[hour]:[minute]:[second]"))
+            .unwrap_or_default();
+        Self {
+            seconds: seconds.max(1),
+            at,
+        }
+    }
+}
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
@@ -77,7 +108,8 @@ impl AppError {
             AppError::Malformed(..) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) | AppError::Rows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::Confirm(_) => StatusCode::CONFLICT,
-            AppError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -91,7 +123,8 @@ impl AppError {
             AppError::Invalid(v) | AppError::Conflict(v) => v.code,
             AppError::Confirm(_) => "confirmation_required",
             AppError::Rows(_) => "import_rows_invalid",
-            AppError::TooMany => "rate_limited",
+            AppError::TooMany(_) => "rate_limited",
+            AppError::Busy(_) => "server_busy",
             AppError::TooLarge => "too_large",
             AppError::Internal(_) => "internal_error",
         }
@@ -131,7 +164,20 @@ impl AppError {
                     ],
                 )
             }
+            AppError::TooMany(r) | AppError::Busy(r) => t(
+                locale,
+                self.code(),
+                &[("seconds", r.seconds.to_string()), ("at", r.at.clone())],
+            ),
             other => t(locale, other.code(), &[]),
+        }
+    }
+
+    /// The `Retry-After` header of a 429 or 503.
+    pub fn retry_after(&self) -> Option<axum::http::HeaderValue> {
+        match self {
+            AppError::TooMany(r) | AppError::Busy(r) => Some(axum::http::HeaderValue::from(r.seconds)),
+            _ => None,
         }
     }
 
@@ -166,6 +212,11 @@ impl IntoResponse for AppError {
         if let AppError::Internal(e) = &self {
             tracing::error!(error = %format!("{e:#}"), "request failed with an internal error");
         }
-        (self.status(), axum::Json(self.body())).into_response()
+        let retry = self.retry_after();
+        let mut resp = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(v) = retry {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
     }
 }

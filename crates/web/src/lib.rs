@@ -6,8 +6,10 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod jobs;
 pub mod live;
 pub mod pages;
+pub mod proxy;
 pub mod roster;
 pub mod routes;
 
@@ -31,6 +33,22 @@ pub struct WebConfig {
     pub session_ttl: time::Duration,
     /// Failed logins allowed per username and per client address in one minute.
     pub login_failures_per_minute: i64,
+    /// Consecutive failures of a username after which each further one makes it wait (1 s,
+    /// 2 s, 4 s … up to `login_backoff_max`); a success starts afresh.
+    pub login_backoff_after: i64,
+    pub login_backoff_max: time::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
+    pub trusted_proxies: proxy::TrustedProxies,
+    /// Password hashes (Argon2, tens of milliseconds of CPU and 19 MiB each) run at once; more
+    /// wait up to `password_hash_wait`, then get 503 `server_busy`.
+    pub password_hashes: usize,
+    pub password_hash_wait: Duration,
+    /// How long a bearer token made with `POST /api/v1/tokens` lives (`serve --token-days`,
+    /// default 90 days). Device tokens live until revoked.
+    pub token_ttl: time::Duration,
+    /// `POST /api/v1/orgs/{id}/accounts` makes at most this many logins within the request
+    /// (201); more run as a job (202).
+    pub bulk_accounts_inline_max: usize,
     /// Demo mode: the login page lists the demo accounts.
     pub demo: bool,
     /// How often an open live stream checks that its session and grant still hold.
@@ -45,6 +63,13 @@ impl Default for WebConfig {
             cookie_secure: false,
             session_ttl: time::Duration::hours(12),
             login_failures_per_minute: 10,
+            login_backoff_after: 5,
+            login_backoff_max: time::Duration::minutes(5),
+            trusted_proxies: proxy::TrustedProxies::default(),
+            password_hashes: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            password_hash_wait: Duration::from_secs(5),
+            token_ttl: time::Duration::days(90),
+            bulk_accounts_inline_max: 25,
             demo: false,
             stream_recheck: std::time::Duration::from_secs(60),
             max_streams_per_user: 8,
@@ -58,6 +83,10 @@ pub struct AppState {
     pub cfg: Arc<WebConfig>,
     /// The live check-in streams of this node.
     pub live: Arc<live::LiveHub>,
+    /// Permits for password hashes (`WebConfig::password_hashes`).
+    pub hash_permits: Arc<tokio::sync::Semaphore>,
+    /// This node's background jobs (in memory only).
+    pub jobs: Arc<jobs::Jobs>,
 }
 
 impl AppState {
@@ -69,6 +98,8 @@ impl AppState {
         }));
         Self {
             store,
+            hash_permits: Arc::new(tokio::sync::Semaphore::new(cfg.password_hashes.max(1))),
+            jobs: Arc::default(),
             cfg: Arc::new(cfg),
             live,
         }

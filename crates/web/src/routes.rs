@@ -88,7 +88,7 @@ pub fn build() -> Routes {
             "/api/v1/login",
             "auth",
             "Log in; sets the session cookie, returns csrf_token",
-            post(api::session::login),
+            post(api::session::login).layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         .api(
             "post",
@@ -108,15 +108,29 @@ pub fn build() -> Routes {
             "post",
             "/api/v1/tokens",
             "auth",
-            "Create a bearer token for the caller",
-            post(api::session::create_token),
+            "Create a bearer token for the caller (expires after the deployment's token lifetime; not for devices)",
+            post(api::session::create_token).layer(axum::middleware::from_fn(crate::extract::small_body)),
+        )
+        .api(
+            "get",
+            "/api/v1/tokens",
+            "auth",
+            "The caller's tokens that are not revoked: id, name, created_at, expires_at, last_used_at (never the secret)",
+            get(api::session::list_tokens),
+        )
+        .api(
+            "delete",
+            "/api/v1/tokens/{id}",
+            "auth",
+            "Revoke a token: one's own, or (admin, org_admin) one of a login one may manage",
+            delete(api::session::revoke_token),
         )
         .api(
             "post",
             "/api/v1/password",
             "auth",
             "Change one's own password",
-            post(api::session::change_password),
+            post(api::session::change_password).layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         // organizations
         .api(
@@ -200,8 +214,15 @@ pub fn build() -> Routes {
             "post",
             "/api/v1/orgs/{id}/accounts",
             "accounts",
-            "Create logins for all members of the subtree without one",
+            "Create logins for all members of the subtree without one: 201 with the logins for a small batch, else 202 with a job",
             post(api::account::bulk_create),
+        )
+        .api(
+            "get",
+            "/api/v1/jobs/{id}",
+            "accounts",
+            "A background job's progress and, once, its answer (only for the login that started it)",
+            get(api::account::job),
         )
         // members
         .api(
@@ -417,6 +438,13 @@ pub fn build() -> Routes {
             "accounts",
             "Grant a role on an org subtree",
             post(api::account::add_grant),
+        )
+        .api(
+            "get",
+            "/api/v1/users/{id}/tokens",
+            "accounts",
+            "The tokens of a login one may manage (admin, org_admin)",
+            get(api::account::user_tokens),
         )
         .api(
             "delete",

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code};
+use crate::helpers::{TestApp, code, post_form, user_id_of};
 
 #[tokio::test]
 async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() {
@@ -159,4 +159,310 @@ async fn a_disabled_login_cannot_log_in_and_its_sessions_end() {
         .await;
     assert_eq!(s, 200);
     app.login("mem").await;
+}
+
+/// Logs in with the initial password, sets a password of one's own, and logs in with it.
+async fn set_own_password(app: &TestApp, name: &str, initial: &str) -> crate::helpers::Client {
+    let c = app.login_with(name, initial).await;
+    let (s, _) = c
+        .post(
+            "/api/v1/password",
+            json!({"old_password": initial, "new_password": "mine12345"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    app.login_with(name, "mine12345").await
+}
+
+/// A login made by the admin through the API (its initial password is returned).
+async fn make_login(app: &TestApp, username: &str, person: Option<i64>, grants: Value) -> (i64, String) {
+    let admin = app.login("admin").await;
+    let (s, body) = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": username, "person_id": person, "grants": grants}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    (
+        body["id"].as_i64().unwrap_or_else(|| panic!("no id: {body}")),
+        body["initial_password"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no password: {body}"))
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_over_the_committee() {
+    for role in ["secretary", "org_admin"] {
+        let app = TestApp::spawn().await;
+        let t = app.tree;
+        // a member of branch A (group A1) who is also secretary / org_admin of the whole committee
+        let boss = format!("boss_{role}");
+        let (boss_id, boss_pw) = make_login(
+            &app,
+            &boss,
+            Some(t.a2),
+            json!([{"role": "member", "org_id": t.group_a1}, {"role": role, "org_id": t.root}]),
+        )
+        .await;
+        let member_grant = app.store.grants(boss_id, Some(t.a2)).await.unwrap().list()[0].id;
+        let sec = app.login("sec").await;
+        // visible: the record is in the branch (listed, its page shown) …
+        let (_, users) = sec.get("/api/v1/users?limit=500").await;
+        assert!(
+            users["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["id"] == boss_id)
+        );
+        // … but not the secretary's to manage: 403, one code for every action
+        for action in ["reset-password", "disable", "enable"] {
+            let (s, body) = sec
+                .post(&format!("/api/v1/users/{boss_id}/{action}"), json!({}))
+                .await;
+            assert_eq!(
+                (s, code(&body)),
+                (StatusCode::FORBIDDEN, "login_not_manageable"),
+                "{role} {action}: {body}"
+            );
+        }
+        let (s, body) = sec
+            .post(
+                &format!("/api/v1/users/{boss_id}/grants"),
+                json!({"role": "staff", "org_id": t.branch_a}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::FORBIDDEN, "login_not_manageable"),
+            "{body}"
+        );
+        let (s, body) = sec.delete(&format!("/api/v1/grants/{member_grant}")).await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::FORBIDDEN, "login_not_manageable"),
+            "{body}"
+        );
+        // the page forms share the check, and the page offers no action
+        let (s, html) = sec.page(&format!("/accounts/{boss_id}")).await;
+        assert_eq!(s, 200);
+        assert!(
+            !html.contains(&format!("/accounts/{boss_id}/reset"))
+                && !html.contains(&format!("/accounts/grants/{member_grant}/revoke"))
+                && html.contains("不能由您重置密码"),
+            "{html}"
+        );
+        for action in ["reset", "disable", "enable"] {
+            let (s, _, html) = post_form(&sec, &format!("/accounts/{boss_id}/{action}"), &[]).await;
+            assert_eq!(s, 403, "page {action}");
+            assert!(html.contains("不能由您管理"), "{html}");
+        }
+        let (s, _, _) = post_form(
+            &sec,
+            &format!("/accounts/{boss_id}/grants"),
+            &[("role", "staff"), ("org_id", &t.branch_a.to_string())],
+        )
+        .await;
+        assert_eq!(s, 403);
+        let (s, _, _) = post_form(&sec, &format!("/accounts/grants/{member_grant}/revoke"), &[]).await;
+        assert_eq!(s, 403);
+        // nothing changed: the boss still logs in with their own password and holds their grants
+        app.login_with(&boss, &boss_pw).await;
+        assert_eq!(
+            app.store.grants(boss_id, Some(t.a2)).await.unwrap().list().len(),
+            2
+        );
+        // and what the secretary may manage still works
+        let mem = user_id_of(&app.store, "mem").await;
+        let (s, body) = sec
+            .post(&format!("/api/v1/users/{mem}/reset-password"), json!({}))
+            .await;
+        assert_eq!(s, 200, "{body}");
+        // the committee's own admin may manage the boss
+        let (s, _) = app
+            .login("admin")
+            .await
+            .post(&format!("/api/v1/users/{boss_id}/disable"), json!({}))
+            .await;
+        assert_eq!(s, 200);
+    }
+}
+
+#[tokio::test]
+async fn an_org_admin_of_a_branch_cannot_manage_the_org_admin_of_the_root() {
+    let app = TestApp::spawn().await;
+    let t = app.tree;
+    let (branch_admin, branch_pw) = make_login(
+        &app,
+        "branch_admin",
+        None,
+        json!([{"role": "org_admin", "org_id": t.branch_a}]),
+    )
+    .await;
+    // the root's org_admin whose member record is in branch A: visible to the branch's org_admin
+    let (root_admin, root_pw) = make_login(
+        &app,
+        "root_admin",
+        Some(t.a2),
+        json!([{"role": "org_admin", "org_id": t.root}]),
+    )
+    .await;
+    // and one without a record there: outside, so not found
+    let (root_admin2, _) = make_login(
+        &app,
+        "root_admin2",
+        None,
+        json!([{"role": "org_admin", "org_id": t.root}]),
+    )
+    .await;
+    // a peer: another org_admin of the same branch
+    let (peer, _) = make_login(
+        &app,
+        "peer_admin",
+        None,
+        json!([{"role": "org_admin", "org_id": t.branch_a}]),
+    )
+    .await;
+    let ba = set_own_password(&app, "branch_admin", &branch_pw).await;
+    for (target, want, want_code) in [
+        (root_admin, StatusCode::FORBIDDEN, "login_not_manageable"),
+        (root_admin2, StatusCode::NOT_FOUND, "not_found"),
+        (peer, StatusCode::FORBIDDEN, "login_not_manageable"),
+    ] {
+        for action in ["reset-password", "disable"] {
+            let (s, body) = ba
+                .post(&format!("/api/v1/users/{target}/{action}"), json!({}))
+                .await;
+            assert_eq!((s, code(&body)), (want, want_code), "{target} {action}: {body}");
+        }
+    }
+    // allowed: a lower role on the same org (the branch secretary), and from the root down
+    let sec = user_id_of(&app.store, "sec").await;
+    let (s, body) = ba
+        .post(&format!("/api/v1/users/{sec}/reset-password"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let ra = set_own_password(&app, "root_admin", &root_pw).await;
+    let (s, body) = ra
+        .post(&format!("/api/v1/users/{branch_admin}/reset-password"), json!({}))
+        .await;
+    assert_eq!(s, 200, "the same role on a strict ancestor outranks: {body}");
+}
+
+/// Polls a job until it has ended; returns the answer that ended it.
+async fn job_result(c: &crate::helpers::Client, url: &str) -> Value {
+    for _ in 0..1200 {
+        let (s, body) = c.get(url).await;
+        assert_eq!(s, 200, "{body}");
+        if body["state"] != "running" {
+            return body;
+        }
+        assert!(body["result"].is_null(), "no answer while running: {body}");
+        assert!(body["hashed"].as_u64() <= body["total"].as_u64());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job did not end within a minute");
+}
+
+#[tokio::test]
+async fn bulk_accounts_for_a_large_subtree_run_as_a_job_that_shows_the_passwords_once() {
+    let app = TestApp::spawn().await;
+    crate::helpers::add_members(&app.store, app.tree.branch_b, 40, 100).await;
+    let admin = app.login("admin").await;
+    let (s, started) = admin
+        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    // the 40 new members and 李四 (the others have logins)
+    assert_eq!(started["total"], 41);
+    let url = started["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        url,
+        format!("/api/v1/jobs/{}", started["job_id"].as_str().unwrap())
+    );
+    // only the login that started it sees it
+    assert_eq!(app.login("sec").await.get(&url).await.0, 404);
+    assert_eq!(app.client().get(&url).await.0, 401);
+    let done = job_result(&admin, &url).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(
+        (done["hashed"].clone(), done["created"].clone()),
+        (json!(41), json!(41))
+    );
+    let items = done["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 41);
+    assert!(done["finished_at"].is_string());
+    // the passwords work, with a change forced at first login
+    let first = &items[0];
+    let c = app
+        .login_with(
+            first["username"].as_str().unwrap(),
+            first["initial_password"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(c.get("/api/v1/me").await.1["must_change_password"], true);
+    // shown once: then cleared
+    let (_, again) = admin.get(&url).await;
+    assert!(
+        again["result"].is_null() && again["result_taken"] == true,
+        "{again}"
+    );
+    // and never written to the database
+    let passwords: Vec<String> = items
+        .iter()
+        .map(|i| i["initial_password"].as_str().unwrap().to_owned())
+        .collect();
+    let audit: Vec<String> = dangjian_store::with_db!(&app.store.db, p =>
+        sqlx::query_scalar("SELECT COALESCE(after_json, '') FROM audit").fetch_all(p).await)
+    .unwrap();
+    assert!(!audit.is_empty());
+    for pw in &passwords {
+        assert!(!audit.iter().any(|a| a.contains(pw.as_str())));
+    }
+    // nothing left to make: answered at once
+    let (s, body) = admin
+        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
+        .await;
+    assert_eq!((s, body["total"].clone()), (StatusCode::CREATED, json!(0)));
+}
+
+#[tokio::test]
+async fn the_bulk_accounts_page_shows_a_jobs_progress_then_the_slips_once() {
+    // every batch runs as a job here, so the fixture's one member without a login will do
+    let app = TestApp::spawn_with(dangjian_web::WebConfig {
+        bulk_accounts_inline_max: 0,
+        ..dangjian_web::WebConfig::default()
+    })
+    .await;
+    let sec = app.login("sec").await;
+    let (s, location, _) = post_form(&sec, &format!("/orgs/{}/accounts", app.tree.branch_a), &[]).await;
+    assert_eq!(s, 303);
+    assert!(location.starts_with("/accounts/jobs/"), "{location}");
+    assert_eq!(
+        app.login("staff").await.page(&location).await.0,
+        404,
+        "only its starter"
+    );
+    let mut slips = None;
+    for _ in 0..1200 {
+        let (s, html) = sec.page(&location).await;
+        assert_eq!(s, 200);
+        if html.contains("http-equiv=\"refresh\"") {
+            assert!(html.contains("<progress"), "{html}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        slips = Some(html);
+        break;
+    }
+    let html = slips.expect("the job ended");
+    assert!(
+        html.contains("李四") && html.contains("初始密码") && html.contains("新开通账号（1）"),
+        "{html}"
+    );
+    let (_, html) = sec.page(&location).await;
+    assert!(html.contains("已显示过一次") && !html.contains("李四"), "{html}");
 }

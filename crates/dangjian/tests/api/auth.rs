@@ -101,17 +101,24 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn ten_failed_logins_in_a_minute_lock_the_username_until_the_minute_is_over() {
     let app = TestApp::spawn().await;
+    // all of it within one minute, whatever the test's start time: from the minute's start
+    app.at_minute_start();
     let c = app.client();
     // a success does not count
     let (s, _) = c
         .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
         .await;
     assert_eq!(s, 200);
-    for _ in 0..10 {
+    for i in 1..=10 {
         let (s, _) = c
             .post("/api/v1/login", json!({"username": "sec", "password": "bad"}))
             .await;
         assert_eq!(s, 401);
+        // from the fifth failure on the username waits 1 s, 2 s, 4 s … before the next (31 s in all)
+        if (5..10).contains(&i) {
+            app.clock
+                .set(app.store.now() + time::Duration::seconds(1 << (i - 5)));
+        }
     }
     let (s, body) = c
         .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
@@ -225,4 +232,76 @@ async fn unknown_paths_methods_and_oversized_bodies_get_the_error_envelope() {
     let (s, html) = c.page("/no/such/page").await;
     assert_eq!(s, 404);
     assert!(html.contains("未找到"));
+}
+
+/// Sends `head` and then `body` over a raw connection and returns the first bytes of the answer,
+/// without ever sending the rest of a body the head announced (the server must not wait for it).
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test helper: fail at once"
+)]
+fn raw_request(addr: &str, head: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    // the server may answer and close before all of it is written
+    let _ = s.write_all(body);
+    let mut buf = vec![0u8; 2048];
+    let n = s.read(&mut buf).expect("an answer before the rest of the body");
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn a_five_megabyte_login_body_is_refused_with_413_without_being_read_whole() {
+    let app = TestApp::spawn().await;
+    let big = "x".repeat(5 * 1024 * 1024);
+    let sec = app.login("sec").await;
+    for (path, content_type) in [
+        ("/api/v1/login", "application/json"),
+        ("/api/v1/tokens", "application/json"),
+        ("/api/v1/password", "application/json"),
+        ("/login", "application/x-www-form-urlencoded"),
+        ("/password", "application/x-www-form-urlencoded"),
+    ] {
+        let resp = sec
+            .http
+            .post(format!("{}{path}", app.base))
+            .header("content-type", content_type)
+            .header("X-CSRF-Token", sec.csrf.clone().unwrap())
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 413, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(code(&body), "too_large", "{path}: {body}");
+    }
+    // a declared length over the limit is answered before the body is sent …
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        5 * 1024 * 1024
+    );
+    let a = addr.clone();
+    let answer = tokio::task::spawn_blocking(move || raw_request(&a, &head, &[b'x'; 1024]))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // … and a chunked body without a length once it passes the limit, without waiting for its end
+    let head = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut chunks = Vec::new();
+    for _ in 0..4 {
+        chunks.extend_from_slice(format!("{:x}\r\n", 4096).as_bytes());
+        chunks.extend_from_slice(&[b'x'; 4096]);
+        chunks.extend_from_slice(b"\r\n");
+    }
+    let answer = tokio::task::spawn_blocking(move || raw_request(&addr, head, &chunks))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // an ordinary login still works
+    app.login("sec").await;
 }

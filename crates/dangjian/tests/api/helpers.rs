@@ -287,6 +287,16 @@ impl TestApp {
         }
     }
 
+    /// Moves the clock back to the start of the current minute (the same date, whatever the
+    /// start instant): for tests whose steps must fall in one one-minute window.
+    pub fn at_minute_start(&self) {
+        let now = self.store.now();
+        self.clock.set(
+            now - time::Duration::seconds(i64::from(now.second()))
+                - time::Duration::nanoseconds(i64::from(now.nanosecond())),
+        );
+    }
+
     /// A logged-in client (session cookie + CSRF token).
     pub async fn login(&self, username: &str) -> Client {
         self.login_with(username, PASSWORD).await
@@ -492,4 +502,29 @@ pub async fn post_form(c: &Client, path: &str, fields: &[(&str, &str)]) -> (u16,
         .unwrap_or_default()
         .to_owned();
     (status, location, resp.text().await.expect("body"))
+}
+
+/// The id of a login, read straight from the database.
+pub async fn user_id_of(store: &Store, username: &str) -> i64 {
+    store
+        .user_by_name(username)
+        .await
+        .expect("read user")
+        .unwrap_or_else(|| panic!("no login {username}"))
+        .id
+}
+
+/// `n` more formal members of `org` (ID numbers and phones from `first_seq` on), straight into
+/// the store; their ids.
+pub async fn add_members(store: &Store, org: i64, n: u32, first_seq: u32) -> Vec<i64> {
+    let people: Vec<NewPerson> = (first_seq..first_seq + n)
+        .map(|seq| {
+            let birth = date!(1970 - 01 - 01) + time::Duration::days(i64::from(seq));
+            person(org, &format!("党员{seq}"), birth, seq, MemberStatus::Formal)
+        })
+        .collect();
+    store
+        .create_people(&Scope::system(), &Actor::system("test"), &people)
+        .await
+        .expect("people")
 }

@@ -22,7 +22,9 @@ pub enum Body {
 /// (method, OpenAPI path, concrete path template, body, expected status for
 /// [admin in, admin out, sec in, sec out, staff in, staff out, mem in, mem out]).
 /// Templates: {org} the target org, {person} a member of it (never the caller's own record),
-/// {user} a login whose member record is in it (`secb` for branch B, a fresh one for branch A).
+/// {user} a login whose member record is in it (`secb` for branch B, a fresh one for branch A),
+/// {token} a fresh bearer token of that login, {job} a bulk-accounts job the admin started (the
+/// same one inside and outside: a job is its starter's alone).
 pub type Endpoint = (&'static str, &'static str, &'static str, Body, [u16; 8]);
 
 #[rustfmt::skip]
@@ -48,7 +50,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ("POST", "/api/v1/users/{id}/reset-password", "/api/v1/users/{user}/reset-password", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/users/{id}/enable", "/api/v1/users/{user}/enable", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
     ("GET", "/api/v1/users", "/api/v1/users", Body::None, [200, 200, 200, 200, 403, 403, 403, 403]),
+    ("GET", "/api/v1/users/{id}/tokens", "/api/v1/users/{user}/tokens", Body::None, [200, 200, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/tokens", "/api/v1/tokens", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("DELETE", "/api/v1/tokens/{id}", "/api/v1/tokens/{token}", Body::None, [200, 200, 404, 404, 404, 404, 404, 404]),
     ("GET", "/api/v1/audit", "/api/v1/audit", Body::None, [200, 200, 200, 200, 403, 403, 403, 403]),
+    // last: starting its job adds members to branch B
+    ("GET", "/api/v1/jobs/{id}", "/api/v1/jobs/{job}", Body::None, [200, 200, 404, 404, 404, 404, 404, 404]),
 ];
 
 const POSTS: [&str; 4] = ["secretary", "deputy_secretary", "propaganda", "organization"];
@@ -115,12 +122,37 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
             secb
         }
     };
+    let mut job = String::new();
     for (method, _, template, kind, expected) in ENDPOINTS {
+        if template.contains("{job}") && job.is_empty() {
+            crate::helpers::add_members(&app.store, app.tree.branch_b, 30, 500).await;
+            let (s, started) = clients[0]
+                .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
+                .await;
+            assert_eq!(s, 202, "{started}");
+            job = started["job_id"].as_str().unwrap().to_owned();
+        }
         for (ci, client) in clients.iter().enumerate() {
             for (oi, org) in [app.tree.branch_a, app.tree.branch_b].into_iter().enumerate() {
                 seq += 1;
                 let person = person_in(&app.tree, org);
+                let token = if template.contains("{token}") {
+                    app.store
+                        .create_api_token(
+                            &dangjian_store::Actor::system("test"),
+                            user_in(org),
+                            "matrix",
+                            &format!("matrix-token-{seq}"),
+                            None,
+                        )
+                        .await
+                        .unwrap()
+                } else {
+                    0
+                };
                 let path = template
+                    .replace("{token}", &token.to_string())
+                    .replace("{job}", &job)
                     .replace("{org}", &org.to_string())
                     .replace("{person}", &person.to_string())
                     .replace("{user}", &user_in(org).to_string());
@@ -129,6 +161,7 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                     "GET" => client.get(&path).await,
                     "POST" => client.post(&path, b.clone()).await,
                     "PATCH" => client.patch(&path, b.clone()).await,
+                    "DELETE" => client.delete(&path).await,
                     _ => unreachable!(),
                 };
                 let want = expected[ci * 2 + oi];
@@ -143,6 +176,7 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                     let (s, _) = match *method {
                         "GET" => anon.get(&path).await,
                         "POST" => anon.post(&path, b).await,
+                        "DELETE" => anon.delete(&path).await,
                         _ => anon.patch(&path, b).await,
                     };
                     if s != 401 {

@@ -1,34 +1,28 @@
 //! Login, logout, who am I, bearer tokens, password change. Failed logins are counted per
-//! username and per client address in one-minute windows shared by all nodes.
+//! username and per client address in one-minute windows shared by all nodes, before the
+//! password is checked, and a username that keeps failing waits longer and longer.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::RuleViolation;
+use dangjian_store::Cap;
+use dangjian_store::account::{LoginAttempt, LoginLimits};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::macros::format_description;
 
 use crate::AppState;
 use crate::auth::{self, Auth, SESSION_COOKIE};
-use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, required_text};
+use crate::error::{AppError, AppResult, RetryAfter};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, required_text};
 
 #[derive(Deserialize)]
 pub struct LoginBody {
     username: Option<String>,
     password: Option<String>,
-}
-
-fn minute_key(state: &AppState) -> String {
-    state
-        .store
-        .now()
-        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]"))
-        .unwrap_or_default()
 }
 
 pub fn session_cookie(state: &AppState, headers: &HeaderMap, token: &str, max_age: i64) -> HeaderValue {
@@ -41,37 +35,64 @@ pub fn session_cookie(state: &AppState, headers: &HeaderMap, token: &str, max_ag
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Checks the credentials and the rate limit; returns the user id on success.
+/// The client's address: the peer, or behind a trusted proxy the address it forwards for.
+pub fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    state.cfg.trusted_proxies.client_ip(peer.ip(), headers)
+}
+
+/// Checks the credentials under the limits; returns the user id on success. In this order: a
+/// cheap read refuses (429) what is plainly over the limit; a password-hash slot is taken (503
+/// if none frees up in time); the attempt is recorded as failed in one transaction that decides
+/// the limits (429 if over — so parallel attempts cannot all pass); only then is the password
+/// verified, and a success takes the attempt back and resets the username's backoff.
 pub async fn check_credentials(
     state: &AppState,
-    addr: SocketAddr,
+    client: IpAddr,
     username: &str,
     password: &str,
 ) -> AppResult<i64> {
-    let minute = minute_key(state);
     let user_bucket = format!("u:{username}");
-    let addr_bucket = format!("a:{}", addr.ip());
-    let buckets = [user_bucket.as_str(), addr_bucket.as_str()];
-    if state.store.login_failures(&buckets, &minute).await? >= state.cfg.login_failures_per_minute {
-        return Err(AppError::TooMany);
+    let addr_bucket = format!("a:{client}");
+    let limits = LoginLimits {
+        per_minute: state.cfg.login_failures_per_minute,
+        backoff_after: state.cfg.login_backoff_after,
+        backoff_max: state.cfg.login_backoff_max,
+    };
+    let too_many = |at| AppError::TooMany(RetryAfter::until(state.store.now(), at, state.store.local.offset));
+    if let Some(at) = state
+        .store
+        .login_refused_until(&user_bucket, &addr_bucket, &limits)
+        .await?
+    {
+        return Err(too_many(at));
     }
+    let permit = auth::password_permit(state).await?;
+    let ticket = match state
+        .store
+        .begin_login_attempt(&user_bucket, &addr_bucket, &limits)
+        .await?
+    {
+        LoginAttempt::Admitted(ticket) => ticket,
+        LoginAttempt::Refused { retry_at } => return Err(too_many(retry_at)),
+    };
     let user = state.store.user_by_name(username).await?;
     let ok = match &user {
         Some(u) if !u.disabled => {
-            auth::verify_password_blocking(password.to_owned(), u.password_hash.clone()).await
+            auth::verify_password_blocking(permit, password.to_owned(), u.password_hash.clone()).await
         }
         // spend the same time whether or not the user exists
         _ => {
-            let _ = auth::verify_password_blocking(password.to_owned(), dummy_hash().to_owned()).await;
+            let _ =
+                auth::verify_password_blocking(permit, password.to_owned(), dummy_hash().to_owned()).await;
             false
         }
     };
     match user {
-        Some(u) if ok => Ok(u.id),
-        _ => {
-            state.store.record_login_failure(&buckets, &minute).await?;
-            Err(AppError::Unauthorized("bad_credentials"))
+        Some(u) if ok => {
+            state.store.login_succeeded(ticket).await?;
+            Ok(u.id)
         }
+        _ => Err(AppError::Unauthorized("bad_credentials")),
     }
 }
 
@@ -111,7 +132,8 @@ pub async fn login(
         .password
         .filter(|p| !p.is_empty())
         .ok_or(RuleViolation::field("field_required", "password"))?;
-    let user_id = check_credentials(&state, addr, &username, &password).await?;
+    let client = client_ip(&state, addr, &headers);
+    let user_id = check_credentials(&state, client, &username, &password).await?;
     let (cookie, csrf) = start_session(&state, &headers, user_id).await?;
     let user = state.store.user_by_id(user_id).await?.ok_or(AppError::NotFound)?;
     let body = json!({"csrf_token": csrf, "username": user.username, "must_change_password": user.must_change_password});
@@ -147,21 +169,78 @@ pub struct TokenBody {
     name: Option<String>,
 }
 
+/// A bearer token for the caller, living `WebConfig::token_ttl` — no longer than the token the
+/// request came with, if any, so a token cannot outlive itself through its children. A device
+/// may not mint tokens (403 `device_cannot_create_tokens`): its one token is bound to it.
 pub async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
+    if auth.principal.device_id.is_some() {
+        return Err(AppError::Forbidden("device_cannot_create_tokens"));
+    }
     let name = required_text("name", body.name)?;
+    if name.chars().count() > 100 {
+        return Err(RuleViolation::field("text_too_long", "name")
+            .arg("max", 100)
+            .into());
+    }
+    let mut expires_at = state.store.now() + state.cfg.token_ttl;
+    if let Some(parent) = auth.principal.token.as_ref().and_then(|t| t.expires_at) {
+        expires_at = expires_at.min(parent);
+    }
     let token = auth::new_token();
     let id = state
         .store
-        .create_api_token(&auth.actor(), auth.principal.user_id, &name, &token)
+        .create_api_token(
+            &auth.actor(),
+            auth.principal.user_id,
+            &name,
+            &token,
+            Some(expires_at),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "name": name, "token": token})),
+        Json(json!({"id": id, "name": name, "token": token, "expires_at": rfc3339(expires_at)})),
     ))
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The caller's own tokens that are not revoked (never the secret).
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<Page>,
+) -> AppResult<Json<Value>> {
+    let (rows, total) = state
+        .store
+        .api_tokens(auth.principal.user_id, page.limit(), page.offset())
+        .await?;
+    Ok(crate::extract::list(rows, total))
+}
+
+/// Revokes a token: one's own, or (admin, org_admin) one of a login the caller may manage
+/// (`api::account::managed_login` with `Cap::ManageTokens`). Anyone else's is not found.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Value>> {
+    let owner = state.store.api_token_owner(id).await?.ok_or(AppError::NotFound)?;
+    if owner != auth.principal.user_id {
+        if auth.grants.scope(Cap::ManageTokens).is_err() {
+            return Err(AppError::NotFound);
+        }
+        crate::api::account::managed_login(&state, &auth, Cap::ManageTokens, owner).await?;
+    }
+    state.store.revoke_api_token(&auth.actor(), id).await?;
+    Ok(Json(json!({"id": id, "revoked": true})))
 }
 
 #[derive(Deserialize)]
@@ -195,13 +274,14 @@ pub async fn change_password(
     if old == new {
         return Err(RuleViolation::field("password_unchanged", "new_password").into());
     }
-    if check_credentials(&state, addr, &auth.principal.username, &old)
-        .await
-        .is_err()
-    {
-        return Err(RuleViolation::field("password_wrong", "old_password").into());
+    let client = client_ip(&state, addr, &headers);
+    match check_credentials(&state, client, &auth.principal.username, &old).await {
+        Ok(_) => {}
+        // over the limit or busy: said as such, not as a wrong password
+        Err(e @ (AppError::TooMany(_) | AppError::Busy(_))) => return Err(e),
+        Err(_) => return Err(RuleViolation::field("password_wrong", "old_password").into()),
     }
-    let hash = auth::hash_password_blocking(new).await?;
+    let hash = auth::hash_password_blocking(&state, new).await?;
     state
         .store
         .set_password(&auth.actor(), auth.principal.user_id, &hash, false)

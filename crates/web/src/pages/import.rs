@@ -87,7 +87,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, mut multi
             Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
         }
     }
-    if a.principal.csrf_token.as_deref() != Some(csrf.as_str()) {
+    if !crate::auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf.as_str())) {
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let org = match target(&state, &a, org_id.unwrap_or(-1)).await {

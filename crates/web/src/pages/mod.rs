@@ -31,11 +31,18 @@ pub fn add_routes(r: Routes) -> Routes {
     let r = dues::add_routes(r);
     let r = meetings::add_routes(r);
     r.add_page("/", get(home::home))
-        .add_page("/login", get(session::login_form).post(session::login_submit))
+        .add_page(
+            "/login",
+            get(session::login_form)
+                .post(session::login_submit)
+                .layer(axum::middleware::from_fn(crate::extract::small_body)),
+        )
         .add_page("/logout", post(session::logout_submit))
         .add_page(
             "/password",
-            get(session::password_form).post(session::password_submit),
+            get(session::password_form)
+                .post(session::password_submit)
+                .layer(axum::middleware::from_fn(crate::extract::small_body)),
         )
         .add_page("/settings/language", post(session::set_language))
         .add_page("/orgs", get(orgs::tree))
@@ -55,6 +62,7 @@ pub fn add_routes(r: Routes) -> Routes {
             "/accounts/new",
             get(admin::accounts::new_form).post(admin::accounts::create),
         )
+        .add_page("/accounts/jobs/{id}", get(accounts::job))
         .add_page("/accounts/{id}", get(admin::accounts::show))
         .add_page("/accounts/{id}/reset", post(admin::accounts::reset))
         .add_page("/accounts/{id}/disable", post(admin::accounts::disable))
@@ -263,7 +271,7 @@ pub(crate) async fn form_auth(
     csrf_token: &str,
 ) -> Result<Auth, Response> {
     let a = page_auth(state, headers).await?;
-    if a.principal.csrf_token.as_deref() != Some(csrf_token) {
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf_token)) {
         return Err(error_page(
             Shell::of(&a),
             &AppError::Forbidden("csrf_token_invalid"),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{CsrfForm, Shell, error_page, render};
 use crate::AppState;
-use crate::api::session::{check_credentials, check_new_password, session_cookie, start_session};
+use crate::api::session::{check_credentials, check_new_password, client_ip, session_cookie, start_session};
 use crate::auth::{self, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::{Locale, current_locale, t};
@@ -50,7 +50,8 @@ pub async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let username = f.username.trim().to_owned();
-    let result = check_credentials(&state, addr, &username, &f.password).await;
+    let client = client_ip(&state, addr, &headers);
+    let result = check_credentials(&state, client, &username, &f.password).await;
     let user_id = match result {
         Ok(id) => id,
         Err(e) => {
@@ -62,7 +63,7 @@ pub async fn login_submit(
                 flash_error: Some(message),
                 ..Shell::anonymous()
             };
-            return render(
+            let mut resp = render(
                 &LoginPage {
                     shell,
                     demo: state.cfg.demo,
@@ -70,6 +71,10 @@ pub async fn login_submit(
                 },
                 e.status(),
             );
+            if let Some(v) = e.retry_after() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return resp;
         }
     };
     match start_session(&state, &headers, user_id).await {
@@ -100,7 +105,7 @@ pub async fn logout_submit(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Ok(Some(a)) = auth::identify(&state, &headers).await
-        && a.principal.csrf_token.as_deref() == Some(f.csrf_token.as_str())
+        && auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str()))
         && let Some(token) = auth::cookie_value(&headers, SESSION_COOKIE)
     {
         let _ = state.store.delete_session(&token).await;
@@ -149,7 +154,7 @@ pub async fn password_submit(
     let Ok(Some(a)) = auth::identify(&state, &headers).await else {
         return Redirect::to("/login").into_response();
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str())) {
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let fail = |msg: String| {
@@ -180,14 +185,14 @@ pub async fn password_submit(
             .message(),
         );
     }
-    if check_credentials(&state, addr, &a.principal.username, &f.old_password)
-        .await
-        .is_err()
-    {
-        return fail(t(current_locale(), "password_wrong", &[]));
+    let client = client_ip(&state, addr, &headers);
+    match check_credentials(&state, client, &a.principal.username, &f.old_password).await {
+        Ok(_) => {}
+        Err(e @ (AppError::TooMany(_) | AppError::Busy(_))) => return fail(e.message()),
+        Err(_) => return fail(t(current_locale(), "password_wrong", &[])),
     }
     let result = async {
-        let hash = auth::hash_password_blocking(f.new_password.clone()).await?;
+        let hash = auth::hash_password_blocking(&state, f.new_password.clone()).await?;
         state
             .store
             .set_password(&a.actor(), a.principal.user_id, &hash, false)
@@ -225,7 +230,7 @@ pub async fn set_language(
     let Ok(Some(a)) = auth::identify(&state, &headers).await else {
         return Redirect::to("/login").into_response();
     };
-    if a.principal.csrf_token.as_deref() != Some(f.csrf_token.as_str()) {
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str())) {
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let locale = Locale::parse(&f.locale);

@@ -585,7 +585,14 @@ pub async fn stream(
     let slot = state
         .live
         .open_stream(auth.principal.user_id, state.cfg.max_streams_per_user)
-        .ok_or(AppError::TooMany)?;
+        .ok_or_else(|| {
+            let now = state.store.now();
+            AppError::TooMany(crate::error::RetryAfter::until(
+                now,
+                now + Duration::seconds(30),
+                state.store.local.offset,
+            ))
+        })?;
     // subscribe before reading the backlog: nothing committed in between is lost
     let rx = state.live.subscribe(id);
     // a reconnect's Last-Event-ID, else the page's cursor (`?after=`, what it already shows)

@@ -48,6 +48,9 @@ pub(crate) struct UserLine {
     pub other_grants: usize,
     /// The caller's own login (not disabled from here).
     pub is_self: bool,
+    /// Whether the caller may act on it (`api::account::managed_login`'s rule): the actions are
+    /// shown only then.
+    pub manageable: bool,
 }
 
 /// An org in a select, its name indented by depth.
@@ -90,9 +93,13 @@ async fn user_lines(
     Ok(all
         .into_iter()
         .map(|(u, g)| {
+            let manageable = a
+                .grants
+                .may_manage(Cap::ManageAccounts, g.list(), u.person_path.as_deref());
             let (inside, outside): (Vec<_>, Vec<_>) =
                 g.list().iter().partition(|g| scope.contains_path(&g.org_path));
             UserLine {
+                manageable,
                 id: u.id,
                 is_self: u.id == a.principal.user_id,
                 username: u.username,
@@ -107,7 +114,7 @@ async fn user_lines(
                         role: g.role.as_str(),
                         org_id: g.org_id,
                         org_name: names.get(&g.org_id).cloned().unwrap_or_default(),
-                        revocable: g.role.rank() <= a.grants.best_rank_over(&g.org_path).unwrap_or(0),
+                        revocable: manageable,
                     })
                     .collect(),
                 other_grants: outside.len(),
@@ -237,7 +244,8 @@ struct AccountPage {
 
 async fn account_page(state: &AppState, a: &Auth, id: i64) -> Result<AccountPage, AppError> {
     let scope = a.scope(Cap::ManageAccounts)?;
-    let user = state.store.managed_user(&scope, id).await?;
+    let found = state.store.managed_user(&scope, id).await?;
+    let user = found.user;
     let person_name = match user.person_id {
         Some(pid) => state.store.person_row(&scope, pid).await.ok().map(|p| p.name),
         None => None,
@@ -247,6 +255,7 @@ async fn account_page(state: &AppState, a: &Auth, id: i64) -> Result<AccountPage
         username: user.username,
         person_id: user.person_id,
         person_name,
+        person_path: found.person_path,
         must_change_password: user.must_change_password,
         disabled: user.disabled,
     };
@@ -330,6 +339,14 @@ pub async fn add_grant(
                     errors: vec![err],
                     form_role: f.role.unwrap_or_default(),
                     form_org: org_text,
+                    ..page
+                },
+                e.status(),
+            ),
+            // e.g. a login the caller may see but not manage: the page again, saying so
+            None if matches!(e, AppError::Forbidden(_)) => render(
+                &AccountPage {
+                    shell: Shell::of(&a).with_error(e.message()),
                     ..page
                 },
                 e.status(),

@@ -235,7 +235,7 @@ pub async fn upload(
             Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
         }
     }
-    if a.principal.csrf_token.as_deref() != Some(csrf.as_str()) {
+    if !crate::auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf.as_str())) {
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let result: Result<(), AppError> = async {
