@@ -10,6 +10,7 @@ pub mod live;
 pub mod pages;
 pub mod roster;
 pub mod routes;
+pub mod xlsx;
 
 use std::future::Future;
 use std::net::SocketAddr;
