@@ -16,6 +16,7 @@ mod dues_pages;
 mod dues_payments;
 mod durability;
 mod engines;
+mod hostile_files;
 mod meetings;
 mod meetings_cadence;
 mod meetings_live;
