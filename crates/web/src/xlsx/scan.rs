@@ -77,7 +77,12 @@ pub(super) struct Scan<'a> {
     /// The largest `uniqueCount` declared, checked against the part's size at the end.
     unique: u64,
     started: bool,
+    /// The checked tag's attributes as (key, value) spans into `tag`; kept to be reused.
+    spans: Vec<Span>,
 }
+
+/// Where a key and its value lie in a tag.
+type Span = (std::ops::Range<usize>, std::ops::Range<usize>);
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
@@ -103,6 +108,7 @@ impl<'a> Scan<'a> {
             keep: false,
             unique: 0,
             started: false,
+            spans: Vec::new(),
         }
     }
 
@@ -305,14 +311,23 @@ impl<'a> Scan<'a> {
             return Ok(());
         }
         let tag = std::mem::take(&mut self.tag);
+        let mut spans = std::mem::take(&mut self.spans);
         let name_len = tag
             .iter()
             .position(|b| is_space(*b) || *b == b'/')
             .unwrap_or(tag.len());
         let name = local(&tag[..name_len]);
-        let attrs = attributes(&tag[name_len..]).ok_or_else(|| self.damaged())?;
-        let result = self.check(name, root, self_closing, &attrs, package);
+        let result = if attributes(&tag, name_len, &mut spans) {
+            let attrs = Attrs {
+                tag: &tag,
+                spans: &spans,
+            };
+            self.check(name, root, self_closing, attrs, package)
+        } else {
+            Err(self.damaged())
+        };
         self.tag = tag;
+        self.spans = spans;
         result
     }
 
@@ -321,10 +336,10 @@ impl<'a> Scan<'a> {
         name: &[u8],
         root: bool,
         self_closing: bool,
-        attrs: &[(&[u8], &[u8])],
+        attrs: Attrs<'_>,
         package: &mut Package,
     ) -> Result<(), Refusal> {
-        let get = |key: &'static [u8]| values(attrs, key);
+        let get = |key: &'static [u8]| attrs.values(key);
         let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
         match (self.role, name) {
             (Role::ContentTypes, b"Types") if root => package.content_types = true,
@@ -459,50 +474,60 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// The values of attribute `key` (by local name; all of them, should it be there twice).
-fn values<'a>(attrs: &'a [(&'a [u8], &'a [u8])], key: &'static [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-    attrs
-        .iter()
-        .filter(move |(k, _)| local(k) == key)
-        .map(|(_, v)| *v)
+/// A checked tag's attributes.
+#[derive(Clone, Copy)]
+struct Attrs<'t> {
+    tag: &'t [u8],
+    spans: &'t [Span],
 }
 
-/// `name="value"` pairs (either quote); None when they are no attributes.
-fn attributes(mut s: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
-    let mut out = Vec::new();
-    loop {
-        while let [b, rest @ ..] = s
-            && is_space(*b)
-        {
-            s = rest;
+impl<'t> Attrs<'t> {
+    /// The values of attribute `key` (by local name; all of them, should it be there twice).
+    fn values(self, key: &'static [u8]) -> impl Iterator<Item = &'t [u8]> {
+        self.spans
+            .iter()
+            .filter(move |(k, _)| local(&self.tag[k.clone()]) == key)
+            .map(move |(_, v)| &self.tag[v.clone()])
+    }
+}
+
+/// Reads `name="value"` pairs (either quote) from `tag[from..]` into `out`; false when they are
+/// no attributes.
+fn attributes(tag: &[u8], from: usize, out: &mut Vec<Span>) -> bool {
+    out.clear();
+    let mut i = from;
+    let skip_space = |mut i: usize| {
+        while tag.get(i).is_some_and(|b| is_space(*b)) {
+            i += 1;
         }
-        match s {
-            [] | [b'/'] => return Some(out),
+        i
+    };
+    loop {
+        i = skip_space(i);
+        match &tag[i.min(tag.len())..] {
+            [] | [b'/'] => return true,
             _ => {}
         }
-        let key_end = s.iter().position(|b| *b == b'=' || is_space(*b))?;
-        let (key, mut rest) = s.split_at(key_end);
-        if key.is_empty() {
-            return None;
-        }
-        while let [b, r @ ..] = rest
-            && is_space(*b)
-        {
-            rest = r;
-        }
-        let [b'=', r @ ..] = rest else { return None };
-        rest = r;
-        while let [b, r @ ..] = rest
-            && is_space(*b)
-        {
-            rest = r;
-        }
-        let [q @ (b'"' | b'\''), r @ ..] = rest else {
-            return None;
+        let Some(key_len) = tag[i..].iter().position(|b| *b == b'=' || is_space(*b)) else {
+            return false;
         };
-        let end = r.iter().position(|b| b == q)?;
-        out.push((key, &r[..end]));
-        s = &r[end + 1..];
+        if key_len == 0 {
+            return false;
+        }
+        let key = i..i + key_len;
+        i = skip_space(i + key_len);
+        if tag.get(i) != Some(&b'=') {
+            return false;
+        }
+        i = skip_space(i + 1);
+        let Some(q @ (b'"' | b'\'')) = tag.get(i).copied() else {
+            return false;
+        };
+        let Some(len) = tag[i + 1..].iter().position(|b| *b == q) else {
+            return false;
+        };
+        out.push((key, i + 1..i + 1 + len));
+        i += len + 2;
     }
 }
 
