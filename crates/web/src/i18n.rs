@@ -32,6 +32,7 @@ impl Locale {
 pub const ZH_CN: &[&str] = &[
     include_str!("../locales/zh-CN/core.txt"),
     include_str!("../locales/zh-CN/roster.txt"),
+    include_str!("../locales/zh-CN/xlsx.txt"),
     include_str!("../locales/zh-CN/pages.txt"),
     include_str!("../locales/zh-CN/admin.txt"),
     include_str!("../locales/zh-CN/dues.txt"),
@@ -40,6 +41,7 @@ pub const ZH_CN: &[&str] = &[
 pub const EN: &[&str] = &[
     include_str!("../locales/en/core.txt"),
     include_str!("../locales/en/roster.txt"),
+    include_str!("../locales/en/xlsx.txt"),
     include_str!("../locales/en/pages.txt"),
     include_str!("../locales/en/admin.txt"),
     include_str!("../locales/en/dues.txt"),

@@ -12,6 +12,7 @@ pub mod pages;
 pub mod proxy;
 pub mod roster;
 pub mod routes;
+pub mod xlsx;
 
 use std::future::Future;
 use std::net::SocketAddr;

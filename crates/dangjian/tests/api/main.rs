@@ -17,6 +17,7 @@ mod dues_payments;
 mod durability;
 mod engines;
 mod hardening;
+mod hostile_files;
 mod login_limits;
 mod meetings;
 mod meetings_cadence;

@@ -2,17 +2,16 @@
 //! person a row. All or nothing: every bad row is listed (Excel's row number, the column's
 //! header, the rule) and nothing is stored while any row is bad.
 //!
-//! Two phases, both used by the API, the CLI and the benchmark: `parse` (synchronous, CPU: the
-//! sheet is streamed cell by cell, each row checked and turned into a `NewPerson`) and `store`
+//! Two phases, both used by the API, the CLI and the benchmark: `parse` (synchronous, CPU, run on
+//! a blocking thread: the package is checked by `crate::xlsx`, then the sheet is streamed cell
+//! by cell, each row checked and turned into a `NewPerson`) and `store`
 //! (the database checks — duplicates on record — and the one-transaction insert).
-
-use std::io::Cursor;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use calamine::{DataRef, Reader, Xlsx};
+use calamine::DataRef;
 use dangjian_rules::member::{Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use dangjian_store::error::RowError;
@@ -31,6 +30,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiQuery;
+use crate::xlsx::{Deadline, Workbook};
 
 /// The most people one file may hold (memory stays bounded; larger rosters go in batches).
 pub const MAX_ROWS: usize = 200_000;
@@ -132,16 +132,20 @@ fn file_error(code: &'static str) -> AppError {
 }
 
 /// Reads and checks the file's first sheet. The import goes into `org_id`; `today` is the date
-/// the rows are judged on. File-level problems are errors; row problems are in `errors`.
+/// the rows are judged on. File-level problems are errors; row problems are in `errors`. The
+/// file goes through the guard first (`crate::xlsx`), and the parse gives up after
+/// `xlsx::limits::PARSE_TIME_LIMIT`.
 pub fn parse(bytes: &[u8], org_id: i64, today: Date) -> AppResult<Parsed> {
+    parse_within(bytes, org_id, today, Deadline::for_import())
+}
+
+/// `parse`, giving up at `deadline`.
+pub fn parse_within(bytes: &[u8], org_id: i64, today: Date, deadline: Deadline) -> AppResult<Parsed> {
     let sha256 = hex::encode(Sha256::digest(bytes));
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error("import_not_xlsx"))?;
-    let Some(sheet) = book.sheet_names().into_iter().next() else {
+    let mut book = Workbook::open(bytes, deadline)?;
+    let Some(mut cells) = book.first_sheet()? else {
         return Err(file_error("import_not_xlsx"));
     };
-    let mut cells = book
-        .worksheet_cells_reader(&sheet)
-        .map_err(|_| file_error("import_not_xlsx"))?;
     let mut out = Parsed {
         sha256,
         ..Parsed::default()
@@ -153,7 +157,7 @@ pub fn parse(bytes: &[u8], org_id: i64, today: Date) -> AppResult<Parsed> {
     let mut row = vec![Cell::Empty; COLUMNS.len()];
     let mut people = 0usize;
     loop {
-        let next = cells.next_cell().map_err(|_| file_error("import_not_xlsx"))?;
+        let next = cells.next_cell()?;
         let pos = next.as_ref().map(|c| c.get_position());
         let row_changed = match (current, pos) {
             (Some(r), Some((p, _))) => p != r,
@@ -662,6 +666,18 @@ mod tests {
         assert!(looks_scientific("1.10105E+17"));
         assert!(looks_scientific("1.38123e+10"));
         assert!(!looks_scientific("11010519491231002X"));
+    }
+
+    #[test]
+    fn the_template_passes_the_guard_and_a_late_parse_gives_up() {
+        let today = time::macros::date!(2026 - 11 - 25);
+        let template = crate::roster::template::build(crate::i18n::Locale::ZhCn).unwrap_or_default();
+        assert_eq!(parse(&template, 1, today).unwrap_err().code(), "import_no_rows");
+        let past = Deadline::after(std::time::Duration::ZERO);
+        assert_eq!(
+            parse_within(&template, 1, today, past).unwrap_err().code(),
+            "xlsx_too_slow"
+        );
     }
 
     #[test]

@@ -3,13 +3,13 @@
 //! Money is read exactly: a text cell or a number cell's shortest decimal form, at most two
 //! decimals, as 分. Every bad row is listed (422 `import_rows_invalid`), nothing is stored.
 
-use std::io::Cursor;
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef};
 use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{IdNumber, RuleViolation};
 use dangjian_store::Cap;
@@ -24,6 +24,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::xlsx::{Deadline, Workbook};
 
 /// At most this many rows a file.
 const MAX_ROWS: usize = 20_000;
@@ -58,23 +59,26 @@ fn text(d: &Data) -> String {
 
 #[derive(Default)]
 struct Columns {
-    name: Option<usize>,
-    id_number: Option<usize>,
-    base: Option<usize>,
-    category: Option<usize>,
+    name: Option<u32>,
+    id_number: Option<u32>,
+    base: Option<u32>,
+    category: Option<u32>,
 }
 
-fn columns(header: &[Data]) -> Result<Columns, Vec<RowError>> {
+/// One row's cells by column; empty cells are not there (as in a dense range, which has them
+/// as `Data::Empty`).
+type Row = BTreeMap<u32, Data>;
+
+fn columns(header: &Row) -> Result<Columns, Vec<RowError>> {
     let mut c = Columns::default();
-    for (i, h) in header.iter().enumerate() {
+    for (i, h) in header {
+        let i = Some(*i);
         let h = text(h).replace(['（', '）', '(', ')', ' '], "");
         match h.as_str() {
-            "姓名" => c.name = Some(i),
-            "身份证号" | "公民身份号码" => c.id_number = Some(i),
-            "计算基数元" | "计算基数" | "党费计算基数" | "党费计算基数元" => {
-                c.base = Some(i)
-            }
-            "人员类别" => c.category = Some(i),
+            "姓名" => c.name = i,
+            "身份证号" | "公民身份号码" => c.id_number = i,
+            "计算基数元" | "计算基数" | "党费计算基数" | "党费计算基数元" => c.base = i,
+            "人员类别" => c.category = i,
             _ => {}
         }
     }
@@ -94,30 +98,43 @@ fn columns(header: &[Data]) -> Result<Columns, Vec<RowError>> {
     if errors.is_empty() { Ok(c) } else { Err(errors) }
 }
 
-/// Reads the sheet: the good rows and every error of the bad ones.
-pub(crate) fn parse(bytes: &[u8]) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error("import_not_xlsx"))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error("import_not_xlsx"))?
-        .map_err(|_| file_error("import_not_xlsx"))?;
-    let mut rows = range.rows();
-    let header = rows.next().ok_or_else(|| file_error("import_no_rows"))?;
-    let cols = match columns(header) {
-        Ok(c) => c,
-        Err(errors) => return Ok((Vec::new(), errors)),
-    };
-    let (mut good, mut errors) = (Vec::new(), Vec::new());
-    for (n, cells) in (2u32..).zip(rows) {
-        let get = |i: Option<usize>| i.and_then(|i| cells.get(i)).unwrap_or(&Data::Empty);
-        if cells.iter().all(|c| text(c).is_empty()) {
-            continue;
+/// The sheet as it is read: the header is the first row with a cell in it (its row counts as
+/// row 1), then one person a row.
+#[derive(Default)]
+struct Sheet {
+    header_row: Option<u32>,
+    cols: Columns,
+    good: Vec<BaseRow>,
+    errors: Vec<RowError>,
+}
+
+impl Sheet {
+    /// Row `r` (0-based) is complete. Errs with the header's errors, which end the reading.
+    fn row(&mut self, r: u32, cells: &Row) -> AppResult<Result<(), Vec<RowError>>> {
+        if cells.is_empty() {
+            return Ok(Ok(()));
         }
-        if good.len() + errors.len() >= MAX_ROWS {
+        let Some(header_row) = self.header_row else {
+            self.header_row = Some(r);
+            match columns(cells) {
+                Ok(c) => self.cols = c,
+                Err(errors) => return Ok(Err(errors)),
+            }
+            return Ok(Ok(()));
+        };
+        if cells.values().all(|c| text(c).is_empty()) {
+            return Ok(Ok(()));
+        }
+        if self.good.len() + self.errors.len() >= MAX_ROWS {
             return Err(AppError::Invalid(
                 RuleViolation::field("import_too_many_rows", "file").arg("max", MAX_ROWS),
             ));
         }
+        // rows come in order; a row above the header (a file out of order) would not underflow
+        let n = r.saturating_sub(header_row) + 1;
+        let cols = &self.cols;
+        let get = |i: Option<u32>| i.and_then(|i| cells.get(&i)).unwrap_or(&Data::Empty);
+        let errors = &mut self.errors;
         let mut err = |v: RuleViolation| errors.push(RowError { row: n, violation: v });
         let name = text(get(cols.name));
         if name.is_empty() {
@@ -156,7 +173,7 @@ pub(crate) fn parse(bytes: &[u8]) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
         };
         let base = base.map_err(&mut err).ok();
         if let (Some(id), Some(category), Some(base_fen), false) = (id, category, base, name.is_empty()) {
-            good.push(BaseRow {
+            self.good.push(BaseRow {
                 row: n,
                 name,
                 id_number: id,
@@ -164,11 +181,57 @@ pub(crate) fn parse(bytes: &[u8]) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
                 base_fen,
             });
         }
+        Ok(Ok(()))
     }
-    if good.is_empty() && errors.is_empty() {
+}
+
+/// Reads the sheet: the good rows and every error of the bad ones. The file goes through the
+/// guard first (`crate::xlsx`); the sheet is read cell by cell and the parse gives up after
+/// `xlsx::limits::PARSE_TIME_LIMIT`.
+pub fn parse(bytes: &[u8]) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
+    parse_within(bytes, Deadline::for_import())
+}
+
+/// `parse`, giving up at `deadline`.
+pub fn parse_within(bytes: &[u8], deadline: Deadline) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
+    let mut book = Workbook::open(bytes, deadline)?;
+    // a chart sheet first reads as an empty sheet
+    let Some(mut cells) = book.first_sheet()? else {
+        return Err(file_error("import_no_rows"));
+    };
+    let mut sheet = Sheet::default();
+    let mut current: Option<u32> = None;
+    let mut row = Row::new();
+    loop {
+        let next = cells.next_cell()?;
+        let pos = next.as_ref().map(|c| c.get_position());
+        if let Some(r) = current
+            && pos.is_none_or(|(p, _)| p != r)
+        {
+            if let Err(header) = sheet.row(r, &row)? {
+                return Ok((Vec::new(), header));
+            }
+            row.clear();
+        }
+        let Some(cell) = next else { break };
+        let ((r, c), value) = (cell.get_position(), cell.get_value());
+        current = Some(r);
+        // a later cell at the same place wins, as in a dense range
+        if !matches!(value, DataRef::Empty) {
+            row.insert(c, Data::from(value.clone()));
+        }
+    }
+    if sheet.header_row.is_none() || (sheet.good.is_empty() && sheet.errors.is_empty()) {
         return Err(file_error("import_no_rows"));
     }
-    Ok((good, errors))
+    Ok((sheet.good, sheet.errors))
+}
+
+/// `parse` on a blocking thread: reading a sheet is CPU work, kept off the async workers.
+pub async fn parse_file(file: Bytes) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
+    tokio::task::spawn_blocking(move || parse(&file))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
 }
 
 #[derive(Deserialize)]
@@ -207,7 +270,7 @@ pub async fn handler(
     }
     let file = file.ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "file")))?;
     let sha256 = hex::encode(Sha256::digest(&file));
-    let (rows, mut errors) = parse(&file)?;
+    let (rows, mut errors) = parse_file(file).await?;
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(AppError::Rows(errors));
@@ -237,6 +300,115 @@ pub async fn handler(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use calamine::{Reader, Xlsx};
+    use rust_xlsxwriter::Workbook as Writer;
+
+    /// The reading this import had before it went cell by cell (a dense range, which allocated
+    /// rows × columns of the sheet's extent), kept to show the two agree on good files.
+    fn dense(bytes: &[u8]) -> AppResult<(Vec<BaseRow>, Vec<RowError>)> {
+        let mut book: Xlsx<_> =
+            Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| file_error("import_not_xlsx"))?;
+        let range = book
+            .worksheet_range_at(0)
+            .ok_or_else(|| file_error("import_not_xlsx"))?
+            .map_err(|_| file_error("import_not_xlsx"))?;
+        let mut rows = range.rows();
+        let header = rows.next().ok_or_else(|| file_error("import_no_rows"))?;
+        let header: Row = (0u32..).zip(header.iter().cloned()).collect();
+        let cols = match columns(&header) {
+            Ok(c) => c,
+            Err(errors) => return Ok((Vec::new(), errors)),
+        };
+        let mut sheet = Sheet {
+            header_row: Some(0),
+            cols,
+            ..Sheet::default()
+        };
+        for (r, cells) in (1u32..).zip(rows) {
+            let cells: Row = (0u32..).zip(cells.iter().cloned()).collect();
+            if let Err(e) = sheet.row(r, &cells)? {
+                return Ok((Vec::new(), e));
+            }
+        }
+        if sheet.good.is_empty() && sheet.errors.is_empty() {
+            return Err(file_error("import_no_rows"));
+        }
+        Ok((sheet.good, sheet.errors))
+    }
+
+    enum V {
+        T(&'static str),
+        N(f64),
+    }
+
+    /// A sheet with `rows` starting at (`row0`, `col0`).
+    fn book(row0: u32, col0: u16, rows: &[Vec<V>]) -> Vec<u8> {
+        let mut w = Writer::new();
+        let ws = w.add_worksheet();
+        for (r, row) in (row0..).zip(rows) {
+            for (c, v) in (col0..).zip(row) {
+                match v {
+                    V::T(s) => ws.write_string(r, c, *s).map(|_| ()),
+                    V::N(n) => ws.write_number(r, c, *n).map(|_| ()),
+                }
+                .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        w.save_to_buffer().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn outcome(r: AppResult<(Vec<BaseRow>, Vec<RowError>)>) -> String {
+        match r {
+            Ok((good, errors)) => format!("{good:?} {errors:?}"),
+            Err(e) => e.code().to_owned(),
+        }
+    }
+
+    #[test]
+    fn cell_by_cell_reads_what_the_dense_range_read() {
+        use V::{N, T};
+        let header = || vec![T("姓名"), T("身份证号"), T("计算基数（元）"), T("人员类别")];
+        let sheets = [
+            book(
+                0,
+                0,
+                &[header(), vec![T("张三"), T("11010519491231002X"), T("4500")]],
+            ),
+            // rows with errors, a blank row, a row of spaces, a number where text belongs
+            book(
+                0,
+                0,
+                &[
+                    header(),
+                    vec![T("张三"), T("110105194912310021"), N(2000.5)],
+                    vec![],
+                    vec![T("  "), T(" ")],
+                    vec![T(""), N(110_105_199_002_030_220.0), T("12.345"), T("工人")],
+                    vec![T("李四"), T("11010519491231002X"), N(-3.0)],
+                ],
+            ),
+            // the sheet starts lower and further right: its first row with a cell is the header
+            book(
+                2,
+                3,
+                &[header(), vec![T("王五"), T("11010519491231002X"), T("abc")]],
+            ),
+            // a header twice (the right-hand one counts), and one missing
+            book(0, 0, &[vec![T("姓名"), T("身份证号"), T("姓名")], vec![T("x")]]),
+            book(0, 0, &[header()]),
+            book(0, 0, &[]),
+        ];
+        for (i, bytes) in sheets.iter().enumerate() {
+            assert_eq!(outcome(parse(bytes)), outcome(dense(bytes)), "sheet {i}");
+        }
+    }
+
+    #[test]
+    fn a_parse_past_its_deadline_gives_up() {
+        let bytes = book(0, 0, &[vec![V::T("姓名")]]);
+        let past = Deadline::after(std::time::Duration::ZERO);
+        assert_eq!(outcome(parse_within(&bytes, past)), "xlsx_too_slow");
+    }
 
     #[test]
     fn yuan_are_read_exactly_to_the_fen() {

@@ -184,7 +184,7 @@ pub async fn import_bases(
         let file = file
             .filter(|f| !f.is_empty())
             .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "file")))?;
-        let (rows, mut errors) = crate::api::dues::import::parse(&file)?;
+        let (rows, mut errors) = crate::api::dues::import::parse_file(file.clone()).await?;
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.row);
             return Err(AppError::Rows(errors));
