@@ -141,3 +141,34 @@ async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_th
         "the try is on record, with the number masked: {rows}"
     );
 }
+
+#[tokio::test]
+async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let other = id_number("1985-09-10", 33);
+    let file = crate::roster::xlsx(&crate::roster::HEADERS, &[crate::roster::person("试探", &other)]);
+    let (s, b) = crate::roster::upload(&sec, app.tree.branch_a, &file, true).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(
+        b.to_string().contains("id_number_duplicate") || b.to_string().contains("已存在"),
+        "{b}"
+    );
+    let (_, rows) = app
+        .login("admin")
+        .await
+        .get("/api/v1/audit?entity=person&actor=sec")
+        .await;
+    assert!(
+        rows["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["action"] == "id_number_on_record"
+                && r["after_json"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("import_check")),
+        "{rows}"
+    );
+}

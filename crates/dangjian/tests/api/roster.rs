@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number};
 
-const HEADERS: [&str; 12] = [
+pub(crate) const HEADERS: [&str; 12] = [
     "姓名",
     "性别",
     "民族",
@@ -32,7 +32,7 @@ const HEADERS: [&str; 12] = [
 
 /// A cell of a test file.
 #[derive(Clone, Debug)]
-enum V {
+pub(crate) enum V {
     T(String),
     N(f64),
     D(u16, u8, u8),
@@ -44,7 +44,7 @@ fn t(s: &str) -> V {
 }
 
 /// An .xlsx with `header` in row 1 and `rows` below (row 2 on).
-fn xlsx(header: &[&str], rows: &[Vec<V>]) -> Vec<u8> {
+pub(crate) fn xlsx(header: &[&str], rows: &[Vec<V>]) -> Vec<u8> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     let date = Format::new().set_num_format("yyyy-mm-dd");
@@ -75,7 +75,7 @@ fn xlsx(header: &[&str], rows: &[Vec<V>]) -> Vec<u8> {
 }
 
 /// A valid person row: name, the ID number (its birth date and gender follow from it).
-fn person(name: &str, id: &str) -> Vec<V> {
+pub(crate) fn person(name: &str, id: &str) -> Vec<V> {
     let male = (id.as_bytes()[16] - b'0') % 2 == 1;
     vec![
         t(name),
@@ -103,7 +103,7 @@ fn id_with_x(birth: &str) -> String {
 }
 
 /// A hand-built multipart/form-data body (`org` and `file`).
-async fn upload(c: &Client, org: i64, file: &[u8], dry_run: bool) -> (StatusCode, Value) {
+pub(crate) async fn upload(c: &Client, org: i64, file: &[u8], dry_run: bool) -> (StatusCode, Value) {
     let boundary = "----dangjian-test-boundary-7d3f";
     let mut body = Vec::new();
     body.extend_from_slice(

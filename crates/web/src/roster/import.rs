@@ -539,7 +539,21 @@ pub async fn store(
         sha256,
     } = parsed;
     if dry_run || !errors.is_empty() {
-        errors.extend(store.check_import(scope, org_id, &rows).await?);
+        let checked = store.check_import(scope, org_id, &rows).await?;
+        // numbers on record elsewhere: refused without saying where, and the try audited
+        let on_record: Vec<String> = checked
+            .iter()
+            .filter(|e| e.violation.code == "id_number_duplicate")
+            .filter_map(|e| rows.iter().find(|r| r.row == e.row))
+            .map(|r| r.person.id_number.masked())
+            .collect();
+        if !on_record.is_empty() {
+            let path = store.org(scope, org_id).await?.path;
+            store
+                .audit_id_probe(actor, &path, &on_record, "import_check")
+                .await?;
+        }
+        errors.extend(checked);
         if !errors.is_empty() {
             sort_errors(&mut errors);
             return Err(AppError::Rows(errors));
