@@ -38,37 +38,14 @@ fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
     book.save_to_buffer().unwrap()
 }
 
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test helper: a failed request should stop the test at once"
-)]
 async fn upload(c: &Client, org: i64, query: &str, file: &[u8]) -> (StatusCode, Value) {
-    let boundary = "----dangjian-dues-boundary-91ab";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"payroll.xlsx\"\r\n\
-             Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut req = c
-        .http
-        .post(format!("{}/api/v1/orgs/{org}/dues-bases/import?{query}", c.base))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    if let Some(t) = &c.csrf {
-        req = req.header("X-CSRF-Token", t);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    c.multipart(
+        &format!("/api/v1/orgs/{org}/dues-bases/import?{query}"),
+        &[],
+        "payroll.xlsx",
+        file,
+    )
+    .await
 }
 
 #[tokio::test]

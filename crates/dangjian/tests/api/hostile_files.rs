@@ -318,38 +318,7 @@ fn zip_bomb(mib: usize) -> Vec<u8> {
 // ---- the uploads ----
 
 async fn multipart(c: &Client, path: &str, fields: &[(&str, &str)], file: &[u8]) -> (StatusCode, Value) {
-    let boundary = "----dangjian-hostile-boundary-5e1c";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"file.xlsx\"\r\n\
-             Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut req = c
-        .http
-        .post(format!("{}{path}", c.base))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    if let Some(t) = &c.csrf {
-        req = req.header("X-CSRF-Token", t);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    c.multipart(path, fields, "file.xlsx", file).await
 }
 
 /// Sends `file` to the roster import (dry run and for real) and to the dues-base import; each

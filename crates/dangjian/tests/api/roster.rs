@@ -102,42 +102,15 @@ fn id_with_x(birth: &str) -> String {
         .unwrap()
 }
 
-/// A hand-built multipart/form-data body (`org` and `file`).
+/// The roster import (`org` and `file`), as a dry run or for real.
 pub(crate) async fn upload(c: &Client, org: i64, file: &[u8], dry_run: bool) -> (StatusCode, Value) {
-    let boundary = "----dangjian-test-boundary-7d3f";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"org\"\r\n\r\n{org}\r\n").as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"roster.xlsx\"\r\n\
-             Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let path = if dry_run {
         "/api/v1/members/import?dry_run=true"
     } else {
         "/api/v1/members/import"
     };
-    let mut req = c
-        .http
-        .post(format!("{}{path}", c.base))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    if let Some(token) = &c.csrf {
-        req = req.header("X-CSRF-Token", token);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    c.multipart(path, &[("org", &org.to_string())], "roster.xlsx", file)
+        .await
 }
 
 /// A binary download: status, Content-Disposition, bytes.
