@@ -186,35 +186,59 @@ async fn an_edit_with_a_recomputed_chain_is_caught_without_the_key() {
     );
 }
 
-#[tokio::test]
-async fn an_old_sha256_chain_is_converted_once_at_start_if_it_verifies() {
+/// The store's own logins, one per name (each writes an audit record).
+#[expect(clippy::unwrap_used, reason = "test: a failure is the test's failure")]
+async fn add_logins(store: &dangjian_store::Store, names: &[&str]) {
+    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
+    for name in names {
+        store
+            .create_user(
+                &dangjian_store::Actor::system("test"),
+                name,
+                &hash,
+                None,
+                false,
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// A database as written before the HMAC (SHA-256 links, no conversion mark) with a login per
+/// name, `tamper` run on it, then opened again (the start-up conversion runs).
+#[expect(clippy::unwrap_used, reason = "test: a failure is the test's failure")]
+async fn reopened_after_sha256(
+    names: &[&str],
+    tamper: Option<&'static str>,
+) -> (
+    crate::helpers::TestDb,
+    dangjian_store::Keys,
+    dangjian_store::Store,
+    i64,
+) {
     use std::sync::Arc;
     let db = crate::helpers::TestDb::new().await;
     let keys = dangjian_store::Keys::generate();
-    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
-        .await
-        .unwrap();
-    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
-    store
-        .create_user(
-            &dangjian_store::Actor::system("test"),
-            "root",
-            &hash,
-            None,
-            false,
-            &[],
-        )
-        .await
-        .unwrap();
-    // as a database from before the HMAC: SHA-256 links, no conversion mark
+    let open =
+        || dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock));
+    let store = open().await.unwrap();
+    add_logins(&store, names).await;
     recompute_as_sha256(&store, 1).await;
     exec(&store, "DELETE FROM meta WHERE key = 'audit_hmac_from'").await;
+    if let Some(sql) = tamper {
+        exec(&store, sql).await;
+    }
     let n = audit_count(&store).await;
-    assert!(n >= 1);
     store.db.close().await;
-    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
-        .await
-        .unwrap();
+    let store = open().await.unwrap();
+    (db, keys, store, n)
+}
+
+#[tokio::test]
+async fn an_old_sha256_chain_is_converted_once_at_start_if_it_verifies() {
+    let (_db, keys, store, n) = reopened_after_sha256(&["root"], None).await;
+    assert!(n >= 1);
     assert_eq!(
         verify(&store.db, &keys).await.unwrap(),
         Verdict::Intact { rows: n }
@@ -241,44 +265,12 @@ async fn an_old_sha256_chain_is_converted_once_at_start_if_it_verifies() {
 
 #[tokio::test]
 async fn a_broken_old_chain_is_kept_broken_and_new_records_follow_it() {
-    use std::sync::Arc;
-    let db = crate::helpers::TestDb::new().await;
-    let keys = dangjian_store::Keys::generate();
-    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
-        .await
-        .unwrap();
-    let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
-    for name in ["one", "two"] {
-        store
-            .create_user(
-                &dangjian_store::Actor::system("test"),
-                name,
-                &hash,
-                None,
-                false,
-                &[],
-            )
-            .await
-            .unwrap();
-    }
-    recompute_as_sha256(&store, 1).await;
-    exec(&store, "DELETE FROM meta WHERE key = 'audit_hmac_from'").await;
-    exec(&store, "UPDATE audit SET actor = 'someone else' WHERE seq = 1").await;
-    store.db.close().await;
-    let store = dangjian_store::Store::open(&db.target, keys.clone(), Arc::new(dangjian_store::SystemClock))
-        .await
-        .unwrap();
-    store
-        .create_user(
-            &dangjian_store::Actor::system("test"),
-            "three",
-            &hash,
-            None,
-            false,
-            &[],
-        )
-        .await
-        .unwrap();
+    let (_db, keys, store, _) = reopened_after_sha256(
+        &["one", "two"],
+        Some("UPDATE audit SET actor = 'someone else' WHERE seq = 1"),
+    )
+    .await;
+    add_logins(&store, &["three"]).await;
     assert_eq!(
         verify(&store.db, &keys).await.unwrap(),
         Verdict::Altered { seq: 1 },
