@@ -14,7 +14,7 @@ use dangjian_rules::id_number::check_char;
 use dangjian_rules::org::{BranchType, OrgCategory, OrgKind};
 use dangjian_store::org::NewOrg;
 use dangjian_store::{Actor, DbTarget, Keys, Scope, Store, SystemClock};
-use dangjian_web::roster::{COLUMNS, export, import};
+use dangjian_web::member::roster::{COLUMNS, export, import};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 #[derive(Parser, Debug)]

@@ -202,8 +202,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let trusted_proxies = dangjian_web::proxy::TrustedProxies::parse(&trusted_proxy)
                 .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
-            dangjian_web::api::meeting::set_grace_minutes(late_grace_minutes);
-            dangjian_web::api::meeting::set_checkin_window(
+            dangjian_web::meeting::api::set_grace_minutes(late_grace_minutes);
+            dangjian_web::meeting::api::set_checkin_window(
                 checkin_opens_minutes,
                 device_clock_tolerance_seconds,
             );
@@ -273,7 +273,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             org,
         } => {
             let store = data.open().await?;
-            dangjian_web::api::session::check_new_password(&password).map_err(|_| {
+            dangjian_web::session::api::check_new_password(&password).map_err(|_| {
                 anyhow::anyhow!("the password needs at least 8 characters with letters and digits")
             })?;
             let orgs = match org {
@@ -354,9 +354,16 @@ async fn import(data: &DataArgs, org: i64, dry_run: bool, file: &std::path::Path
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let scope = Scope::system();
     let result = async {
-        dangjian_web::roster::import::target_org(&store, &scope, org).await?;
-        dangjian_web::roster::import::run(&store, &scope, &Actor::system("cli"), org, bytes.into(), dry_run)
-            .await
+        dangjian_web::member::roster::import::target_org(&store, &scope, org).await?;
+        dangjian_web::member::roster::import::run(
+            &store,
+            &scope,
+            &Actor::system("cli"),
+            org,
+            bytes.into(),
+            dry_run,
+        )
+        .await
     }
     .await;
     store.db.close().await;
@@ -374,7 +381,7 @@ async fn import(data: &DataArgs, org: i64, dry_run: bool, file: &std::path::Path
             // a closed pipe (`| head`) ends the listing, not the program
             let mut out = std::io::stdout().lock();
             for r in &rows {
-                let (column, message) = dangjian_web::roster::row_message(Locale::ZhCn, r);
+                let (column, message) = dangjian_web::member::roster::row_message(Locale::ZhCn, r);
                 if writeln!(out, "row {}\t{column}\t{message}", r.row).is_err() {
                     break;
                 }
@@ -391,7 +398,7 @@ async fn import(data: &DataArgs, org: i64, dry_run: bool, file: &std::path::Path
 
 /// `dangjian export`: the API's export path, acting as the system.
 async fn export(data: &DataArgs, org: i64, subtree: bool, file: &std::path::Path) -> anyhow::Result<()> {
-    use dangjian_web::roster::export;
+    use dangjian_web::member::roster::export;
     let store = data.open().await?;
     let scope = Scope::system();
     let result = async {

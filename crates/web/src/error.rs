@@ -198,7 +198,7 @@ impl AppError {
             err["rows"] = rows
                 .iter()
                 .map(|r| {
-                    let (column, message) = crate::roster::row_message(locale, r);
+                    let (column, message) = crate::member::roster::row_message(locale, r);
                     json!({"row": r.row, "column": column, "message": message})
                 })
                 .collect();

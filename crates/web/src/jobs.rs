@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
-use crate::api::account::CreatedAccount;
+use crate::account::api::CreatedAccount;
 
 /// How long a finished job (and a result nobody fetched) is kept.
 pub const KEEP_FINISHED: time::Duration = time::Duration::hours(1);

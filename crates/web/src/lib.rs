@@ -1,16 +1,25 @@
 //! HTTP for dangjian: the router, sessions and CSRF, the permission guard, the JSON API (per
 //! shared API.md), server-rendered pages, and embedded assets.
 
-pub mod api;
+// features: each holds its routes, API handlers, pages and request/answer types
+pub mod account;
+pub mod audit;
+pub mod dues;
+mod home;
+pub mod meeting;
+pub mod member;
+pub mod org;
+pub mod session;
+pub mod system;
+
+// what the features share
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod jobs;
-pub mod live;
-pub mod pages;
+mod page;
 pub mod proxy;
-pub mod roster;
 pub mod routes;
 pub mod xlsx;
 
@@ -83,7 +92,7 @@ pub struct AppState {
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     /// The live check-in streams of this node.
-    pub live: Arc<live::LiveHub>,
+    pub live: Arc<meeting::live::LiveHub>,
     /// Permits for password hashes (`WebConfig::password_hashes`).
     pub hash_permits: Arc<tokio::sync::Semaphore>,
     /// This node's background jobs (in memory only).
@@ -92,10 +101,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> Self {
-        let live = Arc::new(live::LiveHub::default());
+        let live = Arc::new(meeting::live::LiveHub::default());
         let (hub, offset) = (live.clone(), store.local.offset);
         store.checkins.set_hook(Arc::new(move |meeting_id, events| {
-            live::publish_batch(&hub, offset, meeting_id, events);
+            meeting::live::publish_batch(&hub, offset, meeting_id, events);
         }));
         Self {
             store,
@@ -174,7 +183,7 @@ async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         error::AppError::NotFound.into_response()
     } else {
-        pages::not_found_page()
+        page::not_found_page()
     }
 }
 
@@ -202,7 +211,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let checkins = live::spawn_listener(&state);
+    let checkins = meeting::live::spawn_listener(&state);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     if let Some(task) = checkins {

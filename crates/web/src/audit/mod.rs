@@ -1,0 +1,22 @@
+//! The audit trail (审计日志): the list and the verification page.
+
+pub mod api;
+mod pages;
+
+use crate::routes::Routes;
+
+/// The feature's API routes (with their documentation) and pages.
+pub(crate) fn routes(r: Routes) -> Routes {
+    use axum::routing::{get, post};
+    let r = r
+        // audit
+        .api(
+            "get",
+            "/api/v1/audit",
+            "audit",
+            "Audit records in the caller's subtree, newest first: entity, actor, from, to (local dates)",
+            get(api::list),
+        );
+    r.page("/audit", get(pages::list))
+        .page("/audit/verify", post(pages::verify))
+}

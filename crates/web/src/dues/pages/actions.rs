@@ -1,0 +1,245 @@
+//! The collector's page actions beyond payments: the branch's discussion and the 党委's decision
+//! on hardship applications, and arrears cases for the 支部大会.
+
+use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use dangjian_rules::RuleViolation;
+use dangjian_store::Cap;
+use dangjian_store::dues::arrears::CaseOutcome;
+use serde::Deserialize;
+
+use super::{CollectorQuery, back_to, refused};
+use crate::AppState;
+use crate::error::AppError;
+use crate::extract::parse_date;
+use crate::page::{Shell, error_page, form_auth};
+
+/// Where the form came from, to go back to it.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf_token: String,
+    org: i64,
+    year: i64,
+    month: i64,
+    /// "1" yes, anything else no (discussion, decision).
+    yes: Option<String>,
+    meeting_on: Option<String>,
+    note: Option<String>,
+    outcome: Option<String>,
+    person_id: Option<i64>,
+}
+
+impl ActionForm {
+    fn query(&self) -> CollectorQuery {
+        CollectorQuery {
+            org: Some(self.org),
+            year: Some(self.year),
+            month: Some(self.month),
+            done: None,
+        }
+    }
+    fn meeting_on(&self) -> Result<Option<time::Date>, AppError> {
+        match self
+            .meeting_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => parse_date("meeting_on", s).map(Some),
+            None => Ok(None),
+        }
+    }
+    fn note(&self) -> Option<String> {
+        self.note.clone().filter(|n| !n.trim().is_empty())
+    }
+}
+
+enum Action {
+    Discuss(i64),
+    Decide(i64),
+    OpenCase,
+    DecideCase(i64),
+}
+
+async fn act(state: AppState, headers: HeaderMap, f: ActionForm, action: Action) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::CollectDues)?;
+        let actor = a.actor();
+        let yes = f.yes.as_deref() == Some("1");
+        match action {
+            Action::Discuss(id) => {
+                let on = f
+                    .meeting_on()?
+                    .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "meeting_on")))?;
+                state
+                    .store
+                    .discuss_dues_hardship(&scope, &actor, id, yes, on, f.note())
+                    .await?;
+            }
+            Action::Decide(id) => {
+                state
+                    .store
+                    .decide_dues_hardship(&scope, &actor, id, yes, f.note())
+                    .await?;
+            }
+            Action::OpenCase => {
+                let person = f
+                    .person_id
+                    .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "person_id")))?;
+                state.store.open_arrears_case(&scope, &actor, person).await?;
+            }
+            Action::DecideCase(id) => {
+                let outcome =
+                    f.outcome.as_deref().and_then(CaseOutcome::parse).ok_or_else(|| {
+                        AppError::Invalid(RuleViolation::field("field_required", "outcome"))
+                    })?;
+                state
+                    .store
+                    .decide_arrears_case(&scope, &actor, id, outcome, f.meeting_on()?, f.note())
+                    .await?;
+            }
+        }
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(f.org, f.year, f.month),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => refused(&state, &a, f.query(), e).await,
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}
+
+/// `POST /dues/hardships/{id}/discuss`.
+pub async fn discuss(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, headers, f, Action::Discuss(id)).await
+}
+
+/// `POST /dues/hardships/{id}/decide`.
+pub async fn decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, headers, f, Action::Decide(id)).await
+}
+
+/// `POST /dues/cases`.
+pub async fn open_case(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, headers, f, Action::OpenCase).await
+}
+
+/// `POST /dues/cases/{id}/decide`.
+pub async fn decide_case(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, headers, f, Action::DecideCase(id)).await
+}
+
+/// `POST /dues/bases/import` (multipart: csrf_token, org, year, month, file, confirm): the
+/// payroll sheet of bases from the collector's page; bad rows are listed on the page.
+pub async fn import_bases(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut file: Option<axum::body::Bytes> = None;
+    if let Ok(mut m) = multipart {
+        while let Ok(Some(field)) = m.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                file = field.bytes().await.ok();
+            } else if let Ok(v) = field.text().await {
+                fields.insert(name, v);
+            }
+        }
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let a = match form_auth(&state, &headers, &get("csrf_token")).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let num = |k: &str| get(k).trim().parse::<i64>().unwrap_or(0);
+    let (org, year, month) = (num("org"), num("year"), num("month"));
+    let result = async {
+        let scope = a.scope(Cap::WriteMembers)?;
+        let file = file
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "file")))?;
+        let (rows, mut errors) = crate::dues::api::import::parse_file(file.clone()).await?;
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Err(AppError::Rows(errors));
+        }
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&file));
+        let confirmed = fields.contains_key("confirm");
+        state
+            .store
+            .import_dues_bases(&scope, &a.actor(), org, year, rows, &sha, false, confirmed)
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    let q = CollectorQuery {
+        org: Some(org),
+        year: Some(year),
+        month: Some(month),
+        done: None,
+    };
+    match result {
+        Ok(()) => back_to(org, year, month),
+        Err(AppError::Rows(rows)) => {
+            let locale = crate::i18n::current_locale();
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let (column, message) = crate::member::roster::row_message(locale, r);
+                    crate::i18n::t(
+                        locale,
+                        "dues.page.row_line",
+                        &[
+                            ("row", r.row.to_string()),
+                            ("column", column),
+                            ("message", message),
+                        ],
+                    )
+                })
+                .collect();
+            let e = AppError::Conflict(RuleViolation::new("dues_page_rows").arg("rows", lines.join("；")));
+            refused(&state, &a, q, e).await
+        }
+        Err(AppError::Confirm(ws)) => {
+            let locale = crate::i18n::current_locale();
+            let text: Vec<String> = ws
+                .iter()
+                .map(|w| {
+                    let args: Vec<(&str, String)> = w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+                    crate::i18n::t(locale, w.code, &args)
+                })
+                .collect();
+            let e =
+                AppError::Conflict(RuleViolation::new("dues_page_confirm").arg("warnings", text.join("；")));
+            refused(&state, &a, q, e).await
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => refused(&state, &a, q, e).await,
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}

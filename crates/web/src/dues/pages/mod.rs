@@ -1,0 +1,344 @@
+//! The dues pages: the collector's page for a branch (the month's bills, recording a payment,
+//! the arrears list, the report), the member's phone page (what I owe and paid this year, pay
+//! online), and the fake provider's pay page (demo mode).
+
+pub(super) mod actions;
+pub(super) mod member;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use dangjian_rules::dues::yuan;
+use dangjian_store::Cap;
+use dangjian_store::dues::arrears::ArrearsList;
+use dangjian_store::dues::hardship::Hardship;
+use dangjian_store::dues::payment::{NewPayment, PayMethod};
+use dangjian_store::dues::report::{BillLine, DuesReport};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::page::{Shell, error_page, form_auth, page_auth, render};
+
+/// 分 as "¥12.34" for templates.
+pub(crate) fn money(fen: i64) -> String {
+    format!("¥{}", yuan(fen))
+}
+
+#[derive(Deserialize, Default)]
+pub struct CollectorQuery {
+    org: Option<i64>,
+    year: Option<i64>,
+    month: Option<i64>,
+    done: Option<String>,
+}
+
+/// The org options of the collector: the orgs their dues grants are on.
+struct OrgOption {
+    id: i64,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "dues/collector.html")]
+struct CollectorPage {
+    shell: Shell,
+    orgs: Vec<OrgOption>,
+    org_id: i64,
+    year: i64,
+    month: i64,
+    bills: Vec<BillLine>,
+    report: DuesReport,
+    month_report: DuesReport,
+    arrears: ArrearsList,
+    hardships: Vec<Hardship>,
+}
+
+impl CollectorPage {
+    fn money(&self, fen: &i64) -> String {
+        money(*fen)
+    }
+    fn st(&self, prefix: &str, v: &str) -> String {
+        self.shell.t(&format!("{prefix}{v}"))
+    }
+    fn ym(&self, key: &i64) -> String {
+        dangjian_rules::dues::ledger::format_ym(*key)
+    }
+    fn net(&self, b: &BillLine) -> String {
+        money(b.amount_fen - b.relief_fen)
+    }
+}
+
+async fn collector_page(state: &AppState, a: &Auth, q: &CollectorQuery) -> Result<CollectorPage, AppError> {
+    let scope = a.scope(Cap::CollectDues)?;
+    let mut orgs = Vec::new();
+    for g in a.grants.list().iter().filter(|g| g.role.has(Cap::CollectDues)) {
+        if let Ok(o) = state.store.org(&scope, g.org_id).await {
+            orgs.push(OrgOption {
+                id: o.id,
+                name: o.name,
+            });
+        }
+    }
+    let org_id = q
+        .org
+        .or_else(|| orgs.first().map(|o| o.id))
+        .ok_or(AppError::NotFound)?;
+    let today = state.store.today();
+    let year = q.year.unwrap_or_else(|| i64::from(today.year()));
+    let month = q
+        .month
+        .filter(|m| (1..=12).contains(m))
+        .unwrap_or_else(|| i64::from(u8::from(today.month())));
+    let org = state.store.org(&scope, org_id).await?;
+    if !orgs.iter().any(|o| o.id == org.id) {
+        orgs.push(OrgOption {
+            id: org.id,
+            name: org.name.clone(),
+        });
+    }
+    Ok(CollectorPage {
+        shell: Shell::of(a),
+        bills: state.store.dues_bills(&scope, org_id, year, month).await?,
+        report: state.store.dues_report(&scope, org_id, year, None).await?,
+        month_report: state.store.dues_report(&scope, org_id, year, Some(month)).await?,
+        arrears: state.store.dues_arrears(&scope, org_id).await?,
+        hardships: state.store.dues_hardships(&scope, org_id).await?,
+        orgs,
+        org_id,
+        year,
+        month,
+    })
+}
+
+/// `GET /dues?org=&year=&month=`: the collector's page.
+pub async fn collector(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CollectorQuery>,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    // a member without a dues grant has the phone page
+    if a.scope(Cap::CollectDues).is_err() {
+        return Redirect::to("/dues/me").into_response();
+    }
+    match collector_page(&state, &a, &q).await {
+        Ok(mut page) => {
+            if q.done.is_some() {
+                page.shell.flash_info = Some(page.shell.t("dues.page.saved"));
+            }
+            render(&page, StatusCode::OK)
+        }
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}
+
+fn back_to(org: i64, year: i64, month: i64) -> Response {
+    Redirect::to(&format!("/dues?org={org}&year={year}&month={month}&done=1")).into_response()
+}
+
+/// Re-renders the collector's page with the refusal on it.
+async fn refused(state: &AppState, a: &Auth, q: CollectorQuery, e: AppError) -> Response {
+    match collector_page(state, a, &q).await {
+        Ok(mut page) => {
+            page.shell = Shell::of(a).with_error(e.message());
+            render(&page, e.status())
+        }
+        Err(e2) => error_page(Shell::of(a), &e2),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PaymentForm {
+    csrf_token: String,
+    org: i64,
+    year: i64,
+    month: i64,
+    person_id: i64,
+    method: String,
+    kind: Option<String>,
+    months: Option<String>,
+    amount_yuan: Option<String>,
+    payer_name: Option<String>,
+    confirm: Option<String>,
+}
+
+/// "12.34" 元 → 1234 分, exactly (at most two decimals); anything else → 422 on `amount_fen`.
+fn yuan_to_fen(s: &str) -> Result<i64, AppError> {
+    let bad = || {
+        AppError::Invalid(
+            dangjian_rules::RuleViolation::field("amount_fen_invalid", "amount_fen").arg("value", s),
+        )
+    };
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let w: i64 = whole.parse().map_err(|_| bad())?;
+    let f: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    w.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)
+}
+
+/// `POST /dues/payments`: a payment recorded by hand from the collector's page.
+pub async fn record_payment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<PaymentForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let q = CollectorQuery {
+        org: Some(f.org),
+        year: Some(f.year),
+        month: Some(f.month),
+        done: None,
+    };
+    let result = async {
+        let scope = a.scope(Cap::CollectDues)?;
+        let method = match f.method.as_str() {
+            "transfer" => PayMethod::Transfer,
+            _ => PayMethod::Cash,
+        };
+        let voluntary = f.kind.as_deref() == Some("voluntary");
+        let months = match f.months.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => s
+                .split([',', '，', ' '])
+                .filter(|m| !m.is_empty())
+                .map(|m| dangjian_rules::dues::ledger::parse_ym("months", m).map_err(AppError::Invalid))
+                .collect::<Result<Vec<_>, _>>()?,
+            None if voluntary => Vec::new(),
+            None => vec![f.year * 100 + f.month],
+        };
+        let amount_fen = match f.amount_yuan.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(yuan_to_fen(s)?),
+            None => None,
+        };
+        state
+            .store
+            .record_dues_payment(
+                &scope,
+                &a.actor(),
+                NewPayment {
+                    person_id: f.person_id,
+                    method,
+                    months,
+                    amount_fen,
+                    voluntary,
+                    payer_person_id: None,
+                    payer_name: f.payer_name.clone().filter(|n| !n.trim().is_empty()),
+                    paid_on: None,
+                    note: None,
+                    confirmed: f.confirm.is_some(),
+                },
+            )
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(f.org, f.year, f.month),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Confirm(_))) => {
+            let e = match e {
+                AppError::Confirm(ws) => {
+                    let locale = crate::i18n::current_locale();
+                    let text: Vec<String> = ws
+                        .iter()
+                        .map(|w| {
+                            let args: Vec<(&str, String)> =
+                                w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+                            crate::i18n::t(locale, w.code, &args)
+                        })
+                        .collect();
+                    AppError::Conflict(
+                        dangjian_rules::RuleViolation::new("dues_page_confirm")
+                            .arg("warnings", text.join("；")),
+                    )
+                }
+                e => e,
+            };
+            refused(&state, &a, q, e).await
+        }
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GenerateForm {
+    csrf_token: String,
+    org: i64,
+    year: i64,
+    month: i64,
+    whole_year: Option<String>,
+}
+
+/// `POST /dues/generate`: the month's (or the year's) bills for the org's subtree.
+pub async fn generate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<GenerateForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let month = if f.whole_year.is_some() {
+        None
+    } else {
+        Some(f.month)
+    };
+    let result = async {
+        let scope = a.scope(Cap::CollectDues)?;
+        state
+            .store
+            .generate_dues_bills(&scope, &a.actor(), f.org, f.year, month)
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(f.org, f.year, f.month),
+        Err(e @ AppError::Invalid(_)) => {
+            let q = CollectorQuery {
+                org: Some(f.org),
+                year: Some(f.year),
+                month: Some(f.month),
+                done: None,
+            };
+            refused(&state, &a, q, e).await
+        }
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}
+
+/// Checkbox names `m1`…`m12` of a form → the months ticked.
+pub(crate) fn ticked_months(form: &HashMap<String, String>, year: i64) -> Vec<i64> {
+    (1..=12)
+        .filter(|m| form.contains_key(&format!("m{m}")))
+        .map(|m| year * 100 + m)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_text_becomes_exact_fen() {
+        assert_eq!(yuan_to_fen("45").ok(), Some(4500));
+        assert_eq!(yuan_to_fen("45.5").ok(), Some(4550));
+        assert_eq!(yuan_to_fen("0.07").ok(), Some(7));
+        assert!(yuan_to_fen("1.234").is_err());
+        assert!(yuan_to_fen("-1").is_err());
+        assert!(yuan_to_fen("abc").is_err());
+    }
+}

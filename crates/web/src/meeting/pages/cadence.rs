@@ -1,0 +1,122 @@
+//! `/orgs/{id}/cadence?date=`: the 三会一课 completion of an organization and of each
+//! organization below it on a date (default today). A branch sees its own obligations and its
+//! 党小组; a 党委 or 党总支 sees each branch's counts — completion, not rankings (tree order).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use dangjian_rules::cadence::{CadenceStatus, Judged, Tally};
+use dangjian_store::Cap;
+use dangjian_store::meeting::cadence::OrgCadence;
+use serde::Deserialize;
+
+use super::kind_label;
+use crate::AppState;
+use crate::error::AppError;
+use crate::extract::optional_date;
+use crate::i18n::{Locale, t};
+use crate::page::{Shell, error_page, page_auth, render};
+
+pub(crate) struct LineView {
+    pub kind: String,
+    pub period: String,
+    pub done: u32,
+    pub required: u32,
+    pub scheduled: u32,
+    pub status: &'static str,
+    pub status_label: String,
+    pub days_left: i64,
+    pub previous: String,
+    pub previous_missed: bool,
+    pub rule: &'static str,
+}
+
+pub(crate) struct OrgView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub indent: i64,
+    pub tally: Tally,
+    pub lines: Vec<LineView>,
+}
+
+pub(crate) fn status_label(locale: Locale, s: CadenceStatus) -> String {
+    t(locale, &format!("cadence.status.{}", s.as_str()), &[])
+}
+
+fn line_view(locale: Locale, l: &Judged) -> LineView {
+    let o = l.obligation;
+    LineView {
+        kind: kind_label(locale, o.kind.as_str()),
+        period: l.period.label_zh(),
+        done: l.done,
+        required: o.min_count,
+        scheduled: l.scheduled,
+        status: l.status.as_str(),
+        status_label: status_label(locale, l.status),
+        days_left: l.days_left,
+        previous: l.previous.label_zh(),
+        previous_missed: l.previous_missed,
+        rule: o.rule,
+    }
+}
+
+pub(crate) fn org_view(locale: Locale, c: &OrgCadence) -> OrgView {
+    OrgView {
+        id: c.org_id,
+        name: c.name.clone(),
+        kind: c.kind.clone(),
+        indent: c.depth,
+        tally: c.tally,
+        lines: c.lines.iter().map(|l| line_view(locale, l)).collect(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meetings/cadence.html")]
+struct CadencePage {
+    shell: Shell,
+    org: OrgView,
+    below: Vec<OrgView>,
+    total: Tally,
+    date: String,
+    rules_version: &'static str,
+    truncated: bool,
+}
+
+#[derive(Deserialize)]
+pub struct CadenceQuery {
+    date: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<CadenceQuery>,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result: Result<Response, AppError> = async {
+        let scope = a.scope(Cap::ReadOrg)?;
+        let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
+        let r = state.store.cadence(&scope, id, date).await?;
+        let shell = Shell::of(&a);
+        let locale = shell.locale;
+        let page = CadencePage {
+            org: org_view(locale, &r.org),
+            below: r.below.iter().map(|c| org_view(locale, c)).collect(),
+            total: r.total,
+            date: r.today.to_string(),
+            rules_version: r.rules.version,
+            truncated: r.truncated,
+            shell,
+        };
+        Ok(render(&page, StatusCode::OK))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}

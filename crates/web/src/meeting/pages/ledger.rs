@@ -1,0 +1,349 @@
+//! The printable records of a meeting: the ledger entry (会议记录, A4) `/meetings/{id}/ledger`,
+//! the sign-in sheet (签到表) `/meetings/{id}/signin-sheet`, and an organization's yearly
+//! register `/orgs/{id}/ledger?year=`. All are built from what happened — the check-ins, the
+//! leaves, the minutes and the amendments after close; nobody retypes them.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use dangjian_rules::meeting::{AttendanceState, Counts};
+use dangjian_store::Cap;
+use dangjian_store::meeting::minutes::AttachmentRow;
+use dangjian_store::meeting::plan::PlanRow;
+use dangjian_store::meeting::records::{AmendmentRow, DetailLine};
+use serde::Deserialize;
+
+use super::{kind_label, local, local_span};
+use crate::AppState;
+use crate::error::AppError;
+use crate::meeting::api::grace;
+use crate::meeting::api::records::parse_year;
+use crate::meeting::api::records_xlsx::{method_label, remarks};
+use crate::page::{Shell, error_page, page_auth, render};
+
+/// One person on a printed sheet.
+pub(crate) struct SheetLine {
+    pub no: usize,
+    pub name: String,
+    pub org: String,
+    pub guest: bool,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub late: bool,
+    pub time: String,
+    pub method: String,
+    pub left: String,
+    pub remarks: String,
+    pub amended: bool,
+}
+
+fn sheet_lines(lines: &[DetailLine], offset: time::UtcOffset) -> Vec<SheetLine> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| SheetLine {
+            no: i + 1,
+            name: l.name.clone(),
+            org: l.org_name.clone(),
+            guest: l.guest,
+            state: l.state.as_str(),
+            state_label: l.state.label_zh(),
+            late: l.late,
+            time: l.first_in.map(|t| hm(t, offset)).unwrap_or_default(),
+            method: l.method.as_deref().map(method_label).unwrap_or_default(),
+            left: l.last_out.map(|t| hm(t, offset)).unwrap_or_default(),
+            remarks: remarks(l),
+            amended: l.amended.is_some(),
+        })
+        .collect()
+}
+
+fn hm(t: time::OffsetDateTime, offset: time::UtcOffset) -> String {
+    let l = t.to_offset(offset);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+fn names(lines: &[DetailLine], f: impl Fn(&DetailLine) -> bool) -> String {
+    let v: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.guest && f(l))
+        .map(|l| l.name.as_str())
+        .collect();
+    if v.is_empty() {
+        "—".to_owned()
+    } else {
+        v.join("、")
+    }
+}
+
+pub(crate) struct AmendView {
+    pub at: String,
+    pub what: String,
+    pub reason: String,
+}
+
+fn amend_view(a: &AmendmentRow, lines: &[DetailLine], offset: time::UtcOffset) -> AmendView {
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
+    let label = |v: &serde_json::Value| {
+        v["state"]
+            .as_str()
+            .and_then(AttendanceState::parse)
+            .map_or("—", AttendanceState::label_zh)
+    };
+    let what = match (a.target.as_str(), a.person_id) {
+        ("attendance", Some(p)) => {
+            let name = lines
+                .iter()
+                .find(|l| l.person_id == p)
+                .map_or("", |l| l.name.as_str());
+            format!(
+                "{name}：{} → {}",
+                label(&parse(&a.before_json)),
+                label(&parse(&a.after_json))
+            )
+        }
+        _ => "会议记录".to_owned(),
+    };
+    AmendView {
+        at: local(a.created_at, offset),
+        what,
+        reason: a.reason.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meetings/ledger.html")]
+struct LedgerPage {
+    shell: Shell,
+    m: PlanRow,
+    org_name: String,
+    kind: String,
+    when: String,
+    counts: Counts,
+    arrived: u64,
+    present_names: String,
+    leave_names: String,
+    absent_names: String,
+    late_names: String,
+    left_early_names: String,
+    guest_names: String,
+    minutes: String,
+    decisions: Vec<String>,
+    attachments: Vec<AttachmentRow>,
+    amendments: Vec<AmendView>,
+    closed: bool,
+}
+
+pub async fn ledger(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result: Result<Response, AppError> = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let d = state.store.attendance_detail(&scope, id, grace()).await?;
+        let org = state.store.org(&scope, d.meeting.org_id).await?;
+        let minutes = state.store.minutes(&scope, id).await?;
+        let attachments = state.store.attachments(&scope, id).await?;
+        let amendments = state.store.amendments(&scope, id).await?;
+        let offset = state.store.local.offset;
+        let shell = Shell::of(&a);
+        let l = &d.lines;
+        let page = LedgerPage {
+            kind: kind_label(shell.locale, &d.meeting.kind),
+            when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
+            org_name: org.name,
+            counts: d.counts,
+            arrived: d.counts.present + d.counts.left_early,
+            present_names: names(l, |x| {
+                matches!(x.state, AttendanceState::Present | AttendanceState::LeftEarly)
+            }),
+            leave_names: names(l, |x| x.state == AttendanceState::Leave),
+            absent_names: names(l, |x| x.state == AttendanceState::Absent),
+            late_names: names(l, |x| x.late),
+            left_early_names: names(l, |x| x.state == AttendanceState::LeftEarly),
+            guest_names: {
+                let v: Vec<&str> = l.iter().filter(|x| x.guest).map(|x| x.name.as_str()).collect();
+                v.join("、")
+            },
+            minutes: minutes.minutes,
+            decisions: minutes.decisions,
+            attachments,
+            amendments: amendments.iter().map(|x| amend_view(x, l, offset)).collect(),
+            closed: d.meeting.is_closed(),
+            m: d.meeting,
+            shell,
+        };
+        Ok(render(&page, StatusCode::OK))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}
+
+#[derive(Template)]
+#[template(path = "meetings/signin_sheet.html")]
+struct SigninPage {
+    shell: Shell,
+    m: PlanRow,
+    org_name: String,
+    kind: String,
+    when: String,
+    counts: Counts,
+    lines: Vec<SheetLine>,
+}
+
+pub async fn signin_sheet(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result: Result<Response, AppError> = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let d = state.store.attendance_detail(&scope, id, grace()).await?;
+        let org = state.store.org(&scope, d.meeting.org_id).await?;
+        let offset = state.store.local.offset;
+        let shell = Shell::of(&a);
+        let page = SigninPage {
+            kind: kind_label(shell.locale, &d.meeting.kind),
+            when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
+            org_name: org.name,
+            counts: d.counts,
+            lines: sheet_lines(&d.lines, offset),
+            m: d.meeting,
+            shell,
+        };
+        Ok(render(&page, StatusCode::OK))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}
+
+pub(crate) struct LedgerRow {
+    pub id: i64,
+    pub when: String,
+    pub kind: String,
+    pub title: String,
+    pub venue: String,
+    pub counts: Counts,
+    pub closed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/ledger_list.html")]
+struct LedgerListPage {
+    shell: Shell,
+    org_id: i64,
+    org_name: String,
+    year: i32,
+    rows: Vec<LedgerRow>,
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<String>,
+}
+
+pub async fn ledger_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result: Result<Response, AppError> = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let year = parse_year(q.year, state.store.today().year())?;
+        let org = state.store.org(&scope, id).await?;
+        let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+        let offset = state.store.local.offset;
+        let shell = Shell::of(&a);
+        let rows = items
+            .into_iter()
+            .map(|i| LedgerRow {
+                id: i.meeting.id,
+                when: local_span(i.meeting.starts_at, i.meeting.ends_at, offset),
+                kind: kind_label(shell.locale, &i.meeting.kind),
+                closed: i.meeting.is_closed(),
+                title: i.meeting.title,
+                venue: i.meeting.venue.unwrap_or_default(),
+                counts: i.counts,
+            })
+            .collect();
+        let page = LedgerListPage {
+            org_id: org.id,
+            org_name: org.name,
+            year,
+            rows,
+            shell,
+        };
+        Ok(render(&page, StatusCode::OK))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}
+
+pub(crate) struct HistoryView {
+    pub meeting_id: i64,
+    pub when: String,
+    pub kind: String,
+    pub title: String,
+    pub state: &'static str,
+    pub late: bool,
+    pub amended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/ledger_member.html")]
+struct MemberAttendancePage {
+    shell: Shell,
+    person_id: i64,
+    name: String,
+    rows: Vec<HistoryView>,
+}
+
+/// `/members/{id}/attendance`: the member's meetings, newest first, with their attendance.
+pub async fn member_attendance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result: Result<Response, AppError> = async {
+        let scope = a.scope(Cap::ReadMembers)?;
+        let (name, rows) = state.store.member_attendance(&scope, id, grace()).await?;
+        let offset = state.store.local.offset;
+        let shell = Shell::of(&a);
+        let rows = rows
+            .into_iter()
+            .map(|h| HistoryView {
+                meeting_id: h.meeting_id,
+                when: local(h.starts_at, offset),
+                kind: kind_label(shell.locale, &h.kind),
+                title: h.title,
+                state: h.state.label_zh(),
+                late: h.late,
+                amended: h.amended,
+            })
+            .collect();
+        let page = MemberAttendancePage {
+            person_id: id,
+            name,
+            rows,
+            shell,
+        };
+        Ok(render(&page, StatusCode::OK))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}

@@ -1,0 +1,257 @@
+//! The secretary's meeting list for an org and the plan form (one meeting or a series).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::MeetingKind;
+use dangjian_store::Cap;
+use dangjian_store::meeting::NewMeeting;
+use dangjian_store::meeting::plan::{Every, MeetingFilter};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+use super::{kind_label, local_span, status_label};
+use crate::AppState;
+use crate::error::AppError;
+use crate::page::{Shell, error_page, form_auth, page_auth, render};
+
+pub(crate) struct MeetingLine {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub when: String,
+    pub venue: String,
+    pub status: String,
+    pub status_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/list.html")]
+struct ListPage {
+    shell: Shell,
+    org: Option<(i64, String)>,
+    lines: Vec<MeetingLine>,
+    total: i64,
+    can_plan: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    org: Option<i64>,
+}
+
+pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result: Result<Response, AppError> = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let org = match q.org {
+            Some(id) => Some(state.store.org(&scope, id).await?),
+            None => None,
+        };
+        let f = MeetingFilter {
+            org_id: org.as_ref().map(|o| o.id),
+            subtree: true,
+            limit: 200,
+            ..Default::default()
+        };
+        let (rows, total) = state.store.list_meetings(&scope, &f).await?;
+        let now = state.store.now();
+        let offset = state.store.local.offset;
+        let shell = Shell::of(&a);
+        let lines = rows
+            .iter()
+            .map(|m| {
+                let status = m.shown_status(now).to_owned();
+                MeetingLine {
+                    id: m.id,
+                    title: m.title.clone(),
+                    kind: kind_label(shell.locale, &m.kind),
+                    when: local_span(m.starts_at, m.ends_at, offset),
+                    venue: m.venue.clone().unwrap_or_default(),
+                    status_label: status_label(shell.locale, &status),
+                    status,
+                }
+            })
+            .collect();
+        Ok(render(
+            &ListPage {
+                can_plan: org.is_some(),
+                org: org.map(|o| (o.id, o.name)),
+                lines,
+                total,
+                shell,
+            },
+            StatusCode::OK,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    org_id: i64,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    /// `YYYY-MM-DDTHH:MM` (datetime-local), local time.
+    #[serde(default)]
+    starts_at: String,
+    /// `HH:MM` on the same day.
+    #[serde(default)]
+    ends_at: String,
+    #[serde(default)]
+    venue: String,
+    /// "" (once), `week`, `month`.
+    #[serde(default)]
+    every: String,
+    #[serde(default)]
+    count: String,
+    /// "on" to send the notice to attendees now.
+    #[serde(default)]
+    notify: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/new.html")]
+struct NewPage {
+    shell: Shell,
+    org: (i64, String),
+    kinds: Vec<(&'static str, String)>,
+    v: PlanForm,
+}
+
+async fn new_page(
+    state: &AppState,
+    a: &crate::auth::Auth,
+    org_id: i64,
+    v: PlanForm,
+) -> Result<NewPage, AppError> {
+    let scope = a.scope(Cap::RunMeetings)?;
+    let org = state.store.org(&scope, org_id).await?;
+    let shell = Shell::of(a);
+    let kinds = MeetingKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), kind_label(shell.locale, k.as_str())))
+        .collect();
+    Ok(NewPage {
+        shell,
+        org: (org.id, org.name),
+        kinds,
+        v,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(org_id) = q.org else {
+        return error_page(Shell::of(&a), &AppError::NotFound);
+    };
+    let v = PlanForm {
+        kind: "branch_congress".into(),
+        notify: Some("on".into()),
+        ..Default::default()
+    };
+    match new_page(&state, &a, org_id, v).await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}
+
+fn form_time(state: &AppState, f: &PlanForm) -> Result<(OffsetDateTime, OffsetDateTime), AppError> {
+    let invalid = |field: &'static str| AppError::Invalid(RuleViolation::field("datetime_invalid", field));
+    let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let fmt_t = time::macros::format_description!("[hour]:[minute]");
+    let start = PrimitiveDateTime::parse(f.starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
+    let end_t = Time::parse(f.ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
+    let offset = state.store.local.offset;
+    let day: Date = start.date();
+    Ok((
+        start.assume_offset(offset),
+        day.with_time(end_t).assume_offset(offset),
+    ))
+}
+
+pub async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<PlanForm>) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;
+        let title = crate::extract::required_text("title", Some(f.title.clone()))?;
+        if title.chars().count() > 100 {
+            return Err(RuleViolation::field("text_too_long", "title")
+                .arg("max", 100)
+                .into());
+        }
+        let (starts_at, ends_at) = form_time(&state, &f)?;
+        let venue = crate::extract::optional_text("venue", Some(f.venue.clone()), 200)?;
+        let actor = a.actor();
+        let first = match Every::parse(f.every.trim()) {
+            Some(every) => {
+                let count: i64 = f.count.trim().parse().unwrap_or(0);
+                let (_, rows) = state
+                    .store
+                    .create_series(
+                        &scope, &actor, f.org_id, kind, &title, starts_at, ends_at, venue, every, count,
+                    )
+                    .await?;
+                rows.first().map(|r| r.id).ok_or(AppError::NotFound)?
+            }
+            None => {
+                let m = state
+                    .store
+                    .create_meeting(
+                        &scope,
+                        &actor,
+                        NewMeeting {
+                            org_id: f.org_id,
+                            kind,
+                            title,
+                            starts_at,
+                            ends_at,
+                            venue,
+                        },
+                    )
+                    .await?;
+                if f.notify.is_some() {
+                    state.store.send_notice(&scope, &actor, m.id).await?;
+                }
+                m.id
+            }
+        };
+        Ok::<_, AppError>(first)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/meetings/{id}")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            match new_page(&state, &a, f.org_id, f.clone()).await {
+                Ok(mut p) => {
+                    p.shell = Shell::of(&a).with_error(e.message());
+                    render(&p, e.status())
+                }
+                Err(e) => error_page(Shell::of(&a), &e),
+            }
+        }
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}

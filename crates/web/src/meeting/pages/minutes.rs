@@ -1,0 +1,278 @@
+//! `/meetings/{id}/minutes`: write the minutes and 决议 items and upload attachments while the
+//! meeting is open; after close the record is read-only and corrections are amendments with a
+//! reason (minutes, or one person's attendance), listed under it. Same store calls as the API.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::AttendanceState;
+use dangjian_store::Cap;
+use dangjian_store::meeting::minutes::{AttachmentRow, NewAttachment};
+use dangjian_store::meeting::plan::PlanRow;
+use serde::Deserialize;
+
+use super::local;
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::meeting::api::grace;
+use crate::meeting::api::records::{ATTACHMENT_MAX_BYTES, sniff};
+use crate::page::{Shell, error_page, form_auth, page_auth, render};
+
+pub(crate) struct AmendLine {
+    pub at: String,
+    pub target: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/ledger_minutes.html")]
+struct MinutesPage {
+    shell: Shell,
+    m: PlanRow,
+    editable: bool,
+    can_amend: bool,
+    minutes: String,
+    decisions: String,
+    attachments: Vec<AttachmentRow>,
+    people: Vec<(i64, String, &'static str)>,
+    amendments: Vec<AmendLine>,
+    states: Vec<(&'static str, &'static str)>,
+}
+
+async fn minutes_page(
+    state: &AppState,
+    a: &Auth,
+    id: i64,
+    shell: Shell,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let scope = a.scope(Cap::RunMeetings)?;
+    let m = state.store.meeting_plan(&scope, id).await?;
+    let minutes = state.store.minutes(&scope, id).await?;
+    let attachments = state.store.attachments(&scope, id).await?;
+    let amendments = state.store.amendments(&scope, id).await?;
+    let sheet = state.store.attendance(&scope, id, grace()).await?;
+    let offset = state.store.local.offset;
+    let page = MinutesPage {
+        editable: !m.is_closed(),
+        can_amend: m.is_closed() && a.scope(Cap::WriteOrg).is_ok_and(|s| s.contains_path(&m.org_path)),
+        minutes: minutes.minutes,
+        decisions: minutes.decisions.join("\n"),
+        attachments,
+        people: sheet
+            .lines
+            .iter()
+            .map(|l| (l.line.person_id, l.name.clone(), l.line.state.label_zh()))
+            .collect(),
+        amendments: amendments
+            .iter()
+            .map(|x| AmendLine {
+                at: local(x.created_at, offset),
+                target: x.target.clone(),
+                reason: x.reason.clone(),
+            })
+            .collect(),
+        states: AttendanceState::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label_zh()))
+            .collect(),
+        m,
+        shell,
+    };
+    Ok(render(&page, status))
+}
+
+pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    minutes_page(&state, &a, id, Shell::of(&a), StatusCode::OK)
+        .await
+        .unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+}
+
+#[derive(Deserialize)]
+pub struct MinutesForm {
+    csrf_token: String,
+    action: String,
+    minutes: Option<String>,
+    decisions: Option<String>,
+    reason: Option<String>,
+    person_id: Option<String>,
+    state: Option<String>,
+    late: Option<String>,
+    attachment_id: Option<String>,
+}
+
+fn lines(s: Option<&str>) -> Vec<String> {
+    s.unwrap_or("")
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<(), AppError> {
+    let actor = a.actor();
+    let reason = || -> Result<String, AppError> {
+        crate::extract::required_text("reason", f.reason.clone()).and_then(|r| {
+            if r.chars().count() > 500 {
+                Err(RuleViolation::field("text_too_long", "reason")
+                    .arg("max", 500)
+                    .into())
+            } else {
+                Ok(r)
+            }
+        })
+    };
+    match f.action.as_str() {
+        "save" | "amend_minutes" => {
+            let minutes = f.minutes.clone().unwrap_or_default().trim().to_owned();
+            let decisions = lines(f.decisions.as_deref());
+            if f.action == "save" {
+                let scope = a.scope(Cap::RunMeetings)?;
+                state
+                    .store
+                    .set_minutes(&scope, &actor, id, &minutes, &decisions)
+                    .await?;
+            } else {
+                let scope = a.scope(Cap::WriteOrg)?;
+                let reason = reason()?;
+                state
+                    .store
+                    .amend_minutes(&scope, &actor, id, &minutes, &decisions, &reason)
+                    .await?;
+            }
+        }
+        "amend_attendance" => {
+            let scope = a.scope(Cap::WriteOrg)?;
+            let person: i64 = f
+                .person_id
+                .as_deref()
+                .and_then(|p| p.trim().parse().ok())
+                .ok_or_else(|| AppError::from(RuleViolation::field("field_required", "person_id")))?;
+            let st = crate::extract::parse_enum(
+                "state",
+                f.state.as_deref().unwrap_or(""),
+                AttendanceState::parse,
+            )?;
+            let reason = reason()?;
+            state
+                .store
+                .amend_attendance(&scope, &actor, id, person, st, f.late.is_some(), &reason, grace())
+                .await?;
+        }
+        "delete_attachment" => {
+            let scope = a.scope(Cap::RunMeetings)?;
+            let aid: i64 = f
+                .attachment_id
+                .as_deref()
+                .and_then(|x| x.parse().ok())
+                .ok_or(AppError::NotFound)?;
+            state.store.remove_attachment(&scope, &actor, id, aid).await?;
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    Ok(())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<MinutesForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match apply(&state, &a, id, f).await {
+        Ok(()) => Redirect::to(&format!("/meetings/{id}/minutes")).into_response(),
+        Err(AppError::NotFound) => error_page(Shell::of(&a), &AppError::NotFound),
+        Err(e) => {
+            let status = e.status();
+            let shell = Shell::of(&a).with_error(e.message());
+            minutes_page(&state, &a, id, shell, status)
+                .await
+                .unwrap_or_else(|e2| error_page(Shell::of(&a), &e2))
+        }
+    }
+}
+
+/// The upload form (multipart `csrf_token`, `file`).
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mut mp: Multipart,
+) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut csrf = String::new();
+    let mut file: Option<(Option<String>, Vec<u8>)> = None;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                let fname = field.file_name().map(str::to_owned);
+                let read = match name.as_str() {
+                    "csrf_token" => field.text().await.map(|t| csrf = t),
+                    "file" => field.bytes().await.map(|b| file = Some((fname, b.to_vec()))),
+                    _ => Ok(()),
+                };
+                if read.is_err() {
+                    return error_page(Shell::of(&a), &AppError::TooLarge);
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
+        }
+    }
+    if !crate::auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf.as_str())) {
+        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
+    }
+    let result: Result<(), AppError> = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let (name, data) = file
+            .filter(|f| !f.1.is_empty())
+            .ok_or_else(|| AppError::from(RuleViolation::field("field_required", "file")))?;
+        if data.len() > ATTACHMENT_MAX_BYTES {
+            return Err(AppError::TooLarge);
+        }
+        let (content_type, ext) = sniff(&data)
+            .ok_or_else(|| AppError::from(RuleViolation::field("attachment_type_unsupported", "file")))?;
+        let file_name = crate::meeting::api::records::clean_name(name.as_deref(), ext);
+        state
+            .store
+            .add_attachment(
+                &scope,
+                &a.actor(),
+                id,
+                NewAttachment {
+                    file_name,
+                    content_type,
+                    data,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/meetings/{id}/minutes")).into_response(),
+        Err(e) => {
+            let status = e.status();
+            let shell = Shell::of(&a).with_error(e.message());
+            minutes_page(&state, &a, id, shell, status)
+                .await
+                .unwrap_or_else(|e2| error_page(Shell::of(&a), &e2))
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! The secretary's meeting page: details, attendance lists (应到/请假/已签/未签/迟到/早退), leave
+//! requests to decide, invitees, and the actions (edit, wall text, notice, reschedule, cancel,
+//! close). Each action is a form post that calls the same store function as the API.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::AttendanceState;
+use dangjian_rules::member::MemberStatus;
+use dangjian_store::Cap;
+use dangjian_store::meeting::plan::{LeaveRequestRow, PlanChange, PlanRow};
+
+use super::{kind_label, local, local_span, status_label};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::extract::optional_text;
+use crate::meeting::api::grace;
+use crate::page::{Shell, error_page, form_auth, page_auth, render};
+
+pub(crate) struct Person {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/show.html")]
+struct ShowPage {
+    shell: Shell,
+    m: PlanRow,
+    org_name: String,
+    kind: String,
+    when: String,
+    status: String,
+    status_label: String,
+    changeable: bool,
+    expected: Vec<Person>,
+    present: Vec<Person>,
+    leave: Vec<Person>,
+    absent: Vec<Person>,
+    late: Vec<Person>,
+    left_early: Vec<Person>,
+    guests: Vec<(Person, String)>,
+    requests: Vec<LeaveRequestRow>,
+    /// People of the org's subtree in the admission pipeline, who may be invited to 列席.
+    candidates: Vec<(i64, String, String)>,
+    /// The reschedule form's values: `YYYY-MM-DDTHH:MM`, `HH:MM`.
+    start_value: String,
+    end_value: String,
+    created: String,
+    /// 支部党员大会 / 支委会: more than half of those who vote present?
+    quorum: Option<dangjian_rules::meeting::Quorum>,
+}
+
+async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppError> {
+    let scope = a.scope(Cap::RunMeetings)?;
+    let m = state.store.meeting_plan(&scope, id).await?;
+    let org = state.store.org(&scope, m.org_id).await?;
+    let att = state.store.attendance(&scope, id, grace()).await?;
+    let quorum = state.store.quorum_of(&m.kind, &att).await?;
+    let invitees = state.store.invitees(&scope, id).await?;
+    let requests = state.store.leave_requests(&scope, id).await?;
+    let candidates = match a.scope(Cap::ReadMembers) {
+        Ok(ms) if ms.contains_path(&m.org_path) => {
+            let f = dangjian_store::person::PersonFilter {
+                org_id: Some(m.org_id),
+                subtree: true,
+                statuses: vec![
+                    MemberStatus::Applicant,
+                    MemberStatus::Activist,
+                    MemberStatus::Candidate,
+                ],
+                limit: 200,
+                ..Default::default()
+            };
+            state
+                .store
+                .people(&ms, &f)
+                .await?
+                .0
+                .into_iter()
+                .filter(|p| !invitees.iter().any(|i| i.person_id == p.id))
+                .map(|p| (p.id, p.name, p.status))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let offset = state.store.local.offset;
+    let shell = Shell::of(a);
+    let status = m.shown_status(state.store.now()).to_owned();
+    let mut page = ShowPage {
+        quorum,
+        org_name: org.name,
+        kind: kind_label(shell.locale, &m.kind),
+        when: local_span(m.starts_at, m.ends_at, offset),
+        status_label: status_label(shell.locale, &status),
+        changeable: !m.is_closed(),
+        status,
+        expected: Vec::new(),
+        present: Vec::new(),
+        leave: Vec::new(),
+        absent: Vec::new(),
+        late: Vec::new(),
+        left_early: Vec::new(),
+        guests: Vec::new(),
+        requests,
+        candidates,
+        start_value: {
+            let l = m.starts_at.to_offset(offset);
+            format!("{}T{:02}:{:02}", l.date(), l.hour(), l.minute())
+        },
+        end_value: {
+            let l = m.ends_at.to_offset(offset);
+            format!("{:02}:{:02}", l.hour(), l.minute())
+        },
+        created: local(m.created_at, offset),
+        m,
+        shell,
+    };
+    for l in att.lines {
+        let p = || Person {
+            id: l.line.person_id,
+            name: l.name.clone(),
+        };
+        if l.line.guest {
+            let role = invitees
+                .iter()
+                .find(|i| i.person_id == l.line.person_id)
+                .map(|i| i.role.clone())
+                .unwrap_or_default();
+            page.guests.push((p(), role));
+            continue;
+        }
+        page.expected.push(p());
+        match l.line.state {
+            AttendanceState::Present => {
+                if l.line.late {
+                    page.late.push(p());
+                }
+                page.present.push(p());
+            }
+            AttendanceState::LeftEarly => {
+                page.left_early.push(p());
+                page.present.push(p());
+            }
+            AttendanceState::Leave => page.leave.push(p()),
+            AttendanceState::Absent => page.absent.push(p()),
+        }
+    }
+    Ok(page)
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let a = match page_auth(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match show_page(&state, &a, id).await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(Shell::of(&a), &e),
+    }
+}
+
+/// After an action: back to the meeting page, or the page with the refusal in the user's words.
+async fn finish(state: &AppState, a: &Auth, id: i64, result: Result<(), AppError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/meetings/{id}")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => match show_page(state, a, id).await {
+            Ok(mut p) => {
+                p.shell = Shell::of(a).with_error(e.message());
+                render(&p, e.status())
+            }
+            Err(e) => error_page(Shell::of(a), &e),
+        },
+        Err(e) => error_page(Shell::of(a), &e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct EditForm {
+    csrf_token: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    venue: String,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    recorder: String,
+    #[serde(default)]
+    agenda: String,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let title = crate::extract::required_text("title", Some(f.title))?;
+        if title.chars().count() > 100 {
+            return Err(RuleViolation::field("text_too_long", "title")
+                .arg("max", 100)
+                .into());
+        }
+        let change = PlanChange {
+            title: Some(title),
+            venue: Some(optional_text("venue", Some(f.venue), 200)?),
+            host: Some(optional_text("host", Some(f.host), 100)?),
+            recorder: Some(optional_text("recorder", Some(f.recorder), 100)?),
+            agenda: Some(optional_text("agenda", Some(f.agenda), 4000)?),
+            ..Default::default()
+        };
+        state.store.update_plan(&scope, &a.actor(), id, change).await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct WallTextForm {
+    csrf_token: String,
+    #[serde(default)]
+    wall_title: String,
+    #[serde(default)]
+    wall_text: String,
+}
+
+pub async fn wall_text(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<WallTextForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let change = PlanChange {
+            wall_title: Some(optional_text("wall_title", Some(f.wall_title), 100)?),
+            wall_text: Some(optional_text(
+                "wall_text",
+                Some(f.wall_text),
+                crate::meeting::api::plan::WALL_TEXT_MAX,
+            )?),
+            ..Default::default()
+        };
+        state.store.update_plan(&scope, &a.actor(), id, change).await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+pub async fn notice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<crate::page::CsrfForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        state.store.send_notice(&scope, &a.actor(), id).await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<crate::page::CsrfForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        state.store.close_meeting(&scope, &a.actor(), id).await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CancelForm {
+    csrf_token: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CancelForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let reason = optional_text("reason", Some(f.reason), 200)?
+            .ok_or_else(|| AppError::from(RuleViolation::field("cancel_reason_required", "reason")))?;
+        state
+            .store
+            .cancel_meeting(&scope, &a.actor(), id, &reason)
+            .await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct RescheduleForm {
+    csrf_token: String,
+    #[serde(default)]
+    starts_at: String,
+    #[serde(default)]
+    ends_at: String,
+    #[serde(default)]
+    venue: String,
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<RescheduleForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let invalid =
+            |field: &'static str| AppError::Invalid(RuleViolation::field("datetime_invalid", field));
+        let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        let fmt_t = time::macros::format_description!("[hour]:[minute]");
+        let start =
+            time::PrimitiveDateTime::parse(f.starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
+        let end = time::Time::parse(f.ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
+        let offset = state.store.local.offset;
+        let venue = optional_text("venue", Some(f.venue), 200)?;
+        state
+            .store
+            .reschedule_meeting(
+                &scope,
+                &a.actor(),
+                id,
+                start.assume_offset(offset),
+                start.date().with_time(end).assume_offset(offset),
+                Some(venue),
+            )
+            .await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecideForm {
+    csrf_token: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, rid, decision)): Path<(i64, i64, String)>,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let approve = match decision.as_str() {
+            "approve" => true,
+            "refuse" => false,
+            _ => return Err(AppError::NotFound),
+        };
+        let note = optional_text("note", Some(f.note), 200)?;
+        state
+            .store
+            .decide_leave(&scope, &a.actor(), rid, approve, note)
+            .await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct InviteForm {
+    csrf_token: String,
+    #[serde(default)]
+    person_id: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<InviteForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let person_id: i64 = f
+            .person_id
+            .trim()
+            .parse()
+            .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))?;
+        let role = if f.role == "guest" {
+            "guest"
+        } else {
+            "attendee_extra"
+        };
+        state
+            .store
+            .invite(&scope, &a.actor(), id, person_id, role)
+            .await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+pub async fn uninvite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, person_id)): Path<(i64, i64)>,
+    Form(f): Form<crate::page::CsrfForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        state.store.uninvite(&scope, &a.actor(), id, person_id).await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct LeaveForm {
+    csrf_token: String,
+    #[serde(default)]
+    person_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The secretary records a leave directly (asked in person or by phone).
+pub async fn record_leave(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<LeaveForm>,
+) -> Response {
+    let a = match form_auth(&state, &headers, &f.csrf_token).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let person_id: i64 = f
+            .person_id
+            .trim()
+            .parse()
+            .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))?;
+        let reason = optional_text("reason", Some(f.reason), 200)?;
+        state
+            .store
+            .record_leave(&scope, &a.actor(), id, person_id, reason)
+            .await?;
+        Ok(())
+    }
+    .await;
+    finish(&state, &a, id, result).await
+}

@@ -1,0 +1,235 @@
+//! What every page shares: the `Shell` (language, user, CSRF token, navigation), rendering,
+//! error pages, page authentication, embedded assets. Server-rendered pages, Chinese by default and English by the user's setting. Forms post to
+//! page routes that call the same store functions as the JSON API; errors come back on the page
+//! in the user's words, next to the field they concern.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use dangjian_store::Cap;
+
+use crate::AppState;
+use crate::auth::{self, Auth};
+use crate::error::AppError;
+use crate::i18n::{Locale, current_locale, enum_label, t};
+use axum::http::HeaderMap;
+use axum::response::Redirect;
+
+#[derive(rust_embed::Embed)]
+#[folder = "assets/"]
+struct Assets;
+
+pub(crate) async fn asset(axum::extract::Path(path): axum::extract::Path<String>) -> Response {
+    match Assets::get(&path) {
+        Some(file) => {
+            let mime = match path.rsplit('.').next() {
+                Some("css") => "text/css; charset=utf-8",
+                Some("js") => "text/javascript; charset=utf-8",
+                Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
+                _ => "application/octet-stream",
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=3600"),
+                ],
+                file.data,
+            )
+                .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A form that carries only the session's CSRF token (actions from buttons).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf_token: String,
+}
+
+/// A link in the page header's navigation.
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+}
+
+/// The fields every page's layout needs, and the page's language.
+pub(crate) struct Shell {
+    pub locale: Locale,
+    pub username: Option<String>,
+    pub csrf: String,
+    pub flash_error: Option<String>,
+    pub flash_info: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub version: &'static str,
+}
+
+impl Shell {
+    pub(crate) fn anonymous() -> Self {
+        Self {
+            locale: current_locale(),
+            username: None,
+            csrf: String::new(),
+            flash_error: None,
+            flash_info: None,
+            nav: Vec::new(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    /// The shell for a logged-in user: navigation by what their grants allow.
+    pub(crate) fn of(auth: &Auth) -> Self {
+        let locale = current_locale();
+        let can = |cap: Cap| auth.grants.list().iter().any(|g| g.role.has(cap));
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: t(locale, "nav.home", &[]),
+        }];
+        if can(Cap::ReadMembers) {
+            nav.push(NavItem {
+                href: "/orgs",
+                label: t(locale, "nav.orgs", &[]),
+            });
+            nav.push(NavItem {
+                href: "/members",
+                label: t(locale, "nav.members", &[]),
+            });
+        }
+        // dues: the collector's page, or a member's own
+        if can(Cap::CollectDues) || auth.principal.person_id.is_some() {
+            nav.push(NavItem {
+                href: if can(Cap::CollectDues) {
+                    "/dues"
+                } else {
+                    "/dues/me"
+                },
+                label: t(locale, "nav.dues", &[]),
+            });
+        }
+        if can(Cap::ManageAccounts) {
+            nav.push(NavItem {
+                href: "/accounts",
+                label: t(locale, "nav.accounts", &[]),
+            });
+        }
+        if can(Cap::ReadAudit) {
+            nav.push(NavItem {
+                href: "/audit",
+                label: t(locale, "nav.audit", &[]),
+            });
+        }
+        Self {
+            username: Some(auth.principal.username.clone()),
+            csrf: auth.principal.csrf_token.clone().unwrap_or_default(),
+            nav,
+            ..Self::anonymous()
+        }
+    }
+
+    pub(crate) fn with_error(mut self, message: String) -> Self {
+        self.flash_error = Some(message);
+        self
+    }
+
+    /// Page text in the page's language (templates: `{{ shell.t("nav.home") }}`).
+    pub fn t(&self, key: &str) -> String {
+        t(self.locale, key, &[])
+    }
+
+    /// An enum's label in the page's language (`kind` as in `enum.<kind>.<value>`).
+    pub fn label(&self, kind: &str, value: &str) -> String {
+        enum_label(self.locale, kind, value)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.as_str()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.locale {
+            Locale::ZhCn => "en",
+            Locale::En => "zh-CN",
+        }
+    }
+}
+
+pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
+    match t.render() {
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => AppError::Internal(anyhow::anyhow!("rendering a page: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    shell: Shell,
+    heading: String,
+    text: String,
+}
+
+pub(crate) fn error_page(shell: Shell, e: &AppError) -> Response {
+    let heading = match e.status() {
+        StatusCode::NOT_FOUND => shell.t("error.not_found_title"),
+        StatusCode::FORBIDDEN => shell.t("error.forbidden_title"),
+        _ => shell.t("error.other_title"),
+    };
+    render(
+        &MessagePage {
+            shell,
+            heading,
+            text: e.message(),
+        },
+        e.status(),
+    )
+}
+
+/// The page for a path that does not exist.
+pub fn not_found_page() -> Response {
+    error_page(Shell::anonymous(), &AppError::NotFound)
+}
+
+/// The logged-in user of a page request, or the response that sends them to log in (or to
+/// change their initial password first).
+pub(crate) async fn page_auth(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
+    match auth::identify(state, headers).await {
+        Ok(Some(a)) if a.principal.must_change_password => Err(Redirect::to("/password").into_response()),
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(error_page(Shell::anonymous(), &e)),
+    }
+}
+
+/// `page_auth` for a form post: also checks the session's CSRF token sent in the form.
+pub(crate) async fn form_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf_token: &str,
+) -> Result<Auth, Response> {
+    let a = page_auth(state, headers).await?;
+    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf_token)) {
+        return Err(error_page(
+            Shell::of(&a),
+            &AppError::Forbidden("csrf_token_invalid"),
+        ));
+    }
+    Ok(a)
+}
+
+/// Percent-encodes a query-string value (RFC 3986 unreserved characters pass as they are).
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `key`'s text, or None when the catalogue has no such key (`t` returns the key itself).
+pub(crate) fn t_opt(locale: Locale, key: &str) -> Option<String> {
+    let text = t(locale, key, &[]);
+    (text != key).then_some(text)
+}
