@@ -13,7 +13,10 @@ use crate::AppState;
 use crate::auth::{self, Auth};
 use crate::error::AppError;
 use crate::i18n::{Locale, current_locale, enum_label, t};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::Redirect;
 
 #[derive(rust_embed::Embed)]
@@ -202,20 +205,55 @@ pub(crate) async fn page_auth(state: &AppState, headers: &HeaderMap) -> Result<A
     }
 }
 
-/// `page_auth` for a form post: also checks the session's CSRF token sent in the form.
-pub(crate) async fn form_auth(
-    state: &AppState,
-    headers: &HeaderMap,
-    csrf_token: &str,
-) -> Result<Auth, Response> {
-    let a = page_auth(state, headers).await?;
-    if !auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf_token)) {
-        return Err(error_page(
-            Shell::of(&a),
-            &AppError::Forbidden("csrf_token_invalid"),
-        ));
+/// The logged-in user of a page: without a session the request goes to the login page (or to
+/// the password page while the password must be changed), so handlers never check by hand.
+pub(crate) struct PageUser(pub Auth);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        page_auth(state, &parts.headers).await.map(PageUser)
     }
-    Ok(a)
+}
+
+/// A form post (`application/x-www-form-urlencoded`) of a logged-in user, its `csrf_token`
+/// field checked against the session's before the handler runs. `T` need not name the token.
+pub(crate) struct PageForm<T>(pub Auth, pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        // who is asking first: a stranger's body is never read
+        let a = page_auth(state, &parts.headers).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| error_page(Shell::of(&a), &AppError::TooLarge))?;
+        #[derive(serde::Deserialize)]
+        struct Token {
+            #[serde(default)]
+            csrf_token: String,
+        }
+        let token: Token = serde_urlencoded::from_bytes(&bytes).map_err(|e| malformed_form(&a, &e))?;
+        if let Some(refused) = csrf_refused(&a, &token.csrf_token) {
+            return Err(refused);
+        }
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| malformed_form(&a, &e))?;
+        Ok(PageForm(a, form))
+    }
+}
+
+fn malformed_form(a: &Auth, e: &serde_urlencoded::de::Error) -> Response {
+    error_page(Shell::of(a), &AppError::Malformed(None, e.to_string()))
+}
+
+/// The refusal when a form's CSRF token is not the session's (multipart forms, read by their
+/// handler, check it with this).
+pub(crate) fn csrf_refused(a: &Auth, csrf_token: &str) -> Option<Response> {
+    (!auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf_token)))
+        .then(|| error_page(Shell::of(a), &AppError::Forbidden("csrf_token_invalid")))
 }
 
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters pass as they are).

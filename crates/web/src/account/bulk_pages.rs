@@ -3,15 +3,16 @@
 //! (`jobs.rs`): its page shows the progress, then the slips — once.
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::AppState;
 use crate::account::api::{BulkAccounts, CreatedAccount, start_member_accounts};
 use crate::error::AppError;
 use crate::jobs::{self, JobState};
-use crate::page::{CsrfForm, Shell, error_page, form_auth, page_auth, render};
+use crate::page::{CsrfForm, Shell, error_page, render};
+use crate::page::{PageForm, PageUser};
 
 #[derive(Template)]
 #[template(path = "accounts_created.html")]
@@ -35,14 +36,9 @@ struct JobPage {
 
 pub async fn bulk_accounts(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(org_id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    PageForm(a, _f): PageForm<CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match start_member_accounts(&state, &a, org_id).await {
         Ok(BulkAccounts::Made { org_name, accounts }) => render(
             &AccountsPage {
@@ -61,11 +57,7 @@ pub async fn bulk_accounts(
 
 /// A bulk job's page for the login that started it: progress (reloading itself) while it runs,
 /// then the slips, once; afterwards only that they were shown.
-pub async fn job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn job(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>) -> Response {
     let Some(job) = state.jobs.get(&id, a.principal.user_id) else {
         return error_page(Shell::of(&a), &AppError::NotFound);
     };

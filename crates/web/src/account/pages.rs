@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_store::account::UserListRow;
 use dangjian_store::{Cap, Grants, Role, Scope};
@@ -20,7 +20,7 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::i18n::{current_locale, t};
 use crate::page::{CsrfForm, Shell, error_page, render};
-use crate::page::{form_auth, page_auth};
+use crate::page::{PageForm, PageUser};
 
 const PAGE: i64 = 50;
 /// At most this many orgs in the org select (as the tree page).
@@ -196,11 +196,11 @@ struct ListPage {
     back: String,
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let offset = q.offset.unwrap_or(0).max(0);
@@ -292,11 +292,7 @@ async fn account_page_with_error(state: &AppState, a: &Auth, id: i64, e: &AppErr
     }
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     match account_page(&state, &a, id).await {
         Ok(page) => render(&page, StatusCode::OK),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -305,21 +301,15 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 
 #[derive(Deserialize)]
 pub struct GrantForm {
-    csrf_token: String,
     role: Option<String>,
     org_id: Option<String>,
 }
 
 pub async fn add_grant(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<GrantForm>,
+    PageForm(a, f): PageForm<GrantForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let role = f.role.clone().filter(|r| !r.is_empty());
     let org_text = f.org_id.clone().unwrap_or_default();
     let body = GrantBody {
@@ -358,14 +348,9 @@ pub async fn add_grant(
 
 pub async fn revoke(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(grant_id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    PageForm(a, _f): PageForm<CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match revoke_grant(&state, &a, grant_id).await {
         Ok(user_id) => Redirect::to(&format!("/accounts/{user_id}")).into_response(),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -388,14 +373,9 @@ struct PasswordOncePage {
 
 pub async fn reset(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    PageForm(a, _f): PageForm<CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match reset_login_password(&state, &a, id).await {
         Ok((user, password)) => {
             let person_name = match (user.person_id, a.scope(Cap::ManageAccounts)) {
@@ -420,7 +400,6 @@ pub async fn reset(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
-    csrf_token: String,
     /// Where to go back to: this list page or the login's page.
     next: Option<String>,
 }
@@ -439,17 +418,7 @@ fn safe_next(next: Option<&str>, id: i64) -> String {
     }
 }
 
-async fn disabled_action(
-    state: AppState,
-    headers: HeaderMap,
-    id: i64,
-    f: ActionForm,
-    disabled: bool,
-) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn disabled_action(state: AppState, a: Auth, id: i64, f: ActionForm, disabled: bool) -> Response {
     match set_login_disabled(&state, &a, id, disabled).await {
         Ok(_) => Redirect::to(&safe_next(f.next.as_deref(), id)).into_response(),
         Err(e) => account_page_with_error(&state, &a, id, &e).await,
@@ -458,20 +427,18 @@ async fn disabled_action(
 
 pub async fn disable(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    PageForm(a, f): PageForm<ActionForm>,
 ) -> Response {
-    disabled_action(state, headers, id, f, true).await
+    disabled_action(state, a, id, f, true).await
 }
 
 pub async fn enable(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    PageForm(a, f): PageForm<ActionForm>,
 ) -> Response {
-    disabled_action(state, headers, id, f, false).await
+    disabled_action(state, a, id, f, false).await
 }
 
 // ---------- a new login for a member ----------
@@ -487,7 +454,6 @@ pub struct NewLoginFields {
 
 #[derive(Deserialize)]
 pub struct NewLoginForm {
-    csrf_token: String,
     #[serde(flatten)]
     fields: NewLoginFields,
 }
@@ -531,13 +497,9 @@ pub struct NewQuery {
 
 pub async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let mut values = NewLoginFields {
@@ -559,15 +521,7 @@ pub async fn new_form(
     result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<NewLoginForm>,
-) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<NewLoginForm>) -> Response {
     let values = f.fields;
     let result: Result<(i64, String, String, String), AppError> = async {
         let scope = a.scope(Cap::ManageAccounts)?;

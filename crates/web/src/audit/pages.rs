@@ -3,8 +3,8 @@
 //! checks the whole hash chain on demand (too slow for every page view).
 
 use askama::Template;
-use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::member::EventKind;
 use dangjian_store::Cap;
@@ -20,7 +20,7 @@ use crate::i18n::{Locale, current_locale, enum_label, t};
 use crate::page::t_opt;
 use crate::page::urlencode;
 use crate::page::{CsrfForm, Shell, error_page, render};
-use crate::page::{form_auth, page_auth};
+use crate::page::{PageForm, PageUser};
 
 const PAGE: i64 = 50;
 /// The entities the filter offers (every `entity` the store writes).
@@ -209,13 +209,9 @@ async fn audit_page(state: &AppState, a: &Auth, q: &AuditQuery) -> Result<(Audit
 
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match audit_page(&state, &a, &q).await {
         Ok((page, status)) => render(&page, status),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -223,11 +219,7 @@ pub async fn list(
 }
 
 /// Walks the whole chain (admins only) and shows the verdict above the newest rows.
-pub async fn verify(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn verify(State(state): State<AppState>, PageForm(a, _f): PageForm<CsrfForm>) -> Response {
     let result = async {
         a.scope(Cap::ReadAudit)?;
         if !a.is_global_admin(&state).await.unwrap_or(false) {

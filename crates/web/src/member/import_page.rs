@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_store::Cap;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::i18n::current_locale;
-use crate::page::page_auth;
+use crate::page::PageUser;
 use crate::page::{Shell, error_page, render};
 
 #[derive(Template)]
@@ -39,11 +39,11 @@ async fn target(state: &AppState, a: &Auth, org_id: i64) -> Result<(i64, String)
     Ok((org.id, org.name))
 }
 
-pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn form(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(q): Query<OrgQuery>,
+) -> Response {
     match target(&state, &a, q.org).await {
         Ok(org) => render(
             &ImportPage {
@@ -59,11 +59,11 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
     }
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, mut multipart: Multipart) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    mut multipart: Multipart,
+) -> Response {
     let mut csrf = String::new();
     let mut org_id: Option<i64> = None;
     let mut file: Option<Bytes> = None;
@@ -87,8 +87,8 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, mut multi
             Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
         }
     }
-    if !crate::auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf.as_str())) {
-        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
+    if let Some(refused) = crate::page::csrf_refused(&a, &csrf) {
+        return refused;
     }
     let org = match target(&state, &a, org_id.unwrap_or(-1)).await {
         Ok(org) => org,

@@ -2,8 +2,8 @@
 //! history, the create and edit forms with errors next to their fields, and status changes.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::member::{EventKind, MemberStatus, PersonCategory};
 use dangjian_store::Cap;
@@ -15,8 +15,9 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::home::{MemberLine, date_or_dash, text_or_dash};
 use crate::member::api::{EventBody, MemberBody, new_event, new_person, person_patch};
+use crate::page::urlencode;
+use crate::page::{PageForm, PageUser};
 use crate::page::{Shell, error_page, render};
-use crate::page::{form_auth, page_auth, urlencode};
 
 const PAGE: i64 = 50;
 
@@ -84,11 +85,11 @@ struct ListPage {
     imported: Option<i64>,
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadMembers)?;
         let statuses = match q.status.as_deref().filter(|s| !s.is_empty()) {
@@ -264,11 +265,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64, event_form: EventBody) -
     })
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     match show_page(&state, &a, id, EventBody::default()).await {
         Ok(page) => render(&page, StatusCode::OK),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -277,7 +274,6 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 
 #[derive(Deserialize)]
 pub struct EventForm {
-    csrf_token: String,
     #[serde(flatten)]
     body: EventFormFields,
 }
@@ -294,14 +290,9 @@ pub struct EventFormFields {
 
 pub async fn record_event(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<EventForm>,
+    PageForm(a, f): PageForm<EventForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let body = EventBody {
         kind: f.body.kind,
         date: f.body.date,
@@ -389,13 +380,9 @@ fn form_errors(e: &AppError) -> Vec<(String, String)> {
 
 pub async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let org = state.store.org(&a.scope(Cap::WriteMembers)?, q.org).await?;
         let values = MemberBody {
@@ -414,7 +401,6 @@ pub async fn new_form(
 
 #[derive(Deserialize)]
 pub struct MemberForm {
-    csrf_token: String,
     #[serde(flatten)]
     fields: MemberFormFields,
 }
@@ -459,15 +445,7 @@ impl MemberFormFields {
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<MemberForm>,
-) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<MemberForm>) -> Response {
     let values = f.fields.into_body();
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
@@ -512,11 +490,11 @@ fn body_of(p: &PersonView) -> MemberBody {
     }
 }
 
-pub async fn edit_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<i64>,
+) -> Response {
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
         let p = state.store.person(&scope, id).await?;
@@ -539,14 +517,9 @@ pub async fn edit_form(State(state): State<AppState>, headers: HeaderMap, Path(i
 
 pub async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<MemberForm>,
+    PageForm(a, f): PageForm<MemberForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let mut values = f.fields.into_body();
     // status and org change by events only; the form does not send them
     values.status = None;

@@ -2,14 +2,15 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_store::Cap;
 use dangjian_store::org::{OrgHistoryRow, PostRow};
 
 use crate::AppState;
 use crate::home::{ChildView, MemberLine, term_ends_on, warning_messages};
-use crate::page::{Shell, error_page, page_auth, render};
+use crate::page::PageUser;
+use crate::page::{Shell, error_page, render};
 
 use crate::error::AppError;
 
@@ -34,11 +35,7 @@ struct TreePage {
 
 const TREE_LIMIT: i64 = 3000;
 
-pub async fn tree(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadOrg)?;
         let today = state.store.today();
@@ -95,11 +92,7 @@ struct OrgPage {
     can_write_members: bool,
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadOrg)?;
         let org = state.store.org(&scope, id).await?;

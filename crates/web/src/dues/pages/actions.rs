@@ -1,8 +1,7 @@
 //! The collector's page actions beyond payments: the branch's discussion and the 党委's decision
 //! on hardship applications, and arrears cases for the 支部大会.
 
-use axum::extract::{Form, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use dangjian_rules::RuleViolation;
 use dangjian_store::Cap;
@@ -11,14 +10,15 @@ use serde::Deserialize;
 
 use super::{CollectorQuery, back_to, refused};
 use crate::AppState;
+use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::parse_date;
-use crate::page::{Shell, error_page, form_auth};
+use crate::page::{PageForm, PageUser, csrf_refused};
+use crate::page::{Shell, error_page};
 
 /// Where the form came from, to go back to it.
 #[derive(Deserialize)]
 pub struct ActionForm {
-    csrf_token: String,
     org: i64,
     year: i64,
     month: i64,
@@ -62,11 +62,7 @@ enum Action {
     DecideCase(i64),
 }
 
-async fn act(state: AppState, headers: HeaderMap, f: ActionForm, action: Action) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn act(state: AppState, a: Auth, f: ActionForm, action: Action) -> Response {
     let result = async {
         let scope = a.scope(Cap::CollectDues)?;
         let actor = a.actor();
@@ -117,47 +113,40 @@ async fn act(state: AppState, headers: HeaderMap, f: ActionForm, action: Action)
 /// `POST /dues/hardships/{id}/discuss`.
 pub async fn discuss(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    PageForm(a, f): PageForm<ActionForm>,
 ) -> Response {
-    act(state, headers, f, Action::Discuss(id)).await
+    act(state, a, f, Action::Discuss(id)).await
 }
 
 /// `POST /dues/hardships/{id}/decide`.
 pub async fn decide(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    PageForm(a, f): PageForm<ActionForm>,
 ) -> Response {
-    act(state, headers, f, Action::Decide(id)).await
+    act(state, a, f, Action::Decide(id)).await
 }
 
 /// `POST /dues/cases`.
-pub async fn open_case(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<ActionForm>,
-) -> Response {
-    act(state, headers, f, Action::OpenCase).await
+pub async fn open_case(State(state): State<AppState>, PageForm(a, f): PageForm<ActionForm>) -> Response {
+    act(state, a, f, Action::OpenCase).await
 }
 
 /// `POST /dues/cases/{id}/decide`.
 pub async fn decide_case(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    PageForm(a, f): PageForm<ActionForm>,
 ) -> Response {
-    act(state, headers, f, Action::DecideCase(id)).await
+    act(state, a, f, Action::DecideCase(id)).await
 }
 
 /// `POST /dues/bases/import` (multipart: csrf_token, org, year, month, file, confirm): the
 /// payroll sheet of bases from the collector's page; bad rows are listed on the page.
 pub async fn import_bases(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -173,10 +162,9 @@ pub async fn import_bases(
         }
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let a = match form_auth(&state, &headers, &get("csrf_token")).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    if let Some(refused) = csrf_refused(&a, &get("csrf_token")) {
+        return refused;
+    }
     let num = |k: &str| get(k).trim().parse::<i64>().unwrap_or(0);
     let (org, year, month) = (num("org"), num("year"), num("month"));
     let result = async {

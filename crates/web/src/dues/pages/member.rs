@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_store::Cap;
@@ -20,7 +20,8 @@ use crate::dues::api::provider::{
     FakeProvider, SIGNATURE_HEADER, default_provider, handle_callback, provider,
 };
 use crate::error::AppError;
-use crate::page::{CsrfForm, Shell, error_page, form_auth, page_auth, render};
+use crate::page::{CsrfForm, Shell, error_page, render};
+use crate::page::{PageForm, PageUser};
 
 #[derive(Template)]
 #[template(path = "dues/member.html")]
@@ -70,13 +71,9 @@ async fn member_page(state: &AppState, a: &Auth, year: Option<i64>) -> Result<Me
 /// `GET /dues/me?year=`: the member's own dues.
 pub async fn my_dues(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match member_page(&state, &a, q.year).await {
         Ok(mut p) => {
             if q.applied.is_some() {
@@ -90,7 +87,6 @@ pub async fn my_dues(
 
 #[derive(Deserialize)]
 pub struct HardshipForm {
-    csrf_token: String,
     from: String,
     to: String,
     reduced_to_yuan: Option<String>,
@@ -100,13 +96,8 @@ pub struct HardshipForm {
 /// `POST /dues/me/hardship`: the member's own hardship application (the branch discusses it).
 pub async fn apply_hardship(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<HardshipForm>,
+    PageForm(a, f): PageForm<HardshipForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let person_id = a.principal.person_id.ok_or(AppError::NotFound)?;
         let scope = a.scope(Cap::ReadMembers)?;
@@ -157,14 +148,8 @@ pub async fn apply_hardship(
 /// `POST /dues/me/pay`: an order for the months ticked, then off to the provider's page.
 pub async fn pay(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(a, f): PageForm<HashMap<String, String>>,
 ) -> Response {
-    let csrf = f.get("csrf_token").cloned().unwrap_or_default();
-    let a = match form_auth(&state, &headers, &csrf).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let year = f
         .get("year")
         .and_then(|y| y.parse::<i64>().ok())
@@ -234,13 +219,9 @@ async fn fake_order(state: &AppState, order_no: &str) -> Result<DuesOrder, AppEr
 /// `GET /dues/pay/{order_no}`: the fake provider's page (demo mode): the order and a pay button.
 pub async fn fake_pay_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(order_no): Path<String>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match fake_order(&state, &order_no).await {
         Ok(order) => render(
             &FakePayPage {
@@ -257,14 +238,9 @@ pub async fn fake_pay_page(
 /// through the same verification and settlement as one from outside.
 pub async fn fake_pay(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(order_no): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm(a, _f): PageForm<CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let order = fake_order(&state, &order_no).await?;
         let (body, sig) = FakeProvider::new(state.store.keys.clone()).signed_callback(&order);

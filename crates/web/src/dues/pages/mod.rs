@@ -8,8 +8,8 @@ pub(super) mod member;
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::dues::yuan;
 use dangjian_store::Cap;
@@ -22,7 +22,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::page::{Shell, error_page, form_auth, page_auth, render};
+use crate::page::{PageForm, PageUser};
+use crate::page::{Shell, error_page, render};
 
 /// 分 as "¥12.34" for templates.
 pub(crate) fn money(fen: i64) -> String {
@@ -118,13 +119,9 @@ async fn collector_page(state: &AppState, a: &Auth, q: &CollectorQuery) -> Resul
 /// `GET /dues?org=&year=&month=`: the collector's page.
 pub async fn collector(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Query(q): Query<CollectorQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     // a member without a dues grant has the phone page
     if a.scope(Cap::CollectDues).is_err() {
         return Redirect::to("/dues/me").into_response();
@@ -157,7 +154,6 @@ async fn refused(state: &AppState, a: &Auth, q: CollectorQuery, e: AppError) -> 
 
 #[derive(Deserialize)]
 pub struct PaymentForm {
-    csrf_token: String,
     org: i64,
     year: i64,
     month: i64,
@@ -190,13 +186,8 @@ fn yuan_to_fen(s: &str) -> Result<i64, AppError> {
 /// `POST /dues/payments`: a payment recorded by hand from the collector's page.
 pub async fn record_payment(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<PaymentForm>,
+    PageForm(a, f): PageForm<PaymentForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let q = CollectorQuery {
         org: Some(f.org),
         year: Some(f.year),
@@ -274,7 +265,6 @@ pub async fn record_payment(
 
 #[derive(Deserialize)]
 pub struct GenerateForm {
-    csrf_token: String,
     org: i64,
     year: i64,
     month: i64,
@@ -282,15 +272,7 @@ pub struct GenerateForm {
 }
 
 /// `POST /dues/generate`: the month's (or the year's) bills for the org's subtree.
-pub async fn generate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<GenerateForm>,
-) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn generate(State(state): State<AppState>, PageForm(a, f): PageForm<GenerateForm>) -> Response {
     let month = if f.whole_year.is_some() {
         None
     } else {

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::cadence::{CadenceStatus, Judged, Tally};
 use dangjian_store::Cap;
@@ -16,7 +16,8 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::extract::optional_date;
 use crate::i18n::{Locale, t};
-use crate::page::{Shell, error_page, page_auth, render};
+use crate::page::PageUser;
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct LineView {
     pub kind: String,
@@ -92,14 +93,10 @@ pub struct CadenceQuery {
 
 pub async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(id): Path<i64>,
     Query(q): Query<CadenceQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadOrg)?;
         let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::PlanRow;
@@ -13,7 +13,8 @@ use dangjian_store::meeting::plan::PlanRow;
 use super::{local_span, status_label};
 use crate::AppState;
 use crate::error::AppError;
-use crate::page::{Shell, error_page, page_auth, render};
+use crate::page::PageUser;
+use crate::page::{Shell, error_page, render};
 
 #[derive(Template)]
 #[template(path = "meetings/checkin.html")]
@@ -25,11 +26,7 @@ struct CheckinPage {
     status_label: String,
 }
 
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let m = state.store.meeting_plan(&scope, id).await?;

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::meeting::{AttendanceState, Counts};
 use dangjian_store::Cap;
@@ -20,7 +20,8 @@ use crate::error::AppError;
 use crate::meeting::api::grace;
 use crate::meeting::api::records::parse_year;
 use crate::meeting::api::records_xlsx::{method_label, remarks};
-use crate::page::{Shell, error_page, page_auth, render};
+use crate::page::PageUser;
+use crate::page::{Shell, error_page, render};
 
 /// One person on a printed sheet.
 pub(crate) struct SheetLine {
@@ -135,11 +136,7 @@ struct LedgerPage {
     closed: bool,
 }
 
-pub async fn ledger(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn ledger(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let d = state.store.attendance_detail(&scope, id, grace()).await?;
@@ -195,13 +192,9 @@ struct SigninPage {
 
 pub async fn signin_sheet(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let d = state.store.attendance_detail(&scope, id, grace()).await?;
@@ -250,14 +243,10 @@ pub struct YearQuery {
 
 pub async fn ledger_list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(id): Path<i64>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let year = parse_year(q.year, state.store.today().year())?;
@@ -312,13 +301,9 @@ struct MemberAttendancePage {
 /// `/members/{id}/attendance`: the member's meetings, newest first, with their attendance.
 pub async fn member_attendance(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadMembers)?;
         let (name, rows) = state.store.member_attendance(&scope, id, grace()).await?;

@@ -1,9 +1,8 @@
 //! The secretary's meeting list for an org and the plan form (one meeting or a series).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::MeetingKind;
@@ -15,7 +14,8 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use super::{kind_label, local_span, status_label};
 use crate::AppState;
 use crate::error::AppError;
-use crate::page::{Shell, error_page, form_auth, page_auth, render};
+use crate::page::{PageForm, PageUser};
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct MeetingLine {
     pub id: i64,
@@ -42,11 +42,11 @@ pub struct ListQuery {
     org: Option<i64>,
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let org = match q.org {
@@ -95,8 +95,6 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct PlanForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     org_id: i64,
     #[serde(default)]
@@ -153,13 +151,9 @@ async fn new_page(
 
 pub async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let Some(org_id) = q.org else {
         return error_page(Shell::of(&a), &AppError::NotFound);
     };
@@ -188,11 +182,7 @@ fn form_time(state: &AppState, f: &PlanForm) -> Result<(OffsetDateTime, OffsetDa
     ))
 }
 
-pub async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<PlanForm>) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<PlanForm>) -> Response {
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;

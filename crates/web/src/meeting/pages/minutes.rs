@@ -3,9 +3,8 @@
 //! reason (minutes, or one person's attendance), listed under it. Same store calls as the API.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::AttendanceState;
@@ -20,7 +19,8 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::meeting::api::grace;
 use crate::meeting::api::records::{ATTACHMENT_MAX_BYTES, sniff};
-use crate::page::{Shell, error_page, form_auth, page_auth, render};
+use crate::page::{PageForm, PageUser};
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct AmendLine {
     pub at: String,
@@ -86,11 +86,7 @@ async fn minutes_page(
     Ok(render(&page, status))
 }
 
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     minutes_page(&state, &a, id, Shell::of(&a), StatusCode::OK)
         .await
         .unwrap_or_else(|e| error_page(Shell::of(&a), &e))
@@ -98,7 +94,6 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 
 #[derive(Deserialize)]
 pub struct MinutesForm {
-    csrf_token: String,
     action: String,
     minutes: Option<String>,
     decisions: Option<String>,
@@ -183,14 +178,9 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
 
 pub async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<MinutesForm>,
+    PageForm(a, f): PageForm<MinutesForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match apply(&state, &a, id, f).await {
         Ok(()) => Redirect::to(&format!("/meetings/{id}/minutes")).into_response(),
         Err(AppError::NotFound) => error_page(Shell::of(&a), &AppError::NotFound),
@@ -207,14 +197,10 @@ pub async fn submit(
 /// The upload form (multipart `csrf_token`, `file`).
 pub async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(id): Path<i64>,
     mut mp: Multipart,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let mut csrf = String::new();
     let mut file: Option<(Option<String>, Vec<u8>)> = None;
     loop {
@@ -235,8 +221,8 @@ pub async fn upload(
             Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
         }
     }
-    if !crate::auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(csrf.as_str())) {
-        return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
+    if let Some(refused) = crate::page::csrf_refused(&a, &csrf) {
+        return refused;
     }
     let result: Result<(), AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;

@@ -14,12 +14,11 @@ pub(super) mod show;
 pub(super) mod wall;
 
 use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::meeting::MeetingKind;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::AppState;
 use crate::i18n::{Locale, t};
 
 /// A local time as `2026-05-01 09:00`.
@@ -61,14 +60,7 @@ const QR_TEXT_MAX: usize = 512;
 
 /// A QR code of `?text=` as SVG, for logged-in users (the wall's rotating code, a member's own
 /// code). Drawn here so the pages need no script library and no internet.
-pub(super) async fn qr_svg(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<QrQuery>,
-) -> Response {
-    if let Err(r) = crate::page::page_auth(&state, &headers).await {
-        return r;
-    }
+pub(super) async fn qr_svg(_: crate::page::PageUser, Query(q): Query<QrQuery>) -> Response {
     let text = q.text.unwrap_or_default();
     if text.is_empty() || text.len() > QR_TEXT_MAX {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();

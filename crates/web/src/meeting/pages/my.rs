@@ -4,9 +4,8 @@
 //! the check-in and shows the personal code). Built for a 390 px wide screen.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_store::meeting::plan::{MyMeeting, MyNotice};
@@ -19,7 +18,8 @@ use crate::extract::optional_text;
 use crate::i18n::{Locale, t};
 use crate::meeting::api::grace;
 use crate::meeting::api::plan::is_upcoming;
-use crate::page::{Shell, error_page, form_auth, page_auth, render};
+use crate::page::{PageForm, PageUser};
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct MyLine {
     pub id: i64,
@@ -145,11 +145,7 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
     })
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
     match my_list_page(&state, &a).await {
         Ok(p) => render(&p, StatusCode::OK),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -172,14 +168,10 @@ pub struct ShowQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageUser(a): PageUser,
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result: Result<Response, AppError> = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
         let m = state.store.my_meeting(person_id, id, grace()).await?;
@@ -200,21 +192,15 @@ pub async fn show(
 
 #[derive(serde::Deserialize)]
 pub struct LeaveForm {
-    csrf_token: String,
     #[serde(default)]
     reason: String,
 }
 
 pub async fn ask_leave(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<LeaveForm>,
+    PageForm(a, f): PageForm<LeaveForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
         let reason = optional_text("reason", Some(f.reason), 200)?

@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_store::Cap;
 use dangjian_store::meeting::seats::{NewSeatPlan, Reserved};
@@ -17,7 +16,8 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::i18n::t;
-use crate::page::{Shell, error_page, form_auth, page_auth, render};
+use crate::page::{PageForm, PageUser};
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct Cell {
     pub label: String,
@@ -111,11 +111,7 @@ async fn seats_page(state: &AppState, a: &Auth, id: i64, shell: Shell) -> Result
     Ok(render(&page, StatusCode::OK))
 }
 
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     seats_page(&state, &a, id, Shell::of(&a))
         .await
         .unwrap_or_else(|e| error_page(Shell::of(&a), &e))
@@ -123,7 +119,6 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
 
 #[derive(Deserialize)]
 pub struct SeatForm {
-    csrf_token: String,
     action: String,
     person_id: Option<String>,
     row: Option<String>,
@@ -168,14 +163,9 @@ fn reserved_rows(v: Option<&str>, seats: i64, purpose: &str) -> Result<Vec<Reser
 
 pub async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<SeatForm>,
+    PageForm(a, f): PageForm<SeatForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result: Result<(), AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let actor = a.actor();

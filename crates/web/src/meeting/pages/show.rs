@@ -3,9 +3,8 @@
 //! close). Each action is a form post that calls the same store function as the API.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::AttendanceState;
@@ -19,7 +18,8 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
 use crate::meeting::api::grace;
-use crate::page::{Shell, error_page, form_auth, page_auth, render};
+use crate::page::{PageForm, PageUser};
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct Person {
     pub id: i64,
@@ -153,11 +153,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     Ok(page)
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     match show_page(&state, &a, id).await {
         Ok(p) => render(&p, StatusCode::OK),
         Err(e) => error_page(Shell::of(&a), &e),
@@ -181,7 +177,6 @@ async fn finish(state: &AppState, a: &Auth, id: i64, result: Result<(), AppError
 
 #[derive(serde::Deserialize)]
 pub struct EditForm {
-    csrf_token: String,
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -196,14 +191,9 @@ pub struct EditForm {
 
 pub async fn edit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<EditForm>,
+    PageForm(a, f): PageForm<EditForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let title = crate::extract::required_text("title", Some(f.title))?;
@@ -229,7 +219,6 @@ pub async fn edit(
 
 #[derive(serde::Deserialize)]
 pub struct WallTextForm {
-    csrf_token: String,
     #[serde(default)]
     wall_title: String,
     #[serde(default)]
@@ -238,14 +227,9 @@ pub struct WallTextForm {
 
 pub async fn wall_text(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<WallTextForm>,
+    PageForm(a, f): PageForm<WallTextForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let change = PlanChange {
@@ -266,14 +250,9 @@ pub async fn wall_text(
 
 pub async fn notice(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<crate::page::CsrfForm>,
+    PageForm(a, _f): PageForm<crate::page::CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         state.store.send_notice(&scope, &a.actor(), id).await?;
@@ -285,14 +264,9 @@ pub async fn notice(
 
 pub async fn close(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<crate::page::CsrfForm>,
+    PageForm(a, _f): PageForm<crate::page::CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         state.store.close_meeting(&scope, &a.actor(), id).await?;
@@ -304,21 +278,15 @@ pub async fn close(
 
 #[derive(serde::Deserialize)]
 pub struct CancelForm {
-    csrf_token: String,
     #[serde(default)]
     reason: String,
 }
 
 pub async fn cancel(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<CancelForm>,
+    PageForm(a, f): PageForm<CancelForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let reason = optional_text("reason", Some(f.reason), 200)?
@@ -335,7 +303,6 @@ pub async fn cancel(
 
 #[derive(serde::Deserialize)]
 pub struct RescheduleForm {
-    csrf_token: String,
     #[serde(default)]
     starts_at: String,
     #[serde(default)]
@@ -346,14 +313,9 @@ pub struct RescheduleForm {
 
 pub async fn reschedule(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<RescheduleForm>,
+    PageForm(a, f): PageForm<RescheduleForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let invalid =
@@ -384,21 +346,15 @@ pub async fn reschedule(
 
 #[derive(serde::Deserialize)]
 pub struct DecideForm {
-    csrf_token: String,
     #[serde(default)]
     note: String,
 }
 
 pub async fn decide(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, rid, decision)): Path<(i64, i64, String)>,
-    Form(f): Form<DecideForm>,
+    PageForm(a, f): PageForm<DecideForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let approve = match decision.as_str() {
@@ -419,7 +375,6 @@ pub async fn decide(
 
 #[derive(serde::Deserialize)]
 pub struct InviteForm {
-    csrf_token: String,
     #[serde(default)]
     person_id: String,
     #[serde(default)]
@@ -428,14 +383,9 @@ pub struct InviteForm {
 
 pub async fn invite(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<InviteForm>,
+    PageForm(a, f): PageForm<InviteForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let person_id: i64 = f
@@ -460,14 +410,9 @@ pub async fn invite(
 
 pub async fn uninvite(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, person_id)): Path<(i64, i64)>,
-    Form(f): Form<crate::page::CsrfForm>,
+    PageForm(a, _f): PageForm<crate::page::CsrfForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         state.store.uninvite(&scope, &a.actor(), id, person_id).await?;
@@ -479,7 +424,6 @@ pub async fn uninvite(
 
 #[derive(serde::Deserialize)]
 pub struct LeaveForm {
-    csrf_token: String,
     #[serde(default)]
     person_id: String,
     #[serde(default)]
@@ -489,14 +433,9 @@ pub struct LeaveForm {
 /// The secretary records a leave directly (asked in person or by phone).
 pub async fn record_leave(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(f): Form<LeaveForm>,
+    PageForm(a, f): PageForm<LeaveForm>,
 ) -> Response {
-    let a = match form_auth(&state, &headers, &f.csrf_token).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let person_id: i64 = f

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::meeting::AttendanceState;
 use dangjian_store::Cap;
@@ -16,7 +16,8 @@ use super::local_span;
 use crate::AppState;
 use crate::error::AppError;
 use crate::meeting::api::grace;
-use crate::page::{Shell, error_page, page_auth, render};
+use crate::page::PageUser;
+use crate::page::{Shell, error_page, render};
 
 pub(crate) struct Tile {
     pub id: i64,
@@ -50,11 +51,7 @@ struct WallPage {
 /// How many of the latest check-ins the wall lists.
 const LATEST: usize = 8;
 
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let a = match page_auth(&state, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let m = state.store.meeting_plan(&scope, id).await?;
