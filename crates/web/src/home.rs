@@ -86,7 +86,7 @@ struct OrgPanel {
 }
 
 #[derive(Template)]
-#[template(path = "home_org.html")]
+#[template(path = "home/org.html")]
 struct OrgHome {
     shell: Shell,
     heading: String,
@@ -94,7 +94,7 @@ struct OrgHome {
 }
 
 #[derive(Template)]
-#[template(path = "home_member.html")]
+#[template(path = "home/member.html")]
 struct MemberHome {
     shell: Shell,
     person: MemberCard,

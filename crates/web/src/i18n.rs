@@ -31,19 +31,19 @@ impl Locale {
 /// domains in every language.
 pub const ZH_CN: &[&str] = &[
     include_str!("../locales/zh-CN/core.txt"),
-    include_str!("../locales/zh-CN/roster.txt"),
+    include_str!("../locales/zh-CN/member.txt"),
     include_str!("../locales/zh-CN/xlsx.txt"),
     include_str!("../locales/zh-CN/pages.txt"),
-    include_str!("../locales/zh-CN/admin.txt"),
+    include_str!("../locales/zh-CN/account.txt"),
     include_str!("../locales/zh-CN/dues.txt"),
     include_str!("../locales/zh-CN/meeting.txt"),
 ];
 pub const EN: &[&str] = &[
     include_str!("../locales/en/core.txt"),
-    include_str!("../locales/en/roster.txt"),
+    include_str!("../locales/en/member.txt"),
     include_str!("../locales/en/xlsx.txt"),
     include_str!("../locales/en/pages.txt"),
-    include_str!("../locales/en/admin.txt"),
+    include_str!("../locales/en/account.txt"),
     include_str!("../locales/en/dues.txt"),
     include_str!("../locales/en/meeting.txt"),
 ];

@@ -15,7 +15,7 @@ use crate::page::{CsrfForm, Shell, error_page, render};
 use crate::page::{PageForm, PageUser};
 
 #[derive(Template)]
-#[template(path = "accounts_created.html")]
+#[template(path = "account/created.html")]
 struct AccountsPage {
     shell: Shell,
     org_name: String,
@@ -23,7 +23,7 @@ struct AccountsPage {
 }
 
 #[derive(Template)]
-#[template(path = "accounts_job.html")]
+#[template(path = "account/job.html")]
 struct JobPage {
     shell: Shell,
     org_name: String,

@@ -184,7 +184,7 @@ pub struct ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "admin/accounts.html")]
+#[template(path = "account/accounts.html")]
 struct ListPage {
     shell: Shell,
     rows: Vec<UserLine>,
@@ -228,7 +228,7 @@ pub async fn list(
 // ---------- one login ----------
 
 #[derive(Template)]
-#[template(path = "admin/account.html")]
+#[template(path = "account/account.html")]
 struct AccountPage {
     shell: Shell,
     user: UserLine,
@@ -360,7 +360,7 @@ pub async fn revoke(
 // ---------- reset, disable, enable ----------
 
 #[derive(Template)]
-#[template(path = "admin/password_once.html")]
+#[template(path = "account/password_once.html")]
 struct PasswordOncePage {
     shell: Shell,
     /// `admin.password_once.reset_title` or `…created_title`
@@ -459,7 +459,7 @@ pub struct NewLoginForm {
 }
 
 #[derive(Template)]
-#[template(path = "admin/account_new.html")]
+#[template(path = "account/account_new.html")]
 struct NewLoginPage {
     shell: Shell,
     values: NewLoginFields,

@@ -128,7 +128,7 @@ fn line(state: &AppState, locale: Locale, r: AuditRow) -> AuditLine {
 }
 
 #[derive(Template)]
-#[template(path = "admin/audit.html")]
+#[template(path = "audit/list.html")]
 struct AuditPage {
     shell: Shell,
     /// (value, label)

@@ -17,7 +17,7 @@ use crate::page::PageUser;
 use crate::page::{Shell, error_page, render};
 
 #[derive(Template)]
-#[template(path = "members/import.html")]
+#[template(path = "member/import.html")]
 struct ImportPage {
     shell: Shell,
     org: (i64, String),

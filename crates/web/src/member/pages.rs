@@ -65,7 +65,7 @@ impl ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "members/list.html")]
+#[template(path = "member/list.html")]
 struct ListPage {
     shell: Shell,
     filter_org: Option<(i64, String)>,
@@ -151,7 +151,7 @@ struct Fact {
 }
 
 #[derive(Template)]
-#[template(path = "members/show.html")]
+#[template(path = "member/show.html")]
 struct ShowPage {
     shell: Shell,
     person: PersonView,
@@ -325,7 +325,7 @@ pub async fn record_event(
 // ---------- create and edit ----------
 
 #[derive(Template)]
-#[template(path = "members/form.html")]
+#[template(path = "member/form.html")]
 struct FormPage {
     shell: Shell,
     /// None: a new record.

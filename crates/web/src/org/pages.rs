@@ -26,7 +26,7 @@ struct TreeLine {
 }
 
 #[derive(Template)]
-#[template(path = "orgs/tree.html")]
+#[template(path = "org/tree.html")]
 struct TreePage {
     shell: Shell,
     lines: Vec<TreeLine>,
@@ -68,7 +68,7 @@ pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Respo
 }
 
 #[derive(Template)]
-#[template(path = "orgs/show.html")]
+#[template(path = "org/show.html")]
 struct OrgPage {
     shell: Shell,
     id: i64,

@@ -16,7 +16,7 @@ use crate::page::{CsrfForm, Shell, error_page, render};
 use crate::session::api::{check_credentials, check_new_password, client_ip, session_cookie, start_session};
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "session/login.html")]
 struct LoginPage {
     shell: Shell,
     demo: bool,
@@ -118,7 +118,7 @@ pub async fn logout_submit(
 }
 
 #[derive(Template)]
-#[template(path = "password.html")]
+#[template(path = "session/password.html")]
 struct PasswordPage {
     shell: Shell,
     forced: bool,

@@ -96,7 +96,7 @@ fn cached() -> &'static [ApiTag] {
 }
 
 #[derive(Template)]
-#[template(path = "admin/api_docs.html")]
+#[template(path = "system/api_docs.html")]
 struct DocsPage {
     shell: Shell,
     tags: &'static [ApiTag],

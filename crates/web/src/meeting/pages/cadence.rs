@@ -75,7 +75,7 @@ pub(crate) fn org_view(locale: Locale, c: &OrgCadence) -> OrgView {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/cadence.html")]
+#[template(path = "meeting/cadence.html")]
 struct CadencePage {
     shell: Shell,
     org: OrgView,

@@ -17,7 +17,7 @@ use crate::page::PageUser;
 use crate::page::{Shell, error_page, render};
 
 #[derive(Template)]
-#[template(path = "meetings/checkin.html")]
+#[template(path = "meeting/checkin.html")]
 struct CheckinPage {
     shell: Shell,
     m: PlanRow,

@@ -114,7 +114,7 @@ fn amend_view(a: &AmendmentRow, lines: &[DetailLine], offset: time::UtcOffset) -
 }
 
 #[derive(Template)]
-#[template(path = "meetings/ledger.html")]
+#[template(path = "meeting/ledger.html")]
 struct LedgerPage {
     shell: Shell,
     m: PlanRow,
@@ -179,7 +179,7 @@ pub async fn ledger(State(state): State<AppState>, PageUser(a): PageUser, Path(i
 }
 
 #[derive(Template)]
-#[template(path = "meetings/signin_sheet.html")]
+#[template(path = "meeting/signin_sheet.html")]
 struct SigninPage {
     shell: Shell,
     m: PlanRow,
@@ -227,7 +227,7 @@ pub(crate) struct LedgerRow {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/ledger_list.html")]
+#[template(path = "meeting/ledger_list.html")]
 struct LedgerListPage {
     shell: Shell,
     org_id: i64,
@@ -290,7 +290,7 @@ pub(crate) struct HistoryView {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/ledger_member.html")]
+#[template(path = "meeting/ledger_member.html")]
 struct MemberAttendancePage {
     shell: Shell,
     person_id: i64,

@@ -28,7 +28,7 @@ pub(crate) struct MeetingLine {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/list.html")]
+#[template(path = "meeting/list.html")]
 struct ListPage {
     shell: Shell,
     org: Option<(i64, String)>,
@@ -120,7 +120,7 @@ pub struct PlanForm {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/new.html")]
+#[template(path = "meeting/new.html")]
 struct NewPage {
     shell: Shell,
     org: (i64, String),

@@ -29,7 +29,7 @@ pub(crate) struct AmendLine {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/ledger_minutes.html")]
+#[template(path = "meeting/ledger_minutes.html")]
 struct MinutesPage {
     shell: Shell,
     m: PlanRow,

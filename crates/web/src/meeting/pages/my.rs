@@ -91,7 +91,7 @@ fn notice_line(n: &MyNotice, locale: Locale, offset: time::UtcOffset) -> NoticeL
 }
 
 #[derive(Template)]
-#[template(path = "meetings/my_list.html")]
+#[template(path = "meeting/my_list.html")]
 struct MyListPage {
     shell: Shell,
     has_person: bool,
@@ -153,7 +153,7 @@ pub async fn list(State(state): State<AppState>, PageUser(a): PageUser) -> Respo
 }
 
 #[derive(Template)]
-#[template(path = "meetings/my_show.html")]
+#[template(path = "meeting/my_show.html")]
 struct MyShowPage {
     shell: Shell,
     m: MyLine,

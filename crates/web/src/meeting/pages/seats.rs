@@ -32,7 +32,7 @@ pub(crate) struct GridRow {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/seats.html")]
+#[template(path = "meeting/seats.html")]
 struct SeatsPage {
     shell: Shell,
     id: i64,

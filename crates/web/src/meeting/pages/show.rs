@@ -27,7 +27,7 @@ pub(crate) struct Person {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/show.html")]
+#[template(path = "meeting/show.html")]
 struct ShowPage {
     shell: Shell,
     m: PlanRow,

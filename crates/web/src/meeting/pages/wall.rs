@@ -30,7 +30,7 @@ pub(crate) struct Tile {
 }
 
 #[derive(Template)]
-#[template(path = "meetings/wall.html")]
+#[template(path = "meeting/wall.html")]
 struct WallPage {
     shell: Shell,
     m: PlanRow,
