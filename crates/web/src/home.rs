@@ -135,7 +135,7 @@ pub(crate) fn term_ends_on(o: &OrgRow) -> Option<String> {
 pub(crate) fn warning_messages(o: &OrgRow, today: time::Date) -> Vec<String> {
     crate::org::api::org_warnings(o, today)
         .into_iter()
-        .filter_map(|w| w["message"].as_str().map(str::to_owned))
+        .map(|w| w.message)
         .collect()
 }
 

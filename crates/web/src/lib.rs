@@ -14,6 +14,7 @@ pub mod system;
 
 // what the features share
 pub mod auth;
+pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod i18n;

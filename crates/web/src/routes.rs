@@ -5,6 +5,7 @@ use axum::Router;
 use axum::routing::MethodRouter;
 
 use crate::AppState;
+use crate::contract::Contract;
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RouteDoc {
@@ -12,6 +13,12 @@ pub struct RouteDoc {
     pub path: &'static str,
     pub summary: &'static str,
     pub tag: &'static str,
+    /// The request body's type (`Routes::takes`).
+    #[serde(skip)]
+    pub body: Option<Contract>,
+    /// The success answer's type (`Routes::answers`, `Routes::answers_list`).
+    #[serde(skip)]
+    pub answer: Option<Contract>,
 }
 
 pub struct Routes {
@@ -41,8 +48,34 @@ impl Routes {
             path,
             summary,
             tag,
+            body: None,
+            answer: None,
         });
         self.router = self.router.route(path, handler);
+        self
+    }
+
+    /// The request body type of the route registered last.
+    pub(crate) fn takes<T: utoipa::ToSchema>(mut self) -> Self {
+        if let Some(d) = self.docs.last_mut() {
+            d.body = Some(Contract::of::<T>());
+        }
+        self
+    }
+
+    /// The answer type of the route registered last.
+    pub(crate) fn answers<T: utoipa::ToSchema>(mut self) -> Self {
+        if let Some(d) = self.docs.last_mut() {
+            d.answer = Some(Contract::of::<T>());
+        }
+        self
+    }
+
+    /// The route registered last answers a list of `T` (`{"items", "total"}`).
+    pub(crate) fn answers_list<T: utoipa::ToSchema>(mut self) -> Self {
+        if let Some(d) = self.docs.last_mut() {
+            d.answer = Some(Contract::list_of::<T>());
+        }
         self
     }
 

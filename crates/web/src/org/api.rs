@@ -7,58 +7,145 @@ use axum::http::StatusCode;
 use dangjian_rules::org::{BranchType, CommitteePost, OrgCategory, OrgKind, TermStatus};
 use dangjian_rules::{RuleViolation, org_rules_on};
 use dangjian_store::Cap;
-use dangjian_store::org::{NewOrg, NewPost, OrgPatch, OrgRow};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use dangjian_store::org::{NewOrg, NewPost, OrgHistoryRow, OrgPatch, OrgRow};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::{Created, Done, List, Notice, date};
 use crate::error::AppResult;
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, ConfirmQuery, Page, confirm_warnings, optional_date, optional_enum,
     optional_text, parse_enum, required, required_text,
 };
 
-pub fn org_json(o: &OrgRow) -> Value {
-    let term_ends_on = match (o.term_started_on, o.term_years) {
-        (Some(s), Some(y)) => Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string()),
-        _ => None,
-    };
-    json!({
-        "id": o.id, "name": o.name, "kind": o.kind, "branch_type": o.branch_type, "category": o.category,
-        "parent_id": o.parent_id, "depth": o.depth,
-        "established_on": o.established_on.map(|d| d.to_string()),
-        "term_started_on": o.term_started_on.map(|d| d.to_string()), "term_years": o.term_years,
-        "term_ends_on": term_ends_on, "joint_units": o.joint_units,
-        "member_count": o.member_count, "formal_count": o.formal_count,
-    })
+/// An org as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: i64,
+    pub name: String,
+    /// `committee`, `general_branch`, `branch`, `group`
+    pub kind: String,
+    /// For a branch: `regular`, `joint`, `temporary`, `mobile`
+    pub branch_type: Option<String>,
+    pub category: String,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+    #[schema(format = Date)]
+    pub established_on: Option<String>,
+    #[schema(format = Date)]
+    pub term_started_on: Option<String>,
+    pub term_years: Option<i64>,
+    /// The last day of the committee's term (start + years).
+    #[schema(format = Date)]
+    pub term_ends_on: Option<String>,
+    pub joint_units: Option<i64>,
+    /// People in the subtree, and the formal members among them.
+    pub member_count: i64,
+    pub formal_count: i64,
 }
 
-pub async fn roots(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+impl From<&OrgRow> for OrgView {
+    fn from(o: &OrgRow) -> Self {
+        let term_ends_on = match (o.term_started_on, o.term_years) {
+            (Some(s), Some(y)) => {
+                Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string())
+            }
+            _ => None,
+        };
+        Self {
+            id: o.id,
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            branch_type: o.branch_type.clone(),
+            category: o.category.clone(),
+            parent_id: o.parent_id,
+            depth: o.depth,
+            established_on: o.established_on.map(date),
+            term_started_on: o.term_started_on.map(date),
+            term_years: o.term_years,
+            term_ends_on,
+            joint_units: o.joint_units,
+            member_count: o.member_count,
+            formal_count: o.formal_count,
+        }
+    }
+}
+
+/// One change in an org's history (rename, move, new term, …).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgChangeView {
+    pub id: i64,
+    pub org_id: i64,
+    pub change: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    #[schema(format = Date)]
+    pub effective_on: String,
+    pub reason: Option<String>,
+    pub recorded_by: Option<i64>,
+    #[schema(format = DateTime)]
+    pub recorded_at: String,
+}
+
+impl From<OrgHistoryRow> for OrgChangeView {
+    fn from(h: OrgHistoryRow) -> Self {
+        Self {
+            id: h.id,
+            org_id: h.org_id,
+            change: h.change,
+            old_value: h.old_value,
+            new_value: h.new_value,
+            effective_on: date(h.effective_on),
+            reason: h.reason,
+            recorded_by: h.recorded_by,
+            recorded_at: h.recorded_at.format(&Rfc3339).unwrap_or_default(),
+        }
+    }
+}
+
+/// A committee post held (or held before, with `?all=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostView {
+    pub id: i64,
+    pub org_id: i64,
+    pub person_id: i64,
+    pub name: String,
+    /// `secretary`, `deputy_secretary`, `member`, …
+    pub post: String,
+    /// The post's name in Chinese (书记, 副书记, 委员 …).
+    pub post_label: Option<&'static str>,
+    #[schema(format = Date)]
+    pub started_on: String,
+    #[schema(format = Date)]
+    pub ended_on: Option<String>,
+}
+
+pub async fn roots(State(state): State<AppState>, auth: Auth) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.scope_roots(&scope).await?;
-    let total = i64::try_from(rows.len()).unwrap_or(0);
-    Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
+    Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
 }
 
 pub async fn get_one(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<OrgView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    Ok(Json(org_json(&state.store.org(&scope, id).await?)))
+    Ok(Json(OrgView::from(&state.store.org(&scope, id).await?)))
 }
 
 pub async fn children(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.children(&scope, id).await?;
-    let total = i64::try_from(rows.len()).unwrap_or(0);
-    Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
+    Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
 }
 
 pub async fn tree(
@@ -66,31 +153,35 @@ pub async fn tree(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(page): ApiQuery<Page>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let (rows, total) = state
         .store
         .subtree(&scope, id, page.limit(), page.offset())
         .await?;
-    Ok(crate::extract::list(rows.iter().map(org_json).collect(), total))
+    Ok(Json(List {
+        items: rows.iter().map(OrgView::from).collect(),
+        total,
+    }))
 }
 
 pub async fn history(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<OrgChangeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.org_history(&scope, id).await?;
-    let total = i64::try_from(rows.len()).unwrap_or(0);
-    Ok(crate::extract::list(rows, total))
+    Ok(Json(List::all(
+        rows.into_iter().map(OrgChangeView::from).collect(),
+    )))
 }
 
 /// What the rules say about an org now: structure warnings and the committee term.
-pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Value> {
+pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Notice> {
     let rs = org_rules_on(today);
     let locale = crate::i18n::current_locale();
-    let mut out: Vec<Value> = dangjian_rules::structure_warnings(
+    let mut out: Vec<Notice> = dangjian_rules::structure_warnings(
         rs,
         o.kind(),
         o.branch_type(),
@@ -100,7 +191,10 @@ pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Value> {
     .into_iter()
     .map(|w| {
         let args: Vec<(&str, String)> = w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        json!({"code": w.code, "message": crate::i18n::t(locale, w.code, &args)})
+        Notice {
+            code: w.code,
+            message: crate::i18n::t(locale, w.code, &args),
+        }
     })
     .collect();
     if let (Some(start), Some(years)) = (o.term_started_on, o.term_years) {
@@ -117,7 +211,10 @@ pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Value> {
             ),
         };
         if let Some(code) = code {
-            out.push(json!({"code": code, "message": crate::i18n::t(locale, code, &args)}));
+            out.push(Notice {
+                code,
+                message: crate::i18n::t(locale, code, &args),
+            });
         }
     }
     out
@@ -127,15 +224,15 @@ pub async fn warnings(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<Notice>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let org = state.store.org(&scope, id).await?;
-    let items = org_warnings(&org, state.store.today());
-    let total = i64::try_from(items.len()).unwrap_or(0);
-    Ok(crate::extract::list(items, total))
+    Ok(Json(List::all(org_warnings(&org, state.store.today()))))
 }
 
-#[derive(Deserialize)]
+/// Create (`parent_id`, `name`, `kind` required) or change an org. Dates are `YYYY-MM-DD`;
+/// `effective_on` and `reason` go to the org's history.
+#[derive(Deserialize, ToSchema)]
 pub struct OrgBody {
     parent_id: Option<i64>,
     name: Option<String>,
@@ -179,7 +276,7 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<OrgBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<OrgView>)> {
     let global = body.parent_id.is_none() && auth.is_global_admin(&state).await?;
     let scope = if global {
         dangjian_store::Scope::system()
@@ -224,7 +321,7 @@ pub async fn create(
     };
     // an unknown or invisible parent answers 404, like any org outside the caller's subtree
     let row = state.store.create_org(&scope, &auth.actor(), new).await?;
-    Ok((StatusCode::CREATED, Json(org_json(&row))))
+    Ok((StatusCode::CREATED, Json(OrgView::from(&row))))
 }
 
 pub async fn update(
@@ -232,7 +329,7 @@ pub async fn update(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<OrgBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<OrgView>> {
     let scope = auth.scope(Cap::WriteOrg)?;
     let today = state.store.today();
     if body.kind.is_some() {
@@ -263,7 +360,7 @@ pub async fn update(
         reason: optional_text("reason", body.reason.clone(), 500)?,
     };
     let row = state.store.update_org(&scope, &auth.actor(), id, patch).await?;
-    Ok(Json(org_json(&row)))
+    Ok(Json(OrgView::from(&row)))
 }
 
 #[derive(Deserialize)]
@@ -276,22 +373,28 @@ pub async fn posts(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PostsQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<PostView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.posts(&scope, id, q.all.unwrap_or(false)).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|p| {
-            json!({"id": p.id, "org_id": p.org_id, "person_id": p.person_id, "name": p.person_name, "post": p.post,
-                   "post_label": CommitteePost::parse(&p.post).map(CommitteePost::label_zh),
-                   "started_on": p.started_on.to_string(), "ended_on": p.ended_on.map(|d| d.to_string())})
-        })
-        .collect();
-    let total = i64::try_from(items.len()).unwrap_or(0);
-    Ok(crate::extract::list(items, total))
+    Ok(Json(List::all(
+        rows.into_iter()
+            .map(|p| PostView {
+                id: p.id,
+                org_id: p.org_id,
+                person_id: p.person_id,
+                name: p.person_name,
+                post_label: CommitteePost::parse(&p.post).map(CommitteePost::label_zh),
+                post: p.post,
+                started_on: date(p.started_on),
+                ended_on: p.ended_on.map(date),
+            })
+            .collect(),
+    )))
 }
 
-#[derive(Deserialize)]
+/// An appointment: who, which post, from when (default today); `confirm` goes ahead past the
+/// "normally" rules' warnings.
+#[derive(Deserialize, ToSchema)]
 pub struct PostBody {
     person_id: Option<i64>,
     post: Option<String>,
@@ -307,7 +410,7 @@ pub async fn add_post(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ConfirmQuery>,
     ApiJson(body): ApiJson<PostBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Created>)> {
     let scope = auth.scope(Cap::WriteOrg)?;
     let person_id = required("person_id", body.person_id)?;
     let post = parse_enum("post", &required("post", body.post)?, CommitteePost::parse)?;
@@ -352,10 +455,11 @@ pub async fn add_post(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": post_id}))))
+    Ok((StatusCode::CREATED, Json(Created { id: post_id })))
 }
 
-#[derive(Deserialize)]
+/// The last day in the post (default today).
+#[derive(Deserialize, ToSchema)]
 pub struct EndPostBody {
     ended_on: Option<String>,
 }
@@ -365,9 +469,9 @@ pub async fn end_post(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EndPostBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Done>> {
     let scope = auth.scope(Cap::WriteOrg)?;
     let ended_on = optional_date("ended_on", body.ended_on)?.unwrap_or(state.store.today());
     state.store.end_post(&scope, &auth.actor(), id, ended_on).await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::YES))
 }

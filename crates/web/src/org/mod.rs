@@ -1,92 +1,42 @@
 //! The organization tree (组织): orgs, their history, structural warnings and committee posts.
+//! Every route is typed: its body and answer types are in `api.rs`, their schemas in the
+//! OpenAPI document.
 
 pub mod api;
 mod pages;
 
+use api::{EndPostBody, OrgBody, OrgChangeView, OrgView, PostBody, PostView};
+
+use crate::contract::{Created, Done, Notice};
 use crate::routes::Routes;
 
-/// The feature's API routes (with their documentation) and pages.
+/// The feature's API routes (with their documentation and contracts) and pages.
+#[rustfmt::skip]
 pub(crate) fn routes(r: Routes) -> Routes {
     use axum::routing::{get, patch, post};
-    let r = r
-        // organizations
-        .api(
-            "get",
-            "/api/v1/orgs",
-            "orgs",
-            "The tops of the caller's visible subtrees",
-            get(api::roots),
-        )
-        .api(
-            "post",
-            "/api/v1/orgs",
-            "orgs",
-            "Create an organization",
-            post(api::create),
-        )
-        .api(
-            "get",
-            "/api/v1/orgs/{id}",
-            "orgs",
-            "One organization",
-            get(api::get_one),
-        )
-        .api(
-            "patch",
-            "/api/v1/orgs/{id}",
-            "orgs",
-            "Rename, move, or change an organization",
-            patch(api::update),
-        )
-        .api(
-            "get",
-            "/api/v1/orgs/{id}/children",
-            "orgs",
-            "Direct children",
-            get(api::children),
-        )
-        .api(
-            "get",
-            "/api/v1/orgs/{id}/tree",
-            "orgs",
-            "The whole subtree, flat, in path order",
-            get(api::tree),
-        )
-        .api(
-            "get",
-            "/api/v1/orgs/{id}/history",
-            "orgs",
-            "Renames, moves and terms",
-            get(api::history),
-        )
-        .api(
-            "get",
-            "/api/v1/orgs/{id}/warnings",
-            "orgs",
-            "Structure warnings and the committee term's status",
-            get(api::warnings),
-        )
-        .api(
-            "get",
-            "/api/v1/orgs/{id}/posts",
-            "orgs",
-            "Committee posts (current; ?all=true for ended)",
-            get(api::posts),
-        )
-        .api(
-            "post",
-            "/api/v1/orgs/{id}/posts",
-            "orgs",
-            "Appoint a person to a committee post",
-            post(api::add_post),
-        )
-        .api(
-            "post",
-            "/api/v1/posts/{id}/end",
-            "orgs",
-            "End a committee post",
-            post(api::end_post),
-        );
-    r.page("/orgs", get(pages::tree))
-        .page("/orgs/{id}", get(pages::show))
+    r.api("get", "/api/v1/orgs", "orgs", "The tops of the caller's visible subtrees", get(api::roots))
+        .answers_list::<OrgView>()
+    .api("post", "/api/v1/orgs", "orgs", "Create an organization", post(api::create))
+        .takes::<OrgBody>().answers::<OrgView>()
+    .api("get", "/api/v1/orgs/{id}", "orgs", "One organization", get(api::get_one))
+        .answers::<OrgView>()
+    .api("patch", "/api/v1/orgs/{id}", "orgs", "Rename, move, or change an organization", patch(api::update))
+        .takes::<OrgBody>().answers::<OrgView>()
+    .api("get", "/api/v1/orgs/{id}/children", "orgs", "Direct children", get(api::children))
+        .answers_list::<OrgView>()
+    .api("get", "/api/v1/orgs/{id}/tree", "orgs", "The whole subtree, flat, in path order", get(api::tree))
+        .answers_list::<OrgView>()
+    .api("get", "/api/v1/orgs/{id}/history", "orgs", "Renames, moves and terms", get(api::history))
+        .answers_list::<OrgChangeView>()
+    .api("get", "/api/v1/orgs/{id}/warnings", "orgs", "Structure warnings and the committee term's status", get(api::warnings))
+        .answers_list::<Notice>()
+    .api("get", "/api/v1/orgs/{id}/posts", "orgs", "Committee posts (current; ?all=true for ended)", get(api::posts))
+        .answers_list::<PostView>()
+    .api("post", "/api/v1/orgs/{id}/posts", "orgs", "Appoint a person to a committee post", post(api::add_post))
+        .takes::<PostBody>().answers::<Created>()
+    .api("post", "/api/v1/posts/{id}/end", "orgs", "End a committee post", post(api::end_post))
+        .takes::<EndPostBody>().answers::<Done>()
+    // pages
+    .page("/orgs", get(pages::tree))
+    .page("/orgs/{id}", get(pages::show))
 }

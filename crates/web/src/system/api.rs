@@ -27,6 +27,15 @@ pub async fn openapi() -> Json<Value> {
 
 pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
+    let mut schemas = serde_json::Map::new();
+    let mut schema_of = |c: &crate::contract::Contract| {
+        for (name, s) in &c.components {
+            schemas
+                .entry(name.clone())
+                .or_insert_with(|| serde_json::to_value(s).unwrap_or(Value::Null));
+        }
+        serde_json::to_value(&c.schema).unwrap_or(Value::Null)
+    };
     for r in crate::routes::build().docs {
         let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
         let mut op = json!({
@@ -46,11 +55,27 @@ pub fn openapi_document() -> Value {
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        if matches!(r.method, "post" | "patch" | "put") {
+        if let Some(answer) = &r.answer {
+            op["responses"]["2XX"] =
+                json!({"description": "OK", "content": {"application/json": {"schema": schema_of(answer)}}});
+            if let Some(m) = op["responses"].as_object_mut() {
+                m.remove("200");
+            }
+        }
+        if let Some(body) = &r.body {
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema_of(body)}}});
+        } else if matches!(r.method, "post" | "patch" | "put") {
             op["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
         }
         entry[r.method] = op;
     }
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]},
+            "rows": {"type": "array"}, "warnings": {"type": "array"}}}}}),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {"title": "dangjian 党建 API", "version": env!("CARGO_PKG_VERSION"),
@@ -61,11 +86,7 @@ pub fn openapi_document() -> Value {
                 "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE},
                 "bearer": {"type": "http", "scheme": "bearer"}
             },
-            "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]},
-                    "rows": {"type": "array"}, "warnings": {"type": "array"}}}}}
-            }
+            "schemas": schemas
         },
         "security": [{"session": []}, {"bearer": []}]
     })
