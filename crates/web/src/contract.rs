@@ -197,7 +197,6 @@ mod tests {
         "GET /api/v1/orgs/{id}/dues-report.xlsx",
         "POST /api/v1/orgs/{id}/dues-remittances",
         "GET /api/v1/members/{id}/dues-paid-through",
-        "GET /api/v1/audit",
     ];
 
     #[test]
