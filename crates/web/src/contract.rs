@@ -105,13 +105,6 @@ mod tests {
         "GET /healthz",
         "GET /api/v1/time",
         "GET /api/openapi.json",
-        "POST /api/v1/login",
-        "POST /api/v1/logout",
-        "GET /api/v1/me",
-        "POST /api/v1/tokens",
-        "GET /api/v1/tokens",
-        "DELETE /api/v1/tokens/{id}",
-        "POST /api/v1/password",
         "POST /api/v1/orgs/{id}/accounts",
         "GET /api/v1/jobs/{id}",
         "GET /api/v1/users",
@@ -230,5 +223,5 @@ mod tests {
     }
 
     /// Unsafe routes that take no body (an action on the path alone).
-    const BODYLESS: &[&str] = &[];
+    const BODYLESS: &[&str] = &["POST /api/v1/logout"];
 }

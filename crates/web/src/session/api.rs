@@ -10,16 +10,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_store::Cap;
+use dangjian_store::account::ApiTokenRow;
 use dangjian_store::account::{LoginAttempt, LoginLimits};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{self, Auth, SESSION_COOKIE};
+use crate::contract::{Done, List};
 use crate::error::{AppError, AppResult, RetryAfter};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, required_text};
 
-#[derive(Deserialize)]
+/// A username and password.
+#[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     username: Option<String>,
     password: Option<String>,
@@ -121,6 +124,15 @@ pub async fn start_session(
     ))
 }
 
+/// A new session (its cookie is set): the CSRF token unsafe requests must echo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAnswer {
+    pub csrf_token: String,
+    pub username: String,
+    /// The login has an initial or reset password: change it first (`POST /api/v1/password`).
+    pub must_change_password: bool,
+}
+
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -136,7 +148,11 @@ pub async fn login(
     let user_id = check_credentials(&state, client, &username, &password).await?;
     let (cookie, csrf) = start_session(&state, &headers, user_id).await?;
     let user = state.store.user_by_id(user_id).await?.ok_or(AppError::NotFound)?;
-    let body = json!({"csrf_token": csrf, "username": user.username, "must_change_password": user.must_change_password});
+    let body = LoginAnswer {
+        csrf_token: csrf,
+        username: user.username,
+        must_change_password: user.must_change_password,
+    };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
@@ -145,26 +161,55 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, _auth: Au
         state.store.delete_session(&token).await?;
     }
     let cookie = session_cookie(&state, &headers, "", 0);
-    Ok((
-        StatusCode::OK,
-        [(header::SET_COOKIE, cookie)],
-        Json(json!({"ok": true})),
-    )
-        .into_response())
+    Ok((StatusCode::OK, [(header::SET_COOKIE, cookie)], Json(Done::YES)).into_response())
 }
 
-pub async fn me(auth: Auth) -> Json<Value> {
-    Json(json!({
-        "username": auth.principal.username,
-        "person_id": auth.principal.person_id,
-        "csrf_token": auth.principal.csrf_token,
-        "must_change_password": auth.principal.must_change_password,
-        "locale": auth.principal.locale,
-        "grants": auth.grants.list().iter().map(|g| json!({"id": g.id, "role": g.role, "org_id": g.org_id})).collect::<Vec<_>>(),
-    }))
+/// The caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub username: String,
+    /// The caller's own member record, if the login has one.
+    pub person_id: Option<i64>,
+    /// None for a bearer token (no CSRF needed).
+    pub csrf_token: Option<String>,
+    pub must_change_password: bool,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+    pub grants: Vec<GrantView>,
 }
 
-#[derive(Deserialize)]
+/// A role on an org's subtree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: i64,
+    /// `admin`, `org_admin`, `secretary`, `committee`, `staff`, `member`, `device`
+    pub role: &'static str,
+    pub org_id: i64,
+}
+
+pub async fn me(auth: Auth) -> Json<MeView> {
+    let grants = auth
+        .grants
+        .list()
+        .iter()
+        .map(|g| GrantView {
+            id: g.id,
+            role: g.role.as_str(),
+            org_id: g.org_id,
+        })
+        .collect();
+    Json(MeView {
+        username: auth.principal.username,
+        person_id: auth.principal.person_id,
+        csrf_token: auth.principal.csrf_token,
+        must_change_password: auth.principal.must_change_password,
+        locale: auth.principal.locale,
+        grants,
+    })
+}
+
+/// What the token is for (shown in the list), e.g. the device or script using it.
+#[derive(Deserialize, ToSchema)]
 pub struct TokenBody {
     name: Option<String>,
 }
@@ -176,7 +221,7 @@ pub async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<TokenBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<NewToken>)> {
     if auth.principal.device_id.is_some() {
         return Err(AppError::Forbidden("device_cannot_create_tokens"));
     }
@@ -203,8 +248,57 @@ pub async fn create_token(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "name": name, "token": token, "expires_at": rfc3339(expires_at)})),
+        Json(NewToken {
+            id,
+            name,
+            token,
+            expires_at: rfc3339(expires_at),
+        }),
     ))
+}
+
+/// A new bearer token: the secret is in this answer only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub token: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+/// A token as its owner (or an admin) sees it: never the secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// None: a device's token, valid until revoked.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    /// To about ten minutes.
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
+}
+
+impl From<ApiTokenRow> for TokenView {
+    fn from(t: ApiTokenRow) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            created_at: rfc3339(t.created_at),
+            expires_at: t.expires_at.map(rfc3339),
+            last_used_at: t.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+/// `{"id", "revoked": true}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    pub id: i64,
+    pub revoked: bool,
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -217,12 +311,15 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(page): ApiQuery<Page>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<TokenView>>> {
     let (rows, total) = state
         .store
         .api_tokens(auth.principal.user_id, page.limit(), page.offset())
         .await?;
-    Ok(crate::extract::list(rows, total))
+    Ok(Json(List {
+        items: rows.into_iter().map(TokenView::from).collect(),
+        total,
+    }))
 }
 
 /// Revokes a token: one's own, or (admin, org_admin) one of a login the caller may manage
@@ -231,7 +328,7 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Revoked>> {
     let owner = state.store.api_token_owner(id).await?.ok_or(AppError::NotFound)?;
     if owner != auth.principal.user_id {
         if auth.grants.scope(Cap::ManageTokens).is_err() {
@@ -240,10 +337,11 @@ pub async fn revoke_token(
         crate::account::api::managed_login(&state, &auth, Cap::ManageTokens, owner).await?;
     }
     state.store.revoke_api_token(&auth.actor(), id).await?;
-    Ok(Json(json!({"id": id, "revoked": true})))
+    Ok(Json(Revoked { id, revoked: true }))
 }
 
-#[derive(Deserialize)]
+/// The current password and the new one (8+ characters, letters and digits).
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordBody {
     old_password: Option<String>,
     new_password: Option<String>,
@@ -259,6 +357,14 @@ pub fn check_new_password(pw: &str) -> AppResult<()> {
     } else {
         Err(RuleViolation::field("password_too_weak", "new_password").into())
     }
+}
+
+/// Changed; every session ended, and a browser gets a fresh one with this CSRF token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordChanged {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 pub async fn change_password(
@@ -291,9 +397,16 @@ pub async fn change_password(
         let (cookie, csrf) = start_session(&state, &headers, auth.principal.user_id).await?;
         return Ok((
             [(header::SET_COOKIE, cookie)],
-            Json(json!({"ok": true, "csrf_token": csrf})),
+            Json(PasswordChanged {
+                ok: true,
+                csrf_token: Some(csrf),
+            }),
         )
             .into_response());
     }
-    Ok(Json(json!({"ok": true})).into_response())
+    Ok(Json(PasswordChanged {
+        ok: true,
+        csrf_token: None,
+    })
+    .into_response())
 }
