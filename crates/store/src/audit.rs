@@ -476,6 +476,33 @@ pub struct EntryBuilder<'t, 'a> {
 }
 
 impl Tx {
+    /// Locks the heads of the chains these org paths belong to, in chain order, before a
+    /// transaction appends rows to several chains: two such transactions then never hold one
+    /// head each while waiting for the other's (PostgreSQL; SQLite has one writer anyway).
+    pub async fn lock_audit_chains<'p>(
+        &mut self,
+        org_paths: impl IntoIterator<Item = Option<&'p str>>,
+    ) -> StoreResult<()> {
+        let chains: std::collections::BTreeSet<i64> = org_paths.into_iter().map(chain_of).collect();
+        if chains.len() < 2 {
+            return Ok(());
+        }
+        if let TxConn::Postgres(t) = &mut self.conn {
+            for chain in chains {
+                // a head that does not exist yet is made at 0 rows (what the first append expects)
+                sqlx::query(
+                    "INSERT INTO audit_chain_head (chain, chain_seq, hash) VALUES ($1, 0, $2) \
+                     ON CONFLICT (chain) DO UPDATE SET chain_seq = audit_chain_head.chain_seq",
+                )
+                .bind(chain)
+                .bind(GENESIS)
+                .execute(&mut **t)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts the audit row of this change, by `actor` at `at`.
     pub fn audit<'t, 'a>(&'t mut self, actor: &'a Actor, at: OffsetDateTime) -> AuditStart<'t, 'a> {
         AuditStart { tx: self, actor, at }

@@ -555,7 +555,7 @@ async fn appends_in_two_top_level_orgs_do_not_wait_on_each_other() {
     let waited = third
         .audit(&actor, app.store.now())
         .act("probe", "org")
-        .org(root_path)
+        .org(root_path.clone())
         .append()
         .await;
     assert!(
@@ -564,6 +564,20 @@ async fn appends_in_two_top_level_orgs_do_not_wait_on_each_other() {
     );
     drop(third);
     first.commit().await.unwrap();
+    // a write to both chains takes both heads first, in chain order
+    let mut both = app.store.begin().await.unwrap();
+    both.lock_audit_chains([Some(other.path.as_str()), Some(root_path.as_str())])
+        .await
+        .unwrap();
+    for path in [&other.path, &root_path] {
+        both.audit(&actor, app.store.now())
+            .act("probe", "org")
+            .org(path.clone())
+            .append()
+            .await
+            .unwrap();
+    }
+    both.commit().await.unwrap();
     let n = audit_count(&app.store).await;
     assert_eq!(
         verify(&app.store.db, &app.store.keys).await.unwrap(),

@@ -401,6 +401,13 @@ impl Store {
                 .or_default()
                 .push(i);
         }
+        // meetings of several top-level orgs: their audit chains' heads in chain order first
+        let paths = groups
+            .keys()
+            .map(|(mid, ..)| *mid)
+            .chain(unknown_cards.iter().map(|(i, _)| jobs[*i].meeting_id))
+            .filter_map(|mid| rosters.get(&mid).map(|r| Some(r.meeting.org_path.as_str())));
+        tx.lock_audit_chains(paths).await?;
         for ((mid, user_id, name), idx) in groups {
             let mut h = Sha256::new();
             let mut first = i64::MAX;
