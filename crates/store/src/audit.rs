@@ -574,27 +574,33 @@ async fn append_row(e: EntryBuilder<'_, '_>) -> StoreResult<i64> {
     let chain = chain_of(e.org_path.as_deref());
     // Only the head of this chain is locked (PostgreSQL row lock; SQLite already holds the
     // write lock from BEGIN IMMEDIATE), so appenders of one chain queue and others do not.
-    let (chain_seq, prev): (i64, String) = with_tx!(tx, c => sqlx::query_as(
-        "INSERT INTO audit_chain_head (chain, chain_seq, hash) VALUES ($1, 1, $2) \
-         ON CONFLICT (chain) DO UPDATE SET chain_seq = audit_chain_head.chain_seq + 1 \
-         RETURNING chain_seq, hash")
-        .bind(chain).bind(GENESIS).fetch_one(c).await)?;
     // The row number is shared by all chains: a sequence on PostgreSQL (taking no lock another
     // chain waits for); on SQLite, whose writers are serialized anyway, the next after the last
-    // (and after the old single chain's head, which may count rows cut off its end).
-    let seq: i64 = match &mut tx.conn {
+    // (and after the old single chain's head, which may count rows cut off its end). Both come
+    // back from the one statement: the hot path pays no extra round trip for them.
+    let (chain_seq, prev, seq): (i64, String, i64) = match &mut tx.conn {
         TxConn::Sqlite(t) => {
-            sqlx::query_scalar(
-                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM audit), 0), \
+            sqlx::query_as(
+                "INSERT INTO audit_chain_head (chain, chain_seq, hash) VALUES ($1, 1, $2) \
+                 ON CONFLICT (chain) DO UPDATE SET chain_seq = audit_chain_head.chain_seq + 1 \
+                 RETURNING chain_seq, hash, MAX(COALESCE((SELECT MAX(seq) FROM audit), 0), \
                  COALESCE((SELECT seq FROM audit_head WHERE id = 1), 0)) + 1",
             )
+            .bind(chain)
+            .bind(GENESIS)
             .fetch_one(&mut **t)
             .await?
         }
         TxConn::Postgres(t) => {
-            sqlx::query_scalar("SELECT nextval('audit_seq')")
-                .fetch_one(&mut **t)
-                .await?
+            sqlx::query_as(
+                "INSERT INTO audit_chain_head (chain, chain_seq, hash) VALUES ($1, 1, $2) \
+                 ON CONFLICT (chain) DO UPDATE SET chain_seq = audit_chain_head.chain_seq + 1 \
+                 RETURNING chain_seq, hash, nextval('audit_seq')",
+            )
+            .bind(chain)
+            .bind(GENESIS)
+            .fetch_one(&mut **t)
+            .await?
         }
     };
     let mut r = ChainRow {
