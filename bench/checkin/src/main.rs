@@ -403,7 +403,8 @@ async fn raw_inserts(
     let now = dangjian_store::Clock::now_utc(&dangjian_store::SystemClock);
     while Instant::now() < deadline {
         let t = Instant::now();
-        let mut tx = db.begin().await?;
+        // the raw insert baseline: no audit row on purpose
+        let mut tx = db.begin_unaudited("bench: the raw insert baseline").await?;
         for chunk_start in (0..batch).step_by(32) {
             let rows = (batch - chunk_start).min(32);
             let mut sql = String::from(

@@ -100,14 +100,16 @@ pub enum Command {
         /// The backup file made by `dangjian backup`.
         file: PathBuf,
     },
-    /// Check the audit trail's hash chain; report the first altered or missing record.
+    /// Check every chain of the audit trail (one per top-level org); report the chain and its
+    /// first altered or missing record, and print every chain's head.
     VerifyAudit {
         #[command(flatten)]
         data: DataArgs,
-        /// A head printed by an earlier run (`SEQ:LINK`): also check that record is still there
-        /// unchanged, so cutting records off the end cannot go unnoticed.
+        /// A head printed by an earlier run (`CHAIN:SEQ:LINK`; repeat for every chain recorded),
+        /// or a row's `SEQ:LINK` as printed before the chains per org: also check that record
+        /// is still there unchanged, so cutting records off the end cannot go unnoticed.
         #[arg(long)]
-        head: Option<String>,
+        head: Vec<String>,
     },
     /// Create a system administrator login over the whole tree.
     CreateAdmin {
@@ -244,26 +246,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { data, file } => restore(&data, &file).await,
         Command::VerifyAudit { data, head } => {
             let store = data.open().await?;
-            if let Some(recorded) = head {
-                let (seq, link) = recorded
-                    .split_once(':')
-                    .and_then(|(s, l)| Some((s.trim().parse::<i64>().ok()?, l.trim().to_owned())))
-                    .context("--head: expected SEQ:LINK as printed by verify-audit")?;
-                if !dangjian_store::audit::has_link(&store.db, seq, &link).await? {
-                    bail!("audit record {seq} is not the one recorded: the trail was cut or rewritten since");
-                }
+            for recorded in &head {
+                check_recorded_head(&store, recorded).await?;
             }
             match dangjian_store::audit::verify(&store.db, &store.keys).await? {
                 Verdict::Intact { rows } => {
-                    let (seq, link) = dangjian_store::audit::head(&store.db).await?;
-                    println!("audit trail intact: {rows} records");
+                    let heads = dangjian_store::audit::heads(&store.db).await?;
+                    println!("audit trail intact: {rows} records (chains: {})", heads.len());
                     println!(
-                        "head (write it down outside the database; check later with --head): {seq}:{link}"
+                        "heads, one per chain (write them down outside the database; check later with one --head each)"
                     );
+                    for h in heads {
+                        println!("head of chain {}: {h}", h.chain);
+                    }
                     Ok(())
                 }
-                Verdict::Altered { seq } => bail!("audit record {seq} was altered (its hash does not match)"),
-                Verdict::Missing { seq } => bail!("audit record {seq} is missing"),
+                Verdict::Altered { chain, seq } => {
+                    bail!("audit record {seq} was altered (chain {chain}; its hash does not match)")
+                }
+                Verdict::Missing { chain, chain_seq } => {
+                    bail!(
+                        "audit chain {chain}: its record number {chain_seq} is missing (deleted or cut off)"
+                    )
+                }
             }
         }
         Command::CreateAdmin {
@@ -516,5 +521,30 @@ async fn restore(data: &DataArgs, file: &std::path::Path) -> anyhow::Result<()> 
     }
     std::fs::copy(file, &db_path).context("copying the backup into place")?;
     println!("restored {} from {}", db_path.display(), file.display());
+    Ok(())
+}
+
+/// `--head`: `CHAIN:SEQ:LINK` (a chain's head) or the older `SEQ:LINK` (one row's link).
+async fn check_recorded_head(store: &dangjian_store::Store, recorded: &str) -> anyhow::Result<()> {
+    if recorded.matches(':').count() == 1 {
+        let (seq, link) = recorded
+            .split_once(':')
+            .and_then(|(s, l)| Some((s.trim().parse::<i64>().ok()?, l.trim().to_owned())))
+            .context("--head: expected CHAIN:SEQ:LINK as printed by verify-audit")?;
+        if !dangjian_store::audit::has_link(&store.db, seq, &link).await? {
+            bail!("audit record {seq} is not the one recorded: the trail was cut or rewritten since");
+        }
+        return Ok(());
+    }
+    let head: dangjian_store::audit::Head = recorded
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--head {recorded}: {e}, as printed by verify-audit"))?;
+    if !dangjian_store::audit::has_head(&store.db, &head).await? {
+        bail!(
+            "audit chain {}: its record {} is not the one recorded: the chain was cut or rewritten since",
+            head.chain,
+            head.chain_seq
+        );
+    }
     Ok(())
 }

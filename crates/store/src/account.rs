@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;
 use crate::scope::{Grant, Grants, Role, Scope};
@@ -211,15 +211,9 @@ impl Store {
                 .bind(id).bind(role.as_str()).bind(org_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
             path.get_or_insert(org.path);
         }
-        audit::append(&mut tx, now, actor, Entry {
-            action: "create",
-            entity: "user",
-            entity_id: Some(id.to_string()),
-            org_path: path,
-            before: None,
-            after: Some(json!({"username": username, "person_id": person_id,
-                "grants": grants.iter().map(|(r, o)| json!({"role": r.as_str(), "org_id": o})).collect::<Vec<_>>()})),
-        })
+        tx.audit(actor, now).act("create", "user").id(id).org(path).after(json!({"username": username, "person_id": person_id,
+                "grants": grants.iter().map(|(r, o)| json!({"role": r.as_str(), "org_id": o})).collect::<Vec<_>>()}))
+.append()
         .await?;
         tx.commit().await?;
         Ok(id)
@@ -263,20 +257,12 @@ impl Store {
             let _ = person_path;
             ids.push(id);
         }
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "bulk_create",
-                entity: "user",
-                entity_id: None,
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(json!({"org_id": org_id, "count": ids.len(), "user_ids": ids})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("bulk_create", "user")
+            .org(org.path.clone())
+            .after(json!({"org_id": org_id, "count": ids.len(), "user_ids": ids}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -358,24 +344,20 @@ impl Store {
         let tokens = with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
             .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         let org_path = user_org_path(&mut tx, user_id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: if must_change {
+        tx.audit(actor, now)
+            .act(
+                if must_change {
                     "reset_password"
                 } else {
                     "change_password"
                 },
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                org_path,
-                before: None,
-                after: Some(json!({"must_change_password": must_change, "tokens_revoked": tokens})),
-            },
-        )
-        .await?;
+                "user",
+            )
+            .id(user_id)
+            .org(org_path)
+            .after(json!({"must_change_password": must_change, "tokens_revoked": tokens}))
+            .append()
+            .await?;
         tx.commit().await?;
         self.auth_changed();
         Ok(())
@@ -391,20 +373,13 @@ impl Store {
             with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
         let org_path = user_org_path(&mut tx, user_id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: if disabled { "disable" } else { "enable" },
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                org_path,
-                before: None,
-                after: Some(json!({"disabled": disabled})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act(if disabled { "disable" } else { "enable" }, "user")
+            .id(user_id)
+            .org(org_path)
+            .after(json!({"disabled": disabled}))
+            .append()
+            .await?;
         tx.commit().await?;
         self.auth_changed();
         Ok(())
@@ -427,20 +402,13 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user_id).bind(role.as_str()).bind(org_id).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "grant",
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                org_path: Some(org.path),
-                before: None,
-                after: Some(json!({"grant_id": id, "role": role.as_str(), "org_id": org_id})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("grant", "user")
+            .id(user_id)
+            .org(org.path)
+            .after(json!({"grant_id": id, "role": role.as_str(), "org_id": org_id}))
+            .append()
+            .await?;
         tx.commit().await?;
         self.auth_changed();
         Ok(id)
@@ -476,20 +444,13 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM role_grant WHERE id = $1").bind(grant_id).execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "revoke",
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                org_path: Some(path),
-                before: Some(json!({"grant_id": grant_id, "role": role, "org_id": org_id})),
-                after: None,
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("revoke", "user")
+            .id(user_id)
+            .org(path)
+            .before(json!({"grant_id": grant_id, "role": role, "org_id": org_id}))
+            .append()
+            .await?;
         tx.commit().await?;
         self.auth_changed();
         Ok(())
@@ -505,7 +466,9 @@ impl Store {
         ttl: time::Duration,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_unaudited("a session is a login's state, not a change to record")
+            .await?;
         with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO session (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(token)).bind(user_id).bind(csrf).bind(now).bind(now + ttl).execute(c).await.map(|r| r.rows_affected()))?;
@@ -530,7 +493,9 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_unaudited("a session is a login's state, not a change to record")
+            .await?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE token_hash = $1").bind(token_hash(token)).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
         Ok(())
@@ -550,19 +515,8 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at, expires_at) VALUES ($1, $2, $3, FALSE, $4, $5) RETURNING id")
             .bind(token_hash(token)).bind(user_id).bind(name).bind(now).bind(expires_at).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "api_token",
-                entity_id: Some(id.to_string()),
-                org_path: None,
-                before: None,
-                after: Some(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())})),
-            },
-        )
+        tx.audit(actor, now).act("create", "api_token").id(id).after(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())}))
+.append()
         .await?;
         tx.commit().await?;
         Ok(id)
@@ -604,20 +558,13 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         let org_path = user_org_path(&mut tx, user_id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "revoke",
-                entity: "api_token",
-                entity_id: Some(token_id.to_string()),
-                org_path,
-                before: None,
-                after: Some(json!({"user_id": user_id})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("revoke", "api_token")
+            .id(token_id)
+            .org(org_path)
+            .after(json!({"user_id": user_id}))
+            .append()
+            .await?;
         tx.commit().await?;
         self.auth_changed();
         Ok(())
@@ -680,7 +627,7 @@ impl Store {
         if last_used.is_none_or(|l| now - l >= LAST_USED_EVERY)
             && let Some(t) = &principal.token
         {
-            let mut tx = self.begin().await?;
+            let mut tx = self.begin_unaudited("a token's last use is bookkeeping").await?;
             with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET last_used_at = $1 WHERE id = $2")
                 .bind(now).bind(t.id).execute(c).await.map(|r| r.rows_affected()))?;
             tx.commit().await?;
@@ -728,7 +675,9 @@ impl Store {
     ) -> StoreResult<LoginAttempt> {
         let now = self.now();
         let minute = minute_key(now);
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_unaudited("login-limit rows count attempts, they change nothing")
+            .await?;
         let mut user_state: (i64, Option<OffsetDateTime>) = (0, None);
         for (i, b) in [user_bucket, addr_bucket].into_iter().enumerate() {
             let row: (i64, Option<OffsetDateTime>) = with_tx!(&mut tx, c => sqlx::query_as(
@@ -772,7 +721,9 @@ impl Store {
     /// The password was right: the attempt does not count, and the username's backoff starts
     /// afresh.
     pub async fn login_succeeded(&self, ticket: LoginTicket) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_unaudited("login-limit rows count attempts, they change nothing")
+            .await?;
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE login_throttle SET failures = 0, blocked_until = NULL WHERE bucket = $1")
             .bind(&ticket.user_bucket).execute(c).await.map(|r| r.rows_affected()))?;
@@ -793,7 +744,7 @@ impl Store {
         }
         self.login_sweep
             .store(now.unix_timestamp(), std::sync::atomic::Ordering::Relaxed);
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_unaudited("sweeping expired login-limit rows").await?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_failure WHERE minute < $1")
             .bind(minute).execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM login_throttle WHERE touched_at < $1")
@@ -874,7 +825,9 @@ fn refusal(
 impl Store {
     /// The user's UI language (`zh-CN` or `en`).
     pub async fn set_locale(&self, user_id: i64, locale: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_unaudited("a user's UI language is a preference")
+            .await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET locale = $1 WHERE id = $2")
             .bind(locale).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;

@@ -22,11 +22,18 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A write transaction, and the key its audit rows are chained under (`audit::append` refuses a
-/// transaction without one, so only the store, which holds the keys, can write audited changes).
+/// A write transaction. An audited one (`Store::begin`) carries the key its audit rows are
+/// chained under and counts the rows appended: its `commit` fails, and rolls back, when none
+/// was — so a change cannot be committed without its audit row. An unaudited one
+/// (`Store::begin_unaudited`, `Db::begin_unaudited`) says at its call site why it needs none, and
+/// refuses audit rows (they could not be chained without the key).
 pub struct Tx {
     pub conn: TxConn,
     pub(crate) audit_key: Option<std::sync::Arc<crate::audit::ChainKey>>,
+    /// Audit rows appended so far.
+    pub(crate) appended: u32,
+    /// Why this transaction writes no audit row (None: it must write one).
+    pub(crate) unaudited: Option<&'static str>,
 }
 
 pub enum TxConn {
@@ -166,9 +173,18 @@ impl Db {
         }
     }
 
-    /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two
-    /// writers never deadlock upgrading a read lock.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+    /// A write transaction that writes no audit row, `why` naming the reason (migrations, the
+    /// key check, the chain's own upkeep). SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so two writers never deadlock upgrading a read lock.
+    pub async fn begin_unaudited(&self, why: &'static str) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin_tx().await?;
+        tx.unaudited = Some(why);
+        Ok(tx)
+    }
+
+    /// A write transaction that must append an audit row before it commits (the store adds the
+    /// chain key: `Store::begin`).
+    pub(crate) async fn begin_tx(&self) -> Result<Tx, sqlx::Error> {
         let conn = match self {
             Db::Sqlite(p) => TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => TxConn::Postgres(p.begin().await?),
@@ -176,6 +192,8 @@ impl Db {
         Ok(Tx {
             conn,
             audit_key: None,
+            appended: 0,
+            unaudited: None,
         })
     }
 
@@ -185,11 +203,33 @@ impl Db {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.conn {
-            TxConn::Sqlite(t) => t.commit().await,
-            TxConn::Postgres(t) => t.commit().await,
+    /// Commits; an audited transaction without an audit row is rolled back instead, and that is
+    /// an error (a write path that forgot its row).
+    pub async fn commit(self) -> crate::StoreResult<()> {
+        if self.unaudited.is_none() && self.appended == 0 {
+            self.rollback().await?;
+            return Err(crate::StoreError::Internal(anyhow::anyhow!(
+                "an audited write transaction committed without an audit row: rolled back"
+            )));
         }
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Gives everything up (what dropping the transaction does too, said out loud).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await,
+            TxConn::Postgres(t) => t.rollback().await,
+        }
+    }
+
+    /// How many audit rows this transaction has appended.
+    pub fn appended(&self) -> u32 {
+        self.appended
     }
 }
 

@@ -56,6 +56,7 @@ impl Store {
         audit::ensure_head(&db).await?;
         check_fingerprint(&db, &keys).await?;
         audit::upgrade_chain(&db, &keys).await?;
+        audit::upgrade_to_chains(&db, &keys).await?;
         Ok(Self {
             chain_key: Arc::new(audit::ChainKey::of(&keys)),
             db,
@@ -68,11 +69,19 @@ impl Store {
         })
     }
 
-    /// A write transaction whose audit rows are chained under this store's keys.
+    /// A write transaction whose audit rows are chained under this store's keys. Its `commit`
+    /// fails (and rolls back) unless it appended at least one (`tx.audit(…)…append()`).
     pub async fn begin(&self) -> Result<db::Tx, sqlx::Error> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_tx().await?;
         tx.audit_key = Some(self.chain_key.clone());
         Ok(tx)
+    }
+
+    /// A write transaction that is rightly not audited, `why` saying so at the call site
+    /// (sessions, login-limit rows, a token's last use, a user's UI language). It cannot append
+    /// audit rows.
+    pub async fn begin_unaudited(&self, why: &'static str) -> Result<db::Tx, sqlx::Error> {
+        self.db.begin_unaudited(why).await
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -93,7 +102,7 @@ impl Store {
 
 async fn check_fingerprint(db: &Db, keys: &Keys) -> anyhow::Result<()> {
     let fp = keys.fingerprint();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_unaudited("the key check").await?;
     let stored: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT value FROM meta WHERE key = 'key_fingerprint'").fetch_optional(c).await)?;
     match stored {

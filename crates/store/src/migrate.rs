@@ -67,12 +67,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_checkin_counted_at.sql"),
         postgres: include_str!("../migrations/postgres/0009_checkin_counted_at.sql"),
     },
+    Migration {
+        version: 10,
+        name: "audit_chains",
+        sqlite: include_str!("../migrations/sqlite/0010_audit_chains.sql"),
+        postgres: include_str!("../migrations/postgres/0010_audit_chains.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes
 /// at once (PostgreSQL: an advisory lock serializes them).
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_unaudited("migrations").await?;
     if db.engine() == Engine::Postgres {
         with_tx!(&mut tx, c => sqlx::query("SELECT pg_advisory_xact_lock(7263501)").execute(c).await.map(|r| r.rows_affected()))?;
     }

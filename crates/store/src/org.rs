@@ -8,7 +8,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
@@ -309,20 +309,13 @@ impl Store {
             now,
         )
         .await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "org",
-                entity_id: Some(id.to_string()),
-                org_path: Some(path),
-                before: None,
-                after: Some(row.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("create", "org")
+            .id(id)
+            .org(path)
+            .after(row.audit_json())
+            .append()
+            .await?;
         tx.commit().await?;
         if parent.is_none() {
             self.auth_changed();
@@ -398,20 +391,14 @@ impl Store {
             .await?;
         }
         let after = org_in_tx(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "update",
-                entity: "org",
-                entity_id: Some(id.to_string()),
-                org_path: Some(after.path.clone()),
-                before: Some(before.audit_json()),
-                after: Some(after.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("update", "org")
+            .id(id)
+            .org(after.path.clone())
+            .before(before.audit_json())
+            .after(after.audit_json())
+            .append()
+            .await?;
         tx.commit().await?;
         // a move changes the paths cached grants carry
         self.auth_changed();
@@ -516,24 +503,17 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO committee_post (org_id, person_id, post, started_on, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(org_id).bind(person_id).bind(post.as_str()).bind(started_on).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "committee_post",
-                entity_id: Some(id.to_string()),
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(
-                    json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
+        tx.audit(actor, now)
+            .act("create", "committee_post")
+            .id(id)
+            .org(org.path.clone())
+            .after(
+                json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
                 "started_on": started_on.to_string(), "person_org_path": person_path,
                 "confirmed_warnings": confirmed_warnings}),
-                ),
-            },
-        )
-        .await?;
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -561,20 +541,13 @@ impl Store {
         }
         with_tx!(&mut tx, c => sqlx::query("UPDATE committee_post SET ended_on = $1 WHERE id = $2")
             .bind(ended_on).bind(post_id).execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "end",
-                entity: "committee_post",
-                entity_id: Some(post_id.to_string()),
-                org_path: Some(org.path),
-                before: None,
-                after: Some(json!({"ended_on": ended_on.to_string()})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("end", "committee_post")
+            .id(post_id)
+            .org(org.path)
+            .after(json!({"ended_on": ended_on.to_string()}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(())
     }

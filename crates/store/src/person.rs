@@ -8,7 +8,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::org::{adjust_counts, org_in_tx};
@@ -415,20 +415,13 @@ impl Store {
             other => other?,
         };
         let row = self.person_row_tx(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "person",
-                entity_id: Some(id.to_string()),
-                org_path: Some(row.org_path.clone()),
-                before: None,
-                after: Some(row.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("create", "person")
+            .id(id)
+            .org(row.org_path.clone())
+            .after(row.audit_json())
+            .append()
+            .await?;
         tx.commit().await?;
         self.view(scope, row)
     }
@@ -467,20 +460,12 @@ impl Store {
             ids.push(self.insert_person(&mut tx, &org, actor, new, now, today).await?);
         }
         let top = orgs.values().map(|o| o.path.clone()).min();
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "bulk_create",
-                entity: "person",
-                entity_id: None,
-                org_path: top,
-                before: None,
-                after: Some(json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("bulk_create", "person")
+            .org(top)
+            .after(json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -626,20 +611,14 @@ impl Store {
             .bind(patch.joined_on).bind(patch.regularized_on).bind(&patch.work_unit).bind(&patch.card_uid)
             .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         let after = self.person_row_tx(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "update",
-                entity: "person",
-                entity_id: Some(id.to_string()),
-                org_path: Some(after.org_path.clone()),
-                before: Some(before.audit_json()),
-                after: Some(after.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("update", "person")
+            .id(id)
+            .org(after.org_path.clone())
+            .before(before.audit_json())
+            .after(after.audit_json())
+            .append()
+            .await?;
         tx.commit().await?;
         self.view(scope, after)
     }
@@ -725,20 +704,14 @@ impl Store {
             .bind(status_after.as_str()).bind(before.org_id).bind(target_org.id).bind(&ev.reason)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
         let after = self.person_row_tx(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: ev.kind.as_str(),
-                entity: "person",
-                entity_id: Some(id.to_string()),
-                org_path: Some(after.org_path.clone()),
-                before: Some(before.audit_json()),
-                after: Some(after.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act(ev.kind.as_str(), "person")
+            .id(id)
+            .org(after.org_path.clone())
+            .before(before.audit_json())
+            .after(after.audit_json())
+            .append()
+            .await?;
         let row: EventRow = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
              recorded_by, recorded_at FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
@@ -845,20 +818,12 @@ impl Store {
     ) -> StoreResult<()> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "id_number_on_record",
-                entity: "person",
-                entity_id: None,
-                org_path: Some(org_path.to_owned()),
-                before: None,
-                after: Some(json!({"via": via, "count": masked.len(), "id_numbers": masked})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("id_number_on_record", "person")
+            .org(org_path.to_owned())
+            .after(json!({"via": via, "count": masked.len(), "id_numbers": masked}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1049,23 +1014,15 @@ impl Store {
             })?;
         }
         adjust_counts(&mut tx, &org.path, members, formal).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "import",
-                entity: "person",
-                entity_id: None,
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(json!({
-                    "count": rows.len(), "org_id": org.id, "first_id": first_id, "last_id": last_id,
-                    "digest": hex::encode(digest.finalize()), "source_sha256": source_sha256,
-                })),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("import", "person")
+            .org(org.path.clone())
+            .after(json!({
+                "count": rows.len(), "org_id": org.id, "first_id": first_id, "last_id": last_id,
+                "digest": hex::encode(digest.finalize()), "source_sha256": source_sha256,
+            }))
+            .append()
+            .await?;
         tx.commit().await?;
         if rows.len() >= 1000
             && let crate::db::Db::Postgres(p) = &self.db

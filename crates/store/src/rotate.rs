@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor};
 use crate::error::StoreResult;
 use crate::keys::Keys;
 use crate::person::ID_INDEX;
@@ -44,27 +44,18 @@ impl Store {
         }
         with_tx!(&mut tx, c => sqlx::query("UPDATE meta SET value = $1 WHERE key = 'key_fingerprint'")
             .bind(new.fingerprint()).execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
+        tx.audit(actor, now)
+            .act("rotate_keys", "keys")
+            .before(json!({"fingerprint": self.keys.fingerprint()}))
+            .after(json!({"fingerprint": new.fingerprint(), "people": count}))
+            .append()
+            .await?;
+        // every chain's links move to the new keys too (checked under the old ones first)
+        audit::rechain_all(
+            &self.db,
             &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "rotate_keys",
-                entity: "keys",
-                entity_id: None,
-                org_path: None,
-                before: Some(json!({"fingerprint": self.keys.fingerprint()})),
-                after: Some(json!({"fingerprint": new.fingerprint(), "people": count})),
-            },
-        )
-        .await?;
-        // the audit chain's links move to the new keys too (checked under the old ones first)
-        let from = audit::hmac_from(&self.db).await?.unwrap_or(1);
-        audit::rechain(
-            &mut tx,
-            Some(&audit::ChainKey::of(&self.keys)),
+            &audit::ChainKey::of(&self.keys),
             &audit::ChainKey::of(new),
-            from,
         )
         .await?;
         tx.commit().await?;

@@ -105,19 +105,33 @@ fn the_cli_verify_audit_reports_an_intact_and_an_altered_chain() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(stdout.contains("intact"));
-    // the printed head checks out later, and a made-up one does not
-    let head = stdout
+    // the printed heads (one per chain) check out later, and a made-up one does not
+    let heads: Vec<String> = stdout
         .lines()
-        .find_map(|l| {
+        .filter_map(|l| {
             l.rsplit_once(' ')
                 .map(|(_, h)| h.to_owned())
                 .filter(|h| h.contains(':'))
         })
-        .unwrap();
-    let out = run(&["verify-audit", "--head", &head]);
+        .collect();
+    assert!(!heads.is_empty(), "{stdout}");
+    let mut args = vec!["verify-audit"];
+    for h in &heads {
+        args.extend(["--head", h.as_str()]);
+    }
+    let out = run(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (seq, _) = head.split_once(':').unwrap();
-    let out = run(&["verify-audit", "--head", &format!("{seq}:{}", "0".repeat(64))]);
+    let (chain, rest) = heads[0].split_once(':').unwrap();
+    let (seq, _) = rest.split_once(':').unwrap();
+    let out = run(&[
+        "verify-audit",
+        "--head",
+        &format!("{chain}:{seq}:{}", "0".repeat(64)),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the one recorded"));
+    // a row's SEQ:LINK, the format of the single chain, is still taken
+    let out = run(&["verify-audit", "--head", &format!("1:{}", "0".repeat(64))]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the one recorded"));
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -17,7 +17,7 @@ use time::{Date, OffsetDateTime};
 use super::payment::member_in;
 use super::upper_bound;
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::path_ids;
 use crate::scope::Scope;
@@ -148,20 +148,14 @@ impl Store {
             "INSERT INTO dues_setting (org_id, org_path, reminder_months, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(org.id).bind(&org.path).bind(months).bind(actor.user_id).bind(now)
             .execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "update",
-                entity: "dues_setting",
-                entity_id: Some(org.id.to_string()),
-                org_path: Some(org.path.clone()),
-                before: Some(json!({"reminder_months": before})),
-                after: Some(json!({"reminder_months": months})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("update", "dues_setting")
+            .id(org.id)
+            .org(org.path.clone())
+            .before(json!({"reminder_months": before}))
+            .after(json!({"reminder_months": months}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(months)
     }
@@ -289,22 +283,13 @@ impl Store {
              opened_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id")
             .bind(person.id).bind(&person.org_path).bind(n).bind(first).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "open",
-                entity: "dues_arrears_case",
-                entity_id: Some(id.to_string()),
-                org_path: Some(person.org_path.clone()),
-                before: None,
-                after: Some(
-                    json!({"person_id": person.id, "months_unpaid": n, "first_unpaid": format_ym(first)}),
-                ),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("open", "dues_arrears_case")
+            .id(id)
+            .org(person.org_path.clone())
+            .after(json!({"person_id": person.id, "months_unpaid": n, "first_unpaid": format_ym(first)}))
+            .append()
+            .await?;
         let case = case_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(case)
@@ -351,23 +336,17 @@ impl Store {
             .bind(outcome.as_str()).bind(meeting_on).bind(&note).bind(actor.user_id).bind(now).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         let after = case_in(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "decide",
-                entity: "dues_arrears_case",
-                entity_id: Some(id.to_string()),
-                org_path: Some(path),
-                before: Some(json!({"status": before.status})),
-                after: Some(
-                    json!({"status": after.status, "meeting_on": meeting_on.map(|d| d.to_string()),
+        tx.audit(actor, now)
+            .act("decide", "dues_arrears_case")
+            .id(id)
+            .org(path)
+            .before(json!({"status": before.status}))
+            .after(
+                json!({"status": after.status, "meeting_on": meeting_on.map(|d| d.to_string()),
                     "note": after.decision_note}),
-                ),
-            },
-        )
-        .await?;
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(after)
     }

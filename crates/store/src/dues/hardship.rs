@@ -12,7 +12,7 @@ use time::{Date, OffsetDateTime};
 use super::BillBatch;
 use super::payment::member_in;
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::org::path_ids;
@@ -189,20 +189,13 @@ impl Store {
             .bind(new.reduced_to_fen).bind(&reason).bind(retiree).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
         let h = load(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "apply",
-                entity: "dues_hardship",
-                entity_id: Some(id.to_string()),
-                org_path: Some(person.org_path.clone()),
-                before: None,
-                after: Some(h.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("apply", "dues_hardship")
+            .id(id)
+            .org(person.org_path.clone())
+            .after(h.audit_json())
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(h)
     }
@@ -312,20 +305,14 @@ impl Store {
     ) -> StoreResult<()> {
         let path: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
             "SELECT org_path FROM dues_hardship WHERE id = $1").bind(after.id).fetch_optional(c).await)?;
-        audit::append(
-            tx,
-            now,
-            actor,
-            Entry {
-                action,
-                entity: "dues_hardship",
-                entity_id: Some(after.id.to_string()),
-                org_path: path,
-                before: Some(before.audit_json()),
-                after: Some(after.audit_json()),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act(action, "dues_hardship")
+            .id(after.id)
+            .org(path)
+            .before(before.audit_json())
+            .after(after.audit_json())
+            .append()
+            .await?;
         Ok(())
     }
 

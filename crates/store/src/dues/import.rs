@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{upper_bound, year_start};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{RowError, StoreError, StoreResult};
 use crate::person::ID_INDEX;
 use crate::scope::Scope;
@@ -156,23 +156,15 @@ impl Store {
             }
         }
         let confirmed_codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "import",
-                entity: "dues_base",
-                entity_id: None,
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(
-                    json!({"org_id": org.id, "year": year, "count": good.len(), "sha256": sha256,
+        tx.audit(actor, now)
+            .act("import", "dues_base")
+            .org(org.path.clone())
+            .after(
+                json!({"org_id": org.id, "year": year, "count": good.len(), "sha256": sha256,
                     "confirmed_warnings": confirmed_codes}),
-                ),
-            },
-        )
-        .await?;
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(ImportOutcome {
             count: good.len(),

@@ -16,7 +16,7 @@ pub mod payment;
 pub mod report;
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 
@@ -257,26 +257,20 @@ impl Store {
         let after: Option<DuesBase> = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(select))
             .bind(person_id).bind(year).fetch_optional(c).await)?;
         let after = after.ok_or(StoreError::NotFound)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: if before.is_some() { "update" } else { "create" },
-                entity: "dues_base",
-                entity_id: Some(after.id.to_string()),
-                org_path: Some(person.org_path.clone()),
-                before: before.as_ref().map(DuesBase::audit_json),
-                after: Some({
-                    let mut a = after.audit_json();
-                    if !confirmed_codes.is_empty() {
-                        a["confirmed_warnings"] = json!(confirmed_codes);
-                    }
-                    a
-                }),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act(if before.is_some() { "update" } else { "create" }, "dues_base")
+            .id(after.id)
+            .org(person.org_path.clone())
+            .before(before.as_ref().map(DuesBase::audit_json))
+            .after({
+                let mut a = after.audit_json();
+                if !confirmed_codes.is_empty() {
+                    a["confirmed_warnings"] = json!(confirmed_codes);
+                }
+                a
+            })
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -331,20 +325,14 @@ impl Store {
         };
         hardship::apply_to_new_bills(&mut tx, &batch).await?;
         let digest = batch.digest(&mut tx).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "generate",
-                entity: "dues_bill",
-                entity_id: None,
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(json!({"org_id": org.id, "year": year, "month": month, "count": created, "digest": digest})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("generate", "dues_bill")
+            .org(org.path.clone())
+            .after(
+                json!({"org_id": org.id, "year": year, "month": month, "count": created, "digest": digest}),
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(Generated { created, digest })
     }

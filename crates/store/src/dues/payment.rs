@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
@@ -166,25 +166,18 @@ async fn insert_payment(
     }
     let sql = format!("SELECT {PAYMENT_COLS} FROM dues_payment WHERE id = $1");
     let p: Payment = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
-    audit::append(
-        tx,
-        now,
-        actor,
-        Entry {
-            action: "create",
-            entity: "dues_payment",
-            entity_id: Some(id.to_string()),
-            org_path: Some(s.person.org_path.clone()),
-            before: None,
-            after: Some(json!({
-                "person_id": p.person_id, "payer_person_id": p.payer_person_id, "payer_name": p.payer_name,
-                "kind": p.kind, "method": p.method, "amount_fen": p.amount_fen, "large": p.large,
-                "months": p.months, "paid_on": p.paid_on.to_string(), "order_id": p.order_id,
-                "confirmed_warnings": s.confirmed,
-            })),
-        },
-    )
-    .await?;
+    tx.audit(actor, now)
+        .act("create", "dues_payment")
+        .id(id)
+        .org(s.person.org_path.clone())
+        .after(json!({
+            "person_id": p.person_id, "payer_person_id": p.payer_person_id, "payer_name": p.payer_name,
+            "kind": p.kind, "method": p.method, "amount_fen": p.amount_fen, "large": p.large,
+            "months": p.months, "paid_on": p.paid_on.to_string(), "order_id": p.order_id,
+            "confirmed_warnings": s.confirmed,
+        }))
+        .append()
+        .await?;
     Ok(p)
 }
 
@@ -345,23 +338,16 @@ impl Store {
         let order = order_by_no(&mut tx, &order_no)
             .await?
             .ok_or(StoreError::NotFound)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "dues_order",
-                entity_id: Some(order.id.to_string()),
-                org_path: Some(person.org_path.clone()),
-                before: None,
-                after: Some(
-                    json!({"order_no": order.order_no, "provider": provider, "person_id": person.id,
+        tx.audit(actor, now)
+            .act("create", "dues_order")
+            .id(order.id)
+            .org(person.org_path.clone())
+            .after(
+                json!({"order_no": order.order_no, "provider": provider, "person_id": person.id,
                     "payer_person_id": payer, "amount_fen": total, "months": order.months}),
-                ),
-            },
-        )
-        .await?;
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(order)
     }

@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use super::upper_bound;
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::scope::Scope;
 
@@ -208,20 +208,9 @@ impl Store {
         let sql = format!("SELECT {REMIT_COLS} FROM dues_remittance WHERE id = $1");
         let r: Remittance =
             with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "dues_remittance",
-                entity_id: Some(id.to_string()),
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(json!({"to_org_id": r.to_org_id, "year": r.year, "month": r.month,
-                    "amount_fen": r.amount_fen, "large_fen": r.large_fen, "remitted_on": r.remitted_on.to_string()})),
-            },
-        )
+        tx.audit(actor, now).act("create", "dues_remittance").id(id).org(org.path.clone()).after(json!({"to_org_id": r.to_org_id, "year": r.year, "month": r.month,
+                    "amount_fen": r.amount_fen, "large_fen": r.large_fen, "remitted_on": r.remitted_on.to_string()}))
+.append()
         .await?;
         tx.commit().await?;
         Ok(r)

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use super::records::AmendedAttendance;
 use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::scope::Scope;
 
@@ -46,20 +46,14 @@ impl Store {
              SELECT $1, p.id, p.org_id, $2 FROM meeting_invitee i JOIN person p ON p.id = i.person_id \
              WHERE i.meeting_id = $1 ON CONFLICT (meeting_id, person_id) DO NOTHING")
             .bind(id).bind(true).execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "close",
-                entity: "meeting",
-                entity_id: Some(id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(json!({"status": m.status})),
-                after: Some(json!({"status": "closed", "expected": expected, "guests": guests})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("close", "meeting")
+            .id(id)
+            .org(m.org_path.clone())
+            .before(json!({"status": m.status}))
+            .after(json!({"status": "closed", "expected": expected, "guests": guests}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(row)
     }

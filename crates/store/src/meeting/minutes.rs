@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::{MeetingRow, lock_meeting};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
@@ -121,20 +121,14 @@ impl Store {
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
         write_minutes(&mut tx, m.id, minutes, decisions, actor.user_id, now).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "minutes",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(minutes_audit(&before.minutes, &before.decisions)),
-                after: Some(minutes_audit(minutes, decisions)),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("minutes", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(minutes_audit(&before.minutes, &before.decisions))
+            .after(minutes_audit(minutes, decisions))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(Minutes {
             minutes: minutes.to_owned(),
@@ -188,23 +182,16 @@ impl Store {
              RETURNING id, meeting_id, file_name, content_type, size_bytes, sha256, created_at")
             .bind(m.id).bind(&new.file_name).bind(new.content_type).bind(size).bind(&sha).bind(&new.data)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "attach",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                after: Some(json!({
-                    "attachment_id": row.id, "file_name": row.file_name, "content_type": row.content_type,
-                    "size_bytes": size, "sha256": sha,
-                })),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("attach", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .after(json!({
+                "attachment_id": row.id, "file_name": row.file_name, "content_type": row.content_type,
+                "size_bytes": size, "sha256": sha,
+            }))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -224,20 +211,13 @@ impl Store {
             "DELETE FROM meeting_attachment WHERE meeting_id = $1 AND id = $2 RETURNING file_name, sha256")
             .bind(m.id).bind(attachment_id).fetch_optional(c).await)?;
         let (name, sha) = gone.ok_or(StoreError::NotFound)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "detach",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(json!({"attachment_id": attachment_id, "file_name": name, "sha256": sha})),
-                after: None,
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("detach", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(json!({"attachment_id": attachment_id, "file_name": name, "sha256": sha}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;
@@ -261,23 +261,16 @@ impl Store {
             .bind(org.id).bind(&org.path).bind(new.kind.as_str()).bind(&new.title)
             .bind(crate::clock::truncate_micros(new.starts_at)).bind(crate::clock::truncate_micros(new.ends_at))
             .bind(&new.venue).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "meeting",
-                entity_id: Some(row.id.to_string()),
-                org_path: Some(row.org_path.clone()),
-                before: None,
-                after: Some(json!({
-                    "org_id": row.org_id, "kind": row.kind, "title": row.title,
-                    "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
-                })),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("create", "meeting")
+            .id(row.id)
+            .org(row.org_path.clone())
+            .after(json!({
+                "org_id": row.org_id, "kind": row.kind, "title": row.title,
+                "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
+            }))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -323,21 +316,14 @@ impl Store {
             "INSERT INTO meeting_leave (meeting_id, person_id, reason, status, recorded_by, created_at) \
              VALUES ($1, $2, $3, 'approved', $4, $5) RETURNING id")
             .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "leave",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                // the reason may be personal (illness): not copied into the audit trail
-                after: Some(json!({"leave_id": id, "person_id": person_id, "status": "approved"})),
-            },
-        )
-        .await?;
+        // the reason may be personal (illness): not copied into the audit trail
+        tx.audit(actor, now)
+            .act("leave", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .after(json!({"leave_id": id, "person_id": person_id, "status": "approved"}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -448,20 +434,13 @@ impl Store {
             .execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE device SET user_id = $1 WHERE id = $2")
             .bind(user_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create",
-                entity: "device",
-                entity_id: Some(id.to_string()),
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("create", "device")
+            .id(id)
+            .org(org.path.clone())
+            .after(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -16,7 +16,7 @@ use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 
 use super::upper;
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;
@@ -306,20 +306,14 @@ impl Store {
             json!({"title": r.title, "venue": r.venue, "host": r.host, "recorder": r.recorder,
                    "agenda": r.agenda, "wall_title": r.wall_title, "wall_text_chars": r.wall_text.as_ref().map(|t| t.chars().count())})
         };
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "update",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(summary(&m)),
-                after: Some(summary(&row)),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("update", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(summary(&m))
+            .after(summary(&row))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -331,20 +325,13 @@ impl Store {
         let m = lock_plan(&mut tx, scope, id).await?;
         check_changeable(&m)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "notify",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                after: Some(json!({"event": "planned", "notices": n})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("notify", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .after(json!({"event": "planned", "notices": n}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -371,20 +358,14 @@ impl Store {
         let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now).bind(reason).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "cancelled", now).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "cancel",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(json!({"status": m.status})),
-                after: Some(json!({"status": "cancelled", "reason": reason, "notices": n})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("cancel", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(json!({"status": m.status}))
+            .after(json!({"status": "cancelled", "reason": reason, "notices": n}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -418,19 +399,8 @@ impl Store {
             .bind(crate::clock::truncate_micros(starts_at)).bind(crate::clock::truncate_micros(ends_at))
             .bind(&venue).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "rescheduled", now).await?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "reschedule",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})),
-                after: Some(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n})),
-            },
-        )
+        tx.audit(actor, now).act("reschedule", "meeting").id(m.id).org(m.org_path.clone()).before(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})).after(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n}))
+.append()
         .await?;
         tx.commit().await?;
         Ok(row)
@@ -488,24 +458,17 @@ impl Store {
             notify(&mut tx, &row, "planned", now).await?;
             rows.push(row);
         }
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "create_series",
-                entity: "meeting",
-                entity_id: rows.first().map(|r| r.id.to_string()),
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(json!({
-                    "series_id": series_id, "org_id": org.id, "kind": kind.as_str(), "title": title,
-                    "every": every.as_str(), "count": count,
-                    "meeting_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
-                })),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("create_series", "meeting")
+            .id_opt(rows.first().map(|r| r.id.to_string()))
+            .org(org.path.clone())
+            .after(json!({
+                "series_id": series_id, "org_id": org.id, "kind": kind.as_str(), "title": title,
+                "every": every.as_str(), "count": count,
+                "meeting_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+            }))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok((series_id, rows))
     }

@@ -14,7 +14,7 @@ use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
 use super::{lock_meeting, upper};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::path_ids;
 use crate::scope::Scope;
@@ -141,20 +141,14 @@ impl Store {
         let mut after = minutes_audit(minutes, decisions);
         after["amendment_id"] = json!(id);
         after["reason"] = json!(reason);
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "amend_minutes",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(minutes_audit(&before.minutes, &before.decisions)),
-                after: Some(after),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("amend_minutes", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(minutes_audit(&before.minutes, &before.decisions))
+            .after(after)
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -201,20 +195,14 @@ impl Store {
         audit_after["person_id"] = json!(person_id);
         // the reason may be personal (illness): it stays on the amendment, not in the audit trail
         audit_after["amendment_id"] = json!(id);
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "amend_attendance",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(before),
-                after: Some(audit_after),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("amend_attendance", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(before)
+            .after(audit_after)
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(id)
     }

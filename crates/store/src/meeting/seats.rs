@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::{MeetingRow, lock_meeting, upper};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::{org_in_tx, path_ids};
 use crate::scope::Scope;
@@ -214,23 +214,16 @@ impl Store {
              reserved_json = excluded.reserved_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING id")
             .bind(org.id).bind(&org.path).bind(&p.venue).bind(p.rows).bind(p.seats_per_row).bind(&blocks)
             .bind(&reserved).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "seat_plan",
-                entity: "org",
-                entity_id: Some(org.id.to_string()),
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(
-                    json!({"plan_id": id, "venue": p.venue, "rows": p.rows, "seats_per_row": p.seats_per_row,
+        tx.audit(actor, now)
+            .act("seat_plan", "org")
+            .id(org.id)
+            .org(org.path.clone())
+            .after(
+                json!({"plan_id": id, "venue": p.venue, "rows": p.rows, "seats_per_row": p.seats_per_row,
                                    "blocks": p.blocks, "reserved": p.reserved}),
-                ),
-            },
-        )
-        .await?;
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(SeatPlan {
             id,
@@ -389,23 +382,16 @@ impl Store {
             placed = out.len();
             unseated = left;
         }
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "seats",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                after: Some(
-                    json!({"plan_id": plan.id, "by_hand": by_hand, "auto": auto, "auto_placed": placed,
+        tx.audit(actor, now)
+            .act("seats", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .after(
+                json!({"plan_id": plan.id, "by_hand": by_hand, "auto": auto, "auto_placed": placed,
                                    "unseated": unseated.len()}),
-                ),
-            },
-        )
-        .await?;
+            )
+            .append()
+            .await?;
         tx.commit().await?;
         // the door shows the new seats from the next check-in on
         self.checkins.seats_changed();

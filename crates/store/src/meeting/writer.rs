@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::roster::{Roster, Stored};
 use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who, closed};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::db::{Db, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
@@ -309,7 +309,12 @@ impl Store {
         }
         self.audit_batch(&mut tx, rosters, jobs, pending, &unknown_cards, now)
             .await?;
-        tx.commit().await?;
+        // a batch of replays and refusals stored nothing, so it has no audit row to commit
+        if tx.appended() == 0 {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
         Ok(())
     }
 
@@ -396,6 +401,13 @@ impl Store {
                 .or_default()
                 .push(i);
         }
+        // meetings of several top-level orgs: their audit chains' heads in chain order first
+        let paths = groups
+            .keys()
+            .map(|(mid, ..)| *mid)
+            .chain(unknown_cards.iter().map(|(i, _)| jobs[*i].meeting_id))
+            .filter_map(|mid| rosters.get(&mid).map(|r| Some(r.meeting.org_path.as_str())));
+        tx.lock_audit_chains(paths).await?;
         for ((mid, user_id, name), idx) in groups {
             let mut h = Sha256::new();
             let mut first = i64::MAX;
@@ -409,40 +421,26 @@ impl Store {
                 first = first.min(p.live.checkin.seq);
                 last = last.max(p.live.checkin.seq);
             }
-            audit::append(
-                tx,
-                now,
-                &Actor { user_id, name },
-                Entry {
-                    action: "checkin",
-                    entity: "meeting",
-                    entity_id: Some(mid.to_string()),
-                    org_path: rosters.get(&mid).map(|r| r.meeting.org_path.clone()),
-                    before: None,
-                    after: Some(json!({
-                        "count": idx.len(), "first_seq": first, "last_seq": last,
-                        "digest": hex::encode(h.finalize()),
-                    })),
-                },
-            )
-            .await?;
+            tx.audit(&Actor { user_id, name }, now)
+                .act("checkin", "meeting")
+                .id(mid)
+                .org(rosters.get(&mid).map(|r| r.meeting.org_path.clone()))
+                .after(json!({
+                    "count": idx.len(), "first_seq": first, "last_seq": last,
+                    "digest": hex::encode(h.finalize()),
+                }))
+                .append()
+                .await?;
         }
         for (i, _) in unknown_cards {
             let j = &jobs[*i];
-            audit::append(
-                tx,
-                now,
-                &j.actor,
-                Entry {
-                    action: "unknown_card",
-                    entity: "meeting",
-                    entity_id: Some(j.meeting_id.to_string()),
-                    org_path: rosters.get(&j.meeting_id).map(|r| r.meeting.org_path.clone()),
-                    before: None,
-                    after: Some(json!({"event_id": j.ev.event_id})),
-                },
-            )
-            .await?;
+            tx.audit(&j.actor, now)
+                .act("unknown_card", "meeting")
+                .id(j.meeting_id)
+                .org(rosters.get(&j.meeting_id).map(|r| r.meeting.org_path.clone()))
+                .after(json!({"event_id": j.ev.event_id}))
+                .append()
+                .await?;
         }
         Ok(())
     }

@@ -235,13 +235,21 @@ pub async fn verify(State(state): State<AppState>, PageForm(a, _f): PageForm<Csr
                     &[("rows", rows.to_string())],
                 ),
             ),
-            Verdict::Altered { seq } => (
+            Verdict::Altered { chain, seq } => (
                 false,
-                t(locale, "admin.audit.verdict_altered", &[("seq", seq.to_string())]),
+                t(
+                    locale,
+                    "admin.audit.verdict_altered",
+                    &[("chain", chain.to_string()), ("seq", seq.to_string())],
+                ),
             ),
-            Verdict::Missing { seq } => (
+            Verdict::Missing { chain, chain_seq } => (
                 false,
-                t(locale, "admin.audit.verdict_missing", &[("seq", seq.to_string())]),
+                t(
+                    locale,
+                    "admin.audit.verdict_missing",
+                    &[("chain", chain.to_string()), ("seq", chain_seq.to_string())],
+                ),
             ),
         };
         let (mut page, status) = audit_page(&state, &a, &AuditQuery::default()).await?;

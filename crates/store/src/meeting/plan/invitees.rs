@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{check_changeable, lock_plan};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 
@@ -73,20 +73,13 @@ impl Store {
                 "person_id",
             )));
         }
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "invite",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                after: Some(json!({"person_id": person_id, "role": role})),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("invite", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .after(json!({"person_id": person_id, "role": role}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -117,20 +110,13 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "uninvite",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(json!({"person_id": person_id})),
-                after: None,
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act("uninvite", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(json!({"person_id": person_id}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(())
     }

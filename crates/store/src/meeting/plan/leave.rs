@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{PLAN_COLS, PlanRow, check_changeable, lock_plan};
 use crate::Store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 
@@ -104,21 +104,14 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO leave_request (meeting_id, person_id, reason, status, created_at) VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
             .bind(m.id).bind(person_id).bind(reason).bind(now).fetch_one(c).await)?;
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "leave_request",
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: None,
-                // the reason may be personal (illness): not copied into the audit trail
-                after: Some(json!({"leave_request_id": id, "person_id": person_id, "status": "pending"})),
-            },
-        )
-        .await?;
+        // the reason may be personal (illness): not copied into the audit trail
+        tx.audit(actor, now)
+            .act("leave_request", "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .after(json!({"leave_request_id": id, "person_id": person_id, "status": "pending"}))
+            .append()
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -168,22 +161,14 @@ impl Store {
                 .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now)
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }
-        audit::append(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: if approve { "leave_approve" } else { "leave_refuse" },
-                entity: "meeting",
-                entity_id: Some(m.id.to_string()),
-                org_path: Some(m.org_path.clone()),
-                before: Some(json!({"leave_request_id": request_id, "status": "pending"})),
-                after: Some(
-                    json!({"leave_request_id": request_id, "person_id": person_id, "status": new_status}),
-                ),
-            },
-        )
-        .await?;
+        tx.audit(actor, now)
+            .act(if approve { "leave_approve" } else { "leave_refuse" }, "meeting")
+            .id(m.id)
+            .org(m.org_path.clone())
+            .before(json!({"leave_request_id": request_id, "status": "pending"}))
+            .after(json!({"leave_request_id": request_id, "person_id": person_id, "status": new_status}))
+            .append()
+            .await?;
         let sql = format!(
             "SELECT {LEAVE_COLS} FROM leave_request r JOIN person p ON p.id = r.person_id WHERE r.id = $1"
         );
