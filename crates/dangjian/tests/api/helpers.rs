@@ -495,6 +495,19 @@ impl Client {
         self.send(self.unsafe_req(self.http.patch(format!("{}{path}", self.base)).json(&body)))
             .await
     }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.unsafe_req(self.http.put(format!("{}{path}", self.base)).json(&body)))
+            .await
+    }
+    /// A GET answered with a body that does not end (a stream): its status only.
+    pub async fn status_only(&self, path: &str) -> StatusCode {
+        let req = self.http.get(format!("{}{path}", self.base));
+        let req = match &self.bearer {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        req.send().await.expect("request").status()
+    }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.unsafe_req(self.http.delete(format!("{}{path}", self.base))))
             .await
