@@ -2,14 +2,12 @@ use std::sync::Arc;
 
 use dangjian_store::{DbTarget, Keys, Store, SystemClock};
 
-use crate::helpers::{TestApp, TestDb, on_postgres};
+use crate::helpers::{TestApp, TestDb, require_postgres};
 
 #[tokio::test]
+#[cfg_attr(not(test_engine_pg), ignore = "needs PostgreSQL: DANGJIAN_TEST_DB=postgres")]
 async fn both_engines_have_the_same_tables_and_columns() {
-    if !on_postgres() {
-        // needs a PostgreSQL server: runs in the DANGJIAN_TEST_DB=postgres pass of CI
-        return;
-    }
+    require_postgres();
     let lite = TestDb::sqlite();
     let pg = TestDb::postgres().await;
     let a = Store::open(&lite.target, Keys::generate(), Arc::new(SystemClock))

@@ -28,6 +28,16 @@ pub fn on_postgres() -> bool {
     std::env::var("DANGJIAN_TEST_DB").as_deref() == Ok("postgres")
 }
 
+/// For a test marked `#[cfg_attr(not(test_engine_pg), ignore = …)]` (the cfg comes from
+/// `crates/dangjian/build.rs`): a binary built for PostgreSQL but run without
+/// `DANGJIAN_TEST_DB=postgres`, or run with `--ignored` on SQLite, fails here rather than pass.
+pub fn require_postgres() {
+    assert!(
+        on_postgres(),
+        "a PostgreSQL-only test: run it with DANGJIAN_TEST_DB=postgres"
+    );
+}
+
 /// A fresh database: dropped when the test ends.
 pub struct TestDb {
     pub target: DbTarget,

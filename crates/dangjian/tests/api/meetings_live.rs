@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, UtcOffset};
 
-use crate::helpers::{Client, TestApp, on_postgres};
+use crate::helpers::{Client, TestApp, require_postgres};
 
 /// A meeting of branch A starting an hour from now (the test clock).
 async fn plan(app: &TestApp, c: &Client) -> i64 {
@@ -246,10 +246,9 @@ async fn the_stream_is_for_meeting_staff_in_the_subtree() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_engine_pg), ignore = "PostgreSQL only: nodes meet by LISTEN/NOTIFY")]
 async fn on_postgres_a_checkin_on_one_node_reaches_the_other_nodes_stream() {
-    if !on_postgres() {
-        return;
-    }
+    require_postgres();
     let app = TestApp::spawn().await;
     let (node_b, _stop_b) = app.spawn_second_node().await;
     let sec = app.login("sec").await;
