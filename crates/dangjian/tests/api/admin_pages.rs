@@ -401,6 +401,7 @@ async fn the_admin_verify_button_reports_the_chain_intact() {
     assert!(html.contains(&format!("审计链完整：共 {n} 条记录")), "{html}");
     let (s, _, _) = post_form(&app.login("sec").await, "/audit/verify", &[]).await;
     assert_eq!(s, 403, "only admins run the check");
+    app.breaks_the_audit_chain();
     crate::helpers::exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 2",

@@ -50,6 +50,7 @@ async fn verify_audit_finds_an_edited_row() {
         verify(&app.store.db, &app.store.keys).await.unwrap(),
         Verdict::Intact { rows: n }
     );
+    app.breaks_the_audit_chain();
     exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 3",
@@ -66,6 +67,7 @@ async fn verify_audit_finds_a_deleted_row() {
     let app = TestApp::spawn().await;
     let n = audit_count(&app.store).await;
     assert!(n > 5);
+    app.breaks_the_audit_chain();
     exec(&app.store, "DELETE FROM audit WHERE seq = 4").await;
     assert_eq!(
         verify(&app.store.db, &app.store.keys).await.unwrap(),
@@ -77,6 +79,7 @@ async fn verify_audit_finds_a_deleted_row() {
 async fn verify_audit_finds_rows_cut_off_the_end() {
     let app = TestApp::spawn().await;
     let n = audit_count(&app.store).await;
+    app.breaks_the_audit_chain();
     exec(
         &app.store,
         "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)",
@@ -167,6 +170,7 @@ async fn an_edit_with_a_recomputed_chain_is_caught_without_the_key() {
     let app = TestApp::spawn().await;
     let n = audit_count(&app.store).await;
     assert!(n > 4);
+    app.breaks_the_audit_chain();
     exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 3",
@@ -276,4 +280,17 @@ async fn a_broken_old_chain_is_kept_broken_and_new_records_follow_it() {
         Verdict::Altered { seq: 1 },
         "the conversion did not launder the edit"
     );
+}
+
+/// The harness itself: a test that leaves a broken chain behind without saying so fails.
+#[tokio::test]
+#[should_panic(expected = "the audit chain does not verify at the end of the test")]
+async fn a_test_that_leaves_the_chain_broken_fails_when_it_ends() {
+    let app = TestApp::spawn().await;
+    exec(
+        &app.store,
+        "UPDATE audit SET actor = 'someone else' WHERE seq = 2",
+    )
+    .await;
+    drop(app);
 }

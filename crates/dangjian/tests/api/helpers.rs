@@ -165,13 +165,72 @@ pub struct TestApp2 {
     pub base: String,
 }
 
+/// A server over a fresh database. When the test is done (dropped without a panic), the audit
+/// chain of its database must verify, or the test fails: a write that broke the chain is caught
+/// by whichever test made it. A test that breaks the chain on purpose says so with
+/// [`TestApp::breaks_the_audit_chain`].
 pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub clock: Arc<FixedClock>,
     pub tree: Tree,
+    chain_broken_on_purpose: std::sync::atomic::AtomicBool,
     _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Whether the audit chain of `db` verifies under `keys`: `Ok(rows)` when intact, else what is
+/// wrong. The one place the tests call `store::audit::verify` for an intact chain.
+pub async fn verify_audit_chain(db: &dangjian_store::Db, keys: &Keys) -> Result<i64, String> {
+    match dangjian_store::audit::verify(db, keys).await {
+        Ok(dangjian_store::audit::Verdict::Intact { rows }) => Ok(rows),
+        Ok(other) => Err(format!("{other:?}")),
+        Err(e) => Err(format!("verify failed: {e}")),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            || self
+                .chain_broken_on_purpose
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        // Drop cannot await, and the test's runtime is the one blocked here: verify on a thread
+        // with its own runtime and its own connection. The server's tasks are parked on the
+        // blocked runtime meanwhile; a write still under way on another runtime's thread could
+        // land between reading the rows and the head, so a broken verdict is read again.
+        let target = self._db.target.clone();
+        let keys = (*self.store.keys).clone();
+        let verdict = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let db = dangjian_store::Db::connect(&target)
+                    .await
+                    .map_err(|e| format!("connect: {e:#}"))?;
+                let mut verdict = verify_audit_chain(&db, &keys).await;
+                for _ in 0..2 {
+                    if verdict.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    verdict = verify_audit_chain(&db, &keys).await;
+                }
+                db.close().await;
+                verdict
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the verifying thread panicked".into()));
+        if let Err(why) = verdict {
+            panic!("the audit chain does not verify at the end of the test: {why}");
+        }
+    }
 }
 
 /// The instant tests whose data carry fixed dates (a 2025 joining date, a series in 2027) start
@@ -263,9 +322,16 @@ impl TestApp {
             store,
             clock,
             tree,
+            chain_broken_on_purpose: std::sync::atomic::AtomicBool::new(false),
             _db: db,
             _stop: stop,
         }
+    }
+
+    /// For a test that alters the audit trail on purpose: the chain is not verified when it ends.
+    pub fn breaks_the_audit_chain(&self) {
+        self.chain_broken_on_purpose
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A second server (another node) on the same database with the same keys and clock: its own
