@@ -488,15 +488,28 @@ pub struct Client {
 
 impl Client {
     /// A hand-built multipart/form-data POST: text `fields`, then the `file` part (an .xlsx).
-    #[expect(
-        clippy::unwrap_used,
-        reason = "a test helper: a failed request should stop the test at once"
-    )]
     pub async fn multipart(
         &self,
         path: &str,
         fields: &[(&str, &str)],
         filename: &str,
+        file: &[u8],
+    ) -> (StatusCode, Value) {
+        let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        self.multipart_file(path, fields, filename, xlsx, file).await
+    }
+
+    /// The same with the file part's content type given.
+    #[expect(
+        clippy::unwrap_used,
+        reason = "a test helper: a failed request should stop the test at once"
+    )]
+    pub async fn multipart_file(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        filename: &str,
+        content_type: &str,
         file: &[u8],
     ) -> (StatusCode, Value) {
         let boundary = "----dangjian-test-boundary-7d3f";
@@ -510,7 +523,7 @@ impl Client {
         body.extend_from_slice(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-                 Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+                 Content-Type: {content_type}\r\n\r\n"
             )
             .as_bytes(),
         );

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use super::meeting;
 use crate::helpers::{Client, FIXED_NOW, TestApp, code, field};
 
 fn t(x: OffsetDateTime) -> String {
@@ -16,15 +17,7 @@ fn t(x: OffsetDateTime) -> String {
 }
 
 async fn plan(c: &Client, org: i64, start: OffsetDateTime) -> i64 {
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": "branch_congress", "title": "支部党员大会",
-                   "starts_at": t(start), "ends_at": t(start + Duration::hours(2)), "venue": "三楼会议室"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().unwrap_or_default()
+    meeting(org).starting_at(start).plan_as(c).await
 }
 
 async fn status(c: &Client, id: i64) -> Value {

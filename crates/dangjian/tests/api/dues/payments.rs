@@ -18,38 +18,11 @@ pub async fn app_with_bills() -> TestApp {
     app.clock.set(datetime!(2026-03-10 02:00 UTC));
     let sec = app.login("sec").await;
     for (id, base) in [(app.tree.a1, 450_000), (app.tree.a2, 200_000)] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{id}/dues-base/2026"),
-            json!({"category": "in_service", "base_fen": base}),
-        )
-        .await;
-        assert_eq!(s, 200, "{b}");
+        super::set_base(&sec, id, 2026, base).await;
     }
-    let (s, b) = sec
-        .post(
-            &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
-            json!({"year": 2026}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    let b = super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
     assert_eq!(b["created"], 24, "{b}");
     app
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "a test helper: a failed request should stop the test at once"
-)]
-pub async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
-    let mut req = c.http.put(format!("{}{path}", c.base)).json(&body);
-    if let Some(t) = &c.csrf {
-        req = req.header("X-CSRF-Token", t);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 /// A member's months of 2026 as (month, status).
@@ -98,13 +71,7 @@ fn sign(keys: &dangjian_store::Keys, body: &[u8]) -> String {
 async fn a_whole_year_is_generated_in_one_audited_batch_with_a_digest() {
     let app = app_with_bills().await;
     let sec = app.login("sec").await;
-    let (s, b) = sec
-        .post(
-            &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
-            json!({"year": 2026}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    let b = super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
     assert_eq!(b["created"], 0, "nothing twice: {b}");
     let rows: Vec<String> = dangjian_store::with_db!(&app.store.db, p => sqlx::query_scalar(
         "SELECT after_json FROM audit WHERE entity = 'dues_bill' ORDER BY seq").fetch_all(p).await)
