@@ -1,8 +1,10 @@
 //! The permission matrix: every API route of the route table (`web::routes::build().docs`), as
 //! each role, on a target inside the caller's branch (branch A) and outside it (branch B).
-//! Outside the subtree is 404 — in lists too; a role without the capability is 403 before the
-//! body is looked at; no login is 401. A route of the table with neither a row here nor an
-//! entry in `EXEMPT` fails the test, so a new route cannot ship without its row.
+//! Rows whose target is made from the org alone are asked of the org above branch A too (the
+//! 党总支), expected as outside unless `ABOVE_DIFFERS` says why not. Outside the subtree is
+//! 404 — in lists too; a role without the capability is 403 before the body is looked at; no
+//! login is 401. A route of the table with neither a row here nor an entry in `EXEMPT` fails
+//! the test, so a new route cannot ship without its row.
 
 use std::collections::BTreeSet;
 
@@ -220,6 +222,38 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ("GET", "/api/v1/members/{id}/dues-paid-through", "/api/v1/members/{person}/dues-paid-through", Body::None, [200, 200, 200, 404, 200, 404, 404, 404]),
     // last: starting its job adds members to branch B
     ("GET", "/api/v1/jobs/{id}", "/api/v1/jobs/{job}", Body::None, [200, 200, 404, 404, 404, 404, 404, 404]),
+];
+
+/// Rows whose target is made from the org alone are also asked of the org above branch A.
+const ABOVE_TARGETS: [&str; 5] = ["{org}", "{meeting}", "{started}", "{closed}", "{attached}"];
+const NOT_ABOVE_TARGETS: [&str; 9] = [
+    "{person}",
+    "{user}",
+    "{fresh_user}",
+    "{token}",
+    "{job}",
+    "{case}",
+    "{hardship}",
+    "{post}",
+    "{grant}",
+];
+
+/// Where asking from above differs from beside: (method, OpenAPI path, role, status, why).
+const ABOVE_DIFFERS: &[(&str, &str, &str, u16, &str)] = &[
+    (
+        "POST",
+        "/api/v1/meetings/{id}/leave-requests",
+        "mem",
+        201,
+        "a member is expected at the meetings of the orgs above their branch (its subtree)",
+    ),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/checkins",
+        "mem",
+        403,
+        "expected there, so refused as checking in someone else, not as not found",
+    ),
 ];
 
 const POSTS: [&str; 4] = ["secretary", "deputy_secretary", "propaganda", "organization"];
@@ -630,7 +664,7 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
     let mut ctx = context(&app).await;
     let mut seq = 100;
     let mut failures = Vec::new();
-    for (method, _, template, kind, expected) in ENDPOINTS {
+    for (method, openapi, template, kind, expected) in ENDPOINTS {
         if template.contains("{job}") && ctx.job.is_empty() {
             crate::helpers::add_members(&app.store, app.tree.branch_b, 30, 500).await;
             let (s, started) = ctx
@@ -644,8 +678,17 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
             Some(t) => (true, t),
             None => (false, *template),
         };
+        // above the branch (the 党总支 over branch A) is as far outside as beside it; asked of
+        // the rows whose target is the org itself or a meeting of it
+        let above = ABOVE_TARGETS.iter().any(|t| template.contains(t))
+            && !NOT_ABOVE_TARGETS.iter().any(|t| template.contains(t));
         for (ci, shared) in clients.iter().enumerate() {
-            for (oi, org) in [app.tree.branch_a, app.tree.branch_b].into_iter().enumerate() {
+            let orgs: &[i64] = if above && ci > 0 {
+                &[app.tree.branch_a, app.tree.branch_b, app.tree.general]
+            } else {
+                &[app.tree.branch_a, app.tree.branch_b]
+            };
+            for (oi, org) in orgs.iter().copied().enumerate() {
                 seq += 1;
                 app.clock.set(MATRIX_NOW);
                 let path = ctx.path(template, org, seq).await;
@@ -659,12 +702,15 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                     shared
                 };
                 let (status, resp) = send(client, &app.tree, method, &path, *kind, b.clone(), org).await;
-                let want = expected[ci * 2 + oi];
+                let want = ABOVE_DIFFERS
+                    .iter()
+                    .find(|d| oi == 2 && d.0 == *method && d.1 == *openapi && d.2 == names[ci])
+                    .map_or(expected[ci * 2 + oi.min(1)], |d| d.3);
                 if status.as_u16() != want {
                     failures.push(format!(
                         "{method} {path} as {} {}: {} (want {want}) {resp}",
                         names[ci],
-                        ["in", "out"][oi],
+                        ["in", "out", "above"][oi],
                         status.as_u16()
                     ));
                 }
