@@ -23,6 +23,19 @@ pub async fn set_base(c: &Client, person: i64, year: i32, base_fen: i64) -> Valu
     b
 }
 
+/// Starts an online payment of `months` (`YYYY-MM`) of `person`'s dues as `c`: 201 or the
+/// test fails; the order (`order_no`, `amount_fen`, `pay_url`).
+pub async fn order(c: &Client, person: i64, months: &[&str]) -> Value {
+    let (s, b) = c
+        .post(
+            &format!("/api/v1/members/{person}/dues-orders"),
+            json!({"months": months}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b
+}
+
 /// Generates the bills of `year` (one `month`, or all twelve) for `org`'s subtree as `c`: 201
 /// or the test fails; the answer (`created`).
 pub async fn generate_bills(c: &Client, org: i64, year: i32, month: Option<u8>) -> Value {

@@ -88,13 +88,7 @@ async fn a_whole_year_is_generated_in_one_audited_batch_with_a_digest() {
 async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_change_nothing() {
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
-    let (s, order) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-orders", app.tree.a1),
-            json!({"months": ["2026-01", "2026-02"]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{order}");
+    let order = super::order(&mem, app.tree.a1, &["2026-01", "2026-02"]).await;
     assert_eq!(order["amount_fen"], 9000, "{order}");
     let order_no = order["order_no"].as_str().unwrap().to_owned();
     assert!(order["pay_url"].as_str().unwrap().contains(&order_no), "{order}");
@@ -183,12 +177,7 @@ async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_cha
 async fn the_fake_pay_page_pays_through_the_same_signed_callback() {
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
-    let (_, order) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-orders", app.tree.a1),
-            json!({"months": ["2026-01"]}),
-        )
-        .await;
+    let order = super::order(&mem, app.tree.a1, &["2026-01"]).await;
     let url = order["pay_url"].as_str().unwrap().to_owned();
     let (s, html) = mem.page(&url).await;
     assert_eq!(s, 200);
@@ -421,12 +410,7 @@ async fn a_voluntary_payment_of_1000_yuan_is_large_dues_and_999_99_is_not() {
 async fn concurrent_deliveries_of_one_callback_book_one_payment() {
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
-    let (_, order) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-orders", app.tree.a1),
-            json!({"months": ["2026-01"]}),
-        )
-        .await;
+    let order = super::order(&mem, app.tree.a1, &["2026-01"]).await;
     let body = serde_json::to_vec(
         &json!({"order_no": order["order_no"], "amount_fen": 4500, "txn_id": "T9", "status": "paid"}),
     )

@@ -348,16 +348,8 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
         json!({"card_uid": "CARD-A2"}),
     )
     .await;
-    let (s, d) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let (d, device) = super::register_gate(&app, &sec, app.tree.branch_a).await;
     assert!(d["id"].is_i64());
-    let mut device = app.client();
-    device.bearer = d["token"].as_str().map(str::to_owned);
     let (s, b) = device
         .post(
             &checkin_path(id),

@@ -159,6 +159,21 @@ pub async fn attendance(c: &Client, id: i64) -> Value {
     a
 }
 
+/// Registers 东门闸机, a card gate of `org`, as `c` (201 or the test fails): its answer and a
+/// client holding its bearer token.
+pub async fn register_gate(app: &TestApp, c: &Client, org: i64) -> (Value, Client) {
+    let (s, d) = c
+        .post(
+            "/api/v1/devices",
+            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": org}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let mut gate = app.client();
+    gate.bearer = d["token"].as_str().map(str::to_owned);
+    (d, gate)
+}
+
 /// The path of a meeting's check-ins.
 pub fn checkins(id: i64) -> String {
     format!("/api/v1/meetings/{id}/checkins")

@@ -144,15 +144,7 @@ async fn a_device_clock_that_strays_is_recorded_but_the_server_decides_lateness(
     let sec = app.login("sec").await;
     let start = FIXED_NOW + Duration::minutes(30);
     let id = plan(&sec, app.tree.branch_a, start).await;
-    let (s, d) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{d}");
-    let mut gate = app.client();
-    gate.bearer = d["token"].as_str().map(str::to_owned);
+    let (_, gate) = super::register_gate(&app, &sec, app.tree.branch_a).await;
     let path = format!("/api/v1/meetings/{id}/checkins");
 
     // ten minutes after the start: a gate whose clock says 20 minutes before it is not believed
