@@ -137,6 +137,24 @@ mod tests {
         );
     }
 
+    /// A key written in two domain files takes the later file's message everywhere: a member's
+    /// suspension without a reason was told "代签到须填写原因" (the proxy check-in's message).
+    #[test]
+    fn no_message_key_is_written_twice() {
+        for files in [ZH_CN, EN] {
+            let mut seen = std::collections::HashSet::new();
+            let twice: Vec<&str> = files
+                .iter()
+                .flat_map(|f| f.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+                .filter(|k| !seen.insert(*k))
+                .collect();
+            assert!(twice.is_empty(), "keys written twice: {twice:?}");
+        }
+    }
+
     /// Every error code written in the code base (rule refusals, warnings, auth errors) has a
     /// message: the codes are found by reading the sources.
     #[test]

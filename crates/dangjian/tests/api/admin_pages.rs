@@ -365,8 +365,9 @@ async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and
     assert!(!html.contains("硕士研究生") && html.contains("没有符合条件的审计记录"));
     let (s, html) = sec.page("/audit?from=2024-13-01").await;
     assert_eq!(s, 422);
+    // the refusal names the field (开始日期 alone is the filter's own label)
     assert!(
-        html.contains("field-error") && html.contains("开始日期"),
+        html.contains("field-error") && html.contains("“开始日期”须为 YYYY-MM-DD 格式的有效日期"),
         "{html}"
     );
     // the JSON API takes the same filters
@@ -401,6 +402,7 @@ async fn the_admin_verify_button_reports_the_chain_intact() {
     assert!(html.contains(&format!("审计链完整：共 {n} 条记录")), "{html}");
     let (s, _, _) = post_form(&app.login("sec").await, "/audit/verify", &[]).await;
     assert_eq!(s, 403, "only admins run the check");
+    app.breaks_the_audit_chain();
     crate::helpers::exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 2",

@@ -64,6 +64,7 @@ async fn verify_audit_finds_an_edited_row() {
         verify(&app.store.db, &app.store.keys).await.unwrap(),
         Verdict::Intact { rows: n }
     );
+    app.breaks_the_audit_chain();
     exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 3",
@@ -81,6 +82,7 @@ async fn verify_audit_finds_a_deleted_row() {
     let app = TestApp::spawn().await;
     let n = audit_count(&app.store).await;
     assert!(n > 5);
+    app.breaks_the_audit_chain();
     let (chain, chain_seq) = place_of(&app.store, 4).await;
     exec(&app.store, "DELETE FROM audit WHERE seq = 4").await;
     assert_eq!(
@@ -93,6 +95,7 @@ async fn verify_audit_finds_a_deleted_row() {
 async fn verify_audit_finds_rows_cut_off_the_end() {
     let app = TestApp::spawn().await;
     let n = audit_count(&app.store).await;
+    app.breaks_the_audit_chain();
     let (chain, chain_seq) = place_of(&app.store, n).await;
     exec(
         &app.store,
@@ -210,6 +213,7 @@ async fn an_edit_with_a_recomputed_chain_is_caught_without_the_key() {
     let app = TestApp::spawn().await;
     let n = audit_count(&app.store).await;
     assert!(n > 4);
+    app.breaks_the_audit_chain();
     exec(
         &app.store,
         "UPDATE audit SET actor = 'someone else' WHERE seq = 3",
@@ -364,6 +368,7 @@ async fn add_top_org(store: &dangjian_store::Store, name: &str) -> dangjian_stor
 #[tokio::test]
 async fn rows_of_two_top_level_orgs_form_two_chains_that_each_verify() {
     let app = TestApp::spawn().await;
+    app.breaks_the_audit_chain();
     let other = add_top_org(&app.store, "第二党委").await;
     let sec = app.login("sec").await;
     let (s, _) = sec
@@ -409,6 +414,7 @@ async fn rows_of_two_top_level_orgs_form_two_chains_that_each_verify() {
 #[tokio::test]
 async fn the_last_row_of_one_chain_deleted_is_caught_by_its_head() {
     let app = TestApp::spawn().await;
+    app.breaks_the_audit_chain();
     let other = add_top_org(&app.store, "第二党委").await;
     let recorded = dangjian_store::audit::heads(&app.store.db).await.unwrap();
     // a later row of the first chain: the cut row is not the newest of the trail
@@ -490,6 +496,8 @@ async fn an_audited_transaction_without_its_audit_row_cannot_commit() {
 #[tokio::test]
 async fn key_rotation_keeps_every_chain_verifying() {
     let app = TestApp::spawn().await;
+    // the chain is re-linked under keys the app does not hold: the end-of-test check cannot verify it
+    app.breaks_the_audit_chain();
     add_top_org(&app.store, "第二党委").await;
     let before = dangjian_store::audit::heads(&app.store.db).await.unwrap();
     assert!(before.len() >= 2);
@@ -583,4 +591,17 @@ async fn appends_in_two_top_level_orgs_do_not_wait_on_each_other() {
         verify(&app.store.db, &app.store.keys).await.unwrap(),
         Verdict::Intact { rows: n }
     );
+}
+
+/// The harness itself: a test that leaves a broken chain behind without saying so fails.
+#[tokio::test]
+#[should_panic(expected = "the audit chain does not verify at the end of the test")]
+async fn a_test_that_leaves_the_chain_broken_fails_when_it_ends() {
+    let app = TestApp::spawn().await;
+    exec(
+        &app.store,
+        "UPDATE audit SET actor = 'someone else' WHERE seq = 2",
+    )
+    .await;
+    drop(app);
 }

@@ -7,19 +7,16 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::dues_payments::put;
 use crate::helpers::{Client, TestApp};
 
 async fn meeting(c: &Client, org: i64, kind: &str, starts: &str, ends: &str) -> i64 {
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": kind, "title": format!("{kind} {starts}"),
-                   "starts_at": starts, "ends_at": ends, "venue": "活动室"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().unwrap_or_default()
+    crate::meetings::meeting(org)
+        .kind(kind)
+        .title(&format!("{kind} {starts}"))
+        .between(starts, ends)
+        .venue("活动室")
+        .plan_as(c)
+        .await
 }
 
 async fn check_in(c: &Client, meeting: i64, person: i64, at: &str) -> Value {
@@ -178,23 +175,11 @@ async fn arrears_run_across_the_year_boundary() {
     let sec = app.login("sec").await;
     let a1 = app.tree.a1;
     for year in [2026, 2027] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{a1}/dues-base/{year}"),
-            json!({"category": "in_service", "base_fen": 450_000}),
-        )
-        .await;
-        assert_eq!(s, 200, "{b}");
+        crate::dues::set_base(&sec, a1, year, 450_000).await;
     }
     for (year, months) in [(2026, 7..=12), (2027, 1..=3)] {
         for month in months {
-            let (s, b) = sec
-                .post(
-                    &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
-                    json!({"year": year, "month": month}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{b}");
+            crate::dues::generate_bills(&sec, app.tree.branch_a, year, Some(month)).await;
         }
     }
     let (s, b) = sec

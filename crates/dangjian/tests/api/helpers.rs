@@ -28,6 +28,16 @@ pub fn on_postgres() -> bool {
     std::env::var("DANGJIAN_TEST_DB").as_deref() == Ok("postgres")
 }
 
+/// For a test marked `#[cfg_attr(not(test_engine_pg), ignore = …)]` (the cfg comes from
+/// `crates/dangjian/build.rs`): a binary built for PostgreSQL but run without
+/// `DANGJIAN_TEST_DB=postgres`, or run with `--ignored` on SQLite, fails here rather than pass.
+pub fn require_postgres() {
+    assert!(
+        on_postgres(),
+        "a PostgreSQL-only test: run it with DANGJIAN_TEST_DB=postgres"
+    );
+}
+
 /// A fresh database: dropped when the test ends.
 pub struct TestDb {
     pub target: DbTarget,
@@ -155,13 +165,72 @@ pub struct TestApp2 {
     pub base: String,
 }
 
+/// A server over a fresh database. When the test is done (dropped without a panic), the audit
+/// chain of its database must verify, or the test fails: a write that broke the chain is caught
+/// by whichever test made it. A test that breaks the chain on purpose says so with
+/// [`TestApp::breaks_the_audit_chain`].
 pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub clock: Arc<FixedClock>,
     pub tree: Tree,
+    chain_broken_on_purpose: std::sync::atomic::AtomicBool,
     _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Whether the audit chain of `db` verifies under `keys`: `Ok(rows)` when intact, else what is
+/// wrong. The one place the tests call `store::audit::verify` for an intact chain.
+pub async fn verify_audit_chain(db: &dangjian_store::Db, keys: &Keys) -> Result<i64, String> {
+    match dangjian_store::audit::verify(db, keys).await {
+        Ok(dangjian_store::audit::Verdict::Intact { rows }) => Ok(rows),
+        Ok(other) => Err(format!("{other:?}")),
+        Err(e) => Err(format!("verify failed: {e}")),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            || self
+                .chain_broken_on_purpose
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        // Drop cannot await, and the test's runtime is the one blocked here: verify on a thread
+        // with its own runtime and its own connection. The server's tasks are parked on the
+        // blocked runtime meanwhile; a write still under way on another runtime's thread could
+        // land between reading the rows and the head, so a broken verdict is read again.
+        let target = self._db.target.clone();
+        let keys = (*self.store.keys).clone();
+        let verdict = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let db = dangjian_store::Db::connect(&target)
+                    .await
+                    .map_err(|e| format!("connect: {e:#}"))?;
+                let mut verdict = verify_audit_chain(&db, &keys).await;
+                for _ in 0..2 {
+                    if verdict.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    verdict = verify_audit_chain(&db, &keys).await;
+                }
+                db.close().await;
+                verdict
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the verifying thread panicked".into()));
+        if let Err(why) = verdict {
+            panic!("the audit chain does not verify at the end of the test: {why}");
+        }
+    }
 }
 
 /// The instant tests whose data carry fixed dates (a 2025 joining date, a series in 2027) start
@@ -253,9 +322,16 @@ impl TestApp {
             store,
             clock,
             tree,
+            chain_broken_on_purpose: std::sync::atomic::AtomicBool::new(false),
             _db: db,
             _stop: stop,
         }
+    }
+
+    /// For a test that alters the audit trail on purpose: the chain is not verified when it ends.
+    pub fn breaks_the_audit_chain(&self) {
+        self.chain_broken_on_purpose
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A second server (another node) on the same database with the same keys and clock: its own
@@ -412,15 +488,28 @@ pub struct Client {
 
 impl Client {
     /// A hand-built multipart/form-data POST: text `fields`, then the `file` part (an .xlsx).
-    #[expect(
-        clippy::unwrap_used,
-        reason = "a test helper: a failed request should stop the test at once"
-    )]
     pub async fn multipart(
         &self,
         path: &str,
         fields: &[(&str, &str)],
         filename: &str,
+        file: &[u8],
+    ) -> (StatusCode, Value) {
+        let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        self.multipart_file(path, fields, filename, xlsx, file).await
+    }
+
+    /// The same with the file part's content type given.
+    #[expect(
+        clippy::unwrap_used,
+        reason = "a test helper: a failed request should stop the test at once"
+    )]
+    pub async fn multipart_file(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        filename: &str,
+        content_type: &str,
         file: &[u8],
     ) -> (StatusCode, Value) {
         let boundary = "----dangjian-test-boundary-7d3f";
@@ -434,7 +523,7 @@ impl Client {
         body.extend_from_slice(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-                 Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+                 Content-Type: {content_type}\r\n\r\n"
             )
             .as_bytes(),
         );
@@ -494,6 +583,19 @@ impl Client {
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(self.unsafe_req(self.http.patch(format!("{}{path}", self.base)).json(&body)))
             .await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.unsafe_req(self.http.put(format!("{}{path}", self.base)).json(&body)))
+            .await
+    }
+    /// A GET answered with a body that does not end (a stream): its status only.
+    pub async fn status_only(&self, path: &str) -> StatusCode {
+        let req = self.http.get(format!("{}{path}", self.base));
+        let req = match &self.bearer {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        req.send().await.expect("request").status()
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.unsafe_req(self.http.delete(format!("{}{path}", self.base))))

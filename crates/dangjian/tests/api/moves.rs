@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::dues_payments::put;
 use crate::helpers::{Client, FIXED_NOW, TestApp};
 
 /// The tables of the live schema that have an `org_path` column.
@@ -80,28 +79,22 @@ async fn fill_branch_a(app: &TestApp) {
                "ends_at": "2026-06-20T11:00:00+08:00", "venue": "活动室", "every": "month", "count": 2}),
     )
     .await;
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/orgs/{a}/seat-plans"),
-        json!({"venue": "三楼会议室", "rows": 3, "seats_per_row": 4}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/orgs/{a}/dues-settings"),
-        json!({"reminder_months": 4}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    for id in [t.a1, t.a2] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{id}/dues-base/2026"),
-            json!({"category": "in_service", "base_fen": 450_000}),
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{a}/seat-plans"),
+            json!({"venue": "三楼会议室", "rows": 3, "seats_per_row": 4}),
         )
         .await;
-        assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{a}/dues-settings"),
+            json!({"reminder_months": 4}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for id in [t.a1, t.a2] {
+        crate::dues::set_base(&sec, id, 2026, 450_000).await;
     }
     ok(
         &sec,
@@ -219,12 +212,12 @@ async fn a_members_dues_records_follow_them_to_the_new_branch() {
     let app = TestApp::spawn_at(FIXED_NOW).await;
     let t = &app.tree;
     let sec = app.login("sec").await;
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/members/{}/dues-base/2026", t.a1),
-        json!({"category": "in_service", "base_fen": 450_000}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/members/{}/dues-base/2026", t.a1),
+            json!({"category": "in_service", "base_fen": 450_000}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     ok(
         &sec,

@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, id_number};
 
@@ -150,8 +150,17 @@ async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
     let file = crate::roster::xlsx(&crate::roster::HEADERS, &[crate::roster::person("试探", &other)]);
     let (s, b) = crate::roster::upload(&sec, app.tree.branch_a, &file, true).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // the one bad row: its ID number, on record elsewhere (the message, not an echo of the file)
+    assert_eq!(b["error"]["code"], "import_rows_invalid", "{b}");
+    assert_eq!(
+        (&b["error"]["rows"][0]["row"], &b["error"]["rows"][0]["column"]),
+        (&json!(2), &json!("身份证号")),
+        "{b}"
+    );
     assert!(
-        b.to_string().contains("id_number_duplicate") || b.to_string().contains("已存在"),
+        b["error"]["rows"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("已存在党员档案")),
         "{b}"
     );
     let (_, rows) = app

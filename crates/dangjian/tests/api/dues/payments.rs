@@ -18,38 +18,11 @@ pub async fn app_with_bills() -> TestApp {
     app.clock.set(datetime!(2026-03-10 02:00 UTC));
     let sec = app.login("sec").await;
     for (id, base) in [(app.tree.a1, 450_000), (app.tree.a2, 200_000)] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{id}/dues-base/2026"),
-            json!({"category": "in_service", "base_fen": base}),
-        )
-        .await;
-        assert_eq!(s, 200, "{b}");
+        super::set_base(&sec, id, 2026, base).await;
     }
-    let (s, b) = sec
-        .post(
-            &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
-            json!({"year": 2026}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    let b = super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
     assert_eq!(b["created"], 24, "{b}");
     app
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "a test helper: a failed request should stop the test at once"
-)]
-pub async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
-    let mut req = c.http.put(format!("{}{path}", c.base)).json(&body);
-    if let Some(t) = &c.csrf {
-        req = req.header("X-CSRF-Token", t);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 /// A member's months of 2026 as (month, status).
@@ -98,13 +71,7 @@ fn sign(keys: &dangjian_store::Keys, body: &[u8]) -> String {
 async fn a_whole_year_is_generated_in_one_audited_batch_with_a_digest() {
     let app = app_with_bills().await;
     let sec = app.login("sec").await;
-    let (s, b) = sec
-        .post(
-            &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
-            json!({"year": 2026}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    let b = super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
     assert_eq!(b["created"], 0, "nothing twice: {b}");
     let rows: Vec<String> = dangjian_store::with_db!(&app.store.db, p => sqlx::query_scalar(
         "SELECT after_json FROM audit WHERE entity = 'dues_bill' ORDER BY seq").fetch_all(p).await)
@@ -121,13 +88,7 @@ async fn a_whole_year_is_generated_in_one_audited_batch_with_a_digest() {
 async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_change_nothing() {
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
-    let (s, order) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-orders", app.tree.a1),
-            json!({"months": ["2026-01", "2026-02"]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{order}");
+    let order = super::order(&mem, app.tree.a1, &["2026-01", "2026-02"]).await;
     assert_eq!(order["amount_fen"], 9000, "{order}");
     let order_no = order["order_no"].as_str().unwrap().to_owned();
     assert!(order["pay_url"].as_str().unwrap().contains(&order_no), "{order}");
@@ -216,12 +177,7 @@ async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_cha
 async fn the_fake_pay_page_pays_through_the_same_signed_callback() {
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
-    let (_, order) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-orders", app.tree.a1),
-            json!({"months": ["2026-01"]}),
-        )
-        .await;
+    let order = super::order(&mem, app.tree.a1, &["2026-01"]).await;
     let url = order["pay_url"].as_str().unwrap().to_owned();
     let (s, html) = mem.page(&url).await;
     assert_eq!(s, 200);
@@ -454,12 +410,7 @@ async fn a_voluntary_payment_of_1000_yuan_is_large_dues_and_999_99_is_not() {
 async fn concurrent_deliveries_of_one_callback_book_one_payment() {
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
-    let (_, order) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-orders", app.tree.a1),
-            json!({"months": ["2026-01"]}),
-        )
-        .await;
+    let order = super::order(&mem, app.tree.a1, &["2026-01"]).await;
     let body = serde_json::to_vec(
         &json!({"order_no": order["order_no"], "amount_fen": 4500, "txn_id": "T9", "status": "paid"}),
     )

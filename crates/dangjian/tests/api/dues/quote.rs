@@ -209,25 +209,6 @@ async fn the_quote_is_in_the_openapi_document() {
     assert_eq!(op["tags"][0], "dues");
 }
 
-/// `PUT` with the session's CSRF token (the shared client has no `put`).
-#[expect(
-    clippy::expect_used,
-    reason = "a test helper: a failed request should stop the test at once"
-)]
-async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
-    let mut req = c.http.put(format!("{}{path}", c.base)).json(&body);
-    if let Some(t) = &c.csrf {
-        req = req.header("X-CSRF-Token", t);
-    }
-    if let Some(t) = &c.bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
 #[expect(
     clippy::expect_used,
     reason = "a test helper: a failed request should stop the test at once"
@@ -242,39 +223,37 @@ async fn dues_bill_audit_rows(app: &TestApp) -> i64 {
 async fn bases_are_quoted_by_the_rules_of_1_january_and_overrides_need_a_reason() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
-        serde_json::json!({"category": "in_service", "base_fen": 450_000}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
+            serde_json::json!({"category": "in_service", "base_fen": 450_000}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["monthly_fen"], 4500, "{b}");
     assert_eq!(b["base_fen"], 450_000, "{b}");
     assert_eq!(b["year"], 2026, "{b}");
     assert!(b["override_reason"].is_null(), "{b}");
     let path_a2 = format!("/api/v1/members/{}/dues-base/2026", app.tree.a2);
-    let (s, b) = put(
-        &sec,
-        &path_a2,
-        serde_json::json!({"category": "in_service", "base_fen": 200_000}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &path_a2,
+            serde_json::json!({"category": "in_service", "base_fen": 200_000}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["monthly_fen"], 1000, "{b}");
     // an override without a reason is refused, naming the field
-    let (s, b) = put(
-        &sec,
-        &path_a2,
-        serde_json::json!({"category": "in_service", "base_fen": 200_000, "monthly_fen": 500}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &path_a2,
+            serde_json::json!({"category": "in_service", "base_fen": 200_000, "monthly_fen": 500}),
+        )
+        .await;
     assert_eq!(s, 422, "{b}");
     assert_eq!((code(&b), field(&b)), ("reason_required", "reason"));
     // with a reason it replaces the year's base
-    let (s, b) = put(
-        &sec,
-        &path_a2,
+    let (s, b) = sec.put(&path_a2,
         serde_json::json!({"category": "in_service", "base_fen": 200_000, "monthly_fen": 500, "reason": "困难减免"}),
     )
     .await;
@@ -310,23 +289,23 @@ async fn bases_are_quoted_by_the_rules_of_1_january_and_overrides_need_a_reason(
             "base_fen",
         ),
     ] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{}/dues-base/{path_year}", app.tree.a1),
-            body,
-        )
-        .await;
+        let (s, b) = sec
+            .put(
+                &format!("/api/v1/members/{}/dues-base/{path_year}", app.tree.a1),
+                body,
+            )
+            .await;
         assert_eq!(s, 422, "{b}");
         assert_eq!((code(&b), field(&b)), (want_code, want_field), "{b}");
     }
     // branch B's secretary cannot see a1
     let secb = app.login("secb").await;
-    let (s, _) = put(
-        &secb,
-        &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
-        serde_json::json!({"category": "in_service", "base_fen": 450_000}),
-    )
-    .await;
+    let (s, _) = secb
+        .put(
+            &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
+            serde_json::json!({"category": "in_service", "base_fen": 450_000}),
+        )
+        .await;
     assert_eq!(s, 404);
 }
 
@@ -335,13 +314,7 @@ async fn bills_are_generated_once_per_month_for_the_subtree_with_one_audit_row()
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
     for (id, base) in [(app.tree.a1, 450_000), (app.tree.a2, 200_000)] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{id}/dues-base/2026"),
-            serde_json::json!({"category": "in_service", "base_fen": base}),
-        )
-        .await;
-        assert_eq!(s, 200, "{b}");
+        super::set_base(&sec, id, 2026, base).await;
     }
     let audit_before = dues_bill_audit_rows(&app).await;
     let path = format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a);
@@ -434,12 +407,12 @@ async fn probationary_members_are_billed_from_the_month_of_the_branch_congress()
         .await;
     assert_eq!(s, 200, "{b}");
     for id in [app.tree.a1, app.tree.a2] {
-        let (s, b) = put(
-            &sec,
-            &format!("/api/v1/members/{id}/dues-base/2026"),
-            serde_json::json!({"category": "in_service", "base_fen": 450_000}),
-        )
-        .await;
+        let (s, b) = sec
+            .put(
+                &format!("/api/v1/members/{id}/dues-base/2026"),
+                serde_json::json!({"category": "in_service", "base_fen": 450_000}),
+            )
+            .await;
         assert_eq!(s, 200, "{b}");
     }
     let path = format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a);

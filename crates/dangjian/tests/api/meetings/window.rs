@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use super::meeting;
 use crate::helpers::{Client, FIXED_NOW, TestApp, code, field};
 
 fn t(x: OffsetDateTime) -> String {
@@ -16,15 +17,7 @@ fn t(x: OffsetDateTime) -> String {
 }
 
 async fn plan(c: &Client, org: i64, start: OffsetDateTime) -> i64 {
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": "branch_congress", "title": "支部党员大会",
-                   "starts_at": t(start), "ends_at": t(start + Duration::hours(2)), "venue": "三楼会议室"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().unwrap_or_default()
+    meeting(org).starting_at(start).plan_as(c).await
 }
 
 async fn status(c: &Client, id: i64) -> Value {
@@ -151,15 +144,7 @@ async fn a_device_clock_that_strays_is_recorded_but_the_server_decides_lateness(
     let sec = app.login("sec").await;
     let start = FIXED_NOW + Duration::minutes(30);
     let id = plan(&sec, app.tree.branch_a, start).await;
-    let (s, d) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{d}");
-    let mut gate = app.client();
-    gate.bearer = d["token"].as_str().map(str::to_owned);
+    let (_, gate) = super::register_gate(&app, &sec, app.tree.branch_a).await;
     let path = format!("/api/v1/meetings/{id}/checkins");
 
     // ten minutes after the start: a gate whose clock says 20 minutes before it is not believed

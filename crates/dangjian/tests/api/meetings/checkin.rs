@@ -3,39 +3,16 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::Duration;
 
-use crate::helpers::{Client, TestApp, audit_count, code, field};
+use super::{MeetingPlan, Planned, attendance, checkins as checkin_path, local as t, meeting};
+use crate::helpers::{TestApp, audit_count, code, field};
 
-fn t(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC))
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
-
-/// A meeting of `org` starting an hour from now (the test clock), two hours long.
-async fn plan(app: &TestApp, c: &Client, org: i64) -> (i64, OffsetDateTime) {
-    let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) + Duration::hours(1);
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": "branch_congress", "title": "五月支部党员大会",
-                   "starts_at": t(start), "ends_at": t(start + Duration::hours(2)), "venue": "三楼会议室"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    (m["id"].as_i64().unwrap_or_default(), start)
-}
-
-fn checkin_path(id: i64) -> String {
-    format!("/api/v1/meetings/{id}/checkins")
-}
-
-async fn attendance(c: &Client, id: i64) -> Value {
-    let (s, a) = c.get(&format!("/api/v1/meetings/{id}/attendance")).await;
-    assert_eq!(s, StatusCode::OK, "{a}");
-    a
+/// The meeting most tests here plan: 五月支部党员大会 of `org`, an hour from now.
+fn congress(org: i64) -> MeetingPlan {
+    meeting(org)
+        .title("五月支部党员大会")
+        .starting_in(Duration::hours(1))
 }
 
 fn state_of(a: &Value, person: i64) -> (String, bool) {
@@ -65,7 +42,7 @@ fn assert_adds_up(a: &Value) {
 async fn planning_a_meeting_and_its_expected_attendees() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, m) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["status"], "planned");
@@ -112,7 +89,7 @@ async fn planning_a_meeting_and_its_expected_attendees() {
 async fn check_in_by_person_on_time_and_late_and_replays() {
     let app = TestApp::spawn().await;
     let staff = app.login("staff").await;
-    let (id, start) = plan(&app, &staff, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &staff).await;
     let body = json!({"event_id": "e-1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, b) = staff.post(&checkin_path(id), body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
@@ -164,7 +141,7 @@ async fn check_in_by_person_on_time_and_late_and_replays() {
 async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let audits = audit_count(&app.store).await;
     let (s, b) = sec
         .post(
@@ -225,7 +202,7 @@ async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
 async fn cards_known_and_unknown() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, b) = sec
         .post(
             &checkin_path(id),
@@ -272,7 +249,7 @@ async fn cards_known_and_unknown() {
 async fn in_out_sequences_leaves_and_the_arithmetic() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let post = |n: &str, p: i64, dir: &str, mins: i64| json!({"event_id": n, "person_id": p, "method": "infrared", "direction": dir, "at": t(start + Duration::minutes(mins))});
     // a1: in, out, in → present
     for (n, dir, m) in [("i1", "in", 0), ("i2", "out", 30), ("i3", "in", 40)] {
@@ -293,7 +270,10 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
     assert_adds_up(&a);
 
     // leaves: a2 of a second meeting is on leave and does not come; a1 is on leave and comes
-    let (id2, start2) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned {
+        id: id2,
+        starts_at: start2,
+    } = congress(app.tree.branch_a).plan(&app, &sec).await;
     for p in [app.tree.a1, app.tree.a2] {
         let (s, b) = sec
             .post(
@@ -338,7 +318,7 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
 async fn a_closed_meeting_refuses_check_ins() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let body = json!({"event_id": "z1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, _) = sec.post(&checkin_path(id), body.clone()).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -362,22 +342,14 @@ async fn a_closed_meeting_refuses_check_ins() {
 async fn a_device_checks_in_by_card_in_its_subtree_only() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     sec.patch(
         &format!("/api/v1/members/{}", app.tree.a2),
         json!({"card_uid": "CARD-A2"}),
     )
     .await;
-    let (s, d) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let (d, device) = super::register_gate(&app, &sec, app.tree.branch_a).await;
     assert!(d["id"].is_i64());
-    let mut device = app.client();
-    device.bearer = d["token"].as_str().map(str::to_owned);
     let (s, b) = device
         .post(
             &checkin_path(id),
@@ -396,7 +368,7 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     // a meeting of branch B is not visible to a device of branch A
     let admin = app.login("admin").await;
-    let (idb, _) = plan(&app, &admin, app.tree.branch_b).await;
+    let Planned { id: idb, .. } = congress(app.tree.branch_b).plan(&app, &admin).await;
     let (s, _) = device
         .post(
             &checkin_path(idb),
@@ -418,7 +390,7 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
 async fn another_branch_does_not_see_the_meeting() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, _) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, .. } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let secb = app.login("secb").await;
     for path in [
         format!("/api/v1/meetings/{id}"),
@@ -453,7 +425,7 @@ async fn another_branch_does_not_see_the_meeting() {
 async fn a_member_checks_only_themself_in() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let (id, start) = plan(&app, &sec, app.tree.branch_a).await;
+    let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let mem = app.login("mem").await;
     let (s, b) = mem
         .post(

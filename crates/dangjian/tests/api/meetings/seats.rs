@@ -4,8 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::records::{MEETING_DAY, plan};
 use crate::helpers::{TestApp, code, field};
-use crate::meetings_records::{MEETING_DAY, plan, put};
 
 fn seat_of(s: &Value, person: i64) -> (i64, i64, String, bool) {
     let x = s["seats"]
@@ -30,24 +30,21 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     let id = plan(&app, &sec, t.branch_a).await;
 
     // no plan for the venue yet
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
-        json!({"auto": true}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(&format!("/api/v1/meetings/{id}/seats"), json!({"auto": true}))
+        .await;
     assert_eq!(
         (s, code(&b)),
         (StatusCode::UNPROCESSABLE_ENTITY, "seat_plan_missing")
     );
     // a plan with a bad reservation names the item
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/orgs/{}/seat-plans", t.branch_a),
-        json!({"venue": "三楼会议室", "rows": 3, "seats_per_row": 4,
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{}/seat-plans", t.branch_a),
+            json!({"venue": "三楼会议室", "rows": 3, "seats_per_row": 4,
                "reserved": [{"row": 4, "from_seat": 1, "to_seat": 4, "purpose": "presidium"}]}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(
         (s, code(&b), field(&b)),
         (
@@ -57,14 +54,14 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
         )
     );
     // row 1 is the 主席台; seats 1–2 of every row are the 左区
-    let (s, p) = put(
-        &sec,
-        &format!("/api/v1/orgs/{}/seat-plans", t.branch_a),
-        json!({"venue": "三楼会议室", "rows": 3, "seats_per_row": 4,
+    let (s, p) = sec
+        .put(
+            &format!("/api/v1/orgs/{}/seat-plans", t.branch_a),
+            json!({"venue": "三楼会议室", "rows": 3, "seats_per_row": 4,
                "blocks": [{"name": "左区", "from_seat": 1, "to_seat": 2}],
                "reserved": [{"row": 1, "from_seat": 1, "to_seat": 4, "purpose": "presidium"}]}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     // a 列席 guest from branch B
     let (s, b) = admin
@@ -76,12 +73,9 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
 
     // automatic: members by org path (branch before its 党小组), then the guest
-    let (s, seats) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
-        json!({"auto": true}),
-    )
-    .await;
+    let (s, seats) = sec
+        .put(&format!("/api/v1/meetings/{id}/seats"), json!({"auto": true}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{seats}");
     assert_eq!(seat_of(&seats, t.a1), (2, 1, "左区第2排1座".into(), false));
     assert_eq!(seat_of(&seats, t.a2), (2, 2, "左区第2排2座".into(), false));
@@ -89,35 +83,30 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     assert_eq!(seats["unseated"], json!([]));
 
     // by hand: 李四 to the 主席台; a new automatic round keeps hand seats
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
-        json!({"assignments": [{"person_id": t.a2, "row": 1, "seat": 2}]}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/meetings/{id}/seats"),
+            json!({"assignments": [{"person_id": t.a2, "row": 1, "seat": 2}]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (_, seats) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
-        json!({"auto": true}),
-    )
-    .await;
+    let (_, seats) = sec
+        .put(&format!("/api/v1/meetings/{id}/seats"), json!({"auto": true}))
+        .await;
     assert_eq!(seat_of(&seats, t.a2), (1, 2, "左区第1排2座".into(), true));
     assert_eq!(seat_of(&seats, t.a1), (2, 1, "左区第2排1座".into(), false));
     assert_eq!(seat_of(&seats, t.b1), (2, 2, "左区第2排2座".into(), false));
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
-        json!({"assignments": [{"person_id": t.a1, "row": 9, "seat": 1}]}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/meetings/{id}/seats"),
+            json!({"assignments": [{"person_id": t.a1, "row": 9, "seat": 1}]}),
+        )
+        .await;
     assert_eq!(
         (s, code(&b), field(&b)),
         (StatusCode::UNPROCESSABLE_ENTITY, "seat_outside_plan", "seat")
     );
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
+    let (s, b) = sec.put(&format!("/api/v1/meetings/{id}/seats"),
         json!({"assignments": [{"person_id": t.a1, "row": 3, "seat": 1}, {"person_id": t.a2, "row": 3, "seat": 1}]}),
     )
     .await;

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::dues_payments::{app_with_bills, statuses};
+use super::payments::{app_with_bills, statuses};
 
 #[tokio::test]
 async fn the_collector_and_member_pages_render() {

@@ -4,32 +4,21 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 
+use super::{attendance, cst, local as t, meeting};
 use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, field};
 
 mod pages;
 
-pub(super) fn cst() -> UtcOffset {
-    UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC)
-}
-
-fn t(at: OffsetDateTime) -> String {
-    at.to_offset(cst()).format(&Rfc3339).unwrap_or_default()
-}
-
-/// A meeting of `org` starting `hours` from now (the test clock), two hours long.
+/// A 支部党员大会-kind meeting of `org` titled `title`, starting `hours` from now.
 async fn plan_at(app: &TestApp, c: &Client, org: i64, title: &str, hours: i64) -> (i64, OffsetDateTime) {
-    let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) + Duration::hours(hours);
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": "branch_congress", "title": title,
-                   "starts_at": t(start), "ends_at": t(start + Duration::hours(2)), "venue": "三楼会议室"}),
-        )
+    let m = meeting(org)
+        .title(title)
+        .starting_in(Duration::hours(hours))
+        .plan(app, c)
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    (m["id"].as_i64().unwrap_or_default(), start)
+    (m.id, m.starts_at)
 }
 
 fn ids(list: &Value, key: &str) -> Vec<i64> {
@@ -39,12 +28,6 @@ fn ids(list: &Value, key: &str) -> Vec<i64> {
         .flatten()
         .filter_map(|m| m["id"].as_i64())
         .collect()
-}
-
-pub(super) async fn attendance(c: &Client, id: i64) -> Value {
-    let (s, a) = c.get(&format!("/api/v1/meetings/{id}/attendance")).await;
-    assert_eq!(s, StatusCode::OK, "{a}");
-    a
 }
 
 #[tokio::test]

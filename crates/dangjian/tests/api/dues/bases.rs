@@ -5,7 +5,6 @@ use reqwest::StatusCode;
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
 
-use crate::dues_payments::put;
 use crate::helpers::{Client, TestApp, code, id_number};
 
 enum Cell<'a> {
@@ -172,12 +171,9 @@ async fn more_than_1000_yuan_a_month_is_warned_and_kept_once_confirmed() {
     let sec = app.login("sec").await;
     let path = format!("/api/v1/members/{}/dues-base/2026", app.tree.a1);
     // 60000 元 × 2% = 1200 元 a month
-    let (s, b) = put(
-        &sec,
-        &path,
-        json!({"category": "in_service", "base_fen": 6_000_000}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(&path, json!({"category": "in_service", "base_fen": 6_000_000}))
+        .await;
     assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
     assert_eq!(b["error"]["warnings"][0]["code"], "dues_above_normal_cap");
     assert!(
@@ -191,21 +187,18 @@ async fn more_than_1000_yuan_a_month_is_warned_and_kept_once_confirmed() {
         .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
         .await;
     assert!(d["base"].is_null(), "nothing stored before confirming");
-    let (s, b) = put(
-        &sec,
-        &path,
-        json!({"category": "in_service", "base_fen": 6_000_000, "confirm": true}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &path,
+            json!({"category": "in_service", "base_fen": 6_000_000, "confirm": true}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["monthly_fen"], 120_000, "never capped");
     // exactly 1000 yuan is no warning: 50000 元 × 2%
-    let (s, b) = put(
-        &sec,
-        &path,
-        json!({"category": "in_service", "base_fen": 5_000_000}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(&path, json!({"category": "in_service", "base_fen": 5_000_000}))
+        .await;
     assert_eq!(
         (s.as_u16(), b["monthly_fen"].as_i64()),
         (200, Some(100_000)),

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::dues_payments::{app_with_bills, put, statuses};
+use super::payments::{app_with_bills, statuses};
 use crate::helpers::{TestApp, code, field};
 
 async fn arrears(app: &TestApp) -> Value {
@@ -226,13 +226,7 @@ async fn approved_relief_applies_to_bills_generated_later() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
     let admin = app.login("admin").await;
-    let (s, _) = put(
-        &sec,
-        &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
-        json!({"category": "in_service", "base_fen": 450_000}),
-    )
-    .await;
-    assert_eq!(s, 200);
+    super::set_base(&sec, app.tree.a1, 2026, 450_000).await;
     let (_, h) = sec
         .post(
             &format!("/api/v1/members/{}/dues-hardships", app.tree.a1),
@@ -252,13 +246,7 @@ async fn approved_relief_applies_to_bills_generated_later() {
         )
         .await;
     assert_eq!(s, 200);
-    let (s, b) = sec
-        .post(
-            &format!("/api/v1/orgs/{}/dues-bills", app.tree.branch_a),
-            json!({"year": 2026}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
     let st = statuses(&sec, app.tree.a1).await;
     assert_eq!(st[4], "due");
     assert_eq!(st[5..], ["waived"; 7]);
@@ -288,20 +276,20 @@ async fn arrears_reach_the_reminder_and_the_branch_congress_case_on_a_fixed_cloc
         (Some(3), Some("reminder"))
     );
     // the setting moves the reminder (per subtree)
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/orgs/{}/dues-settings", app.tree.branch_a),
-        json!({"reminder_months": 4}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{}/dues-settings", app.tree.branch_a),
+            json!({"reminder_months": 4}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert!(line(&arrears(&app).await, app.tree.a1).is_none(), "4 months now");
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/orgs/{}/dues-settings", app.tree.branch_a),
-        json!({"reminder_months": 6}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{}/dues-settings", app.tree.branch_a),
+            json!({"reminder_months": 6}),
+        )
+        .await;
     assert_eq!(
         (s.as_u16(), code(&b), field(&b)),
         (422, "dues_reminder_months_invalid", "reminder_months")

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
+use super::meeting;
 use crate::helpers::{Client, TestApp, audit_count, code, field, post_form};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
@@ -19,54 +20,28 @@ pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 
 /// app must have been spawned at `MEETING_DAY`, so sessions stay valid).
 pub(crate) async fn plan(app: &TestApp, c: &Client, org: i64) -> i64 {
     app.clock.set(MEETING_DAY);
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": "branch_congress", "title": "五月支部党员大会",
-                   "starts_at": "2026-05-20T09:00:00+08:00", "ends_at": "2026-05-20T11:00:00+08:00", "venue": "三楼会议室"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().unwrap_or_default()
+    meeting(org)
+        .title("五月支部党员大会")
+        .between("2026-05-20T09:00:00+08:00", "2026-05-20T11:00:00+08:00")
+        .plan(app, c)
+        .await
+        .id
 }
 
-/// Posts one multipart `file` part.
+/// Uploads one attachment.
 async fn upload(c: &Client, id: i64, name: &str, data: Vec<u8>) -> (StatusCode, Value) {
-    let boundary = "----dangjian-test-boundary-7MA4YWxk";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
+    c.multipart_file(
+        &format!("/api/v1/meetings/{id}/attachments"),
+        &[],
+        name,
+        "application/octet-stream",
+        &data,
     )
-    .into_bytes();
-    body.extend_from_slice(&data);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut req = c
-        .http
-        .post(format!("{}/api/v1/meetings/{id}/attachments", c.base))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    if let Some(t) = &c.csrf {
-        req = req.header("X-CSRF-Token", t);
-    }
-    let resp = req.send().await.unwrap_or_else(|e| panic!("upload: {e}"));
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    .await
 }
 
 async fn put_minutes(c: &Client, id: i64, body: Value) -> (StatusCode, Value) {
-    let req = c
-        .http
-        .put(format!("{}/api/v1/meetings/{id}/minutes", c.base))
-        .header("X-CSRF-Token", c.csrf.clone().unwrap_or_default())
-        .json(&body);
-    let resp = req.send().await.unwrap_or_else(|e| panic!("put: {e}"));
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    c.put(&format!("/api/v1/meetings/{id}/minutes"), body).await
 }
 
 fn person(a: &Value, id: i64) -> &Value {
@@ -444,20 +419,6 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
         (Some("leave"), Some(true)),
         "{h2}"
     );
-}
-
-pub(crate) async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
-    let resp = c
-        .http
-        .put(format!("{}{path}", c.base))
-        .header("X-CSRF-Token", c.csrf.clone().unwrap_or_default())
-        .json(&body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("put: {e}"));
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 #[tokio::test]

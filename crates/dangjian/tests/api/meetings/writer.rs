@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+use super::meeting;
 use crate::helpers::{Client, TestApp, code, field, id_number};
-use crate::meetings_records::put;
 
 fn t(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
@@ -21,16 +21,12 @@ fn t(at: OffsetDateTime) -> String {
 
 /// A meeting of `org` that started ten minutes ago (the test clock).
 async fn plan(app: &TestApp, c: &Client, org: i64) -> i64 {
-    let start = app.store.now() - Duration::minutes(10);
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": "branch_congress", "title": "支部党员大会",
-                   "starts_at": t(start), "ends_at": t(start + Duration::hours(2))}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().unwrap_or_default()
+    meeting(org)
+        .starting_in(-Duration::minutes(10))
+        .without_venue()
+        .plan(app, c)
+        .await
+        .id
 }
 
 fn path(id: i64) -> String {
@@ -78,15 +74,8 @@ async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_af
         counts.iter().any(|c| *c > 1),
         "no batch held two events: {counts:?}"
     );
-    assert!(
-        matches!(
-            dangjian_store::audit::verify(&app.store.db, &app.store.keys)
-                .await
-                .unwrap(),
-            dangjian_store::audit::Verdict::Intact { .. }
-        ),
-        "the audit chain holds"
-    );
+    let verdict = crate::helpers::verify_audit_chain(&app.store.db, &app.store.keys).await;
+    assert!(verdict.is_ok(), "the audit chain holds: {verdict:?}");
     // the last event by device time decides: k = 198 (a1) and 199 (a2), both "out" (99 is odd)
     let (_, a) = staff.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
@@ -356,9 +345,9 @@ async fn a_group_member_checks_themself_in_at_the_branch_meeting_but_not_someone
 
 #[tokio::test]
 async fn the_check_in_answer_shows_the_assigned_seat() {
-    let app = TestApp::spawn_at(crate::meetings_records::MEETING_DAY).await;
+    let app = TestApp::spawn_at(super::records::MEETING_DAY).await;
     let sec = app.login("sec").await;
-    let id = crate::meetings_records::plan(&app, &sec, app.tree.branch_a).await;
+    let id = super::records::plan(&app, &sec, app.tree.branch_a).await;
     // the first check-in loads the roster before any seat is assigned
     let at = t(app.store.now());
     let (s, b) = sec
@@ -368,19 +357,16 @@ async fn the_check_in_answer_shows_the_assigned_seat() {
         )
         .await;
     assert_eq!((s, b["seat"].clone()), (StatusCode::CREATED, Value::Null), "{b}");
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/orgs/{}/seat-plans", app.tree.branch_a),
-        json!({"venue": "三楼会议室", "rows": 2, "seats_per_row": 4}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{}/seat-plans", app.tree.branch_a),
+            json!({"venue": "三楼会议室", "rows": 2, "seats_per_row": 4}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = put(
-        &sec,
-        &format!("/api/v1/meetings/{id}/seats"),
-        json!({"auto": true}),
-    )
-    .await;
+    let (s, b) = sec
+        .put(&format!("/api/v1/meetings/{id}/seats"), json!({"auto": true}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     // seats assigned after the roster loaded reach the next answer
     let (s, b) = sec
@@ -408,16 +394,15 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let start = app.store.now() - Duration::minutes(10);
-    let (s, m) = sec
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": app.tree.branch_a, "kind": "committee", "title": "支委会",
-                   "starts_at": t(start), "ends_at": t(start + Duration::hours(1))}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    let id = m["id"].as_i64().unwrap();
+    let id = meeting(app.tree.branch_a)
+        .kind("committee")
+        .title("支委会")
+        .starting_in(-Duration::minutes(10))
+        .lasting(Duration::hours(1))
+        .without_venue()
+        .plan(&app, &sec)
+        .await
+        .id;
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(a["expected"], 1, "the one committee member: {a}");
     assert_eq!(a["people"][0]["person_id"], app.tree.a1);
@@ -491,13 +476,14 @@ async fn a_branch_congress_shows_whether_more_than_half_of_the_voters_came() {
     let (_, html) = sec.page(&format!("/meetings/{id}")).await;
     assert!(html.contains("已过半数"));
     // a 主题党日 decides nothing by vote
-    let (_, m) = sec
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": app.tree.branch_a, "kind": "theme_day", "title": "主题党日",
-                   "starts_at": at, "ends_at": t(app.store.now() + Duration::hours(1))}),
-        )
-        .await;
-    let (_, a) = sec.get(&format!("/api/v1/meetings/{}/attendance", m["id"])).await;
+    let theme_day = meeting(app.tree.branch_a)
+        .kind("theme_day")
+        .title("主题党日")
+        .lasting(Duration::hours(1))
+        .without_venue()
+        .plan(&app, &sec)
+        .await
+        .id;
+    let (_, a) = sec.get(&format!("/api/v1/meetings/{theme_day}/attendance")).await;
     assert!(a.get("quorum").is_none(), "{a}");
 }

@@ -9,15 +9,13 @@ use crate::helpers::{Client, TestApp, code, field};
 
 /// Plans a meeting of `org` on a local date (09:00–11:00 +08:00); returns its id.
 async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
-    let (s, m) = c
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": org, "kind": kind, "title": format!("{kind} {day}"),
-                   "starts_at": format!("{day}T09:00:00+08:00"), "ends_at": format!("{day}T11:00:00+08:00")}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().unwrap_or_default()
+    super::meeting(org)
+        .kind(kind)
+        .title(&format!("{kind} {day}"))
+        .between(&format!("{day}T09:00:00+08:00"), &format!("{day}T11:00:00+08:00"))
+        .without_venue()
+        .plan_as(c)
+        .await
 }
 
 async fn close(c: &Client, id: i64) {
