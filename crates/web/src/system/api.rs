@@ -7,17 +7,36 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /api/v1/time`: the server's clock and calendar day, for devices that set their clock by
 /// it and for checks that must agree with the server on what "today" is.
-pub async fn server_time(axum::extract::State(state): axum::extract::State<crate::AppState>) -> Json<Value> {
+pub async fn server_time(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+) -> Json<ServerTime> {
     let now = state.store.now();
     let local = now.to_offset(state.store.local.offset);
-    Json(json!({
-        "now": local.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "today": local.date().to_string(),
-        "utc_offset": local
-            .offset()
-            .format(time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]"))
+    Json(ServerTime {
+        now: local
+            .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
-    }))
+        today: local.date().to_string(),
+        utc_offset: local
+            .offset()
+            .format(time::macros::format_description!(
+                "[offset_hour sign:mandatory]:[offset_minute]"
+            ))
+            .unwrap_or_default(),
+    })
+}
+
+/// The server's clock in the deployment's time zone.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ServerTime {
+    /// RFC 3339 with the local offset.
+    #[schema(format = DateTime)]
+    pub now: String,
+    /// The local calendar day.
+    #[schema(format = Date)]
+    pub today: String,
+    /// e.g. `+08:00`
+    pub utc_offset: String,
 }
 
 /// OpenAPI 3.1 built from the route table (every route is in it by construction).
