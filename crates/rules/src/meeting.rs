@@ -196,6 +196,43 @@ pub fn shown_status(stored: MeetingStatus, starts_at: OffsetDateTime, now: Offse
     }
 }
 
+string_enum!(
+    /// A member's leave request: pending until the secretary approves or refuses it.
+    LeaveRequestStatus {
+        Pending = "pending" / "待审批",
+        Approved = "approved" / "已批准",
+        Refused = "refused" / "未批准",
+    }
+);
+
+string_enum!(
+    /// The status a meeting shows (API.md): the stored one, `open` once the start has passed,
+    /// or `cancelled` for a cancelled meeting (stored `closed`, with its cancellation time).
+    ShownStatus {
+        Planned = "planned" / "未开始",
+        Open = "open" / "进行中",
+        Closed = "closed" / "已结束",
+        Cancelled = "cancelled" / "已取消",
+    }
+);
+
+/// What a meeting shows at `now`: a cancellation comes first, then [`shown_status`].
+pub fn shown(
+    stored: MeetingStatus,
+    cancelled: bool,
+    starts_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> ShownStatus {
+    if cancelled {
+        return ShownStatus::Cancelled;
+    }
+    match shown_status(stored, starts_at, now) {
+        MeetingStatus::Planned => ShownStatus::Planned,
+        MeetingStatus::Open => ShownStatus::Open,
+        MeetingStatus::Closed => ShownStatus::Closed,
+    }
+}
+
 /// Whether a check-in with this method must give a reason.
 pub fn reason_required(method: CheckinMethod) -> bool {
     method == CheckinMethod::Proxy

@@ -23,7 +23,8 @@ pub struct PersonRow {
     pub org_path: String,
     pub org_name: String,
     pub name: String,
-    pub gender: String,
+    #[sqlx(try_from = "String")]
+    pub gender: Gender,
     pub ethnicity: Option<String>,
     pub birth_date: Date,
     pub id_number_enc: String,
@@ -31,8 +32,10 @@ pub struct PersonRow {
     pub phone_enc: Option<String>,
     pub phone_masked: Option<String>,
     pub education: Option<String>,
-    pub category: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub category: PersonCategory,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
     pub joined_on: Option<Date>,
     pub regularized_on: Option<Date>,
     pub work_unit: Option<String>,
@@ -48,7 +51,7 @@ const PERSON_COLS: &str = "p.id, p.org_id, p.org_path, o.name AS org_name, p.nam
 
 impl PersonRow {
     pub fn status(&self) -> MemberStatus {
-        MemberStatus::parse(&self.status).unwrap_or(MemberStatus::Applicant)
+        self.status
     }
     fn audit_json(&self) -> serde_json::Value {
         // no clear-text ID numbers or phones in the audit trail: masked forms only
@@ -69,7 +72,7 @@ pub struct PersonView {
     pub org_id: i64,
     pub org_name: String,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     pub ethnicity: Option<String>,
     /// Only with full identity: the masked ID number hides exactly the eight birth-date digits,
     /// so the date beside it would give the number back (issue 11, item 3).
@@ -79,8 +82,8 @@ pub struct PersonView {
     pub id_number: String,
     pub phone: Option<String>,
     pub education: Option<String>,
-    pub category: String,
-    pub status: String,
+    pub category: PersonCategory,
+    pub status: MemberStatus,
     pub joined_on: Option<Date>,
     pub regularized_on: Option<Date>,
     pub work_unit: Option<String>,

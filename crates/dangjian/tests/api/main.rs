@@ -34,4 +34,5 @@ mod pages;
 mod permissions;
 mod privacy;
 mod roster;
+mod row_enums;
 mod tokens;

@@ -283,7 +283,7 @@ impl Store {
                 && roster.meeting.stored_status() == MeetingStatus::Planned
             {
                 opened.push(job.meeting_id);
-                roster.meeting.status = MeetingStatus::Open.as_str().to_owned();
+                roster.meeting.status = MeetingStatus::Open;
             }
             outcomes[i] = Some(outcome);
         }

@@ -78,7 +78,7 @@ fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
 pub fn meeting_json(m: &MeetingRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
     json!({
         "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": MeetingKind::parse(&m.kind).map(MeetingKind::label_zh),
+        "kind_label": m.kind.label_zh(),
         "title": m.title, "starts_at": show(m.starts_at, offset), "ends_at": show(m.ends_at, offset),
         "venue": m.venue, "status": m.shown_status(now).as_str(),
         "closed_at": m.closed_at.map(|t| show(t, offset)), "created_at": show(m.created_at, offset),
@@ -248,7 +248,7 @@ pub async fn attendance(
         "left_early": c.left_early, "people": people, "last_seq": last_seq,
     });
     // a 支部党员大会 or 支委会: whether more than half of those who vote are here
-    if let Some(q) = state.store.quorum_of(&m.kind, &a).await? {
+    if let Some(q) = state.store.quorum_of(m.kind, &a).await? {
         body["quorum"] = json!(q);
     }
     Ok(Json(body))

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::MeetingKind;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::{Every, LeaveRequestRow, MeetingFilter, MyMeeting, PlanChange, PlanRow};
 use serde::Deserialize;
@@ -28,7 +27,7 @@ fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
 pub fn plan_json(m: &PlanRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
     json!({
         "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": MeetingKind::parse(&m.kind).map(MeetingKind::label_zh),
+        "kind_label": m.kind.label_zh(),
         "title": m.title, "starts_at": show(m.starts_at, offset), "ends_at": show(m.ends_at, offset),
         "venue": m.venue, "status": m.shown_status(now),
         "closed_at": m.closed_at.map(|t| show(t, offset)), "created_at": show(m.created_at, offset),

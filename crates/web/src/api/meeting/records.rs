@@ -13,7 +13,7 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{AttendanceState, MeetingKind};
+use dangjian_rules::meeting::AttendanceState;
 use dangjian_store::Cap;
 use dangjian_store::meeting::minutes::{AttachmentRow, Minutes, NewAttachment};
 use dangjian_store::meeting::plan::PlanRow;
@@ -140,7 +140,7 @@ pub(crate) fn show_time(t: OffsetDateTime, offset: UtcOffset) -> String {
 pub(crate) fn plan_json(m: &PlanRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
     json!({
         "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": MeetingKind::parse(&m.kind).map(MeetingKind::label_zh),
+        "kind_label": m.kind.label_zh(),
         "title": m.title, "starts_at": show_time(m.starts_at, offset), "ends_at": show_time(m.ends_at, offset),
         "venue": m.venue, "host": m.host, "recorder": m.recorder, "agenda": m.agenda,
         "status": m.shown_status(now), "closed_at": m.closed_at.map(|t| show_time(t, offset)),

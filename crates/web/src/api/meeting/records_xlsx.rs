@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use dangjian_rules::meeting::{AttendanceState, CheckinMethod, MeetingKind};
+use dangjian_rules::meeting::{AttendanceState, CheckinMethod};
 use dangjian_store::Cap;
 use dangjian_store::meeting::minutes::Minutes;
 use dangjian_store::meeting::records::{AttendanceDetail, DetailLine};
@@ -93,7 +93,7 @@ fn workbook(d: &AttendanceDetail, minutes: &Minutes, offset: UtcOffset) -> Resul
     summary.set_column_width(0, 12.0)?;
     summary.set_column_width(1, 50.0)?;
     let c = d.counts;
-    let kind = MeetingKind::parse(&m.kind).map_or_else(|| m.kind.clone(), |k| k.label_zh().to_owned());
+    let kind = m.kind.label_zh().to_owned();
     let decisions: Vec<String> = minutes
         .decisions
         .iter()
@@ -228,7 +228,7 @@ fn register_workbook(
         let r = u32::try_from(i + 2).unwrap_or(u32::MAX);
         let m = &item.meeting;
         let c = item.counts;
-        let kind = MeetingKind::parse(&m.kind).map_or_else(|| m.kind.clone(), |k| k.label_zh().to_owned());
+        let kind = m.kind.label_zh().to_owned();
         sheet.write_number(r, 0, f64::from(r - 1))?;
         let texts = [
             local_minute(m.starts_at, offset),

@@ -151,7 +151,7 @@ pub async fn ledger(State(state): State<AppState>, headers: HeaderMap, Path(id):
         let shell = Shell::of(&a);
         let l = &d.lines;
         let page = LedgerPage {
-            kind: kind_label(shell.locale, &d.meeting.kind),
+            kind: kind_label(shell.locale, d.meeting.kind),
             when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
             org_name: org.name,
             counts: d.counts,
@@ -209,7 +209,7 @@ pub async fn signin_sheet(
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let page = SigninPage {
-            kind: kind_label(shell.locale, &d.meeting.kind),
+            kind: kind_label(shell.locale, d.meeting.kind),
             when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
             org_name: org.name,
             counts: d.counts,
@@ -270,7 +270,7 @@ pub async fn ledger_list(
             .map(|i| LedgerRow {
                 id: i.meeting.id,
                 when: local_span(i.meeting.starts_at, i.meeting.ends_at, offset),
-                kind: kind_label(shell.locale, &i.meeting.kind),
+                kind: kind_label(shell.locale, i.meeting.kind),
                 closed: i.meeting.is_closed(),
                 title: i.meeting.title,
                 venue: i.meeting.venue.unwrap_or_default(),
@@ -329,7 +329,7 @@ pub async fn member_attendance(
             .map(|h| HistoryView {
                 meeting_id: h.meeting_id,
                 when: local(h.starts_at, offset),
-                kind: kind_label(shell.locale, &h.kind),
+                kind: kind_label(shell.locale, h.kind),
                 title: h.title,
                 state: h.state.label_zh(),
                 late: h.late,

@@ -50,7 +50,7 @@ fn line(m: &MyMeeting, locale: Locale, now: time::OffsetDateTime, offset: time::
     MyLine {
         id: p.id,
         title: p.title.clone(),
-        kind: kind_label(locale, &p.kind),
+        kind: kind_label(locale, p.kind),
         when: local_span(p.starts_at, p.ends_at, offset),
         venue: p.venue.clone().unwrap_or_default(),
         status_label: status_label(locale, &status),
