@@ -8,6 +8,7 @@ mod admin_pages;
 mod audit;
 mod auth;
 mod calendar;
+mod config;
 mod demo;
 mod dues;
 mod dues_bases;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::dues::{self, Rounding};
+use dangjian_rules::dues;
 use dangjian_rules::member::{MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation, RuleWarning, dues_rules_on};
 use serde_json::json;
@@ -102,7 +102,7 @@ impl Store {
                 ));
                 continue;
             }
-            match dues::quote(rs, r.category, r.base_fen, Rounding::default()) {
+            match dues::quote(rs, r.category, r.base_fen, self.settings().dues_rounding) {
                 Ok(q) => {
                     if dues::above_normal_cap(rs, q.monthly_fen).is_some() {
                         warnings.push(

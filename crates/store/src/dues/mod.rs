@@ -3,7 +3,7 @@
 //! monthly bills generated for a subtree. Money is integer 分 throughout.
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::dues::{self, Rounding};
+use dangjian_rules::dues;
 use dangjian_rules::member::{MemberStatus, PersonCategory};
 use dangjian_rules::{RestrictedAct, dues_rules_on, temporary_branch_may};
 use serde_json::json;
@@ -197,7 +197,7 @@ impl Store {
             confirmed,
         } = new;
         let rs = dues_rules_on(year_start(year)?)?;
-        let quote = dues::quote(rs, category, base_fen, Rounding::default())?;
+        let quote = dues::quote(rs, category, base_fen, self.settings().dues_rounding)?;
         let (monthly_fen, reason) = match override_monthly {
             Some((m, reason)) => {
                 let reason = reason.trim().to_owned();

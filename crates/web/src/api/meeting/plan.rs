@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::AppState;
-use crate::api::meeting::{grace, parse_id, parse_time};
+use crate::api::meeting::{parse_id, parse_time};
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{
@@ -454,7 +454,7 @@ pub async fn my_meetings(State(state): State<AppState>, auth: Auth) -> AppResult
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id, grace()).await?;
+    let all = state.store.my_meetings(person_id, state.store.grace()).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();

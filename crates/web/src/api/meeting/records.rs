@@ -23,7 +23,6 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::grace;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -305,7 +304,7 @@ pub async fn amend(
                     st,
                     b.late.unwrap_or(false),
                     &reason,
-                    grace(),
+                    state.store.grace(),
                 )
                 .await?
         }
@@ -488,7 +487,10 @@ pub async fn detail(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state.store.attendance_detail(&scope, id, grace()).await?;
+    let d = state
+        .store
+        .attendance_detail(&scope, id, state.store.grace())
+        .await?;
     let offset = state.store.local.offset;
     let c = d.counts;
     Ok(Json(json!({
@@ -526,7 +528,10 @@ pub async fn ledger(
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let year = parse_year(q.year, state.store.today().year())?;
-    let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+    let items = state
+        .store
+        .ledger_list(&scope, id, year, state.store.grace())
+        .await?;
     let (now, offset) = (state.store.now(), state.store.local.offset);
     let items: Vec<Value> = items
         .iter()
@@ -548,7 +553,10 @@ pub async fn member_history(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let (_, rows) = state.store.member_attendance(&scope, id, grace()).await?;
+    let (_, rows) = state
+        .store
+        .member_attendance(&scope, id, state.store.grace())
+        .await?;
     let offset = state.store.local.offset;
     let items: Vec<Value> = rows
         .iter()

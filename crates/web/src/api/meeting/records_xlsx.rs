@@ -14,7 +14,6 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::grace;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -167,7 +166,10 @@ pub async fn attendance_xlsx(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state.store.attendance_detail(&scope, id, grace()).await?;
+    let d = state
+        .store
+        .attendance_detail(&scope, id, state.store.grace())
+        .await?;
     let minutes = state.store.minutes(&scope, id).await?;
     let offset = state.store.local.offset;
     let name = format!(
@@ -274,7 +276,10 @@ pub async fn ledger_xlsx(
     let scope = auth.scope(Cap::RunMeetings)?;
     let year = super::records::parse_year(q.year, state.store.today().year())?;
     let org = state.store.org(&scope, id).await?;
-    let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+    let items = state
+        .store
+        .ledger_list(&scope, id, year, state.store.grace())
+        .await?;
     let offset = state.store.local.offset;
     let name = format!("{}-{year}年会议台账.xlsx", org.name);
     let org_name = org.name.clone();

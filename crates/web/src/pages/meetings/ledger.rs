@@ -16,7 +16,6 @@ use serde::Deserialize;
 
 use super::{kind_label, local, local_span};
 use crate::AppState;
-use crate::api::meeting::grace;
 use crate::api::meeting::records::parse_year;
 use crate::api::meeting::records_xlsx::{method_label, remarks};
 use crate::error::AppError;
@@ -142,7 +141,10 @@ pub async fn ledger(State(state): State<AppState>, headers: HeaderMap, Path(id):
     };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
-        let d = state.store.attendance_detail(&scope, id, grace()).await?;
+        let d = state
+            .store
+            .attendance_detail(&scope, id, state.store.grace())
+            .await?;
         let org = state.store.org(&scope, d.meeting.org_id).await?;
         let minutes = state.store.minutes(&scope, id).await?;
         let attachments = state.store.attachments(&scope, id).await?;
@@ -204,7 +206,10 @@ pub async fn signin_sheet(
     };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
-        let d = state.store.attendance_detail(&scope, id, grace()).await?;
+        let d = state
+            .store
+            .attendance_detail(&scope, id, state.store.grace())
+            .await?;
         let org = state.store.org(&scope, d.meeting.org_id).await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
@@ -262,7 +267,10 @@ pub async fn ledger_list(
         let scope = a.scope(Cap::RunMeetings)?;
         let year = parse_year(q.year, state.store.today().year())?;
         let org = state.store.org(&scope, id).await?;
-        let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+        let items = state
+            .store
+            .ledger_list(&scope, id, year, state.store.grace())
+            .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = items
@@ -321,7 +329,10 @@ pub async fn member_attendance(
     };
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadMembers)?;
-        let (name, rows) = state.store.member_attendance(&scope, id, grace()).await?;
+        let (name, rows) = state
+            .store
+            .member_attendance(&scope, id, state.store.grace())
+            .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = rows

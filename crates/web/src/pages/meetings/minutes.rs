@@ -16,7 +16,6 @@ use serde::Deserialize;
 
 use super::local;
 use crate::AppState;
-use crate::api::meeting::grace;
 use crate::api::meeting::records::{ATTACHMENT_MAX_BYTES, sniff};
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -55,7 +54,7 @@ async fn minutes_page(
     let minutes = state.store.minutes(&scope, id).await?;
     let attachments = state.store.attachments(&scope, id).await?;
     let amendments = state.store.amendments(&scope, id).await?;
-    let sheet = state.store.attendance(&scope, id, grace()).await?;
+    let sheet = state.store.attendance(&scope, id, state.store.grace()).await?;
     let offset = state.store.local.offset;
     let page = MinutesPage {
         editable: !m.is_closed(),
@@ -164,7 +163,16 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
             let reason = reason()?;
             state
                 .store
-                .amend_attendance(&scope, &actor, id, person, st, f.late.is_some(), &reason, grace())
+                .amend_attendance(
+                    &scope,
+                    &actor,
+                    id,
+                    person,
+                    st,
+                    f.late.is_some(),
+                    &reason,
+                    state.store.grace(),
+                )
                 .await?;
         }
         "delete_attachment" => {

@@ -13,7 +13,6 @@ use dangjian_store::meeting::plan::{MyMeeting, MyNotice};
 
 use super::{kind_label, local, local_span, status_label};
 use crate::AppState;
-use crate::api::meeting::grace;
 use crate::api::meeting::routes::plan::is_upcoming;
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -115,7 +114,7 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id, grace()).await?;
+    let all = state.store.my_meetings(person_id, state.store.grace()).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();
@@ -182,7 +181,7 @@ pub async fn show(
     };
     let result: Result<Response, AppError> = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
-        let m = state.store.my_meeting(person_id, id, grace()).await?;
+        let m = state.store.my_meeting(person_id, id, state.store.grace()).await?;
         let shell = Shell::of(&a);
         let line = line(&m, shell.locale, state.store.now(), state.store.local.offset);
         Ok(render(

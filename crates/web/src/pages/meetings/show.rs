@@ -15,7 +15,6 @@ use dangjian_store::meeting::plan::{LeaveRequestRow, PlanChange, PlanRow};
 
 use super::{kind_label, local, local_span, status_label};
 use crate::AppState;
-use crate::api::meeting::grace;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
@@ -59,7 +58,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     let scope = a.scope(Cap::RunMeetings)?;
     let m = state.store.meeting_plan(&scope, id).await?;
     let org = state.store.org(&scope, m.org_id).await?;
-    let att = state.store.attendance(&scope, id, grace()).await?;
+    let att = state.store.attendance(&scope, id, state.store.grace()).await?;
     let quorum = state.store.quorum_of(m.kind, &att).await?;
     let invitees = state.store.invitees(&scope, id).await?;
     let requests = state.store.leave_requests(&scope, id).await?;

@@ -14,7 +14,6 @@ use dangjian_store::meeting::plan::PlanRow;
 
 use super::local_span;
 use crate::AppState;
-use crate::api::meeting::grace;
 use crate::error::AppError;
 use crate::pages::{Shell, error_page, page_auth, render};
 
@@ -61,7 +60,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
         let org = state.store.org(&scope, m.org_id).await?;
         // the cursor first: the stream resumes after it, so no check-in falls between
         let after = state.store.last_checkin_seq(id).await?;
-        let att = state.store.attendance(&scope, id, grace()).await?;
+        let att = state.store.attendance(&scope, id, state.store.grace()).await?;
         let tiles = att
             .lines
             .iter()
@@ -81,7 +80,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
         let c = att.counts;
         let (events, _) = state
             .store
-            .live_checkins(&scope, id, 0, Some(after), grace())
+            .live_checkins(&scope, id, 0, Some(after), state.store.grace())
             .await?;
         let offset = state.store.local.offset;
         let latest = events
