@@ -11,15 +11,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, CheckinPolicy, Counts, Event, MeetingStatus, WindowRefusal};
+use dangjian_rules::meeting::{
+    self, CheckinFacts, CheckinOutcome, CheckinPolicy, CheckinWho, Counts, Event, MeetingStatus,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::roster::{Roster, Stored};
-use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who, closed};
+use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who};
 use crate::Store;
 use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Tx};
@@ -543,8 +544,10 @@ impl Store {
     }
 }
 
-/// Decides one event against the roster (steps a–f of API.md's check-in), adding it to
-/// `pending` when it is to be stored.
+/// Loads what `rules::meeting::decide_checkin` needs about one event from the roster (asking
+/// the database only for a person or card the roster does not know yet), lets the rule decide,
+/// and carries the outcome out: the stored answer for a replay, the unresolved list for an
+/// unknown card, the roster and `pending` for an event to store.
 #[expect(
     clippy::too_many_arguments,
     reason = "the batch's state, passed down from one caller"
@@ -560,81 +563,58 @@ async fn decide(
     unknown_cards: &mut Vec<(usize, String)>,
 ) -> StoreResult<Outcome> {
     let ev = &job.ev;
-    let in_scope = job.scope.contains_path(&roster.meeting.org_path);
-    if !in_scope && !ev.self_only() {
-        return Ok(Outcome::Failed(StoreError::NotFound));
-    }
-    // someone checking themself in outside their grant's subtree must be expected or invited;
-    // otherwise the meeting is none of theirs (404, as if it did not exist)
-    if !in_scope
-        && let Who::Person(p) = &ev.who
-        && !roster.admits(tx, *p).await?
-    {
-        return Ok(Outcome::Failed(StoreError::NotFound));
-    }
     let hash = ev.body_hash();
-    // (a) replay or conflict
-    if let Some(Stored { hash: h, answer }) = roster.stored.get(&ev.event_id) {
-        if *h != hash {
-            return Ok(Outcome::Failed(conflict()));
-        }
-        let body = serde_json::from_str(answer).map_err(|e| StoreError::Internal(e.into()))?;
-        return Ok(Outcome::Replay(body));
-    }
-    if let Some(card) = roster.unresolved.get(&ev.event_id) {
-        return Ok(Outcome::Failed(match &ev.who {
-            Who::Card(c) if c == card => RuleViolation::field("unknown_card", "card_uid").into(),
-            _ => conflict(),
-        }));
-    }
-    // (b) closed, or outside the check-in window (the receipt time decides)
-    if roster.meeting.stored_status() == MeetingStatus::Closed {
-        return Ok(Outcome::Failed(closed()));
-    }
-    match meeting::check_window(
-        policy,
-        roster.meeting.starts_at,
-        roster.meeting.ends_at,
-        now,
-        ev.poster,
-        ev.confirmed,
-    ) {
-        Ok(()) => {}
-        Err(WindowRefusal::Confirm(w)) => {
-            return Ok(Outcome::Failed(StoreError::ConfirmationRequired(vec![w])));
-        }
-        Err(WindowRefusal::Refuse(v)) => return Ok(Outcome::Failed(v.into())),
-    }
-    // (c, d) who
-    let person_id = match &ev.who {
-        Who::Person(p) => {
-            if !roster.admits(tx, *p).await? {
-                return Ok(Outcome::Failed(
-                    RuleViolation::field("not_expected", "person_id").into(),
-                ));
-            }
-            *p
-        }
-        Who::Card(card) => match roster.card_holder(tx, card).await? {
-            Some(p) => p,
-            None => {
-                roster.unresolved.insert(ev.event_id.clone(), card.clone());
-                unknown_cards.push((index, card.clone()));
-                return Ok(Outcome::Failed(
-                    RuleViolation::field("unknown_card", "card_uid").into(),
-                ));
-            }
+    let who = match &ev.who {
+        Who::Person(p) => CheckinWho::Person {
+            id: *p,
+            admitted: roster.admits(tx, *p).await?,
+        },
+        Who::Card(card) => CheckinWho::Card {
+            holder: roster.card_holder(tx, card).await?,
         },
     };
-    // (e) proxy needs a reason
-    if meeting::reason_required(ev.method) && ev.reason.is_none() {
-        return Ok(Outcome::Failed(
-            RuleViolation::field("reason_required", "reason").into(),
-        ));
-    }
-    // (f) the person's state after this event, judged by the time that counts
+    let facts = CheckinFacts {
+        in_scope: job.scope.contains_path(&roster.meeting.org_path),
+        poster: ev.poster,
+        stored: roster.stored.get(&ev.event_id).map(|s| s.hash == hash),
+        unresolved: roster
+            .unresolved
+            .get(&ev.event_id)
+            .map(|card| matches!(&ev.who, Who::Card(c) if c == card)),
+        closed: roster.meeting.stored_status() == MeetingStatus::Closed,
+        starts_at: roster.meeting.starts_at,
+        ends_at: roster.meeting.ends_at,
+        received: now,
+        sent: ev.at,
+        confirmed: ev.confirmed,
+        who,
+        method: ev.method,
+        has_reason: ev.reason.is_some(),
+    };
+    let (person_id, counted_at) = match meeting::decide_checkin(policy, &facts) {
+        CheckinOutcome::Store {
+            person_id,
+            counted_at,
+        } => (person_id, crate::clock::truncate_micros(counted_at)),
+        CheckinOutcome::NotVisible => return Ok(Outcome::Failed(StoreError::NotFound)),
+        CheckinOutcome::Replay => {
+            let answer = roster.stored.get(&ev.event_id).map_or("", |s| s.answer.as_str());
+            let body = serde_json::from_str(answer).map_err(|e| StoreError::Internal(e.into()))?;
+            return Ok(Outcome::Replay(body));
+        }
+        CheckinOutcome::Conflict(v) => return Ok(Outcome::Failed(StoreError::Conflict(v))),
+        CheckinOutcome::Refuse(v) => return Ok(Outcome::Failed(v.into())),
+        CheckinOutcome::Confirm(w) => return Ok(Outcome::Failed(StoreError::ConfirmationRequired(vec![w]))),
+        CheckinOutcome::UnknownCard(v) => {
+            if let Who::Card(card) = &ev.who {
+                roster.unresolved.insert(ev.event_id.clone(), card.clone());
+                unknown_cards.push((index, card.clone()));
+            }
+            return Ok(Outcome::Failed(v.into()));
+        }
+    };
+    // the person's state after this event
     let device_at = crate::clock::truncate_micros(ev.at.unwrap_or(now));
-    let counted_at = crate::clock::truncate_micros(meeting::counted_time(policy, ev.poster, ev.at, now));
     let a = roster.apply(
         person_id,
         Event {
@@ -680,8 +660,4 @@ async fn decide(
         live,
     });
     Ok(Outcome::Stored(pending.len() - 1))
-}
-
-fn conflict() -> StoreError {
-    StoreError::Conflict(RuleViolation::field("event_id_conflict", "event_id"))
 }
