@@ -205,7 +205,7 @@ async fn run(engine: &'static str, target: &DbTarget, args: &Args) -> anyhow::Re
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let state = dangjian_web::AppState::new(store.clone(), dangjian_web::WebConfig::default());
+    let state = dangjian_web::AppState::new(store.clone(), dangjian_web::WebConfig::default())?;
     let server = tokio::spawn(dangjian_web::serve(state, listener, std::future::pending()));
     let client = reqwest::Client::new();
     let mut lat = Vec::new();

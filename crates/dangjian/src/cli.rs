@@ -8,10 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use dangjian_store::audit::Verdict;
-use dangjian_store::{Actor, DbTarget, Keys, Role, Scope, Store};
+use dangjian_store::{Actor, DbTarget, Keys, Role, Scope, Settings, Store};
 use dangjian_web::{AppState, WebConfig};
 
-use crate::config::DataArgs;
+use crate::config::{DataArgs, SettingsArgs};
 use crate::demo;
 
 #[derive(Parser, Debug)]
@@ -57,17 +57,8 @@ pub enum Command {
         /// revoked).
         #[arg(long, env = "DANGJIAN_TOKEN_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650))]
         token_days: i64,
-        /// Minutes after a meeting's start before a first check-in counts as late.
-        #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
-        late_grace_minutes: i64,
-        /// Check-ins are accepted from this many minutes before a meeting's start (earlier:
-        /// staff and devices must confirm, members are refused).
-        #[arg(long, env = "DANGJIAN_CHECKIN_OPENS_MINUTES", default_value_t = 120)]
-        checkin_opens_minutes: i64,
-        /// A device's `at` further than this from the server's receipt time is recorded, but
-        /// the server's time decides lateness.
-        #[arg(long, env = "DANGJIAN_DEVICE_CLOCK_TOLERANCE_SECONDS", default_value_t = 120)]
-        device_clock_tolerance_seconds: i64,
+        #[command(flatten)]
+        settings: SettingsArgs,
         /// Demo only: run as if today were this date (YYYY-MM-DD, from 10:00 local time) or
         /// this RFC 3339 instant; the clock runs on from there. Default: the real date.
         #[arg(long, env = "DANGJIAN_TODAY", requires = "demo")]
@@ -197,19 +188,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             secure_cookies,
             trusted_proxy,
             token_days,
-            late_grace_minutes,
-            checkin_opens_minutes,
-            device_clock_tolerance_seconds,
+            settings,
             today,
         } => {
             let trusted_proxies = dangjian_web::proxy::TrustedProxies::parse(&trusted_proxy)
                 .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
-            dangjian_web::meeting::api::set_grace_minutes(late_grace_minutes);
-            dangjian_web::meeting::api::set_checkin_window(
-                checkin_opens_minutes,
-                device_clock_tolerance_seconds,
-            );
-            let store = data.open_on(today.as_deref()).await?;
+            let store = data.open_on(today.as_deref(), settings.settings()).await?;
             if demo {
                 ensure_demo(&store).await?;
             }
@@ -231,7 +215,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { data, today } => {
-            let store = data.open_on(today.as_deref()).await?;
+            let store = data.open_on(today.as_deref(), Settings::default()).await?;
             if !store.is_empty().await? {
                 bail!("the database has data already; demo data goes only into a new database");
             }
@@ -465,7 +449,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(engine = ?store.db.engine(), "dangjian listening on http://{addr}");
     let db = store.db.clone();
-    let state = AppState::new(store, cfg);
+    let state = AppState::new(store, cfg)?;
     dangjian_web::serve(state, listener, shutdown).await?;
     db.close().await;
     tracing::info!("stopped");

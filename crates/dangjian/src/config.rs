@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use dangjian_store::{Clock, DbTarget, Keys, LocalTime, ShiftedClock, Store, SystemClock};
+use dangjian_store::{Clock, DbTarget, Keys, LocalTime, Settings, ShiftedClock, Store, SystemClock};
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct DataArgs {
@@ -60,16 +60,17 @@ impl DataArgs {
         Ok(keys)
     }
 
+    /// Opens the store with the default settings (the subcommands that judge nothing).
     pub async fn open(&self) -> anyhow::Result<Store> {
-        self.open_with(Arc::new(SystemClock)).await
+        self.open_with(Arc::new(SystemClock), Settings::default()).await
     }
 
-    /// Opens the store on the clock `today` gives (see [`demo_clock`]).
-    pub async fn open_on(&self, today: Option<&str>) -> anyhow::Result<Store> {
-        self.open_with(demo_clock(today)?).await
+    /// Opens the store on the clock `today` gives (see [`demo_clock`]), with `settings`.
+    pub async fn open_on(&self, today: Option<&str>, settings: Settings) -> anyhow::Result<Store> {
+        self.open_with(demo_clock(today)?, settings).await
     }
 
-    async fn open_with(&self, clock: Arc<dyn Clock>) -> anyhow::Result<Store> {
+    async fn open_with(&self, clock: Arc<dyn Clock>, settings: Settings) -> anyhow::Result<Store> {
         let target = self.target()?;
         if let DbTarget::SqliteFile(p) = &target {
             ensure_dir(p.parent().unwrap_or(Path::new(".")))?;
@@ -78,7 +79,34 @@ impl DataArgs {
         // nodes) must be given its keys
         let fresh_sqlite = matches!(&target, DbTarget::SqliteFile(p) if !p.exists());
         let keys = self.load_keys(fresh_sqlite || self.db.is_some()).await?;
-        Store::open(&target, keys, clock).await
+        Store::open_with(&target, keys, clock, settings).await
+    }
+}
+
+/// The deployment's settings (`dangjian_store::Settings`), from flags and env; `serve` builds
+/// them once and gives them to the store.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SettingsArgs {
+    /// Minutes after a meeting's start before a first check-in counts as late.
+    #[arg(long, env = "DANGJIAN_LATE_GRACE_MINUTES", default_value_t = 5)]
+    pub late_grace_minutes: i64,
+    /// Check-ins are accepted from this many minutes before a meeting's start (earlier:
+    /// staff and devices must confirm, members are refused).
+    #[arg(long, env = "DANGJIAN_CHECKIN_OPENS_MINUTES", default_value_t = 120)]
+    pub checkin_opens_minutes: i64,
+    /// A device's `at` further than this from the server's receipt time is recorded, but
+    /// the server's time decides lateness.
+    #[arg(long, env = "DANGJIAN_DEVICE_CLOCK_TOLERANCE_SECONDS", default_value_t = 120)]
+    pub device_clock_tolerance_seconds: i64,
+}
+
+impl SettingsArgs {
+    pub fn settings(&self) -> Settings {
+        Settings::default().with_checkin(
+            self.late_grace_minutes,
+            self.checkin_opens_minutes,
+            self.device_clock_tolerance_seconds,
+        )
     }
 }
 

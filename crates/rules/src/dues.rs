@@ -10,7 +10,44 @@ use time::Date;
 use time::macros::date;
 
 use crate::member::PersonCategory;
-use crate::{RuleViolation, RuleWarning};
+use crate::{RuleViolation, RuleWarning, string_enum};
+
+string_enum!(
+    /// A month's bill (API.md member dues `status`).
+    BillStatus {
+        Due = "due" / "待缴",
+        Paid = "paid" / "已缴",
+        Waived = "waived" / "免缴",
+    }
+);
+
+string_enum!(
+    /// An online payment order.
+    OrderStatus {
+        Pending = "pending" / "待支付",
+        Paid = "paid" / "已支付",
+    }
+);
+
+string_enum!(
+    /// A hardship application: the member applies, the branch discusses, the higher 党委 decides.
+    HardshipStatus {
+        Applied = "applied" / "已申请",
+        Discussed = "discussed" / "支部已讨论",
+        Approved = "approved" / "已批准",
+        Rejected = "rejected" / "未批准",
+    }
+);
+
+string_enum!(
+    /// A case of six months unpaid (D1 第十三条).
+    ArrearsStatus {
+        Open = "open" / "待处理",
+        Justified = "justified" / "有正当理由",
+        RemovalProposed = "removal_proposed" / "建议除名",
+        Kept = "kept" / "保留",
+    }
+);
 
 pub mod ledger;
 

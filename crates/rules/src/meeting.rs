@@ -196,6 +196,43 @@ pub fn shown_status(stored: MeetingStatus, starts_at: OffsetDateTime, now: Offse
     }
 }
 
+string_enum!(
+    /// A member's leave request: pending until the secretary approves or refuses it.
+    LeaveRequestStatus {
+        Pending = "pending" / "待审批",
+        Approved = "approved" / "已批准",
+        Refused = "refused" / "未批准",
+    }
+);
+
+string_enum!(
+    /// The status a meeting shows (API.md): the stored one, `open` once the start has passed,
+    /// or `cancelled` for a cancelled meeting (stored `closed`, with its cancellation time).
+    ShownStatus {
+        Planned = "planned" / "未开始",
+        Open = "open" / "进行中",
+        Closed = "closed" / "已结束",
+        Cancelled = "cancelled" / "已取消",
+    }
+);
+
+/// What a meeting shows at `now`: a cancellation comes first, then [`shown_status`].
+pub fn shown(
+    stored: MeetingStatus,
+    cancelled: bool,
+    starts_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> ShownStatus {
+    if cancelled {
+        return ShownStatus::Cancelled;
+    }
+    match shown_status(stored, starts_at, now) {
+        MeetingStatus::Planned => ShownStatus::Planned,
+        MeetingStatus::Open => ShownStatus::Open,
+        MeetingStatus::Closed => ShownStatus::Closed,
+    }
+}
+
 /// Whether a check-in with this method must give a reason.
 pub fn reason_required(method: CheckinMethod) -> bool {
     method == CheckinMethod::Proxy
@@ -333,6 +370,122 @@ pub fn attendance(
         }
     }
     Sheet { lines, counts }
+}
+
+/// Who a check-in names, as the store found them: a person id with whether they are expected at
+/// or invited to the meeting, or a card with the expected or invited person holding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckinWho {
+    Person { id: i64, admitted: bool },
+    Card { holder: Option<i64> },
+}
+
+/// What the check-in decision needs to know about one event, loaded by the store from the
+/// meeting's roster (API.md "Meetings and check-in", steps a–f).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckinFacts {
+    /// The meeting lies in the caller's scope.
+    pub in_scope: bool,
+    pub poster: Poster,
+    /// The event id was stored before: `Some(true)` with the same body.
+    pub stored: Option<bool>,
+    /// The event id is on the meeting's unresolved-card list: `Some(true)` with the same card.
+    pub unresolved: Option<bool>,
+    /// The meeting is stored `closed` (cancelled meetings are too).
+    pub closed: bool,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    /// The server's receipt time: it decides the window.
+    pub received: OffsetDateTime,
+    /// The clock the poster sent, if any.
+    pub sent: Option<OffsetDateTime>,
+    /// Staff or a device confirmed a check-in before the window opens.
+    pub confirmed: bool,
+    pub who: CheckinWho,
+    pub method: CheckinMethod,
+    pub has_reason: bool,
+}
+
+/// How one check-in is decided. Every refusal names its rule (the `RuleViolation` code).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckinOutcome {
+    /// Not the caller's meeting: answered as if it did not exist (404).
+    NotVisible,
+    /// The same event again: the stored answer, nothing changes (200).
+    Replay,
+    /// A conflict with what is stored (409): `event_id_conflict`, `meeting_closed`.
+    Conflict(crate::RuleViolation),
+    /// Refused (422): `checkin_outside_window`, `not_expected`, `reason_required`, and
+    /// `unknown_card` for an event id already on the unresolved list.
+    Refuse(crate::RuleViolation),
+    /// A card nobody expected or invited holds: kept on the unresolved list, refused (422
+    /// `unknown_card`).
+    UnknownCard(crate::RuleViolation),
+    /// Before the window opens: to be confirmed (409 `confirmation_required`).
+    Confirm(crate::RuleWarning),
+    /// Stored for `person_id`, judged at `counted_at` ([`counted_time`]).
+    Store {
+        person_id: i64,
+        counted_at: OffsetDateTime,
+    },
+}
+
+/// Decides one check-in from its facts, in API.md's order: visibility, replay or conflict, the
+/// unresolved list, closed, the window (by the receipt time), who, the proxy's reason.
+pub fn decide_checkin(policy: &CheckinPolicy, f: &CheckinFacts) -> CheckinOutcome {
+    use crate::RuleViolation as V;
+    let person_admitted = match f.who {
+        CheckinWho::Person { admitted, .. } => Some(admitted),
+        CheckinWho::Card { .. } => None,
+    };
+    if !f.in_scope && f.poster != Poster::Member {
+        return CheckinOutcome::NotVisible;
+    }
+    // someone checking themself in outside their grant's subtree must be expected or invited;
+    // otherwise the meeting is none of theirs (404, as if it did not exist)
+    if !f.in_scope && person_admitted == Some(false) {
+        return CheckinOutcome::NotVisible;
+    }
+    // (a) replay or conflict
+    match f.stored {
+        Some(true) => return CheckinOutcome::Replay,
+        Some(false) => return CheckinOutcome::Conflict(V::field("event_id_conflict", "event_id")),
+        None => {}
+    }
+    match f.unresolved {
+        Some(true) => return CheckinOutcome::Refuse(V::field("unknown_card", "card_uid")),
+        Some(false) => return CheckinOutcome::Conflict(V::field("event_id_conflict", "event_id")),
+        None => {}
+    }
+    // (b) closed, or outside the check-in window
+    if f.closed {
+        return CheckinOutcome::Conflict(V::new("meeting_closed"));
+    }
+    match check_window(policy, f.starts_at, f.ends_at, f.received, f.poster, f.confirmed) {
+        Ok(()) => {}
+        Err(WindowRefusal::Confirm(w)) => return CheckinOutcome::Confirm(w),
+        Err(WindowRefusal::Refuse(v)) => return CheckinOutcome::Refuse(v),
+    }
+    // (c, d) who
+    let person_id = match f.who {
+        CheckinWho::Person { id, admitted: true } => id,
+        CheckinWho::Person { admitted: false, .. } => {
+            return CheckinOutcome::Refuse(V::field("not_expected", "person_id"));
+        }
+        CheckinWho::Card { holder: Some(id) } => id,
+        CheckinWho::Card { holder: None } => {
+            return CheckinOutcome::UnknownCard(V::field("unknown_card", "card_uid"));
+        }
+    };
+    // (e) proxy needs a reason
+    if reason_required(f.method) && !f.has_reason {
+        return CheckinOutcome::Refuse(V::field("reason_required", "reason"));
+    }
+    // (f) judged by the time that counts
+    CheckinOutcome::Store {
+        person_id,
+        counted_at: counted_time(policy, f.poster, f.sent, f.received),
+    }
 }
 
 #[cfg(test)]
@@ -569,5 +722,281 @@ mod tests {
             "no votes at a 主题党日"
         );
         assert_eq!(quorum(MeetingKind::BranchCongress, 0, 0), None, "nobody to vote");
+    }
+
+    /// An in-scope staff check-in of an expected person during the meeting, with no clock sent.
+    fn facts() -> CheckinFacts {
+        CheckinFacts {
+            in_scope: true,
+            poster: Poster::Staff,
+            stored: None,
+            unresolved: None,
+            closed: false,
+            starts_at: datetime!(2026-05-01 09:00 UTC),
+            ends_at: datetime!(2026-05-01 11:00 UTC),
+            received: datetime!(2026-05-01 09:03 UTC),
+            sent: None,
+            confirmed: false,
+            who: CheckinWho::Person {
+                id: 7,
+                admitted: true,
+            },
+            method: CheckinMethod::Manual,
+            has_reason: false,
+        }
+    }
+
+    fn code(o: &CheckinOutcome) -> &'static str {
+        match o {
+            CheckinOutcome::NotVisible => "not_visible",
+            CheckinOutcome::Replay => "replay",
+            CheckinOutcome::Conflict(v) | CheckinOutcome::Refuse(v) | CheckinOutcome::UnknownCard(v) => {
+                v.code
+            }
+            CheckinOutcome::Confirm(w) => w.code,
+            CheckinOutcome::Store { .. } => "store",
+        }
+    }
+
+    #[test]
+    fn the_check_in_decision_follows_the_contract_in_order() {
+        let p = CheckinPolicy::default();
+        let early = datetime!(2026-05-01 06:00 UTC);
+        let stranger = CheckinWho::Person {
+            id: 8,
+            admitted: false,
+        };
+        let cases: Vec<(&str, CheckinFacts, &str)> = vec![
+            ("on time", facts(), "store"),
+            (
+                "outside the scope, staff",
+                CheckinFacts {
+                    in_scope: false,
+                    ..facts()
+                },
+                "not_visible",
+            ),
+            (
+                "outside the scope, a member not expected",
+                CheckinFacts {
+                    in_scope: false,
+                    poster: Poster::Member,
+                    who: stranger,
+                    ..facts()
+                },
+                "not_visible",
+            ),
+            (
+                "outside the scope, an invited member",
+                CheckinFacts {
+                    in_scope: false,
+                    poster: Poster::Member,
+                    ..facts()
+                },
+                "store",
+            ),
+            (
+                "replay",
+                CheckinFacts {
+                    stored: Some(true),
+                    closed: true,
+                    ..facts()
+                },
+                "replay",
+            ),
+            (
+                "same id, other body",
+                CheckinFacts {
+                    stored: Some(false),
+                    ..facts()
+                },
+                "event_id_conflict",
+            ),
+            (
+                "unresolved card again",
+                CheckinFacts {
+                    unresolved: Some(true),
+                    ..facts()
+                },
+                "unknown_card",
+            ),
+            (
+                "unresolved id, other body",
+                CheckinFacts {
+                    unresolved: Some(false),
+                    ..facts()
+                },
+                "event_id_conflict",
+            ),
+            (
+                "closed",
+                CheckinFacts {
+                    closed: true,
+                    ..facts()
+                },
+                "meeting_closed",
+            ),
+            (
+                "closed before the window",
+                CheckinFacts {
+                    closed: true,
+                    received: early,
+                    ..facts()
+                },
+                "meeting_closed",
+            ),
+            (
+                "staff early",
+                CheckinFacts {
+                    received: early,
+                    ..facts()
+                },
+                "checkin_before_window",
+            ),
+            (
+                "staff early, confirmed",
+                CheckinFacts {
+                    received: early,
+                    confirmed: true,
+                    ..facts()
+                },
+                "store",
+            ),
+            (
+                "member early",
+                CheckinFacts {
+                    poster: Poster::Member,
+                    received: early,
+                    ..facts()
+                },
+                "checkin_outside_window",
+            ),
+            (
+                "member early, not expected: the window first",
+                CheckinFacts {
+                    poster: Poster::Member,
+                    received: early,
+                    who: stranger,
+                    ..facts()
+                },
+                "checkin_outside_window",
+            ),
+            (
+                "not expected",
+                CheckinFacts {
+                    who: stranger,
+                    ..facts()
+                },
+                "not_expected",
+            ),
+            (
+                "unknown card",
+                CheckinFacts {
+                    who: CheckinWho::Card { holder: None },
+                    ..facts()
+                },
+                "unknown_card",
+            ),
+            (
+                "known card",
+                CheckinFacts {
+                    who: CheckinWho::Card { holder: Some(9) },
+                    ..facts()
+                },
+                "store",
+            ),
+            (
+                "proxy without reason",
+                CheckinFacts {
+                    method: CheckinMethod::Proxy,
+                    ..facts()
+                },
+                "reason_required",
+            ),
+            (
+                "proxy without reason, not expected: who first",
+                CheckinFacts {
+                    method: CheckinMethod::Proxy,
+                    who: stranger,
+                    ..facts()
+                },
+                "not_expected",
+            ),
+            (
+                "proxy with reason",
+                CheckinFacts {
+                    method: CheckinMethod::Proxy,
+                    has_reason: true,
+                    ..facts()
+                },
+                "store",
+            ),
+        ];
+        for (name, f, want) in cases {
+            assert_eq!(code(&decide_checkin(&p, &f)), want, "{name}");
+        }
+        assert!(matches!(
+            decide_checkin(
+                &p,
+                &CheckinFacts {
+                    who: CheckinWho::Card { holder: None },
+                    ..facts()
+                }
+            ),
+            CheckinOutcome::UnknownCard(_)
+        ));
+    }
+
+    #[test]
+    fn a_stored_check_in_is_judged_by_the_time_that_counts() {
+        let p = CheckinPolicy::default();
+        let sent = datetime!(2026-05-01 09:01 UTC);
+        let far = datetime!(2026-05-01 08:00 UTC);
+        let at = |f: CheckinFacts| match decide_checkin(&p, &f) {
+            CheckinOutcome::Store {
+                person_id,
+                counted_at,
+            } => Some((person_id, counted_at)),
+            _ => None,
+        };
+        let received = facts().received;
+        assert_eq!(
+            at(CheckinFacts {
+                sent: Some(sent),
+                ..facts()
+            }),
+            Some((7, sent))
+        );
+        assert_eq!(
+            at(CheckinFacts {
+                poster: Poster::Member,
+                sent: Some(sent),
+                ..facts()
+            }),
+            Some((7, received))
+        );
+        assert_eq!(
+            at(CheckinFacts {
+                poster: Poster::Device,
+                sent: Some(sent),
+                ..facts()
+            }),
+            Some((7, sent))
+        );
+        assert_eq!(
+            at(CheckinFacts {
+                poster: Poster::Device,
+                sent: Some(far),
+                ..facts()
+            }),
+            Some((7, received))
+        );
+        assert_eq!(
+            at(CheckinFacts {
+                who: CheckinWho::Card { holder: Some(9) },
+                ..facts()
+            }),
+            Some((9, received))
+        );
     }
 }

@@ -202,6 +202,76 @@ pub fn check_apply_age(birth: Date, applied_on: Date) -> Result<(), RuleViolatio
     Ok(())
 }
 
+/// The dates of a member record, judged on `today`: born in the past, joined neither in the
+/// future nor before birth, regularized not before joining.
+pub fn check_record_dates(
+    birth: Date,
+    joined: Option<Date>,
+    regularized: Option<Date>,
+    today: Date,
+) -> Result<(), RuleViolation> {
+    if birth > today {
+        return Err(RuleViolation::field("birth_date_in_future", "birth_date"));
+    }
+    if let Some(j) = joined {
+        if j > today {
+            return Err(RuleViolation::field("date_in_future", "joined_on"));
+        }
+        if j < birth {
+            return Err(RuleViolation::field("joined_before_birth", "joined_on"));
+        }
+    }
+    if let (Some(r), Some(j)) = (regularized, joined)
+        && r < j
+    {
+        return Err(RuleViolation::field(
+            "regularized_before_joined",
+            "regularized_on",
+        ));
+    }
+    Ok(())
+}
+
+/// The birth date a record gives must be the one the ID number carries (GB 11643 digits 7–14);
+/// `field` is the one the caller changed.
+pub fn check_id_birth(id_birth: Date, birth: Date, field: &'static str) -> Result<(), RuleViolation> {
+    if id_birth == birth {
+        Ok(())
+    } else {
+        Err(RuleViolation::field("id_number_birth_mismatch", field))
+    }
+}
+
+/// Status events that must say why (a suspension, restoration, leaving, a cancelled or extended
+/// probation).
+pub fn reason_required(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Suspend
+            | EventKind::Restore
+            | EventKind::Leave
+            | EventKind::CancelProbation
+            | EventKind::ExtendProbation
+    )
+}
+
+/// A status event is dated `today` at the latest (judged first, before the member is looked up).
+pub fn check_event_date(date: Date, today: Date) -> Result<(), RuleViolation> {
+    if date > today {
+        return Err(RuleViolation::field("date_in_future", "date"));
+    }
+    Ok(())
+}
+
+/// A status event gives its reason where [`reason_required`] says so (judged after the
+/// transition itself, [`next_status`]).
+pub fn check_event_reason(kind: EventKind, reason: Option<&str>) -> Result<(), RuleViolation> {
+    if reason_required(kind) && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(RuleViolation::field("reason_required", "reason"));
+    }
+    Ok(())
+}
+
 fn months_i32(months: u32) -> i32 {
     i32::try_from(months).unwrap_or(i32::MAX)
 }
@@ -511,5 +581,87 @@ mod tests {
             Ok(())
         );
         assert!(check_apply_age(date!(2008 - 02 - 29), date!(2026 - 02 - 27)).is_err());
+    }
+
+    #[test]
+    fn record_dates_are_judged_in_order() {
+        let today = date!(2026 - 06 - 10);
+        let birth = date!(1990 - 03 - 01);
+        let code = |b, j, r| {
+            check_record_dates(b, j, r, today)
+                .err()
+                .map(|v| (v.code, v.field))
+        };
+        let cases = [
+            (birth, None, None, None),
+            (
+                birth,
+                Some(date!(2015 - 07 - 01)),
+                Some(date!(2016 - 07 - 01)),
+                None,
+            ),
+            (
+                date!(2026 - 06 - 11),
+                None,
+                None,
+                Some(("birth_date_in_future", Some("birth_date"))),
+            ),
+            (
+                birth,
+                Some(date!(2026 - 06 - 11)),
+                None,
+                Some(("date_in_future", Some("joined_on"))),
+            ),
+            (
+                birth,
+                Some(date!(1989 - 01 - 01)),
+                None,
+                Some(("joined_before_birth", Some("joined_on"))),
+            ),
+            (
+                birth,
+                Some(date!(2015 - 07 - 01)),
+                Some(date!(2015 - 06 - 30)),
+                Some(("regularized_before_joined", Some("regularized_on"))),
+            ),
+            // a regularization date without a joining date is not judged here
+            (birth, None, Some(date!(1980 - 01 - 01)), None),
+        ];
+        for (b, j, r, want) in cases {
+            assert_eq!(code(b, j, r), want, "{b} {j:?} {r:?}");
+        }
+        assert!(check_id_birth(birth, birth, "birth_date").is_ok());
+        assert_eq!(
+            check_id_birth(birth, date!(1990 - 03 - 02), "id_number").map_err(|v| (v.code, v.field)),
+            Err(("id_number_birth_mismatch", Some("id_number")))
+        );
+    }
+
+    #[test]
+    fn status_events_are_dated_and_give_their_reason() {
+        let today = date!(2026 - 06 - 10);
+        assert!(check_event_date(today, today).is_ok());
+        assert_eq!(
+            check_event_date(date!(2026 - 06 - 11), today).map_err(|v| (v.code, v.field)),
+            Err(("date_in_future", Some("date")))
+        );
+        let code = |k, r| check_event_reason(k, r).err().map(|v| (v.code, v.field));
+        assert_eq!(code(E::Regularize, None), None);
+        for k in [
+            E::Suspend,
+            E::Restore,
+            E::Leave,
+            E::CancelProbation,
+            E::ExtendProbation,
+        ] {
+            assert_eq!(code(k, None), Some(("reason_required", Some("reason"))), "{k}");
+            assert_eq!(
+                code(k, Some("  ")),
+                Some(("reason_required", Some("reason"))),
+                "{k}"
+            );
+            assert_eq!(code(k, Some("出国定居")), None, "{k}");
+        }
+        assert!(EventKind::ALL.iter().filter(|k| reason_required(**k)).count() == 5);
     }
 }

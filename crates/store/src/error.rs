@@ -41,3 +41,15 @@ pub struct RowError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<dangjian_rules::enums::UnknownValue> for StoreError {
+    fn from(e: dangjian_rules::enums::UnknownValue) -> Self {
+        StoreError::Internal(anyhow::Error::new(e).context("decoding a stored value"))
+    }
+}
+
+/// A stored enum value read as text outside a `FromRow` type (tuples, JSON columns): an unknown
+/// value is an error, never a default.
+pub fn decode<T: std::str::FromStr<Err = dangjian_rules::enums::UnknownValue>>(s: &str) -> StoreResult<T> {
+    Ok(s.parse()?)
+}

@@ -17,6 +17,7 @@ pub mod paths;
 pub mod person;
 pub mod rotate;
 pub mod scope;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -29,14 +30,18 @@ pub use db::{Db, DbTarget, Engine};
 pub use error::{StoreError, StoreResult};
 pub use keys::Keys;
 pub use scope::{Cap, Grants, Role, Scope};
+pub use settings::Settings;
 
-/// The store: a pool, the keys, the clock and the local calendar. Cheap to clone.
+/// The store: a pool, the keys, the clock, the local calendar and the deployment's settings.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pub db: Db,
     pub keys: Arc<Keys>,
     pub clock: Arc<dyn Clock>,
     pub local: LocalTime,
+    /// The deployment's settings, as given at open.
+    settings: Arc<Settings>,
     /// The node's check-in writer (one per store, shared by its clones).
     pub checkins: Arc<meeting::writer::CheckinWriter>,
     /// Bearer-token callers recently seen (see `Store::token_auth`).
@@ -48,9 +53,20 @@ pub struct Store {
 }
 
 impl Store {
+    /// [`Store::open_with`] the default settings.
+    pub async fn open(target: &DbTarget, keys: Keys, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        Self::open_with(target, keys, clock, Settings::default()).await
+    }
+
     /// Connects, migrates, and checks that `keys` are the ones this database was set up with
     /// (recording their fingerprint on first start). A mismatch is refused, saying why.
-    pub async fn open(target: &DbTarget, keys: Keys, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    /// `settings` hold for this store and its clones only.
+    pub async fn open_with(
+        target: &DbTarget,
+        keys: Keys,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> anyhow::Result<Self> {
         let db = Db::connect(target).await?;
         migrate::migrate(&db).await?;
         audit::ensure_head(&db).await?;
@@ -63,6 +79,7 @@ impl Store {
             keys: Arc::new(keys),
             clock,
             local: LocalTime::default(),
+            settings: Arc::new(settings),
             checkins: Arc::default(),
             auth_cache: Arc::default(),
             login_sweep: Arc::default(),
@@ -82,6 +99,15 @@ impl Store {
     /// audit rows.
     pub async fn begin_unaudited(&self, why: &'static str) -> Result<db::Tx, sqlx::Error> {
         self.db.begin_unaudited(why).await
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The deployment's late grace (`Settings::grace`).
+    pub fn grace(&self) -> time::Duration {
+        self.settings.grace()
     }
 
     pub fn now(&self) -> OffsetDateTime {

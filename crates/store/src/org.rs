@@ -21,9 +21,11 @@ pub struct OrgRow {
     pub path: String,
     pub depth: i64,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
     pub branch_type: Option<String>,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub category: OrgCategory,
     pub established_on: Option<Date>,
     pub term_started_on: Option<Date>,
     pub term_years: Option<i64>,
@@ -39,13 +41,13 @@ const ORG_COLS: &str = "id, parent_id, root_id, path, depth, name, kind, branch_
 
 impl OrgRow {
     pub fn kind(&self) -> OrgKind {
-        OrgKind::parse(&self.kind).unwrap_or(OrgKind::Branch)
+        self.kind
     }
     pub fn branch_type(&self) -> Option<BranchType> {
         self.branch_type.as_deref().and_then(BranchType::parse)
     }
     pub fn category(&self) -> OrgCategory {
-        OrgCategory::parse(&self.category).unwrap_or(OrgCategory::Other)
+        self.category
     }
     /// The ids on the path, root first, self last.
     pub fn ancestor_ids(&self) -> Vec<i64> {

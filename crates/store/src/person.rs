@@ -2,7 +2,7 @@
 //! encrypted with a blind index for exact lookup and a masked copy for lists. Members are never
 //! deleted: a status change is a typed event, and the person row is the result of the events.
 
-use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
+use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -23,7 +23,8 @@ pub struct PersonRow {
     pub org_path: String,
     pub org_name: String,
     pub name: String,
-    pub gender: String,
+    #[sqlx(try_from = "String")]
+    pub gender: Gender,
     pub ethnicity: Option<String>,
     pub birth_date: Date,
     pub id_number_enc: String,
@@ -31,8 +32,10 @@ pub struct PersonRow {
     pub phone_enc: Option<String>,
     pub phone_masked: Option<String>,
     pub education: Option<String>,
-    pub category: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub category: PersonCategory,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
     pub joined_on: Option<Date>,
     pub regularized_on: Option<Date>,
     pub work_unit: Option<String>,
@@ -48,7 +51,7 @@ const PERSON_COLS: &str = "p.id, p.org_id, p.org_path, o.name AS org_name, p.nam
 
 impl PersonRow {
     pub fn status(&self) -> MemberStatus {
-        MemberStatus::parse(&self.status).unwrap_or(MemberStatus::Applicant)
+        self.status
     }
     fn audit_json(&self) -> serde_json::Value {
         // no clear-text ID numbers or phones in the audit trail: masked forms only
@@ -69,7 +72,7 @@ pub struct PersonView {
     pub org_id: i64,
     pub org_name: String,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     pub ethnicity: Option<String>,
     /// Only with full identity: the masked ID number hides exactly the eight birth-date digits,
     /// so the date beside it would give the number back (issue 11, item 3).
@@ -79,8 +82,8 @@ pub struct PersonView {
     pub id_number: String,
     pub phone: Option<String>,
     pub education: Option<String>,
-    pub category: String,
-    pub status: String,
+    pub category: PersonCategory,
+    pub status: MemberStatus,
     pub joined_on: Option<Date>,
     pub regularized_on: Option<Date>,
     pub work_unit: Option<String>,
@@ -198,23 +201,7 @@ fn counts_of(status: MemberStatus) -> (i64, i64) {
 }
 
 fn check_dates(birth: Date, joined: Option<Date>, regularized: Option<Date>, today: Date) -> StoreResult<()> {
-    if birth > today {
-        return Err(RuleViolation::field("birth_date_in_future", "birth_date").into());
-    }
-    if let Some(j) = joined {
-        if j > today {
-            return Err(RuleViolation::field("date_in_future", "joined_on").into());
-        }
-        if j < birth {
-            return Err(RuleViolation::field("joined_before_birth", "joined_on").into());
-        }
-    }
-    if let (Some(r), Some(j)) = (regularized, joined)
-        && r < j
-    {
-        return Err(RuleViolation::field("regularized_before_joined", "regularized_on").into());
-    }
-    Ok(())
+    Ok(member::check_record_dates(birth, joined, regularized, today)?)
 }
 
 fn is_duplicate(e: &StoreError) -> bool {
@@ -392,9 +379,7 @@ impl Store {
         let now = self.now();
         let today = self.today();
         check_dates(new.birth_date, new.joined_on, new.regularized_on, today)?;
-        if new.id_number.birth_date() != new.birth_date {
-            return Err(RuleViolation::field("id_number_birth_mismatch", "birth_date").into());
-        }
+        member::check_id_birth(new.id_number.birth_date(), new.birth_date, "birth_date")?;
         let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, new.org_id).await?;
         if !scope.contains_path(&org.path) {
@@ -558,9 +543,7 @@ impl Store {
         )?;
         let (id_enc, id_index, id_masked) = match &patch.id_number {
             Some(idn) => {
-                if idn.birth_date() != birth {
-                    return Err(RuleViolation::field("id_number_birth_mismatch", "id_number").into());
-                }
+                member::check_id_birth(idn.birth_date(), birth, "id_number")?;
                 let index = self.keys.blind_index(ID_INDEX, idn.as_str());
                 let other: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
                     "SELECT id FROM person WHERE id_number_index = $1 AND id <> $2").bind(&index).bind(id).fetch_optional(c).await)?;
@@ -582,9 +565,7 @@ impl Store {
             None => {
                 if patch.birth_date.is_some() {
                     let current = IdNumber::parse(&self.keys.decrypt(&before.id_number_enc)?)?;
-                    if current.birth_date() != birth {
-                        return Err(RuleViolation::field("id_number_birth_mismatch", "birth_date").into());
-                    }
+                    member::check_id_birth(current.birth_date(), birth, "birth_date")?;
                 }
                 (None, None, None)
             }
@@ -641,28 +622,15 @@ impl Store {
         ev: NewEvent,
     ) -> StoreResult<EventRow> {
         let now = self.now();
-        if ev.date > self.today() {
-            return Err(RuleViolation::field("date_in_future", "date").into());
-        }
+        member::check_event_date(ev.date, self.today())?;
         let mut tx = self.begin().await?;
         let before = self.person_row_tx(&mut tx, id).await?;
         if !scope.contains_path(&before.org_path) {
             return Err(StoreError::NotFound);
         }
         let status_before = before.status();
-        let status_after =
-            dangjian_rules::member::next_status(Some(status_before), ev.kind, ev.target_status)?;
-        let needs_reason = matches!(
-            ev.kind,
-            EventKind::Suspend
-                | EventKind::Restore
-                | EventKind::Leave
-                | EventKind::CancelProbation
-                | EventKind::ExtendProbation
-        );
-        if needs_reason && ev.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-            return Err(RuleViolation::field("reason_required", "reason").into());
-        }
+        let status_after = member::next_status(Some(status_before), ev.kind, ev.target_status)?;
+        member::check_event_reason(ev.kind, ev.reason.as_deref())?;
         let target_org = match (ev.kind, ev.org_id) {
             (EventKind::TransferIn | EventKind::MoveWithin, Some(org_id)) => {
                 let org = org_in_tx(&mut tx, org_id).await?;
@@ -779,10 +747,10 @@ impl Store {
                     violation: v,
                 });
             }
-            if p.id_number.birth_date() != p.birth_date {
+            if let Err(v) = member::check_id_birth(p.id_number.birth_date(), p.birth_date, "birth_date") {
                 errors.push(RowError {
                     row: r.row,
-                    violation: RuleViolation::field("id_number_birth_mismatch", "birth_date"),
+                    violation: v,
                 });
             }
             let index = self.keys.blind_index(ID_INDEX, p.id_number.as_str());

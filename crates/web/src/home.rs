@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use dangjian_rules::member::MemberStatus;
 use dangjian_rules::org::BranchType;
 use dangjian_store::org::OrgRow;
 use dangjian_store::person::{PersonFilter, PersonView};
@@ -31,7 +30,7 @@ impl ChildView {
         Self {
             id: o.id,
             name: o.name.clone(),
-            kind: o.kind.clone(),
+            kind: o.kind.to_string(),
             member_count: o.member_count,
             formal_count: o.formal_count,
             warning_count: crate::org::api::org_warnings(o, today).len(),
@@ -54,8 +53,8 @@ impl MemberLine {
     pub(crate) fn of(m: PersonView) -> Self {
         Self {
             id: m.id,
-            gender: m.gender,
-            status: m.status,
+            gender: m.gender.to_string(),
+            status: m.status.to_string(),
             joined_on: date_or_dash(m.joined_on),
             id_number: dangjian_rules::mask_id_number(&m.id_number),
             name: m.name,
@@ -198,14 +197,11 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
                 );
             }
         }
-        let people_without_pipeline = members
-            .iter()
-            .filter(|m| MemberStatus::parse(&m.status).is_some_and(MemberStatus::is_member))
-            .count();
+        let people_without_pipeline = members.iter().filter(|m| m.status.is_member()).count();
         panels.push(OrgPanel {
             id: org.id,
             name: org.name.clone(),
-            kind: org.kind.clone(),
+            kind: org.kind.to_string(),
             branch_type: org
                 .branch_type
                 .clone()
@@ -255,8 +251,8 @@ async fn member_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
     let p = state.store.person(&scope, person_id).await?;
     let events = state.store.person_events(&scope, person_id).await?;
     let card = MemberCard {
-        status: p.status,
-        gender: p.gender,
+        status: p.status.to_string(),
+        gender: p.gender.to_string(),
         ethnicity: text_or_dash(p.ethnicity),
         birth_date: p
             .birth_date

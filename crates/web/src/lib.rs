@@ -34,6 +34,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use dangjian_store::Store;
+use dangjian_store::meeting::writer::{AlreadyStarted, WriterHandle};
 use tokio::net::TcpListener;
 
 /// Settings of the web layer (from flags and env in the binary).
@@ -98,22 +99,28 @@ pub struct AppState {
     pub hash_permits: Arc<tokio::sync::Semaphore>,
     /// This node's background jobs (in memory only).
     pub jobs: Arc<jobs::Jobs>,
+    /// The store's running check-in writer (stopped when the last clone is dropped).
+    pub checkin_writer: Arc<WriterHandle>,
 }
 
 impl AppState {
-    pub fn new(store: Store, cfg: WebConfig) -> Self {
+    /// The node's state over `store`: starts the store's check-in writer, publishing every
+    /// committed batch to this node's live hub. Refused when the store's writer runs already
+    /// (one node per store); the writer stops when the last clone of the state is dropped.
+    pub fn new(store: Store, cfg: WebConfig) -> Result<Self, AlreadyStarted> {
         let live = Arc::new(meeting::live::LiveHub::default());
         let (hub, offset) = (live.clone(), store.local.offset);
-        store.checkins.set_hook(Arc::new(move |meeting_id, events| {
+        let writer = store.start_checkin_writer(Some(Arc::new(move |meeting_id, events| {
             meeting::live::publish_batch(&hub, offset, meeting_id, events);
-        }));
-        Self {
+        })))?;
+        Ok(Self {
             store,
             hash_permits: Arc::new(tokio::sync::Semaphore::new(cfg.password_hashes.max(1))),
             jobs: Arc::default(),
             cfg: Arc::new(cfg),
             live,
-        }
+            checkin_writer: Arc::new(writer),
+        })
     }
 }
 

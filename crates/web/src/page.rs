@@ -142,8 +142,8 @@ impl Shell {
     }
 
     /// An enum's label in the page's language (`kind` as in `enum.<kind>.<value>`).
-    pub fn label(&self, kind: &str, value: &str) -> String {
-        enum_label(self.locale, kind, value)
+    pub fn label(&self, kind: &str, value: impl AsRef<str>) -> String {
+        enum_label(self.locale, kind, value.as_ref())
     }
 
     pub fn lang(&self) -> &'static str {

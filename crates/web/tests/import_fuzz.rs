@@ -77,15 +77,19 @@ fn person(i: u32) -> PersonView {
         org_id: 1,
         org_name: "第一党支部".into(),
         name: format!("党员{i}"),
-        gender: if i.is_multiple_of(2) { "female" } else { "male" }.into(),
+        gender: if i.is_multiple_of(2) {
+            dangjian_rules::member::Gender::Female
+        } else {
+            dangjian_rules::member::Gender::Male
+        },
         ethnicity: Some("汉族".into()),
         birth_date: Some(time::macros::date!(1980 - 01 - 01)),
         birth_year: 1980,
         id_number: id_number(i),
         phone: Some(format!("1391234{i:04}")),
         education: Some("大学本科".into()),
-        category: "in_service".into(),
-        status: "formal".into(),
+        category: dangjian_rules::member::PersonCategory::InService,
+        status: dangjian_rules::MemberStatus::Formal,
         joined_on: Some(time::macros::date!(2005 - 07 - 01)),
         regularized_on: Some(time::macros::date!(2006 - 07 - 01)),
         work_unit: Some("测试单位 科员".into()),

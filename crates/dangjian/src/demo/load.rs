@@ -144,7 +144,14 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
         orgs: &org_ids,
         people: &person_ids,
     };
-    super::meetings::load(&loaded).await.context("demo meetings")?;
+    // the demo's check-ins go through a writer of their own, stopped (drained) before the
+    // server starts the node's
+    let writer = store
+        .start_checkin_writer(None)
+        .context("the demo's check-in writer")?;
+    let meetings = super::meetings::load(&loaded).await.context("demo meetings");
+    writer.stop().await;
+    meetings?;
     super::dues::load(&loaded).await.context("demo dues")?;
     Ok(tree)
 }

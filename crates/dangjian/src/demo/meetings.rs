@@ -4,9 +4,7 @@
 //! rules and audit hold; seeded, so the same day gives the same meetings.
 
 use anyhow::Context;
-use dangjian_rules::meeting::{
-    AttendanceState, CheckinMethod, CheckinPolicy, DEFAULT_GRACE_MINUTES, Direction, MeetingKind, Poster,
-};
+use dangjian_rules::meeting::{AttendanceState, CheckinMethod, Direction, MeetingKind, Poster};
 use dangjian_rules::org::{CommitteePost, OrgKind};
 use dangjian_store::meeting::plan::PlanChange;
 use dangjian_store::meeting::{NewCheckin, NewMeeting, Who};
@@ -19,10 +17,6 @@ use super::generate::Rng;
 
 const SEED: u64 = 0x5EED_3EE7_2026_0001;
 pub(super) const VENUE: &str = "党员活动室";
-
-pub(super) fn grace() -> Duration {
-    Duration::minutes(DEFAULT_GRACE_MINUTES)
-}
 
 /// One meeting to hold in the past.
 struct Held {
@@ -365,7 +359,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
                 AttendanceState::Leave,
                 false,
                 "会后补交请假条（出差），经书记同意改为请假",
-                grace(),
+                store.grace(),
             )
             .await
             .context("demo amendment")?;
@@ -430,11 +424,7 @@ pub(super) async fn checkin_all(
     for ev in events {
         let s = store.clone();
         set.spawn(async move {
-            let policy = CheckinPolicy {
-                grace: grace(),
-                ..CheckinPolicy::default()
-            };
-            s.checkin(&Scope::system(), &Actor::system("demo"), meeting_id, ev, policy)
+            s.checkin(&Scope::system(), &Actor::system("demo"), meeting_id, ev)
                 .await
         });
     }

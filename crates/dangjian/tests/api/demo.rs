@@ -127,7 +127,7 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     let status = |s: &str| {
         mine.months
             .iter()
-            .filter(|m| m.status.as_deref() == Some(s))
+            .filter(|m| m.status.map(|st| st.as_str()) == Some(s))
             .count()
     };
     assert!(status("paid") >= 9, "{:?}", mine.months);

@@ -298,6 +298,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with_at(cfg: WebConfig, start: time::OffsetDateTime) -> Self {
+        Self::spawn_with_settings(cfg, start, dangjian_store::Settings::default()).await
+    }
+
+    /// A server whose store is opened with `settings` (late grace, check-in window, …).
+    pub async fn spawn_with_settings(
+        cfg: WebConfig,
+        start: time::OffsetDateTime,
+        settings: dangjian_store::Settings,
+    ) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter("info,sqlx=warn")
@@ -306,14 +315,14 @@ impl TestApp {
         }
         let db = TestDb::new().await;
         let clock = Arc::new(FixedClock::new(start));
-        let store = Store::open(&db.target, Keys::generate(), clock.clone())
+        let store = Store::open_with(&db.target, Keys::generate(), clock.clone(), settings)
             .await
             .expect("open store");
         let tree = fixture(&store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = dangjian_web::AppState::new(store.clone(), cfg);
+        let state = dangjian_web::AppState::new(store.clone(), cfg).expect("start the node");
         tokio::spawn(dangjian_web::serve(state, listener, async move {
             let _ = stopped.await;
         }));
@@ -343,7 +352,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = dangjian_web::AppState::new(store, WebConfig::default());
+        let state = dangjian_web::AppState::new(store, WebConfig::default()).expect("start the second node");
         tokio::spawn(dangjian_web::serve(state, listener, async move {
             let _ = stopped.await;
         }));

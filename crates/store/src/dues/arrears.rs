@@ -55,7 +55,8 @@ pub struct ArrearsCase {
     pub person_id: i64,
     pub months_unpaid: i64,
     pub first_unpaid_ym: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: dangjian_rules::dues::ArrearsStatus,
     pub meeting_on: Option<Date>,
     pub decision_note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -325,9 +326,9 @@ impl Store {
             .filter(|p| scope.contains_path(p))
             .ok_or(StoreError::NotFound)?;
         let before = case_in(&mut tx, id).await?;
-        if before.status != "open" {
+        if before.status != dangjian_rules::dues::ArrearsStatus::Open {
             return Err(StoreError::Conflict(
-                RuleViolation::new("dues_case_decided").arg("status", &before.status),
+                RuleViolation::new("dues_case_decided").arg("status", before.status),
             ));
         }
         with_tx!(&mut tx, c => sqlx::query(

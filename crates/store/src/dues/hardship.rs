@@ -30,7 +30,8 @@ pub struct Hardship {
     pub reduced_fen: Option<i64>,
     pub reason: String,
     pub retiree: bool,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: dangjian_rules::dues::HardshipStatus,
     pub branch_agreed: Option<bool>,
     pub branch_meeting_on: Option<Date>,
     pub branch_note: Option<String>,
@@ -220,9 +221,9 @@ impl Store {
         if !branch_path.is_some_and(|p| scope.contains_path(&p)) {
             return Err(StoreError::NotFound);
         }
-        if before.status != "applied" {
+        if before.status != dangjian_rules::dues::HardshipStatus::Applied {
             return Err(StoreError::Conflict(
-                RuleViolation::new("dues_hardship_state").arg("status", &before.status),
+                RuleViolation::new("dues_hardship_state").arg("status", before.status),
             ));
         }
         let status = match (agreed, before.retiree) {
@@ -273,9 +274,9 @@ impl Store {
                     && scope.contains_path(&o.path)
             })
             .ok_or_else(|| RuleViolation::new("dues_hardship_needs_committee"))?;
-        if before.status != "discussed" {
+        if before.status != dangjian_rules::dues::HardshipStatus::Discussed {
             return Err(StoreError::Conflict(
-                RuleViolation::new("dues_hardship_state").arg("status", &before.status),
+                RuleViolation::new("dues_hardship_state").arg("status", before.status),
             ));
         }
         let status = if approved { "approved" } else { "rejected" };

@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::dues::{self, Rounding};
-use dangjian_rules::member::{MemberStatus, PersonCategory};
+use dangjian_rules::dues;
+use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{IdNumber, RuleViolation, RuleWarning, dues_rules_on};
 use serde_json::json;
 
@@ -33,7 +33,8 @@ struct Found {
     id: i64,
     name: String,
     org_path: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: dangjian_rules::MemberStatus,
 }
 
 /// What an import would write (or wrote).
@@ -96,13 +97,13 @@ impl Store {
                 ));
                 continue;
             }
-            if !MemberStatus::parse(&p.status).is_some_and(MemberStatus::is_member) {
+            if !p.status.is_member() {
                 errors.push(err(
-                    RuleViolation::field("dues_not_a_member", "id_number").arg("status", &p.status)
+                    RuleViolation::field("dues_not_a_member", "id_number").arg("status", p.status)
                 ));
                 continue;
             }
-            match dues::quote(rs, r.category, r.base_fen, Rounding::default()) {
+            match dues::quote(rs, r.category, r.base_fen, self.settings().dues_rounding) {
                 Ok(q) => {
                     if dues::above_normal_cap(rs, q.monthly_fen).is_some() {
                         warnings.push(

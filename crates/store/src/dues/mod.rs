@@ -3,8 +3,8 @@
 //! monthly bills generated for a subtree. Money is integer 分 throughout.
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::dues::{self, Rounding};
-use dangjian_rules::member::{MemberStatus, PersonCategory};
+use dangjian_rules::dues::{self, BillStatus};
+use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{RestrictedAct, dues_rules_on, temporary_branch_may};
 use serde_json::json;
 use time::{Date, Month, OffsetDateTime};
@@ -64,7 +64,7 @@ pub struct DuesMonth {
     pub amount_fen: Option<i64>,
     /// What an approved hardship application took off the bill.
     pub relief_fen: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<dangjian_rules::dues::BillStatus>,
 }
 
 /// What a member owes and has paid in a year.
@@ -92,13 +92,15 @@ struct BillRow {
     month: i64,
     amount_fen: i64,
     relief_fen: i64,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: dangjian_rules::dues::BillStatus,
 }
 
 #[derive(sqlx::FromRow)]
 struct PersonBrief {
     org_path: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: dangjian_rules::MemberStatus,
 }
 
 const BASE_COLS: &str = "id, person_id, year, category, base_fen, monthly_fen, rule_set, override_reason, \
@@ -197,7 +199,7 @@ impl Store {
             confirmed,
         } = new;
         let rs = dues_rules_on(year_start(year)?)?;
-        let quote = dues::quote(rs, category, base_fen, Rounding::default())?;
+        let quote = dues::quote(rs, category, base_fen, self.settings().dues_rounding)?;
         let (monthly_fen, reason) = match override_monthly {
             Some((m, reason)) => {
                 let reason = reason.trim().to_owned();
@@ -231,7 +233,7 @@ impl Store {
             Some(p) if scope.contains_path(&p.org_path) => p,
             _ => return Err(StoreError::NotFound),
         };
-        if !MemberStatus::parse(&person.status).is_some_and(MemberStatus::is_member) {
+        if !person.status.is_member() {
             return Err(RuleViolation::new("dues_not_a_member")
                 .arg("status", person.status)
                 .into());
@@ -354,16 +356,16 @@ impl Store {
                 Some(b) => {
                     let net = b.amount_fen - b.relief_fen;
                     waived_fen += b.relief_fen;
-                    match b.status.as_str() {
-                        "due" => owed_fen += net,
-                        "paid" => paid_fen += net,
-                        _ => {}
+                    match b.status {
+                        BillStatus::Due => owed_fen += net,
+                        BillStatus::Paid => paid_fen += net,
+                        BillStatus::Waived => {}
                     }
                     DuesMonth {
                         month: m,
                         amount_fen: Some(b.amount_fen),
                         relief_fen: Some(b.relief_fen),
-                        status: Some(b.status.clone()),
+                        status: Some(b.status),
                     }
                 }
                 None => DuesMonth {

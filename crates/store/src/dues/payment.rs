@@ -191,7 +191,8 @@ pub struct DuesOrder {
     pub payer_person_id: Option<i64>,
     pub amount_fen: i64,
     pub months: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: dangjian_rules::dues::OrderStatus,
     pub payment_id: Option<i64>,
     #[serde(skip)]
     pub answer: Option<String>,
@@ -375,7 +376,7 @@ impl Store {
                     .into());
             }
         };
-        if order.status == "paid" {
+        if order.status == dangjian_rules::dues::OrderStatus::Paid {
             return replayed(&mut tx, &order, cb).await;
         }
         if cb.amount_fen != order.amount_fen {

@@ -70,7 +70,8 @@ pub struct BillLine {
     pub month: i64,
     pub amount_fen: i64,
     pub relief_fen: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: dangjian_rules::dues::BillStatus,
     pub payment_id: Option<i64>,
     pub method: Option<String>,
     pub payer_person_id: Option<i64>,

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::meeting::{self, AttendanceState, Counts, Direction, Event, MeetingStatus, Sheet};
+use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, MeetingStatus, Sheet};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -36,7 +36,7 @@ impl Store {
             "INSERT INTO meeting_expected (meeting_id, person_id, org_id, guest) \
              SELECT $1, id, org_id, $4 FROM person WHERE org_path >= $2 AND org_path < $3 \
              AND status IN ('formal','probationary'){}",
-            super::committee_only(&m.kind, m.org_id, "person")
+            super::committee_only(m.kind, m.org_id, "person")
         );
         let expected = with_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id).bind(&m.org_path).bind(upper(&m.org_path)).bind(false)
@@ -75,7 +75,7 @@ impl Store {
         let sql = format!(
             "SELECT id, name FROM person WHERE org_path >= $1 AND org_path < $2 \
              AND status IN ('formal','probationary'){} ORDER BY id",
-            super::committee_only(&m.kind, m.org_id, "person")
+            super::committee_only(m.kind, m.org_id, "person")
         );
         let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
@@ -133,15 +133,15 @@ impl Store {
         let events: Vec<(i64, Event)> = events
             .into_iter()
             .map(|(p, d, at)| {
-                (
+                Ok((
                     p,
                     Event {
-                        direction: Direction::parse(&d).unwrap_or(Direction::In),
+                        direction: crate::error::decode(&d)?,
                         at,
                     },
-                )
+                ))
             })
-            .collect();
+            .collect::<StoreResult<_>>()?;
         let expected_ids: Vec<i64> = expected.iter().map(|(id, _)| *id).collect();
         let guest_ids: Vec<i64> = guests.iter().map(|(id, _)| *id).collect();
         let Sheet {
@@ -180,10 +180,11 @@ impl Store {
     /// sheet: at a 支部党员大会 those entitled to vote are the expected formal members (by their
     /// status now), at a 支委会 the committee; present means present at the end. None for kinds
     /// that decide nothing by vote.
-    pub async fn quorum_of(&self, kind: &str, view: &AttendanceView) -> StoreResult<Option<meeting::Quorum>> {
-        let Some(kind) = meeting::MeetingKind::parse(kind) else {
-            return Ok(None);
-        };
+    pub async fn quorum_of(
+        &self,
+        kind: meeting::MeetingKind,
+        view: &AttendanceView,
+    ) -> StoreResult<Option<meeting::Quorum>> {
         let expected: Vec<&AttendanceLine> = view.lines.iter().filter(|l| !l.line.guest).collect();
         if meeting::quorum(kind, 1, 0).is_none() || expected.is_empty() {
             return Ok(None);

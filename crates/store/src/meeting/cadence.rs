@@ -25,7 +25,7 @@ pub const CADENCE_ORG_LIMIT: usize = 3000;
 pub struct OrgCadence {
     pub org_id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: dangjian_rules::org::OrgKind,
     pub depth: i64,
     pub lines: Vec<Judged>,
     pub tally: Tally,
@@ -100,7 +100,7 @@ impl Store {
             OrgCadence {
                 org_id: o.id,
                 name: o.name.clone(),
-                kind: o.kind.clone(),
+                kind: o.kind,
                 depth: o.depth - top.depth,
                 tally: Tally::of(&lines),
                 lines,

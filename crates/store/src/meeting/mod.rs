@@ -40,27 +40,31 @@ pub struct MeetingRow {
     pub id: i64,
     pub org_id: i64,
     pub org_path: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MeetingKind,
     pub title: String,
     pub starts_at: OffsetDateTime,
     pub ends_at: OffsetDateTime,
     pub venue: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MeetingStatus,
     pub closed_at: Option<OffsetDateTime>,
     pub created_by: Option<i64>,
     pub created_at: OffsetDateTime,
+    /// A cancelled meeting is stored `closed` with this set (migration 0005).
+    pub cancelled_at: Option<OffsetDateTime>,
 }
 
-const MEETING_COLS: &str =
-    "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at";
+const MEETING_COLS: &str = "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at, cancelled_at";
 
 impl MeetingRow {
     pub fn stored_status(&self) -> MeetingStatus {
-        MeetingStatus::parse(&self.status).unwrap_or(MeetingStatus::Planned)
+        self.status
     }
-    /// The status to show at `now`: planned until the first check-in or the start time.
-    pub fn shown_status(&self, now: OffsetDateTime) -> MeetingStatus {
-        meeting::shown_status(self.stored_status(), self.starts_at, now)
+    /// The status to show at `now`: planned until the first check-in or the start time;
+    /// `cancelled` for a cancelled meeting (stored `closed`).
+    pub fn shown_status(&self, now: OffsetDateTime) -> meeting::ShownStatus {
+        meeting::shown(self.status, self.cancelled_at.is_some(), self.starts_at, now)
     }
     fn window(&self, grace: Duration) -> Window {
         Window {
@@ -214,8 +218,8 @@ fn closed() -> StoreError {
 /// (kind `committee`) only the committee — people holding a current post in the meeting's org.
 /// An extra SQL condition on the person table as `alias`; empty for other kinds. The one place
 /// that says so: every query of expected people appends it.
-pub(crate) fn committee_only(kind: &str, org_id: i64, alias: &str) -> String {
-    if kind == MeetingKind::Committee.as_str() {
+pub(crate) fn committee_only(kind: MeetingKind, org_id: i64, alias: &str) -> String {
+    if kind == MeetingKind::Committee {
         format!(
             " AND EXISTS (SELECT 1 FROM committee_post cp WHERE cp.org_id = {org_id} \
              AND cp.person_id = {alias}.id AND cp.ended_on IS NULL)"
@@ -230,7 +234,7 @@ async fn is_expected(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult
     let sql = format!(
         "SELECT COUNT(*) FROM person WHERE id = $1 AND org_path >= $2 AND org_path < $3 \
          AND status IN ('formal','probationary'){}",
-        committee_only(&m.kind, m.org_id, "person")
+        committee_only(m.kind, m.org_id, "person")
     );
     let n: i64 = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).fetch_one(c).await)?;
@@ -489,7 +493,7 @@ impl Store {
             "SELECT COUNT(*) FROM person p WHERE p.id = $1 AND ((p.org_path >= $2 AND p.org_path < $3 \
              AND p.status IN ('formal','probationary'){}) \
              OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id))",
-            committee_only(&m.kind, m.org_id, "p")
+            committee_only(m.kind, m.org_id, "p")
         );
         let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_one(p).await)?;

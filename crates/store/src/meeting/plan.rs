@@ -34,12 +34,14 @@ pub struct PlanRow {
     pub id: i64,
     pub org_id: i64,
     pub org_path: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MeetingKind,
     pub title: String,
     pub starts_at: OffsetDateTime,
     pub ends_at: OffsetDateTime,
     pub venue: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MeetingStatus,
     pub closed_at: Option<OffsetDateTime>,
     pub created_by: Option<i64>,
     pub created_at: OffsetDateTime,
@@ -59,14 +61,10 @@ pub(crate) const PLAN_COLS: &str = "id, org_id, org_path, kind, title, starts_at
 impl PlanRow {
     /// `planned`, `open`, `closed` as the meeting shows at `now`, or `cancelled`.
     pub fn shown_status(&self, now: OffsetDateTime) -> &'static str {
-        if self.cancelled_at.is_some() {
-            return "cancelled";
-        }
-        let stored = MeetingStatus::parse(&self.status).unwrap_or(MeetingStatus::Planned);
-        meeting::shown_status(stored, self.starts_at, now).as_str()
+        meeting::shown(self.status, self.cancelled_at.is_some(), self.starts_at, now).as_str()
     }
     pub fn is_closed(&self) -> bool {
-        self.status == "closed"
+        self.status == MeetingStatus::Closed
     }
 }
 
@@ -169,7 +167,7 @@ async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> S
          SELECT $1, p.id, $2, $3, $4, $5, $6 FROM person p \
          WHERE ((p.org_path >= $7 AND p.org_path < $8 AND p.status IN ('formal','probationary'){committee}) \
          OR p.id IN (SELECT i.person_id FROM meeting_invitee i WHERE i.meeting_id = $1)){only_new}",
-        committee = super::committee_only(&m.kind, m.org_id, "p")
+        committee = super::committee_only(m.kind, m.org_id, "p")
     );
     let n = with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(m.id).bind(event).bind(m.starts_at).bind(&m.venue).bind(&m.cancel_reason).bind(now)

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, AttendanceState, Counts, Direction, Event, MeetingStatus};
+use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, MeetingStatus};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -69,7 +69,7 @@ pub struct AttendanceDetail {
 #[derive(Debug, Clone)]
 pub struct HistoryLine {
     pub meeting_id: i64,
-    pub kind: String,
+    pub kind: meeting::MeetingKind,
     pub title: String,
     pub starts_at: OffsetDateTime,
     pub state: AttendanceState,
@@ -316,7 +316,7 @@ impl Store {
         let mut by_meeting: HashMap<i64, Vec<Event>> = HashMap::new();
         for (m, d, at) in events {
             by_meeting.entry(m).or_default().push(Event {
-                direction: Direction::parse(&d).unwrap_or(Direction::In),
+                direction: crate::error::decode(&d)?,
                 at,
             });
         }

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use dangjian_rules::meeting::{self, AttendanceState, Counts, Direction, Event, Window};
+use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, Window};
 use time::{Duration, OffsetDateTime};
 
 use super::{MeetingRow, committee_only, upper};
@@ -54,7 +54,7 @@ impl Roster {
         let sql = format!(
             "SELECT id, name, card_uid FROM person WHERE org_path >= $1 AND org_path < $2 \
              AND status IN ('formal','probationary'){}",
-            committee_only(&meeting.kind, meeting.org_id, "person")
+            committee_only(meeting.kind, meeting.org_id, "person")
         );
         let people: Vec<(i64, String, Option<String>)> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&meeting.org_path).bind(upper(&meeting.org_path)).fetch_all(c).await)?;
@@ -120,7 +120,7 @@ impl Roster {
             self.stored.insert(event_id, Stored { hash, answer });
             if let Some(p) = person {
                 self.events.entry(p).or_default().push(Event {
-                    direction: Direction::parse(&direction).unwrap_or(Direction::In),
+                    direction: crate::error::decode(&direction)?,
                     at,
                 });
             }
@@ -176,7 +176,7 @@ impl Roster {
         let sql = format!(
             "SELECT name FROM person WHERE id = $1 AND org_path >= $2 AND org_path < $3 \
              AND status IN ('formal','probationary'){}",
-            committee_only(&self.meeting.kind, self.meeting.org_id, "person")
+            committee_only(self.meeting.kind, self.meeting.org_id, "person")
         );
         let row: Option<String> = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(person).bind(&self.meeting.org_path).bind(upper(&self.meeting.org_path))
@@ -203,7 +203,7 @@ impl Roster {
              AND p.status IN ('formal','probationary'){}) \
              OR EXISTS (SELECT 1 FROM meeting_invitee i WHERE i.meeting_id = $4 AND i.person_id = p.id)) \
              ORDER BY p.id LIMIT 1",
-            committee_only(&self.meeting.kind, self.meeting.org_id, "p")
+            committee_only(self.meeting.kind, self.meeting.org_id, "p")
         );
         let found: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(card).bind(&self.meeting.org_path).bind(upper(&self.meeting.org_path))

@@ -321,7 +321,7 @@ impl Store {
         let sql = format!(
             "SELECT id FROM person WHERE org_path >= $1 AND org_path < $2 AND status IN ('formal','probationary'){} \
              ORDER BY org_path, name_initials, name, id",
-            super::committee_only(&m.kind, m.org_id, "person")
+            super::committee_only(m.kind, m.org_id, "person")
         );
         let members: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(c).await)?;

@@ -9,17 +9,18 @@
 //! event alone costs one commit; 256 in flight share one.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, CheckinPolicy, Counts, Event, MeetingStatus, WindowRefusal};
+use dangjian_rules::meeting::{
+    self, CheckinFacts, CheckinOutcome, CheckinPolicy, CheckinWho, Counts, Event, MeetingStatus,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::roster::{Roster, Stored};
-use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who, closed};
+use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who};
 use crate::Store;
 use crate::audit::Actor;
 use crate::db::{Db, Tx};
@@ -47,18 +48,52 @@ struct Job {
     actor: Actor,
     meeting_id: i64,
     ev: NewCheckin,
-    policy: CheckinPolicy,
     reply: oneshot::Sender<StoreResult<CheckinAnswer>>,
 }
 
-/// The node's writer: started on the first check-in.
+/// The node's writer: started explicitly ([`Store::start_checkin_writer`]), once at a time.
 pub struct CheckinWriter {
-    queue: OnceLock<mpsc::Sender<Job>>,
+    /// The running writer's queue; None while none runs (check-ins are then refused).
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
     /// Bumped when seats are assigned: the writer reloads the seats of its rosters.
     seats: std::sync::atomic::AtomicU64,
-    hook: OnceLock<CommitHook>,
     /// Tells this node's own NOTIFYs apart from the other nodes'.
     pub node: u64,
+}
+
+/// A second [`Store::start_checkin_writer`] while one runs: the node has one writer (its
+/// rosters are the node's view of each meeting).
+#[derive(Debug, thiserror::Error)]
+#[error("the check-in writer of this store is running already")]
+pub struct AlreadyStarted;
+
+/// The running writer. Dropping it (or [`WriterHandle::stop`]) closes the queue: events queued
+/// already are still stored, later check-ins are refused until a writer is started again.
+pub struct WriterHandle {
+    writer: Arc<CheckinWriter>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl WriterHandle {
+    /// Closes the queue and waits until the events in it are stored.
+    pub async fn stop(mut self) {
+        self.writer.close();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for WriterHandle {
+    fn drop(&mut self) {
+        self.writer.close();
+    }
+}
+
+impl std::fmt::Debug for WriterHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriterHandle")
+    }
 }
 
 impl Default for CheckinWriter {
@@ -67,9 +102,8 @@ impl Default for CheckinWriter {
         // a collision only makes a node publish its own events twice (deduplicated by seq)
         let _ = getrandom::fill(&mut b);
         Self {
-            queue: OnceLock::new(),
+            queue: Mutex::new(None),
             seats: std::sync::atomic::AtomicU64::new(0),
-            hook: OnceLock::new(),
             node: u64::from_le_bytes(b),
         }
     }
@@ -82,9 +116,18 @@ impl std::fmt::Debug for CheckinWriter {
 }
 
 impl CheckinWriter {
-    /// Sets what is called after each commit (the web layer's live hub); once.
-    pub fn set_hook(&self, hook: CommitHook) {
-        let _ = self.hook.set(hook);
+    fn queue(&self) -> std::sync::MutexGuard<'_, Option<mpsc::Sender<Job>>> {
+        // the guarded value is a channel handle: a panic elsewhere cannot leave it half-set
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn close(&self) {
+        self.queue().take();
+    }
+
+    /// Whether a writer runs for this store.
+    pub fn running(&self) -> bool {
+        self.queue().is_some()
     }
 
     /// Seats were assigned on this node (on another, the roster's seats are as loaded).
@@ -119,26 +162,25 @@ impl Store {
     /// answer and changes nothing; the same `event_id` with another body → 409
     /// `event_id_conflict`; an unknown card is kept on the meeting's unresolved list (committed)
     /// and refused with 422 `unknown_card`.
+    /// Judged by the store's check-in settings (`Settings::checkin`).
     pub async fn checkin(
         &self,
         scope: &Scope,
         actor: &Actor,
         meeting_id: i64,
         ev: NewCheckin,
-        policy: CheckinPolicy,
     ) -> StoreResult<CheckinAnswer> {
-        let queue = self.checkins.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.clone(), rx));
-            tx
-        });
+        let queue = self
+            .checkins
+            .queue()
+            .clone()
+            .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the check-in writer is not running")))?;
         let (reply, answer) = oneshot::channel();
         let job = Job {
             scope: scope.clone(),
             actor: actor.clone(),
             meeting_id,
             ev,
-            policy,
             reply,
         };
         queue
@@ -151,19 +193,44 @@ impl Store {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+impl Store {
+    /// Starts this store's check-in writer (one task; the node's web layer starts it with its
+    /// live hub as `hook`, called after each commit with the committed events in sequence
+    /// order). Refused while one runs. Dropping the handle stops it.
+    pub fn start_checkin_writer(&self, hook: Option<CommitHook>) -> Result<WriterHandle, AlreadyStarted> {
+        let mut slot = self.checkins.queue();
+        if slot.is_some() {
+            return Err(AlreadyStarted);
+        }
+        let (tx, rx) = mpsc::channel(QUEUE);
+        *slot = Some(tx);
+        drop(slot);
+        let task = tokio::spawn(run(self.clone(), rx, hook));
+        Ok(WriterHandle {
+            writer: self.checkins.clone(),
+            task: Some(task),
+        })
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, hook: Option<CommitHook>) {
     let mut rosters: HashMap<i64, Roster> = HashMap::new();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
-        store.write_batch(&mut rosters, batch).await;
+        store.write_batch(&mut rosters, batch, hook.as_ref()).await;
         // rosters of meetings nobody checks in to any more are dropped with the meeting's close
         rosters.retain(|_, r| r.meeting.stored_status() != MeetingStatus::Closed);
     }
 }
 
 impl Store {
-    async fn write_batch(&self, rosters: &mut HashMap<i64, Roster>, jobs: Vec<Job>) {
+    async fn write_batch(
+        &self,
+        rosters: &mut HashMap<i64, Roster>,
+        jobs: Vec<Job>,
+        hook: Option<&CommitHook>,
+    ) {
         let now = self.now();
         let mut outcomes: Vec<Option<Outcome>> = (0..jobs.len()).map(|_| None).collect();
         let mut pending: Vec<Pending> = Vec::new();
@@ -198,7 +265,7 @@ impl Store {
         // publish before answering: a client that sees its answer finds the event on the stream
         for (meeting_id, events) in &mut published {
             events.sort_by_key(|c| c.checkin.seq);
-            if let Some(hook) = self.checkins.hook.get() {
+            if let Some(hook) = hook {
                 hook(*meeting_id, events);
             }
         }
@@ -253,10 +320,7 @@ impl Store {
                 rosters.remove(&mid);
                 continue;
             };
-            let grace = jobs
-                .iter()
-                .find(|j| j.meeting_id == mid)
-                .map_or(Duration::ZERO, |j| j.policy.grace);
+            let grace = self.grace();
             let seats_now = self.checkins.seats.load(std::sync::atomic::Ordering::Acquire);
             match rosters.get_mut(&mid) {
                 Some(r) => {
@@ -278,12 +342,22 @@ impl Store {
                 outcomes[i] = Some(Outcome::Failed(StoreError::NotFound));
                 continue;
             };
-            let outcome = decide(&mut tx, roster, job, i, now, pending, &mut unknown_cards).await?;
+            let outcome = decide(
+                &mut tx,
+                &self.settings().checkin,
+                roster,
+                job,
+                i,
+                now,
+                pending,
+                &mut unknown_cards,
+            )
+            .await?;
             if let Outcome::Stored(_) = outcome
                 && roster.meeting.stored_status() == MeetingStatus::Planned
             {
                 opened.push(job.meeting_id);
-                roster.meeting.status = MeetingStatus::Open.as_str().to_owned();
+                roster.meeting.status = MeetingStatus::Open;
             }
             outcomes[i] = Some(outcome);
         }
@@ -468,10 +542,17 @@ impl Store {
     }
 }
 
-/// Decides one event against the roster (steps a–f of API.md's check-in), adding it to
-/// `pending` when it is to be stored.
+/// Loads what `rules::meeting::decide_checkin` needs about one event from the roster (asking
+/// the database only for a person or card the roster does not know yet), lets the rule decide,
+/// and carries the outcome out: the stored answer for a replay, the unresolved list for an
+/// unknown card, the roster and `pending` for an event to store.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the batch's state, passed down from one caller"
+)]
 async fn decide(
     tx: &mut Tx,
+    policy: &CheckinPolicy,
     roster: &mut Roster,
     job: &Job,
     index: usize,
@@ -480,81 +561,58 @@ async fn decide(
     unknown_cards: &mut Vec<(usize, String)>,
 ) -> StoreResult<Outcome> {
     let ev = &job.ev;
-    let in_scope = job.scope.contains_path(&roster.meeting.org_path);
-    if !in_scope && !ev.self_only() {
-        return Ok(Outcome::Failed(StoreError::NotFound));
-    }
-    // someone checking themself in outside their grant's subtree must be expected or invited;
-    // otherwise the meeting is none of theirs (404, as if it did not exist)
-    if !in_scope
-        && let Who::Person(p) = &ev.who
-        && !roster.admits(tx, *p).await?
-    {
-        return Ok(Outcome::Failed(StoreError::NotFound));
-    }
     let hash = ev.body_hash();
-    // (a) replay or conflict
-    if let Some(Stored { hash: h, answer }) = roster.stored.get(&ev.event_id) {
-        if *h != hash {
-            return Ok(Outcome::Failed(conflict()));
-        }
-        let body = serde_json::from_str(answer).map_err(|e| StoreError::Internal(e.into()))?;
-        return Ok(Outcome::Replay(body));
-    }
-    if let Some(card) = roster.unresolved.get(&ev.event_id) {
-        return Ok(Outcome::Failed(match &ev.who {
-            Who::Card(c) if c == card => RuleViolation::field("unknown_card", "card_uid").into(),
-            _ => conflict(),
-        }));
-    }
-    // (b) closed, or outside the check-in window (the receipt time decides)
-    if roster.meeting.stored_status() == MeetingStatus::Closed {
-        return Ok(Outcome::Failed(closed()));
-    }
-    match meeting::check_window(
-        &job.policy,
-        roster.meeting.starts_at,
-        roster.meeting.ends_at,
-        now,
-        ev.poster,
-        ev.confirmed,
-    ) {
-        Ok(()) => {}
-        Err(WindowRefusal::Confirm(w)) => {
-            return Ok(Outcome::Failed(StoreError::ConfirmationRequired(vec![w])));
-        }
-        Err(WindowRefusal::Refuse(v)) => return Ok(Outcome::Failed(v.into())),
-    }
-    // (c, d) who
-    let person_id = match &ev.who {
-        Who::Person(p) => {
-            if !roster.admits(tx, *p).await? {
-                return Ok(Outcome::Failed(
-                    RuleViolation::field("not_expected", "person_id").into(),
-                ));
-            }
-            *p
-        }
-        Who::Card(card) => match roster.card_holder(tx, card).await? {
-            Some(p) => p,
-            None => {
-                roster.unresolved.insert(ev.event_id.clone(), card.clone());
-                unknown_cards.push((index, card.clone()));
-                return Ok(Outcome::Failed(
-                    RuleViolation::field("unknown_card", "card_uid").into(),
-                ));
-            }
+    let who = match &ev.who {
+        Who::Person(p) => CheckinWho::Person {
+            id: *p,
+            admitted: roster.admits(tx, *p).await?,
+        },
+        Who::Card(card) => CheckinWho::Card {
+            holder: roster.card_holder(tx, card).await?,
         },
     };
-    // (e) proxy needs a reason
-    if meeting::reason_required(ev.method) && ev.reason.is_none() {
-        return Ok(Outcome::Failed(
-            RuleViolation::field("reason_required", "reason").into(),
-        ));
-    }
-    // (f) the person's state after this event, judged by the time that counts
+    let facts = CheckinFacts {
+        in_scope: job.scope.contains_path(&roster.meeting.org_path),
+        poster: ev.poster,
+        stored: roster.stored.get(&ev.event_id).map(|s| s.hash == hash),
+        unresolved: roster
+            .unresolved
+            .get(&ev.event_id)
+            .map(|card| matches!(&ev.who, Who::Card(c) if c == card)),
+        closed: roster.meeting.stored_status() == MeetingStatus::Closed,
+        starts_at: roster.meeting.starts_at,
+        ends_at: roster.meeting.ends_at,
+        received: now,
+        sent: ev.at,
+        confirmed: ev.confirmed,
+        who,
+        method: ev.method,
+        has_reason: ev.reason.is_some(),
+    };
+    let (person_id, counted_at) = match meeting::decide_checkin(policy, &facts) {
+        CheckinOutcome::Store {
+            person_id,
+            counted_at,
+        } => (person_id, crate::clock::truncate_micros(counted_at)),
+        CheckinOutcome::NotVisible => return Ok(Outcome::Failed(StoreError::NotFound)),
+        CheckinOutcome::Replay => {
+            let answer = roster.stored.get(&ev.event_id).map_or("", |s| s.answer.as_str());
+            let body = serde_json::from_str(answer).map_err(|e| StoreError::Internal(e.into()))?;
+            return Ok(Outcome::Replay(body));
+        }
+        CheckinOutcome::Conflict(v) => return Ok(Outcome::Failed(StoreError::Conflict(v))),
+        CheckinOutcome::Refuse(v) => return Ok(Outcome::Failed(v.into())),
+        CheckinOutcome::Confirm(w) => return Ok(Outcome::Failed(StoreError::ConfirmationRequired(vec![w]))),
+        CheckinOutcome::UnknownCard(v) => {
+            if let Who::Card(card) = &ev.who {
+                roster.unresolved.insert(ev.event_id.clone(), card.clone());
+                unknown_cards.push((index, card.clone()));
+            }
+            return Ok(Outcome::Failed(v.into()));
+        }
+    };
+    // the person's state after this event
     let device_at = crate::clock::truncate_micros(ev.at.unwrap_or(now));
-    let counted_at = crate::clock::truncate_micros(meeting::counted_time(&job.policy, ev.poster, ev.at, now));
     let a = roster.apply(
         person_id,
         Event {
@@ -600,8 +658,4 @@ async fn decide(
         live,
     });
     Ok(Outcome::Stored(pending.len() - 1))
-}
-
-fn conflict() -> StoreError {
-    StoreError::Conflict(RuleViolation::field("event_id_conflict", "event_id"))
 }

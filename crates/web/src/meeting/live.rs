@@ -188,7 +188,7 @@ pub async fn publish_committed(state: &AppState, meeting_id: i64, first: i64, la
             meeting_id,
             first - 1,
             Some(last),
-            crate::meeting::api::grace(),
+            state.store.grace(),
         )
         .await;
     match loaded {

@@ -21,7 +21,7 @@ use crate::extract::{
 pub fn member_json(p: &PersonView) -> Value {
     json!({
         "id": p.id, "name": p.name, "org_id": p.org_id, "org_name": p.org_name, "status": p.status,
-        "status_label": MemberStatus::parse(&p.status).map(MemberStatus::label_zh),
+        "status_label": p.status.label_zh(),
         "gender": p.gender, "ethnicity": p.ethnicity, "birth_date": p.birth_date.map(|d| d.to_string()), "birth_year": p.birth_year,
         "id_number": p.id_number, "phone": p.phone, "education": p.education, "category": p.category,
         "joined_on": p.joined_on.map(|d| d.to_string()), "regularized_on": p.regularized_on.map(|d| d.to_string()),

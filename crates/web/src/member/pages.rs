@@ -168,7 +168,7 @@ struct ShowPage {
 fn facts(shell: &Shell, p: &PersonView) -> Vec<Fact> {
     let fact = |key, value: String, mono| Fact { key, value, mono };
     vec![
-        fact("field.gender", shell.label("gender", &p.gender), false),
+        fact("field.gender", shell.label("gender", p.gender), false),
         fact("field.ethnicity", text_or_dash(p.ethnicity.clone()), false),
         fact(
             "field.birth_date",
@@ -189,7 +189,7 @@ fn facts(shell: &Shell, p: &PersonView) -> Vec<Fact> {
         fact("field.education", text_or_dash(p.education.clone()), false),
         fact(
             "field.category",
-            shell.label("person_category", &p.category),
+            shell.label("person_category", p.category),
             false,
         ),
         fact("field.joined_on", date_or_dash(p.joined_on), false),
@@ -232,14 +232,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64, event_form: EventBody) -
         .iter()
         .filter(|k| **k != EventKind::Register)
         // only the changes the rules allow from the current status
-        .filter(|k| {
-            dangjian_rules::next_status(
-                MemberStatus::parse(&person.status),
-                **k,
-                Some(MemberStatus::Formal),
-            )
-            .is_ok()
-        })
+        .filter(|k| dangjian_rules::next_status(Some(person.status), **k, Some(MemberStatus::Formal)).is_ok())
         .map(|k| k.as_str())
         .collect();
     Ok(ShowPage {
@@ -475,13 +468,13 @@ fn body_of(p: &PersonView) -> MemberBody {
     MemberBody {
         org_id: None,
         name: Some(p.name.clone()),
-        gender: Some(p.gender.clone()),
+        gender: Some(p.gender.to_string()),
         ethnicity: p.ethnicity.clone(),
         birth_date: p.birth_date.map(|d| d.to_string()),
         id_number: Some(p.id_number.clone()),
         phone: p.phone.clone(),
         education: p.education.clone(),
-        category: Some(p.category.clone()),
+        category: Some(p.category.to_string()),
         status: None,
         joined_on: p.joined_on.map(|d| d.to_string()),
         regularized_on: p.regularized_on.map(|d| d.to_string()),

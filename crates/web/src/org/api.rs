@@ -58,9 +58,9 @@ impl From<&OrgRow> for OrgView {
         Self {
             id: o.id,
             name: o.name.clone(),
-            kind: o.kind.clone(),
+            kind: o.kind.to_string(),
             branch_type: o.branch_type.clone(),
-            category: o.category.clone(),
+            category: o.category.to_string(),
             parent_id: o.parent_id,
             depth: o.depth,
             established_on: o.established_on.map(date),

@@ -47,7 +47,7 @@ pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Respo
             lines.extend(rows.iter().map(|o| TreeLine {
                 id: o.id,
                 name: o.name.clone(),
-                kind: o.kind.clone(),
+                kind: o.kind.to_string(),
                 indent: o.depth - root.depth,
                 member_count: o.member_count,
                 formal_count: o.formal_count,
@@ -121,9 +121,9 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
         let page = OrgPage {
             id: org.id,
             name: org.name.clone(),
-            kind: org.kind.clone(),
+            kind: org.kind.to_string(),
             branch_type: org.branch_type.clone().filter(|b| b != "regular"),
-            category: org.category.clone(),
+            category: org.category.to_string(),
             established_on: crate::home::date_or_dash(org.established_on),
             term_started_on: crate::home::date_or_dash(org.term_started_on),
             term_ends_on: term_ends_on(&org),

@@ -53,7 +53,7 @@ impl Store {
             // at a 支委会 only the committee is expected: other members may sit in (列席)
             let sql = format!(
                 "SELECT COUNT(*) FROM person WHERE id = $1{}",
-                crate::meeting::committee_only(&m.kind, m.org_id, "person")
+                crate::meeting::committee_only(m.kind, m.org_id, "person")
             );
             let expected: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(person_id).fetch_one(c).await)?;

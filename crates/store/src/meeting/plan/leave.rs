@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, Direction, Event, Window};
+use dangjian_rules::meeting::{self, Event, Window};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -21,7 +21,8 @@ pub struct LeaveRequestRow {
     pub person_id: i64,
     pub name: String,
     pub reason: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: meeting::LeaveRequestStatus,
     pub decision_note: Option<String>,
     pub decided_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
@@ -84,7 +85,7 @@ impl Store {
         // at a 支委会 only the committee is expected
         let sql = format!(
             "SELECT COUNT(*) FROM person WHERE id = $1{}",
-            crate::meeting::committee_only(&m.kind, m.org_id, "person")
+            crate::meeting::committee_only(m.kind, m.org_id, "person")
         );
         let on_committee: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(person_id).fetch_one(c).await)?;
@@ -204,7 +205,7 @@ impl Store {
         let mut by_meeting: HashMap<i64, Vec<Event>> = HashMap::new();
         for (mid, d, at) in events {
             by_meeting.entry(mid).or_default().push(Event {
-                direction: Direction::parse(&d).unwrap_or(Direction::In),
+                direction: crate::error::decode(&d)?,
                 at,
             });
         }

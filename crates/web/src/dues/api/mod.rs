@@ -10,7 +10,7 @@ pub mod reports;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use dangjian_rules::dues::{self, Rounding};
+use dangjian_rules::dues;
 use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{RuleViolation, dues_rules_on};
 use serde::Deserialize;
@@ -56,7 +56,7 @@ pub async fn quote(
     let base_fen = parse_base_fen(q.base_fen)?;
     let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
     let rs = dues_rules_on(date)?;
-    let quote = dues::quote(rs, category, base_fen, Rounding::default())?;
+    let quote = dues::quote(rs, category, base_fen, state.store.settings().dues_rounding)?;
     let locale = crate::i18n::current_locale();
     let mut out = json!({
         "monthly_fen": quote.monthly_fen,

@@ -36,14 +36,15 @@ impl MemberPage {
     fn money(&self, fen: &i64) -> String {
         money(*fen)
     }
-    fn st(&self, prefix: &str, v: &str) -> String {
-        self.shell.t(&format!("{prefix}{v}"))
+    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
+        self.shell.t(&format!("{prefix}{}", v.as_ref()))
     }
     fn opt_money(&self, fen: &Option<i64>) -> String {
         fen.map_or_else(|| "—".to_owned(), money)
     }
     fn payable(&self, m: &dangjian_store::dues::DuesMonth) -> bool {
-        m.status.as_deref() == Some("due") && m.amount_fen.unwrap_or(0) > m.relief_fen.unwrap_or(0)
+        m.status == Some(dangjian_rules::dues::BillStatus::Due)
+            && m.amount_fen.unwrap_or(0) > m.relief_fen.unwrap_or(0)
     }
 }
 
@@ -200,8 +201,8 @@ impl FakePayPage {
     fn money(&self, fen: &i64) -> String {
         money(*fen)
     }
-    fn st(&self, prefix: &str, v: &str) -> String {
-        self.shell.t(&format!("{prefix}{v}"))
+    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
+        self.shell.t(&format!("{prefix}{}", v.as_ref()))
     }
 }
 

@@ -63,8 +63,8 @@ impl CollectorPage {
     fn money(&self, fen: &i64) -> String {
         money(*fen)
     }
-    fn st(&self, prefix: &str, v: &str) -> String {
-        self.shell.t(&format!("{prefix}{v}"))
+    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
+        self.shell.t(&format!("{prefix}{}", v.as_ref()))
     }
     fn ym(&self, key: &i64) -> String {
         dangjian_rules::dues::ledger::format_ym(*key)

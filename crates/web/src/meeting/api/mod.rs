@@ -16,10 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{
-    CheckinMethod, CheckinPolicy, DEFAULT_DEVICE_CLOCK_TOLERANCE_SECONDS, DEFAULT_GRACE_MINUTES,
-    DEFAULT_WINDOW_OPENS_MINUTES, Direction, MeetingKind, Poster,
-};
+use dangjian_rules::meeting::{CheckinMethod, Direction, MeetingKind, Poster};
 use dangjian_store::meeting::{MeetingRow, NewCheckin, NewMeeting, Who};
 use dangjian_store::{Cap, Role, Scope};
 use serde::Deserialize;
@@ -32,45 +29,6 @@ use crate::auth::{self, Auth};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, optional_text, parse_enum, required, required_text};
 
-use std::sync::OnceLock;
-
-static GRACE_MINUTES: OnceLock<i64> = OnceLock::new();
-
-/// Sets the deployment's grace period (minutes after the start before a first check-in counts
-/// as late; `serve --late-grace-minutes`, default 5), once at start-up.
-pub fn set_grace_minutes(minutes: i64) {
-    let _ = GRACE_MINUTES.set(minutes.clamp(0, 24 * 60));
-}
-
-/// The deployment's grace period before a check-in counts as late.
-pub fn grace() -> Duration {
-    Duration::minutes(*GRACE_MINUTES.get().unwrap_or(&DEFAULT_GRACE_MINUTES))
-}
-
-/// The deployment's check-in settings: the grace period, when the window opens, and how far a
-/// device's clock is believed.
-pub fn policy() -> CheckinPolicy {
-    let minutes = |cell: &OnceLock<i64>, default: i64| Duration::minutes(*cell.get().unwrap_or(&default));
-    CheckinPolicy {
-        grace: grace(),
-        opens_before: minutes(&WINDOW_OPENS_MINUTES, DEFAULT_WINDOW_OPENS_MINUTES),
-        device_clock_tolerance: Duration::seconds(
-            *DEVICE_TOLERANCE_SECONDS
-                .get()
-                .unwrap_or(&DEFAULT_DEVICE_CLOCK_TOLERANCE_SECONDS),
-        ),
-    }
-}
-
-static WINDOW_OPENS_MINUTES: OnceLock<i64> = OnceLock::new();
-static DEVICE_TOLERANCE_SECONDS: OnceLock<i64> = OnceLock::new();
-
-/// `serve --checkin-opens-minutes` and `--device-clock-tolerance-seconds`.
-pub fn set_checkin_window(opens_minutes: i64, tolerance_seconds: i64) {
-    let _ = WINDOW_OPENS_MINUTES.set(opens_minutes.clamp(0, 7 * 24 * 60));
-    let _ = DEVICE_TOLERANCE_SECONDS.set(tolerance_seconds.clamp(0, 24 * 3600));
-}
-
 fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
     t.to_offset(offset).format(&Rfc3339).unwrap_or_default()
 }
@@ -78,7 +36,7 @@ fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
 pub fn meeting_json(m: &MeetingRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
     json!({
         "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": MeetingKind::parse(&m.kind).map(MeetingKind::label_zh),
+        "kind_label": m.kind.label_zh(),
         "title": m.title, "starts_at": show(m.starts_at, offset), "ends_at": show(m.ends_at, offset),
         "venue": m.venue, "status": m.shown_status(now).as_str(),
         "closed_at": m.closed_at.map(|t| show(t, offset)), "created_at": show(m.created_at, offset),
@@ -229,7 +187,7 @@ pub async fn attendance(
     let scope = auth.scope(Cap::RunMeetings)?;
     // read before the attendance: a stream opened `?after=last_seq` misses nothing
     let last_seq = state.store.last_checkin_seq(id).await?;
-    let a = state.store.attendance(&scope, id, grace()).await?;
+    let a = state.store.attendance(&scope, id, state.store.grace()).await?;
     let people: Vec<Value> = a
         .lines
         .iter()
@@ -248,7 +206,7 @@ pub async fn attendance(
         "left_early": c.left_early, "people": people, "last_seq": last_seq,
     });
     // a 支部党员大会 or 支委会: whether more than half of those who vote are here
-    if let Some(q) = state.store.quorum_of(&m.kind, &a).await? {
+    if let Some(q) = state.store.quorum_of(m.kind, &a).await? {
         body["quorum"] = json!(q);
     }
     Ok(Json(body))
@@ -421,7 +379,6 @@ pub async fn checkin(
                 poster,
                 confirmed: b.confirm.unwrap_or(false) || q.confirm.unwrap_or(false),
             },
-            policy(),
         )
         .await?;
     let status = if answer.created {
@@ -605,7 +562,10 @@ pub async fn stream(
     let mut high = 0;
     if let Some(n) = last {
         high = n;
-        let (events, counts) = state.store.live_checkins(&scope, id, n, None, grace()).await?;
+        let (events, counts) = state
+            .store
+            .live_checkins(&scope, id, n, None, state.store.grace())
+            .await?;
         for e in events {
             high = high.max(e.seq);
             let data = crate::meeting::live::event_data(&e, &counts, state.store.local.offset);

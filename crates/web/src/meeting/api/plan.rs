@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::MeetingKind;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::{Every, LeaveRequestRow, MeetingFilter, MyMeeting, PlanChange, PlanRow};
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_text, parse_enum, required, required_text,
 };
-use crate::meeting::api::{grace, parse_id, parse_time};
+use crate::meeting::api::{parse_id, parse_time};
 
 fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
     t.to_offset(offset).format(&Rfc3339).unwrap_or_default()
@@ -28,7 +27,7 @@ fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
 pub fn plan_json(m: &PlanRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
     json!({
         "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": MeetingKind::parse(&m.kind).map(MeetingKind::label_zh),
+        "kind_label": m.kind.label_zh(),
         "title": m.title, "starts_at": show(m.starts_at, offset), "ends_at": show(m.ends_at, offset),
         "venue": m.venue, "status": m.shown_status(now),
         "closed_at": m.closed_at.map(|t| show(t, offset)), "created_at": show(m.created_at, offset),
@@ -455,7 +454,7 @@ pub async fn my_meetings(State(state): State<AppState>, auth: Auth) -> AppResult
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id, grace()).await?;
+    let all = state.store.my_meetings(person_id, state.store.grace()).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();

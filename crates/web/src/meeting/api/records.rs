@@ -13,7 +13,7 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{AttendanceState, MeetingKind};
+use dangjian_rules::meeting::AttendanceState;
 use dangjian_store::Cap;
 use dangjian_store::meeting::minutes::{AttachmentRow, Minutes, NewAttachment};
 use dangjian_store::meeting::plan::PlanRow;
@@ -23,7 +23,6 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::grace;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -43,7 +42,7 @@ pub(crate) fn show_time(t: OffsetDateTime, offset: UtcOffset) -> String {
 pub(crate) fn plan_json(m: &PlanRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
     json!({
         "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": MeetingKind::parse(&m.kind).map(MeetingKind::label_zh),
+        "kind_label": m.kind.label_zh(),
         "title": m.title, "starts_at": show_time(m.starts_at, offset), "ends_at": show_time(m.ends_at, offset),
         "venue": m.venue, "host": m.host, "recorder": m.recorder, "agenda": m.agenda,
         "status": m.shown_status(now), "closed_at": m.closed_at.map(|t| show_time(t, offset)),
@@ -208,7 +207,7 @@ pub async fn amend(
                     st,
                     b.late.unwrap_or(false),
                     &reason,
-                    grace(),
+                    state.store.grace(),
                 )
                 .await?
         }
@@ -391,7 +390,10 @@ pub async fn detail(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state.store.attendance_detail(&scope, id, grace()).await?;
+    let d = state
+        .store
+        .attendance_detail(&scope, id, state.store.grace())
+        .await?;
     let offset = state.store.local.offset;
     let c = d.counts;
     Ok(Json(json!({
@@ -429,7 +431,10 @@ pub async fn ledger(
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let year = parse_year(q.year, state.store.today().year())?;
-    let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+    let items = state
+        .store
+        .ledger_list(&scope, id, year, state.store.grace())
+        .await?;
     let (now, offset) = (state.store.now(), state.store.local.offset);
     let items: Vec<Value> = items
         .iter()
@@ -451,7 +456,10 @@ pub async fn member_history(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Value>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let (_, rows) = state.store.member_attendance(&scope, id, grace()).await?;
+    let (_, rows) = state
+        .store
+        .member_attendance(&scope, id, state.store.grace())
+        .await?;
     let offset = state.store.local.offset;
     let items: Vec<Value> = rows
         .iter()

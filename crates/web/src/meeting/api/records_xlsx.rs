@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use dangjian_rules::meeting::{AttendanceState, CheckinMethod, MeetingKind};
+use dangjian_rules::meeting::{AttendanceState, CheckinMethod};
 use dangjian_store::Cap;
 use dangjian_store::meeting::minutes::Minutes;
 use dangjian_store::meeting::records::{AttendanceDetail, DetailLine};
@@ -14,7 +14,6 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::grace;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -93,7 +92,7 @@ fn workbook(d: &AttendanceDetail, minutes: &Minutes, offset: UtcOffset) -> Resul
     summary.set_column_width(0, 12.0)?;
     summary.set_column_width(1, 50.0)?;
     let c = d.counts;
-    let kind = MeetingKind::parse(&m.kind).map_or_else(|| m.kind.clone(), |k| k.label_zh().to_owned());
+    let kind = m.kind.label_zh().to_owned();
     let decisions: Vec<String> = minutes
         .decisions
         .iter()
@@ -167,7 +166,10 @@ pub async fn attendance_xlsx(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state.store.attendance_detail(&scope, id, grace()).await?;
+    let d = state
+        .store
+        .attendance_detail(&scope, id, state.store.grace())
+        .await?;
     let minutes = state.store.minutes(&scope, id).await?;
     let offset = state.store.local.offset;
     let name = format!(
@@ -231,7 +233,7 @@ fn register_workbook(
         let r = u32::try_from(i + 2).unwrap_or(u32::MAX);
         let m = &item.meeting;
         let c = item.counts;
-        let kind = MeetingKind::parse(&m.kind).map_or_else(|| m.kind.clone(), |k| k.label_zh().to_owned());
+        let kind = m.kind.label_zh().to_owned();
         sheet.write_number(r, 0, f64::from(r - 1))?;
         let texts = [
             local_minute(m.starts_at, offset),
@@ -277,7 +279,10 @@ pub async fn ledger_xlsx(
     let scope = auth.scope(Cap::RunMeetings)?;
     let year = super::records::parse_year(q.year, state.store.today().year())?;
     let org = state.store.org(&scope, id).await?;
-    let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+    let items = state
+        .store
+        .ledger_list(&scope, id, year, state.store.grace())
+        .await?;
     let offset = state.store.local.offset;
     let name = format!("{}-{year}年会议台账.xlsx", org.name);
     let org_name = org.name.clone();

@@ -49,7 +49,7 @@ pub(crate) fn status_label(locale: Locale, s: CadenceStatus) -> String {
 fn line_view(locale: Locale, l: &Judged) -> LineView {
     let o = l.obligation;
     LineView {
-        kind: kind_label(locale, o.kind.as_str()),
+        kind: kind_label(locale, o.kind),
         period: l.period.label_zh(),
         done: l.done,
         required: o.min_count,
@@ -67,7 +67,7 @@ pub(crate) fn org_view(locale: Locale, c: &OrgCadence) -> OrgView {
     OrgView {
         id: c.org_id,
         name: c.name.clone(),
-        kind: c.kind.clone(),
+        kind: c.kind.to_string(),
         indent: c.depth,
         tally: c.tally,
         lines: c.lines.iter().map(|l| line_view(locale, l)).collect(),

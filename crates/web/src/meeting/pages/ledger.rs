@@ -17,7 +17,6 @@ use serde::Deserialize;
 use super::{kind_label, local, local_span};
 use crate::AppState;
 use crate::error::AppError;
-use crate::meeting::api::grace;
 use crate::meeting::api::records::parse_year;
 use crate::meeting::api::records_xlsx::{method_label, remarks};
 use crate::page::PageUser;
@@ -139,7 +138,10 @@ struct LedgerPage {
 pub async fn ledger(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
-        let d = state.store.attendance_detail(&scope, id, grace()).await?;
+        let d = state
+            .store
+            .attendance_detail(&scope, id, state.store.grace())
+            .await?;
         let org = state.store.org(&scope, d.meeting.org_id).await?;
         let minutes = state.store.minutes(&scope, id).await?;
         let attachments = state.store.attachments(&scope, id).await?;
@@ -148,7 +150,7 @@ pub async fn ledger(State(state): State<AppState>, PageUser(a): PageUser, Path(i
         let shell = Shell::of(&a);
         let l = &d.lines;
         let page = LedgerPage {
-            kind: kind_label(shell.locale, &d.meeting.kind),
+            kind: kind_label(shell.locale, d.meeting.kind),
             when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
             org_name: org.name,
             counts: d.counts,
@@ -197,12 +199,15 @@ pub async fn signin_sheet(
 ) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
-        let d = state.store.attendance_detail(&scope, id, grace()).await?;
+        let d = state
+            .store
+            .attendance_detail(&scope, id, state.store.grace())
+            .await?;
         let org = state.store.org(&scope, d.meeting.org_id).await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let page = SigninPage {
-            kind: kind_label(shell.locale, &d.meeting.kind),
+            kind: kind_label(shell.locale, d.meeting.kind),
             when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
             org_name: org.name,
             counts: d.counts,
@@ -251,7 +256,10 @@ pub async fn ledger_list(
         let scope = a.scope(Cap::RunMeetings)?;
         let year = parse_year(q.year, state.store.today().year())?;
         let org = state.store.org(&scope, id).await?;
-        let items = state.store.ledger_list(&scope, id, year, grace()).await?;
+        let items = state
+            .store
+            .ledger_list(&scope, id, year, state.store.grace())
+            .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = items
@@ -259,7 +267,7 @@ pub async fn ledger_list(
             .map(|i| LedgerRow {
                 id: i.meeting.id,
                 when: local_span(i.meeting.starts_at, i.meeting.ends_at, offset),
-                kind: kind_label(shell.locale, &i.meeting.kind),
+                kind: kind_label(shell.locale, i.meeting.kind),
                 closed: i.meeting.is_closed(),
                 title: i.meeting.title,
                 venue: i.meeting.venue.unwrap_or_default(),
@@ -306,7 +314,10 @@ pub async fn member_attendance(
 ) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadMembers)?;
-        let (name, rows) = state.store.member_attendance(&scope, id, grace()).await?;
+        let (name, rows) = state
+            .store
+            .member_attendance(&scope, id, state.store.grace())
+            .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = rows
@@ -314,7 +325,7 @@ pub async fn member_attendance(
             .map(|h| HistoryView {
                 meeting_id: h.meeting_id,
                 when: local(h.starts_at, offset),
-                kind: kind_label(shell.locale, &h.kind),
+                kind: kind_label(shell.locale, h.kind),
                 title: h.title,
                 state: h.state.label_zh(),
                 late: h.late,

@@ -70,7 +70,7 @@ pub async fn list(
                 MeetingLine {
                     id: m.id,
                     title: m.title.clone(),
-                    kind: kind_label(shell.locale, &m.kind),
+                    kind: kind_label(shell.locale, m.kind),
                     when: local_span(m.starts_at, m.ends_at, offset),
                     venue: m.venue.clone().unwrap_or_default(),
                     status_label: status_label(shell.locale, &status),
@@ -139,7 +139,7 @@ async fn new_page(
     let shell = Shell::of(a);
     let kinds = MeetingKind::ALL
         .iter()
-        .map(|k| (k.as_str(), kind_label(shell.locale, k.as_str())))
+        .map(|k| (k.as_str(), kind_label(shell.locale, *k)))
         .collect();
     Ok(NewPage {
         shell,

@@ -17,7 +17,6 @@ use super::local;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::meeting::api::grace;
 use crate::meeting::api::records::{ATTACHMENT_MAX_BYTES, sniff};
 use crate::page::{PageForm, PageUser};
 use crate::page::{Shell, error_page, render};
@@ -55,7 +54,7 @@ async fn minutes_page(
     let minutes = state.store.minutes(&scope, id).await?;
     let attachments = state.store.attachments(&scope, id).await?;
     let amendments = state.store.amendments(&scope, id).await?;
-    let sheet = state.store.attendance(&scope, id, grace()).await?;
+    let sheet = state.store.attendance(&scope, id, state.store.grace()).await?;
     let offset = state.store.local.offset;
     let page = MinutesPage {
         editable: !m.is_closed(),
@@ -159,7 +158,16 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
             let reason = reason()?;
             state
                 .store
-                .amend_attendance(&scope, &actor, id, person, st, f.late.is_some(), &reason, grace())
+                .amend_attendance(
+                    &scope,
+                    &actor,
+                    id,
+                    person,
+                    st,
+                    f.late.is_some(),
+                    &reason,
+                    state.store.grace(),
+                )
                 .await?;
         }
         "delete_attachment" => {

@@ -37,11 +37,10 @@ pub(crate) fn local_span(a: OffsetDateTime, b: OffsetDateTime, offset: UtcOffset
     }
 }
 
-pub(crate) fn kind_label(locale: Locale, kind: &str) -> String {
-    match (locale, MeetingKind::parse(kind)) {
-        (Locale::ZhCn, Some(k)) => k.label_zh().to_owned(),
-        (Locale::En, Some(_)) => t(locale, &format!("enum.meeting_kind.{kind}"), &[]),
-        (_, None) => kind.to_owned(),
+pub(crate) fn kind_label(locale: Locale, kind: MeetingKind) -> String {
+    match locale {
+        Locale::ZhCn => kind.label_zh().to_owned(),
+        Locale::En => t(locale, &format!("enum.meeting_kind.{kind}"), &[]),
     }
 }
 

@@ -16,7 +16,6 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
 use crate::i18n::{Locale, t};
-use crate::meeting::api::grace;
 use crate::meeting::api::plan::is_upcoming;
 use crate::page::{PageForm, PageUser};
 use crate::page::{Shell, error_page, render};
@@ -50,7 +49,7 @@ fn line(m: &MyMeeting, locale: Locale, now: time::OffsetDateTime, offset: time::
     MyLine {
         id: p.id,
         title: p.title.clone(),
-        kind: kind_label(locale, &p.kind),
+        kind: kind_label(locale, p.kind),
         when: local_span(p.starts_at, p.ends_at, offset),
         venue: p.venue.clone().unwrap_or_default(),
         status_label: status_label(locale, &status),
@@ -115,7 +114,7 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id, grace()).await?;
+    let all = state.store.my_meetings(person_id, state.store.grace()).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();
@@ -174,7 +173,7 @@ pub async fn show(
 ) -> Response {
     let result: Result<Response, AppError> = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
-        let m = state.store.my_meeting(person_id, id, grace()).await?;
+        let m = state.store.my_meeting(person_id, id, state.store.grace()).await?;
         let shell = Shell::of(&a);
         let line = line(&m, shell.locale, state.store.now(), state.store.local.offset);
         Ok(render(

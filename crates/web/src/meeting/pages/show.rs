@@ -17,7 +17,6 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
-use crate::meeting::api::grace;
 use crate::page::{PageForm, PageUser};
 use crate::page::{Shell, error_page, render};
 
@@ -59,8 +58,8 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     let scope = a.scope(Cap::RunMeetings)?;
     let m = state.store.meeting_plan(&scope, id).await?;
     let org = state.store.org(&scope, m.org_id).await?;
-    let att = state.store.attendance(&scope, id, grace()).await?;
-    let quorum = state.store.quorum_of(&m.kind, &att).await?;
+    let att = state.store.attendance(&scope, id, state.store.grace()).await?;
+    let quorum = state.store.quorum_of(m.kind, &att).await?;
     let invitees = state.store.invitees(&scope, id).await?;
     let requests = state.store.leave_requests(&scope, id).await?;
     let candidates = match a.scope(Cap::ReadMembers) {
@@ -83,7 +82,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
                 .0
                 .into_iter()
                 .filter(|p| !invitees.iter().any(|i| i.person_id == p.id))
-                .map(|p| (p.id, p.name, p.status))
+                .map(|p| (p.id, p.name, p.status.to_string()))
                 .collect()
         }
         _ => Vec::new(),
@@ -94,7 +93,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     let mut page = ShowPage {
         quorum,
         org_name: org.name,
-        kind: kind_label(shell.locale, &m.kind),
+        kind: kind_label(shell.locale, m.kind),
         when: local_span(m.starts_at, m.ends_at, offset),
         status_label: status_label(shell.locale, &status),
         changeable: !m.is_closed(),

@@ -7,7 +7,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use dangjian_rules::member::{Gender, MemberStatus, PersonCategory};
+use dangjian_rules::member::{MemberStatus, PersonCategory};
 use dangjian_store::person::{PersonFilter, PersonView};
 use dangjian_store::{Cap, Scope, Store};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -90,8 +90,6 @@ impl ExportWriter {
     pub fn write(&mut self, p: &PersonView) -> Result<(), XlsxError> {
         let row = self.row;
         let sheet = self.book.worksheet_from_index(0)?;
-        let label =
-            |s: &str, f: fn(&str) -> Option<&'static str>| f(s).map_or_else(|| s.to_owned(), str::to_owned);
         let mut text = |col: u16, v: &str| -> Result<(), XlsxError> {
             if !v.is_empty() {
                 sheet.write_string(row, col, v)?;
@@ -99,19 +97,11 @@ impl ExportWriter {
             Ok(())
         };
         text(0, &p.name)?;
-        text(1, &label(&p.gender, |s| Gender::parse(s).map(Gender::label_zh)))?;
+        text(1, p.gender.label_zh())?;
         text(2, p.ethnicity.as_deref().unwrap_or(""))?;
         text(6, p.education.as_deref().unwrap_or(""))?;
-        text(
-            7,
-            &label(&p.category, |s| {
-                PersonCategory::parse(s).map(PersonCategory::label_zh)
-            }),
-        )?;
-        text(
-            8,
-            &label(&p.status, |s| MemberStatus::parse(s).map(MemberStatus::label_zh)),
-        )?;
+        text(7, p.category.label_zh())?;
+        text(8, p.status.label_zh())?;
         text(11, p.work_unit.as_deref().unwrap_or(""))?;
         sheet.write_string_with_format(row, 4, &p.id_number, &self.text)?;
         if let Some(phone) = p.phone.as_deref().filter(|s| !s.is_empty()) {
