@@ -245,6 +245,77 @@ impl<T: serde::de::DeserializeOwned + Send> FromRequest<AppState> for PageForm<T
     }
 }
 
+/// A multipart form (an upload) of a logged-in user: its text fields, at most one file (the
+/// field `file`, with its name), and its `csrf_token` checked against the session's before the
+/// handler runs. Bounded: at most [`UPLOAD_FIELDS_MAX`] fields and [`UPLOAD_TEXT_MAX`] bytes a
+/// text field (the body as a whole by the route's body limit); a body that breaks them, or is
+/// not multipart, is refused as too large.
+pub(crate) struct PageUpload(pub Auth, pub Upload);
+
+#[derive(Debug, Default)]
+pub(crate) struct Upload {
+    pub fields: std::collections::HashMap<String, String>,
+    /// The `file` field: its file name and bytes.
+    pub file: Option<(Option<String>, Bytes)>,
+}
+
+impl Upload {
+    /// A text field, trimmed ("" when absent).
+    pub fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", |v| v.trim())
+    }
+
+    /// The file's bytes, None when absent or empty.
+    pub fn file_bytes(&self) -> Option<Bytes> {
+        self.file
+            .as_ref()
+            .map(|(_, b)| b.clone())
+            .filter(|b| !b.is_empty())
+    }
+}
+
+pub(crate) const UPLOAD_FIELDS_MAX: usize = 32;
+pub(crate) const UPLOAD_TEXT_MAX: usize = 64 * 1024;
+
+impl FromRequest<AppState> for PageUpload {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let a = page_auth(state, &parts.headers).await?;
+        let too_large = |a: &Auth| error_page(Shell::of(a), &AppError::TooLarge);
+        let mut mp = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| too_large(&a))?;
+        let mut upload = Upload::default();
+        let mut seen = 0;
+        while let Some(field) = mp.next_field().await.map_err(|_| too_large(&a))? {
+            seen += 1;
+            if seen > UPLOAD_FIELDS_MAX {
+                return Err(too_large(&a));
+            }
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let file_name = field.file_name().map(str::to_owned);
+                let bytes = field.bytes().await.map_err(|_| too_large(&a))?;
+                upload.file = Some((file_name, bytes));
+            } else {
+                let text = field.bytes().await.map_err(|_| too_large(&a))?;
+                if text.len() > UPLOAD_TEXT_MAX {
+                    return Err(too_large(&a));
+                }
+                upload
+                    .fields
+                    .insert(name, String::from_utf8_lossy(&text).into_owned());
+            }
+        }
+        if let Some(refused) = csrf_refused(&a, upload.text("csrf_token")) {
+            return Err(refused);
+        }
+        Ok(PageUpload(a, upload))
+    }
+}
+
 fn malformed_form(a: &Auth, e: &serde_urlencoded::de::Error) -> Response {
     error_page(Shell::of(a), &AppError::Malformed(None, e.to_string()))
 }

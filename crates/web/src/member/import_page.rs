@@ -2,8 +2,7 @@
 //! see every bad row with its Excel row number, column and reason, then import — all or nothing.
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_store::Cap;
@@ -13,7 +12,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::i18n::current_locale;
-use crate::page::PageUser;
+use crate::page::{PageUpload, PageUser};
 use crate::page::{Shell, error_page, render};
 
 #[derive(Template)]
@@ -59,42 +58,14 @@ pub async fn form(
     }
 }
 
-pub async fn submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    mut multipart: Multipart,
-) -> Response {
-    let mut csrf = String::new();
-    let mut org_id: Option<i64> = None;
-    let mut file: Option<Bytes> = None;
-    let mut dry_run = false;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let read = match name.as_str() {
-                    "file" => field.bytes().await.map(|b| file = Some(b)),
-                    "csrf_token" => field.text().await.map(|t| csrf = t),
-                    "org" => field.text().await.map(|t| org_id = t.trim().parse().ok()),
-                    "dry_run" => field.text().await.map(|t| dry_run = t == "true"),
-                    _ => Ok(()),
-                };
-                if read.is_err() {
-                    return error_page(Shell::of(&a), &AppError::TooLarge);
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
-        }
-    }
-    if let Some(refused) = crate::page::csrf_refused(&a, &csrf) {
-        return refused;
-    }
+pub async fn submit(State(state): State<AppState>, PageUpload(a, form): PageUpload) -> Response {
+    let org_id: Option<i64> = form.text("org").parse().ok();
+    let dry_run = form.text("dry_run") == "true";
     let org = match target(&state, &a, org_id.unwrap_or(-1)).await {
         Ok(org) => org,
         Err(e) => return error_page(Shell::of(&a), &e),
     };
-    let file = file.filter(|f| !f.is_empty()).unwrap_or_default();
+    let file = form.file_bytes().unwrap_or_default();
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
         crate::member::roster::import::run(&state.store, &scope, &a.actor(), org.0, file, dry_run).await

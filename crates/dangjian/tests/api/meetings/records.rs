@@ -555,3 +555,42 @@ async fn the_record_pages_render_what_happened() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// The page's upload form is a multipart form: its CSRF token is checked before anything is
+/// stored, and an upload with too many fields is refused whole.
+#[tokio::test]
+async fn the_attachment_form_on_the_page_needs_the_sessions_token() {
+    let app = TestApp::spawn_at(MEETING_DAY).await;
+    let sec = app.login("sec").await;
+    let id = plan(&app, &sec, app.tree.branch_a).await;
+    let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec();
+    let path = format!("/meetings/{id}/attachments");
+    let csrf = sec.csrf.clone().unwrap_or_default();
+    for fields in [vec![], vec![("csrf_token", "not-the-token")]] {
+        let (s, _) = sec
+            .multipart_file(&path, &fields, "议程.pdf", "application/pdf", &pdf)
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{fields:?}");
+    }
+    let many: Vec<(String, String)> = (0..40).map(|i| (format!("f{i}"), "x".to_owned())).collect();
+    let mut fields: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fields.push(("csrf_token", &csrf));
+    let (s, _) = sec
+        .multipart_file(&path, &fields, "议程.pdf", "application/pdf", &pdf)
+        .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, m) = sec.get(&format!("/api/v1/meetings/{id}/minutes")).await;
+    assert_eq!(m["attachments"], json!([]), "nothing stored by the refused forms");
+    let (s, _) = sec
+        .multipart_file(
+            &path,
+            &[("csrf_token", &csrf)],
+            "议程.pdf",
+            "application/pdf",
+            &pdf,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, m) = sec.get(&format!("/api/v1/meetings/{id}/minutes")).await;
+    assert_eq!(m["attachments"][0]["file_name"], "议程.pdf", "{m}");
+}

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::parse_date;
-use crate::page::{PageForm, PageUser, csrf_refused};
+use crate::page::{PageForm, PageUpload};
 use crate::page::{Shell, error_page};
 
 /// Where the form came from, to go back to it.
@@ -144,33 +144,14 @@ pub async fn decide_case(
 
 /// `POST /dues/bases/import` (multipart: csrf_token, org, year, month, file, confirm): the
 /// payroll sheet of bases from the collector's page; bad rows are listed on the page.
-pub async fn import_bases(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let mut file: Option<axum::body::Bytes> = None;
-    if let Ok(mut m) = multipart {
-        while let Ok(Some(field)) = m.next_field().await {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "file" {
-                file = field.bytes().await.ok();
-            } else if let Ok(v) = field.text().await {
-                fields.insert(name, v);
-            }
-        }
-    }
-    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    if let Some(refused) = csrf_refused(&a, &get("csrf_token")) {
-        return refused;
-    }
+pub async fn import_bases(State(state): State<AppState>, PageUpload(a, form): PageUpload) -> Response {
+    let get = |k: &str| form.text(k).to_owned();
     let num = |k: &str| get(k).trim().parse::<i64>().unwrap_or(0);
     let (org, year, month) = (num("org"), num("year"), num("month"));
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
-        let file = file
-            .filter(|f| !f.is_empty())
+        let file = form
+            .file_bytes()
             .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "file")))?;
         let (rows, mut errors) = crate::dues::api::import::parse_file(file.clone()).await?;
         if !errors.is_empty() {
@@ -178,7 +159,7 @@ pub async fn import_bases(
             return Err(AppError::Rows(errors));
         }
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&file));
-        let confirmed = fields.contains_key("confirm");
+        let confirmed = form.fields.contains_key("confirm");
         state
             .store
             .import_dues_bases(&scope, &a.actor(), org, year, rows, &sha, false, confirmed)

@@ -3,7 +3,7 @@
 //! reason (minutes, or one person's attendance), listed under it. Same store calls as the API.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::meeting::api::records::{ATTACHMENT_MAX_BYTES, sniff};
-use crate::page::{PageForm, PageUser};
+use crate::page::{PageForm, PageUpload, PageUser};
 use crate::page::{Shell, error_page, render};
 
 pub(crate) struct AmendLine {
@@ -205,33 +205,10 @@ pub async fn submit(
 /// The upload form (multipart `csrf_token`, `file`).
 pub async fn upload(
     State(state): State<AppState>,
-    PageUser(a): PageUser,
     Path(id): Path<i64>,
-    mut mp: Multipart,
+    PageUpload(a, form): PageUpload,
 ) -> Response {
-    let mut csrf = String::new();
-    let mut file: Option<(Option<String>, Vec<u8>)> = None;
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let fname = field.file_name().map(str::to_owned);
-                let read = match name.as_str() {
-                    "csrf_token" => field.text().await.map(|t| csrf = t),
-                    "file" => field.bytes().await.map(|b| file = Some((fname, b.to_vec()))),
-                    _ => Ok(()),
-                };
-                if read.is_err() {
-                    return error_page(Shell::of(&a), &AppError::TooLarge);
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return error_page(Shell::of(&a), &AppError::TooLarge),
-        }
-    }
-    if let Some(refused) = crate::page::csrf_refused(&a, &csrf) {
-        return refused;
-    }
+    let file = form.file.map(|(name, bytes)| (name, bytes.to_vec()));
     let result: Result<(), AppError> = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let (name, data) = file
