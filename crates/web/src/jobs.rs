@@ -19,7 +19,7 @@ use crate::account::api::CreatedAccount;
 /// How long a finished job (and a result nobody fetched) is kept.
 pub const KEEP_FINISHED: time::Duration = time::Duration::hours(1);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,

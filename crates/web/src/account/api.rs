@@ -6,17 +6,20 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
-use dangjian_store::account::{ManagedUser, NewAccount, UserRow};
+use dangjian_store::account::{ManagedUser, NewAccount, UserListRow, UserRow};
 use dangjian_store::{Cap, Role};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{self, Auth};
+use crate::contract::{Done, List};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, parse_enum, required, required_text};
 use crate::i18n::{REQUEST_LOCALE, current_locale};
+use crate::jobs::JobState;
+use crate::session::api::TokenView;
 use crate::{AppState, jobs};
 
 /// An initial password: 10 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
@@ -47,7 +50,7 @@ mod initial_password_tests {
 }
 
 /// A login made by the bulk action, with its initial password (shown once).
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, ToSchema)]
 pub struct CreatedAccount {
     pub person_id: i64,
     pub name: String,
@@ -258,50 +261,98 @@ pub async fn bulk_create(
 ) -> AppResult<Response> {
     match start_member_accounts(&state, &auth, org_id).await? {
         BulkAccounts::Made { accounts, .. } => {
-            let total = i64::try_from(accounts.len()).unwrap_or(0);
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"items": accounts, "total": total})),
-            )
-                .into_response())
+            Ok((StatusCode::CREATED, Json(BulkAnswer::Made(List::all(accounts)))).into_response())
         }
         BulkAccounts::Started { job_id, total } => {
             let url = format!("/api/v1/jobs/{job_id}");
             Ok((
                 StatusCode::ACCEPTED,
                 [(axum::http::header::LOCATION, url.clone())],
-                Json(json!({"job_id": job_id, "state": "running", "total": total, "url": url})),
+                Json(BulkAnswer::Started(JobStarted {
+                    job_id,
+                    state: JobState::Running,
+                    total,
+                    url,
+                })),
             )
                 .into_response())
         }
     }
 }
 
+/// The bulk action's answer: 201 the logins made (a small batch), or 202 the job making them.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BulkAnswer {
+    Made(#[schema(inline)] List<CreatedAccount>),
+    Started(JobStarted),
+}
+
+/// A bulk-accounts job started (202, with `Location: url`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStarted {
+    pub job_id: String,
+    pub state: JobState,
+    pub total: usize,
+    pub url: String,
+}
+
+/// A job as its owner sees it.
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    /// `bulk_accounts`
+    pub kind: &'static str,
+    pub org_id: i64,
+    pub state: JobState,
+    pub total: usize,
+    /// Passwords hashed so far.
+    pub hashed: usize,
+    /// Logins stored so far.
+    pub created: usize,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub finished_at: Option<String>,
+    /// The logins made with their initial passwords: in the first answer after the job ended,
+    /// never again (`result_taken`).
+    #[schema(inline)]
+    pub result: Option<List<CreatedAccount>>,
+    pub result_taken: bool,
+    pub error: Option<JobError>,
+}
+
+/// Why a job failed, in the starter's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobError {
+    pub code: &'static str,
+    pub message: String,
+}
+
 /// A job as its owner sees it; the result (with the initial passwords) the first time it is
 /// read after the job ended, and never again.
-pub fn job_json(job: &mut jobs::Job) -> Value {
-    let result = job.take_result().map(|items| {
-        let total = items.len();
-        json!({"items": items, "total": total})
-    });
+pub fn job_view(job: &mut jobs::Job) -> JobView {
     let rfc = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
-    json!({
-        "id": job.id,
-        "kind": "bulk_accounts",
-        "org_id": job.org_id,
-        "state": job.state,
-        "total": job.total,
-        "hashed": job.hashed,
-        "created": job.created,
-        "created_at": rfc(job.created_at),
-        "finished_at": job.finished_at.map(rfc),
-        "result": result,
-        "result_taken": job.result_taken,
-        "error": job.error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
-    })
+    JobView {
+        result: job.take_result().map(List::all),
+        id: job.id.clone(),
+        kind: "bulk_accounts",
+        org_id: job.org_id,
+        state: job.state,
+        total: job.total,
+        hashed: job.hashed,
+        created: job.created,
+        created_at: rfc(job.created_at),
+        finished_at: job.finished_at.map(rfc),
+        result_taken: job.result_taken,
+        error: job.error.as_ref().map(|(code, message)| JobError {
+            code,
+            message: message.clone(),
+        }),
+    }
 }
 
 /// `GET /api/v1/jobs/{id}`: progress and, once, the answer; only for the login that started it.
@@ -309,32 +360,87 @@ pub async fn job(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<JobView>> {
     let job = state
         .jobs
         .get(&id, auth.principal.user_id)
         .ok_or(AppError::NotFound)?;
     let mut j = jobs::lock(&job);
-    Ok(Json(job_json(&mut j)))
+    Ok(Json(job_view(&mut j)))
 }
 
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(page): ApiQuery<Page>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<UserView>>> {
     let scope = auth.scope(Cap::ManageAccounts)?;
     let (rows, total) = state.store.users(&scope, page.limit(), page.offset()).await?;
-    Ok(crate::extract::list(rows, total))
+    Ok(Json(List {
+        items: rows.into_iter().map(UserView::from).collect(),
+        total,
+    }))
 }
 
-#[derive(Deserialize, Default, Clone)]
+/// A login in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub person_id: Option<i64>,
+    pub person_name: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+}
+
+impl From<UserListRow> for UserView {
+    fn from(u: UserListRow) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            person_id: u.person_id,
+            person_name: u.person_name,
+            must_change_password: u.must_change_password,
+            disabled: u.disabled,
+        }
+    }
+}
+
+/// A login with its initial password, shown this once (new login, reset).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginWithPassword {
+    pub id: i64,
+    pub username: String,
+    /// None when the request gave the password.
+    pub initial_password: Option<String>,
+}
+
+/// A login disabled or enabled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginState {
+    pub id: i64,
+    pub disabled: bool,
+}
+
+/// A grant made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantMade {
+    pub id: i64,
+    /// `admin`, `org_admin`, `secretary`, `committee`, `staff`, `member`, `device`
+    pub role: &'static str,
+    pub org_id: i64,
+}
+
+/// A role on an org's subtree, no stronger than the caller's own there.
+#[derive(Deserialize, Default, Clone, ToSchema)]
 pub struct GrantBody {
     pub role: Option<String>,
     pub org_id: Option<i64>,
 }
 
-#[derive(Deserialize, Default, Clone)]
+/// A new login: a username, a password (or none for a generated initial one), the member
+/// record it belongs to, and grants.
+#[derive(Deserialize, Default, Clone, ToSchema)]
 pub struct UserBody {
     pub username: Option<String>,
     pub password: Option<String>,
@@ -424,11 +530,15 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<UserBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<LoginWithPassword>)> {
     let made = create_login(&state, &auth, b).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": made.id, "username": made.username, "initial_password": made.initial_password})),
+        Json(LoginWithPassword {
+            id: made.id,
+            username: made.username,
+            initial_password: made.initial_password,
+        }),
     ))
 }
 
@@ -449,11 +559,13 @@ pub async fn reset_password(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<LoginWithPassword>> {
     let (user, password) = reset_login_password(&state, &auth, id).await?;
-    Ok(Json(
-        json!({"id": user.id, "username": user.username, "initial_password": password}),
-    ))
+    Ok(Json(LoginWithPassword {
+        id: user.id,
+        username: user.username,
+        initial_password: Some(password),
+    }))
 }
 
 /// Disables (ending its sessions and tokens) or enables a login the caller may manage; never
@@ -473,18 +585,18 @@ pub async fn disable(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<LoginState>> {
     let id = set_login_disabled(&state, &auth, id, true).await?;
-    Ok(Json(json!({"id": id, "disabled": true})))
+    Ok(Json(LoginState { id, disabled: true }))
 }
 
 pub async fn enable(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<LoginState>> {
     let id = set_login_disabled(&state, &auth, id, false).await?;
-    Ok(Json(json!({"id": id, "disabled": false})))
+    Ok(Json(LoginState { id, disabled: false }))
 }
 
 /// Grants a role on an org subtree to a login the caller may manage, no stronger than the
@@ -514,11 +626,15 @@ pub async fn add_grant(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<GrantBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<GrantMade>)> {
     let (grant_id, role, org_id) = grant_role(&state, &auth, id, b).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": grant_id, "role": role, "org_id": org_id})),
+        Json(GrantMade {
+            id: grant_id,
+            role: role.as_str(),
+            org_id,
+        }),
     ))
 }
 
@@ -544,22 +660,25 @@ pub async fn user_tokens(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(page): ApiQuery<Page>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<TokenView>>> {
     let user = managed_login(&state, &auth, Cap::ManageTokens, id).await?.user;
     let (rows, total) = state
         .store
         .api_tokens(user.id, page.limit(), page.offset())
         .await?;
-    Ok(crate::extract::list(rows, total))
+    Ok(Json(List {
+        items: rows.into_iter().map(TokenView::from).collect(),
+        total,
+    }))
 }
 
 pub async fn remove_grant(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Done>> {
     revoke_grant(&state, &auth, id).await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::YES))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Create logins for all members of the subtree without one: 201 with the logins for a small batch, else 202 with a job",
         post(api::bulk_create),
     )
+    .answers::<api::BulkAnswer>()
     .api(
         "get",
         "/api/v1/jobs/{id}",
@@ -24,6 +25,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "A background job's progress and, once, its answer (only for the login that started it)",
         get(api::job),
     )
+    .answers::<api::JobView>()
     // accounts
     .api(
         "get",
@@ -32,6 +34,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Logins in the caller's subtree",
         get(api::list),
     )
+    .answers_list::<api::UserView>()
     .api(
         "post",
         "/api/v1/users",
@@ -39,6 +42,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Create a login with grants",
         post(api::create),
     )
+    .takes::<api::UserBody>().answers::<api::LoginWithPassword>()
     .api(
         "post",
         "/api/v1/users/{id}/reset-password",
@@ -46,6 +50,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Reset a password (forced change at next login)",
         post(api::reset_password),
     )
+    .answers::<api::LoginWithPassword>()
     .api(
         "post",
         "/api/v1/users/{id}/disable",
@@ -53,6 +58,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Disable a login",
         post(api::disable),
     )
+    .answers::<api::LoginState>()
     .api(
         "post",
         "/api/v1/users/{id}/enable",
@@ -60,6 +66,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Enable a login again",
         post(api::enable),
     )
+    .answers::<api::LoginState>()
     .api(
         "post",
         "/api/v1/users/{id}/grants",
@@ -67,6 +74,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "Grant a role on an org subtree",
         post(api::add_grant),
     )
+    .takes::<api::GrantBody>().answers::<api::GrantMade>()
     .api(
         "get",
         "/api/v1/users/{id}/tokens",
@@ -74,13 +82,15 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "The tokens of a login one may manage (admin, org_admin)",
         get(api::user_tokens),
     )
+    .answers_list::<crate::session::api::TokenView>()
     .api(
         "delete",
         "/api/v1/grants/{id}",
         "accounts",
         "Revoke a grant",
         delete(api::remove_grant),
-    );
+    )
+    .answers::<crate::contract::Done>();
     r.page("/orgs/{id}/accounts", post(bulk_pages::bulk_accounts))
         .page("/accounts", get(pages::list))
         .page("/accounts/new", get(pages::new_form).post(pages::create))
