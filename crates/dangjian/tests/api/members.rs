@@ -144,6 +144,9 @@ async fn the_status_is_changed_only_by_typed_events() {
     assert_eq!(s, 201, "{ev}");
     assert_eq!(ev["status_before"], "probationary");
     assert_eq!(ev["status_after"], "formal");
+    // dates as API.md writes them (they were time's [year, ordinal] pairs)
+    assert_eq!(ev["event_date"], today.as_str());
+    assert_eq!(ev["kind_label"], "转为正式党员");
     let (_, m) = sec.get(&format!("/api/v1/members/{}", app.tree.a2)).await;
     assert_eq!(m["status"], "formal");
     assert_eq!(m["regularized_on"], today);

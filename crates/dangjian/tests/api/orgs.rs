@@ -96,12 +96,18 @@ async fn an_expired_term_shows_a_reminder_on_a_fixed_clock() {
     let (_, history) = sec
         .get(&format!("/api/v1/orgs/{}/history", app.tree.branch_a))
         .await;
+    let term = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["change"] == "new_term")
+        .unwrap_or_else(|| panic!("{history}"));
+    // a date as API.md writes it (it was time's [year, ordinal] pair)
+    let on = term["effective_on"].as_str().unwrap_or_default();
     assert!(
-        history["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| h["change"] == "new_term")
+        on.len() == 10
+            && time::Date::parse(on, time::macros::format_description!("[year]-[month]-[day]")).is_ok(),
+        "{term}"
     );
 }
 

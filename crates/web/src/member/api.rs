@@ -6,27 +6,116 @@ use axum::http::StatusCode;
 use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use dangjian_store::Cap;
-use dangjian_store::person::{NewEvent, NewPerson, PersonFilter, PersonPatch, PersonView};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use dangjian_store::person::{EventRow, NewEvent, NewPerson, PersonFilter, PersonPatch, PersonView};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::{List, date};
 use crate::error::AppResult;
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_enum, optional_text, parse_date, parse_enum,
     required, required_text,
 };
 
-pub fn member_json(p: &PersonView) -> Value {
-    json!({
-        "id": p.id, "name": p.name, "org_id": p.org_id, "org_name": p.org_name, "status": p.status,
-        "status_label": p.status.label_zh(),
-        "gender": p.gender, "ethnicity": p.ethnicity, "birth_date": p.birth_date.map(|d| d.to_string()), "birth_year": p.birth_year,
-        "id_number": p.id_number, "phone": p.phone, "education": p.education, "category": p.category,
-        "joined_on": p.joined_on.map(|d| d.to_string()), "regularized_on": p.regularized_on.map(|d| d.to_string()),
-        "work_unit": p.work_unit, "card_uid": p.card_uid, "version": p.version,
-    })
+/// A member record as the API answers it: ID number and phone masked unless the caller's grant
+/// shows them in full, and then the birth date too (else only the year).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: i64,
+    pub name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    /// `applicant`, `activist`, `candidate`, `probationary`, `formal`, …
+    pub status: &'static str,
+    pub status_label: &'static str,
+    /// `male`, `female`
+    pub gender: &'static str,
+    pub ethnicity: Option<String>,
+    /// None when the ID number is masked.
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
+    pub birth_year: i32,
+    /// e.g. `110105********002X` when masked
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub education: Option<String>,
+    pub category: &'static str,
+    #[schema(format = Date)]
+    pub joined_on: Option<String>,
+    #[schema(format = Date)]
+    pub regularized_on: Option<String>,
+    pub work_unit: Option<String>,
+    pub card_uid: Option<String>,
+    /// Changes with every edit.
+    pub version: i64,
+}
+
+impl From<&PersonView> for MemberView {
+    fn from(p: &PersonView) -> Self {
+        Self {
+            id: p.id,
+            name: p.name.clone(),
+            org_id: p.org_id,
+            org_name: p.org_name.clone(),
+            status: p.status.as_str(),
+            status_label: p.status.label_zh(),
+            gender: p.gender.as_str(),
+            ethnicity: p.ethnicity.clone(),
+            birth_date: p.birth_date.map(date),
+            birth_year: p.birth_year,
+            id_number: p.id_number.clone(),
+            phone: p.phone.clone(),
+            education: p.education.clone(),
+            category: p.category.as_str(),
+            joined_on: p.joined_on.map(date),
+            regularized_on: p.regularized_on.map(date),
+            work_unit: p.work_unit.clone(),
+            card_uid: p.card_uid.clone(),
+            version: p.version,
+        }
+    }
+}
+
+/// One status event in a member's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub person_id: i64,
+    /// `apply`, `become_activist`, …, `transfer_in`, `suspend`, `deceased`
+    pub kind: String,
+    pub kind_label: Option<&'static str>,
+    #[schema(format = Date)]
+    pub event_date: String,
+    pub status_before: Option<String>,
+    pub status_after: String,
+    pub org_before: Option<i64>,
+    pub org_after: i64,
+    pub reason: Option<String>,
+    pub recorded_by: Option<i64>,
+    #[schema(format = DateTime)]
+    pub recorded_at: String,
+}
+
+impl From<EventRow> for EventView {
+    fn from(e: EventRow) -> Self {
+        Self {
+            id: e.id,
+            person_id: e.person_id,
+            kind_label: EventKind::parse(&e.kind).map(EventKind::label_zh),
+            kind: e.kind,
+            event_date: date(e.event_date),
+            status_before: e.status_before,
+            status_after: e.status_after,
+            org_before: e.org_before,
+            org_after: e.org_after,
+            reason: e.reason,
+            recorded_by: e.recorded_by,
+            recorded_at: e.recorded_at.format(&Rfc3339).unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -44,7 +133,7 @@ pub async fn search(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<MemberView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
     let statuses = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Vec::new(),
@@ -67,24 +156,24 @@ pub async fn search(
         offset: page.offset(),
     };
     let (items, total) = state.store.people(&scope, &filter).await?;
-    Ok(crate::extract::list(
-        items.iter().map(member_json).collect(),
+    Ok(Json(List {
+        items: items.iter().map(MemberView::from).collect(),
         total,
-    ))
+    }))
 }
 
 pub async fn get_one(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    Ok(Json(member_json(&state.store.person(&scope, id).await?)))
+    Ok(Json(MemberView::from(&state.store.person(&scope, id).await?)))
 }
 
 /// A member record as the API and the page forms send it (every field optional here; the
-/// parse functions below say what is required).
-#[derive(Deserialize, Default, Clone)]
+/// parse functions below say what is required). Dates are `YYYY-MM-DD`.
+#[derive(Deserialize, Default, Clone, ToSchema)]
 pub struct MemberBody {
     pub org_id: Option<i64>,
     pub name: Option<String>,
@@ -177,11 +266,11 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<MemberBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<MemberView>)> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let new = new_person(b, state.store.today())?;
     let view = state.store.create_person(&scope, &auth.actor(), new).await?;
-    Ok((StatusCode::CREATED, Json(member_json(&view))))
+    Ok((StatusCode::CREATED, Json(MemberView::from(&view))))
 }
 
 /// Parses a change to a member record; the status and the org change only by events.
@@ -224,37 +313,29 @@ pub async fn update(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<MemberBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberView>> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let patch = person_patch(b, state.store.today())?;
     let view = state
         .store
         .update_person(&scope, &auth.actor(), id, patch)
         .await?;
-    Ok(Json(member_json(&view)))
+    Ok(Json(MemberView::from(&view)))
 }
 
 pub async fn events(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<EventView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
     let rows = state.store.person_events(&scope, id).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|e| {
-            let mut v = serde_json::to_value(e).unwrap_or_default();
-            v["kind_label"] = json!(EventKind::parse(&e.kind).map(EventKind::label_zh));
-            v
-        })
-        .collect();
-    let total = i64::try_from(items.len()).unwrap_or(0);
-    Ok(crate::extract::list(items, total))
+    Ok(Json(List::all(rows.into_iter().map(EventView::from).collect())))
 }
 
-/// A status change as the API and the page form send it.
-#[derive(Deserialize, Default, Clone)]
+/// A status change as the API and the page form send it: the event's kind and date, a reason
+/// where the rules ask for one, the status it leads to (restore) and the org (transfer, move).
+#[derive(Deserialize, Default, Clone, ToSchema)]
 pub struct EventBody {
     pub kind: Option<String>,
     pub date: Option<String>,
@@ -287,12 +368,9 @@ pub async fn record_event(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<EventBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<EventView>)> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let ev = new_event(b)?;
     let row = state.store.record_event(&scope, &auth.actor(), id, ev).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(row).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, Json(EventView::from(row))))
 }

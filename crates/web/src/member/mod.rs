@@ -19,6 +19,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "Search members: org, subtree, status, category, q",
             get(api::search),
         )
+        .answers_list::<api::MemberView>()
         .api(
             "post",
             "/api/v1/members",
@@ -26,6 +27,8 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "Create a member record",
             post(api::create),
         )
+        .takes::<api::MemberBody>()
+        .answers::<api::MemberView>()
         .api(
             "post",
             "/api/v1/members/import",
@@ -54,6 +57,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "One member record",
             get(api::get_one),
         )
+        .answers::<api::MemberView>()
         .api(
             "patch",
             "/api/v1/members/{id}",
@@ -61,6 +65,8 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "Edit a member record's fields (not its status)",
             patch(api::update),
         )
+        .takes::<api::MemberBody>()
+        .answers::<api::MemberView>()
         .api(
             "get",
             "/api/v1/members/{id}/events",
@@ -68,13 +74,16 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "The member's status-event history",
             get(api::events),
         )
+        .answers_list::<api::EventView>()
         .api(
             "post",
             "/api/v1/members/{id}/events",
             "members",
             "Record a typed status change",
             post(api::record_event),
-        );
+        )
+        .takes::<api::EventBody>()
+        .answers::<api::EventView>();
     r.page("/members", get(pages::list))
         .page("/members/new", get(pages::new_form).post(pages::create))
         .page(
