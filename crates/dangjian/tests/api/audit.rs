@@ -1,7 +1,7 @@
 use dangjian_store::audit::{Verdict, verify};
 use serde_json::json;
 
-use crate::helpers::{TestApp, audit_count, exec, on_postgres};
+use crate::helpers::{TestApp, audit_count, exec, require_postgres};
 
 /// The chain of row `seq` and its number in that chain.
 #[expect(clippy::unwrap_used, reason = "test: a failure is the test's failure")]
@@ -526,11 +526,12 @@ async fn key_rotation_keeps_every_chain_verifying() {
 /// PostgreSQL: appenders lock only their chain's head, so a write in one top-level org does not
 /// wait for an open write in another (SQLite serializes all writers anyway).
 #[tokio::test]
+#[cfg_attr(
+    not(test_engine_pg),
+    ignore = "PostgreSQL only: SQLite has one writer at a time by design"
+)]
 async fn appends_in_two_top_level_orgs_do_not_wait_on_each_other() {
-    if !on_postgres() {
-        eprintln!("skipped on SQLite: one writer at a time by design; runs with DANGJIAN_TEST_DB=postgres");
-        return;
-    }
+    require_postgres();
     let app = TestApp::spawn().await;
     let other = add_top_org(&app.store, "第二党委").await;
     let actor = dangjian_store::Actor::system("test");
