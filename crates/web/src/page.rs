@@ -327,6 +327,54 @@ pub(crate) fn csrf_refused(a: &Auth, csrf_token: &str) -> Option<Response> {
         .then(|| error_page(Shell::of(a), &AppError::Forbidden("csrf_token_invalid")))
 }
 
+/// A page whose struct carries its `Shell`, so a refusal can be shown on it (`has_shell!`).
+pub(crate) trait WithShell: Template {
+    fn shell_mut(&mut self) -> &mut Shell;
+}
+
+/// Implements [`WithShell`] for page structs with a `shell` field.
+macro_rules! has_shell {
+    ($($page:ty),+ $(,)?) => {
+        $(impl $crate::page::WithShell for $page {
+            fn shell_mut(&mut self) -> &mut $crate::page::Shell {
+                &mut self.shell
+            }
+        })+
+    };
+}
+pub(crate) use has_shell;
+
+/// The answer to a form post: `done` on success (a redirect); a refusal (422, 409) shown on the
+/// page the form came from, rebuilt by `again`, with its message on top; any other error — or a
+/// page that cannot be rebuilt — as the error page.
+pub(crate) async fn after_post<T, P, Fut>(
+    a: &Auth,
+    result: Result<T, AppError>,
+    done: impl FnOnce(T) -> Response,
+    again: impl FnOnce() -> Fut,
+) -> Response
+where
+    P: WithShell,
+    Fut: std::future::Future<Output = Result<P, AppError>>,
+{
+    match result {
+        Ok(v) => done(v),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => shown_on(a, &e, again().await),
+        Err(e) => error_page(Shell::of(a), &e),
+    }
+}
+
+/// A refusal shown on a rebuilt page (or, if the page cannot be built, the error page).
+pub(crate) fn shown_on<P: WithShell>(a: &Auth, e: &AppError, page: Result<P, AppError>) -> Response {
+    match page {
+        Ok(mut p) => {
+            *p.shell_mut() = Shell::of(a).with_error(e.message());
+            render(&p, e.status())
+        }
+        Err(e2) => error_page(Shell::of(a), &e2),
+    }
+}
+
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters pass as they are).
 pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()

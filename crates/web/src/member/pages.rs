@@ -165,6 +165,8 @@ struct ShowPage {
     today: String,
 }
 
+crate::page::has_shell!(ShowPage);
+
 fn facts(shell: &Shell, p: &PersonView) -> Vec<Fact> {
     let fact = |key, value: String, mono| Fact { key, value, mono };
     vec![
@@ -300,19 +302,13 @@ pub async fn record_event(
         Ok::<_, AppError>(())
     }
     .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/members/{id}")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            match show_page(&state, &a, id, body).await {
-                Ok(mut page) => {
-                    page.shell = Shell::of(&a).with_error(e.message());
-                    render(&page, e.status())
-                }
-                Err(e) => error_page(Shell::of(&a), &e),
-            }
-        }
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::after_post(
+        &a,
+        result,
+        |()| Redirect::to(&format!("/members/{id}")).into_response(),
+        || show_page(&state, &a, id, body),
+    )
+    .await
 }
 
 // ---------- create and edit ----------

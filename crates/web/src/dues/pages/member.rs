@@ -32,6 +32,8 @@ struct MemberPage {
     online: bool,
 }
 
+crate::page::has_shell!(MemberPage);
+
 impl MemberPage {
     fn money(&self, fen: &i64) -> String {
         money(*fen)
@@ -131,19 +133,13 @@ pub async fn apply_hardship(
         Ok::<_, AppError>(())
     }
     .await;
-    match result {
-        Ok(()) => Redirect::to("/dues/me?applied=1").into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            match member_page(&state, &a, None).await {
-                Ok(mut page) => {
-                    page.shell = Shell::of(&a).with_error(e.message());
-                    render(&page, e.status())
-                }
-                Err(e) => error_page(Shell::of(&a), &e),
-            }
-        }
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::after_post(
+        &a,
+        result,
+        |()| Redirect::to("/dues/me?applied=1").into_response(),
+        || member_page(&state, &a, None),
+    )
+    .await
 }
 
 /// `POST /dues/me/pay`: an order for the months ticked, then off to the provider's page.
@@ -175,19 +171,13 @@ pub async fn pay(
         Ok::<_, AppError>(p.create_order(&order)?.pay_url)
     }
     .await;
-    match result {
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            match member_page(&state, &a, Some(year)).await {
-                Ok(mut page) => {
-                    page.shell = Shell::of(&a).with_error(e.message());
-                    render(&page, e.status())
-                }
-                Err(e) => error_page(Shell::of(&a), &e),
-            }
-        }
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::after_post(
+        &a,
+        result,
+        |url| Redirect::to(&url).into_response(),
+        || member_page(&state, &a, Some(year)),
+    )
+    .await
 }
 
 #[derive(Template)]

@@ -59,6 +59,8 @@ struct CollectorPage {
     hardships: Vec<Hardship>,
 }
 
+crate::page::has_shell!(CollectorPage);
+
 impl CollectorPage {
     fn money(&self, fen: &i64) -> String {
         money(*fen)
@@ -143,13 +145,7 @@ fn back_to(org: i64, year: i64, month: i64) -> Response {
 
 /// Re-renders the collector's page with the refusal on it.
 async fn refused(state: &AppState, a: &Auth, q: CollectorQuery, e: AppError) -> Response {
-    match collector_page(state, a, &q).await {
-        Ok(mut page) => {
-            page.shell = Shell::of(a).with_error(e.message());
-            render(&page, e.status())
-        }
-        Err(e2) => error_page(Shell::of(a), &e2),
-    }
+    crate::page::shown_on(a, &e, collector_page(state, a, &q).await)
 }
 
 #[derive(Deserialize)]

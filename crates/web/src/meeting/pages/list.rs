@@ -128,6 +128,8 @@ struct NewPage {
     v: PlanForm,
 }
 
+crate::page::has_shell!(NewPage);
+
 async fn new_page(
     state: &AppState,
     a: &crate::auth::Auth,
@@ -231,17 +233,11 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<Plan
         Ok::<_, AppError>(first)
     }
     .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/meetings/{id}")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            match new_page(&state, &a, f.org_id, f.clone()).await {
-                Ok(mut p) => {
-                    p.shell = Shell::of(&a).with_error(e.message());
-                    render(&p, e.status())
-                }
-                Err(e) => error_page(Shell::of(&a), &e),
-            }
-        }
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::after_post(
+        &a,
+        result,
+        |id| Redirect::to(&format!("/meetings/{id}")).into_response(),
+        || new_page(&state, &a, f.org_id, f.clone()),
+    )
+    .await
 }

@@ -100,6 +100,8 @@ struct MyListPage {
     attended: usize,
 }
 
+crate::page::has_shell!(MyListPage);
+
 async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError> {
     let shell = Shell::of(a);
     let Some(person_id) = a.grants.person_id() else {
@@ -211,15 +213,11 @@ pub async fn ask_leave(
         Ok::<_, AppError>(())
     }
     .await;
-    match result {
-        Ok(()) => Redirect::to("/my/meetings").into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => match my_list_page(&state, &a).await {
-            Ok(mut p) => {
-                p.shell = Shell::of(&a).with_error(e.message());
-                render(&p, e.status())
-            }
-            Err(e) => error_page(Shell::of(&a), &e),
-        },
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::after_post(
+        &a,
+        result,
+        |()| Redirect::to("/my/meetings").into_response(),
+        || my_list_page(&state, &a),
+    )
+    .await
 }

@@ -54,6 +54,8 @@ struct ShowPage {
     quorum: Option<dangjian_rules::meeting::Quorum>,
 }
 
+crate::page::has_shell!(ShowPage);
+
 async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppError> {
     let scope = a.scope(Cap::RunMeetings)?;
     let m = state.store.meeting_plan(&scope, id).await?;
@@ -161,17 +163,13 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
 
 /// After an action: back to the meeting page, or the page with the refusal in the user's words.
 async fn finish(state: &AppState, a: &Auth, id: i64, result: Result<(), AppError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(&format!("/meetings/{id}")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => match show_page(state, a, id).await {
-            Ok(mut p) => {
-                p.shell = Shell::of(a).with_error(e.message());
-                render(&p, e.status())
-            }
-            Err(e) => error_page(Shell::of(a), &e),
-        },
-        Err(e) => error_page(Shell::of(a), &e),
-    }
+    crate::page::after_post(
+        a,
+        result,
+        |()| Redirect::to(&format!("/meetings/{id}")).into_response(),
+        || show_page(state, a, id),
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
