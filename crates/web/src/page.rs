@@ -248,8 +248,8 @@ impl<T: serde::de::DeserializeOwned + Send> FromRequest<AppState> for PageForm<T
 /// A multipart form (an upload) of a logged-in user: its text fields, at most one file (the
 /// field `file`, with its name), and its `csrf_token` checked against the session's before the
 /// handler runs. Bounded: at most [`UPLOAD_FIELDS_MAX`] fields and [`UPLOAD_TEXT_MAX`] bytes a
-/// text field (the body as a whole by the route's body limit); a body that breaks them, or is
-/// not multipart, is refused as too large.
+/// text field (the body as a whole by the route's body limit); a body that breaks them is
+/// refused as too large, one that is not multipart as malformed.
 pub(crate) struct PageUpload(pub Auth, pub Upload);
 
 #[derive(Debug, Default)]
@@ -284,9 +284,10 @@ impl FromRequest<AppState> for PageUpload {
         let (parts, body) = req.into_parts();
         let a = page_auth(state, &parts.headers).await?;
         let too_large = |a: &Auth| error_page(Shell::of(a), &AppError::TooLarge);
+        // not a multipart body at all: a malformed request, not a large one
         let mut mp = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|_| too_large(&a))?;
+            .map_err(|e| error_page(Shell::of(&a), &AppError::Malformed(None, e.body_text())))?;
         let mut upload = Upload::default();
         let mut seen = 0;
         while let Some(field) = mp.next_field().await.map_err(|_| too_large(&a))? {
