@@ -71,6 +71,23 @@ impl Routes {
         self
     }
 
+    /// The route registered last answers a file or stream of `media` type (`contract::XLSX`, …).
+    pub(crate) fn answers_file(mut self, media: &'static str) -> Self {
+        if let Some(d) = self.docs.last_mut() {
+            d.answer = Some(Contract::file(media));
+        }
+        self
+    }
+
+    /// The route registered last takes a multipart upload (`contract::MULTIPART`) or a raw
+    /// file of `media` type.
+    pub(crate) fn takes_file(mut self, media: &'static str) -> Self {
+        if let Some(d) = self.docs.last_mut() {
+            d.body = Some(Contract::file(media));
+        }
+        self
+    }
+
     /// The route registered last answers a list of `T` (`{"items", "total"}`).
     pub(crate) fn answers_list<T: utoipa::ToSchema>(mut self) -> Self {
         if let Some(d) = self.docs.last_mut() {

@@ -36,6 +36,8 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "Excel roster import (multipart file, org; ?dry_run=true): all or nothing, bad rows listed",
             post(roster::import::handler).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
+        .takes_file(crate::contract::MULTIPART)
+        .answers::<roster::import::ImportAnswer>()
         .api(
             "get",
             "/api/v1/members/export",
@@ -43,6 +45,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "Excel roster export: org, subtree, status, category, q",
             get(roster::export::handler),
         )
+        .answers_file(crate::contract::XLSX)
         .api(
             "get",
             "/api/v1/members/import-template",
@@ -50,6 +53,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "The Excel roster import template",
             get(roster::template::handler),
         )
+        .answers_file(crate::contract::XLSX)
         .api(
             "get",
             "/api/v1/members/{id}",

@@ -76,14 +76,14 @@ pub fn openapi_document() -> Value {
         }
         if let Some(answer) = &r.answer {
             op["responses"]["2XX"] =
-                json!({"description": "OK", "content": {"application/json": {"schema": schema_of(answer)}}});
+                json!({"description": "OK", "content": {answer.media: {"schema": schema_of(answer)}}});
             if let Some(m) = op["responses"].as_object_mut() {
                 m.remove("200");
             }
         }
         if let Some(body) = &r.body {
             op["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": schema_of(body)}}});
+                json!({"required": true, "content": {body.media: {"schema": schema_of(body)}}});
         } else if matches!(r.method, "post" | "patch" | "put") {
             op["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
         }

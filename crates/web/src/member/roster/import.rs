@@ -18,7 +18,6 @@ use dangjian_store::error::RowError;
 use dangjian_store::person::{ImportRow, NewPerson};
 use dangjian_store::{Actor, Cap, Scope, Store};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::Date;
 
@@ -605,7 +604,7 @@ pub async fn handler(
     auth: Auth,
     ApiQuery(q): ApiQuery<ImportQuery>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ImportAnswer>> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let mut multipart = multipart.map_err(|e| AppError::Malformed(None, e.body_text()))?;
     let mut file: Option<Bytes> = None;
@@ -641,10 +640,25 @@ pub async fn handler(
     let n = run(&state.store, &scope, &auth.actor(), org_id, file, dry_run).await?;
     tracing::info!(org_id, rows = n, dry_run, "roster import");
     Ok(Json(if dry_run {
-        json!({ "valid": n })
+        ImportAnswer {
+            valid: Some(n),
+            imported: None,
+        }
     } else {
-        json!({ "imported": n })
+        ImportAnswer {
+            valid: None,
+            imported: Some(n),
+        }
     }))
+}
+
+/// What an import did: `{"valid": n}` after a dry run, `{"imported": n}` after the real one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ImportAnswer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported: Option<usize>,
 }
 
 #[cfg(test)]
