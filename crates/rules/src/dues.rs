@@ -76,6 +76,20 @@ pub enum Rounding {
 }
 
 impl Rounding {
+    pub const ALL: &'static [Rounding] = &[Rounding::HalfUpFen, Rounding::HalfUpJiao, Rounding::DownFen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rounding::HalfUpFen => "half_up_fen",
+            Rounding::HalfUpJiao => "half_up_jiao",
+            Rounding::DownFen => "down_fen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.as_str() == s)
+    }
+
     /// Rounds the non-negative exact amount `numerator / 10000` 分.
     fn apply(self, numerator: i128) -> i128 {
         match self {

@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_audit_chains.sql"),
         postgres: include_str!("../migrations/postgres/0010_audit_chains.sql"),
     },
+    Migration {
+        version: 11,
+        name: "org_settings",
+        sqlite: include_str!("../migrations/sqlite/0011_org_settings.sql"),
+        postgres: include_str!("../migrations/postgres/0011_org_settings.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

@@ -26,7 +26,7 @@ pub const PATH_TABLES: &[(&str, Follows)] = &[
     ("meeting", Follows::Org),
     ("meeting_series", Follows::Org),
     ("seat_plan", Follows::Org),
-    ("dues_setting", Follows::Org),
+    ("org_setting", Follows::Org),
     ("dues_remittance", Follows::Org),
     ("dues_base", Follows::Person("person_id")),
     ("dues_bill", Follows::Person("person_id")),

@@ -4,16 +4,22 @@
 //! ([`crate::Store::open_with`]) and read from it — never a static, so two stores in one process
 //! (two test servers) keep their own.
 
-use dangjian_rules::Rounding;
+mod subtree;
+
 use dangjian_rules::meeting::CheckinPolicy;
+use dangjian_rules::{Rounding, RuleViolation};
 use time::Duration;
+
+use crate::scope::Cap;
+
+pub use subtree::SettingInForce;
 
 /// Bounds the flags are clamped to (as `serve` always did).
 const GRACE_MAX_MINUTES: i64 = 24 * 60;
 const WINDOW_OPENS_MAX_MINUTES: i64 = 7 * 24 * 60;
 const DEVICE_TOLERANCE_MAX_SECONDS: i64 = 24 * 3600;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// Late grace, when the check-in window opens, how far a device's clock is believed
     /// (`--late-grace-minutes`, `--checkin-opens-minutes`, `--device-clock-tolerance-seconds`).
@@ -21,6 +27,92 @@ pub struct Settings {
     /// How a dues amount is rounded (domain-rules §2: not set nationally [U]; default half up
     /// to the 分).
     pub dues_rounding: Rounding,
+    /// After how many unpaid months in a row a member is listed for a reminder (1–5; at 6 the
+    /// 支部大会 case applies anyway) [L].
+    pub dues_reminder_months: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            checkin: CheckinPolicy::default(),
+            dues_rounding: Rounding::default(),
+            dues_reminder_months: dangjian_rules::dues::ledger::DEFAULT_REMINDER_MONTHS,
+        }
+    }
+}
+
+/// A setting an org may set for its subtree; the nearest org up the tree that sets it wins,
+/// else the deployment's value (`Store::settings_at`). A module with [U]/[L] thresholds adds
+/// its keys here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubtreeKey {
+    /// `checkin.late_grace_minutes` (0–1440): when a first check-in counts as late.
+    LateGraceMinutes,
+    /// `dues.rounding`: how a monthly amount is rounded (`half_up_fen`, `half_up_jiao`, `down_fen`).
+    DuesRounding,
+    /// `dues.reminder_months` (1–5): the arrears reminder.
+    DuesReminderMonths,
+}
+
+impl SubtreeKey {
+    pub const ALL: &'static [SubtreeKey] = &[
+        SubtreeKey::LateGraceMinutes,
+        SubtreeKey::DuesRounding,
+        SubtreeKey::DuesReminderMonths,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubtreeKey::LateGraceMinutes => "checkin.late_grace_minutes",
+            SubtreeKey::DuesRounding => "dues.rounding",
+            SubtreeKey::DuesReminderMonths => "dues.reminder_months",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// Who may set it: those who run the feature it tunes.
+    pub fn cap(self) -> Cap {
+        match self {
+            SubtreeKey::LateGraceMinutes => Cap::WriteOrg,
+            SubtreeKey::DuesRounding | SubtreeKey::DuesReminderMonths => Cap::CollectDues,
+        }
+    }
+
+    /// The value in force in `s`, as stored and answered (`"5"`, `"half_up_fen"`).
+    pub fn value_in(self, s: &Settings) -> String {
+        match self {
+            SubtreeKey::LateGraceMinutes => s.grace().whole_minutes().to_string(),
+            SubtreeKey::DuesRounding => s.dues_rounding.as_str().to_owned(),
+            SubtreeKey::DuesReminderMonths => s.dues_reminder_months.to_string(),
+        }
+    }
+
+    /// `s` with this key set to `value`, or the refusal naming the key and its bounds.
+    pub fn apply(self, s: &mut Settings, value: &str) -> Result<(), RuleViolation> {
+        let bad = || RuleViolation::field("setting_invalid", self.as_str()).arg("value", value);
+        let int = |lo: i64, hi: i64| {
+            value
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(|| bad().arg("min", lo).arg("max", hi))
+        };
+        match self {
+            SubtreeKey::LateGraceMinutes => {
+                s.checkin.grace = Duration::minutes(int(0, GRACE_MAX_MINUTES)?);
+            }
+            SubtreeKey::DuesRounding => {
+                s.dues_rounding = Rounding::parse(value.trim()).ok_or_else(bad)?;
+            }
+            SubtreeKey::DuesReminderMonths => s.dues_reminder_months = int(1, 5)?,
+        }
+        Ok(())
+    }
 }
 
 impl Settings {
@@ -48,12 +140,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn subtree_keys_round_trip_and_refuse_out_of_bounds() {
+        for k in SubtreeKey::ALL {
+            assert_eq!(SubtreeKey::parse(k.as_str()), Some(*k));
+            let mut s = Settings::default();
+            let v = k.value_in(&s);
+            k.apply(&mut s, &v).unwrap();
+            assert_eq!(
+                s,
+                Settings::default(),
+                "{k:?}: the default's own value changes nothing"
+            );
+        }
+        let mut s = Settings::default();
+        SubtreeKey::LateGraceMinutes.apply(&mut s, "15").unwrap();
+        assert_eq!(s.grace(), Duration::minutes(15));
+        SubtreeKey::DuesRounding.apply(&mut s, "half_up_jiao").unwrap();
+        assert_eq!(s.dues_rounding, Rounding::HalfUpJiao);
+        for (k, v) in [
+            (SubtreeKey::LateGraceMinutes, "-1"),
+            (SubtreeKey::LateGraceMinutes, "1441"),
+            (SubtreeKey::LateGraceMinutes, "5.5"),
+            (SubtreeKey::DuesReminderMonths, "0"),
+            (SubtreeKey::DuesReminderMonths, "6"),
+            (SubtreeKey::DuesRounding, "up"),
+        ] {
+            let e = k.apply(&mut s, v).unwrap_err();
+            assert_eq!((e.code, e.field), ("setting_invalid", Some(k.as_str())), "{v}");
+        }
+    }
+
+    #[test]
     fn defaults_are_the_rules_defaults_and_flags_are_clamped() {
         let d = Settings::default();
         assert_eq!(d.grace(), Duration::minutes(5));
         assert_eq!(d.checkin.opens_before, Duration::minutes(120));
         assert_eq!(d.checkin.device_clock_tolerance, Duration::seconds(120));
         assert_eq!(d.dues_rounding, Rounding::HalfUpFen);
+        assert_eq!(d.dues_reminder_months, 3);
         assert_eq!(Settings::default().with_checkin(5, 120, 120), d);
         let s = Settings::default().with_checkin(-3, 10 * 24 * 60, 1);
         assert_eq!(

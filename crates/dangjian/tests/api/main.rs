@@ -19,6 +19,7 @@ mod login_limits;
 mod meetings;
 mod members;
 mod moves;
+mod org_settings;
 mod orgs;
 mod pages;
 mod permissions;

@@ -77,6 +77,7 @@ pub enum Body {
     KeepCase,
     Approve,
     DuesSettings,
+    OrgSettings,
     Remittance,
     // sessions
     NewToken,
@@ -120,6 +121,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ("GET", "/api/v1/orgs/{id}/warnings", "/api/v1/orgs/{org}/warnings", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
     ("GET", "/api/v1/orgs/{id}/posts", "/api/v1/orgs/{org}/posts", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
     ("PATCH", "/api/v1/orgs/{id}", "/api/v1/orgs/{org}", Body::PatchOrg, [200, 200, 200, 404, 403, 403, 403, 403]),
+    ("GET", "/api/v1/orgs/{id}/settings", "/api/v1/orgs/{org}/settings", Body::None, [200, 200, 200, 404, 200, 404, 200, 404]),
+    ("PUT", "/api/v1/orgs/{id}/settings", "/api/v1/orgs/{org}/settings", Body::OrgSettings, [200, 200, 200, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/orgs", "/api/v1/orgs", Body::NewGroup, [201, 201, 201, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/orgs/{id}/posts", "/api/v1/orgs/{org}/posts", Body::Post, [201, 201, 201, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/posts/{id}/end", "/api/v1/posts/{post}/end", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
@@ -318,6 +321,7 @@ fn body(kind: Body, org: i64, person: i64, other: i64, seq: u32, caller: usize) 
         Body::KeepCase => json!({"outcome": "kept", "meeting_on": "2026-08-01", "note": "支部大会决定保留"}),
         Body::Approve => json!({"approved": true, "note": "同意"}),
         Body::DuesSettings => json!({"reminder_months": 3}),
+        Body::OrgSettings => json!({"values": {"checkin.late_grace_minutes": 5 + caller}}),
         Body::Remittance => {
             json!({"year": 2026, "month": 1 + caller, "amount_fen": 4500, "remitted_on": "2026-08-01"})
         }

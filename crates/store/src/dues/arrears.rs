@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::ledger::{
-    self, ArrearsStage, DEFAULT_REMINDER_MONTHS, LedgerMonth, add_months, arrears_stage, format_ym,
-    unpaid_run,
+    self, ArrearsStage, LedgerMonth, add_months, arrears_stage, format_ym, unpaid_run,
 };
 use dangjian_rules::dues_rules_on;
 use serde_json::json;
@@ -19,7 +18,6 @@ use super::upper_bound;
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
-use crate::org::path_ids;
 use crate::scope::Scope;
 
 /// How far back runs are looked for: the longest run reported is this many months.
@@ -109,18 +107,10 @@ fn month_key(d: Date) -> i64 {
 }
 
 impl Store {
-    /// The reminder setting in force for an org path: the nearest ancestor's (or own) setting,
-    /// else the default.
+    /// The reminder setting in force for an org path (`dues.reminder_months` of the nearest org
+    /// up the tree that sets it, else the deployment's).
     pub async fn dues_reminder_months(&self, path: &str) -> StoreResult<i64> {
-        let mut best: Option<(usize, i64)> = None;
-        for (depth, id) in path_ids(path).into_iter().enumerate() {
-            let v: Option<i64> = with_db!(&self.db, p => sqlx::query_scalar(
-                "SELECT reminder_months FROM dues_setting WHERE org_id = $1").bind(id).fetch_optional(p).await)?;
-            if let Some(v) = v {
-                best = Some((depth, v));
-            }
-        }
-        Ok(best.map_or(DEFAULT_REMINDER_MONTHS, |(_, v)| v))
+        Ok(self.settings_at(path).await?.dues_reminder_months)
     }
 
     /// Sets the reminder setting for the subtree of `org_id` (1–5 months: at 6 the rules' case
@@ -140,24 +130,9 @@ impl Store {
             );
         }
         let org = self.org(scope, org_id).await?;
-        let now = self.now();
-        let before = self.dues_reminder_months(&org.path).await?;
-        let mut tx = self.begin().await?;
-        with_tx!(&mut tx, c => sqlx::query("DELETE FROM dues_setting WHERE org_id = $1")
-            .bind(org.id).execute(c).await.map(|r| r.rows_affected()))?;
-        with_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO dues_setting (org_id, org_path, reminder_months, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org.id).bind(&org.path).bind(months).bind(actor.user_id).bind(now)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
-            .act("update", "dues_setting")
-            .id(org.id)
-            .org(org.path.clone())
-            .before(json!({"reminder_months": before}))
-            .after(json!({"reminder_months": months}))
-            .append()
+        let key = crate::settings::SubtreeKey::DuesReminderMonths;
+        self.write_settings(actor, &org, &[(key, Some(months.to_string()))])
             .await?;
-        tx.commit().await?;
         Ok(months)
     }
 

@@ -65,6 +65,8 @@ impl Store {
         let mut seen: HashMap<String, u32> = HashMap::new();
         let mut good: Vec<(i64, String, &BaseRow, i64)> = Vec::new();
         let mut warnings: Vec<RuleWarning> = Vec::new();
+        // each member's amount rounds as their own subtree says; one lookup per branch
+        let mut rounding_at: HashMap<String, dues::Rounding> = HashMap::new();
         for r in &rows {
             let err = |v: RuleViolation| RowError {
                 row: r.row,
@@ -103,7 +105,15 @@ impl Store {
                 ));
                 continue;
             }
-            match dues::quote(rs, r.category, r.base_fen, self.settings().dues_rounding) {
+            let rounding = match rounding_at.get(&p.org_path) {
+                Some(r) => *r,
+                None => {
+                    let r = self.settings_at(&p.org_path).await?.dues_rounding;
+                    rounding_at.insert(p.org_path.clone(), r);
+                    r
+                }
+            };
+            match dues::quote(rs, r.category, r.base_fen, rounding) {
                 Ok(q) => {
                     if dues::above_normal_cap(rs, q.monthly_fen).is_some() {
                         warnings.push(

@@ -199,7 +199,14 @@ impl Store {
             confirmed,
         } = new;
         let rs = dues_rules_on(year_start(year)?)?;
-        let quote = dues::quote(rs, category, base_fen, self.settings().dues_rounding)?;
+        // the rounding of the member's own subtree (an unknown person is refused below)
+        let path: Option<String> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT org_path FROM person WHERE id = $1").bind(person_id).fetch_optional(p).await)?;
+        let rounding = match path {
+            Some(path) => self.settings_at(&path).await?.dues_rounding,
+            None => self.settings().dues_rounding,
+        };
+        let quote = dues::quote(rs, category, base_fen, rounding)?;
         let (monthly_fen, reason) = match override_monthly {
             Some((m, reason)) => {
                 let reason = reason.trim().to_owned();

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod pages;
+mod settings;
 
 use api::{EndPostBody, OrgBody, OrgChangeView, OrgView, PostBody, PostView};
 
@@ -13,7 +14,7 @@ use crate::routes::Routes;
 /// The feature's API routes (with their documentation and contracts) and pages.
 #[rustfmt::skip]
 pub(crate) fn routes(r: Routes) -> Routes {
-    use axum::routing::{get, patch, post};
+    use axum::routing::{get, patch, post, put};
     r.api("get", "/api/v1/orgs", "orgs", "The tops of the caller's visible subtrees", get(api::roots))
         .answers_list::<OrgView>()
     .api("post", "/api/v1/orgs", "orgs", "Create an organization", post(api::create))
@@ -36,7 +37,16 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .takes::<PostBody>().answers::<Created>()
     .api("post", "/api/v1/posts/{id}/end", "orgs", "End a committee post", post(api::end_post))
         .takes::<EndPostBody>().answers::<Done>()
+    .api("get", "/api/v1/orgs/{id}/settings", "orgs",
+         "The settings in force for the org's subtree, each with the org that sets it (or the deployment)",
+         get(settings::get_settings))
+        .answers::<settings::OrgSettingsView>()
+    .api("put", "/api/v1/orgs/{id}/settings", "orgs",
+         "Set or clear (null) settings for the org's subtree; each key needs its own capability",
+         put(settings::put_settings))
+        .takes::<settings::SettingsBody>().answers::<settings::OrgSettingsView>()
     // pages
     .page("/orgs", get(pages::tree))
     .page("/orgs/{id}", get(pages::show))
+    .page("/orgs/{id}/settings", get(settings::page).post(settings::save))
 }
