@@ -16,10 +16,10 @@ use dangjian_store::Cap;
 use dangjian_store::dues::import::BaseRow;
 use dangjian_store::error::RowError;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::parse_year;
+use super::views::BaseImportAnswer;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -249,7 +249,7 @@ pub async fn handler(
     ApiPath(org_id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ImportQuery>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<BaseImportAnswer>> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let year = parse_year(q.year.as_deref())?;
     let mut multipart = multipart.map_err(|e| AppError::Malformed(None, e.body_text()))?;
@@ -290,10 +290,15 @@ pub async fn handler(
         )
         .await?;
     tracing::info!(org_id, rows = out.count, dry_run, "dues base import");
-    Ok(Json(if out.written {
-        json!({"imported": out.count, "year": year})
+    let (imported, valid) = if out.written {
+        (Some(out.count), None)
     } else {
-        json!({"valid": out.count, "year": year})
+        (None, Some(out.count))
+    };
+    Ok(Json(BaseImportAnswer {
+        valid,
+        imported,
+        year,
     }))
 }
 
