@@ -24,14 +24,10 @@ fn missing(field: &'static str) -> AppError {
 /// A whole number of 分: absent or null → None; not an integer → 422 `code`; negative → 422
 /// `base_negative`.
 pub fn fen(field: &'static str, code: &'static str, v: &Loose) -> AppResult<Option<i64>> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64() {
-            Some(n) if n >= 0 => Ok(Some(n)),
-            Some(n) => Err(invalid("base_negative", field, n)),
-            None => Err(invalid(code, field, v)),
-        },
+    if let Some(n) = v.as_ref().and_then(Value::as_i64).filter(|n| *n < 0) {
+        return Err(invalid("base_negative", field, n));
     }
+    int_in(field, code, v, 0..=i64::MAX)
 }
 
 /// An integer in `range`: absent or null → None; anything else → 422 `code`.
