@@ -257,6 +257,8 @@ pub async fn handler(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Json<BaseImportAnswer>> {
     let scope = auth.scope(Cap::WriteMembers)?;
+    // an org the caller does not see does not exist for them, whatever the file or year
+    state.store.org(&scope, org_id).await?;
     let year = parse_year(q.year.as_deref())?;
     let mut multipart = multipart.map_err(|e| AppError::Malformed(None, e.body_text()))?;
     let mut file: Option<Bytes> = None;

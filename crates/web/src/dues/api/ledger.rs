@@ -143,6 +143,8 @@ pub async fn decide(
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> AppResult<Json<HardshipView>> {
     let scope = auth.scope(Cap::CollectDues)?;
+    // an application the caller does not see does not exist for them, whatever the body says
+    state.store.dues_hardship_visible(&scope, id).await?;
     let d = Decision::try_from(body)?;
     let h = state
         .store
@@ -227,6 +229,7 @@ pub async fn decide_case(
     ApiJson(body): ApiJson<CaseDecisionBody>,
 ) -> AppResult<Json<ArrearsCaseView>> {
     let scope = auth.scope(Cap::CollectDues)?;
+    state.store.arrears_case_visible(&scope, id).await?;
     let d = CaseDecision::try_from(body)?;
     let c = state
         .store

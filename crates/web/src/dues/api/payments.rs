@@ -142,6 +142,8 @@ pub async fn create_order(
     ApiJson(body): ApiJson<OrderBody>,
 ) -> AppResult<(StatusCode, Json<OrderView>)> {
     let scope = own_or_collector(&auth, id)?;
+    // a member the caller does not see does not exist for them, provider or not
+    state.store.person_row(&scope, id).await?;
     let months = fields::months(&body.months)?;
     let provider = default_provider(&state)
         .ok_or_else(|| AppError::Conflict(RuleViolation::new("dues_online_unavailable")))?;
