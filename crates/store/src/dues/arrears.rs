@@ -326,6 +326,16 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
+
+    /// NotFound unless the case is in `scope` (as `decide_arrears_case` judges it): for checking
+    /// a request is about something the caller sees before judging its body.
+    pub async fn arrears_case_visible(&self, scope: &Scope, id: i64) -> StoreResult<()> {
+        let path: Option<String> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT org_path FROM dues_arrears_case WHERE id = $1").bind(id).fetch_optional(p).await)?;
+        path.filter(|p| scope.contains_path(p))
+            .map(|_| ())
+            .ok_or(StoreError::NotFound)
+    }
 }
 
 async fn case_in(tx: &mut crate::db::Tx, id: i64) -> StoreResult<ArrearsCase> {

@@ -327,4 +327,15 @@ impl Store {
         Ok(with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&org.path).bind(super::upper_bound(&org.path)).fetch_all(p).await)?)
     }
+
+    /// NotFound unless the application's branch is in `scope` (as `discuss`/`decide` judge it):
+    /// for checking a request is about something the caller sees before judging its body.
+    pub async fn dues_hardship_visible(&self, scope: &Scope, id: i64) -> StoreResult<()> {
+        let path: Option<String> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT o.path FROM dues_hardship h JOIN org o ON o.id = h.branch_id WHERE h.id = $1")
+            .bind(id).fetch_optional(p).await)?;
+        path.filter(|p| scope.contains_path(p))
+            .map(|_| ())
+            .ok_or(StoreError::NotFound)
+    }
 }

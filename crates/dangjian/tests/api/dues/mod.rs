@@ -7,6 +7,7 @@ use crate::helpers::Client;
 
 mod bases;
 mod ledger;
+mod outsiders;
 mod pages;
 mod payments;
 mod quote;

@@ -16,10 +16,10 @@ use dangjian_store::Cap;
 use dangjian_store::dues::import::BaseRow;
 use dangjian_store::error::RowError;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::parse_year;
+use super::views::BaseImportAnswer;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
@@ -33,20 +33,26 @@ fn file_error(code: &'static str) -> AppError {
     AppError::Invalid(RuleViolation::field(code, "file"))
 }
 
-/// `"4500.5"` → 450050: digits with at most two decimals; a leading '-' → `base_negative`.
+/// `"4500.5"` → 450050: digits with at most two decimals, read exactly (no floating point);
+/// anything else → None.
+pub(crate) fn yuan_digits_to_fen(t: &str) -> Option<i64> {
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let w: i64 = whole.parse().ok()?;
+    let f: i64 = format!("{frac:0<2}").parse().ok()?;
+    w.checked_mul(100)?.checked_add(f)
+}
+
+/// A sheet's amount in 元 (`"3,000.01元"`) as 分; a leading '-' → `base_negative`.
 pub(crate) fn parse_yuan(field: &'static str, s: &str) -> Result<i64, RuleViolation> {
     let t = s.trim().trim_end_matches('元').replace(',', "");
-    let bad = || RuleViolation::field("dues_yuan_invalid", field).arg("value", s.trim());
     if t.starts_with('-') {
         return Err(RuleViolation::field("base_negative", field));
     }
-    let (whole, frac) = t.split_once('.').unwrap_or((t.as_str(), ""));
-    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let w: i64 = whole.parse().map_err(|_| bad())?;
-    let f: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-    w.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)
+    yuan_digits_to_fen(&t)
+        .ok_or_else(|| RuleViolation::field("dues_yuan_invalid", field).arg("value", s.trim()))
 }
 
 fn text(d: &Data) -> String {
@@ -249,8 +255,10 @@ pub async fn handler(
     ApiPath(org_id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ImportQuery>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<BaseImportAnswer>> {
     let scope = auth.scope(Cap::WriteMembers)?;
+    // an org the caller does not see does not exist for them, whatever the file or year
+    state.store.org(&scope, org_id).await?;
     let year = parse_year(q.year.as_deref())?;
     let mut multipart = multipart.map_err(|e| AppError::Malformed(None, e.body_text()))?;
     let mut file: Option<Bytes> = None;
@@ -290,10 +298,15 @@ pub async fn handler(
         )
         .await?;
     tracing::info!(org_id, rows = out.count, dry_run, "dues base import");
-    Ok(Json(if out.written {
-        json!({"imported": out.count, "year": year})
+    let (imported, valid) = if out.written {
+        (Some(out.count), None)
     } else {
-        json!({"valid": out.count, "year": year})
+        (None, Some(out.count))
+    };
+    Ok(Json(BaseImportAnswer {
+        valid,
+        imported,
+        year,
     }))
 }
 

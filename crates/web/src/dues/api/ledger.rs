@@ -4,104 +4,153 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
-use dangjian_rules::dues::ledger::parse_ym;
 use dangjian_store::Cap;
 use dangjian_store::dues::arrears::CaseOutcome;
 use dangjian_store::dues::hardship::NewHardship;
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use time::Date;
+use utoipa::ToSchema;
 
-use super::json_fen;
-use super::payments::{json_text, own_or_collector};
+use super::fields::{self, Loose};
+use super::payments::own_or_collector;
+use super::views::{ArrearsCaseView, ArrearsView, HardshipView, SettingsView};
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::List;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, parse_date};
+use crate::extract::{ApiJson, ApiPath};
 
-fn required_ym(b: &Map<String, Value>, field: &'static str) -> AppResult<i64> {
-    let s = json_text(b, field, 10)?
-        .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", field)))?;
-    parse_ym(field, &s).map_err(AppError::Invalid)
+/// An application for the months `from`..=`to` (`YYYY-MM`): reduced to `reduced_to_fen` a
+/// month, or waived without it; `reason` required.
+#[derive(Deserialize, ToSchema)]
+pub struct HardshipBody {
+    #[schema(value_type = String)]
+    from: Loose,
+    #[schema(value_type = String)]
+    to: Loose,
+    #[schema(value_type = Option<i64>)]
+    reduced_to_fen: Loose,
+    #[schema(value_type = String)]
+    reason: Loose,
 }
 
-fn required_bool(b: &Map<String, Value>, field: &'static str) -> AppResult<bool> {
-    b.get(field)
-        .and_then(Value::as_bool)
-        .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", field)))
+impl HardshipBody {
+    fn parse(self, person_id: i64) -> AppResult<NewHardship> {
+        Ok(NewHardship {
+            person_id,
+            from_ym: fields::month("from", &self.from)?,
+            to_ym: fields::month("to", &self.to)?,
+            reduced_to_fen: fields::fen("reduced_to_fen", "amount_fen_invalid", &self.reduced_to_fen)?,
+            reason: fields::text("reason", &self.reason, 500)?.unwrap_or_default(),
+        })
+    }
 }
 
-/// `POST /api/v1/members/{id}/dues-hardships` {"from":"2026-03","to":"2026-08","reduced_to_fen"?,
-/// "reason"}: the member applies (or the collector records it for them); without
-/// `reduced_to_fen` the months are waived.
+/// `POST /api/v1/members/{id}/dues-hardships`: the member applies (or the collector records it
+/// for them).
 pub async fn apply(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<Map<String, Value>>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+    ApiJson(body): ApiJson<HardshipBody>,
+) -> AppResult<(StatusCode, Json<HardshipView>)> {
     let scope = own_or_collector(&auth, id)?;
+    let new = body.parse(id)?;
     let h = state
         .store
-        .apply_dues_hardship(
-            &scope,
-            &auth.actor(),
-            NewHardship {
-                person_id: id,
-                from_ym: required_ym(&b, "from")?,
-                to_ym: required_ym(&b, "to")?,
-                reduced_to_fen: json_fen("reduced_to_fen", "amount_fen_invalid", b.get("reduced_to_fen"))?,
-                reason: json_text(&b, "reason", 500)?.unwrap_or_default(),
-            },
-        )
+        .apply_dues_hardship(&scope, &auth.actor(), new)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(h).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, Json(h.into())))
 }
 
-/// `POST /api/v1/dues-hardships/{id}/discussion` {"agreed","meeting_on","note"?}: the branch's
-/// discussion (a retiree's application is decided here).
+/// The branch's discussion: agreed or not, at the meeting of `meeting_on` (`YYYY-MM-DD`).
+#[derive(Deserialize, ToSchema)]
+pub struct DiscussionBody {
+    #[schema(value_type = bool)]
+    agreed: Loose,
+    #[schema(value_type = String, format = Date)]
+    meeting_on: Loose,
+    #[schema(value_type = Option<String>)]
+    note: Loose,
+}
+
+/// What the branch's discussion decided.
+pub struct Discussion {
+    pub agreed: bool,
+    pub meeting_on: Date,
+    pub note: Option<String>,
+}
+
+impl TryFrom<DiscussionBody> for Discussion {
+    type Error = AppError;
+    fn try_from(b: DiscussionBody) -> AppResult<Self> {
+        Ok(Self {
+            agreed: fields::required_bool("agreed", &b.agreed)?,
+            meeting_on: fields::date("meeting_on", &b.meeting_on)?
+                .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "meeting_on")))?,
+            note: fields::text("note", &b.note, 500)?,
+        })
+    }
+}
+
+/// `POST /api/v1/dues-hardships/{id}/discussion`: the branch's discussion (a retiree's
+/// application is decided here).
 pub async fn discuss(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<Map<String, Value>>,
-) -> AppResult<Json<Value>> {
+    ApiJson(body): ApiJson<DiscussionBody>,
+) -> AppResult<Json<HardshipView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let agreed = required_bool(&b, "agreed")?;
-    let meeting_on = parse_date(
-        "meeting_on",
-        &json_text(&b, "meeting_on", 10)?
-            .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "meeting_on")))?,
-    )?;
+    let d = Discussion::try_from(body)?;
     let h = state
         .store
-        .discuss_dues_hardship(
-            &scope,
-            &auth.actor(),
-            id,
-            agreed,
-            meeting_on,
-            json_text(&b, "note", 500)?,
-        )
+        .discuss_dues_hardship(&scope, &auth.actor(), id, d.agreed, d.meeting_on, d.note)
         .await?;
-    Ok(Json(serde_json::to_value(h).unwrap_or_default()))
+    Ok(Json(h.into()))
 }
 
-/// `POST /api/v1/dues-hardships/{id}/decision` {"approved","note"?}: the higher 党委's decision.
+/// The higher 党委's decision: approved or not.
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionBody {
+    #[schema(value_type = bool)]
+    approved: Loose,
+    #[schema(value_type = Option<String>)]
+    note: Loose,
+}
+
+/// What the 党委 decided.
+pub struct Decision {
+    pub approved: bool,
+    pub note: Option<String>,
+}
+
+impl TryFrom<DecisionBody> for Decision {
+    type Error = AppError;
+    fn try_from(b: DecisionBody) -> AppResult<Self> {
+        Ok(Self {
+            approved: fields::required_bool("approved", &b.approved)?,
+            note: fields::text("note", &b.note, 500)?,
+        })
+    }
+}
+
+/// `POST /api/v1/dues-hardships/{id}/decision`: the higher 党委's decision.
 pub async fn decide(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<Map<String, Value>>,
-) -> AppResult<Json<Value>> {
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> AppResult<Json<HardshipView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let approved = required_bool(&b, "approved")?;
+    // an application the caller does not see does not exist for them, whatever the body says
+    state.store.dues_hardship_visible(&scope, id).await?;
+    let d = Decision::try_from(body)?;
     let h = state
         .store
-        .decide_dues_hardship(&scope, &auth.actor(), id, approved, json_text(&b, "note", 500)?)
+        .decide_dues_hardship(&scope, &auth.actor(), id, d.approved, d.note)
         .await?;
-    Ok(Json(serde_json::to_value(h).unwrap_or_default()))
+    Ok(Json(h.into()))
 }
 
 /// `GET /api/v1/orgs/{id}/dues-hardships`.
@@ -109,11 +158,12 @@ pub async fn list_hardships(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<HardshipView>>> {
     let scope = auth.scope(Cap::CollectDues)?;
     let items = state.store.dues_hardships(&scope, id).await?;
-    let n = i64::try_from(items.len()).unwrap_or(0);
-    Ok(crate::extract::list(items, n))
+    Ok(Json(List::all(
+        items.into_iter().map(HardshipView::from).collect(),
+    )))
 }
 
 /// `GET /api/v1/orgs/{id}/dues-arrears`: members at or past the reminder, as of this month.
@@ -121,12 +171,9 @@ pub async fn arrears(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ArrearsView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let list = state.store.dues_arrears(&scope, id).await?;
-    let mut v = serde_json::to_value(&list).unwrap_or_default();
-    v["total"] = json!(list.items.len());
-    Ok(Json(v))
+    Ok(Json(state.store.dues_arrears(&scope, id).await?.into()))
 }
 
 /// `POST /api/v1/members/{id}/dues-arrears-case`: opens the case for the 支部大会 (6 months).
@@ -134,76 +181,106 @@ pub async fn open_case(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<ArrearsCaseView>)> {
     let scope = auth.scope(Cap::CollectDues)?;
     let c = state.store.open_arrears_case(&scope, &auth.actor(), id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(c).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, Json(c.into())))
 }
 
-/// `POST /api/v1/dues-arrears-cases/{id}/decision` {"outcome":"justified"|"removal_proposed"|"kept",
-/// "meeting_on"?,"note"?}.
+/// The decision on an arrears case: `outcome` `justified` (正当理由), `removal_proposed` or
+/// `kept` (these two by the 支部大会 of `meeting_on`).
+#[derive(Deserialize, ToSchema)]
+pub struct CaseDecisionBody {
+    #[schema(value_type = String)]
+    outcome: Loose,
+    #[schema(value_type = Option<String>, format = Date)]
+    meeting_on: Loose,
+    #[schema(value_type = Option<String>)]
+    note: Loose,
+}
+
+/// What was decided on an arrears case.
+pub struct CaseDecision {
+    pub outcome: CaseOutcome,
+    pub meeting_on: Option<Date>,
+    pub note: Option<String>,
+}
+
+impl TryFrom<CaseDecisionBody> for CaseDecision {
+    type Error = AppError;
+    fn try_from(b: CaseDecisionBody) -> AppResult<Self> {
+        let outcome = fields::required_text("outcome", &b.outcome, 30)?;
+        let outcome = CaseOutcome::parse(&outcome).ok_or_else(|| {
+            AppError::Invalid(RuleViolation::field("value_unknown", "outcome").arg("value", &outcome))
+        })?;
+        Ok(Self {
+            outcome,
+            meeting_on: fields::date("meeting_on", &b.meeting_on)?,
+            note: fields::text("note", &b.note, 500)?,
+        })
+    }
+}
+
+/// `POST /api/v1/dues-arrears-cases/{id}/decision`.
 pub async fn decide_case(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<Map<String, Value>>,
-) -> AppResult<Json<Value>> {
+    ApiJson(body): ApiJson<CaseDecisionBody>,
+) -> AppResult<Json<ArrearsCaseView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let outcome = json_text(&b, "outcome", 30)?
-        .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "outcome")))?;
-    let outcome = CaseOutcome::parse(&outcome).ok_or_else(|| {
-        AppError::Invalid(RuleViolation::field("value_unknown", "outcome").arg("value", &outcome))
-    })?;
-    let meeting_on = match json_text(&b, "meeting_on", 10)? {
-        Some(s) => Some(parse_date("meeting_on", &s)?),
-        None => None,
-    };
+    state.store.arrears_case_visible(&scope, id).await?;
+    let d = CaseDecision::try_from(body)?;
     let c = state
         .store
-        .decide_arrears_case(
-            &scope,
-            &auth.actor(),
-            id,
-            outcome,
-            meeting_on,
-            json_text(&b, "note", 500)?,
-        )
+        .decide_arrears_case(&scope, &auth.actor(), id, d.outcome, d.meeting_on, d.note)
         .await?;
-    Ok(Json(serde_json::to_value(c).unwrap_or_default()))
+    Ok(Json(c.into()))
 }
 
-/// `GET /api/v1/orgs/{id}/dues-settings`: {"reminder_months"} in force for the org.
+/// `GET /api/v1/orgs/{id}/dues-settings`: the reminder in force for the org.
 pub async fn settings(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<SettingsView>> {
     let scope = auth.scope(Cap::CollectDues)?;
     let org = state.store.org(&scope, id).await?;
     let n = state.store.dues_reminder_months(&org.path).await?;
-    Ok(Json(json!({"org_id": org.id, "reminder_months": n})))
+    Ok(Json(SettingsView {
+        org_id: org.id,
+        reminder_months: n,
+    }))
 }
 
-/// `PUT /api/v1/orgs/{id}/dues-settings` {"reminder_months":1..5}: for the org's subtree.
+/// The arrears reminder for the org's subtree: after `reminder_months` (1..5) consecutive unpaid
+/// months.
+#[derive(Deserialize, ToSchema)]
+pub struct SettingsBody {
+    #[schema(value_type = i64, minimum = 1, maximum = 5)]
+    reminder_months: Loose,
+}
+
+/// `PUT /api/v1/orgs/{id}/dues-settings`: for the org's subtree.
 pub async fn set_settings(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<Map<String, Value>>,
-) -> AppResult<Json<Value>> {
+    ApiJson(body): ApiJson<SettingsBody>,
+) -> AppResult<Json<SettingsView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let n = super::json_int(
+    let n = fields::required_int(
         "reminder_months",
         "dues_reminder_months_invalid",
-        b.get("reminder_months"),
+        &body.reminder_months,
         1..=5,
     )?;
     let n = state
         .store
         .set_dues_reminder_months(&scope, &auth.actor(), id, n)
         .await?;
-    Ok(Json(json!({"org_id": id, "reminder_months": n})))
+    Ok(Json(SettingsView {
+        org_id: id,
+        reminder_months: n,
+    }))
 }

@@ -1,11 +1,13 @@
 //! 党费: the monthly amount the rules in force on a date give (domain-rules §2). Any logged-in
 //! user may ask. Bases per member and year, monthly bills for a subtree, and a member's year.
 
+mod fields;
 pub mod import;
 pub mod ledger;
 pub mod payments;
 pub mod provider;
 pub mod reports;
+pub mod views;
 
 use axum::Json;
 use axum::extract::State;
@@ -13,14 +15,18 @@ use axum::http::StatusCode;
 use dangjian_rules::dues;
 use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{RuleViolation, dues_rules_on};
+use dangjian_store::Cap;
+use dangjian_store::dues::NewDuesBase;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, optional_date, parse_enum, required_text};
-use dangjian_store::Cap;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ConfirmQuery, optional_date, parse_enum, required_text};
+use fields::Loose;
+use views::{DuesBaseView, GeneratedView, MemberDuesView, QuoteView};
 
 /// The query, taken as text so each bad value becomes a 422 naming its field.
 #[derive(Deserialize)]
@@ -47,7 +53,7 @@ pub async fn quote(
     State(state): State<AppState>,
     _auth: Auth,
     ApiQuery(q): ApiQuery<QuoteQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<QuoteView>> {
     let category = parse_enum(
         "category",
         &required_text("category", q.category)?,
@@ -57,22 +63,16 @@ pub async fn quote(
     let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
     let rs = dues_rules_on(date)?;
     let quote = dues::quote(rs, category, base_fen, state.store.settings().dues_rounding)?;
-    let locale = crate::i18n::current_locale();
-    let mut out = json!({
-        "monthly_fen": quote.monthly_fen,
-        "category": category,
-        "rule": quote.rule,
-        "rule_set": rs.version,
-        "date": date.to_string(),
-        "basis": crate::i18n::t(locale, quote.basis, &[]),
-    });
-    if let Some(max) = quote.max_fen {
-        out["max_fen"] = json!(max);
-    }
-    if let Some(rate) = quote.rate_bp {
-        out["rate_bp"] = json!(rate);
-    }
-    Ok(Json(out))
+    Ok(Json(QuoteView {
+        monthly_fen: quote.monthly_fen,
+        max_fen: quote.max_fen,
+        rate_bp: quote.rate_bp,
+        category: category.as_str(),
+        rule: quote.rule,
+        rule_set: rs.version,
+        date: crate::contract::date(date),
+        basis: crate::i18n::t(crate::i18n::current_locale(), quote.basis, &[]),
+    }))
 }
 
 /// A year from the path or query: 2008..=2100, else 422 `year_invalid` naming `year`.
@@ -89,118 +89,134 @@ pub(crate) fn parse_year(v: Option<&str>) -> AppResult<i64> {
     }
 }
 
-/// A whole number of 分 from JSON: absent or null → None; not an integer → 422 `{code}`;
-/// negative → 422 `base_negative`.
-pub(crate) fn json_fen(field: &'static str, code: &'static str, v: Option<&Value>) -> AppResult<Option<i64>> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64() {
-            Some(n) if n >= 0 => Ok(Some(n)),
-            Some(n) => Err(AppError::Invalid(
-                RuleViolation::field("base_negative", field).arg("value", n),
-            )),
-            None => Err(AppError::Invalid(
-                RuleViolation::field(code, field).arg("value", v.to_string()),
-            )),
-        },
+/// A member's base for a year: `category` (required), `base_fen` (分; required for in-service
+/// and retired members), `monthly_fen` to override the quote, with its `reason`; `confirm` goes
+/// ahead past "normally at most 1000 元 a month". Wrongly typed values are 422 naming the field.
+#[derive(Deserialize, ToSchema)]
+pub struct BaseBody {
+    /// `in_service`, `retired`, `farmer`, `student`, `unemployed`, `relief`
+    #[schema(value_type = String)]
+    category: Loose,
+    #[schema(value_type = Option<i64>)]
+    base_fen: Loose,
+    #[schema(value_type = Option<i64>)]
+    monthly_fen: Loose,
+    #[schema(value_type = Option<String>)]
+    reason: Loose,
+    #[schema(value_type = Option<bool>)]
+    confirm: Loose,
+}
+
+impl BaseBody {
+    fn parse(self, person_id: i64, year: i64, confirm_query: ConfirmQuery) -> AppResult<NewDuesBase> {
+        let category = match self.category {
+            Some(Value::String(s)) => parse_enum(
+                "category",
+                &required_text("category", Some(s))?,
+                PersonCategory::parse,
+            )?,
+            Some(Value::Null) | None => {
+                return Err(AppError::Invalid(RuleViolation::field(
+                    "field_required",
+                    "category",
+                )));
+            }
+            Some(v) => parse_enum("category", &v.to_string(), PersonCategory::parse)?,
+        };
+        let base_fen = fields::fen("base_fen", "base_fen_invalid", &self.base_fen)?;
+        let monthly = fields::fen("monthly_fen", "monthly_fen_invalid", &self.monthly_fen)?;
+        // a reason that is not text is no reason
+        let reason = match self.reason {
+            Some(Value::String(s)) => s.trim().to_owned(),
+            _ => String::new(),
+        };
+        if monthly.is_some() && reason.is_empty() {
+            return Err(AppError::Invalid(RuleViolation::field(
+                "reason_required",
+                "reason",
+            )));
+        }
+        Ok(NewDuesBase {
+            person_id,
+            year,
+            category,
+            base_fen,
+            override_monthly: monthly.map(|m| (m, reason)),
+            confirmed: confirm_query.confirm.unwrap_or(false) || fields::confirmed(&self.confirm),
+        })
     }
 }
 
-/// A JSON integer in `range`, required: else 422 naming `field`.
-pub(crate) fn json_int(
-    field: &'static str,
-    code: &'static str,
-    v: Option<&Value>,
-    range: std::ops::RangeInclusive<i64>,
-) -> AppResult<i64> {
-    match v {
-        None | Some(Value::Null) => Err(AppError::Invalid(RuleViolation::field("field_required", field))),
-        Some(v) => match v.as_i64() {
-            Some(n) if range.contains(&n) => Ok(n),
-            _ => Err(AppError::Invalid(
-                RuleViolation::field(code, field).arg("value", v.to_string()),
-            )),
-        },
-    }
-}
-
-/// `PUT /api/v1/members/{id}/dues-base/{year}` {"category","base_fen","monthly_fen"?,"reason"?}:
-/// sets the member's base for the year; `monthly_fen` overrides the quote and needs a reason.
+/// `PUT /api/v1/members/{id}/dues-base/{year}`: sets the member's base for the year.
 pub async fn set_base(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((id, year)): ApiPath<(i64, String)>,
-    ApiQuery(cq): ApiQuery<crate::extract::ConfirmQuery>,
-    ApiJson(b): ApiJson<serde_json::Map<String, Value>>,
-) -> AppResult<Json<Value>> {
+    ApiQuery(cq): ApiQuery<ConfirmQuery>,
+    ApiJson(body): ApiJson<BaseBody>,
+) -> AppResult<Json<DuesBaseView>> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let year = parse_year(Some(&year))?;
-    let category = match b.get("category") {
-        Some(Value::String(s)) => parse_enum(
-            "category",
-            &required_text("category", Some(s.clone()))?,
-            PersonCategory::parse,
-        )?,
-        Some(Value::Null) | None => {
-            return Err(AppError::Invalid(RuleViolation::field(
-                "field_required",
-                "category",
-            )));
-        }
-        Some(v) => parse_enum("category", &v.to_string(), PersonCategory::parse)?,
-    };
-    let base_fen = json_fen("base_fen", "base_fen_invalid", b.get("base_fen"))?;
-    let monthly = json_fen("monthly_fen", "monthly_fen_invalid", b.get("monthly_fen"))?;
-    let reason = match b.get("reason") {
-        Some(Value::String(s)) => s.trim().to_owned(),
-        _ => String::new(),
-    };
-    if monthly.is_some() && reason.is_empty() {
-        return Err(AppError::Invalid(RuleViolation::field(
-            "reason_required",
-            "reason",
-        )));
-    }
-    let base = state
-        .store
-        .set_dues_base(
-            &scope,
-            &auth.actor(),
-            dangjian_store::dues::NewDuesBase {
-                person_id: id,
-                year,
-                category,
-                base_fen,
-                override_monthly: monthly.map(|m| (m, reason)),
-                confirmed: cq.confirm.unwrap_or(false)
-                    || b.get("confirm").and_then(Value::as_bool).unwrap_or(false),
-            },
-        )
-        .await?;
-    Ok(Json(serde_json::to_value(base).unwrap_or_default()))
+    let new = body.parse(id, year, cq)?;
+    let base = state.store.set_dues_base(&scope, &auth.actor(), new).await?;
+    Ok(Json(base.into()))
 }
 
-/// `POST /api/v1/orgs/{id}/dues-bills` {"year","month"?}: the month's bills, or the whole
-/// year's without `month`; 201 {"created":N,"digest"} (one audit row for the batch).
+/// A year (2008..=2100) and, optionally, one of its months: the bills to generate, the period
+/// a remittance covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    pub year: i64,
+    pub month: Option<i64>,
+}
+
+impl Period {
+    fn parse(year: &Loose, month: &Loose) -> AppResult<Self> {
+        Ok(Self {
+            year: fields::required_int("year", "year_invalid", year, 2008..=2100)?,
+            month: fields::int_in("month", "month_invalid", month, 1..=12)?,
+        })
+    }
+}
+
+/// The bills of `year`'s `month`, or of the whole year without `month`.
+#[derive(Deserialize, ToSchema)]
+pub struct BillsBody {
+    #[schema(value_type = i64)]
+    year: Loose,
+    #[schema(value_type = Option<i64>)]
+    month: Loose,
+}
+
+impl TryFrom<BillsBody> for Period {
+    type Error = AppError;
+    fn try_from(b: BillsBody) -> AppResult<Self> {
+        Period::parse(&b.year, &b.month)
+    }
+}
+
+/// `POST /api/v1/orgs/{id}/dues-bills`: the month's bills, or the whole year's; 201 with the
+/// count and the batch's digest (one audit row for the batch).
 pub async fn generate_bills(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<serde_json::Map<String, Value>>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+    ApiJson(body): ApiJson<BillsBody>,
+) -> AppResult<(StatusCode, Json<GeneratedView>)> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let year = json_int("year", "year_invalid", b.get("year"), 2008..=2100)?;
-    let month = match b.get("month") {
-        None | Some(Value::Null) => None,
-        v => Some(json_int("month", "month_invalid", v, 1..=12)?),
-    };
+    let Period { year, month } = body.try_into()?;
     let g = state
         .store
         .generate_dues_bills(&scope, &auth.actor(), id, year, month)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"created": g.created, "digest": g.digest, "year": year, "month": month})),
+        Json(GeneratedView {
+            created: g.created,
+            digest: g.digest,
+            year,
+            month,
+        }),
     ))
 }
 
@@ -224,12 +240,9 @@ pub async fn member_dues(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<YearQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MemberDuesView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let year = match q.year.as_deref().map(str::trim) {
-        None | Some("") => i64::from(state.store.today().year()),
-        Some(s) => parse_year(Some(s))?,
-    };
+    let year = year_or_now(&state, q.year.as_deref())?;
     let d = state.store.member_dues(&scope, id, year).await?;
-    Ok(Json(serde_json::to_value(d).unwrap_or_default()))
+    Ok(Json(d.into()))
 }

@@ -10,6 +10,7 @@ use dangjian_store::Keys;
 use dangjian_store::dues::payment::{DuesOrder, ProviderCallback};
 use serde::Deserialize;
 
+use super::views::SettledView;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -39,7 +40,9 @@ pub struct FakeProvider {
 
 const FAKE_PURPOSE: &str = "dues-callback:fake";
 
-#[derive(Deserialize, serde::Serialize)]
+/// What a provider's callback says, signed over its raw bytes (`X-Dangjian-Signature`, hex
+/// HMAC-SHA256): the order, the amount paid in 分, the provider's transaction, and `paid`.
+#[derive(Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct CallbackBody {
     pub order_no: String,
     pub amount_fen: i64,
@@ -122,9 +125,11 @@ pub async fn handle_callback(
     name: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> AppResult<serde_json::Value> {
+) -> AppResult<SettledView> {
     let p = provider(state, name).ok_or(AppError::NotFound)?;
     let cb = p.verify_callback(headers, body)?;
     tracing::info!(provider = name, "dues payment callback verified");
-    Ok(state.store.settle_dues_order(p.name(), &cb).await?)
+    // the store keeps the first answer as JSON, to replay it as it was
+    let answer = state.store.settle_dues_order(p.name(), &cb).await?;
+    serde_json::from_value(answer).map_err(|e| AppError::Internal(e.into()))
 }

@@ -10,14 +10,17 @@ use dangjian_store::Cap;
 use dangjian_store::dues::report::{DuesReport, NewRemittance};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use time::Date;
+use utoipa::ToSchema;
 
-use super::payments::json_text;
-use super::{json_int, year_or_now};
+use super::fields::{self, Loose};
+use super::views::{BillView, PaidThroughView, RemittanceView, ReportView};
+use super::{Period, year_or_now};
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::List;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_date};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::i18n::{current_locale, enum_label, t};
 use crate::member::roster::{XLSX_CONTENT_TYPE, content_disposition};
 
@@ -53,9 +56,8 @@ pub async fn report(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
-    let r = load_report(&state, &auth, id, &q).await?;
-    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+) -> AppResult<Json<ReportView>> {
+    Ok(Json(load_report(&state, &auth, id, &q).await?.into()))
 }
 
 fn xlsx_error(e: XlsxError) -> AppError {
@@ -158,73 +160,77 @@ pub async fn bills(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<BillView>>> {
     let scope = auth.scope(Cap::CollectDues)?;
     let year = year_or_now(&state, q.year.as_deref())?;
     let month = parse_month(q.month.as_deref())?
         .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "month")))?;
     let items = state.store.dues_bills(&scope, id, year, month).await?;
-    let n = i64::try_from(items.len()).unwrap_or(0);
-    Ok(crate::extract::list(items, n))
+    Ok(Json(List::all(items.into_iter().map(BillView::from).collect())))
 }
 
-/// `POST /api/v1/orgs/{id}/dues-remittances` {"year","month"?,"amount_fen","large_fen"?,
-/// "remitted_on","note"?}: 上缴 to the level above → 201.
+/// 上缴 to the level above: the period (`year`, optional `month`), `amount_fen` (> 0), of it
+/// `large_fen` 大额党费, `remitted_on` (default today), `note`.
+#[derive(Deserialize, ToSchema)]
+pub struct RemittanceBody {
+    #[schema(value_type = i64)]
+    year: Loose,
+    #[schema(value_type = Option<i64>)]
+    month: Loose,
+    #[schema(value_type = i64)]
+    amount_fen: Loose,
+    #[schema(value_type = Option<i64>)]
+    large_fen: Loose,
+    #[schema(value_type = Option<String>, format = Date)]
+    remitted_on: Loose,
+    #[schema(value_type = Option<String>)]
+    note: Loose,
+}
+
+impl RemittanceBody {
+    fn parse(self, org_id: i64, today: Date) -> AppResult<NewRemittance> {
+        let Period { year, month } = Period::parse(&self.year, &self.month)?;
+        let amount = |field, v, least| fields::int_in(field, "amount_fen_invalid", v, least..=i64::MAX);
+        let amount_fen = amount("amount_fen", &self.amount_fen, 1)?
+            .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "amount_fen")))?;
+        Ok(NewRemittance {
+            org_id,
+            year,
+            month,
+            amount_fen,
+            large_fen: amount("large_fen", &self.large_fen, 0)?.unwrap_or(0),
+            remitted_on: fields::date("remitted_on", &self.remitted_on)?.unwrap_or(today),
+            note: fields::text("note", &self.note, 500)?,
+        })
+    }
+}
+
+/// `POST /api/v1/orgs/{id}/dues-remittances`: 上缴 to the level above → 201.
 pub async fn remit(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<Map<String, Value>>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+    ApiJson(body): ApiJson<RemittanceBody>,
+) -> AppResult<(StatusCode, Json<RemittanceView>)> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let year = json_int("year", "year_invalid", b.get("year"), 2008..=2100)?;
-    let month = match b.get("month") {
-        None | Some(Value::Null) => None,
-        v => Some(json_int("month", "month_invalid", v, 1..=12)?),
-    };
-    let amount_fen = json_int(
-        "amount_fen",
-        "amount_fen_invalid",
-        b.get("amount_fen"),
-        1..=i64::MAX,
-    )?;
-    let large_fen = match b.get("large_fen") {
-        None | Some(Value::Null) => 0,
-        v => json_int("large_fen", "amount_fen_invalid", v, 0..=i64::MAX)?,
-    };
-    let remitted_on = match json_text(&b, "remitted_on", 10)? {
-        Some(s) => parse_date("remitted_on", &s)?,
-        None => state.store.today(),
-    };
+    let new = body.parse(id, state.store.today())?;
     let r = state
         .store
-        .record_dues_remittance(
-            &scope,
-            &auth.actor(),
-            NewRemittance {
-                org_id: id,
-                year,
-                month,
-                amount_fen,
-                large_fen,
-                remitted_on,
-                note: json_text(&b, "note", 500)?,
-            },
-        )
+        .record_dues_remittance(&scope, &auth.actor(), new)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(r).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, Json(r.into())))
 }
 
-/// `GET /api/v1/members/{id}/dues-paid-through`: {"paid_through":"YYYY-MM"|null} (党费交至).
+/// `GET /api/v1/members/{id}/dues-paid-through`: 党费交至 (`YYYY-MM` or null).
 pub async fn paid_through(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PaidThroughView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let p = state.store.dues_paid_through(&scope, id).await?;
-    Ok(Json(json!({"person_id": id, "paid_through": p})))
+    let paid_through = state.store.dues_paid_through(&scope, id).await?;
+    Ok(Json(PaidThroughView {
+        person_id: id,
+        paid_through,
+    }))
 }

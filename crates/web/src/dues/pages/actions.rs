@@ -32,12 +32,7 @@ pub struct ActionForm {
 
 impl ActionForm {
     fn query(&self) -> CollectorQuery {
-        CollectorQuery {
-            org: Some(self.org),
-            year: Some(self.year),
-            month: Some(self.month),
-            done: None,
-        }
+        CollectorQuery::at(self.org, self.year, self.month)
     }
     fn meeting_on(&self) -> Result<Option<time::Date>, AppError> {
         match self
@@ -167,12 +162,7 @@ pub async fn import_bases(State(state): State<AppState>, PageUpload(a, form): Pa
         Ok::<_, AppError>(())
     }
     .await;
-    let q = CollectorQuery {
-        org: Some(org),
-        year: Some(year),
-        month: Some(month),
-        done: None,
-    };
+    let q = CollectorQuery::at(org, year, month);
     match result {
         Ok(()) => back_to(org, year, month),
         Err(AppError::Rows(rows)) => {
@@ -195,19 +185,7 @@ pub async fn import_bases(State(state): State<AppState>, PageUpload(a, form): Pa
             let e = AppError::Conflict(RuleViolation::new("dues_page_rows").arg("rows", lines.join("；")));
             refused(&state, &a, q, e).await
         }
-        Err(AppError::Confirm(ws)) => {
-            let locale = crate::i18n::current_locale();
-            let text: Vec<String> = ws
-                .iter()
-                .map(|w| {
-                    let args: Vec<(&str, String)> = w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-                    crate::i18n::t(locale, w.code, &args)
-                })
-                .collect();
-            let e =
-                AppError::Conflict(RuleViolation::new("dues_page_confirm").arg("warnings", text.join("；")));
-            refused(&state, &a, q, e).await
-        }
+        Err(AppError::Confirm(ws)) => refused(&state, &a, q, super::confirm_refusal(&ws)).await,
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => refused(&state, &a, q, e).await,
         Err(e) => error_page(Shell::of(&a), &e),
     }

@@ -13,7 +13,7 @@ use dangjian_store::dues::MemberDues;
 use dangjian_store::dues::payment::DuesOrder;
 use serde::Deserialize;
 
-use super::{money, ticked_months};
+use super::{DuesPage, money, ticked_months};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::dues::api::provider::{
@@ -33,14 +33,9 @@ struct MemberPage {
 }
 
 crate::page::has_shell!(MemberPage);
+super::dues_page!(MemberPage, FakePayPage);
 
 impl MemberPage {
-    fn money(&self, fen: &i64) -> String {
-        money(*fen)
-    }
-    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
-        self.shell.t(&format!("{prefix}{}", v.as_ref()))
-    }
     fn opt_money(&self, fen: &Option<i64>) -> String {
         fen.map_or_else(|| "—".to_owned(), money)
     }
@@ -185,15 +180,6 @@ pub async fn pay(
 struct FakePayPage {
     shell: Shell,
     order: DuesOrder,
-}
-
-impl FakePayPage {
-    fn money(&self, fen: &i64) -> String {
-        money(*fen)
-    }
-    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
-        self.shell.t(&format!("{prefix}{}", v.as_ref()))
-    }
 }
 
 async fn fake_order(state: &AppState, order_no: &str) -> Result<DuesOrder, AppError> {

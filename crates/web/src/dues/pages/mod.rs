@@ -30,12 +30,63 @@ pub(crate) fn money(fen: i64) -> String {
     format!("¥{}", yuan(fen))
 }
 
+/// What the dues templates show money and labels with: 分 as "¥12.34", and the message of a
+/// key made of a prefix and a value (`dues.status.` + `paid`).
+pub(crate) trait DuesPage {
+    fn page_shell(&self) -> &Shell;
+    fn money(&self, fen: &i64) -> String {
+        money(*fen)
+    }
+    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
+        self.page_shell().t(&format!("{prefix}{}", v.as_ref()))
+    }
+}
+
+macro_rules! dues_page {
+    ($($page:ty),+) => {
+        $(impl $crate::dues::pages::DuesPage for $page {
+            fn page_shell(&self) -> &Shell {
+                &self.shell
+            }
+        })+
+    };
+}
+use dues_page;
+
 #[derive(Deserialize, Default)]
 pub struct CollectorQuery {
     org: Option<i64>,
     year: Option<i64>,
     month: Option<i64>,
     done: Option<String>,
+}
+
+impl CollectorQuery {
+    /// The collector's page of `org` at `year`-`month` (where a form came from).
+    fn at(org: i64, year: i64, month: i64) -> Self {
+        Self {
+            org: Some(org),
+            year: Some(year),
+            month: Some(month),
+            done: None,
+        }
+    }
+}
+
+/// Warnings the page cannot ask to confirm in a dialog, as a refusal listing them (the form
+/// has a "confirm" box to send it again).
+fn confirm_refusal(warnings: &[dangjian_rules::RuleWarning]) -> AppError {
+    let locale = crate::i18n::current_locale();
+    let text: Vec<String> = warnings
+        .iter()
+        .map(|w| {
+            let args: Vec<(&str, String)> = w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+            crate::i18n::t(locale, w.code, &args)
+        })
+        .collect();
+    AppError::Conflict(
+        dangjian_rules::RuleViolation::new("dues_page_confirm").arg("warnings", text.join("；")),
+    )
 }
 
 /// The org options of the collector: the orgs their dues grants are on.
@@ -60,14 +111,9 @@ struct CollectorPage {
 }
 
 crate::page::has_shell!(CollectorPage);
+dues_page!(CollectorPage);
 
 impl CollectorPage {
-    fn money(&self, fen: &i64) -> String {
-        money(*fen)
-    }
-    fn st(&self, prefix: &str, v: impl AsRef<str>) -> String {
-        self.shell.t(&format!("{prefix}{}", v.as_ref()))
-    }
     fn ym(&self, key: &i64) -> String {
         dangjian_rules::dues::ledger::format_ym(*key)
     }
@@ -164,19 +210,11 @@ pub struct PaymentForm {
 
 /// "12.34" 元 → 1234 分, exactly (at most two decimals); anything else → 422 on `amount_fen`.
 fn yuan_to_fen(s: &str) -> Result<i64, AppError> {
-    let bad = || {
+    crate::dues::api::import::yuan_digits_to_fen(s.trim()).ok_or_else(|| {
         AppError::Invalid(
             dangjian_rules::RuleViolation::field("amount_fen_invalid", "amount_fen").arg("value", s),
         )
-    };
-    let s = s.trim();
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let w: i64 = whole.parse().map_err(|_| bad())?;
-    let f: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-    w.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)
+    })
 }
 
 /// `POST /dues/payments`: a payment recorded by hand from the collector's page.
@@ -184,12 +222,7 @@ pub async fn record_payment(
     State(state): State<AppState>,
     PageForm(a, f): PageForm<PaymentForm>,
 ) -> Response {
-    let q = CollectorQuery {
-        org: Some(f.org),
-        year: Some(f.year),
-        month: Some(f.month),
-        done: None,
-    };
+    let q = CollectorQuery::at(f.org, f.year, f.month);
     let result = async {
         let scope = a.scope(Cap::CollectDues)?;
         let method = match f.method.as_str() {
@@ -236,21 +269,7 @@ pub async fn record_payment(
         Ok(()) => back_to(f.org, f.year, f.month),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Confirm(_))) => {
             let e = match e {
-                AppError::Confirm(ws) => {
-                    let locale = crate::i18n::current_locale();
-                    let text: Vec<String> = ws
-                        .iter()
-                        .map(|w| {
-                            let args: Vec<(&str, String)> =
-                                w.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-                            crate::i18n::t(locale, w.code, &args)
-                        })
-                        .collect();
-                    AppError::Conflict(
-                        dangjian_rules::RuleViolation::new("dues_page_confirm")
-                            .arg("warnings", text.join("；")),
-                    )
-                }
+                AppError::Confirm(ws) => confirm_refusal(&ws),
                 e => e,
             };
             refused(&state, &a, q, e).await
@@ -286,13 +305,7 @@ pub async fn generate(State(state): State<AppState>, PageForm(a, f): PageForm<Ge
     match result {
         Ok(()) => back_to(f.org, f.year, f.month),
         Err(e @ AppError::Invalid(_)) => {
-            let q = CollectorQuery {
-                org: Some(f.org),
-                year: Some(f.year),
-                month: Some(f.month),
-                done: None,
-            };
-            refused(&state, &a, q, e).await
+            refused(&state, &a, CollectorQuery::at(f.org, f.year, f.month), e).await
         }
         Err(e) => error_page(Shell::of(&a), &e),
     }
