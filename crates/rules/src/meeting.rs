@@ -135,6 +135,14 @@ string_enum!(
 );
 
 string_enum!(
+    /// Someone invited to a meeting beyond those expected: not counted in 应到.
+    InviteeRole {
+        Guest = "guest" / "来宾",
+        AttendeeExtra = "attendee_extra" / "列席",
+    }
+);
+
+string_enum!(
     /// Entering or leaving the hall.
     Direction {
         In = "in" / "进场",

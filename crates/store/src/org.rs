@@ -23,7 +23,8 @@ pub struct OrgRow {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub kind: OrgKind,
-    pub branch_type: Option<String>,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub branch_type: Option<BranchType>,
     #[sqlx(try_from = "String")]
     pub category: OrgCategory,
     pub established_on: Option<Date>,
@@ -44,7 +45,7 @@ impl OrgRow {
         self.kind
     }
     pub fn branch_type(&self) -> Option<BranchType> {
-        self.branch_type.as_deref().and_then(BranchType::parse)
+        self.branch_type
     }
     pub fn category(&self) -> OrgCategory {
         self.category

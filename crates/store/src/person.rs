@@ -181,10 +181,13 @@ pub struct NewEvent {
 pub struct EventRow {
     pub id: i64,
     pub person_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
     pub event_date: Date,
-    pub status_before: Option<String>,
-    pub status_after: String,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub status_before: Option<MemberStatus>,
+    #[sqlx(try_from = "String")]
+    pub status_after: MemberStatus,
     pub org_before: Option<i64>,
     pub org_after: i64,
     pub reason: Option<String>,

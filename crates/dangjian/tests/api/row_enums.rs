@@ -1,12 +1,18 @@
 //! Stored statuses and kinds are decoded into the rules' enums when rows are read: what a
-//! meeting shows comes from its row, never from a fallback.
+//! meeting shows comes from its row, never from a fallback, and a value no enum knows fails the
+//! read (500), on both engines.
 
 use reqwest::StatusCode;
 use serde_json::json;
 use time::Duration;
 use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::TestApp;
+use dangjian_store::{Db, with_db};
+use sqlx::AssertSqlSafe;
+
+use crate::dues::{generate_bills, set_base};
+use crate::helpers::{Client, TestApp, code};
+use crate::meetings::{Planned, checkins, meeting};
 
 #[tokio::test]
 async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
@@ -67,4 +73,176 @@ async fn a_closed_meeting_still_reads_as_closed() {
     assert_eq!(s, StatusCode::OK, "{c}");
     let (_, one) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(one["status"].as_str(), Some("closed"), "{one}");
+}
+
+/// Reads `read` as `c` (200), stores a value no enum knows in `table.column` of the rows `row`
+/// selects — past the column's CHECK, as a newer schema or a hand edit would — and expects the
+/// read to fail (500), then puts the value back and expects the read to answer again.
+async fn an_unknown_value_fails_the_read(
+    app: &TestApp,
+    c: &Client,
+    read: &str,
+    table: &str,
+    column: &str,
+    row: &str,
+) {
+    let (s, b) = c.get(read).await;
+    assert_eq!(s, StatusCode::OK, "{read} before: {b}");
+    let select = format!("SELECT {column} FROM {table} WHERE {row}");
+    let before: Vec<Option<String>> = with_db!(&app.store.db, p => sqlx::query_scalar(AssertSqlSafe(select))
+        .fetch_all(p).await)
+    .expect("the column's values");
+    assert!(!before.is_empty(), "no {table} row where {row}");
+    set_past_check(app, table, column, row, Some("no_such_value")).await;
+    let (s, b) = c.get(read).await;
+    assert_eq!(
+        s,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{table}.{column} unknown, {read}: {b}"
+    );
+    assert_eq!(code(&b), "internal_error", "{b}");
+    for value in before {
+        set_past_check(app, table, column, row, value.as_deref()).await;
+    }
+    let (s, b) = c.get(read).await;
+    assert_eq!(s, StatusCode::OK, "{read} restored: {b}");
+}
+
+/// `UPDATE table SET column = value WHERE row`, the column's CHECK set aside.
+async fn set_past_check(app: &TestApp, table: &str, column: &str, row: &str, value: Option<&str>) {
+    let update = format!("UPDATE {table} SET {column} = $1 WHERE {row}");
+    let updated = match &app.store.db {
+        Db::Sqlite(p) => {
+            // the pragma is per connection: one connection for all three
+            let mut conn = p.acquire().await.expect("a connection");
+            sqlx::query("PRAGMA ignore_check_constraints = ON")
+                .execute(&mut *conn)
+                .await
+                .expect("pragma");
+            let n = sqlx::query(AssertSqlSafe(update))
+                .bind(value)
+                .execute(&mut *conn)
+                .await;
+            sqlx::query("PRAGMA ignore_check_constraints = OFF")
+                .execute(&mut *conn)
+                .await
+                .expect("pragma");
+            n.map(|r| r.rows_affected())
+        }
+        Db::Postgres(p) => {
+            // PostgreSQL names a column's CHECK `<table>_<column>_check`; this test's schema is its own
+            let drop = format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_{column}_check");
+            sqlx::query(AssertSqlSafe(drop))
+                .execute(p)
+                .await
+                .expect("dropping the CHECK");
+            sqlx::query(AssertSqlSafe(update))
+                .bind(value)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        }
+    };
+    assert!(updated.expect("update") > 0, "no {table} row where {row}");
+}
+
+#[tokio::test]
+async fn an_unknown_event_kind_or_status_fails_the_member_history() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let a1 = app.tree.a1;
+    let read = format!("/api/v1/members/{a1}/events");
+    let row = format!("person_id = {a1}");
+    for column in ["kind", "status_before", "status_after"] {
+        an_unknown_value_fails_the_read(&app, &sec, &read, "person_event", column, &row).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_branch_type_fails_the_org() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let b = app.tree.branch_a;
+    let read = format!("/api/v1/orgs/{b}");
+    an_unknown_value_fails_the_read(&app, &sec, &read, "org", "branch_type", &format!("id = {b}")).await;
+}
+
+#[tokio::test]
+async fn an_unknown_invitee_role_or_check_in_method_fails_the_meeting_reads() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let Planned { id, starts_at } = meeting(app.tree.branch_a).plan(&app, &sec).await;
+    let at = starts_at.format(&Rfc3339).unwrap_or_default();
+    let (s, b) = sec
+        .post(
+            &checkins(id),
+            json!({"event_id": "e-1", "person_id": app.tree.a1, "method": "manual", "at": at}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let row = format!("meeting_id = {id}");
+    let detail = format!("/api/v1/meetings/{id}/attendance/detail");
+    an_unknown_value_fails_the_read(&app, &sec, &detail, "checkin_event", "method", &row).await;
+    an_unknown_value_fails_the_read(&app, &sec, &detail, "checkin_event", "direction", &row).await;
+
+    exec_owned(
+        &app,
+        format!(
+            "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ({id}, {}, 'guest')",
+            app.tree.b1
+        ),
+    )
+    .await;
+    let invitees = format!("/api/v1/meetings/{id}/invitees");
+    an_unknown_value_fails_the_read(&app, &sec, &invitees, "meeting_invitee", "role", &row).await;
+}
+
+#[tokio::test]
+async fn an_unknown_dues_category_payment_kind_or_method_fails_the_dues_reads() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (a1, branch) = (app.tree.a1, app.tree.branch_a);
+    let year = app.store.today().year();
+    set_base(&sec, a1, year, 500_000).await;
+    generate_bills(&sec, branch, year, Some(1)).await;
+    let (s, p) = sec
+        .post(
+            &format!("/api/v1/members/{a1}/dues-payments"),
+            json!({"method": "transfer", "kind": "voluntary", "amount_fen": 100_000}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let row = format!("person_id = {a1}");
+    let dues = format!("/api/v1/members/{a1}/dues?year={year}");
+    let report = format!("/api/v1/orgs/{branch}/dues-report?year={year}");
+    an_unknown_value_fails_the_read(&app, &sec, &dues, "dues_base", "category", &row).await;
+    an_unknown_value_fails_the_read(&app, &sec, &report, "dues_base", "category", &row).await;
+    an_unknown_value_fails_the_read(&app, &sec, &dues, "dues_payment", "kind", &row).await;
+    an_unknown_value_fails_the_read(&app, &sec, &dues, "dues_payment", "method", &row).await;
+}
+
+#[tokio::test]
+async fn an_unknown_hardship_mode_or_arrears_case_status_fails_the_lists() {
+    let app = TestApp::spawn().await;
+    let sec = app.login("sec").await;
+    let (a1, branch) = (app.tree.a1, app.tree.branch_a);
+    let path = format!("(SELECT org_path FROM person WHERE id = {a1})");
+    let now = app.store.now().format(&Rfc3339).unwrap_or_default();
+    exec_owned(&app, format!(
+        "INSERT INTO dues_hardship (person_id, org_path, branch_id, from_ym, to_ym, mode, reduced_fen, reason, retiree, \
+         status, applied_by, applied_at) VALUES ({a1}, {path}, {branch}, 202601, 202602, 'waive', NULL, '大病住院', FALSE, \
+         'applied', NULL, '{now}')")).await;
+    exec_owned(&app, format!(
+        "INSERT INTO dues_arrears_case (person_id, org_path, months_unpaid, first_unpaid_ym, status, opened_at) \
+         VALUES ({a1}, {path}, 6, 202601, 'open', '{now}')")).await;
+    let row = format!("person_id = {a1}");
+    let hardships = format!("/api/v1/orgs/{branch}/dues-hardships");
+    an_unknown_value_fails_the_read(&app, &sec, &hardships, "dues_hardship", "mode", &row).await;
+    let arrears = format!("/api/v1/orgs/{branch}/dues-arrears");
+    an_unknown_value_fails_the_read(&app, &sec, &arrears, "dues_arrears_case", "status", &row).await;
+}
+
+/// Raw SQL built in the test (fixture rows no API writes this way).
+async fn exec_owned(app: &TestApp, sql: String) {
+    with_db!(&app.store.db, p => sqlx::query(AssertSqlSafe(sql)).execute(p).await.map(|_| ())).expect("exec");
 }

@@ -14,7 +14,8 @@ use crate::scope::Scope;
 pub struct InviteeRow {
     pub person_id: i64,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: dangjian_rules::meeting::InviteeRole,
 }
 
 impl Store {
