@@ -17,6 +17,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::string_enum;
 
+pub mod plan;
+
 /// The deployment's default grace period after the start before a check-in counts as late.
 pub const DEFAULT_GRACE_MINUTES: i64 = 5;
 

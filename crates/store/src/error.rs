@@ -90,3 +90,14 @@ where
         text.0.map(T::try_from).transpose()
     }
 }
+
+impl From<dangjian_rules::meeting::plan::PlanRefusal> for StoreError {
+    fn from(r: dangjian_rules::meeting::plan::PlanRefusal) -> Self {
+        use dangjian_rules::meeting::plan::PlanRefusal;
+        match r {
+            PlanRefusal::Invalid(v) => StoreError::Rule(v),
+            PlanRefusal::Conflict(v) => StoreError::Conflict(v),
+            PlanRefusal::NotFound => StoreError::NotFound,
+        }
+    }
+}

@@ -248,9 +248,7 @@ impl Store {
         actor: &Actor,
         new: NewMeeting,
     ) -> StoreResult<MeetingRow> {
-        if new.ends_at <= new.starts_at {
-            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
-        }
+        meeting::plan::check_times(new.starts_at, new.ends_at)?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, new.org_id).await?;
@@ -301,21 +299,11 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
-        if m.stored_status() == MeetingStatus::Closed {
-            return Err(closed());
-        }
-        if !is_expected(&mut tx, &m, person_id).await? {
-            return Err(RuleViolation::field("not_expected", "person_id").into());
-        }
-        let had: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+        let expected = is_expected(&mut tx, &m, person_id).await?;
+        let recorded: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM meeting_leave WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).fetch_one(c).await)?;
-        if had > 0 {
-            return Err(StoreError::Conflict(RuleViolation::field(
-                "leave_already_recorded",
-                "person_id",
-            )));
-        }
+        meeting::plan::may_record_leave(m.stored_status(), expected, recorded > 0)?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO meeting_leave (meeting_id, person_id, reason, status, recorded_by, created_at) \
              VALUES ($1, $2, $3, 'approved', $4, $5) RETURNING id")
