@@ -147,24 +147,26 @@ async fn set_past_check(app: &TestApp, table: &str, column: &str, row: &str, val
 }
 
 #[tokio::test]
-async fn an_unknown_event_kind_or_status_fails_the_member_history() {
+async fn an_unknown_event_kind_status_or_branch_type_fails_the_member_history_or_org() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
-    let a1 = app.tree.a1;
-    let read = format!("/api/v1/members/{a1}/events");
-    let row = format!("person_id = {a1}");
-    for column in ["kind", "status_before", "status_after"] {
-        an_unknown_value_fails_the_read(&app, &sec, &read, "person_event", column, &row).await;
-    }
-}
-
-#[tokio::test]
-async fn an_unknown_branch_type_fails_the_org() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    let b = app.tree.branch_a;
-    let read = format!("/api/v1/orgs/{b}");
-    an_unknown_value_fails_the_read(&app, &sec, &read, "org", "branch_type", &format!("id = {b}")).await;
+    let (a1, b) = (app.tree.a1, app.tree.branch_a);
+    let events = format!("/api/v1/members/{a1}/events");
+    let cases = [
+        (events.as_str(), "person_event", "kind"),
+        (&events, "person_event", "status_before"),
+        (&events, "person_event", "status_after"),
+    ];
+    each_unknown_value_fails_its_read(&app, &sec, &cases, &format!("person_id = {a1}")).await;
+    an_unknown_value_fails_the_read(
+        &app,
+        &sec,
+        &format!("/api/v1/orgs/{b}"),
+        "org",
+        "branch_type",
+        &format!("id = {b}"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -173,59 +175,41 @@ async fn an_unknown_invitee_role_or_check_in_method_fails_the_meeting_reads() {
     let sec = app.login("sec").await;
     let Planned { id, starts_at } = meeting(app.tree.branch_a).plan(&app, &sec).await;
     let at = starts_at.format(&Rfc3339).unwrap_or_default();
-    let (s, b) = sec
-        .post(
-            &checkins(id),
-            json!({"event_id": "e-1", "person_id": app.tree.a1, "method": "manual", "at": at}),
-        )
-        .await;
+    let manual = json!({"event_id": "e-1", "person_id": app.tree.a1, "method": "manual", "at": at});
+    let (s, b) = sec.post(&checkins(id), manual).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let row = format!("meeting_id = {id}");
-    let detail = format!("/api/v1/meetings/{id}/attendance/detail");
-    an_unknown_value_fails_the_read(&app, &sec, &detail, "checkin_event", "method", &row).await;
-    an_unknown_value_fails_the_read(&app, &sec, &detail, "checkin_event", "direction", &row).await;
-
+    let b1 = app.tree.b1;
     exec_owned(
         &app,
-        format!(
-            "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ({id}, {}, 'guest')",
-            app.tree.b1
-        ),
+        format!("INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ({id}, {b1}, 'guest')"),
     )
     .await;
-    let invitees = format!("/api/v1/meetings/{id}/invitees");
-    an_unknown_value_fails_the_read(&app, &sec, &invitees, "meeting_invitee", "role", &row).await;
+    let (detail, invitees) = (
+        format!("/api/v1/meetings/{id}/attendance/detail"),
+        format!("/api/v1/meetings/{id}/invitees"),
+    );
+    let cases = [
+        (detail.as_str(), "checkin_event", "method"),
+        (&detail, "checkin_event", "direction"),
+        (&invitees, "meeting_invitee", "role"),
+    ];
+    each_unknown_value_fails_its_read(&app, &sec, &cases, &format!("meeting_id = {id}")).await;
 }
 
 #[tokio::test]
-async fn an_unknown_dues_category_payment_kind_or_method_fails_the_dues_reads() {
+async fn an_unknown_dues_value_fails_the_dues_reads() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
     let (a1, branch) = (app.tree.a1, app.tree.branch_a);
     let year = app.store.today().year();
     set_base(&sec, a1, year, 500_000).await;
     generate_bills(&sec, branch, year, Some(1)).await;
+    let voluntary = json!({"method": "transfer", "kind": "voluntary", "amount_fen": 100_000});
     let (s, p) = sec
-        .post(
-            &format!("/api/v1/members/{a1}/dues-payments"),
-            json!({"method": "transfer", "kind": "voluntary", "amount_fen": 100_000}),
-        )
+        .post(&format!("/api/v1/members/{a1}/dues-payments"), voluntary)
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    let row = format!("person_id = {a1}");
-    let dues = format!("/api/v1/members/{a1}/dues?year={year}");
-    let report = format!("/api/v1/orgs/{branch}/dues-report?year={year}");
-    an_unknown_value_fails_the_read(&app, &sec, &dues, "dues_base", "category", &row).await;
-    an_unknown_value_fails_the_read(&app, &sec, &report, "dues_base", "category", &row).await;
-    an_unknown_value_fails_the_read(&app, &sec, &dues, "dues_payment", "kind", &row).await;
-    an_unknown_value_fails_the_read(&app, &sec, &dues, "dues_payment", "method", &row).await;
-}
-
-#[tokio::test]
-async fn an_unknown_hardship_mode_or_arrears_case_status_fails_the_lists() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    let (a1, branch) = (app.tree.a1, app.tree.branch_a);
+    // no API writes these two without months of bills behind them: rows as the store keeps them
     let path = format!("(SELECT org_path FROM person WHERE id = {a1})");
     let now = app.store.now().format(&Rfc3339).unwrap_or_default();
     exec_owned(&app, format!(
@@ -235,11 +219,41 @@ async fn an_unknown_hardship_mode_or_arrears_case_status_fails_the_lists() {
     exec_owned(&app, format!(
         "INSERT INTO dues_arrears_case (person_id, org_path, months_unpaid, first_unpaid_ym, status, opened_at) \
          VALUES ({a1}, {path}, 6, 202601, 'open', '{now}')")).await;
-    let row = format!("person_id = {a1}");
-    let hardships = format!("/api/v1/orgs/{branch}/dues-hardships");
-    an_unknown_value_fails_the_read(&app, &sec, &hardships, "dues_hardship", "mode", &row).await;
-    let arrears = format!("/api/v1/orgs/{branch}/dues-arrears");
-    an_unknown_value_fails_the_read(&app, &sec, &arrears, "dues_arrears_case", "status", &row).await;
+
+    let dues = format!("/api/v1/members/{a1}/dues?year={year}");
+    let cases = [
+        (dues.as_str(), "dues_base", "category"),
+        (
+            &format!("/api/v1/orgs/{branch}/dues-report?year={year}"),
+            "dues_base",
+            "category",
+        ),
+        (&dues, "dues_payment", "kind"),
+        (&dues, "dues_payment", "method"),
+        (
+            &format!("/api/v1/orgs/{branch}/dues-hardships"),
+            "dues_hardship",
+            "mode",
+        ),
+        (
+            &format!("/api/v1/orgs/{branch}/dues-arrears"),
+            "dues_arrears_case",
+            "status",
+        ),
+    ];
+    each_unknown_value_fails_its_read(&app, &sec, &cases, &format!("person_id = {a1}")).await;
+}
+
+/// [`an_unknown_value_fails_the_read`] for each (read, table, column), on the same rows.
+async fn each_unknown_value_fails_its_read(
+    app: &TestApp,
+    c: &Client,
+    cases: &[(&str, &str, &str)],
+    row: &str,
+) {
+    for (read, table, column) in cases {
+        an_unknown_value_fails_the_read(app, c, read, table, column, row).await;
+    }
 }
 
 /// Raw SQL built in the test (fixture rows no API writes this way).

@@ -351,42 +351,25 @@ mod tests {
     #[test]
     fn who_may_be_invited() {
         let m = planned();
-        let fresh = Invitee {
-            visible: true,
-            expected: false,
-            invited_before: false,
+        let person = |visible, expected, invited_before| {
+            Some(Invitee {
+                visible,
+                expected,
+                invited_before,
+            })
         };
-        assert_eq!(may_invite(&m, Some(fresh)), Ok(()));
-        assert_eq!(code(may_invite(&m, None)), Some(("422", "person_unknown")));
-        let hidden = Invitee {
-            visible: false,
-            ..fresh
-        };
-        // someone outside the scope is as unknown as nobody (and expected or not is not told)
-        let hidden_expected = Invitee {
-            expected: true,
-            ..hidden
-        };
-        assert_eq!(
-            code(may_invite(&m, Some(hidden_expected))),
-            Some(("422", "person_unknown"))
-        );
-        let expected = Invitee {
-            expected: true,
-            ..fresh
-        };
-        assert_eq!(
-            code(may_invite(&m, Some(expected))),
-            Some(("409", "already_expected"))
-        );
-        let again = Invitee {
-            invited_before: true,
-            ..fresh
-        };
-        assert_eq!(
-            code(may_invite(&m, Some(again))),
-            Some(("409", "already_invited"))
-        );
+        let cases = [
+            (person(true, false, false), None),
+            (None, Some(("422", "person_unknown"))),
+            // someone outside the scope is as unknown as nobody, expected there or not
+            (person(false, false, false), Some(("422", "person_unknown"))),
+            (person(false, true, false), Some(("422", "person_unknown"))),
+            (person(true, true, false), Some(("409", "already_expected"))),
+            (person(true, false, true), Some(("409", "already_invited"))),
+        ];
+        for (p, want) in cases {
+            assert_eq!(code(may_invite(&m, p)), want, "{p:?}");
+        }
         let closed = PlanFacts {
             status: MeetingStatus::Closed,
             ..m
