@@ -395,9 +395,7 @@ impl Store {
         }
         let after = org_in_tx(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act("update", "org")
-            .id(id)
-            .org(after.path.clone())
+            .on("update", "org", id, &after.path)
             .before(before.audit_json())
             .after(after.audit_json())
             .append()
@@ -507,9 +505,7 @@ impl Store {
             "INSERT INTO committee_post (org_id, person_id, post, started_on, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(org_id).bind(person_id).bind(post.as_str()).bind(started_on).bind(now).fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("create", "committee_post")
-            .id(id)
-            .org(org.path.clone())
+            .on("create", "committee_post", id, &org.path)
             .after(
                 json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
                 "started_on": started_on.to_string(), "person_org_path": person_path,

@@ -151,9 +151,7 @@ impl Store {
             .bind(org.id).bind(&org.path).bind(months).bind(actor.user_id).bind(now)
             .execute(c).await.map(|r| r.rows_affected()))?;
         tx.audit(actor, now)
-            .act("update", "dues_setting")
-            .id(org.id)
-            .org(org.path.clone())
+            .on("update", "dues_setting", org.id, &org.path)
             .before(json!({"reminder_months": before}))
             .after(json!({"reminder_months": months}))
             .append()
@@ -286,9 +284,7 @@ impl Store {
             .bind(person.id).bind(&person.org_path).bind(n).bind(first).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("open", "dues_arrears_case")
-            .id(id)
-            .org(person.org_path.clone())
+            .on("open", "dues_arrears_case", id, &person.org_path)
             .after(json!({"person_id": person.id, "months_unpaid": n, "first_unpaid": format_ym(first)}))
             .append()
             .await?;

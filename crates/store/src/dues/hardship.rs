@@ -75,6 +75,14 @@ struct OrgBrief {
     kind: OrgKind,
 }
 
+/// The path of the application's branch, if the scope holds it (else 404).
+async fn branch_path_in(tx: &mut Tx, scope: &Scope, h: &Hardship) -> StoreResult<String> {
+    let path: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
+        "SELECT path FROM org WHERE id = $1").bind(h.branch_id).fetch_optional(c).await)?;
+    path.filter(|p| scope.contains_path(p))
+        .ok_or(StoreError::NotFound)
+}
+
 /// The orgs on `path` (root first).
 async fn orgs_on(tx: &mut Tx, path: &str) -> StoreResult<Vec<OrgBrief>> {
     let mut out = Vec::new();
@@ -195,9 +203,7 @@ impl Store {
             .fetch_one(c).await)?;
         let h = load(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act("apply", "dues_hardship")
-            .id(id)
-            .org(person.org_path.clone())
+            .on("apply", "dues_hardship", id, &person.org_path)
             .after(h.audit_json())
             .append()
             .await?;
@@ -220,11 +226,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let before = load(&mut tx, id).await?;
-        let branch_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT path FROM org WHERE id = $1").bind(before.branch_id).fetch_optional(c).await)?;
-        if !branch_path.is_some_and(|p| scope.contains_path(&p)) {
-            return Err(StoreError::NotFound);
-        }
+        branch_path_in(&mut tx, scope, &before).await?;
         if before.status != dangjian_rules::dues::HardshipStatus::Applied {
             return Err(StoreError::Conflict(
                 RuleViolation::new("dues_hardship_state").arg("status", before.status),
@@ -263,11 +265,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let before = load(&mut tx, id).await?;
-        let branch_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT path FROM org WHERE id = $1").bind(before.branch_id).fetch_optional(c).await)?;
-        let branch_path = branch_path
-            .filter(|p| scope.contains_path(p))
-            .ok_or(StoreError::NotFound)?;
+        let branch_path = branch_path_in(&mut tx, scope, &before).await?;
         let approver = orgs_on(&mut tx, &branch_path)
             .await?
             .into_iter()

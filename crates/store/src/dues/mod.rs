@@ -261,9 +261,12 @@ impl Store {
             .bind(person_id).bind(year).fetch_optional(c).await)?;
         let after = after.ok_or(StoreError::NotFound)?;
         tx.audit(actor, now)
-            .act(if before.is_some() { "update" } else { "create" }, "dues_base")
-            .id(after.id)
-            .org(person.org_path.clone())
+            .on(
+                if before.is_some() { "update" } else { "create" },
+                "dues_base",
+                after.id,
+                &person.org_path,
+            )
             .before(before.as_ref().map(DuesBase::audit_json))
             .after({
                 let mut a = after.audit_json();

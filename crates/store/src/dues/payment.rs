@@ -154,9 +154,7 @@ async fn insert_payment(
     let sql = format!("SELECT {PAYMENT_COLS} FROM dues_payment WHERE id = $1");
     let p: Payment = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
     tx.audit(actor, now)
-        .act("create", "dues_payment")
-        .id(id)
-        .org(s.person.org_path.clone())
+        .on("create", "dues_payment", id, &s.person.org_path)
         .after(json!({
             "person_id": p.person_id, "payer_person_id": p.payer_person_id, "payer_name": p.payer_name,
             "kind": p.kind, "method": p.method, "amount_fen": p.amount_fen, "large": p.large,
@@ -332,9 +330,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.audit(actor, now)
-            .act("create", "dues_order")
-            .id(order.id)
-            .org(person.org_path.clone())
+            .on("create", "dues_order", order.id, &person.org_path)
             .after(
                 json!({"order_no": order.order_no, "provider": provider, "person_id": person.id,
                     "payer_person_id": payer, "amount_fen": total, "months": order.months}),

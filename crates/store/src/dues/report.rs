@@ -75,7 +75,8 @@ pub struct BillLine {
     #[sqlx(try_from = "String")]
     pub status: dangjian_rules::dues::BillStatus,
     pub payment_id: Option<i64>,
-    pub method: Option<String>,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub method: Option<dangjian_rules::dues::PayMethod>,
     pub payer_person_id: Option<i64>,
     pub payer_name: Option<String>,
 }

@@ -264,9 +264,7 @@ impl Store {
             .bind(crate::clock::truncate_micros(new.starts_at)).bind(crate::clock::truncate_micros(new.ends_at))
             .bind(&new.venue).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("create", "meeting")
-            .id(row.id)
-            .org(row.org_path.clone())
+            .on("create", "meeting", row.id, &row.org_path)
             .after(json!({
                 "org_id": row.org_id, "kind": row.kind, "title": row.title,
                 "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
@@ -310,9 +308,7 @@ impl Store {
             .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
         tx.audit(actor, now)
-            .act("leave", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("leave", "meeting", m.id, &m.org_path)
             .after(json!({"leave_id": id, "person_id": person_id, "status": "approved"}))
             .append()
             .await?;
@@ -427,9 +423,7 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query("UPDATE device SET user_id = $1 WHERE id = $2")
             .bind(user_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.audit(actor, now)
-            .act("create", "device")
-            .id(id)
-            .org(org.path.clone())
+            .on("create", "device", id, &org.path)
             .after(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id}))
             .append()
             .await?;

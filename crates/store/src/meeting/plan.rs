@@ -260,9 +260,7 @@ impl Store {
                    "agenda": r.agenda, "wall_title": r.wall_title, "wall_text_chars": r.wall_text.as_ref().map(|t| t.chars().count())})
         };
         tx.audit(actor, now)
-            .act("update", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("update", "meeting", m.id, &m.org_path)
             .before(summary(&m))
             .after(summary(&row))
             .append()
@@ -279,9 +277,7 @@ impl Store {
         plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
         tx.audit(actor, now)
-            .act("notify", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("notify", "meeting", m.id, &m.org_path)
             .after(json!({"event": "planned", "notices": n}))
             .append()
             .await?;
@@ -309,9 +305,7 @@ impl Store {
             .bind(now).bind(reason).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "cancelled", now).await?;
         tx.audit(actor, now)
-            .act("cancel", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("cancel", "meeting", m.id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "cancelled", "reason": reason, "notices": n}))
             .append()

@@ -144,9 +144,7 @@ impl Store {
         after["amendment_id"] = json!(id);
         after["reason"] = json!(reason);
         tx.audit(actor, now)
-            .act("amend_minutes", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("amend_minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(after)
             .append()
@@ -198,9 +196,7 @@ impl Store {
         // the reason may be personal (illness): it stays on the amendment, not in the audit trail
         audit_after["amendment_id"] = json!(id);
         tx.audit(actor, now)
-            .act("amend_attendance", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("amend_attendance", "meeting", m.id, &m.org_path)
             .before(before)
             .after(audit_after)
             .append()

@@ -65,9 +65,7 @@ impl Store {
             "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ($1, $2, $3)")
             .bind(m.id).bind(person_id).bind(role).execute(c).await.map(|r| r.rows_affected()))?;
         tx.audit(actor, now)
-            .act("invite", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("invite", "meeting", m.id, &m.org_path)
             .after(json!({"person_id": person_id, "role": role}))
             .append()
             .await?;
@@ -94,9 +92,7 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM meeting_invitee WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.audit(actor, now)
-            .act("uninvite", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("uninvite", "meeting", m.id, &m.org_path)
             .before(json!({"person_id": person_id}))
             .append()
             .await?;

@@ -91,9 +91,7 @@ impl Store {
             .bind(m.id).bind(person_id).bind(reason).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
         tx.audit(actor, now)
-            .act("leave_request", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("leave_request", "meeting", m.id, &m.org_path)
             .after(json!({"leave_request_id": id, "person_id": person_id, "status": "pending"}))
             .append()
             .await?;
@@ -144,9 +142,12 @@ impl Store {
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }
         tx.audit(actor, now)
-            .act(if approve { "leave_approve" } else { "leave_refuse" }, "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on(
+                if approve { "leave_approve" } else { "leave_refuse" },
+                "meeting",
+                m.id,
+                &m.org_path,
+            )
             .before(json!({"leave_request_id": request_id, "status": "pending"}))
             .after(json!({"leave_request_id": request_id, "person_id": person_id, "status": new_status}))
             .append()
