@@ -78,6 +78,7 @@ async fn a_closed_meeting_still_reads_as_closed() {
 /// Reads `read` as `c` (200), stores a value no enum knows in `table.column` of the rows `row`
 /// selects — past the column's CHECK, as a newer schema or a hand edit would — and expects the
 /// read to fail (500), then puts the value back and expects the read to answer again.
+#[expect(clippy::expect_used, reason = "test: a failure is the test's failure")]
 async fn an_unknown_value_fails_the_read(
     app: &TestApp,
     c: &Client,
@@ -109,6 +110,7 @@ async fn an_unknown_value_fails_the_read(
 }
 
 /// `UPDATE table SET column = value WHERE row`, the column's CHECK set aside.
+#[expect(clippy::expect_used, reason = "test: a failure is the test's failure")]
 async fn set_past_check(app: &TestApp, table: &str, column: &str, row: &str, value: Option<&str>) {
     let update = format!("UPDATE {table} SET {column} = $1 WHERE {row}");
     let updated = match &app.store.db {
@@ -257,6 +259,7 @@ async fn each_unknown_value_fails_its_read(
 }
 
 /// Raw SQL built in the test (fixture rows no API writes this way).
+#[expect(clippy::expect_used, reason = "test: a failure is the test's failure")]
 async fn exec_owned(app: &TestApp, sql: String) {
     with_db!(&app.store.db, p => sqlx::query(AssertSqlSafe(sql)).execute(p).await.map(|_| ())).expect("exec");
 }
