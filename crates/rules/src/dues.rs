@@ -49,6 +49,31 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// How money came in. Payroll deduction (扣缴) and 垫交 are not methods: the rules forbid them.
+    PayMethod {
+        Cash = "cash" / "现金",
+        Transfer = "transfer" / "转账",
+        Online = "online" / "在线支付",
+    }
+);
+
+string_enum!(
+    /// What a payment is for: months' regular dues, or a voluntary extra (自愿多交).
+    PaymentKind {
+        Regular = "regular" / "按月交纳",
+        Voluntary = "voluntary" / "自愿多交",
+    }
+);
+
+string_enum!(
+    /// What an approved hardship application does to the months it covers.
+    HardshipMode {
+        Waive = "waive" / "免交",
+        Reduce = "reduce" / "减交",
+    }
+);
+
 pub mod ledger;
 
 /// Basis points in one whole (100% = 10000 bp).

@@ -17,6 +17,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::string_enum;
 
+pub mod plan;
+
 /// The deployment's default grace period after the start before a check-in counts as late.
 pub const DEFAULT_GRACE_MINUTES: i64 = 5;
 
@@ -131,6 +133,14 @@ string_enum!(
         Face = "face" / "人脸识别",
         Infrared = "infrared" / "红外感应",
         Proxy = "proxy" / "代签到",
+    }
+);
+
+string_enum!(
+    /// Someone invited to a meeting beyond those expected: not counted in 应到.
+    InviteeRole {
+        Guest = "guest" / "来宾",
+        AttendeeExtra = "attendee_extra" / "列席",
     }
 );
 

@@ -524,6 +524,18 @@ impl<'t, 'a> AuditStart<'t, 'a> {
             after: None,
         }
     }
+
+    /// [`act`](Self::act) on one row (`id`) of the subtree at `org_path`, whose chain it joins:
+    /// what nearly every change records.
+    pub fn on(
+        self,
+        action: &'a str,
+        entity: &'a str,
+        id: impl ToString,
+        org_path: &str,
+    ) -> EntryBuilder<'t, 'a> {
+        self.act(action, entity).id(id).org(org_path.to_owned())
+    }
 }
 
 impl EntryBuilder<'_, '_> {

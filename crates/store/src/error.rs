@@ -53,3 +53,51 @@ impl From<dangjian_rules::enums::UnknownValue> for StoreError {
 pub fn decode<T: std::str::FromStr<Err = dangjian_rules::enums::UnknownValue>>(s: &str) -> StoreResult<T> {
     Ok(s.parse()?)
 }
+
+/// A nullable enum column as read (`#[sqlx(try_from = "NullableText")]` on an `Option<Enum>`
+/// field): NULL is `None`, any other value must be one the enum knows.
+pub struct NullableText(Option<String>);
+
+impl<DB: sqlx::Database> sqlx::Type<DB> for NullableText
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for NullableText
+where
+    Option<String>: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(NullableText(<Option<String> as sqlx::Decode<'r, DB>>::decode(
+            value,
+        )?))
+    }
+}
+
+impl<T> TryFrom<NullableText> for Option<T>
+where
+    T: TryFrom<String, Error = dangjian_rules::enums::UnknownValue>,
+{
+    type Error = dangjian_rules::enums::UnknownValue;
+    fn try_from(text: NullableText) -> Result<Self, Self::Error> {
+        text.0.map(T::try_from).transpose()
+    }
+}
+
+impl From<dangjian_rules::meeting::plan::PlanRefusal> for StoreError {
+    fn from(r: dangjian_rules::meeting::plan::PlanRefusal) -> Self {
+        use dangjian_rules::meeting::plan::PlanRefusal;
+        match r {
+            PlanRefusal::Invalid(v) => StoreError::Rule(v),
+            PlanRefusal::Conflict(v) => StoreError::Conflict(v),
+            PlanRefusal::NotFound => StoreError::NotFound,
+        }
+    }
+}

@@ -23,7 +23,8 @@ pub struct OrgRow {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub kind: OrgKind,
-    pub branch_type: Option<String>,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub branch_type: Option<BranchType>,
     #[sqlx(try_from = "String")]
     pub category: OrgCategory,
     pub established_on: Option<Date>,
@@ -44,7 +45,7 @@ impl OrgRow {
         self.kind
     }
     pub fn branch_type(&self) -> Option<BranchType> {
-        self.branch_type.as_deref().and_then(BranchType::parse)
+        self.branch_type
     }
     pub fn category(&self) -> OrgCategory {
         self.category
@@ -394,9 +395,7 @@ impl Store {
         }
         let after = org_in_tx(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act("update", "org")
-            .id(id)
-            .org(after.path.clone())
+            .on("update", "org", id, &after.path)
             .before(before.audit_json())
             .after(after.audit_json())
             .append()
@@ -506,9 +505,7 @@ impl Store {
             "INSERT INTO committee_post (org_id, person_id, post, started_on, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(org_id).bind(person_id).bind(post.as_str()).bind(started_on).bind(now).fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("create", "committee_post")
-            .id(id)
-            .org(org.path.clone())
+            .on("create", "committee_post", id, &org.path)
             .after(
                 json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
                 "started_on": started_on.to_string(), "person_org_path": person_path,

@@ -181,10 +181,13 @@ pub struct NewEvent {
 pub struct EventRow {
     pub id: i64,
     pub person_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
     pub event_date: Date,
-    pub status_before: Option<String>,
-    pub status_after: String,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub status_before: Option<MemberStatus>,
+    #[sqlx(try_from = "String")]
+    pub status_after: MemberStatus,
     pub org_before: Option<i64>,
     pub org_after: i64,
     pub reason: Option<String>,
@@ -401,9 +404,7 @@ impl Store {
         };
         let row = self.person_row_tx(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act("create", "person")
-            .id(id)
-            .org(row.org_path.clone())
+            .on("create", "person", id, &row.org_path)
             .after(row.audit_json())
             .append()
             .await?;
@@ -593,9 +594,7 @@ impl Store {
             .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         let after = self.person_row_tx(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act("update", "person")
-            .id(id)
-            .org(after.org_path.clone())
+            .on("update", "person", id, &after.org_path)
             .before(before.audit_json())
             .after(after.audit_json())
             .append()
@@ -673,9 +672,7 @@ impl Store {
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
         let after = self.person_row_tx(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act(ev.kind.as_str(), "person")
-            .id(id)
-            .org(after.org_path.clone())
+            .on(ev.kind.as_str(), "person", id, &after.org_path)
             .before(before.audit_json())
             .after(after.audit_json())
             .append()

@@ -204,8 +204,8 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
             kind: org.kind.to_string(),
             branch_type: org
                 .branch_type
-                .clone()
-                .filter(|b| b != BranchType::Regular.as_str()),
+                .filter(|b| *b != BranchType::Regular)
+                .map(|b| b.to_string()),
             member_count: org.member_count,
             formal_count: org.formal_count,
             term_ends_on: term_ends_on(&org),
@@ -268,7 +268,7 @@ async fn member_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
     };
     let events = events
         .into_iter()
-        .map(|e| (e.event_date.to_string(), e.kind))
+        .map(|e| (e.event_date.to_string(), e.kind.to_string()))
         .collect();
     Ok(render(
         &MemberHome {

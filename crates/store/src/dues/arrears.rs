@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use dangjian_rules::RuleViolation;
+use dangjian_rules::dues::ArrearsStatus;
 use dangjian_rules::dues::ledger::{
     self, ArrearsStage, LedgerMonth, add_months, arrears_stage, format_ym, unpaid_run,
 };
@@ -17,7 +18,7 @@ use super::payment::member_in;
 use super::upper_bound;
 use crate::Store;
 use crate::audit::Actor;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, decode};
 use crate::scope::Scope;
 
 /// How far back runs are looked for: the longest run reported is this many months.
@@ -34,7 +35,7 @@ pub struct ArrearsLine {
     /// `reminder` or `case`.
     pub stage: &'static str,
     pub case_id: Option<i64>,
-    pub case_status: Option<String>,
+    pub case_status: Option<ArrearsStatus>,
 }
 
 /// The arrears list of a subtree.
@@ -161,10 +162,10 @@ impl Store {
         let cases: Vec<(i64, i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT person_id, id, status FROM dues_arrears_case WHERE org_path >= $1 AND org_path < $2 ORDER BY id")
             .bind(&org.path).bind(upper_bound(&org.path)).fetch_all(p).await)?;
-        let latest_case: HashMap<i64, (i64, String)> = cases
+        let latest_case: HashMap<i64, (i64, ArrearsStatus)> = cases
             .into_iter()
-            .map(|(person, id, status)| (person, (id, status)))
-            .collect();
+            .map(|(person, id, status)| Ok((person, (id, decode(&status)?))))
+            .collect::<StoreResult<_>>()?;
         let mut by_person: BTreeMap<i64, (String, Vec<(LedgerMonth, i64)>)> = BTreeMap::new();
         for r in rows {
             let entry = by_person
@@ -197,7 +198,7 @@ impl Store {
                 owed_fen,
                 stage: stage.as_str(),
                 case_id: case.map(|c| c.0),
-                case_status: case.map(|c| c.1.clone()),
+                case_status: case.map(|c| c.1),
             });
         }
         items.sort_by(|a, b| {
@@ -260,9 +261,7 @@ impl Store {
             .bind(person.id).bind(&person.org_path).bind(n).bind(first).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("open", "dues_arrears_case")
-            .id(id)
-            .org(person.org_path.clone())
+            .on("open", "dues_arrears_case", id, &person.org_path)
             .after(json!({"person_id": person.id, "months_unpaid": n, "first_unpaid": format_ym(first)}))
             .append()
             .await?;

@@ -4,7 +4,9 @@
 //! approved period get the relief when they are created.
 
 use dangjian_rules::RuleViolation;
+use dangjian_rules::dues::HardshipMode;
 use dangjian_rules::dues::ledger::format_ym;
+use dangjian_rules::member::PersonCategory;
 use dangjian_rules::org::OrgKind;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -26,7 +28,8 @@ pub struct Hardship {
     pub branch_id: i64,
     pub from_ym: i64,
     pub to_ym: i64,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: HardshipMode,
     pub reduced_fen: Option<i64>,
     pub reason: String,
     pub retiree: bool,
@@ -68,7 +71,16 @@ pub struct NewHardship {
 struct OrgBrief {
     id: i64,
     path: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: OrgKind,
+}
+
+/// The path of the application's branch, if the scope holds it (else 404).
+async fn branch_path_in(tx: &mut Tx, scope: &Scope, h: &Hardship) -> StoreResult<String> {
+    let path: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
+        "SELECT path FROM org WHERE id = $1").bind(h.branch_id).fetch_optional(c).await)?;
+    path.filter(|p| scope.contains_path(p))
+        .ok_or(StoreError::NotFound)
 }
 
 /// The orgs on `path` (root first).
@@ -174,26 +186,24 @@ impl Store {
         let branch = orgs
             .iter()
             .rev()
-            .find(|o| o.kind == OrgKind::Branch.as_str())
+            .find(|o| o.kind == OrgKind::Branch)
             .ok_or_else(|| RuleViolation::new("dues_no_branch"))?;
-        let retiree = person.category == "retired";
+        let retiree = person.category == PersonCategory::Retired;
         let mode = if new.reduced_to_fen.is_some() {
-            "reduce"
+            HardshipMode::Reduce
         } else {
-            "waive"
+            HardshipMode::Waive
         };
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO dues_hardship (person_id, org_path, branch_id, from_ym, to_ym, mode, reduced_fen, reason, \
              retiree, status, applied_by, applied_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'applied', $10, $11) \
              RETURNING id")
-            .bind(person.id).bind(&person.org_path).bind(branch.id).bind(new.from_ym).bind(new.to_ym).bind(mode)
+            .bind(person.id).bind(&person.org_path).bind(branch.id).bind(new.from_ym).bind(new.to_ym).bind(mode.as_str())
             .bind(new.reduced_to_fen).bind(&reason).bind(retiree).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
         let h = load(&mut tx, id).await?;
         tx.audit(actor, now)
-            .act("apply", "dues_hardship")
-            .id(id)
-            .org(person.org_path.clone())
+            .on("apply", "dues_hardship", id, &person.org_path)
             .after(h.audit_json())
             .append()
             .await?;
@@ -216,11 +226,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let before = load(&mut tx, id).await?;
-        let branch_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT path FROM org WHERE id = $1").bind(before.branch_id).fetch_optional(c).await)?;
-        if !branch_path.is_some_and(|p| scope.contains_path(&p)) {
-            return Err(StoreError::NotFound);
-        }
+        branch_path_in(&mut tx, scope, &before).await?;
         if before.status != dangjian_rules::dues::HardshipStatus::Applied {
             return Err(StoreError::Conflict(
                 RuleViolation::new("dues_hardship_state").arg("status", before.status),
@@ -259,18 +265,14 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let before = load(&mut tx, id).await?;
-        let branch_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT path FROM org WHERE id = $1").bind(before.branch_id).fetch_optional(c).await)?;
-        let branch_path = branch_path
-            .filter(|p| scope.contains_path(p))
-            .ok_or(StoreError::NotFound)?;
+        let branch_path = branch_path_in(&mut tx, scope, &before).await?;
         let approver = orgs_on(&mut tx, &branch_path)
             .await?
             .into_iter()
             .rev()
             .filter(|o| o.path != branch_path)
             .find(|o| {
-                (o.kind == OrgKind::Committee.as_str() || o.kind == OrgKind::WorkingCommittee.as_str())
+                matches!(o.kind, OrgKind::Committee | OrgKind::WorkingCommittee)
                     && scope.contains_path(&o.path)
             })
             .ok_or_else(|| RuleViolation::new("dues_hardship_needs_committee"))?;

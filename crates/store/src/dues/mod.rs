@@ -3,7 +3,7 @@
 //! monthly bills generated for a subtree. Money is integer 分 throughout.
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::dues::{self, BillStatus};
+use dangjian_rules::dues::{self, BillStatus, PaymentKind};
 use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{RestrictedAct, dues_rules_on, temporary_branch_may};
 use serde_json::json;
@@ -26,7 +26,8 @@ pub struct DuesBase {
     pub id: i64,
     pub person_id: i64,
     pub year: i64,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub category: PersonCategory,
     pub base_fen: Option<i64>,
     pub monthly_fen: i64,
     pub rule_set: String,
@@ -267,9 +268,12 @@ impl Store {
             .bind(person_id).bind(year).fetch_optional(c).await)?;
         let after = after.ok_or(StoreError::NotFound)?;
         tx.audit(actor, now)
-            .act(if before.is_some() { "update" } else { "create" }, "dues_base")
-            .id(after.id)
-            .org(person.org_path.clone())
+            .on(
+                if before.is_some() { "update" } else { "create" },
+                "dues_base",
+                after.id,
+                &person.org_path,
+            )
             .before(before.as_ref().map(DuesBase::audit_json))
             .after({
                 let mut a = after.audit_json();
@@ -386,7 +390,7 @@ impl Store {
         let payments = self.payments_of(person.id, year).await?;
         let voluntary_fen = payments
             .iter()
-            .filter(|p| p.kind == "voluntary")
+            .filter(|p| p.kind == PaymentKind::Voluntary)
             .map(|p| p.amount_fen)
             .sum();
         let paid_through = self

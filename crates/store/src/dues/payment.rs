@@ -14,23 +14,7 @@ use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
 
-/// How money came in. Payroll deduction (扣缴) and 垫交 are not methods: the rules forbid them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PayMethod {
-    Cash,
-    Transfer,
-    Online,
-}
-
-impl PayMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PayMethod::Cash => "cash",
-            PayMethod::Transfer => "transfer",
-            PayMethod::Online => "online",
-        }
-    }
-}
+pub use dangjian_rules::dues::{PayMethod, PaymentKind};
 
 /// A payment as stored.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -39,8 +23,10 @@ pub struct Payment {
     pub person_id: i64,
     pub payer_person_id: Option<i64>,
     pub payer_name: Option<String>,
-    pub kind: String,
-    pub method: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PaymentKind,
+    #[sqlx(try_from = "String")]
+    pub method: PayMethod,
     pub amount_fen: i64,
     /// 大额党费: a one-off voluntary payment of 1000 元 or more, all to 中央.
     pub large: bool,
@@ -85,7 +71,8 @@ pub(crate) struct DueBill {
 pub(crate) struct MemberBrief {
     pub id: i64,
     pub org_path: String,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub category: dangjian_rules::member::PersonCategory,
 }
 
 /// The person, if the scope sees them (else 404).
@@ -132,7 +119,7 @@ struct Settle<'a> {
     person: &'a MemberBrief,
     payer_person_id: Option<i64>,
     payer_name: Option<String>,
-    kind: &'static str,
+    kind: PaymentKind,
     method: PayMethod,
     amount_fen: i64,
     large: bool,
@@ -155,7 +142,7 @@ async fn insert_payment(
         "INSERT INTO dues_payment (person_id, org_path, payer_person_id, payer_name, kind, method, amount_fen, large, \
          months, month_count, paid_on, order_id, note, recorded_by, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id")
-        .bind(s.person.id).bind(&s.person.org_path).bind(s.payer_person_id).bind(&s.payer_name).bind(s.kind)
+        .bind(s.person.id).bind(&s.person.org_path).bind(s.payer_person_id).bind(&s.payer_name).bind(s.kind.as_str())
         .bind(s.method.as_str()).bind(s.amount_fen).bind(s.large).bind(months.join(","))
         .bind(i64::try_from(months.len()).unwrap_or(0)).bind(s.paid_on).bind(s.order_id).bind(&s.note)
         .bind(actor.user_id).bind(now).fetch_one(c).await)?;
@@ -167,9 +154,7 @@ async fn insert_payment(
     let sql = format!("SELECT {PAYMENT_COLS} FROM dues_payment WHERE id = $1");
     let p: Payment = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
     tx.audit(actor, now)
-        .act("create", "dues_payment")
-        .id(id)
-        .org(s.person.org_path.clone())
+        .on("create", "dues_payment", id, &s.person.org_path)
         .after(json!({
             "person_id": p.person_id, "payer_person_id": p.payer_person_id, "payer_name": p.payer_name,
             "kind": p.kind, "method": p.method, "amount_fen": p.amount_fen, "large": p.large,
@@ -242,7 +227,12 @@ impl Store {
                 Some(a) if a > 0 => a,
                 _ => return Err(RuleViolation::field("dues_amount_positive", "amount_fen").into()),
             };
-            ("voluntary", amount, is_large_voluntary(rs, amount), Vec::new())
+            (
+                PaymentKind::Voluntary,
+                amount,
+                is_large_voluntary(rs, amount),
+                Vec::new(),
+            )
         } else {
             let months = normalize_months(new.months)?;
             let bills = due_bills(&mut tx, person.id, &months).await?;
@@ -268,7 +258,7 @@ impl Store {
                 }
                 confirmed.push(w.code);
             }
-            ("regular", total, false, bills)
+            (PaymentKind::Regular, total, false, bills)
         };
         let payment = insert_payment(
             &mut tx,
@@ -340,9 +330,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.audit(actor, now)
-            .act("create", "dues_order")
-            .id(order.id)
-            .org(person.org_path.clone())
+            .on("create", "dues_order", order.id, &person.org_path)
             .after(
                 json!({"order_no": order.order_no, "provider": provider, "person_id": person.id,
                     "payer_person_id": payer, "amount_fen": total, "months": order.months}),
@@ -422,7 +410,7 @@ impl Store {
                 person: &person,
                 payer_person_id: order.payer_person_id,
                 payer_name: None,
-                kind: "regular",
+                kind: PaymentKind::Regular,
                 method: PayMethod::Online,
                 amount_fen: order.amount_fen,
                 large: false,

@@ -4,6 +4,7 @@
 
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::ledger::{self, LedgerMonth, paid_through};
+use dangjian_rules::member::PersonCategory;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
@@ -16,7 +17,8 @@ use crate::scope::Scope;
 /// One category's (or the whole report's) figures. `billed = collected + outstanding + waived`.
 #[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize)]
 pub struct DuesFigures {
-    pub category: Option<String>,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub category: Option<PersonCategory>,
     pub bills: i64,
     pub billed_fen: i64,
     pub collected_fen: i64,
@@ -73,7 +75,8 @@ pub struct BillLine {
     #[sqlx(try_from = "String")]
     pub status: dangjian_rules::dues::BillStatus,
     pub payment_id: Option<i64>,
-    pub method: Option<String>,
+    #[sqlx(try_from = "crate::error::NullableText")]
+    pub method: Option<dangjian_rules::dues::PayMethod>,
     pub payer_person_id: Option<i64>,
     pub payer_name: Option<String>,
 }

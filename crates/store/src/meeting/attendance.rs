@@ -47,9 +47,7 @@ impl Store {
              WHERE i.meeting_id = $1 ON CONFLICT (meeting_id, person_id) DO NOTHING")
             .bind(id).bind(true).execute(c).await.map(|r| r.rows_affected()))?;
         tx.audit(actor, now)
-            .act("close", "meeting")
-            .id(id)
-            .org(m.org_path.clone())
+            .on("close", "meeting", id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "closed", "expected": expected, "guests": guests}))
             .append()

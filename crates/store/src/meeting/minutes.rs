@@ -122,9 +122,7 @@ impl Store {
         let before = minutes_in_tx(&mut tx, m.id).await?;
         write_minutes(&mut tx, m.id, minutes, decisions, actor.user_id, now).await?;
         tx.audit(actor, now)
-            .act("minutes", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(minutes_audit(minutes, decisions))
             .append()
@@ -183,9 +181,7 @@ impl Store {
             .bind(m.id).bind(&new.file_name).bind(new.content_type).bind(size).bind(&sha).bind(&new.data)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("attach", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("attach", "meeting", m.id, &m.org_path)
             .after(json!({
                 "attachment_id": row.id, "file_name": row.file_name, "content_type": row.content_type,
                 "size_bytes": size, "sha256": sha,
@@ -212,9 +208,7 @@ impl Store {
             .bind(m.id).bind(attachment_id).fetch_optional(c).await)?;
         let (name, sha) = gone.ok_or(StoreError::NotFound)?;
         tx.audit(actor, now)
-            .act("detach", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("detach", "meeting", m.id, &m.org_path)
             .before(json!({"attachment_id": attachment_id, "file_name": name, "sha256": sha}))
             .append()
             .await?;

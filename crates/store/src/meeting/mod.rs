@@ -248,9 +248,7 @@ impl Store {
         actor: &Actor,
         new: NewMeeting,
     ) -> StoreResult<MeetingRow> {
-        if new.ends_at <= new.starts_at {
-            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
-        }
+        meeting::plan::check_times(new.starts_at, new.ends_at)?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let org = org_in_tx(&mut tx, new.org_id).await?;
@@ -266,9 +264,7 @@ impl Store {
             .bind(crate::clock::truncate_micros(new.starts_at)).bind(crate::clock::truncate_micros(new.ends_at))
             .bind(&new.venue).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("create", "meeting")
-            .id(row.id)
-            .org(row.org_path.clone())
+            .on("create", "meeting", row.id, &row.org_path)
             .after(json!({
                 "org_id": row.org_id, "kind": row.kind, "title": row.title,
                 "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
@@ -301,30 +297,18 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
-        if m.stored_status() == MeetingStatus::Closed {
-            return Err(closed());
-        }
-        if !is_expected(&mut tx, &m, person_id).await? {
-            return Err(RuleViolation::field("not_expected", "person_id").into());
-        }
-        let had: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+        let expected = is_expected(&mut tx, &m, person_id).await?;
+        let recorded: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM meeting_leave WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).fetch_one(c).await)?;
-        if had > 0 {
-            return Err(StoreError::Conflict(RuleViolation::field(
-                "leave_already_recorded",
-                "person_id",
-            )));
-        }
+        meeting::plan::may_record_leave(m.stored_status(), expected, recorded > 0)?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO meeting_leave (meeting_id, person_id, reason, status, recorded_by, created_at) \
              VALUES ($1, $2, $3, 'approved', $4, $5) RETURNING id")
             .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
         tx.audit(actor, now)
-            .act("leave", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("leave", "meeting", m.id, &m.org_path)
             .after(json!({"leave_id": id, "person_id": person_id, "status": "approved"}))
             .append()
             .await?;
@@ -439,9 +423,7 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query("UPDATE device SET user_id = $1 WHERE id = $2")
             .bind(user_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.audit(actor, now)
-            .act("create", "device")
-            .id(id)
-            .org(org.path.clone())
+            .on("create", "device", id, &org.path)
             .after(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id}))
             .append()
             .await?;

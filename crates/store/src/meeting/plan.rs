@@ -10,9 +10,10 @@
 //! when the secretary sends the notice (or a series is planned), `rescheduled`, `cancelled`.
 
 use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::plan::{self, PlanFacts};
 use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
 use serde_json::json;
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+use time::OffsetDateTime;
 
 use super::upper;
 use crate::Store;
@@ -94,30 +95,7 @@ pub struct PlanChange {
     pub wall_text: Option<Option<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Every {
-    Week,
-    Month,
-}
-
-impl Every {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "week" | "每周" => Some(Every::Week),
-            "month" | "每月" => Some(Every::Month),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Every::Week => "week",
-            Every::Month => "month",
-        }
-    }
-}
-
-/// The most meetings one series plans at once.
-pub const SERIES_MAX: i64 = 24;
+pub use dangjian_rules::meeting::plan::{Every, SERIES_MAX, series_start};
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -136,22 +114,27 @@ pub(crate) async fn lock_plan(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResul
     }
 }
 
-/// 409 when the meeting can no longer be changed: `meeting_cancelled` or `meeting_closed`.
-fn check_changeable(m: &PlanRow) -> StoreResult<()> {
-    if m.cancelled_at.is_some() {
-        return Err(StoreError::Conflict(RuleViolation::new("meeting_cancelled")));
-    }
-    if m.is_closed() {
-        return Err(StoreError::Conflict(RuleViolation::new("meeting_closed")));
-    }
-    Ok(())
+/// At a 支委会 only the committee is expected: whether the person holds a current post there
+/// (always true for other kinds; asked of someone already expected by path and status).
+async fn on_committee_if_asked(tx: &mut Tx, m: &PlanRow, person_id: i64) -> StoreResult<bool> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM person WHERE id = $1{}",
+        super::committee_only(m.kind, m.org_id, "person")
+    );
+    let n: i64 =
+        with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_one(c).await)?;
+    Ok(n > 0)
 }
 
-async fn checkin_count(tx: &mut Tx, meeting_id: i64) -> StoreResult<i64> {
-    Ok(
-        with_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1")
-        .bind(meeting_id).fetch_one(c).await)?,
-    )
+/// What the planning rules (`rules::meeting::plan`) judge a locked meeting by.
+async fn plan_facts(tx: &mut Tx, m: &PlanRow) -> StoreResult<PlanFacts> {
+    let checkins: i64 = with_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1")
+        .bind(m.id).fetch_one(c).await)?;
+    Ok(PlanFacts {
+        status: m.status,
+        cancelled: m.cancelled_at.is_some(),
+        checkins,
+    })
 }
 
 /// Writes one notice of `event` to every attendee (expected or invited); `planned` only to those
@@ -173,34 +156,6 @@ async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> S
         .bind(m.id).bind(event).bind(m.starts_at).bind(&m.venue).bind(&m.cancel_reason).bind(now)
         .bind(&m.org_path).bind(upper(&m.org_path)).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n)
-}
-
-fn add_months(d: Date, n: i64) -> Option<Date> {
-    let total = i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1 + n;
-    let year = i32::try_from(total.div_euclid(12)).ok()?;
-    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
-    Date::from_calendar_date(year, month, d.day().min(month.length(year))).ok()
-}
-
-/// The start of the `i`-th meeting of a series: the same local time of day, every week or every
-/// month on the same day (the month's last day when it is shorter).
-pub fn series_start(
-    first: OffsetDateTime,
-    every: Every,
-    i: i64,
-    offset: UtcOffset,
-) -> Option<OffsetDateTime> {
-    let local = first.to_offset(offset);
-    let date = match every {
-        Every::Week => local.date().checked_add(time::Duration::weeks(i))?,
-        Every::Month => add_months(local.date(), i)?,
-    };
-    let time: Time = local.time();
-    Some(
-        date.with_time(time)
-            .assume_offset(offset)
-            .to_offset(UtcOffset::UTC),
-    )
 }
 
 impl Store {
@@ -283,7 +238,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
-        check_changeable(&m)?;
+        plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let pick =
             |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
         let title = ch.title.clone().unwrap_or_else(|| m.title.clone());
@@ -305,9 +260,7 @@ impl Store {
                    "agenda": r.agenda, "wall_title": r.wall_title, "wall_text_chars": r.wall_text.as_ref().map(|t| t.chars().count())})
         };
         tx.audit(actor, now)
-            .act("update", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("update", "meeting", m.id, &m.org_path)
             .before(summary(&m))
             .after(summary(&row))
             .append()
@@ -321,12 +274,10 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
-        check_changeable(&m)?;
+        plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
         tx.audit(actor, now)
-            .act("notify", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("notify", "meeting", m.id, &m.org_path)
             .after(json!({"event": "planned", "notices": n}))
             .append()
             .await?;
@@ -345,10 +296,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
-        check_changeable(&m)?;
-        if checkin_count(&mut tx, m.id).await? > 0 {
-            return Err(StoreError::Conflict(RuleViolation::new("meeting_has_checkins")));
-        }
+        plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
         let sql = format!(
             "UPDATE meeting SET status = 'closed', closed_at = $1, cancelled_at = $1, cancel_reason = $2 \
              WHERE id = $3 RETURNING {PLAN_COLS}"
@@ -357,9 +305,7 @@ impl Store {
             .bind(now).bind(reason).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "cancelled", now).await?;
         tx.audit(actor, now)
-            .act("cancel", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("cancel", "meeting", m.id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "cancelled", "reason": reason, "notices": n}))
             .append()
@@ -379,16 +325,11 @@ impl Store {
         ends_at: OffsetDateTime,
         venue: Option<Option<String>>,
     ) -> StoreResult<PlanRow> {
-        if ends_at <= starts_at {
-            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
-        }
+        plan::check_times(starts_at, ends_at)?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
-        check_changeable(&m)?;
-        if checkin_count(&mut tx, m.id).await? > 0 {
-            return Err(StoreError::Conflict(RuleViolation::new("meeting_has_checkins")));
-        }
+        plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
         let venue = venue.unwrap_or_else(|| m.venue.clone());
         let sql = format!(
             "UPDATE meeting SET starts_at = $1, ends_at = $2, venue = $3, status = 'planned' WHERE id = $4 RETURNING {PLAN_COLS}"
@@ -420,14 +361,7 @@ impl Store {
         every: Every,
         count: i64,
     ) -> StoreResult<(i64, Vec<PlanRow>)> {
-        if first_end <= first_start {
-            return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
-        }
-        if !(2..=SERIES_MAX).contains(&count) {
-            return Err(RuleViolation::field("series_count_range", "count")
-                .arg("max", SERIES_MAX)
-                .into());
-        }
+        plan::check_series(first_start, first_end, count)?;
         let now = self.now();
         let offset = self.local.offset;
         let length = first_end - first_start;
@@ -469,31 +403,5 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok((series_id, rows))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn a_monthly_series_keeps_the_day_or_takes_the_months_last() {
-        let cst = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-        let first = datetime!(2026-01-31 09:00 +8);
-        let got: Vec<String> = (0..3)
-            .filter_map(|i| series_start(first, Every::Month, i, cst))
-            .map(|t| t.to_offset(cst).to_string())
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                "2026-01-31 9:00:00.0 +08:00:00",
-                "2026-02-28 9:00:00.0 +08:00:00",
-                "2026-03-31 9:00:00.0 +08:00:00"
-            ]
-        );
-        let w = series_start(first, Every::Week, 2, cst).map(|t| t.to_offset(cst).date());
-        assert_eq!(w, Some(time::macros::date!(2026 - 02 - 14)));
     }
 }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, MeetingStatus};
+use dangjian_rules::meeting::{
+    self, AttendanceState, CheckinMethod, Counts, Direction, Event, MeetingStatus,
+};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -15,7 +17,7 @@ use super::plan::{PLAN_COLS, PlanRow};
 use super::{lock_meeting, upper};
 use crate::Store;
 use crate::audit::Actor;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, decode};
 use crate::org::path_ids;
 use crate::scope::Scope;
 
@@ -53,7 +55,7 @@ pub struct DetailLine {
     pub amended: Option<AmendedAttendance>,
     /// First `in` and its method; last `out` (device times).
     pub first_in: Option<OffsetDateTime>,
-    pub method: Option<String>,
+    pub method: Option<CheckinMethod>,
     pub last_out: Option<OffsetDateTime>,
     pub leave_reason: Option<String>,
 }
@@ -142,9 +144,7 @@ impl Store {
         after["amendment_id"] = json!(id);
         after["reason"] = json!(reason);
         tx.audit(actor, now)
-            .act("amend_minutes", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("amend_minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(after)
             .append()
@@ -196,9 +196,7 @@ impl Store {
         // the reason may be personal (illness): it stays on the amendment, not in the audit trail
         audit_after["amendment_id"] = json!(id);
         tx.audit(actor, now)
-            .act("amend_attendance", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("amend_attendance", "meeting", m.id, &m.org_path)
             .before(before)
             .after(audit_after)
             .append()
@@ -233,11 +231,12 @@ impl Store {
             .bind(meeting_id).bind(&meeting.org_path).bind(upper(&meeting.org_path)).fetch_all(p).await)?;
         let orgs: HashMap<i64, String> = orgs.into_iter().collect();
         let leaves: HashMap<i64, Option<String>> = leaves.into_iter().collect();
-        let mut first_in: HashMap<i64, (OffsetDateTime, String)> = HashMap::new();
+        let mut first_in: HashMap<i64, (OffsetDateTime, CheckinMethod)> = HashMap::new();
         let mut last_out: HashMap<i64, OffsetDateTime> = HashMap::new();
         for (p, dir, method, at) in events {
-            if dir == "in" {
-                let e = first_in.entry(p).or_insert((at, method.clone()));
+            let method: CheckinMethod = decode(&method)?;
+            if decode::<Direction>(&dir)? == Direction::In {
+                let e = first_in.entry(p).or_insert((at, method));
                 if at < e.0 {
                     *e = (at, method);
                 }
@@ -261,7 +260,7 @@ impl Store {
                     late: l.line.late,
                     amended: amended.get(&p).cloned(),
                     first_in: fi.map(|f| f.0),
-                    method: fi.map(|f| f.1.clone()),
+                    method: fi.map(|f| f.1),
                     last_out: last_out.get(&p).copied(),
                     leave_reason: leaves.get(&p).cloned().flatten(),
                 }

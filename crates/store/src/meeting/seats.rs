@@ -215,9 +215,7 @@ impl Store {
             .bind(org.id).bind(&org.path).bind(&p.venue).bind(p.rows).bind(p.seats_per_row).bind(&blocks)
             .bind(&reserved).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         tx.audit(actor, now)
-            .act("seat_plan", "org")
-            .id(org.id)
-            .org(org.path.clone())
+            .on("seat_plan", "org", org.id, &org.path)
             .after(
                 json!({"plan_id": id, "venue": p.venue, "rows": p.rows, "seats_per_row": p.seats_per_row,
                                    "blocks": p.blocks, "reserved": p.reserved}),
@@ -383,9 +381,7 @@ impl Store {
             unseated = left;
         }
         tx.audit(actor, now)
-            .act("seats", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("seats", "meeting", m.id, &m.org_path)
             .after(
                 json!({"plan_id": plan.id, "by_hand": by_hand, "auto": auto, "auto_placed": placed,
                                    "unseated": unseated.len()}),

@@ -115,9 +115,7 @@ impl Store {
                 .collect::<serde_json::Map<_, _>>()
         };
         tx.audit(actor, now)
-            .act("update", "org_setting")
-            .id(org.id)
-            .org(org.path.clone())
+            .on("update", "org_setting", org.id, &org.path)
             .before(serde_json::Value::Object(set_here(&before)))
             .after(serde_json::Value::Object(after))
             .append()

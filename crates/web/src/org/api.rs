@@ -59,7 +59,7 @@ impl From<&OrgRow> for OrgView {
             id: o.id,
             name: o.name.clone(),
             kind: o.kind.to_string(),
-            branch_type: o.branch_type.clone(),
+            branch_type: o.branch_type.map(|b| b.to_string()),
             category: o.category.to_string(),
             parent_id: o.parent_id,
             depth: o.depth,

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use dangjian_rules::BranchType;
 use dangjian_store::Cap;
 use dangjian_store::org::{OrgHistoryRow, PostRow};
 
@@ -122,7 +123,10 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
             id: org.id,
             name: org.name.clone(),
             kind: org.kind.to_string(),
-            branch_type: org.branch_type.clone().filter(|b| b != "regular"),
+            branch_type: org
+                .branch_type
+                .filter(|b| *b != BranchType::Regular)
+                .map(|b| b.to_string()),
             category: org.category.to_string(),
             established_on: crate::home::date_or_dash(org.established_on),
             term_started_on: crate::home::date_or_dash(org.term_started_on),

@@ -1,12 +1,14 @@
 //! Invited guests (来宾) and 列席 people: listed in attendance, not counted in `expected`.
 
-use dangjian_rules::RuleViolation;
+use dangjian_rules::meeting::plan::{self, Invitee};
 use serde_json::json;
 
-use super::{check_changeable, lock_plan};
+use super::leave::expected_path;
+use super::{lock_plan, on_committee_if_asked, plan_facts};
 use crate::Store;
 use crate::audit::Actor;
-use crate::error::{StoreError, StoreResult};
+use crate::db::Tx;
+use crate::error::{StoreResult, decode};
 use crate::scope::Scope;
 
 /// An invited guest (来宾) or 列席 person.
@@ -14,7 +16,8 @@ use crate::scope::Scope;
 pub struct InviteeRow {
     pub person_id: i64,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: dangjian_rules::meeting::InviteeRole,
 }
 
 impl Store {
@@ -40,43 +43,29 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
-        check_changeable(&m)?;
+        let facts = plan_facts(&mut tx, &m).await?;
         let person: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT org_path, status FROM person WHERE id = $1").bind(person_id).fetch_optional(c).await)?;
-        let Some((path, status)) = person else {
-            return Err(RuleViolation::field("person_unknown", "person_id").into());
+        let invitee = match person {
+            Some((path, status)) if scope.sees_person(person_id, &path) => Some(Invitee {
+                visible: true,
+                expected: expected_path(&m.org_path, &path, decode(&status)?)
+                    && on_committee_if_asked(&mut tx, &m, person_id).await?,
+                invited_before: invited(&mut tx, m.id, person_id).await?,
+            }),
+            Some(_) => Some(Invitee {
+                visible: false,
+                expected: false,
+                invited_before: false,
+            }),
+            None => None,
         };
-        if !scope.sees_person(person_id, &path) {
-            return Err(RuleViolation::field("person_unknown", "person_id").into());
-        }
-        if path.starts_with(&m.org_path) && matches!(status.as_str(), "formal" | "probationary") {
-            // at a 支委会 only the committee is expected: other members may sit in (列席)
-            let sql = format!(
-                "SELECT COUNT(*) FROM person WHERE id = $1{}",
-                crate::meeting::committee_only(m.kind, m.org_id, "person")
-            );
-            let expected: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(person_id).fetch_one(c).await)?;
-            if expected > 0 {
-                return Err(StoreError::Conflict(RuleViolation::field(
-                    "already_expected",
-                    "person_id",
-                )));
-            }
-        }
-        let n = with_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ($1, $2, $3) ON CONFLICT (meeting_id, person_id) DO NOTHING")
+        plan::may_invite(&facts, invitee)?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ($1, $2, $3)")
             .bind(m.id).bind(person_id).bind(role).execute(c).await.map(|r| r.rows_affected()))?;
-        if n == 0 {
-            return Err(StoreError::Conflict(RuleViolation::field(
-                "already_invited",
-                "person_id",
-            )));
-        }
         tx.audit(actor, now)
-            .act("invite", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("invite", "meeting", m.id, &m.org_path)
             .after(json!({"person_id": person_id, "role": role}))
             .append()
             .await?;
@@ -95,29 +84,27 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
-        check_changeable(&m)?;
         let used: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).fetch_one(c).await)?;
-        if used > 0 {
-            return Err(StoreError::Conflict(RuleViolation::field(
-                "invitee_checked_in",
-                "person_id",
-            )));
-        }
-        let n = with_tx!(&mut tx, c => sqlx::query("DELETE FROM meeting_invitee WHERE meeting_id = $1 AND person_id = $2")
+        let invited = invited(&mut tx, m.id, person_id).await?;
+        plan::may_uninvite(&plan_facts(&mut tx, &m).await?, invited, used > 0)?;
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM meeting_invitee WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
         tx.audit(actor, now)
-            .act("uninvite", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("uninvite", "meeting", m.id, &m.org_path)
             .before(json!({"person_id": person_id}))
             .append()
             .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Whether the person is on the meeting's invitation list.
+async fn invited(tx: &mut Tx, meeting_id: i64, person_id: i64) -> StoreResult<bool> {
+    let n: i64 = with_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM meeting_invitee WHERE meeting_id = $1 AND person_id = $2")
+        .bind(meeting_id).bind(person_id).fetch_one(c).await)?;
+    Ok(n > 0)
 }

@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{self, Event, Window};
+use dangjian_rules::meeting::{self, Event, Window, plan};
+use dangjian_rules::member::MemberStatus;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use super::{PLAN_COLS, PlanRow, check_changeable, lock_plan};
+use super::{PLAN_COLS, PlanRow, lock_plan, on_committee_if_asked, plan_facts};
 use crate::Store;
 use crate::audit::Actor;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, decode};
 use crate::scope::Scope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -54,15 +54,15 @@ pub struct MyNotice {
 }
 
 /// The person's (org_path, status), or None.
-async fn person_of(store: &Store, person_id: i64) -> StoreResult<Option<(String, String)>> {
-    Ok(
-        with_db!(&store.db, p => sqlx::query_as("SELECT org_path, status FROM person WHERE id = $1")
-        .bind(person_id).fetch_optional(p).await)?,
-    )
+async fn person_of(store: &Store, person_id: i64) -> StoreResult<Option<(String, MemberStatus)>> {
+    let row: Option<(String, String)> = with_db!(&store.db, p => sqlx::query_as("SELECT org_path, status FROM person WHERE id = $1")
+        .bind(person_id).fetch_optional(p).await)?;
+    row.map(|(path, status)| Ok((path, decode(&status)?))).transpose()
 }
 
-fn expected_path(m_path: &str, person: &(String, String)) -> bool {
-    person.0.starts_with(m_path) && matches!(person.1.as_str(), "formal" | "probationary")
+/// Formal or probationary in the meeting org's subtree (the committee is asked separately).
+pub(super) fn expected_path(m_path: &str, path: &str, status: MemberStatus) -> bool {
+    path.starts_with(m_path) && matches!(status, MemberStatus::Formal | MemberStatus::Probationary)
 }
 
 impl Store {
@@ -79,37 +79,19 @@ impl Store {
         let person = person_of(self, person_id).await?.ok_or(StoreError::NotFound)?;
         let mut tx = self.begin().await?;
         let m = lock_plan(&mut tx, &Scope::system(), meeting_id).await?;
-        if !expected_path(&m.org_path, &person) {
-            return Err(StoreError::NotFound);
-        }
-        // at a 支委会 only the committee is expected
-        let sql = format!(
-            "SELECT COUNT(*) FROM person WHERE id = $1{}",
-            crate::meeting::committee_only(m.kind, m.org_id, "person")
-        );
-        let on_committee: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(person_id).fetch_one(c).await)?;
-        if on_committee == 0 {
-            return Err(StoreError::NotFound);
-        }
-        check_changeable(&m)?;
-        let had: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+        let expected = expected_path(&m.org_path, &person.0, person.1)
+            && on_committee_if_asked(&mut tx, &m, person_id).await?;
+        let earlier: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM leave_request WHERE meeting_id = $1 AND person_id = $2 AND status <> 'refused') \
              + (SELECT COUNT(*) FROM meeting_leave WHERE meeting_id = $1 AND person_id = $2)")
             .bind(m.id).bind(person_id).fetch_one(c).await)?;
-        if had > 0 {
-            return Err(StoreError::Conflict(RuleViolation::new(
-                "leave_already_requested",
-            )));
-        }
+        plan::may_request_leave(&plan_facts(&mut tx, &m).await?, expected, earlier)?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO leave_request (meeting_id, person_id, reason, status, created_at) VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
             .bind(m.id).bind(person_id).bind(reason).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
         tx.audit(actor, now)
-            .act("leave_request", "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on("leave_request", "meeting", m.id, &m.org_path)
             .after(json!({"leave_request_id": id, "person_id": person_id, "status": "pending"}))
             .append()
             .await?;
@@ -144,10 +126,7 @@ impl Store {
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         let (person_id, status, reason): (i64, String, String) = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT person_id, status, reason FROM leave_request WHERE id = $1").bind(request_id).fetch_one(c).await)?;
-        if status != "pending" {
-            return Err(StoreError::Conflict(RuleViolation::new("leave_request_decided")));
-        }
-        check_changeable(&m)?;
+        plan::may_decide_leave(&plan_facts(&mut tx, &m).await?, decode(&status)?)?;
         let new_status = if approve { "approved" } else { "refused" };
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE leave_request SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4 WHERE id = $5")
@@ -163,9 +142,12 @@ impl Store {
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }
         tx.audit(actor, now)
-            .act(if approve { "leave_approve" } else { "leave_refuse" }, "meeting")
-            .id(m.id)
-            .org(m.org_path.clone())
+            .on(
+                if approve { "leave_approve" } else { "leave_refuse" },
+                "meeting",
+                m.id,
+                &m.org_path,
+            )
             .before(json!({"leave_request_id": request_id, "status": "pending"}))
             .after(json!({"leave_request_id": request_id, "person_id": person_id, "status": new_status}))
             .append()

@@ -110,7 +110,7 @@ fn report_xlsx(r: &DuesReport) -> Result<Vec<u8>, XlsxError> {
         Ok::<(), XlsxError>(())
     };
     for c in &r.by_category {
-        let label = enum_label(locale, "person_category", c.category.as_deref().unwrap_or(""));
+        let label = enum_label(locale, "person_category", c.category.map_or("", |c| c.as_str()));
         line(sheet, label, c)?;
     }
     line(sheet, tr("dues.report.total"), &r.total)?;

@@ -50,7 +50,7 @@ pub struct DuesBaseView {
     pub id: i64,
     pub person_id: i64,
     pub year: i64,
-    pub category: String,
+    pub category: &'static str,
     pub base_fen: Option<i64>,
     pub monthly_fen: i64,
     pub rule_set: String,
@@ -67,7 +67,7 @@ impl From<DuesBase> for DuesBaseView {
             id: b.id,
             person_id: b.person_id,
             year: b.year,
-            category: b.category,
+            category: b.category.as_str(),
             base_fen: b.base_fen,
             monthly_fen: b.monthly_fen,
             rule_set: b.rule_set,
@@ -109,9 +109,9 @@ pub struct PaymentView {
     pub payer_person_id: Option<i64>,
     pub payer_name: Option<String>,
     /// `regular`, `voluntary`
-    pub kind: String,
+    pub kind: &'static str,
     /// `cash`, `transfer`, `online`
-    pub method: String,
+    pub method: &'static str,
     pub amount_fen: i64,
     /// 大额党费: a one-off voluntary payment of 1000 元 or more.
     pub large: bool,
@@ -131,8 +131,8 @@ impl From<Payment> for PaymentView {
             person_id: p.person_id,
             payer_person_id: p.payer_person_id,
             payer_name: p.payer_name,
-            kind: p.kind,
-            method: p.method,
+            kind: p.kind.as_str(),
+            method: p.method.as_str(),
             amount_fen: p.amount_fen,
             large: p.large,
             months: p.months,
@@ -232,7 +232,7 @@ pub struct HardshipView {
     pub from_ym: i64,
     pub to_ym: i64,
     /// `waive`, `reduce`
-    pub mode: String,
+    pub mode: &'static str,
     pub reduced_fen: Option<i64>,
     pub reason: String,
     pub retiree: bool,
@@ -256,7 +256,7 @@ impl From<Hardship> for HardshipView {
             branch_id: h.branch_id,
             from_ym: h.from_ym,
             to_ym: h.to_ym,
-            mode: h.mode,
+            mode: h.mode.as_str(),
             reduced_fen: h.reduced_fen,
             reason: h.reason,
             retiree: h.retiree,
@@ -283,7 +283,7 @@ pub struct ArrearsLineView {
     /// `reminder` or `case`
     pub stage: &'static str,
     pub case_id: Option<i64>,
-    pub case_status: Option<String>,
+    pub case_status: Option<&'static str>,
 }
 
 impl From<ArrearsLine> for ArrearsLineView {
@@ -296,7 +296,7 @@ impl From<ArrearsLine> for ArrearsLineView {
             owed_fen: l.owed_fen,
             stage: l.stage,
             case_id: l.case_id,
-            case_status: l.case_status,
+            case_status: l.case_status.map(|s| s.as_str()),
         }
     }
 }
@@ -368,7 +368,7 @@ pub struct SettingsView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FiguresView {
     /// Null for the whole report.
-    pub category: Option<String>,
+    pub category: Option<&'static str>,
     pub bills: i64,
     pub billed_fen: i64,
     pub collected_fen: i64,
@@ -379,7 +379,7 @@ pub struct FiguresView {
 impl From<DuesFigures> for FiguresView {
     fn from(f: DuesFigures) -> Self {
         Self {
-            category: f.category,
+            category: f.category.map(|c| c.as_str()),
             bills: f.bills,
             billed_fen: f.billed_fen,
             collected_fen: f.collected_fen,
@@ -475,7 +475,7 @@ pub struct BillView {
     /// `due`, `paid`, `waived`
     pub status: &'static str,
     pub payment_id: Option<i64>,
-    pub method: Option<String>,
+    pub method: Option<&'static str>,
     pub payer_person_id: Option<i64>,
     pub payer_name: Option<String>,
 }
@@ -492,7 +492,7 @@ impl From<BillLine> for BillView {
             relief_fen: b.relief_fen,
             status: b.status.as_str(),
             payment_id: b.payment_id,
-            method: b.method,
+            method: b.method.map(|m| m.as_str()),
             payer_person_id: b.payer_person_id,
             payer_name: b.payer_name,
         }

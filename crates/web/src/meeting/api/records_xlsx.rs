@@ -145,7 +145,7 @@ fn workbook(d: &AttendanceDetail, minutes: &Minutes, offset: UtcOffset) -> Resul
                 l.org_name.clone(),
                 l.state.label_zh().to_owned(),
                 l.first_in.map(|t| local_minute(t, offset)).unwrap_or_default(),
-                l.method.as_deref().map(method_label).unwrap_or_default(),
+                l.method.map(|m| method_label(m.as_str())).unwrap_or_default(),
                 l.last_out.map(|t| local_minute(t, offset)).unwrap_or_default(),
                 if l.late { "是".to_owned() } else { String::new() },
                 remarks(l),

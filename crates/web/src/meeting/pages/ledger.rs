@@ -51,7 +51,7 @@ fn sheet_lines(lines: &[DetailLine], offset: time::UtcOffset) -> Vec<SheetLine> 
             state_label: l.state.label_zh(),
             late: l.late,
             time: l.first_in.map(|t| hm(t, offset)).unwrap_or_default(),
-            method: l.method.as_deref().map(method_label).unwrap_or_default(),
+            method: l.method.map(|m| method_label(m.as_str())).unwrap_or_default(),
             left: l.last_out.map(|t| hm(t, offset)).unwrap_or_default(),
             remarks: remarks(l),
             amended: l.amended.is_some(),

@@ -130,7 +130,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
             let role = invitees
                 .iter()
                 .find(|i| i.person_id == l.line.person_id)
-                .map(|i| i.role.clone())
+                .map(|i| i.role.to_string())
                 .unwrap_or_default();
             page.guests.push((p(), role));
             continue;
