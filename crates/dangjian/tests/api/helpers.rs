@@ -597,6 +597,12 @@ impl Client {
         self.send(self.unsafe_req(self.http.put(format!("{}{path}", self.base)).json(&body)))
             .await
     }
+    /// A POST that must succeed (any 2xx) or the test fails: its answer.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (s, b) = self.post(path, body).await;
+        assert!(s.is_success(), "{path}: {s} {b}");
+        b
+    }
     /// A GET answered with a body that does not end (a stream): its status only.
     pub async fn status_only(&self, path: &str) -> StatusCode {
         let req = self.http.get(format!("{}{path}", self.base));
@@ -630,6 +636,41 @@ pub async fn audit_count(store: &Store) -> i64 {
 /// Runs raw SQL on the test database (to tamper with it as an attacker would).
 pub async fn exec(store: &Store, sql: &'static str) {
     dangjian_store::with_db!(&store.db, p => sqlx::query(sql).execute(p).await.map(|_| ())).expect("exec");
+}
+
+/// The check every refusal makes: the status and the error code, with the body when they differ.
+#[track_caller]
+pub fn refused(status: StatusCode, body: &Value, want: impl Into<u16>, want_code: &str) {
+    assert_eq!((status.as_u16(), code(body)), (want.into(), want_code), "{body}");
+}
+
+/// The same, and the field the error names.
+#[track_caller]
+pub fn refused_on(status: StatusCode, body: &Value, want: impl Into<u16>, want_code: &str, want_field: &str) {
+    assert_eq!(
+        (status.as_u16(), code(body), field(body)),
+        (want.into(), want_code, want_field),
+        "{body}"
+    );
+}
+
+/// The items of a list answer (`{"items": [...]}`); none when it has no list.
+pub fn items(list: &Value) -> &[Value] {
+    list["items"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The first item of a list answer whose `key` is `value`, or the test fails.
+#[track_caller]
+pub fn item_where<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    items(list)
+        .iter()
+        .find(|i| i[key] == value)
+        .unwrap_or_else(|| panic!("no item with {key} = {value}: {list}"))
+}
+
+/// The error's message, "" when there is none.
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or("")
 }
 
 pub fn code(body: &Value) -> &str {

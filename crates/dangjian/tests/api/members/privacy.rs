@@ -147,8 +147,11 @@ async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
     let app = TestApp::spawn().await;
     let sec = app.login("sec").await;
     let other = id_number("1985-09-10", 33);
-    let file = crate::roster::xlsx(&crate::roster::HEADERS, &[crate::roster::person("试探", &other)]);
-    let (s, b) = crate::roster::upload(&sec, app.tree.branch_a, &file, true).await;
+    let file = crate::members::roster::xlsx(
+        &crate::members::roster::HEADERS,
+        &[crate::members::roster::person("试探", &other)],
+    );
+    let (s, b) = crate::members::roster::upload(&sec, app.tree.branch_a, &file, true).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     // the one bad row: its ID number, on record elsewhere (the message, not an echo of the file)
     assert_eq!(b["error"]["code"], "import_rows_invalid", "{b}");
