@@ -159,14 +159,11 @@ async fn members_total(app: &TestApp, org: i64) -> i64 {
 
 async fn new_branch(app: &TestApp, name: &str) -> i64 {
     let admin = app.login("admin").await;
-    let (s, b) = admin
-        .post(
-            "/api/v1/orgs",
-            json!({"parent_id": app.tree.root, "name": name, "kind": "branch", "confirm": true}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["id"].as_i64().unwrap()
+    crate::orgs::org(app.tree.root)
+        .named(name)
+        .confirmed()
+        .create(&admin)
+        .await
 }
 
 /// (row, column) of each listed error.
