@@ -123,10 +123,7 @@ async fn the_secretary_disables_and_enables_a_login_but_not_their_own() {
     assert_eq!((s, location.as_str()), (303, "/accounts"));
     let (_, html) = sec.page("/accounts").await;
     assert!(html.contains("已停用") && html.contains(&format!("/accounts/{mem}/enable")));
-    let (s, _) = app
-        .client()
-        .post("/api/v1/login", json!({"username": "mem", "password": PASSWORD}))
-        .await;
+    let (s, _) = app.client().try_login("mem", PASSWORD).await;
     assert_eq!(s, 401, "a disabled login cannot log in");
     // somewhere else than our own pages is not a place to go back to
     let (s, location, _) = post_form(

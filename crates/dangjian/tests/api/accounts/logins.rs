@@ -91,13 +91,7 @@ async fn a_disabled_login_cannot_log_in_and_its_sessions_end() {
     let (s, _) = sec.on_login(mem_id, "disable").await;
     assert_eq!(s, 200);
     assert_eq!(mem.get("/api/v1/me").await.0, 401);
-    let (s, _) = app
-        .client()
-        .post(
-            "/api/v1/login",
-            json!({"username": "mem", "password": crate::helpers::PASSWORD}),
-        )
-        .await;
+    let (s, _) = app.client().try_login("mem", crate::helpers::PASSWORD).await;
     assert_eq!(s, 401);
     let (s, _) = sec.on_login(mem_id, "enable").await;
     assert_eq!(s, 200);

@@ -95,6 +95,15 @@ impl Client {
         self.post(&format!("/api/v1/orgs/{org}/accounts"), json!({}))
             .await
     }
+    /// `POST /api/v1/login` with a username and a password: status and answer (the session is
+    /// kept by this client's cookies).
+    pub async fn try_login(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        self.post(
+            "/api/v1/login",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
     /// `POST /api/v1/password` as this client.
     pub async fn change_password(&self, old: &str, new: &str) -> (StatusCode, Value) {
         let body = json!({"old_password": old, "new_password": new});

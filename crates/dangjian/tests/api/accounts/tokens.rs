@@ -181,22 +181,12 @@ async fn an_admin_revokes_the_tokens_of_logins_they_may_manage_and_no_others() {
     assert_eq!(s, 201, "{made}");
     let root_admin = made["id"].as_i64().unwrap();
     let root = app.login_with("root_admin", "rootpass12").await;
-    let (s, _) = root
-        .post(
-            "/api/v1/password",
-            json!({"old_password": "rootpass12", "new_password": "rootpass34"}),
-        )
-        .await;
+    let (s, _) = root.change_password("rootpass12", "rootpass34").await;
     assert_eq!(s, 200);
     let root = app.login_with("root_admin", "rootpass34").await;
     let (root_token, _, _) = new_token(&root, "上级").await;
     let ba = app.login_with("branch_admin", "branchpass1").await;
-    let (s, _) = ba
-        .post(
-            "/api/v1/password",
-            json!({"old_password": "branchpass1", "new_password": "branchpass2"}),
-        )
-        .await;
+    let (s, _) = ba.change_password("branchpass1", "branchpass2").await;
     assert_eq!(s, 200);
     let ba = app.login_with("branch_admin", "branchpass2").await;
     let (s, body) = ba.delete(&format!("/api/v1/tokens/{root_token}")).await;
@@ -223,12 +213,7 @@ async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login
     let (_, a, _) = new_token(&sec, "一").await;
     let (_, b, _) = new_token(&sec, "二").await;
     assert_eq!(bearer(&app, &a).get("/api/v1/me").await.0, 200);
-    let (s, _) = sec
-        .post(
-            "/api/v1/password",
-            json!({"old_password": PASSWORD, "new_password": "newpass123"}),
-        )
-        .await;
+    let (s, _) = sec.change_password(PASSWORD, "newpass123").await;
     assert_eq!(s, 200);
     for t in [&a, &b] {
         assert_eq!(bearer(&app, t).get("/api/v1/me").await.0, 401);

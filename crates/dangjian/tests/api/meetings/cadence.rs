@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::helpers::{Client, TestApp, code, field};
+use crate::helpers::refused_on;
+use crate::helpers::{Client, TestApp};
 
 /// Plans a meeting of `org` on a local date (09:00–11:00 +08:00); returns its id.
 async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
@@ -153,10 +154,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     let (s, b) = sec
         .get(&format!("/api/v1/orgs/{a}/cadence?date=2026-13-01"))
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "date_invalid", "date")
-    );
+    refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "date_invalid", "date");
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::{attendance, cst, local as t, meeting};
+use crate::helpers::refused;
+use crate::helpers::refused_on;
 use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, field};
 
 mod pages;
@@ -79,10 +81,7 @@ async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
     let (_, l) = sec.get("/api/v1/meetings?status=planned").await;
     assert_eq!(ids(&l, "items"), vec![g]);
     let (s, e) = sec.get("/api/v1/meetings?status=later").await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "status")
-    );
+    refused_on(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "status");
     let (s, e) = sec.get("/api/v1/meetings?from=2026-13-01").await;
     assert_eq!((s, field(&e)), (StatusCode::UNPROCESSABLE_ENTITY, "from"));
 }
@@ -116,10 +115,7 @@ async fn planning_fields_change_until_the_meeting_is_closed() {
     let (s, e) = sec
         .patch(&format!("/api/v1/meetings/{id}"), json!({"title": ""}))
         .await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "field_required", "title")
-    );
+    refused_on(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "field_required", "title");
     let (_, p) = sec.get(&format!("/api/v1/meetings/{id}/plan")).await;
     assert_eq!(p["agenda"], "一、学习\n二、讨论发展对象");
     assert_eq!(p["wall_text"], "选举办法全文");
@@ -136,7 +132,7 @@ async fn planning_fields_change_until_the_meeting_is_closed() {
     let (s, e) = sec
         .patch(&format!("/api/v1/meetings/{id}"), json!({"host": "王"}))
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_closed"));
+    refused(s, &e, StatusCode::CONFLICT, "meeting_closed");
 }
 
 #[tokio::test]
@@ -151,9 +147,9 @@ async fn invitees_are_listed_but_not_expected() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["role"], "attendee_extra");
     let (s, e) = admin.post(&path, json!({"person_id": app.tree.b1})).await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "already_invited"));
+    refused(s, &e, StatusCode::CONFLICT, "already_invited");
     let (s, e) = admin.post(&path, json!({"person_id": app.tree.a1})).await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "already_expected"));
+    refused(s, &e, StatusCode::CONFLICT, "already_expected");
     let (s, e) = admin
         .post(&path, json!({"person_id": app.tree.b1, "role": "boss"}))
         .await;
@@ -168,10 +164,7 @@ async fn invitees_are_listed_but_not_expected() {
     // the secretary of branch A cannot invite someone outside the scope
     let sec = app.login("sec").await;
     let (s, e) = sec.post(&path, json!({"person_id": app.tree.b1})).await;
-    assert_eq!(
-        (s, code(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "person_unknown")
-    );
+    refused(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "person_unknown");
 
     // the invitee sees the meeting among their own, as invited
     let secb = app.login("secb").await;
@@ -230,26 +223,24 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
             json!({"starts_at": t(new_start), "ends_at": t(new_start - Duration::hours(1))}),
         )
         .await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "meeting_ends_before_start",
-            "ends_at"
-        )
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "meeting_ends_before_start",
+        "ends_at",
     );
 
     // cancel: a reason is required; then closed to check-ins and changes
     let (s, e) = sec
         .post(&format!("/api/v1/meetings/{id}/cancel"), json!({}))
         .await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "cancel_reason_required",
-            "reason"
-        )
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cancel_reason_required",
+        "reason",
     );
     let (s, m) = sec
         .post(
@@ -275,7 +266,7 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
             json!({"reason": "再次"}),
         )
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_cancelled"));
+    refused(s, &e, StatusCode::CONFLICT, "meeting_cancelled");
     let (_, l) = sec.get("/api/v1/meetings?status=cancelled").await;
     assert_eq!(ids(&l, "items"), vec![id]);
 
@@ -312,14 +303,14 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     let (s, e) = sec
         .post(&format!("/api/v1/meetings/{id2}/cancel"), json!({"reason": "x"}))
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_has_checkins"));
+    refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
     let (s, e) = sec
         .post(
             &format!("/api/v1/meetings/{id2}/reschedule"),
             json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1))}),
         )
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_has_checkins"));
+    refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
 }
 
 #[tokio::test]
@@ -372,9 +363,12 @@ async fn a_monthly_series_plans_linked_meetings() {
     let mut bad = body.clone();
     bad["count"] = json!(25);
     let (s, e) = sec.post("/api/v1/meeting-series", bad).await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "series_count_range", "count")
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "series_count_range",
+        "count",
     );
     let mut bad = body.clone();
     bad["every"] = json!("daily");
@@ -395,19 +389,18 @@ async fn leave_requests_from_members_approved_or_refused() {
     let path = format!("/api/v1/meetings/{id}/leave-requests");
 
     let (s, e) = mem.post(&path, json!({"reason": " "})).await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "leave_reason_required",
-            "reason"
-        )
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "leave_reason_required",
+        "reason",
     );
     let (s, r) = mem.post(&path, json!({"reason": "出差"})).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(r["status"], "pending");
     let (s, e) = mem.post(&path, json!({"reason": "出差"})).await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "leave_already_requested"));
+    refused(s, &e, StatusCode::CONFLICT, "leave_already_requested");
 
     // a member of another branch is not expected: not their meeting
     let secb = app.login("secb").await;
@@ -448,7 +441,7 @@ async fn leave_requests_from_members_approved_or_refused() {
     let (s, e) = sec
         .post(&format!("/api/v1/leave-requests/{rid}/refuse"), json!({}))
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "leave_request_decided"));
+    refused(s, &e, StatusCode::CONFLICT, "leave_request_decided");
 
     // the member's own page shows the meeting with the approved request and state leave
     let (_, my) = mem.get("/api/v1/me/meetings").await;

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, audit_count, code, field, post_form};
+use crate::helpers::refused;
+use crate::helpers::refused_on;
+use crate::helpers::{Client, TestApp, audit_count, code, post_form};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
 pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);
@@ -70,13 +72,12 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
         json!(["同意接收李四为预备党员", "通过三季度工作计划"])
     );
     let (s, b) = put_minutes(&sec, id, json!({"minutes": "", "decisions": vec!["长"; 51]})).await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "decisions_too_many",
-            "decisions"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "decisions_too_many",
+        "decisions",
     );
     // an amendment is for closed meetings only
     let (s, b) = sec
@@ -85,7 +86,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
             json!({"target": "minutes", "minutes": "x", "reason": "笔误"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_not_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
 
     // attachments: typed by content, not by name
     let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec();
@@ -96,13 +97,12 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
         (Some("application/pdf"), Some("会议纪要.pdf"))
     );
     let (s, b) = upload(&sec, id, "not-really.pdf", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()).await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "attachment_type_unsupported",
-            "file"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attachment_type_unsupported",
+        "file",
     );
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b'0');
@@ -140,13 +140,13 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = put_minutes(&sec, id, json!({"minutes": "改过的记录"})).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_records_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
     let (s, b) = upload(&sec, id, "late.pdf", b"%PDF-1.4\n".to_vec()).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_records_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
     let (s, b) = sec
         .delete(&format!("/api/v1/meetings/{id}/attachments/{}", a["id"]))
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_records_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
     let (_, m) = sec.get(&format!("/api/v1/meetings/{id}/minutes")).await;
     assert_eq!(m["editable"], false);
     assert_eq!(m["attachments"].as_array().map(Vec::len), Some(2));
@@ -157,9 +157,12 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let (s, b) = sec
         .post(&format!("/api/v1/meetings/{id}/amendments"), amend.clone())
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "field_required", "reason")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_required",
+        "reason",
     );
     let staff = app.login("staff").await;
     let mut with_reason = amend.clone();
@@ -204,7 +207,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
             json!({"target": "minutes", "minutes": "x", "reason": "补记"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_cancelled"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_cancelled");
 }
 
 #[tokio::test]
@@ -227,7 +230,7 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
             json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "病假"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_not_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
     let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
     assert_eq!(s, StatusCode::OK);
 
@@ -264,9 +267,11 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     let (s, b) = sec
         .post(&format!("/api/v1/meetings/{id}/amendments"), amend)
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "amendment_changes_nothing")
+    refused(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "amendment_changes_nothing",
     );
     let (s, b) = sec
         .post(
@@ -274,9 +279,12 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
             json!({"target": "attendance", "person_id": t.b1, "state": "present", "reason": "x"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "not_expected", "person_id")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_expected",
+        "person_id",
     );
     let (s, b) = sec
         .post(
@@ -284,10 +292,7 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
             json!({"target": "attendance", "person_id": t.a2, "state": "asleep", "reason": "x"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "state")
-    );
+    refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "state");
 
     // the sheet shows the amended state; the counts still add up
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
