@@ -29,10 +29,7 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
     let id = m["id"].as_i64().unwrap_or_default();
 
     let (s, c) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/cancel"),
-            json!({"reason": "与上级会议冲突"}),
-        )
+        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{c}");
 
@@ -63,7 +60,7 @@ async fn a_closed_meeting_still_reads_as_closed() {
     let id = m["id"].as_i64().unwrap_or_default();
     // started an hour ago, nobody checked in: shown `open`
     assert_eq!(m["status"].as_str(), Some("open"), "{m}");
-    let (s, c) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, c) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     let (_, one) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(one["status"].as_str(), Some("closed"), "{one}");

@@ -20,7 +20,7 @@ async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
 }
 
 async fn close(c: &Client, id: i64) {
-    let (s, b) = c.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, b) = c.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
@@ -50,11 +50,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     // a 党课 is planned for May but has not happened, the 党小组 met in May
     let theme = meeting(&sec, a, "theme_day", "2026-04-15").await;
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{theme}/checkins"),
-            json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual", "at": "2026-04-15T09:00:00+08:00"}),
-        )
-        .await;
+        .on_meeting(theme, "checkins", json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual", "at": "2026-04-15T09:00:00+08:00"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let congress = meeting(&sec, a, "branch_congress", "2026-04-02").await;
     close(&sec, congress).await;
@@ -68,10 +64,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     // a cancelled 主题党日 in May does not count, neither as held nor as scheduled
     let cancelled = meeting(&sec, a, "theme_day", "2026-05-25").await;
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{cancelled}/cancel"),
-            json!({"reason": "与区委中心组学习冲突"}),
-        )
+        .on_meeting(cancelled, "cancel", json!({"reason": "与区委中心组学习冲突"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 

@@ -108,20 +108,12 @@ async fn check_in_by_person_on_time_and_late_and_replays() {
     assert_eq!(audit_count(&app.store).await, audits, "a replay changes nothing");
 
     // the same event id with another body
-    let (s, c) = staff
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "e-1", "person_id": app.tree.a2, "method": "manual", "at": t(start)}),
-        )
-        .await;
+    let (s, c) = staff.check_in_at(id, "e-1", app.tree.a2, &t(start)).await;
     refused(s, &c, StatusCode::CONFLICT, "event_id_conflict");
 
     // ten minutes after the start is late (grace 5 minutes)
     let (s, b) = staff
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "e-2", "person_id": app.tree.a2, "method": "manual", "at": t(start + Duration::minutes(10))}),
-        )
+        .check_in_at(id, "e-2", app.tree.a2, &t(start + Duration::minutes(10)))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(
@@ -143,25 +135,17 @@ async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
     let sec = app.login("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let audits = audit_count(&app.store).await;
-    let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "x1", "person_id": app.tree.b1, "method": "manual"}),
-        )
-        .await;
+    let (s, b) = sec.check_in_by_hand(id, "x1", app.tree.b1).await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "x2", "person_id": app.tree.a1, "method": "proxy"}),
         )
         .await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "reason_required");
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"person_id": app.tree.a1, "method": "manual"}),
-        )
+        .check_in(id, json!({"person_id": app.tree.a1, "method": "manual"}))
         .await;
     refused_on(
         s,
@@ -172,14 +156,11 @@ async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
     );
     let long = "x".repeat(65);
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": long, "person_id": app.tree.a1}),
-        )
+        .check_in(id, json!({"event_id": long, "person_id": app.tree.a1}))
         .await;
     assert_eq!((s, field(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "event_id"));
     let (s, b) = sec
-        .post(&checkin_path(id), json!({"event_id": "x3", "qr_token": "abc"}))
+        .check_in(id, json!({"event_id": "x3", "qr_token": "abc"}))
         .await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "qr_token_invalid");
     assert_eq!(audit_count(&app.store).await, audits, "refusals change nothing");
@@ -187,11 +168,7 @@ async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
     assert_eq!(m["status"], "planned");
     // proxy with a reason is fine
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "x4", "person_id": app.tree.a1, "method": "proxy", "reason": "在外出差，委托代签", "at": t(start)}),
-        )
-        .await;
+        .check_in(id, json!({"event_id": "x4", "person_id": app.tree.a1, "method": "proxy", "reason": "在外出差，委托代签", "at": t(start)})).await;
     assert_eq!((s, b["state"].as_str()), (StatusCode::CREATED, Some("present")));
 }
 
@@ -201,8 +178,8 @@ async fn cards_known_and_unknown() {
     let sec = app.login("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "c1", "card_uid": "DEADBEEF", "method": "card", "at": t(start)}),
         )
         .await;
@@ -213,8 +190,8 @@ async fn cards_known_and_unknown() {
     assert_eq!(list["items"][0]["card_uid"], "DEADBEEF");
     // a replay of the same unknown card keeps one row
     let (s, _) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "c1", "card_uid": "DEADBEEF", "method": "card", "at": t(start)}),
         )
         .await;
@@ -230,8 +207,8 @@ async fn cards_known_and_unknown() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "c2", "card_uid": "04A1B2C3", "method": "card", "at": t(start)}),
         )
         .await;
@@ -273,29 +250,18 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
     } = congress(app.tree.branch_a).plan(&app, &sec).await;
     for p in [app.tree.a1, app.tree.a2] {
         let (s, b) = sec
-            .post(
-                &format!("/api/v1/meetings/{id2}/leaves"),
-                json!({"person_id": p, "reason": "出差"}),
-            )
+            .on_meeting(id2, "leaves", json!({"person_id": p, "reason": "出差"}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         assert_eq!(b["status"], "approved");
     }
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id2}/leaves"),
-            json!({"person_id": app.tree.b1, "reason": "x"}),
-        )
+        .on_meeting(id2, "leaves", json!({"person_id": app.tree.b1, "reason": "x"}))
         .await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
     let a = attendance(&sec, id2).await;
     assert_eq!(a["leave"], 2);
-    let (_, b) = sec
-        .post(
-            &checkin_path(id2),
-            json!({"event_id": "k1", "person_id": app.tree.a1, "method": "manual", "at": t(start2)}),
-        )
-        .await;
+    let (_, b) = sec.check_in_at(id2, "k1", app.tree.a1, &t(start2)).await;
     assert_eq!(b["state"], "present", "someone on leave who comes is present");
     let a = attendance(&sec, id2).await;
     assert_eq!(
@@ -319,19 +285,14 @@ async fn a_closed_meeting_refuses_check_ins() {
     let body = json!({"event_id": "z1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, _) = sec.post(&checkin_path(id), body.clone()).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, m) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, m) = sec.close_meeting(id).await;
     assert_eq!((s, m["status"].as_str()), (StatusCode::OK, Some("closed")));
-    let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "z2", "person_id": app.tree.a2, "method": "manual"}),
-        )
-        .await;
+    let (s, b) = sec.check_in_by_hand(id, "z2", app.tree.a2).await;
     refused(s, &b, StatusCode::CONFLICT, "meeting_closed");
     // a replay of an event stored before the close still gets its answer
     let (s, _) = sec.post(&checkin_path(id), body).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, b) = sec.close_meeting(id).await;
     refused(s, &b, StatusCode::CONFLICT, "meeting_closed");
 }
 
@@ -348,8 +309,8 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
     let (d, device) = super::register_gate(&app, &sec, app.tree.branch_a).await;
     assert!(d["id"].is_i64());
     let (s, b) = device
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "d1", "card_uid": "CARD-A2", "at": t(start)}),
         )
         .await;
@@ -367,10 +328,7 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
     let admin = app.login("admin").await;
     let Planned { id: idb, .. } = congress(app.tree.branch_b).plan(&app, &admin).await;
     let (s, _) = device
-        .post(
-            &checkin_path(idb),
-            json!({"event_id": "d2", "person_id": app.tree.b1}),
-        )
+        .check_in(idb, json!({"event_id": "d2", "person_id": app.tree.b1}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // a device kind outside the list
@@ -397,15 +355,10 @@ async fn another_branch_does_not_see_the_meeting() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
     }
     let (s, _) = secb
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "s1", "person_id": app.tree.a1}),
-        )
+        .check_in(id, json!({"event_id": "s1", "person_id": app.tree.a1}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = secb
-        .post(&format!("/api/v1/meetings/{id}/close"), json!({}))
-        .await;
+    let (s, _) = secb.close_meeting(id).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // secb cannot plan a meeting for branch A either
     let (s, _) = secb
@@ -425,19 +378,14 @@ async fn a_member_checks_only_themself_in() {
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let mem = app.login("mem").await;
     let (s, b) = mem
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "m1", "person_id": app.tree.a2, "method": "qr", "at": t(start)}),
         )
         .await;
     refused(s, &b, StatusCode::FORBIDDEN, "checkin_self_only");
     // their own id proves nothing: a member checks in with the hall's rotating code
-    let (s, b) = mem
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "m2", "person_id": app.tree.a1, "method": "manual", "at": t(start)}),
-        )
-        .await;
+    let (s, b) = mem.check_in_at(id, "m2", app.tree.a1, &t(start)).await;
     refused_on(
         s,
         &b,
@@ -447,8 +395,8 @@ async fn a_member_checks_only_themself_in() {
     );
     let (_, qr) = sec.get(&format!("/api/v1/meetings/{id}/qr")).await;
     let (s, b) = mem
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "m3", "qr_token": qr["token"], "method": "qr", "at": t(start)}),
         )
         .await;

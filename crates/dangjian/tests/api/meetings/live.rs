@@ -22,8 +22,9 @@ async fn plan(app: &TestApp, c: &Client) -> i64 {
 
 async fn check_in(c: &Client, id: i64, event_id: &str, person: i64) -> Value {
     let (s, b) = c
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": event_id, "person_id": person, "method": "manual"}),
         )
         .await;
@@ -181,8 +182,9 @@ async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
 
     // a replay (200) is not published again
     let (st, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "ev-1", "person_id": app.tree.a1, "method": "manual"}),
         )
         .await;
@@ -213,8 +215,9 @@ async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
     assert_eq!(d["counts"]["present"], 2);
     // then live, no duplicates
     let (st, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "ev-3", "person_id": app.tree.a1, "method": "manual", "direction": "out"}),
         )
         .await;
@@ -269,8 +272,9 @@ async fn qr(c: &Client, id: i64) -> String {
 }
 
 async fn qr_checkin(c: &Client, id: i64, event_id: &str, token: &str) -> (StatusCode, Value) {
-    c.post(
-        &format!("/api/v1/meetings/{id}/checkins"),
+    c.on_meeting(
+        id,
+        "checkins",
         json!({"event_id": event_id, "qr_token": token, "method": "qr"}),
     )
     .await
@@ -370,8 +374,9 @@ async fn a_qr_token_does_not_check_in_someone_not_expected() {
         .id;
     let token = qr(&admin, id).await;
     let (s, b) = admin
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "x", "qr_token": token, "method": "qr"}),
         )
         .await;

@@ -127,7 +127,7 @@ async fn planning_fields_change_until_the_meeting_is_closed() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
     let (s, e) = sec
         .patch(&format!("/api/v1/meetings/{id}"), json!({"host": "王"}))
@@ -173,10 +173,7 @@ async fn invitees_are_listed_but_not_expected() {
     assert_eq!(my["upcoming"][0]["invited"], true);
     // and may not ask for leave: they are not expected
     let (s, _) = secb
-        .post(
-            &format!("/api/v1/meetings/{id}/leave-requests"),
-            json!({"reason": "x"}),
-        )
+        .on_meeting(id, "leave-requests", json!({"reason": "x"}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
@@ -194,23 +191,15 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     let sec = app.login("sec").await;
     let mem = app.login("mem").await;
     let (id, start) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 24).await;
-    let (s, n) = sec
-        .post(&format!("/api/v1/meetings/{id}/notice"), json!({}))
-        .await;
+    let (s, n) = sec.on_meeting(id, "notice", json!({})).await;
     assert_eq!((s, n["notices"].as_i64()), (StatusCode::OK, Some(2)), "{n}");
-    let (_, n) = sec
-        .post(&format!("/api/v1/meetings/{id}/notice"), json!({}))
-        .await;
+    let (_, n) = sec.on_meeting(id, "notice", json!({})).await;
     assert_eq!(n["notices"], 0, "each attendee gets the notice once");
 
     // reschedule: same id, new time, a notice
     let new_start = start + Duration::days(2);
     let (s, m) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/reschedule"),
-            json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1)), "venue": "党员活动室"}),
-        )
-        .await;
+        .on_meeting(id, "reschedule", json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1)), "venue": "党员活动室"})).await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
         (m["id"].as_i64(), m["starts_at"].as_str()),
@@ -218,8 +207,9 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     );
     assert_eq!(m["venue"], "党员活动室");
     let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/reschedule"),
+        .on_meeting(
+            id,
+            "reschedule",
             json!({"starts_at": t(new_start), "ends_at": t(new_start - Duration::hours(1))}),
         )
         .await;
@@ -232,9 +222,7 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     );
 
     // cancel: a reason is required; then closed to check-ins and changes
-    let (s, e) = sec
-        .post(&format!("/api/v1/meetings/{id}/cancel"), json!({}))
-        .await;
+    let (s, e) = sec.on_meeting(id, "cancel", json!({})).await;
     refused_on(
         s,
         &e,
@@ -243,10 +231,7 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         "reason",
     );
     let (s, m) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/cancel"),
-            json!({"reason": "与上级会议冲突"}),
-        )
+        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
@@ -254,18 +239,14 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         (Some("cancelled"), Some("与上级会议冲突"))
     );
     let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "late-1", "person_id": app.tree.a1, "method": "manual"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
-    let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/cancel"),
-            json!({"reason": "再次"}),
-        )
-        .await;
+    let (s, e) = sec.on_meeting(id, "cancel", json!({"reason": "再次"})).await;
     refused(s, &e, StatusCode::CONFLICT, "meeting_cancelled");
     let (_, l) = sec.get("/api/v1/meetings?status=cancelled").await;
     assert_eq!(ids(&l, "items"), vec![id]);
@@ -300,13 +281,12 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         .post(&format!("/api/v1/meetings/{id2}/checkins?confirm=true"), early)
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, e) = sec
-        .post(&format!("/api/v1/meetings/{id2}/cancel"), json!({"reason": "x"}))
-        .await;
+    let (s, e) = sec.on_meeting(id2, "cancel", json!({"reason": "x"})).await;
     refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
     let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id2}/reschedule"),
+        .on_meeting(
+            id2,
+            "reschedule",
             json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1))}),
         )
         .await;

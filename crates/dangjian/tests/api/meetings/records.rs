@@ -81,8 +81,9 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     );
     // an amendment is for closed meetings only
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "minutes", "minutes": "x", "reason": "笔误"}),
         )
         .await;
@@ -137,7 +138,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     }
 
     // after close: read-only
-    let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, b) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = put_minutes(&sec, id, json!({"minutes": "改过的记录"})).await;
     refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
@@ -195,15 +196,13 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     // a cancelled meeting was not held: nothing to amend
     let other = plan(&app, &sec, app.tree.branch_a).await;
     let (s, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{other}/cancel"),
-            json!({"reason": "改期另行通知"}),
-        )
+        .on_meeting(other, "cancel", json!({"reason": "改期另行通知"}))
         .await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{other}/amendments"),
+        .on_meeting(
+            other,
+            "amendments",
             json!({"target": "minutes", "minutes": "x", "reason": "补记"}),
         )
         .await;
@@ -217,21 +216,18 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     let t = app.tree;
     let id = plan(&app, &sec, t.branch_a).await;
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
-            json!({"event_id": "r-1", "person_id": t.a1, "method": "card", "at": "2026-05-20T09:12:00+08:00"}),
-        )
-        .await;
+        .on_meeting(id, "checkins", json!({"event_id": "r-1", "person_id": t.a1, "method": "card", "at": "2026-05-20T09:12:00+08:00"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // not closed yet: amendments are refused
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "病假"}),
         )
         .await;
     refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
 
     // a2 moves to branch B after the meeting: the closed meeting keeps its 应到
@@ -274,8 +270,9 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
         "amendment_changes_nothing",
     );
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "attendance", "person_id": t.b1, "state": "present", "reason": "x"}),
         )
         .await;
@@ -287,8 +284,9 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
         "person_id",
     );
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "attendance", "person_id": t.a2, "state": "asleep", "reason": "x"}),
         )
         .await;
@@ -433,8 +431,9 @@ async fn the_record_pages_render_what_happened() {
     let sec = app.login("sec").await;
     let id = plan(&app, &sec, t.branch_a).await;
     let (s, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "p-1", "person_id": t.a1, "method": "qr", "at": "2026-05-20T08:58:00+08:00"}),
         )
         .await;
@@ -508,7 +507,7 @@ async fn the_record_pages_render_what_happened() {
         m["decisions"],
         json!(["下月开展主题党日", "推荐一名入党积极分子"])
     );
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, body) = post_form(
         &sec,

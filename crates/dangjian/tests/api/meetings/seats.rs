@@ -62,8 +62,9 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     assert_eq!(s, StatusCode::OK, "{p}");
     // a 列席 guest from branch B
     let (s, b) = admin
-        .post(
-            &format!("/api/v1/meetings/{id}/invitees"),
+        .on_meeting(
+            id,
+            "invitees",
             json!({"person_id": t.b1, "role": "attendee_extra"}),
         )
         .await;
