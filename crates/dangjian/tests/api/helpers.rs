@@ -415,31 +415,21 @@ async fn fixture(store: &Store) -> Tree {
         term_years: None,
         joint_units: None,
     };
-    let root = store
-        .create_org(&s, &a, org(None, "测试党委", OrgKind::Committee))
-        .await
-        .expect("root")
-        .id;
-    let general = store
-        .create_org(&s, &a, org(Some(root), "机关党总支", OrgKind::GeneralBranch))
-        .await
-        .expect("g")
-        .id;
-    let branch_a = store
-        .create_org(&s, &a, org(Some(general), "第一党支部", OrgKind::Branch))
-        .await
-        .expect("a")
-        .id;
-    let group_a1 = store
-        .create_org(&s, &a, org(Some(branch_a), "第一党小组", OrgKind::Group))
-        .await
-        .expect("a1")
-        .id;
-    let branch_b = store
-        .create_org(&s, &a, org(Some(root), "第二党支部", OrgKind::Branch))
-        .await
-        .expect("b")
-        .id;
+    let create = |parent: Option<i64>, name: &'static str, kind: OrgKind| {
+        let (store, s, a) = (store.clone(), s.clone(), a.clone());
+        async move {
+            store
+                .create_org(&s, &a, org(parent, name, kind))
+                .await
+                .expect(name)
+                .id
+        }
+    };
+    let root = create(None, "测试党委", OrgKind::Committee).await;
+    let general = create(Some(root), "机关党总支", OrgKind::GeneralBranch).await;
+    let branch_a = create(Some(general), "第一党支部", OrgKind::Branch).await;
+    let group_a1 = create(Some(branch_a), "第一党小组", OrgKind::Group).await;
+    let branch_b = create(Some(root), "第二党支部", OrgKind::Branch).await;
     let ids = store
         .create_people(
             &s,
@@ -617,13 +607,16 @@ impl Client {
             .await
     }
     pub async fn page(&self, path: &str) -> (StatusCode, String) {
-        let resp = self
-            .http
+        let resp = self.raw_get(path).await;
+        (resp.status(), resp.text().await.expect("body"))
+    }
+    /// A GET with this client's cookies, the response as it came (headers, streams, bytes).
+    pub async fn raw_get(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .expect("request");
-        (resp.status(), resp.text().await.expect("body"))
+            .expect("request")
     }
 }
 

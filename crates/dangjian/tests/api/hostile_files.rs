@@ -351,12 +351,7 @@ async fn refused_everywhere(app: &TestApp, file: &[u8], expected: &str) -> Strin
         "dues: {b}"
     );
     assert_eq!(field(&b), "file", "{b}");
-    let health = sec
-        .http
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let health = sec.raw_get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     message
 }

@@ -76,7 +76,7 @@ async fn a_forced_password_change_redirects_every_page_to_the_form() {
     let c = app
         .login_with("mem", reset["initial_password"].as_str().unwrap())
         .await;
-    let resp = c.http.get(format!("{}/", app.base)).send().await.unwrap();
+    let resp = c.raw_get("/").await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/password");
     let (s, html) = c.page("/password").await;
@@ -87,13 +87,7 @@ async fn a_forced_password_change_redirects_every_page_to_the_form() {
 #[tokio::test]
 async fn assets_are_served_from_the_binary() {
     let app = TestApp::spawn().await;
-    let resp = app
-        .client()
-        .http
-        .get(format!("{}/assets/app.css", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.client().raw_get("/assets/app.css").await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]

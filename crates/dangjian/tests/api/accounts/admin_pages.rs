@@ -99,7 +99,7 @@ async fn a_reset_shows_a_new_initial_password_once_that_logs_in_with_a_forced_ch
     let password = shown_password(&html);
     assert_eq!(password.len(), 10);
     let c = app.login_with("mem", &password).await;
-    let resp = c.http.get(format!("{}/", app.base)).send().await.unwrap();
+    let resp = c.raw_get("/").await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/password");
     let (_, html) = sec.page("/accounts").await;

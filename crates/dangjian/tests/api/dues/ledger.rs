@@ -493,14 +493,11 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
     assert_eq!(p["paid_through"], "2026-01");
     // the Excel file
     let resp = sec
-        .http
-        .get(format!(
-            "{}/api/v1/orgs/{}/dues-report.xlsx?year=2026",
-            sec.base, app.tree.branch_a
+        .raw_get(&format!(
+            "/api/v1/orgs/{}/dues-report.xlsx?year=2026",
+            app.tree.branch_a
         ))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]

@@ -144,12 +144,7 @@ async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
     let staff = app.login("staff").await;
     let _one = Stream::open(&staff, &app.base, id, None).await;
     let _two = Stream::open(&staff, &app.base, id, None).await;
-    let third = staff
-        .http
-        .get(format!("{}/api/v1/meetings/{id}/stream", app.base))
-        .send()
-        .await
-        .expect("request");
+    let third = staff.raw_get(&format!("/api/v1/meetings/{id}/stream")).await;
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     drop(_one);
     tokio::time::sleep(StdDuration::from_millis(100)).await;
@@ -414,11 +409,8 @@ async fn a_page_resumes_the_stream_after_what_it_shows() {
     check_in(&sec, id, "w-2", app.tree.a2).await;
     // … and the stream opened after the cursor brings it
     let resp = sec
-        .http
-        .get(format!("{}/api/v1/meetings/{id}/stream?after={cursor}", app.base))
-        .send()
-        .await
-        .expect("stream");
+        .raw_get(&format!("/api/v1/meetings/{id}/stream?after={cursor}"))
+        .await;
     let mut s = Stream {
         resp,
         buf: String::new(),

@@ -112,11 +112,8 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let (s, b) = upload(&sec, id, "签到说明.txt", "第一排为主席台。\n".as_bytes().to_vec()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let resp = sec
-        .http
-        .get(format!("{}{}", app.base, a["url"].as_str().unwrap_or_default()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("download: {e}"));
+        .raw_get(&format!("{}", a["url"].as_str().unwrap_or_default()))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
@@ -312,11 +309,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
 
     // the Excel lists
     let resp = sec
-        .http
-        .get(format!("{}/api/v1/meetings/{id}/attendance.xlsx", app.base))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("xlsx: {e}"));
+        .raw_get(&format!("/api/v1/meetings/{id}/attendance.xlsx"))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let bytes = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap_or_else(|e| panic!("read xlsx: {e}"));
@@ -370,14 +364,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     assert_eq!(l["total"], 2);
     assert_eq!(l["items"][0]["counts"]["leave"], 1);
     let resp = sec
-        .http
-        .get(format!(
-            "{}/api/v1/orgs/{}/ledger.xlsx?year=2026",
-            app.base, t.branch_a
-        ))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("ledger.xlsx: {e}"));
+        .raw_get(&format!("/api/v1/orgs/{}/ledger.xlsx?year=2026", t.branch_a))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let bytes = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     let mut reg: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap_or_else(|e| panic!("read xlsx: {e}"));

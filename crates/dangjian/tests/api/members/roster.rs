@@ -115,7 +115,7 @@ pub(crate) async fn upload(c: &Client, org: i64, file: &[u8], dry_run: bool) -> 
 
 /// A binary download: status, Content-Disposition, bytes.
 async fn download(c: &Client, path: &str) -> (StatusCode, String, Vec<u8>) {
-    let resp = c.http.get(format!("{}{path}", c.base)).send().await.unwrap();
+    let resp = c.raw_get(path).await;
     let status = resp.status();
     let disposition = resp
         .headers()

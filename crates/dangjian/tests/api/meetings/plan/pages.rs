@@ -136,12 +136,7 @@ async fn the_meeting_pages_plan_decide_and_serve_each_role() {
     assert!(html.contains("已取消") && html.contains("天气原因"));
 
     // QR codes are drawn for logged-in users only
-    let resp = mem
-        .http
-        .get(format!("{}/qr.svg?text=hello", mem.base))
-        .send()
-        .await
-        .expect("qr");
+    let resp = mem.raw_get("/qr.svg?text=hello").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
