@@ -19,8 +19,7 @@ async fn exec_with(store: &dangjian_store::Store, sql: &'static str, v: i64) {
 
 #[tokio::test]
 async fn every_change_writes_one_audit_row_in_its_transaction() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let before = audit_count(&app.store).await;
     let (s, _) = sec
         .patch(
@@ -52,8 +51,7 @@ async fn every_change_writes_one_audit_row_in_its_transaction() {
 
 #[tokio::test]
 async fn verify_audit_finds_an_edited_row() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     sec.patch(
         &format!("/api/v1/members/{}", app.tree.a1),
         json!({"education": "大学专科"}),
@@ -110,8 +108,7 @@ async fn verify_audit_finds_rows_cut_off_the_end() {
 
 #[tokio::test]
 async fn the_audit_log_shows_only_the_callers_subtree() {
-    let app = TestApp::spawn().await;
-    let secb = app.login("secb").await;
+    let (app, secb) = TestApp::spawn_as("secb").await;
     let sec = app.login("sec").await;
     sec.patch(
         &format!("/api/v1/members/{}", app.tree.a1),

@@ -288,6 +288,13 @@ impl TestApp {
         Self::spawn_with(WebConfig::default()).await
     }
 
+    /// A fresh server and a client logged in as `username`: how most tests begin.
+    pub async fn spawn_as(username: &str) -> (Self, Client) {
+        let app = Self::spawn().await;
+        let c = app.login(username).await;
+        (app, c)
+    }
+
     /// A server whose clock starts at `t`: for tests whose data carry fixed dates.
     pub async fn spawn_at(t: time::OffsetDateTime) -> Self {
         Self::spawn_with_at(WebConfig::default(), t).await

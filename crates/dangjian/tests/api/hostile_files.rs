@@ -359,8 +359,7 @@ async fn refused_everywhere(app: &TestApp, file: &[u8], expected: &str) -> Strin
 #[tokio::test]
 async fn the_hand_built_workbook_is_read_like_any_other() {
     // the hostile files below differ from this one in one part only
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let org = app.tree.branch_a.to_string();
     let file = zip(&parts());
     let (s, b) = multipart(

@@ -766,8 +766,7 @@ fn every_route_of_the_table_has_a_row_in_the_matrix() {
 
 #[tokio::test]
 async fn searches_never_return_people_outside_the_subtree() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, body) = sec.get("/api/v1/members?limit=500").await;
     assert_eq!(s, 200);
     let ids: Vec<i64> = body["items"]
@@ -793,8 +792,7 @@ async fn searches_never_return_people_outside_the_subtree() {
 
 #[tokio::test]
 async fn a_member_reads_only_their_own_record_in_full() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (app, mem) = TestApp::spawn_as("mem").await;
     let (s, me) = mem.get(&format!("/api/v1/members/{}", app.tree.a1)).await;
     assert_eq!(s, 200);
     assert_eq!(me["id_number"], id_number("1980-05-06", 11));

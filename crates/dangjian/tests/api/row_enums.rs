@@ -10,8 +10,7 @@ use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) + Duration::hours(24);
     let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let (s, m) = sec
@@ -45,8 +44,7 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
 
 #[tokio::test]
 async fn a_closed_meeting_still_reads_as_closed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) - Duration::hours(1);
     let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let (s, m) = sec

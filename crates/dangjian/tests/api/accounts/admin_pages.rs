@@ -213,8 +213,7 @@ async fn a_login_outside_the_subtree_is_not_found() {
 
 #[tokio::test]
 async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to_fields() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, html) = sec.page(&format!("/accounts/new?person={}", app.tree.a2)).await;
     assert_eq!(s, 200);
     assert!(
@@ -266,8 +265,7 @@ async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to
 
 #[tokio::test]
 async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and_date() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _) = sec
         .patch(
             &format!("/api/v1/members/{}", app.tree.a1),
@@ -324,8 +322,7 @@ async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and
 
 #[tokio::test]
 async fn the_admin_verify_button_reports_the_chain_intact() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (_, html) = admin.page("/audit").await;
     assert!(html.contains("校验审计链"));
     let (s, _, html) = post_form(&admin, "/audit/verify", &[]).await;

@@ -46,8 +46,7 @@ async fn bad_credentials_are_401_and_unknown_users_look_the_same() {
 
 #[tokio::test]
 async fn unsafe_requests_need_the_csrf_token() {
-    let app = TestApp::spawn().await;
-    let mut c = app.login("sec").await;
+    let (_app, mut c) = TestApp::spawn_as("sec").await;
     let good = c.csrf.take();
     let (s, body) = c.post("/api/v1/tokens", json!({"name": "x"})).await;
     assert_eq!(s, 403);
@@ -62,8 +61,7 @@ async fn unsafe_requests_need_the_csrf_token() {
 
 #[tokio::test]
 async fn bearer_tokens_work_without_csrf_and_without_cookies() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let (s, body) = c.post("/api/v1/tokens", json!({"name": "考勤机"})).await;
     assert_eq!(s, 201);
     let token = body["token"].as_str().unwrap().to_owned();
@@ -84,8 +82,7 @@ async fn bearer_tokens_work_without_csrf_and_without_cookies() {
 
 #[tokio::test]
 async fn logout_ends_the_session() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (_app, c) = TestApp::spawn_as("sec").await;
     let (s, _) = c.post("/api/v1/logout", json!({})).await;
     assert_eq!(s, 200);
     let (s, _) = c.get("/api/v1/me").await;
@@ -120,8 +117,7 @@ async fn ten_failed_logins_in_a_minute_lock_the_username_until_the_minute_is_ove
 
 #[tokio::test]
 async fn a_password_change_needs_the_old_password_and_a_strong_new_one() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let (s, b) = c.change_password("nope", "newpass123").await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "password_wrong");
     let (s, b) = c.change_password(PASSWORD, "short").await;
@@ -136,8 +132,7 @@ async fn a_password_change_needs_the_old_password_and_a_strong_new_one() {
 
 #[tokio::test]
 async fn malformed_json_is_400_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let before = crate::helpers::audit_count(&app.store).await;
     let (s, b) = c.post_raw("/api/v1/members", "{not json").await;
     assert_eq!(s, 400);
@@ -167,8 +162,7 @@ async fn errors_are_in_english_when_the_client_asks_for_it() {
 
 #[tokio::test]
 async fn unknown_paths_methods_and_oversized_bodies_get_the_error_envelope() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let (s, b) = c.get("/api/v1/nothing-here").await;
     refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = c.delete("/api/v1/me").await;

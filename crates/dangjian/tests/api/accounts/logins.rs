@@ -6,8 +6,7 @@ use crate::helpers::{TestApp, code, post_form, refused, user_id_of};
 
 #[tokio::test]
 async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, body) = sec.bulk_accounts(app.tree.branch_a).await;
     assert_eq!(s, 201, "{body}");
     // a1 already has the `mem` login; a2 (in the group) gets one
@@ -42,16 +41,14 @@ async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() 
 
 #[tokio::test]
 async fn a_secretary_cannot_make_logins_for_another_branch() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _) = sec.bulk_accounts(app.tree.branch_b).await;
     assert_eq!(s, 404);
 }
 
 #[tokio::test]
 async fn a_reset_password_forces_a_change_and_ends_old_sessions() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (app, mem) = TestApp::spawn_as("mem").await;
     let sec = app.login("sec").await;
     let mem_id = sec.user_id("mem").await;
     let (s, body) = sec.on_login(mem_id, "reset-password").await;
@@ -67,8 +64,7 @@ async fn a_reset_password_forces_a_change_and_ends_old_sessions() {
 
 #[tokio::test]
 async fn a_secretary_cannot_reset_an_admin_nor_grant_a_role_above_their_own() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (admin_id, mem_id) = (admin.user_id("admin").await, admin.user_id("mem").await);
     let sec = app.login("sec").await;
     // the admin's grant is on the root, outside the secretary's branch: not even visible
@@ -84,8 +80,7 @@ async fn a_secretary_cannot_reset_an_admin_nor_grant_a_role_above_their_own() {
 
 #[tokio::test]
 async fn a_disabled_login_cannot_log_in_and_its_sessions_end() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (app, mem) = TestApp::spawn_as("mem").await;
     let sec = app.login("sec").await;
     let mem_id = sec.user_id("mem").await;
     let (s, _) = sec.on_login(mem_id, "disable").await;

@@ -96,8 +96,7 @@ async fn tokens_expire_after_the_deployments_lifetime_and_device_tokens_do_not()
 
 #[tokio::test]
 async fn the_owner_lists_their_tokens_without_the_secret_and_a_revoked_one_stops_at_once() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (first, first_secret, _) = new_token(&sec, "考勤导出").await;
     let (second, second_secret, _) = new_token(&sec, "备用").await;
     let t = bearer(&app, &first_secret);
@@ -207,8 +206,7 @@ async fn an_admin_revokes_the_tokens_of_logins_they_may_manage_and_no_others() {
 
 #[tokio::test]
 async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     // the owner changes their password
     let (_, a, _) = new_token(&sec, "一").await;
     let (_, b, _) = new_token(&sec, "二").await;
@@ -250,8 +248,7 @@ async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login
 
 #[tokio::test]
 async fn a_device_may_not_mint_tokens() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, body) = sec
         .post(
             "/api/v1/devices",

@@ -223,8 +223,7 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
 
 #[tokio::test]
 async fn approved_relief_applies_to_bills_generated_later() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let admin = app.login("admin").await;
     super::set_base(&sec, app.tree.a1, 2026, 450_000).await;
     let (_, h) = sec

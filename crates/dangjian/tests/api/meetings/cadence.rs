@@ -218,8 +218,7 @@ async fn a_committee_sees_each_org_below_it_and_others_see_nothing_outside_their
 
 #[tokio::test]
 async fn the_secretary_home_page_sums_up_the_cadence_with_a_link() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, html) = sec.page("/").await;
     assert_eq!(s, 200);
     assert!(html.contains("三会一课"), "{html}");

@@ -41,8 +41,7 @@ fn assert_adds_up(a: &Value) {
 
 #[tokio::test]
 async fn planning_a_meeting_and_its_expected_attendees() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, m) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(s, StatusCode::OK);
@@ -87,8 +86,7 @@ async fn planning_a_meeting_and_its_expected_attendees() {
 
 #[tokio::test]
 async fn check_in_by_person_on_time_and_late_and_replays() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &staff).await;
     let body = json!({"event_id": "e-1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, b) = staff.post(&checkin_path(id), body.clone()).await;
@@ -131,8 +129,7 @@ async fn check_in_by_person_on_time_and_late_and_replays() {
 
 #[tokio::test]
 async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let audits = audit_count(&app.store).await;
     let (s, b) = sec.check_in_by_hand(id, "x1", app.tree.b1).await;
@@ -174,8 +171,7 @@ async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
 
 #[tokio::test]
 async fn cards_known_and_unknown() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, b) = sec
         .check_in(
@@ -221,8 +217,7 @@ async fn cards_known_and_unknown() {
 
 #[tokio::test]
 async fn in_out_sequences_leaves_and_the_arithmetic() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let post = |n: &str, p: i64, dir: &str, mins: i64| json!({"event_id": n, "person_id": p, "method": "infrared", "direction": dir, "at": t(start + Duration::minutes(mins))});
     // a1: in, out, in → present
@@ -279,8 +274,7 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
 
 #[tokio::test]
 async fn a_closed_meeting_refuses_check_ins() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let body = json!({"event_id": "z1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, _) = sec.post(&checkin_path(id), body.clone()).await;
@@ -298,8 +292,7 @@ async fn a_closed_meeting_refuses_check_ins() {
 
 #[tokio::test]
 async fn a_device_checks_in_by_card_in_its_subtree_only() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     sec.patch(
         &format!("/api/v1/members/{}", app.tree.a2),
@@ -343,8 +336,7 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
 
 #[tokio::test]
 async fn another_branch_does_not_see_the_meeting() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, .. } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let secb = app.login("secb").await;
     for path in [
@@ -373,8 +365,7 @@ async fn another_branch_does_not_see_the_meeting() {
 
 #[tokio::test]
 async fn a_member_checks_only_themself_in() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let mem = app.login("mem").await;
     let (s, b) = mem
@@ -411,8 +402,7 @@ async fn a_member_checks_only_themself_in() {
 
 #[tokio::test]
 async fn a_meeting_moves_with_its_org() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (s, m) = admin
         .post("/api/v1/meetings", serde_json::json!({"org_id": app.tree.branch_a, "kind": "theme_day", "title": "主题党日",
             "starts_at": "2026-01-05T09:00:00+08:00", "ends_at": "2026-01-05T11:00:00+08:00", "venue": "会议室"}))

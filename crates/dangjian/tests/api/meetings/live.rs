@@ -153,8 +153,7 @@ async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
 
 #[tokio::test]
 async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mut s = Stream::open(&sec, &app.base, id, None).await;
 
@@ -193,8 +192,7 @@ async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
 
 #[tokio::test]
 async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mut s = Stream::open(&sec, &app.base, id, None).await;
     check_in(&sec, id, "ev-1", app.tree.a1).await;
@@ -225,8 +223,7 @@ async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
 
 #[tokio::test]
 async fn the_stream_is_for_meeting_staff_in_the_subtree() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mem = app.login("mem").await;
     let (s, _) = mem.get(&format!("/api/v1/meetings/{id}/stream")).await;
@@ -277,8 +274,7 @@ async fn qr_checkin(c: &Client, id: i64, event_id: &str, token: &str) -> (Status
 
 #[tokio::test]
 async fn a_member_checks_themself_in_with_the_current_qr_token() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mem = app.login("mem").await;
     // members do not get the token from the API, staff show it at the door
@@ -307,8 +303,7 @@ async fn a_member_checks_themself_in_with_the_current_qr_token() {
 
 #[tokio::test]
 async fn old_forged_and_foreign_qr_tokens_are_refused() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let other = plan(&app, &sec).await;
     let mem = app.login("mem").await;
@@ -392,8 +387,7 @@ async fn a_qr_token_does_not_check_in_someone_not_expected() {
 
 #[tokio::test]
 async fn a_page_resumes_the_stream_after_what_it_shows() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     check_in(&sec, id, "w-1", app.tree.a1).await;
     // what the wall and the desk render carries the cursor …

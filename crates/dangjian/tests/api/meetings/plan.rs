@@ -34,8 +34,7 @@ fn ids(list: &Value, key: &str) -> Vec<i64> {
 
 #[tokio::test]
 async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let admin = app.login("admin").await;
     let (a, _) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 24).await;
     let (g, _) = plan_at(&app, &sec, app.tree.group_a1, "党小组会", 48).await;
@@ -88,8 +87,7 @@ async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
 
 #[tokio::test]
 async fn planning_fields_change_until_the_meeting_is_closed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (id, _) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 1).await;
     let audits = audit_count(&app.store).await;
     let (s, m) = sec
@@ -137,8 +135,7 @@ async fn planning_fields_change_until_the_meeting_is_closed() {
 
 #[tokio::test]
 async fn invitees_are_listed_but_not_expected() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (id, _) = plan_at(&app, &admin, app.tree.branch_a, "支部党员大会", 1).await;
     let path = format!("/api/v1/meetings/{id}/invitees");
     let (s, b) = admin
@@ -187,8 +184,7 @@ async fn invitees_are_listed_but_not_expected() {
 
 #[tokio::test]
 async fn notice_cancel_and_reschedule_notify_the_attendees() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = app.login("mem").await;
     let (id, start) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 24).await;
     let (s, n) = sec.on_meeting(id, "notice", json!({})).await;
@@ -362,8 +358,7 @@ async fn a_monthly_series_plans_linked_meetings() {
 
 #[tokio::test]
 async fn leave_requests_from_members_approved_or_refused() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = app.login("mem").await;
     let (id, _) = plan_at(&app, &sec, app.tree.branch_a, "支部党员大会", 24).await;
     let path = format!("/api/v1/meetings/{id}/leave-requests");

@@ -36,8 +36,7 @@ fn path(id: i64) -> String {
 
 #[tokio::test]
 async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_after_commit() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     let people = [app.tree.a1, app.tree.a2];
     let n = 200usize;
@@ -137,8 +136,7 @@ async fn audit_counts(app: &TestApp, meeting: i64) -> Vec<i64> {
 
 #[tokio::test]
 async fn the_same_event_twice_in_one_burst_is_stored_once() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     let at = t(app.store.now());
     let same = json!({"event_id": "dup", "person_id": app.tree.a1, "method": "manual", "at": at});
@@ -171,8 +169,7 @@ async fn the_same_event_twice_in_one_burst_is_stored_once() {
 
 #[tokio::test]
 async fn the_roster_follows_leaves_and_people_who_join_after_it_loaded() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec, app.tree.branch_a).await;
     let at = t(app.store.now());
     // the first check-in loads the roster
@@ -209,8 +206,7 @@ async fn the_roster_follows_leaves_and_people_who_join_after_it_loaded() {
 
 #[tokio::test]
 async fn staff_check_a_member_in_by_the_personal_code_on_their_phone() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     let mem = app.login("mem").await;
     let (s, code_body) = mem.get("/api/v1/me/qr").await;
@@ -271,8 +267,7 @@ async fn staff_check_a_member_in_by_the_personal_code_on_their_phone() {
 
 #[tokio::test]
 async fn a_group_member_checks_themself_in_at_the_branch_meeting_but_not_someone_else() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     // a2 belongs to 党小组 A1; their login's grant covers the group only
     let hash = dangjian_web::auth::hash_password(crate::helpers::PASSWORD).unwrap();
@@ -339,8 +334,7 @@ async fn the_check_in_answer_shows_the_assigned_seat() {
 
 #[tokio::test]
 async fn only_the_committee_is_expected_at_a_committee_meeting() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, b) = sec
         .post(
             &format!("/api/v1/orgs/{}/posts", app.tree.branch_a),
@@ -388,8 +382,7 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
 
 #[tokio::test]
 async fn a_branch_congress_shows_whether_more_than_half_of_the_voters_came() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec, app.tree.branch_a).await;
     // branch A: a1 formal (votes), a2 probationary (does not)
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;

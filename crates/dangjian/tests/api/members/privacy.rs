@@ -104,8 +104,7 @@ async fn masked_answers_do_not_give_the_id_number_back() {
 
 #[tokio::test]
 async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_the_try_is_audited() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     // 王五 of branch B, outside the secretary's subtree
     let other = id_number("1985-09-10", 33);
     let (s, b) = sec
@@ -141,8 +140,7 @@ async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_th
 
 #[tokio::test]
 async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let other = id_number("1985-09-10", 33);
     let file = crate::members::roster::xlsx(
         &crate::members::roster::HEADERS,

@@ -5,8 +5,7 @@ use crate::helpers::{TestApp, audit_count, field, id_number, message, refused, r
 
 #[tokio::test]
 async fn a_secretary_creates_a_member_with_gender_and_birth_date_from_the_id_number() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = id_number("1992-11-20", 123);
     let m = member(app.tree.branch_a, &id).create(&sec).await;
     assert_eq!(m["birth_date"], "1992-11-20");
@@ -23,8 +22,7 @@ async fn a_secretary_creates_a_member_with_gender_and_birth_date_from_the_id_num
 
 #[tokio::test]
 async fn bad_id_numbers_are_refused_naming_the_field_and_the_rule() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let good = id_number("1992-11-20", 123);
     let mut bad_check = good.clone();
     let last = if bad_check.ends_with('1') { "2" } else { "1" };
@@ -51,8 +49,7 @@ async fn bad_id_numbers_are_refused_naming_the_field_and_the_rule() {
 
 #[tokio::test]
 async fn a_duplicate_id_number_is_a_conflict() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     // the same person as a1, typed into branch B
     let (s, b) = member(app.tree.branch_b, &id_number("1980-05-06", 11))
         .post(&admin)
@@ -62,8 +59,7 @@ async fn a_duplicate_id_number_is_a_conflict() {
 
 #[tokio::test]
 async fn missing_and_unknown_fields_are_422_naming_them() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, b) = sec
         .post("/api/v1/members", json!({"org_id": app.tree.branch_a}))
         .await;
@@ -85,8 +81,7 @@ async fn missing_and_unknown_fields_are_422_naming_them() {
 
 #[tokio::test]
 async fn the_status_is_changed_only_by_typed_events() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, b) = sec.patch_member(app.tree.a2, json!({"status": "formal"})).await;
     refused(s, &b, 422u16, "status_by_event_only");
     let today = app.store.today().to_string();
@@ -110,8 +105,7 @@ async fn the_status_is_changed_only_by_typed_events() {
 
 #[tokio::test]
 async fn suspension_needs_a_reason_and_keeps_the_record() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let today = app.store.today().to_string();
     let (s, b) = sec
         .member_event(app.tree.a1, json!({"kind": "suspend", "date": today}))
@@ -137,8 +131,7 @@ async fn suspension_needs_a_reason_and_keeps_the_record() {
 
 #[tokio::test]
 async fn moving_a_member_to_another_org_moves_the_counts() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let today = app.store.today().to_string();
     let to_b = json!({"kind": "move_within", "date": today, "org_id": app.tree.branch_b});
     let (s, b) = admin.member_event(app.tree.a1, to_b).await;
@@ -155,8 +148,7 @@ async fn moving_a_member_to_another_org_moves_the_counts() {
 
 #[tokio::test]
 async fn search_by_name_pinyin_initials_status_and_id_number() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let b = admin.members_where("q=张").await;
     assert_eq!(b["total"], 1);
     assert_eq!(b["items"][0]["name"], "张三");
@@ -179,8 +171,7 @@ async fn search_by_name_pinyin_initials_status_and_id_number() {
 
 #[tokio::test]
 async fn editing_a_record_checks_the_id_number_again_and_keeps_it_unique() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let a1 = app.tree.a1;
     // a corrected ID number for the same birth date
     let corrected = id_number("1980-05-06", 12);

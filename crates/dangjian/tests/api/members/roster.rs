@@ -270,8 +270,7 @@ async fn a_good_file_is_imported_in_one_transaction_with_one_audit_row() {
 
 #[tokio::test]
 async fn every_bad_row_is_listed_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let good = id_number("1985-03-04", 101);
     let mut bad_check = id_number("1986-04-05", 103);
     let last = if bad_check.ends_with('1') { "2" } else { "1" };
@@ -367,8 +366,7 @@ async fn every_bad_row_is_listed_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_missing_required_header_is_named_and_headers_may_come_in_any_order() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let header: Vec<&str> = HEADERS.iter().copied().filter(|h| *h != "入党日期").collect();
     let mut row = person("无列", &id_number("1985-03-04", 101));
     row.remove(9);
@@ -396,8 +394,7 @@ async fn a_missing_required_header_is_named_and_headers_may_come_in_any_order() 
 
 #[tokio::test]
 async fn a_file_that_is_not_an_xlsx_is_refused() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     for file in [&b"name,id\n"[..], b"", b"PK\x03\x04not really a zip"] {
         let (s, b) = upload(&sec, app.tree.branch_a, file, false).await;
         assert_eq!(
@@ -417,8 +414,7 @@ async fn a_file_that_is_not_an_xlsx_is_refused() {
 
 #[tokio::test]
 async fn a_dry_run_checks_and_stores_nothing() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let file = xlsx(
         &HEADERS,
         &[
@@ -461,8 +457,7 @@ async fn imports_need_the_write_grant_and_an_org_in_the_subtree_that_holds_membe
 
 #[tokio::test]
 async fn the_export_holds_the_records_as_the_caller_may_see_them() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, disposition, bytes) = download(
         &sec,
         &format!("/api/v1/members/export?org={}&subtree=true", app.tree.branch_a),
@@ -521,8 +516,7 @@ async fn the_export_holds_the_records_as_the_caller_may_see_them() {
 
 #[tokio::test]
 async fn an_export_outside_the_subtree_is_not_found() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _, body) = download(&sec, &format!("/api/v1/members/export?org={}", app.tree.branch_b)).await;
     assert_eq!(s, 404);
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -612,8 +606,7 @@ async fn an_imported_file_comes_back_from_the_export_and_the_export_reimports() 
 
 #[tokio::test]
 async fn the_template_has_the_headers_lists_and_instructions() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, disposition, bytes) = download(&sec, "/api/v1/members/import-template").await;
     assert_eq!(s, 200);
     assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");

@@ -6,8 +6,7 @@ use crate::helpers::{TestApp, audit_count, message, refused, refused_on};
 
 #[tokio::test]
 async fn an_org_nests_only_where_the_tree_allows() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (s, b) = org(app.tree.group_a1).named("错误支部").post(&admin).await;
     refused(s, &b, 422u16, "org_kind_nesting");
     assert!(message(&b).contains("党小组"));
@@ -26,8 +25,7 @@ async fn an_org_nests_only_where_the_tree_allows() {
 
 #[tokio::test]
 async fn committee_terms_must_be_three_to_five_years() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, b) = sec.patch_org(app.tree.branch_a, json!({"term_years": 6})).await;
     refused_on(s, &b, 422u16, "term_years_range", "term_years");
     assert!(message(&b).contains("3–5"), "{b}");
@@ -67,8 +65,7 @@ async fn an_expired_term_shows_a_reminder_on_a_fixed_clock() {
 
 #[tokio::test]
 async fn moving_a_branch_moves_its_members_counts_and_visibility() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let t = app.tree;
     let (s, b) = admin
         .patch_org(t.branch_a, json!({"parent_id": t.root, "reason": "机构调整"}))
@@ -95,8 +92,7 @@ async fn moving_a_branch_moves_its_members_counts_and_visibility() {
 
 #[tokio::test]
 async fn renaming_keeps_the_old_name_in_history() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _) = sec
         .patch_org(app.tree.branch_a, json!({"name": "综合党支部"}))
         .await;
@@ -110,8 +106,7 @@ async fn renaming_keeps_the_old_name_in_history() {
 
 #[tokio::test]
 async fn committee_posts_are_appointed_listed_and_ended() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, p) = sec
         .appoint(app.tree.branch_a, app.tree.a1, "secretary", false)
         .await;
@@ -151,8 +146,7 @@ async fn the_tree_endpoint_lists_the_subtree_in_order() {
 
 #[tokio::test]
 async fn a_temporary_branch_holds_no_election() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let t = org(app.tree.root)
         .named("项目临时党支部")
         .branch_type("temporary")
@@ -171,8 +165,7 @@ async fn a_temporary_branch_holds_no_election() {
 
 #[tokio::test]
 async fn appointments_follow_the_committee_rules_and_warnings_need_confirmation() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let t = app.tree;
     let (s, _) = sec.appoint(t.branch_a, t.a1, "secretary", false).await;
     assert_eq!(s, 201);

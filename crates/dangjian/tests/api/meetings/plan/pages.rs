@@ -8,8 +8,7 @@ use crate::helpers::{TestApp, post_form};
 
 #[tokio::test]
 async fn the_meeting_pages_plan_decide_and_serve_each_role() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = app.login("mem").await;
     let staff = app.login("staff").await;
 
