@@ -627,6 +627,34 @@ impl Client {
     }
 }
 
+/// A body a fixture builder is filling in (see `orgs::org`, `members::member`): any field set
+/// with `with`, posted to `path` as it stands.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    path: &'static str,
+    body: Value,
+}
+
+impl Draft {
+    pub fn new(path: &'static str, body: Value) -> Self {
+        Self { path, body }
+    }
+    /// Any field of the body.
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.body[key] = value;
+        self
+    }
+    pub async fn post(&self, c: &Client) -> (StatusCode, Value) {
+        c.post(self.path, self.body.clone()).await
+    }
+    /// Posts it as `c`: 201 or the test fails; the answer.
+    pub async fn created(&self, c: &Client) -> Value {
+        let (s, b) = self.post(c).await;
+        assert_eq!(s, StatusCode::CREATED, "{}: {b}", self.path);
+        b
+    }
+}
+
 /// The number of audit rows, read straight from the database.
 pub async fn audit_count(store: &Store) -> i64 {
     dangjian_store::with_db!(&store.db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit").fetch_one(p).await)

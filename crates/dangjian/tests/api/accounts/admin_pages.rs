@@ -267,10 +267,7 @@ async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to
 async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and_date() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _) = sec
-        .patch(
-            &format!("/api/v1/members/{}", app.tree.a1),
-            json!({"education": "硕士研究生"}),
-        )
+        .patch_member(app.tree.a1, json!({"education": "硕士研究生"}))
         .await;
     assert_eq!(s, 200);
     let (s, html) = sec.page("/audit").await;

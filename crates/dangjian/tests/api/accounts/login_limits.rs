@@ -149,11 +149,7 @@ async fn a_usernames_backoff_grows_after_five_failures_and_a_success_resets_it()
     }
     for wait in [1, 2] {
         let (s, retry, body) = login_from(&app, None, "sec", PASSWORD).await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            "{body}"
-        );
+        refused(s, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
         assert_eq!(retry.as_deref(), Some(wait.to_string().as_str()));
         let message = body["error"]["message"].as_str().unwrap_or_default();
         assert!(

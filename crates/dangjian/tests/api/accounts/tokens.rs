@@ -6,7 +6,9 @@ use dangjian_web::WebConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::refused;
 use crate::helpers::{Client, PASSWORD, TestApp, code, user_id_of};
+use crate::meetings::register_device;
 
 /// A new bearer token of `c`'s login: (id, secret, answer).
 async fn new_token(c: &Client, name: &str) -> (i64, String, Value) {
@@ -44,14 +46,7 @@ async fn tokens_expire_after_the_deployments_lifetime_and_device_tokens_do_not()
     )
     .unwrap();
     assert_eq!(expires, start + days(90), "the default: 90 days");
-    let (s, body) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    let device = bearer(&app, body["token"].as_str().unwrap());
+    let (_, device) = register_device(&app, &sec, app.tree.branch_a, "东门闸机", "rfid_gate").await;
     let t = bearer(&app, &token);
     assert_eq!(t.get("/api/v1/me").await.0, 200);
     app.clock.set(start + days(90) - time::Duration::seconds(1));
@@ -189,11 +184,7 @@ async fn an_admin_revokes_the_tokens_of_logins_they_may_manage_and_no_others() {
     assert_eq!(s, 200);
     let ba = app.login_with("branch_admin", "branchpass2").await;
     let (s, body) = ba.delete(&format!("/api/v1/tokens/{root_token}")).await;
-    assert_eq!(
-        (s, code(&body)),
-        (StatusCode::FORBIDDEN, "login_not_manageable"),
-        "{body}"
-    );
+    refused(s, &body, StatusCode::FORBIDDEN, "login_not_manageable");
     let (s, _) = ba.get(&format!("/api/v1/users/{root_admin}/tokens")).await;
     assert_eq!(s, 403);
     // but the member's token, below them in their branch, is theirs to revoke
@@ -249,20 +240,9 @@ async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login
 #[tokio::test]
 async fn a_device_may_not_mint_tokens() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let (s, body) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "签到一体机", "kind": "kiosk", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    let device = bearer(&app, body["token"].as_str().unwrap());
+    let (_, device) = register_device(&app, &sec, app.tree.branch_a, "签到一体机", "kiosk").await;
     let (s, body) = device.post("/api/v1/tokens", json!({"name": "more"})).await;
-    assert_eq!(
-        (s, code(&body)),
-        (StatusCode::FORBIDDEN, "device_cannot_create_tokens"),
-        "{body}"
-    );
+    refused(s, &body, StatusCode::FORBIDDEN, "device_cannot_create_tokens");
     let (_, list) = device.get("/api/v1/tokens").await;
     assert_eq!(list["total"], 1, "its own token only: {list}");
 }

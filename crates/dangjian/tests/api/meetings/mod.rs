@@ -162,15 +162,18 @@ pub async fn attendance(c: &Client, id: i64) -> Value {
 /// Registers 东门闸机, a card gate of `org`, as `c` (201 or the test fails): its answer and a
 /// client holding its bearer token.
 pub async fn register_gate(app: &TestApp, c: &Client, org: i64) -> (Value, Client) {
-    let (s, d) = c
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": org}),
-        )
-        .await;
+    register_device(app, c, org, "东门闸机", "rfid_gate").await
+}
+
+/// Registers a device `name` of `kind` (`rfid_gate`, `kiosk`, …) of `org` as `c` (201 or the
+/// test fails): its answer and a client holding its bearer token.
+pub async fn register_device(app: &TestApp, c: &Client, org: i64, name: &str, kind: &str) -> (Value, Client) {
+    let body = json!({"name": name, "kind": kind, "org_id": org});
+    let (s, d) = c.post("/api/v1/devices", body).await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let mut gate = app.client();
     gate.bearer = d["token"].as_str().map(str::to_owned);
+    assert!(gate.bearer.is_some(), "no token: {d}");
     (d, gate)
 }
 

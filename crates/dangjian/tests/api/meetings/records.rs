@@ -13,7 +13,7 @@ use time::macros::datetime;
 use super::meeting;
 use crate::helpers::refused;
 use crate::helpers::refused_on;
-use crate::helpers::{Client, TestApp, audit_count, code, post_form};
+use crate::helpers::{Client, TestApp, audit_count, post_form};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
 pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);
@@ -108,7 +108,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b'0');
     let (s, b) = upload(&sec, id, "big.pdf", big).await;
-    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{b}");
+    refused(s, &b, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     let (s, b) = upload(&sec, id, "签到说明.txt", "第一排为主席台。\n".as_bytes().to_vec()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let resp = sec

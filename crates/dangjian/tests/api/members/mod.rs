@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::Client;
+use crate::helpers::{Client, Draft};
 
 mod moves;
 mod privacy;
@@ -12,35 +12,15 @@ mod records;
 pub mod roster;
 
 /// A member record to create: `member(org, id_number)` is 赵六, a formal in-service member who
-/// joined on 2018-06-30; each setter changes one field, `post(&c)` answers what the server said,
-/// `create(&c)` asserts 201 and answers the record.
-#[derive(Clone, Debug)]
-pub struct NewMember {
-    body: Value,
-}
-
-pub fn member(org: i64, id_number: &str) -> NewMember {
-    NewMember {
-        body: json!({"org_id": org, "name": "赵六", "id_number": id_number, "status": "formal",
-                     "joined_on": "2018-06-30", "regularized_on": "2019-06-30", "phone": "13912345678",
-                     "category": "in_service", "ethnicity": "汉族"}),
-    }
-}
-
-impl NewMember {
-    /// Any field of the body.
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.body[key] = value;
-        self
-    }
-    pub async fn post(&self, c: &Client) -> (StatusCode, Value) {
-        c.post("/api/v1/members", self.body.clone()).await
-    }
-    pub async fn create(&self, c: &Client) -> Value {
-        let (s, m) = self.post(c).await;
-        assert_eq!(s, StatusCode::CREATED, "{m}");
-        m
-    }
+/// joined on 2018-06-30; `with` changes one field, `post(&c)` answers what the server said,
+/// `created(&c)` asserts 201 and answers the record.
+pub fn member(org: i64, id_number: &str) -> Draft {
+    Draft::new(
+        "/api/v1/members",
+        json!({"org_id": org, "name": "赵六", "id_number": id_number, "status": "formal",
+               "joined_on": "2018-06-30", "regularized_on": "2019-06-30", "phone": "13912345678",
+               "category": "in_service", "ethnicity": "汉族"}),
+    )
 }
 
 impl Client {

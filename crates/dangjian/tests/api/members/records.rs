@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, audit_count, field, id_number, message, refused, r
 async fn a_secretary_creates_a_member_with_gender_and_birth_date_from_the_id_number() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let id = id_number("1992-11-20", 123);
-    let m = member(app.tree.branch_a, &id).create(&sec).await;
+    let m = member(app.tree.branch_a, &id).created(&sec).await;
     assert_eq!(m["birth_date"], "1992-11-20");
     assert_eq!(m["gender"], "male", "sequence 123 is odd");
     assert_eq!(m["id_number"], id);

@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{Value, json};
 
+use crate::helpers::refused;
 use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number};
 
 pub(crate) const HEADERS: [&str; 12] = [
@@ -371,11 +372,7 @@ async fn a_missing_required_header_is_named_and_headers_may_come_in_any_order() 
     let mut row = person("无列", &id_number("1985-03-04", 101));
     row.remove(9);
     let (s, b) = upload(&sec, app.tree.branch_a, &xlsx(&header, &[row]), false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid");
     assert_eq!(rows_of(&b), vec![(1, "入党日期".to_owned())]);
     assert!(message_of(&b, 1).contains("入党日期"));
 
@@ -397,19 +394,11 @@ async fn a_file_that_is_not_an_xlsx_is_refused() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     for file in [&b"name,id\n"[..], b"", b"PK\x03\x04not really a zip"] {
         let (s, b) = upload(&sec, app.tree.branch_a, file, false).await;
-        assert_eq!(
-            (s, code(&b)),
-            (StatusCode::UNPROCESSABLE_ENTITY, "import_not_xlsx"),
-            "{b}"
-        );
+        refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_not_xlsx");
         assert!(b["error"]["message"].as_str().unwrap().contains(".xlsx"));
     }
     let (s, b) = upload(&sec, app.tree.branch_a, &xlsx(&HEADERS, &[]), false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows");
 }
 
 #[tokio::test]
@@ -439,17 +428,13 @@ async fn imports_need_the_write_grant_and_an_org_in_the_subtree_that_holds_membe
     let file = xlsx(&HEADERS, &[person("甲", &id_number("1985-03-04", 101))]);
     let sec = app.login("sec").await;
     let (s, b) = upload(&sec, app.tree.branch_b, &file, false).await;
-    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, _) = upload(&sec, 999_999, &file, false).await;
     assert_eq!(s, 404);
     let (s, _) = upload(&app.login("staff").await, app.tree.branch_a, &file, false).await;
     assert_eq!(s, 403, "staff may read members, not write them");
     let (s, b) = upload(&app.login("admin").await, app.tree.general, &file, false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "org_holds_no_members"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "org_holds_no_members");
     assert_eq!(b["error"]["field"], "org");
     let (s, _) = upload(&app.client(), app.tree.branch_a, &file, false).await;
     assert_eq!(s, 401);
@@ -635,11 +620,7 @@ async fn the_template_has_the_headers_lists_and_instructions() {
     assert!(styles.contains("formatCode=\"@\""));
     // the template as it comes has no people
     let (s, b) = upload(&sec, app.tree.branch_a, &bytes, false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows");
     assert_eq!(app.client().get("/api/v1/members/import-template").await.0, 401);
 }
 

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, items};
+use crate::helpers::{Client, Draft, items};
 
 mod structure;
 
@@ -12,14 +12,13 @@ mod structure;
 /// thing, `create(&c)` posts it (asserting 201) and answers its id, `post(&c)` answers what the
 /// server said.
 #[derive(Clone, Debug)]
-pub struct NewOrg {
-    body: Value,
-}
+pub struct NewOrg(Draft);
 
 pub fn org(parent: i64) -> NewOrg {
-    NewOrg {
-        body: json!({"parent_id": parent, "name": "新党支部", "kind": "branch"}),
-    }
+    NewOrg(Draft::new(
+        "/api/v1/orgs",
+        json!({"parent_id": parent, "name": "新党支部", "kind": "branch"}),
+    ))
 }
 
 impl NewOrg {
@@ -37,18 +36,15 @@ impl NewOrg {
         self.with("confirm", json!(true))
     }
     /// Any other field of the body.
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.body[key] = value;
-        self
+    pub fn with(self, key: &str, value: Value) -> Self {
+        Self(self.0.with(key, value))
     }
     pub async fn post(&self, c: &Client) -> (StatusCode, Value) {
-        c.post("/api/v1/orgs", self.body.clone()).await
+        self.0.post(c).await
     }
     /// Creates it as `c`: 201 or the test fails; its answer.
     pub async fn create_view(&self, c: &Client) -> Value {
-        let (s, b) = self.post(c).await;
-        assert_eq!(s, StatusCode::CREATED, "{b}");
-        b
+        self.0.created(c).await
     }
     /// Creates it as `c`: 201 or the test fails; its id.
     pub async fn create(&self, c: &Client) -> i64 {
