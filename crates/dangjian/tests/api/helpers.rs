@@ -295,6 +295,16 @@ impl TestApp {
         (app, c)
     }
 
+    /// A server in demo mode (the fake payment provider exists only there) whose clock starts at
+    /// `start`.
+    pub async fn spawn_demo_at(start: time::OffsetDateTime) -> Self {
+        let demo = WebConfig {
+            demo: true,
+            ..WebConfig::default()
+        };
+        Self::spawn_with_at(demo, start).await
+    }
+
     /// A server whose clock starts at `t`: for tests whose data carry fixed dates.
     pub async fn spawn_at(t: time::OffsetDateTime) -> Self {
         Self::spawn_with_at(WebConfig::default(), t).await

@@ -13,8 +13,7 @@ use std::io::{Cursor, Write};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::refused;
-use crate::helpers::{Client, TestApp, code, field};
+use crate::helpers::{Client, TestApp, code, field, refused};
 
 const MAIN: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml";
 const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";

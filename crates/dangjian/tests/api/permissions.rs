@@ -647,14 +647,7 @@ async fn context(app: &TestApp) -> Ctx<'_> {
 #[tokio::test]
 async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
     // demo mode: the fake payment provider exists only there
-    let app = TestApp::spawn_with_at(
-        dangjian_web::WebConfig {
-            demo: true,
-            ..dangjian_web::WebConfig::default()
-        },
-        MATRIX_NOW,
-    )
-    .await;
+    let app = TestApp::spawn_demo_at(MATRIX_NOW).await;
     let names = ["admin", "sec", "staff", "mem"];
     let mut clients = Vec::new();
     for n in names {
@@ -815,11 +808,7 @@ async fn staff_see_id_numbers_and_phones_masked_and_the_secretary_in_full() {
     let masked = format!("{}********{}", &full[..6], &full[14..]);
     assert_eq!(staff_view["id_number"], masked);
     assert_eq!(staff_view["phone"], "138****0022");
-    let (_, sec_view) = app
-        .login("sec")
-        .await
-        .get(&format!("/api/v1/members/{}", app.tree.a2))
-        .await;
+    let (_, sec_view) = app.login("sec").await.get_member(app.tree.a2).await;
     assert_eq!(sec_view["id_number"], full);
     assert_eq!(sec_view["phone"], "13800000022");
 }

@@ -111,15 +111,10 @@ async fn a_reset_shows_a_new_initial_password_once_that_logs_in_with_a_forced_ch
 
 #[tokio::test]
 async fn the_secretary_disables_and_enables_a_login_but_not_their_own() {
-    let app = TestApp::spawn().await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (mem, me) = (user_id(&app, "mem").await, user_id(&app, "sec").await);
-    let sec = app.login("sec").await;
-    let (s, location, _) = post_form(
-        &sec,
-        &format!("/accounts/{mem}/disable"),
-        &[("next", "/accounts")],
-    )
-    .await;
+    let disable = format!("/accounts/{mem}/disable");
+    let (s, location, _) = post_form(&sec, &disable, &[("next", "/accounts")]).await;
     assert_eq!((s, location.as_str()), (303, "/accounts"));
     let (_, html) = sec.page("/accounts").await;
     assert!(html.contains("已停用") && html.contains(&format!("/accounts/{mem}/enable")));
@@ -141,9 +136,8 @@ async fn the_secretary_disables_and_enables_a_login_but_not_their_own() {
 
 #[tokio::test]
 async fn the_secretary_grants_staff_on_their_branch_and_revokes_it() {
-    let app = TestApp::spawn().await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = user_id(&app, "mem").await;
-    let sec = app.login("sec").await;
     let (s, html) = sec.page(&format!("/accounts/{mem}")).await;
     assert_eq!(s, 200);
     assert!(html.contains("value=\"staff\"") && html.contains("value=\"secretary\""));
@@ -194,9 +188,8 @@ async fn the_secretary_cannot_grant_org_admin_and_the_form_says_why() {
 
 #[tokio::test]
 async fn a_login_outside_the_subtree_is_not_found() {
-    let app = TestApp::spawn().await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let secb = user_id(&app, "secb").await;
-    let sec = app.login("sec").await;
     let (s, html) = sec.page(&format!("/accounts/{secb}")).await;
     assert_eq!(s, 404);
     assert!(html.contains("未找到"));
@@ -266,9 +259,8 @@ async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to
 #[tokio::test]
 async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and_date() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let (s, _) = sec
-        .patch_member(app.tree.a1, json!({"education": "硕士研究生"}))
-        .await;
+    let education = json!({"education": "硕士研究生"});
+    let (s, _) = sec.patch_member(app.tree.a1, education).await;
     assert_eq!(s, 200);
     let (s, html) = sec.page("/audit").await;
     assert_eq!(s, 200);

@@ -1,8 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::refused;
-use crate::helpers::{PASSWORD, TestApp, code};
+use crate::helpers::{PASSWORD, TestApp, code, refused};
 
 #[tokio::test]
 async fn login_sets_a_session_cookie_and_me_returns_the_grants() {

@@ -6,8 +6,7 @@ use dangjian_web::WebConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::refused;
-use crate::helpers::{Client, PASSWORD, TestApp, code, user_id_of};
+use crate::helpers::{Client, PASSWORD, TestApp, code, refused, user_id_of};
 use crate::meetings::register_device;
 
 /// A new bearer token of `c`'s login: (id, secret, answer).
@@ -221,19 +220,9 @@ async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login
     // disabling, and enabling again brings no token back
     let (_, st, _) = new_token(&app.login("staff").await, "会务").await;
     let staff = user_id_of(&app.store, "staff").await;
-    assert_eq!(
-        sec.post(&format!("/api/v1/users/{staff}/disable"), json!({}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(sec.on_login(staff, "disable").await.0, 200);
     assert_eq!(bearer(&app, &st).get("/api/v1/me").await.0, 401);
-    assert_eq!(
-        sec.post(&format!("/api/v1/users/{staff}/enable"), json!({}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(sec.on_login(staff, "enable").await.0, 200);
     assert_eq!(bearer(&app, &st).get("/api/v1/me").await.0, 401);
 }
 

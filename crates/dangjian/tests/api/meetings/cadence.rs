@@ -5,8 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::helpers::refused_on;
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, TestApp, refused_on};
 
 /// Plans a meeting of `org` on a local date (09:00–11:00 +08:00); returns its id.
 async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {

@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 use super::{MeetingPlan, Planned, attendance, checkins as checkin_path, local as t, meeting};
-use crate::helpers::{TestApp, audit_count, field};
-use crate::helpers::{refused, refused_on};
+use crate::helpers::{TestApp, audit_count, field, refused, refused_on};
 
 /// The meeting most tests here plan: 五月支部党员大会 of `org`, an hour from now.
 fn congress(org: i64) -> MeetingPlan {

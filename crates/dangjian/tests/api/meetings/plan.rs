@@ -7,9 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::{attendance, cst, local as t, meeting};
-use crate::helpers::refused;
-use crate::helpers::refused_on;
-use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, field};
+use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, field, refused, refused_on};
 
 mod pages;
 

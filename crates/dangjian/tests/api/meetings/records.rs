@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::meeting;
-use crate::helpers::refused;
-use crate::helpers::refused_on;
-use crate::helpers::{Client, TestApp, audit_count, post_form};
+use crate::helpers::{Client, TestApp, audit_count, post_form, refused, refused_on};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
 pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);

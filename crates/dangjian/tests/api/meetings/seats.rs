@@ -5,8 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::records::{MEETING_DAY, plan};
-use crate::helpers::TestApp;
-use crate::helpers::{refused, refused_on};
+use crate::helpers::{TestApp, refused, refused_on};
 
 fn seat_of(s: &Value, person: i64) -> (i64, i64, String, bool) {
     let x = s["seats"]

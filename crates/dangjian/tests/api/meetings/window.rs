@@ -10,9 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::meeting;
-use crate::helpers::refused;
-use crate::helpers::refused_on;
-use crate::helpers::{Client, FIXED_NOW, TestApp};
+use crate::helpers::{Client, FIXED_NOW, TestApp, refused, refused_on};
 
 fn t(x: OffsetDateTime) -> String {
     x.format(&Rfc3339).unwrap_or_default()

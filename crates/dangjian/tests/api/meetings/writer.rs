@@ -13,8 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, code, id_number};
-use crate::helpers::{refused, refused_on};
+use crate::helpers::{Client, TestApp, code, id_number, refused, refused_on};
 
 fn t(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()

@@ -116,14 +116,7 @@ async fn fill_branch_a(app: &TestApp) {
 
 #[tokio::test]
 async fn an_org_move_leaves_nothing_behind_but_the_audit_trail() {
-    let app = TestApp::spawn_with_at(
-        dangjian_web::WebConfig {
-            demo: true,
-            ..dangjian_web::WebConfig::default()
-        },
-        FIXED_NOW,
-    )
-    .await;
+    let app = TestApp::spawn_demo_at(FIXED_NOW).await;
     let listed: Vec<String> = dangjian_store::paths::PATH_TABLES
         .iter()
         .map(|(t, _)| (*t).to_owned())

@@ -28,6 +28,12 @@ fn candidates(masked: &str, year: i32) -> Vec<String> {
     out
 }
 
+/// The audit rows of the secretary's actions on people, as the admin reads them.
+async fn secs_person_rows(app: &TestApp) -> Value {
+    let admin = app.login("admin").await;
+    admin.get("/api/v1/audit?entity=person&actor=sec").await.1
+}
+
 #[tokio::test]
 async fn masked_answers_do_not_give_the_id_number_back() {
     let app = TestApp::spawn().await;
@@ -93,11 +99,7 @@ async fn masked_answers_do_not_give_the_id_number_back() {
     );
 
     // who may see the number sees the date
-    let (_, sec_view) = app
-        .login("sec")
-        .await
-        .get(&format!("/api/v1/members/{}", app.tree.a1))
-        .await;
+    let (_, sec_view) = app.login("sec").await.get_member(app.tree.a1).await;
     assert_eq!(sec_view["id_number"], full);
     assert_eq!(sec_view["birth_date"], "1980-05-06");
 }
@@ -121,11 +123,7 @@ async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_th
         !text.contains("王五") && !text.contains("第二党支部"),
         "nothing says where: {text}"
     );
-    let (_, rows) = app
-        .login("admin")
-        .await
-        .get("/api/v1/audit?entity=person&actor=sec")
-        .await;
+    let rows = secs_person_rows(&app).await;
     let probe = rows["items"]
         .as_array()
         .and_then(|a| a.iter().find(|r| r["action"] == "id_number_on_record"))
@@ -161,11 +159,7 @@ async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
             .is_some_and(|m| m.contains("已存在党员档案")),
         "{b}"
     );
-    let (_, rows) = app
-        .login("admin")
-        .await
-        .get("/api/v1/audit?entity=person&actor=sec")
-        .await;
+    let rows = secs_person_rows(&app).await;
     assert!(
         rows["items"]
             .as_array()

@@ -13,8 +13,7 @@ use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{Value, json};
 
-use crate::helpers::refused;
-use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number};
+use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number, refused};
 
 pub(crate) const HEADERS: [&str; 12] = [
     "姓名",

@@ -34,9 +34,9 @@ async fn committee_terms_must_be_three_to_five_years() {
 #[tokio::test]
 async fn an_expired_term_shows_a_reminder_on_a_fixed_clock() {
     let app = TestApp::spawn().await;
+    let branch = app.tree.branch_a;
     app.clock.set(datetime!(2026-06-01 02:00 UTC));
     let sec = app.login("sec").await;
-    let branch = app.tree.branch_a;
     let (s, _) = sec
         .patch_org(branch, json!({"term_started_on": "2023-05-10", "term_years": 3}))
         .await;
@@ -93,9 +93,8 @@ async fn moving_a_branch_moves_its_members_counts_and_visibility() {
 #[tokio::test]
 async fn renaming_keeps_the_old_name_in_history() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let (s, _) = sec
-        .patch_org(app.tree.branch_a, json!({"name": "综合党支部"}))
-        .await;
+    let rename = json!({"name": "综合党支部"});
+    let (s, _) = sec.patch_org(app.tree.branch_a, rename).await;
     assert_eq!(s, 200);
     let rename = sec.org_change(app.tree.branch_a, "rename").await;
     assert_eq!(
