@@ -10,6 +10,12 @@ async fn user_id(app: &TestApp, username: &str) -> i64 {
     app.login("admin").await.user_id(username).await
 }
 
+/// The id of a login and its page `/accounts/{id}` as `c` sees it.
+async fn login_page(app: &TestApp, c: &Client, username: &str) -> (i64, (reqwest::StatusCode, String)) {
+    let id = user_id(app, username).await;
+    (id, c.page(&format!("/accounts/{id}")).await)
+}
+
 /// How many grants login `user` (with member record `person`) holds, read from the store.
 async fn grant_count(app: &TestApp, user: i64, person: i64) -> usize {
     app.store.grants(user, Some(person)).await.unwrap().list().len()
@@ -137,8 +143,7 @@ async fn the_secretary_disables_and_enables_a_login_but_not_their_own() {
 #[tokio::test]
 async fn the_secretary_grants_staff_on_their_branch_and_revokes_it() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let mem = user_id(&app, "mem").await;
-    let (s, html) = sec.page(&format!("/accounts/{mem}")).await;
+    let (mem, (s, html)) = login_page(&app, &sec, "mem").await;
     assert_eq!(s, 200);
     assert!(html.contains("value=\"staff\"") && html.contains("value=\"secretary\""));
     assert!(
@@ -189,8 +194,7 @@ async fn the_secretary_cannot_grant_org_admin_and_the_form_says_why() {
 #[tokio::test]
 async fn a_login_outside_the_subtree_is_not_found() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let secb = user_id(&app, "secb").await;
-    let (s, html) = sec.page(&format!("/accounts/{secb}")).await;
+    let (secb, (s, html)) = login_page(&app, &sec, "secb").await;
     assert_eq!(s, 404);
     assert!(html.contains("未找到"));
     for action in ["reset", "disable", "enable"] {

@@ -1,19 +1,25 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, code, refused};
+use crate::helpers::{Client, PASSWORD, TestApp, code, refused};
+
+/// `sec` logs in with `password` as `c` (asking for `language` if given): the response itself
+/// (cookies, headers, body).
+async fn sec_logs_in(c: &Client, password: &str, language: Option<&str>) -> reqwest::Response {
+    let req = c.http.post(format!("{}/api/v1/login", c.base));
+    let req = match language {
+        Some(l) => req.header("accept-language", l),
+        None => req,
+    };
+    let body = json!({"username": "sec", "password": password});
+    req.json(&body).send().await.unwrap()
+}
 
 #[tokio::test]
 async fn login_sets_a_session_cookie_and_me_returns_the_grants() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    let resp = c
-        .http
-        .post(format!("{}/api/v1/login", app.base))
-        .json(&json!({"username": "sec", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let resp = sec_logs_in(&c, PASSWORD, None).await;
     assert_eq!(resp.status(), 200);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
@@ -145,15 +151,11 @@ async fn malformed_json_is_400_and_changes_nothing() {
 async fn errors_are_in_english_when_the_client_asks_for_it() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    let resp = c
-        .http
-        .post(format!("{}/api/v1/login", app.base))
-        .header("accept-language", "en-US,en;q=0.9")
-        .json(&json!({"username": "sec", "password": "bad"}))
-        .send()
+    let body: serde_json::Value = sec_logs_in(&c, "bad", Some("en-US,en;q=0.9"))
+        .await
+        .json()
         .await
         .unwrap();
-    let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["message"], "Wrong username or password");
     let (_, zh) = c.try_login("sec", "bad").await;
     assert_eq!(zh["error"]["message"], "用户名或密码不正确");

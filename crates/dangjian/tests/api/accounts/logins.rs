@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{new_login, set_own_password};
-use crate::helpers::{TestApp, code, post_form, refused, user_id_of};
+use crate::helpers::{Client, TestApp, code, post_form, refused, user_id_of};
 
 #[tokio::test]
 async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() {
@@ -46,15 +46,22 @@ async fn a_secretary_cannot_make_logins_for_another_branch() {
     assert_eq!(s, 404);
 }
 
-#[tokio::test]
-async fn a_reset_password_forces_a_change_and_ends_old_sessions() {
-    let (app, mem) = TestApp::spawn_as("mem").await;
-    let sec = app.login("sec").await;
+/// The branch secretary does `action` to the `mem` login, which was logged in: 200, and the
+/// old session has ended. The login's id and the answer.
+async fn sec_ends_mems_session(app: &TestApp, sec: &Client, action: &str) -> (i64, Value) {
+    let mem = app.login("mem").await;
     let mem_id = sec.user_id("mem").await;
-    let (s, body) = sec.on_login(mem_id, "reset-password").await;
+    let (s, body) = sec.on_login(mem_id, action).await;
     assert_eq!(s, 200, "{body}");
     let (s, _) = mem.get("/api/v1/me").await;
     assert_eq!(s, 401, "the old session ended");
+    (mem_id, body)
+}
+
+#[tokio::test]
+async fn a_reset_password_forces_a_change_and_ends_old_sessions() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (_, body) = sec_ends_mems_session(&app, &sec, "reset-password").await;
     let fresh = app
         .login_with("mem", body["initial_password"].as_str().unwrap())
         .await;
@@ -80,12 +87,8 @@ async fn a_secretary_cannot_reset_an_admin_nor_grant_a_role_above_their_own() {
 
 #[tokio::test]
 async fn a_disabled_login_cannot_log_in_and_its_sessions_end() {
-    let (app, mem) = TestApp::spawn_as("mem").await;
-    let sec = app.login("sec").await;
-    let mem_id = sec.user_id("mem").await;
-    let (s, _) = sec.on_login(mem_id, "disable").await;
-    assert_eq!(s, 200);
-    assert_eq!(mem.get("/api/v1/me").await.0, 401);
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (mem_id, _) = sec_ends_mems_session(&app, &sec, "disable").await;
     let (s, _) = app.client().try_login("mem", crate::helpers::PASSWORD).await;
     assert_eq!(s, 401);
     let (s, _) = sec.on_login(mem_id, "enable").await;

@@ -94,8 +94,7 @@ async fn moving_a_branch_moves_its_members_counts_and_visibility() {
 async fn renaming_keeps_the_old_name_in_history() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let rename = json!({"name": "综合党支部"});
-    let (s, _) = sec.patch_org(app.tree.branch_a, rename).await;
-    assert_eq!(s, 200);
+    assert_eq!(sec.patch_org(app.tree.branch_a, rename).await.0, 200);
     let rename = sec.org_change(app.tree.branch_a, "rename").await;
     assert_eq!(
         (rename["old_value"].as_str(), rename["new_value"].as_str()),
