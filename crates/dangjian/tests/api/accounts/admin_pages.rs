@@ -17,6 +17,10 @@ async fn login_page(app: &TestApp, c: &Client, username: &str) -> (i64, (reqwest
 }
 
 /// How many grants login `user` (with member record `person`) holds, read from the store.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed step should stop the test at once"
+)]
 async fn grant_count(app: &TestApp, user: i64, person: i64) -> usize {
     app.store.grants(user, Some(person)).await.unwrap().list().len()
 }

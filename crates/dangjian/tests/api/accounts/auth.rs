@@ -5,6 +5,10 @@ use crate::helpers::{Client, PASSWORD, TestApp, code, refused};
 
 /// `sec` logs in with `password` as `c` (asking for `language` if given): the response itself
 /// (cookies, headers, body).
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed step should stop the test at once"
+)]
 async fn sec_logs_in(c: &Client, password: &str, language: Option<&str>) -> reqwest::Response {
     let req = c.http.post(format!("{}/api/v1/login", c.base));
     let req = match language {

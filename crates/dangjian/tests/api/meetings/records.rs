@@ -109,9 +109,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     refused(s, &b, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     let (s, b) = upload(&sec, id, "签到说明.txt", "第一排为主席台。\n".as_bytes().to_vec()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let resp = sec
-        .raw_get(&format!("{}", a["url"].as_str().unwrap_or_default()))
-        .await;
+    let resp = sec.raw_get(a["url"].as_str().unwrap_or_default()).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         resp.headers().get("content-type").and_then(|v| v.to_str().ok()),

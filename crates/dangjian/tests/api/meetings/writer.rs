@@ -395,7 +395,7 @@ async fn a_branch_congress_shows_whether_more_than_half_of_the_voters_came() {
     // the probationary member coming changes nothing; the formal one does
     let at = t(app.store.now());
     for (e, p) in [("q1", app.tree.a2), ("q2", app.tree.a1)] {
-        let (s, b) = sec.check_in_at(id, &e, p, &at).await;
+        let (s, b) = sec.check_in_at(id, e, p, &at).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
         assert_eq!(a["quorum"]["met"], p == app.tree.a1, "{a}");
