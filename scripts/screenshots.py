@@ -5,34 +5,21 @@ Needs Debian's chromium and chromium-driver and `pip install selenium`, and a se
 demo data:  dangjian serve --demo --data /tmp/shots-db --bind 127.0.0.1:18081
 Then:       python3 scripts/screenshots.py http://127.0.0.1:18081 docs/screenshots
 """
+import os
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "browser"))
+import kit  # noqa: E402  (the browser tests' chromium)
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:18081"
 OUT = sys.argv[2] if len(sys.argv) > 2 else "docs/screenshots"
 
 
-def driver(width, height):
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}"]:
-        o.add_argument(a)
-    if width < 500:  # headless windows are at least 500 px wide: emulate the phone's viewport
-        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
 def login(d, user):
-    d.get(BASE + "/login")
-    d.find_element(By.NAME, "username").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys("demo1234")
-    d.find_element(By.CSS_SELECTOR, "button.primary").click()
-    time.sleep(0.5)
+    kit.login(d, BASE, user, pause=0.5)
 
 
 PAGES = [
@@ -50,7 +37,7 @@ PAGES = [
     ("admin", 1280, 1200, "/orgs/3", "org-show"),
 ]
 for user, w, h, path, name in PAGES:
-    d = driver(w, h)
+    d = kit.driver(w, h)
     if user:
         login(d, user)
     d.get(BASE + path)
@@ -116,7 +103,7 @@ for user, w, h, path, name in [
     ("secretary", 1280, 800, "/meetings?org=3", "meeting-list"),
     ("member", 390, 1100, "/my/meetings", "meeting-my-phone"),
 ]:
-    d = driver(w, h)
+    d = kit.driver(w, h)
     login(d, user)
     d.get(BASE + path)
     time.sleep(1.5)
@@ -124,7 +111,7 @@ for user, w, h, path, name in [
     d.quit()
 
 # the bulk-accounts action (creates logins: run it last, on a throwaway database)
-d = driver(1280, 900)
+d = kit.driver(1280, 900)
 login(d, "secretary")
 d.execute_script("window.confirm = () => true;")
 d.find_element(By.CSS_SELECTOR, "form[action$='/accounts'] button").click()

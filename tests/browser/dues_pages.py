@@ -12,23 +12,18 @@ import json
 import os
 import sys
 import time
-import traceback
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
+
+import kit
 
 BASE = sys.argv[1]
 SHOTS = sys.argv[2]
 os.makedirs(SHOTS, exist_ok=True)
 checks = {"passed": 0, "failed": 0}
-
-
-def check(name: str, ok: bool, detail: str = "") -> None:
-    checks["passed" if ok else "failed"] += 1
-    print(f"test browser::dues::{name} ... {'ok' if ok else 'FAILED ' + detail}")
+check = kit.checker(checks, "browser::dues")
 
 
 class Api:
@@ -57,23 +52,8 @@ class Api:
             return json.loads(e.read() or b"{}")
 
 
-def driver(width: int, height: int):
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}"]:
-        o.add_argument(a)
-    if width < 500:  # headless windows are at least 500 px wide: emulate the phone's viewport
-        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
 def login(d, user: str, password: str = "demo1234") -> None:
-    d.get(BASE + "/login")
-    d.find_element(By.NAME, "username").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys(password)
-    d.find_element(By.CSS_SELECTOR, "button.primary").click()
-    time.sleep(0.3)
+    kit.login(d, BASE, user, password)
 
 
 def id_number(birth: str, seq: int) -> str:
@@ -116,7 +96,7 @@ def main() -> None:
     mine = sec.call("GET", f"/api/v1/members/{pid}/dues?year={year}")["months"]
     check("the_new_member_owes_every_month", [m["status"] for m in mine] == ["due"] * 12, str(mine))
 
-    d = driver(1280, 900)
+    d = kit.driver(1280, 900)
     try:
         login(d, "secretary")
         d.get(f"{BASE}/dues?org={branch}&year={year}&month={month}")
@@ -132,7 +112,7 @@ def main() -> None:
     finally:
         d.quit()
 
-    d = driver(390, 844)
+    d = kit.driver(390, 844)
     try:
         login(d, username, "dues-test-2027")
         d.get(BASE + "/dues/me")
@@ -159,11 +139,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:  # a crash is a failure, reported like one
-        traceback.print_exc()
-        checks["failed"] += 1
-    result = "ok" if checks["failed"] == 0 else "FAILED"
-    print(f"test result: {result}. {checks['passed']} passed; {checks['failed']} failed")
-    sys.exit(0 if checks["failed"] == 0 else 1)
+    kit.run(main, checks)

@@ -13,13 +13,12 @@ import json
 import os
 import sys
 import time
-import traceback
 import urllib.error
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+import kit
 
 BASE = sys.argv[1]
 SHOTS = sys.argv[2]
@@ -27,30 +26,11 @@ os.makedirs(SHOTS, exist_ok=True)
 BRANCH = 3  # the demo secretary's branch
 
 checks = {"passed": 0, "failed": 0}
-
-
-def check(name: str, ok: bool, detail: str = "") -> None:
-    checks["passed" if ok else "failed"] += 1
-    print(f"test browser::{name} ... {'ok' if ok else 'FAILED ' + detail}")
-
-
-def driver(width: int, height: int):
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}"]:
-        o.add_argument(a)
-    if width < 500:  # headless windows are at least 500 px wide: emulate the phone's viewport
-        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+check = kit.checker(checks, "browser")
 
 
 def login(d, user: str) -> None:
-    d.get(BASE + "/login")
-    d.find_element(By.NAME, "username").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys("demo1234")
-    d.find_element(By.CSS_SELECTOR, "button.primary").click()
-    time.sleep(0.3)
+    kit.login(d, BASE, user)
 
 
 def api_session(user: str):
@@ -93,8 +73,8 @@ def main() -> None:
                                          "starts_at": iso(now - datetime.timedelta(minutes=5)),
                                          "ends_at": iso(now + datetime.timedelta(hours=2)), "venue": "测试会议室"})
     mid = m["id"]
-    wall = driver(1280, 800)
-    desk = driver(1024, 768)
+    wall = kit.driver(1280, 800)
+    desk = kit.driver(1024, 768)
     try:
         login(wall, "secretary")
         wall.get(f"{BASE}/meetings/{mid}/wall")
@@ -141,7 +121,7 @@ def main() -> None:
         # someone expected scans the wall's code on their phone: the page it opens checks them in
         # (the demo "member" sits in a 党小组 of the branch: expected at the branch's meeting)
         token = sec("GET", f"/api/v1/meetings/{mid}/qr")["token"]
-        phone = driver(390, 844)
+        phone = kit.driver(390, 844)
         try:
             login(phone, "member")
             phone.get(f"{BASE}/my/meetings/{mid}?t={token}")
@@ -168,10 +148,4 @@ def main() -> None:
         desk.quit()
 
 
-try:
-    main()
-except Exception:  # a crash is a failed check, with its trace
-    traceback.print_exc()
-    checks["failed"] += 1
-print(f"test result: {'ok' if checks['failed'] == 0 else 'FAILED'}. {checks['passed']} passed; {checks['failed']} failed; 0 ignored")
-sys.exit(1 if checks["failed"] else 0)
+kit.run(main, checks)

@@ -10,13 +10,12 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 
 from openpyxl import Workbook
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
+
+import kit
 
 BASE = sys.argv[1]
 SHOTS = sys.argv[2]
@@ -48,31 +47,12 @@ def roster(path: str, bad: bool) -> None:
     wb.save(path)
 
 
-def driver(width: int, height: int):
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}"]:
-        o.add_argument(a)
-    if width < 500:  # headless windows are at least 500 px wide: emulate the phone's viewport
-        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
 checks = {"passed": 0, "failed": 0}
-
-
-def check(name: str, ok: bool, detail: str = "") -> None:
-    checks["passed" if ok else "failed"] += 1
-    print(f"test browser::{name} ... {'ok' if ok else 'FAILED ' + detail}")
+check = kit.checker(checks, "browser")
 
 
 def login(d, user: str) -> None:
-    d.get(BASE + "/login")
-    d.find_element(By.NAME, "username").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys("demo1234")
-    d.find_element(By.CSS_SELECTOR, "button.primary").click()
-    time.sleep(0.3)
+    kit.login(d, BASE, user)
 
 
 def main() -> None:
@@ -80,7 +60,7 @@ def main() -> None:
     bad_file, good_file = os.path.join(tmp, "bad.xlsx"), os.path.join(tmp, "good.xlsx")
     roster(bad_file, bad=True)
     roster(good_file, bad=False)
-    d = driver(1280, 1000)
+    d = kit.driver(1280, 1000)
     try:
         login(d, "secretary")
         check("secretary_lands_on_the_workbench", "本支部工作台" in d.page_source)
@@ -117,7 +97,7 @@ def main() -> None:
     finally:
         d.quit()
     # the same pages at phone width
-    p = driver(390, 900)
+    p = kit.driver(390, 900)
     try:
         login(p, "secretary")
         p.get(BASE + "/members?org=3&subtree=true")
@@ -133,10 +113,4 @@ def main() -> None:
         p.quit()
 
 
-try:
-    main()
-except Exception:  # a crash is a failed check, with its trace
-    traceback.print_exc()
-    checks["failed"] += 1
-print(f"test result: {'ok' if checks['failed'] == 0 else 'FAILED'}. {checks['passed']} passed; {checks['failed']} failed; 0 ignored")
-sys.exit(1 if checks["failed"] else 0)
+kit.run(main, checks)

@@ -276,6 +276,17 @@ async fn load_checkins(
             (lat, errors)
         }));
     }
+    collect(tasks, start, server, cpu0).await
+}
+
+/// Waits for the load tasks and sums what they measured: the figures of the run since `start`
+/// (the server's CPU time since `cpu0`).
+async fn collect(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<Duration>, u64)>>,
+    start: Instant,
+    server: &Server,
+    cpu0: f64,
+) -> Figures {
     let mut lat = Vec::new();
     let mut errors = 0;
     for t in tasks {
@@ -313,16 +324,7 @@ async fn load_hello(server: &Server, c: usize, secs: f64) -> Figures {
             (lat, errors)
         }));
     }
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((l, e)) = t.await {
-            lat.extend(l);
-            errors += e;
-        }
-    }
-    let secs = start.elapsed().as_secs_f64();
-    figures(lat, errors, secs, cpu_seconds(server.pid) - cpu0)
+    collect(tasks, start, server, cpu0).await
 }
 
 /// Reads the attendance every 20 ms while the load runs; latencies of the reads.
@@ -425,32 +427,18 @@ async fn raw_inserts(
                     b + 5
                 ));
             }
-            match &mut tx.conn {
-                dangjian_store::db::TxConn::Sqlite(c) => {
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-                    for k in 0..rows {
-                        q = q
-                            .bind(meeting)
-                            .bind(format!("raw-{}", n + k as u64))
-                            .bind(now)
-                            .bind(now)
-                            .bind(r#"{"state":"present"}"#);
-                    }
-                    q.execute(&mut **c).await?;
+            dangjian_store::with_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for k in 0..rows {
+                    q = q
+                        .bind(meeting)
+                        .bind(format!("raw-{}", n + k as u64))
+                        .bind(now)
+                        .bind(now)
+                        .bind(r#"{"state":"present"}"#);
                 }
-                dangjian_store::db::TxConn::Postgres(c) => {
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-                    for k in 0..rows {
-                        q = q
-                            .bind(meeting)
-                            .bind(format!("raw-{}", n + k as u64))
-                            .bind(now)
-                            .bind(now)
-                            .bind(r#"{"state":"present"}"#);
-                    }
-                    q.execute(&mut **c).await?;
-                }
-            }
+                q.execute(c).await?;
+            });
             n += rows as u64;
         }
         tx.commit().await?;

@@ -37,14 +37,7 @@ struct Args {
 const YEAR: i64 = 2026;
 
 async fn exec(db: &Db, sql: String) -> anyhow::Result<()> {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
-        }
-    }
+    dangjian_store::with_db!(db, p => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()))?;
     Ok(())
 }
 
@@ -122,18 +115,8 @@ async fn populate(store: &Store, args: &Args) -> anyhow::Result<(i64, Vec<i64>)>
         ),
     )
     .await?;
-    let sample: Vec<i64> = match &store.db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar("SELECT id FROM person ORDER BY id")
-                .fetch_all(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("SELECT id FROM person ORDER BY id")
-                .fetch_all(p)
-                .await?
-        }
-    };
+    let sample: Vec<i64> = dangjian_store::with_db!(&store.db, p =>
+        sqlx::query_scalar("SELECT id FROM person ORDER BY id").fetch_all(p).await)?;
     ids.extend(sample.iter().step_by((sample.len() / 200).max(1)).copied());
     // planner statistics, as a live database would have them
     match &store.db {
@@ -180,18 +163,8 @@ async fn run(engine: &'static str, target: &DbTarget, args: &Args) -> anyhow::Re
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let bills_in_table: i64 = match &store.db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM dues_bill")
-                .fetch_one(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM dues_bill")
-                .fetch_one(p)
-                .await?
-        }
-    };
+    let bills_in_table: i64 = dangjian_store::with_db!(&store.db, p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM dues_bill").fetch_one(p).await)?;
 
     // the member's dues year through the real API: a server on this store, a bearer token
     let token = "bench-token-0123456789abcdef0123456789abcdef";

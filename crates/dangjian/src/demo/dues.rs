@@ -123,18 +123,15 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     // the last six months waived, decided early in the first of them
     let waived_from = now - 5;
     if let Some(h) = hardship {
+        let application = NewHardship {
+            person_id: l.people[h],
+            from_ym: ym(waived_from),
+            to_ym: ym(now),
+            reduced_to_fen: None,
+            reason: "家人重病，医疗支出大，家庭生活困难，申请免交半年党费".to_owned(),
+        };
         let app = store
-            .apply_dues_hardship(
-                &scope,
-                &actor,
-                NewHardship {
-                    person_id: l.people[h],
-                    from_ym: ym(waived_from),
-                    to_ym: ym(now),
-                    reduced_to_fen: None,
-                    reason: "家人重病，医疗支出大，家庭生活困难，申请免交半年党费".to_owned(),
-                },
-            )
+            .apply_dues_hardship(&scope, &actor, application)
             .await
             .context("demo hardship")?;
         let meeting_on = day_of(waived_from, 5).filter(|d| *d <= today).unwrap_or(today);

@@ -90,53 +90,37 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
     }
     let root = org_ids[0];
     let branch = org_ids[tree.first_branch];
-    let member_org = org_ids[tree.people[tree.member].org];
-    store
-        .create_user(
-            &actor,
-            "admin",
-            password_hash,
-            None,
-            false,
-            &[(Role::Admin, root)],
-        )
-        .await?;
-    store
-        .create_user(
-            &actor,
+    // a login with a member record holds a member grant on that record's org
+    let person_org = |i: usize| org_ids[tree.people[i].org];
+    // (username, index of its member record, grants)
+    type Login<'a> = (&'a str, Option<usize>, Vec<(Role, i64)>);
+    let logins: [Login; 4] = [
+        ("admin", None, vec![(Role::Admin, root)]),
+        (
             "secretary",
-            password_hash,
-            Some(person_ids[tree.secretary]),
-            false,
-            &[
+            Some(tree.secretary),
+            vec![
                 (Role::Secretary, branch),
-                (Role::Member, org_ids[tree.people[tree.secretary].org]),
+                (Role::Member, person_org(tree.secretary)),
             ],
-        )
-        .await?;
-    store
-        .create_user(
-            &actor,
+        ),
+        (
             "member",
-            password_hash,
-            Some(person_ids[tree.member]),
-            false,
-            &[(Role::Member, member_org)],
-        )
-        .await?;
-    store
-        .create_user(
-            &actor,
+            Some(tree.member),
+            vec![(Role::Member, person_org(tree.member))],
+        ),
+        (
             "staff",
-            password_hash,
-            Some(person_ids[tree.staff]),
-            false,
-            &[
-                (Role::Staff, branch),
-                (Role::Member, org_ids[tree.people[tree.staff].org]),
-            ],
-        )
-        .await?;
+            Some(tree.staff),
+            vec![(Role::Staff, branch), (Role::Member, person_org(tree.staff))],
+        ),
+    ];
+    for (username, person, grants) in logins {
+        let person_id = person.map(|i| person_ids[i]);
+        store
+            .create_user(&actor, username, password_hash, person_id, false, &grants)
+            .await?;
+    }
     debug_assert!(tree.orgs[0].kind == OrgKind::Committee);
     let loaded = super::Loaded {
         store,

@@ -200,9 +200,7 @@ pub(super) fn plan_person(
 }
 
 pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
-    let store = l.store;
-    let scope = Scope::system();
-    let actor = Actor::system("demo");
+    let (store, scope, actor) = (l.store, Scope::system(), Actor::system("demo"));
     let mut rng = Rng(SEED);
     let now = store.now();
     let first = l.tree.first_branch;

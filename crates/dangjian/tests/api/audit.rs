@@ -19,14 +19,10 @@ async fn exec_with(store: &dangjian_store::Store, sql: &'static str, v: i64) {
 
 #[tokio::test]
 async fn every_change_writes_one_audit_row_in_its_transaction() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let before = audit_count(&app.store).await;
     let (s, _) = sec
-        .patch(
-            &format!("/api/v1/members/{}", app.tree.a1),
-            json!({"education": "硕士研究生"}),
-        )
+        .patch_member(app.tree.a1, json!({"education": "硕士研究生"}))
         .await;
     assert_eq!(s, 200);
     assert_eq!(audit_count(&app.store).await, before + 1);
@@ -52,13 +48,9 @@ async fn every_change_writes_one_audit_row_in_its_transaction() {
 
 #[tokio::test]
 async fn verify_audit_finds_an_edited_row() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    sec.patch(
-        &format!("/api/v1/members/{}", app.tree.a1),
-        json!({"education": "大学专科"}),
-    )
-    .await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    sec.patch_member(app.tree.a1, json!({"education": "大学专科"}))
+        .await;
     let n = audit_count(&app.store).await;
     assert_eq!(
         verify(&app.store.db, &app.store.keys).await.unwrap(),
@@ -110,14 +102,10 @@ async fn verify_audit_finds_rows_cut_off_the_end() {
 
 #[tokio::test]
 async fn the_audit_log_shows_only_the_callers_subtree() {
-    let app = TestApp::spawn().await;
-    let secb = app.login("secb").await;
+    let (app, secb) = TestApp::spawn_as("secb").await;
     let sec = app.login("sec").await;
-    sec.patch(
-        &format!("/api/v1/members/{}", app.tree.a1),
-        json!({"education": "大学专科"}),
-    )
-    .await;
+    sec.patch_member(app.tree.a1, json!({"education": "大学专科"}))
+        .await;
     let (_, rows) = secb.get("/api/v1/audit?entity=person").await;
     assert!(
         rows["items"]
@@ -372,10 +360,7 @@ async fn rows_of_two_top_level_orgs_form_two_chains_that_each_verify() {
     let other = add_top_org(&app.store, "第二党委").await;
     let sec = app.login("sec").await;
     let (s, _) = sec
-        .patch(
-            &format!("/api/v1/members/{}", app.tree.a1),
-            json!({"education": "大学专科"}),
-        )
+        .patch_member(app.tree.a1, json!({"education": "大学专科"}))
         .await;
     assert_eq!(s, 200);
     let n = audit_count(&app.store).await;
@@ -419,11 +404,8 @@ async fn the_last_row_of_one_chain_deleted_is_caught_by_its_head() {
     let recorded = dangjian_store::audit::heads(&app.store.db).await.unwrap();
     // a later row of the first chain: the cut row is not the newest of the trail
     let sec = app.login("sec").await;
-    sec.patch(
-        &format!("/api/v1/members/{}", app.tree.a1),
-        json!({"education": "大学专科"}),
-    )
-    .await;
+    sec.patch_member(app.tree.a1, json!({"education": "大学专科"}))
+        .await;
     exec_with(&app.store, "DELETE FROM audit WHERE chain = $1", other.id).await;
     assert_eq!(
         verify(&app.store.db, &app.store.keys).await.unwrap(),

@@ -21,8 +21,9 @@ async fn meeting(c: &Client, org: i64, kind: &str, starts: &str, ends: &str) -> 
 
 async fn check_in(c: &Client, meeting: i64, person: i64, at: &str) -> Value {
     let (s, b) = c
-        .post(
-            &format!("/api/v1/meetings/{meeting}/checkins"),
+        .on_meeting(
+            meeting,
+            "checkins",
             json!({"event_id": format!("cal-{meeting}-{person}"), "person_id": person,
                    "method": "manual", "direction": "in", "at": at, "confirm": true}),
         )
@@ -54,7 +55,7 @@ async fn the_cadence_on_a_quarters_last_day_and_just_after_midnight_on_its_first
     )
     .await;
     check_in(&sec, q4, app.tree.a1, "2025-12-20T09:00:00+08:00").await;
-    let (s, b) = sec.post(&format!("/api/v1/meetings/{q4}/close"), json!({})).await;
+    let (s, b) = sec.close_meeting(q4).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (_, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
     assert_eq!(r["date"], "2026-03-31", "{r}");
@@ -95,7 +96,7 @@ async fn the_cadence_on_a_quarters_last_day_and_just_after_midnight_on_its_first
     .await;
     check_in(&sec, q2, app.tree.a1, "2026-04-01T00:10:00+08:00").await;
     for id in [q1, q2] {
-        let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+        let (s, b) = sec.close_meeting(id).await;
         assert_eq!(s, StatusCode::OK, "{b}");
     }
     let (_, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;

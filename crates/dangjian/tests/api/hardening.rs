@@ -63,12 +63,7 @@ async fn pages_and_answers_refuse_frames_inline_scripts_and_referrers() {
     let app = TestApp::spawn().await;
     let c = app.client();
     for path in ["/login", "/api/v1/time", "/healthz", "/no-such-page"] {
-        let resp = c
-            .http
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .expect("request");
+        let resp = c.raw_get(path).await;
         let h = resp.headers();
         let csp = h
             .get("content-security-policy")

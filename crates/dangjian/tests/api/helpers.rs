@@ -288,6 +288,23 @@ impl TestApp {
         Self::spawn_with(WebConfig::default()).await
     }
 
+    /// A fresh server and a client logged in as `username`: how most tests begin.
+    pub async fn spawn_as(username: &str) -> (Self, Client) {
+        let app = Self::spawn().await;
+        let c = app.login(username).await;
+        (app, c)
+    }
+
+    /// A server in demo mode (the fake payment provider exists only there) whose clock starts at
+    /// `start`.
+    pub async fn spawn_demo_at(start: time::OffsetDateTime) -> Self {
+        let demo = WebConfig {
+            demo: true,
+            ..WebConfig::default()
+        };
+        Self::spawn_with_at(demo, start).await
+    }
+
     /// A server whose clock starts at `t`: for tests whose data carry fixed dates.
     pub async fn spawn_at(t: time::OffsetDateTime) -> Self {
         Self::spawn_with_at(WebConfig::default(), t).await
@@ -415,31 +432,21 @@ async fn fixture(store: &Store) -> Tree {
         term_years: None,
         joint_units: None,
     };
-    let root = store
-        .create_org(&s, &a, org(None, "测试党委", OrgKind::Committee))
-        .await
-        .expect("root")
-        .id;
-    let general = store
-        .create_org(&s, &a, org(Some(root), "机关党总支", OrgKind::GeneralBranch))
-        .await
-        .expect("g")
-        .id;
-    let branch_a = store
-        .create_org(&s, &a, org(Some(general), "第一党支部", OrgKind::Branch))
-        .await
-        .expect("a")
-        .id;
-    let group_a1 = store
-        .create_org(&s, &a, org(Some(branch_a), "第一党小组", OrgKind::Group))
-        .await
-        .expect("a1")
-        .id;
-    let branch_b = store
-        .create_org(&s, &a, org(Some(root), "第二党支部", OrgKind::Branch))
-        .await
-        .expect("b")
-        .id;
+    let create = |parent: Option<i64>, name: &'static str, kind: OrgKind| {
+        let (store, s, a) = (store.clone(), s.clone(), a.clone());
+        async move {
+            store
+                .create_org(&s, &a, org(parent, name, kind))
+                .await
+                .expect(name)
+                .id
+        }
+    };
+    let root = create(None, "测试党委", OrgKind::Committee).await;
+    let general = create(Some(root), "机关党总支", OrgKind::GeneralBranch).await;
+    let branch_a = create(Some(general), "第一党支部", OrgKind::Branch).await;
+    let group_a1 = create(Some(branch_a), "第一党小组", OrgKind::Group).await;
+    let branch_b = create(Some(root), "第二党支部", OrgKind::Branch).await;
     let ids = store
         .create_people(
             &s,
@@ -597,6 +604,12 @@ impl Client {
         self.send(self.unsafe_req(self.http.put(format!("{}{path}", self.base)).json(&body)))
             .await
     }
+    /// A POST that must succeed (any 2xx) or the test fails: its answer.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (s, b) = self.post(path, body).await;
+        assert!(s.is_success(), "{path}: {s} {b}");
+        b
+    }
     /// A GET answered with a body that does not end (a stream): its status only.
     pub async fn status_only(&self, path: &str) -> StatusCode {
         let req = self.http.get(format!("{}{path}", self.base));
@@ -611,13 +624,44 @@ impl Client {
             .await
     }
     pub async fn page(&self, path: &str) -> (StatusCode, String) {
-        let resp = self
-            .http
+        let resp = self.raw_get(path).await;
+        (resp.status(), resp.text().await.expect("body"))
+    }
+    /// A GET with this client's cookies, the response as it came (headers, streams, bytes).
+    pub async fn raw_get(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .expect("request");
-        (resp.status(), resp.text().await.expect("body"))
+            .expect("request")
+    }
+}
+
+/// A body a fixture builder is filling in (see `orgs::org`, `members::member`): any field set
+/// with `with`, posted to `path` as it stands.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    path: &'static str,
+    body: Value,
+}
+
+impl Draft {
+    pub fn new(path: &'static str, body: Value) -> Self {
+        Self { path, body }
+    }
+    /// Any field of the body.
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.body[key] = value;
+        self
+    }
+    pub async fn post(&self, c: &Client) -> (StatusCode, Value) {
+        c.post(self.path, self.body.clone()).await
+    }
+    /// Posts it as `c`: 201 or the test fails; the answer.
+    pub async fn created(&self, c: &Client) -> Value {
+        let (s, b) = self.post(c).await;
+        assert_eq!(s, StatusCode::CREATED, "{}: {b}", self.path);
+        b
     }
 }
 
@@ -630,6 +674,41 @@ pub async fn audit_count(store: &Store) -> i64 {
 /// Runs raw SQL on the test database (to tamper with it as an attacker would).
 pub async fn exec(store: &Store, sql: &'static str) {
     dangjian_store::with_db!(&store.db, p => sqlx::query(sql).execute(p).await.map(|_| ())).expect("exec");
+}
+
+/// The check every refusal makes: the status and the error code, with the body when they differ.
+#[track_caller]
+pub fn refused(status: StatusCode, body: &Value, want: impl Into<u16>, want_code: &str) {
+    assert_eq!((status.as_u16(), code(body)), (want.into(), want_code), "{body}");
+}
+
+/// The same, and the field the error names.
+#[track_caller]
+pub fn refused_on(status: StatusCode, body: &Value, want: impl Into<u16>, want_code: &str, want_field: &str) {
+    assert_eq!(
+        (status.as_u16(), code(body), field(body)),
+        (want.into(), want_code, want_field),
+        "{body}"
+    );
+}
+
+/// The items of a list answer (`{"items": [...]}`); none when it has no list.
+pub fn items(list: &Value) -> &[Value] {
+    list["items"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The first item of a list answer whose `key` is `value`, or the test fails.
+#[track_caller]
+pub fn item_where<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    items(list)
+        .iter()
+        .find(|i| i[key] == value)
+        .unwrap_or_else(|| panic!("no item with {key} = {value}: {list}"))
+}
+
+/// The error's message, "" when there is none.
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or("")
 }
 
 pub fn code(body: &Value) -> &str {

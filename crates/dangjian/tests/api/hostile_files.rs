@@ -13,7 +13,7 @@ use std::io::{Cursor, Write};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Client, TestApp, code, field};
+use crate::helpers::{Client, TestApp, code, field, refused};
 
 const MAIN: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml";
 const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
@@ -21,21 +21,8 @@ const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relatio
 
 /// Row 1: the roster's headers and the payroll sheet's base column, so one file suits both
 /// imports (each ignores the columns it does not know).
-const HEADERS: [&str; 13] = [
-    "姓名",
-    "性别",
-    "民族",
-    "出生日期",
-    "身份证号",
-    "手机号",
-    "学历",
-    "人员类别",
-    "党员状态",
-    "入党日期",
-    "转正日期",
-    "工作单位及职务",
-    "计算基数（元）",
-];
+static HEADERS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| [crate::members::roster::HEADERS.as_slice(), &["计算基数（元）"]].concat());
 
 /// The parts of a small, valid workbook: [Content_Types].xml, the relationships, the workbook,
 /// shared strings holding the headers, and a sheet with the header row only.
@@ -351,12 +338,7 @@ async fn refused_everywhere(app: &TestApp, file: &[u8], expected: &str) -> Strin
         "dues: {b}"
     );
     assert_eq!(field(&b), "file", "{b}");
-    let health = sec
-        .http
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let health = sec.raw_get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     message
 }
@@ -364,8 +346,7 @@ async fn refused_everywhere(app: &TestApp, file: &[u8], expected: &str) -> Strin
 #[tokio::test]
 async fn the_hand_built_workbook_is_read_like_any_other() {
     // the hostile files below differ from this one in one part only
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let org = app.tree.branch_a.to_string();
     let file = zip(&parts());
     let (s, b) = multipart(
@@ -375,18 +356,10 @@ async fn the_hand_built_workbook_is_read_like_any_other() {
         &file,
     )
     .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows");
     let path = format!("/api/v1/orgs/{org}/dues-bases/import?year=2026&dry_run=true");
     let (s, b) = multipart(&sec, &path, &[], &file).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows");
 }
 
 #[tokio::test]

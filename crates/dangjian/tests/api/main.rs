@@ -4,9 +4,7 @@
 mod helpers;
 
 mod accounts;
-mod admin_pages;
 mod audit;
-mod auth;
 mod calendar;
 mod config;
 mod demo;
@@ -15,15 +13,9 @@ mod durability;
 mod engines;
 mod hardening;
 mod hostile_files;
-mod login_limits;
 mod meetings;
 mod members;
-mod moves;
-mod org_settings;
 mod orgs;
 mod pages;
 mod permissions;
-mod privacy;
-mod roster;
 mod row_enums;
-mod tokens;

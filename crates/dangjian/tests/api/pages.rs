@@ -44,8 +44,7 @@ async fn a_wrong_password_on_the_login_page_says_so_in_chinese() {
 
 #[tokio::test]
 async fn a_member_sees_their_own_record_on_the_phone_page() {
-    let app = TestApp::spawn().await;
-    let c = app.login("mem").await;
+    let (_app, c) = TestApp::spawn_as("mem").await;
     let (s, html) = c.page("/").await;
     assert_eq!(s, 200);
     assert!(
@@ -57,8 +56,7 @@ async fn a_member_sees_their_own_record_on_the_phone_page() {
 
 #[tokio::test]
 async fn a_forced_password_change_redirects_every_page_to_the_form() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (_, users) = sec.get("/api/v1/users").await;
     let mem_id = users["items"]
         .as_array()
@@ -76,7 +74,7 @@ async fn a_forced_password_change_redirects_every_page_to_the_form() {
     let c = app
         .login_with("mem", reset["initial_password"].as_str().unwrap())
         .await;
-    let resp = c.http.get(format!("{}/", app.base)).send().await.unwrap();
+    let resp = c.raw_get("/").await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/password");
     let (s, html) = c.page("/password").await;
@@ -87,13 +85,7 @@ async fn a_forced_password_change_redirects_every_page_to_the_form() {
 #[tokio::test]
 async fn assets_are_served_from_the_binary() {
     let app = TestApp::spawn().await;
-    let resp = app
-        .client()
-        .http
-        .get(format!("{}/assets/app.css", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.client().raw_get("/assets/app.css").await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]
@@ -107,8 +99,7 @@ async fn assets_are_served_from_the_binary() {
 
 #[tokio::test]
 async fn the_bulk_accounts_button_shows_the_initial_passwords_once_as_slips() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let url = format!("{}/orgs/{}/accounts", app.base, app.tree.branch_a);
     let resp = sec
         .http
@@ -144,8 +135,7 @@ async fn the_bulk_accounts_button_shows_the_initial_passwords_once_as_slips() {
 
 #[tokio::test]
 async fn pages_stay_chinese_whatever_the_browser_language_and_lists_mask_id_numbers() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     sec.patch(
         &format!("/api/v1/orgs/{}", app.tree.branch_a),
         serde_json::json!({"term_started_on": "2020-01-01", "term_years": 3}),
@@ -169,8 +159,7 @@ async fn pages_stay_chinese_whatever_the_browser_language_and_lists_mask_id_numb
 
 #[tokio::test]
 async fn the_member_list_filters_pages_and_offers_the_excel_export() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, html) = sec
         .page(&format!("/members?org={}&subtree=true", app.tree.branch_a))
         .await;
@@ -204,8 +193,7 @@ async fn the_member_list_filters_pages_and_offers_the_excel_export() {
 
 #[tokio::test]
 async fn a_new_member_form_shows_the_error_next_to_the_field_and_keeps_the_input() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let org = app.tree.branch_a.to_string();
     let (s, html) = sec.page(&format!("/members/new?org={org}")).await;
     assert_eq!(s, 200);
@@ -255,8 +243,7 @@ async fn a_new_member_form_shows_the_error_next_to_the_field_and_keeps_the_input
 
 #[tokio::test]
 async fn the_member_page_edits_and_records_status_changes() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = app.tree.a2.to_string();
     let (s, html) = sec.page(&format!("/members/{id}/edit")).await;
     assert_eq!(s, 200);
@@ -324,8 +311,7 @@ async fn the_member_page_edits_and_records_status_changes() {
 
 #[tokio::test]
 async fn the_org_tree_and_org_page_show_counts_committee_and_history() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (s, html) = admin.page("/orgs").await;
     assert_eq!(s, 200);
     assert!(html.contains("测试党委") && html.contains("第一党小组") && html.contains("第二党支部"));
@@ -352,8 +338,7 @@ async fn the_org_tree_and_org_page_show_counts_committee_and_history() {
 
 #[tokio::test]
 async fn the_language_switch_turns_the_pages_english_and_it_sticks_to_the_user() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _, _) = post_form(&sec, "/settings/language", &[("locale", "en")]).await;
     assert_eq!(s, 303);
     let (_, html) = sec.page("/members").await;

@@ -651,14 +651,7 @@ async fn context(app: &TestApp) -> Ctx<'_> {
 #[tokio::test]
 async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
     // demo mode: the fake payment provider exists only there
-    let app = TestApp::spawn_with_at(
-        dangjian_web::WebConfig {
-            demo: true,
-            ..dangjian_web::WebConfig::default()
-        },
-        MATRIX_NOW,
-    )
-    .await;
+    let app = TestApp::spawn_demo_at(MATRIX_NOW).await;
     let names = ["admin", "sec", "staff", "mem"];
     let mut clients = Vec::new();
     for n in names {
@@ -770,8 +763,7 @@ fn every_route_of_the_table_has_a_row_in_the_matrix() {
 
 #[tokio::test]
 async fn searches_never_return_people_outside_the_subtree() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, body) = sec.get("/api/v1/members?limit=500").await;
     assert_eq!(s, 200);
     let ids: Vec<i64> = body["items"]
@@ -797,8 +789,7 @@ async fn searches_never_return_people_outside_the_subtree() {
 
 #[tokio::test]
 async fn a_member_reads_only_their_own_record_in_full() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (app, mem) = TestApp::spawn_as("mem").await;
     let (s, me) = mem.get(&format!("/api/v1/members/{}", app.tree.a1)).await;
     assert_eq!(s, 200);
     assert_eq!(me["id_number"], id_number("1980-05-06", 11));
@@ -821,11 +812,7 @@ async fn staff_see_id_numbers_and_phones_masked_and_the_secretary_in_full() {
     let masked = format!("{}********{}", &full[..6], &full[14..]);
     assert_eq!(staff_view["id_number"], masked);
     assert_eq!(staff_view["phone"], "138****0022");
-    let (_, sec_view) = app
-        .login("sec")
-        .await
-        .get(&format!("/api/v1/members/{}", app.tree.a2))
-        .await;
+    let (_, sec_view) = app.login("sec").await.get_member(app.tree.a2).await;
     assert_eq!(sec_view["id_number"], full);
     assert_eq!(sec_view["phone"], "13800000022");
 }

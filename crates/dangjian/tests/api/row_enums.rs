@@ -16,8 +16,7 @@ use crate::meetings::{Planned, checkins, meeting};
 
 #[tokio::test]
 async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) + Duration::hours(24);
     let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let (s, m) = sec
@@ -35,10 +34,7 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
     let id = m["id"].as_i64().unwrap_or_default();
 
     let (s, c) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/cancel"),
-            json!({"reason": "与上级会议冲突"}),
-        )
+        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{c}");
 
@@ -54,8 +50,7 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
 
 #[tokio::test]
 async fn a_closed_meeting_still_reads_as_closed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) - Duration::hours(1);
     let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let (s, m) = sec
@@ -69,7 +64,7 @@ async fn a_closed_meeting_still_reads_as_closed() {
     let id = m["id"].as_i64().unwrap_or_default();
     // started an hour ago, nobody checked in: shown `open`
     assert_eq!(m["status"].as_str(), Some("open"), "{m}");
-    let (s, c) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, c) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     let (_, one) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(one["status"].as_str(), Some("closed"), "{one}");

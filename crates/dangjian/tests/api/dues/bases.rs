@@ -49,8 +49,7 @@ async fn upload(c: &Client, org: i64, query: &str, file: &[u8]) -> (StatusCode, 
 
 #[tokio::test]
 async fn a_payroll_sheet_sets_the_years_bases_and_lists_every_bad_row() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (a1, a2, b1) = (
         id_number("1980-05-06", 11),
         id_number("1990-02-03", 22),
@@ -167,8 +166,7 @@ async fn a_payroll_sheet_sets_the_years_bases_and_lists_every_bad_row() {
 
 #[tokio::test]
 async fn more_than_1000_yuan_a_month_is_warned_and_kept_once_confirmed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let path = format!("/api/v1/members/{}/dues-base/2026", app.tree.a1);
     // 60000 元 × 2% = 1200 元 a month
     let (s, b) = sec
@@ -260,8 +258,7 @@ async fn page_upload(c: &Client, fields: &[(&str, String)], file: &[u8]) -> (u16
 
 #[tokio::test]
 async fn the_collectors_page_imports_a_payroll_sheet_and_lists_bad_rows() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let fields = vec![
         ("csrf_token", sec.csrf.clone().unwrap()),
         ("org", app.tree.branch_a.to_string()),

@@ -223,8 +223,7 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
 
 #[tokio::test]
 async fn approved_relief_applies_to_bills_generated_later() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let admin = app.login("admin").await;
     super::set_base(&sec, app.tree.a1, 2026, 450_000).await;
     let (_, h) = sec
@@ -493,14 +492,11 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
     assert_eq!(p["paid_through"], "2026-01");
     // the Excel file
     let resp = sec
-        .http
-        .get(format!(
-            "{}/api/v1/orgs/{}/dues-report.xlsx?year=2026",
-            sec.base, app.tree.branch_a
+        .raw_get(&format!(
+            "/api/v1/orgs/{}/dues-report.xlsx?year=2026",
+            app.tree.branch_a
         ))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]

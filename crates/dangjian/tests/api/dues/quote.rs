@@ -11,8 +11,7 @@ async fn quote(c: &Client, query: &str) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn in_service_quotes_follow_every_bracket_boundary_on_the_whole_base() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (_app, mem) = TestApp::spawn_as("mem").await;
     // (base_fen, monthly_fen, rate_bp)
     let cases = [
         (0, 0, 50),
@@ -45,8 +44,7 @@ async fn in_service_quotes_follow_every_bracket_boundary_on_the_whole_base() {
 
 #[tokio::test]
 async fn retired_quotes_change_rate_only_above_5000_yuan() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (_app, mem) = TestApp::spawn_as("mem").await;
     for (base, monthly, rate) in [
         (0, 0, 50),
         (400_000, 2000, 50),
@@ -66,8 +64,7 @@ async fn retired_quotes_change_rate_only_above_5000_yuan() {
 
 #[tokio::test]
 async fn an_exact_half_fen_rounds_up_once() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (_app, mem) = TestApp::spawn_as("mem").await;
     // 300100 × 0.5% = 1500.5 fen → 1501; 300099 × 0.5% = 1500.495 → 1500
     let (_, b) = quote(&mem, "category=retired&base_fen=300100").await;
     assert_eq!(b["monthly_fen"], 1501, "{b}");
@@ -80,8 +77,7 @@ async fn an_exact_half_fen_rounds_up_once() {
 
 #[tokio::test]
 async fn fixed_categories_give_their_amount_whatever_the_base() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (_app, mem) = TestApp::spawn_as("mem").await;
     let (s, b) = quote(&mem, "category=farmer").await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(
@@ -102,8 +98,7 @@ async fn fixed_categories_give_their_amount_whatever_the_base() {
 
 #[tokio::test]
 async fn the_date_selects_the_rule_set_and_earlier_rules_are_not_known() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (app, mem) = TestApp::spawn_as("mem").await;
     let (s, b) = quote(&mem, "category=in_service&base_fen=300000&date=2010-01-01").await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(
@@ -133,8 +128,7 @@ async fn the_date_selects_the_rule_set_and_earlier_rules_are_not_known() {
 
 #[tokio::test]
 async fn bad_categories_and_bases_are_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (_app, mem) = TestApp::spawn_as("mem").await;
     let cases = [
         ("category=worker&base_fen=100", "value_unknown", "category"),
         ("base_fen=100", "field_required", "category"),
@@ -165,8 +159,7 @@ async fn bad_categories_and_bases_are_refused_naming_the_field() {
 
 #[tokio::test]
 async fn messages_follow_the_language() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
+    let (_app, mem) = TestApp::spawn_as("mem").await;
     let resp = mem
         .http
         .get(format!(
@@ -221,8 +214,7 @@ async fn dues_bill_audit_rows(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn bases_are_quoted_by_the_rules_of_1_january_and_overrides_need_a_reason() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, b) = sec
         .put(
             &format!("/api/v1/members/{}/dues-base/2026", app.tree.a1),
@@ -311,8 +303,7 @@ async fn bases_are_quoted_by_the_rules_of_1_january_and_overrides_need_a_reason(
 
 #[tokio::test]
 async fn bills_are_generated_once_per_month_for_the_subtree_with_one_audit_row() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     for (id, base) in [(app.tree.a1, 450_000), (app.tree.a2, 200_000)] {
         super::set_base(&sec, id, 2026, base).await;
     }
@@ -376,8 +367,7 @@ async fn bills_are_generated_once_per_month_for_the_subtree_with_one_audit_row()
 
 #[tokio::test]
 async fn a_temporary_branch_does_not_collect_dues() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (s, t) = admin
         .post(
             "/api/v1/orgs",

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::helpers::{Client, TestApp, code, field};
+use crate::helpers::{Client, TestApp, refused_on};
 
 /// Plans a meeting of `org` on a local date (09:00–11:00 +08:00); returns its id.
 async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
@@ -19,7 +19,7 @@ async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
 }
 
 async fn close(c: &Client, id: i64) {
-    let (s, b) = c.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, b) = c.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
@@ -49,11 +49,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     // a 党课 is planned for May but has not happened, the 党小组 met in May
     let theme = meeting(&sec, a, "theme_day", "2026-04-15").await;
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{theme}/checkins"),
-            json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual", "at": "2026-04-15T09:00:00+08:00"}),
-        )
-        .await;
+        .on_meeting(theme, "checkins", json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual", "at": "2026-04-15T09:00:00+08:00"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let congress = meeting(&sec, a, "branch_congress", "2026-04-02").await;
     close(&sec, congress).await;
@@ -67,10 +63,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     // a cancelled 主题党日 in May does not count, neither as held nor as scheduled
     let cancelled = meeting(&sec, a, "theme_day", "2026-05-25").await;
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{cancelled}/cancel"),
-            json!({"reason": "与区委中心组学习冲突"}),
-        )
+        .on_meeting(cancelled, "cancel", json!({"reason": "与区委中心组学习冲突"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
@@ -153,10 +146,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     let (s, b) = sec
         .get(&format!("/api/v1/orgs/{a}/cadence?date=2026-13-01"))
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "date_invalid", "date")
-    );
+    refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "date_invalid", "date");
 }
 
 #[tokio::test]
@@ -227,8 +217,7 @@ async fn a_committee_sees_each_org_below_it_and_others_see_nothing_outside_their
 
 #[tokio::test]
 async fn the_secretary_home_page_sums_up_the_cadence_with_a_link() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, html) = sec.page("/").await;
     assert_eq!(s, 200);
     assert!(html.contains("三会一课"), "{html}");

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 use super::{MeetingPlan, Planned, attendance, checkins as checkin_path, local as t, meeting};
-use crate::helpers::{TestApp, audit_count, code, field};
+use crate::helpers::{TestApp, audit_count, field, refused, refused_on};
 
 /// The meeting most tests here plan: 五月支部党员大会 of `org`, an hour from now.
 fn congress(org: i64) -> MeetingPlan {
@@ -40,8 +40,7 @@ fn assert_adds_up(a: &Value) {
 
 #[tokio::test]
 async fn planning_a_meeting_and_its_expected_attendees() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, m) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(s, StatusCode::OK);
@@ -57,13 +56,12 @@ async fn planning_a_meeting_and_its_expected_attendees() {
                    "starts_at": t(start), "ends_at": t(start - Duration::minutes(30))}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "meeting_ends_before_start",
-            "ends_at"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "meeting_ends_before_start",
+        "ends_at",
     );
 
     // expected: formal and probationary members of branch A, its 党小组 included
@@ -87,8 +85,7 @@ async fn planning_a_meeting_and_its_expected_attendees() {
 
 #[tokio::test]
 async fn check_in_by_person_on_time_and_late_and_replays() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &staff).await;
     let body = json!({"event_id": "e-1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, b) = staff.post(&checkin_path(id), body.clone()).await;
@@ -108,20 +105,12 @@ async fn check_in_by_person_on_time_and_late_and_replays() {
     assert_eq!(audit_count(&app.store).await, audits, "a replay changes nothing");
 
     // the same event id with another body
-    let (s, c) = staff
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "e-1", "person_id": app.tree.a2, "method": "manual", "at": t(start)}),
-        )
-        .await;
-    assert_eq!((s, code(&c)), (StatusCode::CONFLICT, "event_id_conflict"));
+    let (s, c) = staff.check_in_at(id, "e-1", app.tree.a2, &t(start)).await;
+    refused(s, &c, StatusCode::CONFLICT, "event_id_conflict");
 
     // ten minutes after the start is late (grace 5 minutes)
     let (s, b) = staff
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "e-2", "person_id": app.tree.a2, "method": "manual", "at": t(start + Duration::minutes(10))}),
-        )
+        .check_in_at(id, "e-2", app.tree.a2, &t(start + Duration::minutes(10)))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(
@@ -139,85 +128,65 @@ async fn check_in_by_person_on_time_and_late_and_replays() {
 
 #[tokio::test]
 async fn refusals_not_expected_proxy_without_reason_and_bad_bodies() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let audits = audit_count(&app.store).await;
+    let (s, b) = sec.check_in_by_hand(id, "x1", app.tree.b1).await;
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "x1", "person_id": app.tree.b1, "method": "manual"}),
-        )
-        .await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "not_expected"));
-    let (s, b) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "x2", "person_id": app.tree.a1, "method": "proxy"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "reason_required")
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "reason_required");
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"person_id": app.tree.a1, "method": "manual"}),
-        )
+        .check_in(id, json!({"person_id": app.tree.a1, "method": "manual"}))
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "field_required", "event_id")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_required",
+        "event_id",
     );
     let long = "x".repeat(65);
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": long, "person_id": app.tree.a1}),
-        )
+        .check_in(id, json!({"event_id": long, "person_id": app.tree.a1}))
         .await;
     assert_eq!((s, field(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "event_id"));
     let (s, b) = sec
-        .post(&checkin_path(id), json!({"event_id": "x3", "qr_token": "abc"}))
+        .check_in(id, json!({"event_id": "x3", "qr_token": "abc"}))
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "qr_token_invalid")
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "qr_token_invalid");
     assert_eq!(audit_count(&app.store).await, audits, "refusals change nothing");
     let (_, m) = sec.get(&format!("/api/v1/meetings/{id}")).await;
     assert_eq!(m["status"], "planned");
     // proxy with a reason is fine
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "x4", "person_id": app.tree.a1, "method": "proxy", "reason": "在外出差，委托代签", "at": t(start)}),
-        )
-        .await;
+        .check_in(id, json!({"event_id": "x4", "person_id": app.tree.a1, "method": "proxy", "reason": "在外出差，委托代签", "at": t(start)})).await;
     assert_eq!((s, b["state"].as_str()), (StatusCode::CREATED, Some("present")));
 }
 
 #[tokio::test]
 async fn cards_known_and_unknown() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "c1", "card_uid": "DEADBEEF", "method": "card", "at": t(start)}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_card"));
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "unknown_card");
     let (s, list) = sec.get(&format!("/api/v1/meetings/{id}/unresolved-cards")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list["total"], 1, "the raw event is kept: {list}");
     assert_eq!(list["items"][0]["card_uid"], "DEADBEEF");
     // a replay of the same unknown card keeps one row
     let (s, _) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "c1", "card_uid": "DEADBEEF", "method": "card", "at": t(start)}),
         )
         .await;
@@ -233,8 +202,8 @@ async fn cards_known_and_unknown() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = sec
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "c2", "card_uid": "04A1B2C3", "method": "card", "at": t(start)}),
         )
         .await;
@@ -247,8 +216,7 @@ async fn cards_known_and_unknown() {
 
 #[tokio::test]
 async fn in_out_sequences_leaves_and_the_arithmetic() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let post = |n: &str, p: i64, dir: &str, mins: i64| json!({"event_id": n, "person_id": p, "method": "infrared", "direction": dir, "at": t(start + Duration::minutes(mins))});
     // a1: in, out, in → present
@@ -276,29 +244,18 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
     } = congress(app.tree.branch_a).plan(&app, &sec).await;
     for p in [app.tree.a1, app.tree.a2] {
         let (s, b) = sec
-            .post(
-                &format!("/api/v1/meetings/{id2}/leaves"),
-                json!({"person_id": p, "reason": "出差"}),
-            )
+            .on_meeting(id2, "leaves", json!({"person_id": p, "reason": "出差"}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         assert_eq!(b["status"], "approved");
     }
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id2}/leaves"),
-            json!({"person_id": app.tree.b1, "reason": "x"}),
-        )
+        .on_meeting(id2, "leaves", json!({"person_id": app.tree.b1, "reason": "x"}))
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "not_expected"));
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
     let a = attendance(&sec, id2).await;
     assert_eq!(a["leave"], 2);
-    let (_, b) = sec
-        .post(
-            &checkin_path(id2),
-            json!({"event_id": "k1", "person_id": app.tree.a1, "method": "manual", "at": t(start2)}),
-        )
-        .await;
+    let (_, b) = sec.check_in_at(id2, "k1", app.tree.a1, &t(start2)).await;
     assert_eq!(b["state"], "present", "someone on leave who comes is present");
     let a = attendance(&sec, id2).await;
     assert_eq!(
@@ -316,32 +273,25 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
 
 #[tokio::test]
 async fn a_closed_meeting_refuses_check_ins() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let body = json!({"event_id": "z1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
     let (s, _) = sec.post(&checkin_path(id), body.clone()).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, m) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, m) = sec.close_meeting(id).await;
     assert_eq!((s, m["status"].as_str()), (StatusCode::OK, Some("closed")));
-    let (s, b) = sec
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "z2", "person_id": app.tree.a2, "method": "manual"}),
-        )
-        .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_closed"));
+    let (s, b) = sec.check_in_by_hand(id, "z2", app.tree.a2).await;
+    refused(s, &b, StatusCode::CONFLICT, "meeting_closed");
     // a replay of an event stored before the close still gets its answer
     let (s, _) = sec.post(&checkin_path(id), body).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_closed"));
+    let (s, b) = sec.close_meeting(id).await;
+    refused(s, &b, StatusCode::CONFLICT, "meeting_closed");
 }
 
 #[tokio::test]
 async fn a_device_checks_in_by_card_in_its_subtree_only() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     sec.patch(
         &format!("/api/v1/members/{}", app.tree.a2),
@@ -351,8 +301,8 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
     let (d, device) = super::register_gate(&app, &sec, app.tree.branch_a).await;
     assert!(d["id"].is_i64());
     let (s, b) = device
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "d1", "card_uid": "CARD-A2", "at": t(start)}),
         )
         .await;
@@ -370,10 +320,7 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
     let admin = app.login("admin").await;
     let Planned { id: idb, .. } = congress(app.tree.branch_b).plan(&app, &admin).await;
     let (s, _) = device
-        .post(
-            &checkin_path(idb),
-            json!({"event_id": "d2", "person_id": app.tree.b1}),
-        )
+        .check_in(idb, json!({"event_id": "d2", "person_id": app.tree.b1}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // a device kind outside the list
@@ -388,8 +335,7 @@ async fn a_device_checks_in_by_card_in_its_subtree_only() {
 
 #[tokio::test]
 async fn another_branch_does_not_see_the_meeting() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, .. } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let secb = app.login("secb").await;
     for path in [
@@ -400,15 +346,10 @@ async fn another_branch_does_not_see_the_meeting() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
     }
     let (s, _) = secb
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "s1", "person_id": app.tree.a1}),
-        )
+        .check_in(id, json!({"event_id": "s1", "person_id": app.tree.a1}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = secb
-        .post(&format!("/api/v1/meetings/{id}/close"), json!({}))
-        .await;
+    let (s, _) = secb.close_meeting(id).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // secb cannot plan a meeting for branch A either
     let (s, _) = secb
@@ -423,32 +364,29 @@ async fn another_branch_does_not_see_the_meeting() {
 
 #[tokio::test]
 async fn a_member_checks_only_themself_in() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let Planned { id, starts_at: start } = congress(app.tree.branch_a).plan(&app, &sec).await;
     let mem = app.login("mem").await;
     let (s, b) = mem
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "m1", "person_id": app.tree.a2, "method": "qr", "at": t(start)}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "checkin_self_only"));
+    refused(s, &b, StatusCode::FORBIDDEN, "checkin_self_only");
     // their own id proves nothing: a member checks in with the hall's rotating code
-    let (s, b) = mem
-        .post(
-            &checkin_path(id),
-            json!({"event_id": "m2", "person_id": app.tree.a1, "method": "manual", "at": t(start)}),
-        )
-        .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "checkin_needs_qr", "qr_token")
+    let (s, b) = mem.check_in_at(id, "m2", app.tree.a1, &t(start)).await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "checkin_needs_qr",
+        "qr_token",
     );
     let (_, qr) = sec.get(&format!("/api/v1/meetings/{id}/qr")).await;
     let (s, b) = mem
-        .post(
-            &checkin_path(id),
+        .check_in(
+            id,
             json!({"event_id": "m3", "qr_token": qr["token"], "method": "qr", "at": t(start)}),
         )
         .await;
@@ -463,8 +401,7 @@ async fn a_member_checks_only_themself_in() {
 
 #[tokio::test]
 async fn a_meeting_moves_with_its_org() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (s, m) = admin
         .post("/api/v1/meetings", serde_json::json!({"org_id": app.tree.branch_a, "kind": "theme_day", "title": "主题党日",
             "starts_at": "2026-01-05T09:00:00+08:00", "ends_at": "2026-01-05T11:00:00+08:00", "venue": "会议室"}))

@@ -22,8 +22,9 @@ async fn plan(app: &TestApp, c: &Client) -> i64 {
 
 async fn check_in(c: &Client, id: i64, event_id: &str, person: i64) -> Value {
     let (s, b) = c
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": event_id, "person_id": person, "method": "manual"}),
         )
         .await;
@@ -143,12 +144,7 @@ async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
     let staff = app.login("staff").await;
     let _one = Stream::open(&staff, &app.base, id, None).await;
     let _two = Stream::open(&staff, &app.base, id, None).await;
-    let third = staff
-        .http
-        .get(format!("{}/api/v1/meetings/{id}/stream", app.base))
-        .send()
-        .await
-        .expect("request");
+    let third = staff.raw_get(&format!("/api/v1/meetings/{id}/stream")).await;
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     drop(_one);
     tokio::time::sleep(StdDuration::from_millis(100)).await;
@@ -157,8 +153,7 @@ async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
 
 #[tokio::test]
 async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mut s = Stream::open(&sec, &app.base, id, None).await;
 
@@ -181,8 +176,9 @@ async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
 
     // a replay (200) is not published again
     let (st, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "ev-1", "person_id": app.tree.a1, "method": "manual"}),
         )
         .await;
@@ -196,8 +192,7 @@ async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
 
 #[tokio::test]
 async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mut s = Stream::open(&sec, &app.base, id, None).await;
     check_in(&sec, id, "ev-1", app.tree.a1).await;
@@ -213,8 +208,9 @@ async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
     assert_eq!(d["counts"]["present"], 2);
     // then live, no duplicates
     let (st, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "ev-3", "person_id": app.tree.a1, "method": "manual", "direction": "out"}),
         )
         .await;
@@ -227,8 +223,7 @@ async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
 
 #[tokio::test]
 async fn the_stream_is_for_meeting_staff_in_the_subtree() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mem = app.login("mem").await;
     let (s, _) = mem.get(&format!("/api/v1/meetings/{id}/stream")).await;
@@ -269,8 +264,9 @@ async fn qr(c: &Client, id: i64) -> String {
 }
 
 async fn qr_checkin(c: &Client, id: i64, event_id: &str, token: &str) -> (StatusCode, Value) {
-    c.post(
-        &format!("/api/v1/meetings/{id}/checkins"),
+    c.on_meeting(
+        id,
+        "checkins",
         json!({"event_id": event_id, "qr_token": token, "method": "qr"}),
     )
     .await
@@ -278,8 +274,7 @@ async fn qr_checkin(c: &Client, id: i64, event_id: &str, token: &str) -> (Status
 
 #[tokio::test]
 async fn a_member_checks_themself_in_with_the_current_qr_token() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let mem = app.login("mem").await;
     // members do not get the token from the API, staff show it at the door
@@ -308,8 +303,7 @@ async fn a_member_checks_themself_in_with_the_current_qr_token() {
 
 #[tokio::test]
 async fn old_forged_and_foreign_qr_tokens_are_refused() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     let other = plan(&app, &sec).await;
     let mem = app.login("mem").await;
@@ -370,8 +364,9 @@ async fn a_qr_token_does_not_check_in_someone_not_expected() {
         .id;
     let token = qr(&admin, id).await;
     let (s, b) = admin
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "x", "qr_token": token, "method": "qr"}),
         )
         .await;
@@ -392,8 +387,7 @@ async fn a_qr_token_does_not_check_in_someone_not_expected() {
 
 #[tokio::test]
 async fn a_page_resumes_the_stream_after_what_it_shows() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec).await;
     check_in(&sec, id, "w-1", app.tree.a1).await;
     // what the wall and the desk render carries the cursor …
@@ -409,11 +403,8 @@ async fn a_page_resumes_the_stream_after_what_it_shows() {
     check_in(&sec, id, "w-2", app.tree.a2).await;
     // … and the stream opened after the cursor brings it
     let resp = sec
-        .http
-        .get(format!("{}/api/v1/meetings/{id}/stream?after={cursor}", app.base))
-        .send()
-        .await
-        .expect("stream");
+        .raw_get(&format!("/api/v1/meetings/{id}/stream?after={cursor}"))
+        .await;
     let mut s = Stream {
         resp,
         buf: String::new(),

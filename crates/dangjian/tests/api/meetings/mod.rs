@@ -162,19 +162,50 @@ pub async fn attendance(c: &Client, id: i64) -> Value {
 /// Registers 东门闸机, a card gate of `org`, as `c` (201 or the test fails): its answer and a
 /// client holding its bearer token.
 pub async fn register_gate(app: &TestApp, c: &Client, org: i64) -> (Value, Client) {
-    let (s, d) = c
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": org}),
-        )
-        .await;
+    register_device(app, c, org, "东门闸机", "rfid_gate").await
+}
+
+/// Registers a device `name` of `kind` (`rfid_gate`, `kiosk`, …) of `org` as `c` (201 or the
+/// test fails): its answer and a client holding its bearer token.
+pub async fn register_device(app: &TestApp, c: &Client, org: i64, name: &str, kind: &str) -> (Value, Client) {
+    let body = json!({"name": name, "kind": kind, "org_id": org});
+    let (s, d) = c.post("/api/v1/devices", body).await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let mut gate = app.client();
     gate.bearer = d["token"].as_str().map(str::to_owned);
+    assert!(gate.bearer.is_some(), "no token: {d}");
     (d, gate)
 }
 
 /// The path of a meeting's check-ins.
 pub fn checkins(id: i64) -> String {
     format!("/api/v1/meetings/{id}/checkins")
+}
+
+impl Client {
+    /// Posts a check-in (`body`) to meeting `id`: status and answer.
+    pub async fn check_in(&self, id: i64, body: Value) -> (StatusCode, Value) {
+        self.post(&checkins(id), body).await
+    }
+    /// A manual check-in of `person` as event `event_id`, without a device time.
+    pub async fn check_in_by_hand(&self, id: i64, event_id: &str, person: i64) -> (StatusCode, Value) {
+        self.check_in(
+            id,
+            json!({"event_id": event_id, "person_id": person, "method": "manual"}),
+        )
+        .await
+    }
+    /// The same with the device's time `at` (RFC 3339).
+    pub async fn check_in_at(&self, id: i64, event_id: &str, person: i64, at: &str) -> (StatusCode, Value) {
+        let body = json!({"event_id": event_id, "person_id": person, "method": "manual", "at": at});
+        self.check_in(id, body).await
+    }
+    /// `POST /api/v1/meetings/{id}/{action}` (`close`, `cancel`, `leaves`, `invitees`, …).
+    pub async fn on_meeting(&self, id: i64, action: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/meetings/{id}/{action}"), body).await
+    }
+    /// Closes meeting `id`: status and answer.
+    pub async fn close_meeting(&self, id: i64) -> (StatusCode, Value) {
+        self.on_meeting(id, "close", json!({})).await
+    }
 }

@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::{attendance, cst, local as t, meeting};
-use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, field};
+use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, field, refused, refused_on};
 
 mod pages;
 
@@ -32,8 +32,7 @@ fn ids(list: &Value, key: &str) -> Vec<i64> {
 
 #[tokio::test]
 async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let admin = app.login("admin").await;
     let (a, _) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 24).await;
     let (g, _) = plan_at(&app, &sec, app.tree.group_a1, "党小组会", 48).await;
@@ -79,18 +78,14 @@ async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
     let (_, l) = sec.get("/api/v1/meetings?status=planned").await;
     assert_eq!(ids(&l, "items"), vec![g]);
     let (s, e) = sec.get("/api/v1/meetings?status=later").await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "status")
-    );
+    refused_on(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "status");
     let (s, e) = sec.get("/api/v1/meetings?from=2026-13-01").await;
     assert_eq!((s, field(&e)), (StatusCode::UNPROCESSABLE_ENTITY, "from"));
 }
 
 #[tokio::test]
 async fn planning_fields_change_until_the_meeting_is_closed() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (id, _) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 1).await;
     let audits = audit_count(&app.store).await;
     let (s, m) = sec
@@ -116,10 +111,7 @@ async fn planning_fields_change_until_the_meeting_is_closed() {
     let (s, e) = sec
         .patch(&format!("/api/v1/meetings/{id}"), json!({"title": ""}))
         .await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "field_required", "title")
-    );
+    refused_on(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "field_required", "title");
     let (_, p) = sec.get(&format!("/api/v1/meetings/{id}/plan")).await;
     assert_eq!(p["agenda"], "一、学习\n二、讨论发展对象");
     assert_eq!(p["wall_text"], "选举办法全文");
@@ -131,18 +123,17 @@ async fn planning_fields_change_until_the_meeting_is_closed() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
     let (s, e) = sec
         .patch(&format!("/api/v1/meetings/{id}"), json!({"host": "王"}))
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_closed"));
+    refused(s, &e, StatusCode::CONFLICT, "meeting_closed");
 }
 
 #[tokio::test]
 async fn invitees_are_listed_but_not_expected() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (id, _) = plan_at(&app, &admin, app.tree.branch_a, "支部党员大会", 1).await;
     let path = format!("/api/v1/meetings/{id}/invitees");
     let (s, b) = admin
@@ -151,9 +142,9 @@ async fn invitees_are_listed_but_not_expected() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["role"], "attendee_extra");
     let (s, e) = admin.post(&path, json!({"person_id": app.tree.b1})).await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "already_invited"));
+    refused(s, &e, StatusCode::CONFLICT, "already_invited");
     let (s, e) = admin.post(&path, json!({"person_id": app.tree.a1})).await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "already_expected"));
+    refused(s, &e, StatusCode::CONFLICT, "already_expected");
     let (s, e) = admin
         .post(&path, json!({"person_id": app.tree.b1, "role": "boss"}))
         .await;
@@ -168,10 +159,7 @@ async fn invitees_are_listed_but_not_expected() {
     // the secretary of branch A cannot invite someone outside the scope
     let sec = app.login("sec").await;
     let (s, e) = sec.post(&path, json!({"person_id": app.tree.b1})).await;
-    assert_eq!(
-        (s, code(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "person_unknown")
-    );
+    refused(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "person_unknown");
 
     // the invitee sees the meeting among their own, as invited
     let secb = app.login("secb").await;
@@ -180,10 +168,7 @@ async fn invitees_are_listed_but_not_expected() {
     assert_eq!(my["upcoming"][0]["invited"], true);
     // and may not ask for leave: they are not expected
     let (s, _) = secb
-        .post(
-            &format!("/api/v1/meetings/{id}/leave-requests"),
-            json!({"reason": "x"}),
-        )
+        .on_meeting(id, "leave-requests", json!({"reason": "x"}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
@@ -197,27 +182,18 @@ async fn invitees_are_listed_but_not_expected() {
 
 #[tokio::test]
 async fn notice_cancel_and_reschedule_notify_the_attendees() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = app.login("mem").await;
     let (id, start) = plan_at(&app, &sec, app.tree.branch_a, "支委会", 24).await;
-    let (s, n) = sec
-        .post(&format!("/api/v1/meetings/{id}/notice"), json!({}))
-        .await;
+    let (s, n) = sec.on_meeting(id, "notice", json!({})).await;
     assert_eq!((s, n["notices"].as_i64()), (StatusCode::OK, Some(2)), "{n}");
-    let (_, n) = sec
-        .post(&format!("/api/v1/meetings/{id}/notice"), json!({}))
-        .await;
+    let (_, n) = sec.on_meeting(id, "notice", json!({})).await;
     assert_eq!(n["notices"], 0, "each attendee gets the notice once");
 
     // reschedule: same id, new time, a notice
     let new_start = start + Duration::days(2);
     let (s, m) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/reschedule"),
-            json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1)), "venue": "党员活动室"}),
-        )
-        .await;
+        .on_meeting(id, "reschedule", json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1)), "venue": "党员活动室"})).await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
         (m["id"].as_i64(), m["starts_at"].as_str()),
@@ -225,37 +201,31 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     );
     assert_eq!(m["venue"], "党员活动室");
     let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/reschedule"),
+        .on_meeting(
+            id,
+            "reschedule",
             json!({"starts_at": t(new_start), "ends_at": t(new_start - Duration::hours(1))}),
         )
         .await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "meeting_ends_before_start",
-            "ends_at"
-        )
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "meeting_ends_before_start",
+        "ends_at",
     );
 
     // cancel: a reason is required; then closed to check-ins and changes
-    let (s, e) = sec
-        .post(&format!("/api/v1/meetings/{id}/cancel"), json!({}))
-        .await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "cancel_reason_required",
-            "reason"
-        )
+    let (s, e) = sec.on_meeting(id, "cancel", json!({})).await;
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cancel_reason_required",
+        "reason",
     );
     let (s, m) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/cancel"),
-            json!({"reason": "与上级会议冲突"}),
-        )
+        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
@@ -263,19 +233,15 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         (Some("cancelled"), Some("与上级会议冲突"))
     );
     let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "late-1", "person_id": app.tree.a1, "method": "manual"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
-    let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/cancel"),
-            json!({"reason": "再次"}),
-        )
-        .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_cancelled"));
+    let (s, e) = sec.on_meeting(id, "cancel", json!({"reason": "再次"})).await;
+    refused(s, &e, StatusCode::CONFLICT, "meeting_cancelled");
     let (_, l) = sec.get("/api/v1/meetings?status=cancelled").await;
     assert_eq!(ids(&l, "items"), vec![id]);
 
@@ -299,27 +265,22 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
     let (s, e) = sec
         .post(&format!("/api/v1/meetings/{id2}/checkins"), early.clone())
         .await;
-    assert_eq!(
-        (s, code(&e)),
-        (StatusCode::CONFLICT, "confirmation_required"),
-        "{e}"
-    );
+    refused(s, &e, StatusCode::CONFLICT, "confirmation_required");
     assert_eq!(e["error"]["warnings"][0]["code"], "checkin_before_window", "{e}");
     let (s, _) = sec
         .post(&format!("/api/v1/meetings/{id2}/checkins?confirm=true"), early)
         .await;
     assert_eq!(s, StatusCode::CREATED);
+    let (s, e) = sec.on_meeting(id2, "cancel", json!({"reason": "x"})).await;
+    refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
     let (s, e) = sec
-        .post(&format!("/api/v1/meetings/{id2}/cancel"), json!({"reason": "x"}))
-        .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_has_checkins"));
-    let (s, e) = sec
-        .post(
-            &format!("/api/v1/meetings/{id2}/reschedule"),
+        .on_meeting(
+            id2,
+            "reschedule",
             json!({"starts_at": t(new_start), "ends_at": t(new_start + Duration::hours(1))}),
         )
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "meeting_has_checkins"));
+    refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
 }
 
 #[tokio::test]
@@ -372,9 +333,12 @@ async fn a_monthly_series_plans_linked_meetings() {
     let mut bad = body.clone();
     bad["count"] = json!(25);
     let (s, e) = sec.post("/api/v1/meeting-series", bad).await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "series_count_range", "count")
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "series_count_range",
+        "count",
     );
     let mut bad = body.clone();
     bad["every"] = json!("daily");
@@ -388,26 +352,24 @@ async fn a_monthly_series_plans_linked_meetings() {
 
 #[tokio::test]
 async fn leave_requests_from_members_approved_or_refused() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = app.login("mem").await;
     let (id, _) = plan_at(&app, &sec, app.tree.branch_a, "支部党员大会", 24).await;
     let path = format!("/api/v1/meetings/{id}/leave-requests");
 
     let (s, e) = mem.post(&path, json!({"reason": " "})).await;
-    assert_eq!(
-        (s, code(&e), field(&e)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "leave_reason_required",
-            "reason"
-        )
+    refused_on(
+        s,
+        &e,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "leave_reason_required",
+        "reason",
     );
     let (s, r) = mem.post(&path, json!({"reason": "出差"})).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(r["status"], "pending");
     let (s, e) = mem.post(&path, json!({"reason": "出差"})).await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "leave_already_requested"));
+    refused(s, &e, StatusCode::CONFLICT, "leave_already_requested");
 
     // a member of another branch is not expected: not their meeting
     let secb = app.login("secb").await;
@@ -448,7 +410,7 @@ async fn leave_requests_from_members_approved_or_refused() {
     let (s, e) = sec
         .post(&format!("/api/v1/leave-requests/{rid}/refuse"), json!({}))
         .await;
-    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "leave_request_decided"));
+    refused(s, &e, StatusCode::CONFLICT, "leave_request_decided");
 
     // the member's own page shows the meeting with the approved request and state leave
     let (_, my) = mem.get("/api/v1/me/meetings").await;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, audit_count, code, field, post_form};
+use crate::helpers::{Client, TestApp, audit_count, post_form, refused, refused_on};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
 pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);
@@ -70,22 +70,22 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
         json!(["同意接收李四为预备党员", "通过三季度工作计划"])
     );
     let (s, b) = put_minutes(&sec, id, json!({"minutes": "", "decisions": vec!["长"; 51]})).await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "decisions_too_many",
-            "decisions"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "decisions_too_many",
+        "decisions",
     );
     // an amendment is for closed meetings only
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "minutes", "minutes": "x", "reason": "笔误"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_not_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
 
     // attachments: typed by content, not by name
     let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec();
@@ -96,26 +96,20 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
         (Some("application/pdf"), Some("会议纪要.pdf"))
     );
     let (s, b) = upload(&sec, id, "not-really.pdf", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()).await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "attachment_type_unsupported",
-            "file"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attachment_type_unsupported",
+        "file",
     );
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b'0');
     let (s, b) = upload(&sec, id, "big.pdf", big).await;
-    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{b}");
+    refused(s, &b, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     let (s, b) = upload(&sec, id, "签到说明.txt", "第一排为主席台。\n".as_bytes().to_vec()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let resp = sec
-        .http
-        .get(format!("{}{}", app.base, a["url"].as_str().unwrap_or_default()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("download: {e}"));
+    let resp = sec.raw_get(a["url"].as_str().unwrap_or_default()).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
@@ -137,16 +131,16 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     }
 
     // after close: read-only
-    let (s, b) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, b) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = put_minutes(&sec, id, json!({"minutes": "改过的记录"})).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_records_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
     let (s, b) = upload(&sec, id, "late.pdf", b"%PDF-1.4\n".to_vec()).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_records_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
     let (s, b) = sec
         .delete(&format!("/api/v1/meetings/{id}/attachments/{}", a["id"]))
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_records_closed"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_records_closed");
     let (_, m) = sec.get(&format!("/api/v1/meetings/{id}/minutes")).await;
     assert_eq!(m["editable"], false);
     assert_eq!(m["attachments"].as_array().map(Vec::len), Some(2));
@@ -157,9 +151,12 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let (s, b) = sec
         .post(&format!("/api/v1/meetings/{id}/amendments"), amend.clone())
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "field_required", "reason")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_required",
+        "reason",
     );
     let staff = app.login("staff").await;
     let mut with_reason = amend.clone();
@@ -192,19 +189,17 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     // a cancelled meeting was not held: nothing to amend
     let other = plan(&app, &sec, app.tree.branch_a).await;
     let (s, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{other}/cancel"),
-            json!({"reason": "改期另行通知"}),
-        )
+        .on_meeting(other, "cancel", json!({"reason": "改期另行通知"}))
         .await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{other}/amendments"),
+        .on_meeting(
+            other,
+            "amendments",
             json!({"target": "minutes", "minutes": "x", "reason": "补记"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_cancelled"));
+    refused(s, &b, StatusCode::CONFLICT, "meeting_cancelled");
 }
 
 #[tokio::test]
@@ -214,21 +209,18 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     let t = app.tree;
     let id = plan(&app, &sec, t.branch_a).await;
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
-            json!({"event_id": "r-1", "person_id": t.a1, "method": "card", "at": "2026-05-20T09:12:00+08:00"}),
-        )
-        .await;
+        .on_meeting(id, "checkins", json!({"event_id": "r-1", "person_id": t.a1, "method": "card", "at": "2026-05-20T09:12:00+08:00"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // not closed yet: amendments are refused
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "病假"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "meeting_not_closed"));
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
+    let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
 
     // a2 moves to branch B after the meeting: the closed meeting keeps its 应到
@@ -264,30 +256,34 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     let (s, b) = sec
         .post(&format!("/api/v1/meetings/{id}/amendments"), amend)
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "amendment_changes_nothing")
+    refused(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "amendment_changes_nothing",
     );
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "attendance", "person_id": t.b1, "state": "present", "reason": "x"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "not_expected", "person_id")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_expected",
+        "person_id",
     );
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/amendments"),
+        .on_meeting(
+            id,
+            "amendments",
             json!({"target": "attendance", "person_id": t.a2, "state": "asleep", "reason": "x"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "state")
-    );
+    refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "state");
 
     // the sheet shows the amended state; the counts still add up
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
@@ -309,11 +305,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
 
     // the Excel lists
     let resp = sec
-        .http
-        .get(format!("{}/api/v1/meetings/{id}/attendance.xlsx", app.base))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("xlsx: {e}"));
+        .raw_get(&format!("/api/v1/meetings/{id}/attendance.xlsx"))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let bytes = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap_or_else(|e| panic!("read xlsx: {e}"));
@@ -367,14 +360,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     assert_eq!(l["total"], 2);
     assert_eq!(l["items"][0]["counts"]["leave"], 1);
     let resp = sec
-        .http
-        .get(format!(
-            "{}/api/v1/orgs/{}/ledger.xlsx?year=2026",
-            app.base, t.branch_a
-        ))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("ledger.xlsx: {e}"));
+        .raw_get(&format!("/api/v1/orgs/{}/ledger.xlsx?year=2026", t.branch_a))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let bytes = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     let mut reg: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap_or_else(|e| panic!("read xlsx: {e}"));
@@ -428,8 +415,9 @@ async fn the_record_pages_render_what_happened() {
     let sec = app.login("sec").await;
     let id = plan(&app, &sec, t.branch_a).await;
     let (s, _) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
+        .on_meeting(
+            id,
+            "checkins",
             json!({"event_id": "p-1", "person_id": t.a1, "method": "qr", "at": "2026-05-20T08:58:00+08:00"}),
         )
         .await;
@@ -503,7 +491,7 @@ async fn the_record_pages_render_what_happened() {
         m["decisions"],
         json!(["下月开展主题党日", "推荐一名入党积极分子"])
     );
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, body) = post_form(
         &sec,

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::records::{MEETING_DAY, plan};
-use crate::helpers::{TestApp, code, field};
+use crate::helpers::{TestApp, refused, refused_on};
 
 fn seat_of(s: &Value, person: i64) -> (i64, i64, String, bool) {
     let x = s["seats"]
@@ -33,10 +33,7 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     let (s, b) = sec
         .put(&format!("/api/v1/meetings/{id}/seats"), json!({"auto": true}))
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "seat_plan_missing")
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "seat_plan_missing");
     // a plan with a bad reservation names the item
     let (s, b) = sec
         .put(
@@ -45,13 +42,12 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
                "reserved": [{"row": 4, "from_seat": 1, "to_seat": 4, "purpose": "presidium"}]}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "seat_reserved_invalid",
-            "reserved"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "seat_reserved_invalid",
+        "reserved",
     );
     // row 1 is the 主席台; seats 1–2 of every row are the 左区
     let (s, p) = sec
@@ -65,8 +61,9 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     assert_eq!(s, StatusCode::OK, "{p}");
     // a 列席 guest from branch B
     let (s, b) = admin
-        .post(
-            &format!("/api/v1/meetings/{id}/invitees"),
+        .on_meeting(
+            id,
+            "invitees",
             json!({"person_id": t.b1, "role": "attendee_extra"}),
         )
         .await;
@@ -102,15 +99,18 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
             json!({"assignments": [{"person_id": t.a1, "row": 9, "seat": 1}]}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "seat_outside_plan", "seat")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "seat_outside_plan",
+        "seat",
     );
     let (s, b) = sec.put(&format!("/api/v1/meetings/{id}/seats"),
         json!({"assignments": [{"person_id": t.a1, "row": 3, "seat": 1}, {"person_id": t.a2, "row": 3, "seat": 1}]}),
     )
     .await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "seat_taken"));
+    refused(s, &b, StatusCode::CONFLICT, "seat_taken");
 
     // what the check-in writer reads for its answers
     let labels = app.store.seat_labels(id).await.unwrap_or_default();

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, code, field, id_number};
+use crate::helpers::{Client, TestApp, code, id_number, refused, refused_on};
 
 fn t(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
@@ -35,8 +35,7 @@ fn path(id: i64) -> String {
 
 #[tokio::test]
 async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_after_commit() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     let people = [app.tree.a1, app.tree.a2];
     let n = 200usize;
@@ -48,8 +47,8 @@ async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_af
         let direction = if (k / 2) % 2 == 0 { "in" } else { "out" };
         let at = app.store.now() + Duration::seconds(k as i64);
         tasks.push(tokio::spawn(async move {
-            c.post(
-                &path(id),
+            c.check_in(
+                id,
                 json!({"event_id": format!("e{k}"), "person_id": person, "method": "manual",
                        "direction": direction, "at": t(at)}),
             )
@@ -84,8 +83,8 @@ async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_af
         "{a}"
     );
     let (s, b) = staff
-        .post(
-            &path(id),
+        .check_in(
+            id,
             json!({"event_id": "e0", "person_id": people[0], "method": "manual", "direction": "out",
                    "at": t(app.store.now())}),
         )
@@ -136,8 +135,7 @@ async fn audit_counts(app: &TestApp, meeting: i64) -> Vec<i64> {
 
 #[tokio::test]
 async fn the_same_event_twice_in_one_burst_is_stored_once() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     let at = t(app.store.now());
     let same = json!({"event_id": "dup", "person_id": app.tree.a1, "method": "manual", "at": at});
@@ -170,24 +168,15 @@ async fn the_same_event_twice_in_one_burst_is_stored_once() {
 
 #[tokio::test]
 async fn the_roster_follows_leaves_and_people_who_join_after_it_loaded() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec, app.tree.branch_a).await;
     let at = t(app.store.now());
     // the first check-in loads the roster
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "r1", "person_id": app.tree.a1, "method": "manual", "at": at}),
-        )
-        .await;
+    let (s, b) = sec.check_in_at(id, "r1", app.tree.a1, &at).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // a leave recorded afterwards counts
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/leaves"),
-            json!({"person_id": app.tree.a2, "reason": "出差"}),
-        )
+        .on_meeting(id, "leaves", json!({"person_id": app.tree.a2, "reason": "出差"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // someone joins branch A after the roster loaded: expected, may check in
@@ -201,21 +190,11 @@ async fn the_roster_follows_leaves_and_people_who_join_after_it_loaded() {
         .await;
     assert_eq!(s, 201, "{m}");
     let newcomer = m["id"].as_i64().unwrap();
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "r2", "person_id": newcomer, "method": "manual", "at": at}),
-        )
-        .await;
+    let (s, b) = sec.check_in_at(id, "r2", newcomer, &at).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // someone of branch B is still not expected
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "r3", "person_id": app.tree.b1, "method": "manual", "at": at}),
-        )
-        .await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "not_expected"));
+    let (s, b) = sec.check_in_at(id, "r3", app.tree.b1, &at).await;
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
         (a["expected"].as_i64(), a["present"].as_i64(), a["leave"].as_i64()),
@@ -226,8 +205,7 @@ async fn the_roster_follows_leaves_and_people_who_join_after_it_loaded() {
 
 #[tokio::test]
 async fn staff_check_a_member_in_by_the_personal_code_on_their_phone() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     let mem = app.login("mem").await;
     let (s, code_body) = mem.get("/api/v1/me/qr").await;
@@ -235,7 +213,7 @@ async fn staff_check_a_member_in_by_the_personal_code_on_their_phone() {
     assert_eq!(code_body["window_seconds"], 60);
     let token = code_body["token"].as_str().unwrap().to_owned();
     let (s, b) = staff
-        .post(&path(id), json!({"event_id": "p1", "person_token": token}))
+        .check_in(id, json!({"event_id": "p1", "person_token": token}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["person_id"], app.tree.a1);
@@ -252,25 +230,24 @@ async fn staff_check_a_member_in_by_the_personal_code_on_their_phone() {
 
     // a member cannot post someone's personal code (nor their own) as if staff
     let (s, b) = mem
-        .post(&path(id), json!({"event_id": "p2", "person_token": token}))
+        .check_in(id, json!({"event_id": "p2", "person_token": token}))
         .await;
-    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "checkin_self_only"));
+    refused(s, &b, StatusCode::FORBIDDEN, "checkin_self_only");
     // a forged code: one byte changed
     let mut forged = token.clone().into_bytes();
     forged[3] = if forged[3] == b'A' { b'B' } else { b'A' };
     let (s, b) = staff
-        .post(
-            &path(id),
+        .check_in(
+            id,
             json!({"event_id": "p3", "person_token": String::from_utf8(forged).unwrap()}),
         )
         .await;
-    assert_eq!(
-        (s, code(&b), field(&b)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "person_token_invalid",
-            "person_token"
-        )
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "person_token_invalid",
+        "person_token",
     );
     assert!(
         b["error"]["message"].as_str().unwrap().contains("个人签到码"),
@@ -279,21 +256,17 @@ async fn staff_check_a_member_in_by_the_personal_code_on_their_phone() {
     // two windows later the photo of the code is useless
     app.clock.set(app.store.now() + Duration::minutes(3));
     let (s, b) = staff
-        .post(&path(id), json!({"event_id": "p4", "person_token": token}))
+        .check_in(id, json!({"event_id": "p4", "person_token": token}))
         .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "person_token_expired")
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "person_token_expired");
     // a login without a member record has no personal code
     let (s, b) = staff.get("/api/v1/me/qr").await;
-    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "no_person_record"));
+    refused(s, &b, StatusCode::FORBIDDEN, "no_person_record");
 }
 
 #[tokio::test]
 async fn a_group_member_checks_themself_in_at_the_branch_meeting_but_not_someone_else() {
-    let app = TestApp::spawn().await;
-    let staff = app.login("staff").await;
+    let (app, staff) = TestApp::spawn_as("staff").await;
     let id = plan(&app, &staff, app.tree.branch_a).await;
     // a2 belongs to 党小组 A1; their login's grant covers the group only
     let hash = dangjian_web::auth::hash_password(crate::helpers::PASSWORD).unwrap();
@@ -312,34 +285,19 @@ async fn a_group_member_checks_themself_in_at_the_branch_meeting_but_not_someone
     let (_, qr) = staff.get(&format!("/api/v1/meetings/{id}/qr")).await;
     let token = qr["token"].as_str().unwrap().to_owned();
     let (s, b) = grp
-        .post(&path(id), json!({"event_id": "g1", "qr_token": token}))
+        .check_in(id, json!({"event_id": "g1", "qr_token": token}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["person_id"], app.tree.a2);
     // not someone else: the meeting is theirs, so 403 (not 404)
-    let (s, b) = grp
-        .post(
-            &path(id),
-            json!({"event_id": "g2", "person_id": app.tree.a1, "method": "manual"}),
-        )
-        .await;
-    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "checkin_self_only"));
+    let (s, b) = grp.check_in_by_hand(id, "g2", app.tree.a1).await;
+    refused(s, &b, StatusCode::FORBIDDEN, "checkin_self_only");
     // branch B's meeting is none of theirs
     let secb = app.login("secb").await;
     let other = plan(&app, &secb, app.tree.branch_b).await;
-    let (s, _) = grp
-        .post(
-            &path(other),
-            json!({"event_id": "g3", "person_id": app.tree.a2, "method": "manual"}),
-        )
-        .await;
+    let (s, _) = grp.check_in_by_hand(other, "g3", app.tree.a2).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = grp
-        .post(
-            &path(other),
-            json!({"event_id": "g4", "person_id": app.tree.a1, "method": "manual"}),
-        )
-        .await;
+    let (s, _) = grp.check_in_by_hand(other, "g4", app.tree.a1).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -350,12 +308,7 @@ async fn the_check_in_answer_shows_the_assigned_seat() {
     let id = super::records::plan(&app, &sec, app.tree.branch_a).await;
     // the first check-in loads the roster before any seat is assigned
     let at = t(app.store.now());
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "s1", "person_id": app.tree.a1, "method": "manual", "at": at}),
-        )
-        .await;
+    let (s, b) = sec.check_in_at(id, "s1", app.tree.a1, &at).await;
     assert_eq!((s, b["seat"].clone()), (StatusCode::CREATED, Value::Null), "{b}");
     let (s, b) = sec
         .put(
@@ -369,12 +322,7 @@ async fn the_check_in_answer_shows_the_assigned_seat() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     // seats assigned after the roster loaded reach the next answer
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "s2", "person_id": app.tree.a2, "method": "manual", "at": at}),
-        )
-        .await;
+    let (s, b) = sec.check_in_at(id, "s2", app.tree.a2, &at).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let seat = b["seat"].as_str().unwrap_or_default().to_owned();
     assert!(
@@ -385,8 +333,7 @@ async fn the_check_in_answer_shows_the_assigned_seat() {
 
 #[tokio::test]
 async fn only_the_committee_is_expected_at_a_committee_meeting() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, b) = sec
         .post(
             &format!("/api/v1/orgs/{}/posts", app.tree.branch_a),
@@ -407,36 +354,22 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
     assert_eq!(a["expected"], 1, "the one committee member: {a}");
     assert_eq!(a["people"][0]["person_id"], app.tree.a1);
     // a member of the branch without a post is not expected at it
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "c1", "person_id": app.tree.a2, "method": "manual"}),
-        )
-        .await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "not_expected"));
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "c2", "person_id": app.tree.a1, "method": "manual"}),
-        )
-        .await;
+    let (s, b) = sec.check_in_by_hand(id, "c1", app.tree.a2).await;
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
+    let (s, b) = sec.check_in_by_hand(id, "c2", app.tree.a1).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // but may sit in (列席) when invited: listed, not counted
     let (s, b) = sec
-        .post(
-            &format!("/api/v1/meetings/{id}/invitees"),
+        .on_meeting(
+            id,
+            "invitees",
             json!({"person_id": app.tree.a2, "role": "attendee_extra"}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, b) = sec
-        .post(
-            &path(id),
-            json!({"event_id": "c3", "person_id": app.tree.a2, "method": "manual"}),
-        )
-        .await;
+    let (s, b) = sec.check_in_by_hand(id, "c3", app.tree.a2).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, _) = sec.post(&format!("/api/v1/meetings/{id}/close"), json!({})).await;
+    let (s, _) = sec.close_meeting(id).await;
     assert!(s.is_success());
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
@@ -448,8 +381,7 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
 
 #[tokio::test]
 async fn a_branch_congress_shows_whether_more_than_half_of_the_voters_came() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let id = plan(&app, &sec, app.tree.branch_a).await;
     // branch A: a1 formal (votes), a2 probationary (does not)
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
@@ -463,12 +395,7 @@ async fn a_branch_congress_shows_whether_more_than_half_of_the_voters_came() {
     // the probationary member coming changes nothing; the formal one does
     let at = t(app.store.now());
     for (e, p) in [("q1", app.tree.a2), ("q2", app.tree.a1)] {
-        let (s, b) = sec
-            .post(
-                &path(id),
-                json!({"event_id": e, "person_id": p, "method": "manual", "at": at}),
-            )
-            .await;
+        let (s, b) = sec.check_in_at(id, e, p, &at).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
         assert_eq!(a["quorum"]["met"], p == app.tree.a1, "{a}");

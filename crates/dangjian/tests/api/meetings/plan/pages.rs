@@ -8,8 +8,7 @@ use crate::helpers::{TestApp, post_form};
 
 #[tokio::test]
 async fn the_meeting_pages_plan_decide_and_serve_each_role() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let mem = app.login("mem").await;
     let staff = app.login("staff").await;
 
@@ -136,12 +135,7 @@ async fn the_meeting_pages_plan_decide_and_serve_each_role() {
     assert!(html.contains("已取消") && html.contains("天气原因"));
 
     // QR codes are drawn for logged-in users only
-    let resp = mem
-        .http
-        .get(format!("{}/qr.svg?text=hello", mem.base))
-        .send()
-        .await
-        .expect("qr");
+    let resp = mem.raw_get("/qr.svg?text=hello").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers().get("content-type").and_then(|v| v.to_str().ok()),

@@ -4,7 +4,7 @@
 //! the new one's see them.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::macros::datetime;
 
 use crate::helpers::{Client, FIXED_NOW, TestApp};
@@ -51,12 +51,6 @@ async fn path_of(app: &TestApp, org: i64) -> String {
         .path
 }
 
-async fn ok(c: &Client, path: &str, body: Value) -> Value {
-    let (s, b) = c.post(path, body).await;
-    assert!(s.is_success(), "{path}: {s} {b}");
-    b
-}
-
 /// Dues records of every kind for the members of branch A, a meeting, a series, a seat plan, a
 /// dues setting and a remittance of branch A; as of 1 August 2026.
 async fn fill_branch_a(app: &TestApp) {
@@ -65,20 +59,14 @@ async fn fill_branch_a(app: &TestApp) {
     let admin = app.login("admin").await;
     let mem = app.login("mem").await;
     let a = t.branch_a;
-    ok(
-        &sec,
+    sec.post_ok(
         "/api/v1/meetings",
         json!({"org_id": a, "kind": "committee", "title": "支委会", "starts_at": "2026-06-11T09:00:00+08:00",
                "ends_at": "2026-06-11T10:00:00+08:00", "venue": "三楼会议室"}),
     )
     .await;
-    ok(
-        &sec,
-        "/api/v1/meeting-series",
-        json!({"org_id": a, "kind": "theme_day", "title": "主题党日", "starts_at": "2026-06-20T09:00:00+08:00",
-               "ends_at": "2026-06-20T11:00:00+08:00", "venue": "活动室", "every": "month", "count": 2}),
-    )
-    .await;
+    sec.post_ok("/api/v1/meeting-series", json!({"org_id": a, "kind": "theme_day", "title": "主题党日", "starts_at": "2026-06-20T09:00:00+08:00",
+               "ends_at": "2026-06-20T11:00:00+08:00", "venue": "活动室", "every": "month", "count": 2})).await;
     let (s, b) = sec
         .put(
             &format!("/api/v1/orgs/{a}/seat-plans"),
@@ -96,57 +84,39 @@ async fn fill_branch_a(app: &TestApp) {
     for id in [t.a1, t.a2] {
         crate::dues::set_base(&sec, id, 2026, 450_000).await;
     }
-    ok(
-        &sec,
-        &format!("/api/v1/orgs/{a}/dues-bills"),
-        json!({"year": 2026}),
-    )
-    .await;
-    ok(
-        &sec,
+    sec.post_ok(&format!("/api/v1/orgs/{a}/dues-bills"), json!({"year": 2026}))
+        .await;
+    sec.post_ok(
         &format!("/api/v1/members/{}/dues-payments", t.a1),
         json!({"method": "cash", "months": ["2026-01"], "paid_on": "2026-06-10"}),
     )
     .await;
-    ok(
-        &mem,
+    mem.post_ok(
         &format!("/api/v1/members/{}/dues-orders", t.a1),
         json!({"months": ["2026-02"]}),
     )
     .await;
-    ok(
-        &sec,
+    sec.post_ok(
         &format!("/api/v1/members/{}/dues-hardships", t.a2),
         json!({"from": "2026-07", "to": "2026-08", "reason": "大病住院，收入中断"}),
     )
     .await;
-    ok(
-        &admin,
-        &format!("/api/v1/orgs/{a}/dues-remittances"),
-        json!({"year": 2026, "month": 1, "amount_fen": 4500, "remitted_on": "2026-06-10"}),
-    )
-    .await;
+    admin
+        .post_ok(
+            &format!("/api/v1/orgs/{a}/dues-remittances"),
+            json!({"year": 2026, "month": 1, "amount_fen": 4500, "remitted_on": "2026-06-10"}),
+        )
+        .await;
     // on 1 August, February to July unpaid: an arrears case
     app.clock.set(datetime!(2026-08-01 10:00 +8));
     let sec = app.login("sec").await;
-    ok(
-        &sec,
-        &format!("/api/v1/members/{}/dues-arrears-case", t.a1),
-        json!({}),
-    )
-    .await;
+    sec.post_ok(&format!("/api/v1/members/{}/dues-arrears-case", t.a1), json!({}))
+        .await;
 }
 
 #[tokio::test]
 async fn an_org_move_leaves_nothing_behind_but_the_audit_trail() {
-    let app = TestApp::spawn_with_at(
-        dangjian_web::WebConfig {
-            demo: true,
-            ..dangjian_web::WebConfig::default()
-        },
-        FIXED_NOW,
-    )
-    .await;
+    let app = TestApp::spawn_demo_at(FIXED_NOW).await;
     let listed: Vec<String> = dangjian_store::paths::PATH_TABLES
         .iter()
         .map(|(t, _)| (*t).to_owned())
@@ -168,12 +138,12 @@ async fn an_org_move_leaves_nothing_behind_but_the_audit_trail() {
             "the test put no row of {table} under the moved branch: add one to fill_branch_a"
         );
     }
-    let target = ok(
-        &admin,
-        "/api/v1/orgs",
-        json!({"parent_id": app.tree.root, "name": "第二党总支", "kind": "general_branch"}),
-    )
-    .await;
+    let target = admin
+        .post_ok(
+            "/api/v1/orgs",
+            json!({"parent_id": app.tree.root, "name": "第二党总支", "kind": "general_branch"}),
+        )
+        .await;
     let (s, b) = admin
         .patch(
             &format!("/api/v1/orgs/{}", app.tree.branch_a),
@@ -219,14 +189,12 @@ async fn a_members_dues_records_follow_them_to_the_new_branch() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    ok(
-        &sec,
+    sec.post_ok(
         &format!("/api/v1/orgs/{}/dues-bills", t.branch_a),
         json!({"year": 2026, "month": 1}),
     )
     .await;
-    ok(
-        &sec,
+    sec.post_ok(
         &format!("/api/v1/members/{}/dues-payments", t.a1),
         json!({"method": "cash", "months": ["2026-01"], "paid_on": "2026-06-10"}),
     )
@@ -247,12 +215,12 @@ async fn a_members_dues_records_follow_them_to_the_new_branch() {
 
     // the admin moves a1 to branch B (a move within the tree)
     let admin = app.login("admin").await;
-    ok(
-        &admin,
-        &format!("/api/v1/members/{}/events", t.a1),
-        json!({"kind": "move_within", "org_id": t.branch_b, "date": "2026-06-10"}),
-    )
-    .await;
+    admin
+        .post_ok(
+            &format!("/api/v1/members/{}/events", t.a1),
+            json!({"kind": "move_within", "org_id": t.branch_b, "date": "2026-06-10"}),
+        )
+        .await;
     assert!(
         bills_of(app.login("sec").await, t.branch_a).await.is_empty(),
         "the old branch's collector no longer sees the member's bills"

@@ -3,19 +3,47 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, audit_count, post_form};
+use crate::helpers::{Client, PASSWORD, TestApp, audit_count, post_form};
 
 /// The ids of the fixture's logins, by username.
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    let admin = app.login("admin").await;
-    let (_, users) = admin.get("/api/v1/users?limit=500").await;
-    users["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|u| u["username"] == username)
-        .and_then(|u| u["id"].as_i64())
-        .unwrap_or_else(|| panic!("no login {username}: {users}"))
+    app.login("admin").await.user_id(username).await
+}
+
+/// The id of a login and its page `/accounts/{id}` as `c` sees it.
+async fn login_page(app: &TestApp, c: &Client, username: &str) -> (i64, (reqwest::StatusCode, String)) {
+    let id = user_id(app, username).await;
+    (id, c.page(&format!("/accounts/{id}")).await)
+}
+
+/// How many grants login `user` (with member record `person`) holds, read from the store.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed step should stop the test at once"
+)]
+async fn grant_count(app: &TestApp, user: i64, person: i64) -> usize {
+    app.store.grants(user, Some(person)).await.unwrap().list().len()
+}
+
+/// Posts the form of `/accounts/new` with a username, a person, a role and an org.
+async fn new_login_form(c: &Client, [username, person, role, org]: [&str; 4]) -> (u16, String, String) {
+    let fields = [
+        ("username", username),
+        ("person_id", person),
+        ("role", role),
+        ("org_id", org),
+    ];
+    post_form(c, "/accounts/new", &fields).await
+}
+
+/// Posts the grant form of `/accounts/{user}`: status, Location and page.
+async fn grant_form(c: &Client, user: i64, role: &str, org: &str) -> (u16, String, String) {
+    post_form(
+        c,
+        &format!("/accounts/{user}/grants"),
+        &[("role", role), ("org_id", org)],
+    )
+    .await
 }
 
 /// The initial password on a "shown once" page ("" if none).
@@ -81,7 +109,7 @@ async fn a_reset_shows_a_new_initial_password_once_that_logs_in_with_a_forced_ch
     let password = shown_password(&html);
     assert_eq!(password.len(), 10);
     let c = app.login_with("mem", &password).await;
-    let resp = c.http.get(format!("{}/", app.base)).send().await.unwrap();
+    let resp = c.raw_get("/").await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/password");
     let (_, html) = sec.page("/accounts").await;
@@ -93,25 +121,14 @@ async fn a_reset_shows_a_new_initial_password_once_that_logs_in_with_a_forced_ch
 
 #[tokio::test]
 async fn the_secretary_disables_and_enables_a_login_but_not_their_own() {
-    let app = TestApp::spawn().await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (mem, me) = (user_id(&app, "mem").await, user_id(&app, "sec").await);
-    let sec = app.login("sec").await;
-    let (s, location, _) = post_form(
-        &sec,
-        &format!("/accounts/{mem}/disable"),
-        &[("next", "/accounts")],
-    )
-    .await;
+    let disable = format!("/accounts/{mem}/disable");
+    let (s, location, _) = post_form(&sec, &disable, &[("next", "/accounts")]).await;
     assert_eq!((s, location.as_str()), (303, "/accounts"));
     let (_, html) = sec.page("/accounts").await;
     assert!(html.contains("已停用") && html.contains(&format!("/accounts/{mem}/enable")));
-    let (s, _) = app
-        .client()
-        .post(
-            "/api/v1/login",
-            json!({"username": "mem", "password": crate::helpers::PASSWORD}),
-        )
-        .await;
+    let (s, _) = app.client().try_login("mem", PASSWORD).await;
     assert_eq!(s, 401, "a disabled login cannot log in");
     // somewhere else than our own pages is not a place to go back to
     let (s, location, _) = post_form(
@@ -129,10 +146,8 @@ async fn the_secretary_disables_and_enables_a_login_but_not_their_own() {
 
 #[tokio::test]
 async fn the_secretary_grants_staff_on_their_branch_and_revokes_it() {
-    let app = TestApp::spawn().await;
-    let mem = user_id(&app, "mem").await;
-    let sec = app.login("sec").await;
-    let (s, html) = sec.page(&format!("/accounts/{mem}")).await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (mem, (s, html)) = login_page(&app, &sec, "mem").await;
     assert_eq!(s, 200);
     assert!(html.contains("value=\"staff\"") && html.contains("value=\"secretary\""));
     assert!(
@@ -141,12 +156,7 @@ async fn the_secretary_grants_staff_on_their_branch_and_revokes_it() {
     );
     assert!(html.contains("\u{3000}第一党小组"), "orgs are indented by depth");
     let branch = app.tree.branch_a.to_string();
-    let (s, location, _) = post_form(
-        &sec,
-        &format!("/accounts/{mem}/grants"),
-        &[("role", "staff"), ("org_id", &branch)],
-    )
-    .await;
+    let (s, location, _) = grant_form(&sec, mem, "staff", &branch).await;
     assert_eq!((s, location), (303, format!("/accounts/{mem}")));
     let grants = app.store.grants(mem, Some(app.tree.a1)).await.unwrap();
     let staff = grants
@@ -161,15 +171,7 @@ async fn the_secretary_grants_staff_on_their_branch_and_revokes_it() {
     assert_eq!((s, location), (303, format!("/accounts/{mem}")));
     let (_, html) = sec.page(&format!("/accounts/{mem}")).await;
     assert!(!html.contains(&revoke));
-    assert_eq!(
-        app.store
-            .grants(mem, Some(app.tree.a1))
-            .await
-            .unwrap()
-            .list()
-            .len(),
-        1
-    );
+    assert_eq!(grant_count(&app, mem, app.tree.a1).await, 1);
 }
 
 #[tokio::test]
@@ -178,46 +180,25 @@ async fn the_secretary_cannot_grant_org_admin_and_the_form_says_why() {
     let mem = user_id(&app, "mem").await;
     let sec = app.login("sec").await;
     let branch = app.tree.branch_a.to_string();
-    let (s, _, html) = post_form(
-        &sec,
-        &format!("/accounts/{mem}/grants"),
-        &[("role", "org_admin"), ("org_id", &branch)],
-    )
-    .await;
+    let (s, _, html) = grant_form(&sec, mem, "org_admin", &branch).await;
     assert_eq!(s, 403);
     assert!(
         html.contains("field-error") && html.contains("不能授予或重置高于本人权限的角色"),
         "{html}"
     );
-    let (s, _, html) = post_form(
-        &sec,
-        &format!("/accounts/{mem}/grants"),
-        &[("role", "staff"), ("org_id", "")],
-    )
-    .await;
+    let (s, _, html) = grant_form(&sec, mem, "staff", "").await;
     assert_eq!(s, 422);
     assert!(
         html.contains("field-error") && html.contains("请填写“所在组织”"),
         "{html}"
     );
-    assert_eq!(
-        app.store
-            .grants(mem, Some(app.tree.a1))
-            .await
-            .unwrap()
-            .list()
-            .len(),
-        1,
-        "nothing granted"
-    );
+    assert_eq!(grant_count(&app, mem, app.tree.a1).await, 1, "nothing granted");
 }
 
 #[tokio::test]
 async fn a_login_outside_the_subtree_is_not_found() {
-    let app = TestApp::spawn().await;
-    let secb = user_id(&app, "secb").await;
-    let sec = app.login("sec").await;
-    let (s, html) = sec.page(&format!("/accounts/{secb}")).await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (secb, (s, html)) = login_page(&app, &sec, "secb").await;
     assert_eq!(s, 404);
     assert!(html.contains("未找到"));
     for action in ["reset", "disable", "enable"] {
@@ -227,19 +208,13 @@ async fn a_login_outside_the_subtree_is_not_found() {
     let grant = app.store.grants(secb, Some(app.tree.b1)).await.unwrap().list()[0].id;
     let (s, _, _) = post_form(&sec, &format!("/accounts/grants/{grant}/revoke"), &[]).await;
     assert_eq!(s, 404);
-    let (s, _, _) = post_form(
-        &sec,
-        &format!("/accounts/{secb}/grants"),
-        &[("role", "staff"), ("org_id", &app.tree.branch_a.to_string())],
-    )
-    .await;
+    let (s, _, _) = grant_form(&sec, secb, "staff", &app.tree.branch_a.to_string()).await;
     assert_eq!(s, 404);
 }
 
 #[tokio::test]
 async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to_fields() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, html) = sec.page(&format!("/accounts/new?person={}", app.tree.a2)).await;
     assert_eq!(s, 200);
     assert!(
@@ -257,72 +232,29 @@ async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to
         app.tree.a1.to_string(),
     );
     let group = app.tree.group_a1.to_string();
-    let (s, _, html) = post_form(
-        &sec,
-        "/accounts/new",
-        &[
-            ("username", "sec"),
-            ("person_id", &a2),
-            ("role", "member"),
-            ("org_id", &group),
-        ],
-    )
-    .await;
-    assert_eq!(s, 409);
-    assert!(
-        html.contains("field-error") && html.contains("用户名已被使用") && html.contains("value=\"sec\""),
-        "{html}"
-    );
-    let (s, _, html) = post_form(
-        &sec,
-        "/accounts/new",
-        &[
-            ("username", "wangwu"),
-            ("person_id", &b1),
-            ("role", "member"),
-            ("org_id", &group),
-        ],
-    )
-    .await;
-    assert_eq!(s, 422);
-    assert!(html.contains("人员不存在或不在您的管辖范围内"), "{html}");
-    let (s, _, html) = post_form(
-        &sec,
-        "/accounts/new",
-        &[
-            ("username", "zhangsan"),
-            ("person_id", &a1),
-            ("role", "member"),
-            ("org_id", &group),
-        ],
-    )
-    .await;
-    assert_eq!(s, 409);
-    assert!(html.contains("该党员已有登录账号"), "{html}");
-    let (s, _, html) = post_form(
-        &sec,
-        "/accounts/new",
-        &[
-            ("username", "lisi"),
-            ("person_id", &a2),
-            ("role", "org_admin"),
-            ("org_id", &group),
-        ],
-    )
-    .await;
-    assert_eq!(s, 403);
-    assert!(html.contains("不能授予或重置高于本人权限的角色"));
-    let (s, _, html) = post_form(
-        &sec,
-        "/accounts/new",
-        &[
-            ("username", "lisi"),
-            ("person_id", &a2),
-            ("role", "member"),
-            ("org_id", &group),
-        ],
-    )
-    .await;
+    // (username, person, role): the status and what the page says
+    let refusals = [
+        (("sec", &a2, "member"), 409, "用户名已被使用"),
+        (("wangwu", &b1, "member"), 422, "人员不存在或不在您的管辖范围内"),
+        (("zhangsan", &a1, "member"), 409, "该党员已有登录账号"),
+        (
+            ("lisi", &a2, "org_admin"),
+            403,
+            "不能授予或重置高于本人权限的角色",
+        ),
+    ];
+    for ((username, person, role), want, says) in refusals {
+        let (s, _, html) = new_login_form(&sec, [username, person, role, &group]).await;
+        assert_eq!(s, want, "{username}: {html}");
+        assert!(html.contains(says), "{html}");
+        if username == "sec" {
+            assert!(
+                html.contains("field-error") && html.contains("value=\"sec\""),
+                "{html}"
+            );
+        }
+    }
+    let (s, _, html) = new_login_form(&sec, ["lisi", &a2, "member", &group]).await;
     assert_eq!(s, 200, "{html}");
     assert!(html.contains("账号已开通") && html.contains("李四") && html.contains("lisi"));
     let c = app.login_with("lisi", &shown_password(&html)).await;
@@ -334,14 +266,9 @@ async fn a_login_for_a_member_shows_its_initial_password_once_and_errors_next_to
 
 #[tokio::test]
 async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and_date() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    let (s, _) = sec
-        .patch(
-            &format!("/api/v1/members/{}", app.tree.a1),
-            json!({"education": "硕士研究生"}),
-        )
-        .await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let education = json!({"education": "硕士研究生"});
+    let (s, _) = sec.patch_member(app.tree.a1, education).await;
     assert_eq!(s, 200);
     let (s, html) = sec.page("/audit").await;
     assert_eq!(s, 200);
@@ -392,8 +319,7 @@ async fn the_audit_page_shows_a_change_just_made_and_filters_by_entity_actor_and
 
 #[tokio::test]
 async fn the_admin_verify_button_reports_the_chain_intact() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
+    let (app, admin) = TestApp::spawn_as("admin").await;
     let (_, html) = admin.page("/audit").await;
     assert!(html.contains("校验审计链"));
     let (s, _, html) = post_form(&admin, "/audit/verify", &[]).await;

@@ -28,6 +28,12 @@ fn candidates(masked: &str, year: i32) -> Vec<String> {
     out
 }
 
+/// The audit rows of the secretary's actions on people, as the admin reads them.
+async fn secs_person_rows(app: &TestApp) -> Value {
+    let admin = app.login("admin").await;
+    admin.get("/api/v1/audit?entity=person&actor=sec").await.1
+}
+
 #[tokio::test]
 async fn masked_answers_do_not_give_the_id_number_back() {
     let app = TestApp::spawn().await;
@@ -72,14 +78,11 @@ async fn masked_answers_do_not_give_the_id_number_back() {
 
     // the export of the branch: the year as text in the birth-date column
     let resp = staff
-        .http
-        .get(format!(
-            "{}/api/v1/members/export?org={}&subtree=true",
-            staff.base, app.tree.branch_a
+        .raw_get(&format!(
+            "/api/v1/members/export?org={}&subtree=true",
+            app.tree.branch_a
         ))
-        .send()
-        .await
-        .expect("export");
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let bytes = resp.bytes().await.expect("bytes").to_vec();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
@@ -96,19 +99,14 @@ async fn masked_answers_do_not_give_the_id_number_back() {
     );
 
     // who may see the number sees the date
-    let (_, sec_view) = app
-        .login("sec")
-        .await
-        .get(&format!("/api/v1/members/{}", app.tree.a1))
-        .await;
+    let (_, sec_view) = app.login("sec").await.get_member(app.tree.a1).await;
     assert_eq!(sec_view["id_number"], full);
     assert_eq!(sec_view["birth_date"], "1980-05-06");
 }
 
 #[tokio::test]
 async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_the_try_is_audited() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     // 王五 of branch B, outside the secretary's subtree
     let other = id_number("1985-09-10", 33);
     let (s, b) = sec
@@ -125,11 +123,7 @@ async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_th
         !text.contains("王五") && !text.contains("第二党支部"),
         "nothing says where: {text}"
     );
-    let (_, rows) = app
-        .login("admin")
-        .await
-        .get("/api/v1/audit?entity=person&actor=sec")
-        .await;
+    let rows = secs_person_rows(&app).await;
     let probe = rows["items"]
         .as_array()
         .and_then(|a| a.iter().find(|r| r["action"] == "id_number_on_record"))
@@ -144,11 +138,13 @@ async fn an_id_number_on_record_elsewhere_is_refused_without_saying_where_and_th
 
 #[tokio::test]
 async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let other = id_number("1985-09-10", 33);
-    let file = crate::roster::xlsx(&crate::roster::HEADERS, &[crate::roster::person("试探", &other)]);
-    let (s, b) = crate::roster::upload(&sec, app.tree.branch_a, &file, true).await;
+    let file = crate::members::roster::xlsx(
+        &crate::members::roster::HEADERS,
+        &[crate::members::roster::person("试探", &other)],
+    );
+    let (s, b) = crate::members::roster::upload(&sec, app.tree.branch_a, &file, true).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     // the one bad row: its ID number, on record elsewhere (the message, not an echo of the file)
     assert_eq!(b["error"]["code"], "import_rows_invalid", "{b}");
@@ -163,11 +159,7 @@ async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
             .is_some_and(|m| m.contains("已存在党员档案")),
         "{b}"
     );
-    let (_, rows) = app
-        .login("admin")
-        .await
-        .get("/api/v1/audit?entity=person&actor=sec")
-        .await;
+    let rows = secs_person_rows(&app).await;
     assert!(
         rows["items"]
             .as_array()

@@ -1,15 +1,13 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, post_form, user_id_of};
+use super::{new_login, set_own_password};
+use crate::helpers::{Client, TestApp, code, post_form, refused, user_id_of};
 
 #[tokio::test]
 async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    let (s, body) = sec
-        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.branch_a), json!({}))
-        .await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (s, body) = sec.bulk_accounts(app.tree.branch_a).await;
     assert_eq!(s, 201, "{body}");
     // a1 already has the `mem` login; a2 (in the group) gets one
     let items = body["items"].as_array().unwrap();
@@ -18,9 +16,7 @@ async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() 
     let username = items[0]["username"].as_str().unwrap().to_owned();
     let initial = items[0]["initial_password"].as_str().unwrap().to_owned();
     // running it again creates nothing new
-    let (_, again) = sec
-        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.branch_a), json!({}))
-        .await;
+    let (_, again) = sec.bulk_accounts(app.tree.branch_a).await;
     assert_eq!(again["total"], 0);
 
     let c = app.login_with(&username, &initial).await;
@@ -28,20 +24,12 @@ async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() 
     assert_eq!(s, 200);
     assert_eq!(me["must_change_password"], true);
     assert_eq!(me["grants"][0]["role"], "member");
-    let (s, body) = c.get(&format!("/api/v1/members/{}", app.tree.a2)).await;
-    assert_eq!(
-        (s, code(&body)),
-        (StatusCode::FORBIDDEN, "password_change_required")
-    );
-    let (s, _) = c
-        .post(
-            "/api/v1/password",
-            json!({"old_password": initial, "new_password": "mine12345"}),
-        )
-        .await;
+    let (s, body) = c.get_member(app.tree.a2).await;
+    refused(s, &body, 403u16, "password_change_required");
+    let (s, _) = c.change_password(&initial, "mine12345").await;
     assert_eq!(s, 200);
     let c = app.login_with(&username, "mine12345").await;
-    let (s, body) = c.get(&format!("/api/v1/members/{}", app.tree.a2)).await;
+    let (s, body) = c.get_member(app.tree.a2).await;
     assert_eq!(s, 200);
     assert_eq!(
         body["id_number"].as_str().unwrap().len(),
@@ -53,33 +41,27 @@ async fn bulk_accounts_give_each_member_a_login_that_must_change_its_password() 
 
 #[tokio::test]
 async fn a_secretary_cannot_make_logins_for_another_branch() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    let (s, _) = sec
-        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.branch_b), json!({}))
-        .await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (s, _) = sec.bulk_accounts(app.tree.branch_b).await;
     assert_eq!(s, 404);
+}
+
+/// The branch secretary does `action` to the `mem` login, which was logged in: 200, and the
+/// old session has ended. The login's id and the answer.
+async fn sec_ends_mems_session(app: &TestApp, sec: &Client, action: &str) -> (i64, Value) {
+    let mem = app.login("mem").await;
+    let mem_id = sec.user_id("mem").await;
+    let (s, body) = sec.on_login(mem_id, action).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = mem.get("/api/v1/me").await;
+    assert_eq!(s, 401, "the old session ended");
+    (mem_id, body)
 }
 
 #[tokio::test]
 async fn a_reset_password_forces_a_change_and_ends_old_sessions() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
-    let sec = app.login("sec").await;
-    let (_, users) = sec.get("/api/v1/users").await;
-    let mem_id = users["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "mem")
-        .unwrap()["id"]
-        .clone();
-    let (s, body) = sec
-        .post(&format!("/api/v1/users/{mem_id}/reset-password"), json!({}))
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let (s, _) = mem.get("/api/v1/me").await;
-    assert_eq!(s, 401, "the old session ended");
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (_, body) = sec_ends_mems_session(&app, &sec, "reset-password").await;
     let fresh = app
         .login_with("mem", body["initial_password"].as_str().unwrap())
         .await;
@@ -89,40 +71,15 @@ async fn a_reset_password_forces_a_change_and_ends_old_sessions() {
 
 #[tokio::test]
 async fn a_secretary_cannot_reset_an_admin_nor_grant_a_role_above_their_own() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
-    let (_, users) = admin.get("/api/v1/users").await;
-    let find = |name: &str| {
-        users["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["username"] == name)
-            .unwrap()["id"]
-            .clone()
-    };
+    let (app, admin) = TestApp::spawn_as("admin").await;
+    let (admin_id, mem_id) = (admin.user_id("admin").await, admin.user_id("mem").await);
     let sec = app.login("sec").await;
     // the admin's grant is on the root, outside the secretary's branch: not even visible
-    let (s, _) = sec
-        .post(
-            &format!("/api/v1/users/{}/reset-password", find("admin")),
-            json!({}),
-        )
-        .await;
+    let (s, _) = sec.on_login(admin_id, "reset-password").await;
     assert_eq!(s, 404);
-    let (s, body) = sec
-        .post(
-            &format!("/api/v1/users/{}/grants", find("mem")),
-            json!({"role": "org_admin", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, "role_above_own"));
-    let (s, body) = sec
-        .post(
-            &format!("/api/v1/users/{}/grants", find("mem")),
-            json!({"role": "staff", "org_id": app.tree.branch_a}),
-        )
-        .await;
+    let (s, body) = sec.grant(mem_id, "org_admin", app.tree.branch_a).await;
+    refused(s, &body, 403u16, "role_above_own");
+    let (s, body) = sec.grant(mem_id, "staff", app.tree.branch_a).await;
     assert_eq!(s, 201, "{body}");
     let (s, _) = sec.delete(&format!("/api/v1/grants/{}", body["id"])).await;
     assert_eq!(s, 200);
@@ -130,67 +87,13 @@ async fn a_secretary_cannot_reset_an_admin_nor_grant_a_role_above_their_own() {
 
 #[tokio::test]
 async fn a_disabled_login_cannot_log_in_and_its_sessions_end() {
-    let app = TestApp::spawn().await;
-    let mem = app.login("mem").await;
-    let sec = app.login("sec").await;
-    let (_, users) = sec.get("/api/v1/users").await;
-    let mem_id = users["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "mem")
-        .unwrap()["id"]
-        .clone();
-    let (s, _) = sec
-        .post(&format!("/api/v1/users/{mem_id}/disable"), json!({}))
-        .await;
-    assert_eq!(s, 200);
-    assert_eq!(mem.get("/api/v1/me").await.0, 401);
-    let (s, _) = app
-        .client()
-        .post(
-            "/api/v1/login",
-            json!({"username": "mem", "password": crate::helpers::PASSWORD}),
-        )
-        .await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (mem_id, _) = sec_ends_mems_session(&app, &sec, "disable").await;
+    let (s, _) = app.client().try_login("mem", crate::helpers::PASSWORD).await;
     assert_eq!(s, 401);
-    let (s, _) = sec
-        .post(&format!("/api/v1/users/{mem_id}/enable"), json!({}))
-        .await;
+    let (s, _) = sec.on_login(mem_id, "enable").await;
     assert_eq!(s, 200);
     app.login("mem").await;
-}
-
-/// Logs in with the initial password, sets a password of one's own, and logs in with it.
-async fn set_own_password(app: &TestApp, name: &str, initial: &str) -> crate::helpers::Client {
-    let c = app.login_with(name, initial).await;
-    let (s, _) = c
-        .post(
-            "/api/v1/password",
-            json!({"old_password": initial, "new_password": "mine12345"}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    app.login_with(name, "mine12345").await
-}
-
-/// A login made by the admin through the API (its initial password is returned).
-async fn make_login(app: &TestApp, username: &str, person: Option<i64>, grants: Value) -> (i64, String) {
-    let admin = app.login("admin").await;
-    let (s, body) = admin
-        .post(
-            "/api/v1/users",
-            json!({"username": username, "person_id": person, "grants": grants}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    (
-        body["id"].as_i64().unwrap_or_else(|| panic!("no id: {body}")),
-        body["initial_password"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no password: {body}"))
-            .to_owned(),
-    )
 }
 
 #[tokio::test]
@@ -200,52 +103,29 @@ async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_o
         let t = app.tree;
         // a member of branch A (group A1) who is also secretary / org_admin of the whole committee
         let boss = format!("boss_{role}");
-        let (boss_id, boss_pw) = make_login(
-            &app,
-            &boss,
-            Some(t.a2),
-            json!([{"role": "member", "org_id": t.group_a1}, {"role": role, "org_id": t.root}]),
-        )
-        .await;
+        let made = new_login(&boss)
+            .for_member(t.a2)
+            .grant("member", t.group_a1)
+            .grant(role, t.root);
+        let made = made.create(&app).await;
+        let (boss_id, boss_pw) = (made.id, made.password);
         let member_grant = app.store.grants(boss_id, Some(t.a2)).await.unwrap().list()[0].id;
         let sec = app.login("sec").await;
         // visible: the record is in the branch (listed, its page shown) …
-        let (_, users) = sec.get("/api/v1/users?limit=500").await;
-        assert!(
-            users["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|u| u["id"] == boss_id)
-        );
+        assert_eq!(sec.user_id(&boss).await, boss_id);
         // … but not the secretary's to manage: 403, one code for every action
         for action in ["reset-password", "disable", "enable"] {
-            let (s, body) = sec
-                .post(&format!("/api/v1/users/{boss_id}/{action}"), json!({}))
-                .await;
+            let (s, body) = sec.on_login(boss_id, action).await;
             assert_eq!(
                 (s, code(&body)),
                 (StatusCode::FORBIDDEN, "login_not_manageable"),
                 "{role} {action}: {body}"
             );
         }
-        let (s, body) = sec
-            .post(
-                &format!("/api/v1/users/{boss_id}/grants"),
-                json!({"role": "staff", "org_id": t.branch_a}),
-            )
-            .await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "login_not_manageable"),
-            "{body}"
-        );
+        let (s, body) = sec.grant(boss_id, "staff", t.branch_a).await;
+        refused(s, &body, 403u16, "login_not_manageable");
         let (s, body) = sec.delete(&format!("/api/v1/grants/{member_grant}")).await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "login_not_manageable"),
-            "{body}"
-        );
+        refused(s, &body, 403u16, "login_not_manageable");
         // the page forms share the check, and the page offers no action
         let (s, html) = sec.page(&format!("/accounts/{boss_id}")).await;
         assert_eq!(s, 200);
@@ -277,16 +157,10 @@ async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_o
         );
         // and what the secretary may manage still works
         let mem = user_id_of(&app.store, "mem").await;
-        let (s, body) = sec
-            .post(&format!("/api/v1/users/{mem}/reset-password"), json!({}))
-            .await;
+        let (s, body) = sec.on_login(mem, "reset-password").await;
         assert_eq!(s, 200, "{body}");
         // the committee's own admin may manage the boss
-        let (s, _) = app
-            .login("admin")
-            .await
-            .post(&format!("/api/v1/users/{boss_id}/disable"), json!({}))
-            .await;
+        let (s, _) = app.login("admin").await.on_login(boss_id, "disable").await;
         assert_eq!(s, 200);
     }
 }
@@ -295,60 +169,45 @@ async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_o
 async fn an_org_admin_of_a_branch_cannot_manage_the_org_admin_of_the_root() {
     let app = TestApp::spawn().await;
     let t = app.tree;
-    let (branch_admin, branch_pw) = make_login(
-        &app,
-        "branch_admin",
-        None,
-        json!([{"role": "org_admin", "org_id": t.branch_a}]),
-    )
-    .await;
+    let branch_admin = new_login("branch_admin")
+        .grant("org_admin", t.branch_a)
+        .create(&app)
+        .await;
     // the root's org_admin whose member record is in branch A: visible to the branch's org_admin
-    let (root_admin, root_pw) = make_login(
-        &app,
-        "root_admin",
-        Some(t.a2),
-        json!([{"role": "org_admin", "org_id": t.root}]),
-    )
-    .await;
+    let root_admin = new_login("root_admin")
+        .for_member(t.a2)
+        .grant("org_admin", t.root)
+        .create(&app)
+        .await;
     // and one without a record there: outside, so not found
-    let (root_admin2, _) = make_login(
-        &app,
-        "root_admin2",
-        None,
-        json!([{"role": "org_admin", "org_id": t.root}]),
-    )
-    .await;
+    let root_admin2 = new_login("root_admin2")
+        .grant("org_admin", t.root)
+        .create(&app)
+        .await
+        .id;
     // a peer: another org_admin of the same branch
-    let (peer, _) = make_login(
-        &app,
-        "peer_admin",
-        None,
-        json!([{"role": "org_admin", "org_id": t.branch_a}]),
-    )
-    .await;
-    let ba = set_own_password(&app, "branch_admin", &branch_pw).await;
+    let peer = new_login("peer_admin")
+        .grant("org_admin", t.branch_a)
+        .create(&app)
+        .await
+        .id;
+    let ba = set_own_password(&app, "branch_admin", &branch_admin.password).await;
     for (target, want, want_code) in [
-        (root_admin, StatusCode::FORBIDDEN, "login_not_manageable"),
+        (root_admin.id, StatusCode::FORBIDDEN, "login_not_manageable"),
         (root_admin2, StatusCode::NOT_FOUND, "not_found"),
         (peer, StatusCode::FORBIDDEN, "login_not_manageable"),
     ] {
         for action in ["reset-password", "disable"] {
-            let (s, body) = ba
-                .post(&format!("/api/v1/users/{target}/{action}"), json!({}))
-                .await;
+            let (s, body) = ba.on_login(target, action).await;
             assert_eq!((s, code(&body)), (want, want_code), "{target} {action}: {body}");
         }
     }
     // allowed: a lower role on the same org (the branch secretary), and from the root down
     let sec = user_id_of(&app.store, "sec").await;
-    let (s, body) = ba
-        .post(&format!("/api/v1/users/{sec}/reset-password"), json!({}))
-        .await;
+    let (s, body) = ba.on_login(sec, "reset-password").await;
     assert_eq!(s, 200, "{body}");
-    let ra = set_own_password(&app, "root_admin", &root_pw).await;
-    let (s, body) = ra
-        .post(&format!("/api/v1/users/{branch_admin}/reset-password"), json!({}))
-        .await;
+    let ra = set_own_password(&app, "root_admin", &root_admin.password).await;
+    let (s, body) = ra.on_login(branch_admin.id, "reset-password").await;
     assert_eq!(s, 200, "the same role on a strict ancestor outranks: {body}");
 }
 
@@ -372,9 +231,7 @@ async fn bulk_accounts_for_a_large_subtree_run_as_a_job_that_shows_the_passwords
     let app = TestApp::spawn().await;
     crate::helpers::add_members(&app.store, app.tree.branch_b, 40, 100).await;
     let admin = app.login("admin").await;
-    let (s, started) = admin
-        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
-        .await;
+    let (s, started) = admin.bulk_accounts(app.tree.root).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{started}");
     // the 40 new members and 李四 (the others have logins)
     assert_eq!(started["total"], 41);
@@ -423,9 +280,7 @@ async fn bulk_accounts_for_a_large_subtree_run_as_a_job_that_shows_the_passwords
         assert!(!audit.iter().any(|a| a.contains(pw.as_str())));
     }
     // nothing left to make: answered at once
-    let (s, body) = admin
-        .post(&format!("/api/v1/orgs/{}/accounts", app.tree.root), json!({}))
-        .await;
+    let (s, body) = admin.bulk_accounts(app.tree.root).await;
     assert_eq!((s, body["total"].clone()), (StatusCode::CREATED, json!(0)));
 }
 

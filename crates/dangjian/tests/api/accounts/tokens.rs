@@ -6,7 +6,8 @@ use dangjian_web::WebConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, PASSWORD, TestApp, code, user_id_of};
+use crate::helpers::{Client, PASSWORD, TestApp, code, refused, user_id_of};
+use crate::meetings::register_device;
 
 /// A new bearer token of `c`'s login: (id, secret, answer).
 async fn new_token(c: &Client, name: &str) -> (i64, String, Value) {
@@ -44,14 +45,7 @@ async fn tokens_expire_after_the_deployments_lifetime_and_device_tokens_do_not()
     )
     .unwrap();
     assert_eq!(expires, start + days(90), "the default: 90 days");
-    let (s, body) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "东门闸机", "kind": "rfid_gate", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    let device = bearer(&app, body["token"].as_str().unwrap());
+    let (_, device) = register_device(&app, &sec, app.tree.branch_a, "东门闸机", "rfid_gate").await;
     let t = bearer(&app, &token);
     assert_eq!(t.get("/api/v1/me").await.0, 200);
     app.clock.set(start + days(90) - time::Duration::seconds(1));
@@ -96,8 +90,7 @@ async fn tokens_expire_after_the_deployments_lifetime_and_device_tokens_do_not()
 
 #[tokio::test]
 async fn the_owner_lists_their_tokens_without_the_secret_and_a_revoked_one_stops_at_once() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (first, first_secret, _) = new_token(&sec, "考勤导出").await;
     let (second, second_secret, _) = new_token(&sec, "备用").await;
     let t = bearer(&app, &first_secret);
@@ -181,30 +174,16 @@ async fn an_admin_revokes_the_tokens_of_logins_they_may_manage_and_no_others() {
     assert_eq!(s, 201, "{made}");
     let root_admin = made["id"].as_i64().unwrap();
     let root = app.login_with("root_admin", "rootpass12").await;
-    let (s, _) = root
-        .post(
-            "/api/v1/password",
-            json!({"old_password": "rootpass12", "new_password": "rootpass34"}),
-        )
-        .await;
+    let (s, _) = root.change_password("rootpass12", "rootpass34").await;
     assert_eq!(s, 200);
     let root = app.login_with("root_admin", "rootpass34").await;
     let (root_token, _, _) = new_token(&root, "上级").await;
     let ba = app.login_with("branch_admin", "branchpass1").await;
-    let (s, _) = ba
-        .post(
-            "/api/v1/password",
-            json!({"old_password": "branchpass1", "new_password": "branchpass2"}),
-        )
-        .await;
+    let (s, _) = ba.change_password("branchpass1", "branchpass2").await;
     assert_eq!(s, 200);
     let ba = app.login_with("branch_admin", "branchpass2").await;
     let (s, body) = ba.delete(&format!("/api/v1/tokens/{root_token}")).await;
-    assert_eq!(
-        (s, code(&body)),
-        (StatusCode::FORBIDDEN, "login_not_manageable"),
-        "{body}"
-    );
+    refused(s, &body, StatusCode::FORBIDDEN, "login_not_manageable");
     let (s, _) = ba.get(&format!("/api/v1/users/{root_admin}/tokens")).await;
     assert_eq!(s, 403);
     // but the member's token, below them in their branch, is theirs to revoke
@@ -217,18 +196,12 @@ async fn an_admin_revokes_the_tokens_of_logins_they_may_manage_and_no_others() {
 
 #[tokio::test]
 async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     // the owner changes their password
     let (_, a, _) = new_token(&sec, "一").await;
     let (_, b, _) = new_token(&sec, "二").await;
     assert_eq!(bearer(&app, &a).get("/api/v1/me").await.0, 200);
-    let (s, _) = sec
-        .post(
-            "/api/v1/password",
-            json!({"old_password": PASSWORD, "new_password": "newpass123"}),
-        )
-        .await;
+    let (s, _) = sec.change_password(PASSWORD, "newpass123").await;
     assert_eq!(s, 200);
     for t in [&a, &b] {
         assert_eq!(bearer(&app, t).get("/api/v1/me").await.0, 401);
@@ -247,40 +220,18 @@ async fn a_password_change_a_reset_or_disabling_revokes_every_token_of_the_login
     // disabling, and enabling again brings no token back
     let (_, st, _) = new_token(&app.login("staff").await, "会务").await;
     let staff = user_id_of(&app.store, "staff").await;
-    assert_eq!(
-        sec.post(&format!("/api/v1/users/{staff}/disable"), json!({}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(sec.on_login(staff, "disable").await.0, 200);
     assert_eq!(bearer(&app, &st).get("/api/v1/me").await.0, 401);
-    assert_eq!(
-        sec.post(&format!("/api/v1/users/{staff}/enable"), json!({}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(sec.on_login(staff, "enable").await.0, 200);
     assert_eq!(bearer(&app, &st).get("/api/v1/me").await.0, 401);
 }
 
 #[tokio::test]
 async fn a_device_may_not_mint_tokens() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
-    let (s, body) = sec
-        .post(
-            "/api/v1/devices",
-            json!({"name": "签到一体机", "kind": "kiosk", "org_id": app.tree.branch_a}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    let device = bearer(&app, body["token"].as_str().unwrap());
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (_, device) = register_device(&app, &sec, app.tree.branch_a, "签到一体机", "kiosk").await;
     let (s, body) = device.post("/api/v1/tokens", json!({"name": "more"})).await;
-    assert_eq!(
-        (s, code(&body)),
-        (StatusCode::FORBIDDEN, "device_cannot_create_tokens"),
-        "{body}"
-    );
+    refused(s, &body, StatusCode::FORBIDDEN, "device_cannot_create_tokens");
     let (_, list) = device.get("/api/v1/tokens").await;
     assert_eq!(list["total"], 1, "its own token only: {list}");
 }

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number};
+use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, code, id_number, refused};
 
 pub(crate) const HEADERS: [&str; 12] = [
     "姓名",
@@ -115,7 +115,7 @@ pub(crate) async fn upload(c: &Client, org: i64, file: &[u8], dry_run: bool) -> 
 
 /// A binary download: status, Content-Disposition, bytes.
 async fn download(c: &Client, path: &str) -> (StatusCode, String, Vec<u8>) {
-    let resp = c.http.get(format!("{}{path}", c.base)).send().await.unwrap();
+    let resp = c.raw_get(path).await;
     let status = resp.status();
     let disposition = resp
         .headers()
@@ -159,14 +159,11 @@ async fn members_total(app: &TestApp, org: i64) -> i64 {
 
 async fn new_branch(app: &TestApp, name: &str) -> i64 {
     let admin = app.login("admin").await;
-    let (s, b) = admin
-        .post(
-            "/api/v1/orgs",
-            json!({"parent_id": app.tree.root, "name": name, "kind": "branch", "confirm": true}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["id"].as_i64().unwrap()
+    crate::orgs::org(app.tree.root)
+        .named(name)
+        .confirmed()
+        .create(&admin)
+        .await
 }
 
 /// (row, column) of each listed error.
@@ -273,8 +270,7 @@ async fn a_good_file_is_imported_in_one_transaction_with_one_audit_row() {
 
 #[tokio::test]
 async fn every_bad_row_is_listed_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let good = id_number("1985-03-04", 101);
     let mut bad_check = id_number("1986-04-05", 103);
     let last = if bad_check.ends_with('1') { "2" } else { "1" };
@@ -370,17 +366,12 @@ async fn every_bad_row_is_listed_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_missing_required_header_is_named_and_headers_may_come_in_any_order() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let header: Vec<&str> = HEADERS.iter().copied().filter(|h| *h != "入党日期").collect();
     let mut row = person("无列", &id_number("1985-03-04", 101));
     row.remove(9);
     let (s, b) = upload(&sec, app.tree.branch_a, &xlsx(&header, &[row]), false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid");
     assert_eq!(rows_of(&b), vec![(1, "入党日期".to_owned())]);
     assert!(message_of(&b, 1).contains("入党日期"));
 
@@ -399,29 +390,19 @@ async fn a_missing_required_header_is_named_and_headers_may_come_in_any_order() 
 
 #[tokio::test]
 async fn a_file_that_is_not_an_xlsx_is_refused() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     for file in [&b"name,id\n"[..], b"", b"PK\x03\x04not really a zip"] {
         let (s, b) = upload(&sec, app.tree.branch_a, file, false).await;
-        assert_eq!(
-            (s, code(&b)),
-            (StatusCode::UNPROCESSABLE_ENTITY, "import_not_xlsx"),
-            "{b}"
-        );
+        refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_not_xlsx");
         assert!(b["error"]["message"].as_str().unwrap().contains(".xlsx"));
     }
     let (s, b) = upload(&sec, app.tree.branch_a, &xlsx(&HEADERS, &[]), false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows");
 }
 
 #[tokio::test]
 async fn a_dry_run_checks_and_stores_nothing() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let file = xlsx(
         &HEADERS,
         &[
@@ -446,17 +427,13 @@ async fn imports_need_the_write_grant_and_an_org_in_the_subtree_that_holds_membe
     let file = xlsx(&HEADERS, &[person("甲", &id_number("1985-03-04", 101))]);
     let sec = app.login("sec").await;
     let (s, b) = upload(&sec, app.tree.branch_b, &file, false).await;
-    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, _) = upload(&sec, 999_999, &file, false).await;
     assert_eq!(s, 404);
     let (s, _) = upload(&app.login("staff").await, app.tree.branch_a, &file, false).await;
     assert_eq!(s, 403, "staff may read members, not write them");
     let (s, b) = upload(&app.login("admin").await, app.tree.general, &file, false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "org_holds_no_members"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "org_holds_no_members");
     assert_eq!(b["error"]["field"], "org");
     let (s, _) = upload(&app.client(), app.tree.branch_a, &file, false).await;
     assert_eq!(s, 401);
@@ -464,8 +441,7 @@ async fn imports_need_the_write_grant_and_an_org_in_the_subtree_that_holds_membe
 
 #[tokio::test]
 async fn the_export_holds_the_records_as_the_caller_may_see_them() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, disposition, bytes) = download(
         &sec,
         &format!("/api/v1/members/export?org={}&subtree=true", app.tree.branch_a),
@@ -524,8 +500,7 @@ async fn the_export_holds_the_records_as_the_caller_may_see_them() {
 
 #[tokio::test]
 async fn an_export_outside_the_subtree_is_not_found() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, _, body) = download(&sec, &format!("/api/v1/members/export?org={}", app.tree.branch_b)).await;
     assert_eq!(s, 404);
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -615,8 +590,7 @@ async fn an_imported_file_comes_back_from_the_export_and_the_export_reimports() 
 
 #[tokio::test]
 async fn the_template_has_the_headers_lists_and_instructions() {
-    let app = TestApp::spawn().await;
-    let sec = app.login("sec").await;
+    let (app, sec) = TestApp::spawn_as("sec").await;
     let (s, disposition, bytes) = download(&sec, "/api/v1/members/import-template").await;
     assert_eq!(s, 200);
     assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
@@ -645,11 +619,7 @@ async fn the_template_has_the_headers_lists_and_instructions() {
     assert!(styles.contains("formatCode=\"@\""));
     // the template as it comes has no people
     let (s, b) = upload(&sec, app.tree.branch_a, &bytes, false).await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_no_rows");
     assert_eq!(app.client().get("/api/v1/members/import-template").await.0, 401);
 }
 

@@ -1,19 +1,29 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, code};
+use crate::helpers::{Client, PASSWORD, TestApp, code, refused};
+
+/// `sec` logs in with `password` as `c` (asking for `language` if given): the response itself
+/// (cookies, headers, body).
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed step should stop the test at once"
+)]
+async fn sec_logs_in(c: &Client, password: &str, language: Option<&str>) -> reqwest::Response {
+    let req = c.http.post(format!("{}/api/v1/login", c.base));
+    let req = match language {
+        Some(l) => req.header("accept-language", l),
+        None => req,
+    };
+    let body = json!({"username": "sec", "password": password});
+    req.json(&body).send().await.unwrap()
+}
 
 #[tokio::test]
 async fn login_sets_a_session_cookie_and_me_returns_the_grants() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    let resp = c
-        .http
-        .post(format!("{}/api/v1/login", app.base))
-        .json(&json!({"username": "sec", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let resp = sec_logs_in(&c, PASSWORD, None).await;
     assert_eq!(resp.status(), 200);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
@@ -34,15 +44,8 @@ async fn login_sets_a_session_cookie_and_me_returns_the_grants() {
 async fn bad_credentials_are_401_and_unknown_users_look_the_same() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    let (s1, b1) = c
-        .post("/api/v1/login", json!({"username": "sec", "password": "wrong"}))
-        .await;
-    let (s2, b2) = c
-        .post(
-            "/api/v1/login",
-            json!({"username": "nobody", "password": "wrong"}),
-        )
-        .await;
+    let (s1, b1) = c.try_login("sec", "wrong").await;
+    let (s2, b2) = c.try_login("nobody", "wrong").await;
     assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
     assert_eq!(b1, b2);
     assert_eq!(code(&b1), "bad_credentials");
@@ -52,8 +55,7 @@ async fn bad_credentials_are_401_and_unknown_users_look_the_same() {
 
 #[tokio::test]
 async fn unsafe_requests_need_the_csrf_token() {
-    let app = TestApp::spawn().await;
-    let mut c = app.login("sec").await;
+    let (_app, mut c) = TestApp::spawn_as("sec").await;
     let good = c.csrf.take();
     let (s, body) = c.post("/api/v1/tokens", json!({"name": "x"})).await;
     assert_eq!(s, 403);
@@ -68,8 +70,7 @@ async fn unsafe_requests_need_the_csrf_token() {
 
 #[tokio::test]
 async fn bearer_tokens_work_without_csrf_and_without_cookies() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let (s, body) = c.post("/api/v1/tokens", json!({"name": "考勤机"})).await;
     assert_eq!(s, 201);
     let token = body["token"].as_str().unwrap().to_owned();
@@ -90,8 +91,7 @@ async fn bearer_tokens_work_without_csrf_and_without_cookies() {
 
 #[tokio::test]
 async fn logout_ends_the_session() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (_app, c) = TestApp::spawn_as("sec").await;
     let (s, _) = c.post("/api/v1/logout", json!({})).await;
     assert_eq!(s, 200);
     let (s, _) = c.get("/api/v1/me").await;
@@ -105,14 +105,10 @@ async fn ten_failed_logins_in_a_minute_lock_the_username_until_the_minute_is_ove
     app.at_minute_start();
     let c = app.client();
     // a success does not count
-    let (s, _) = c
-        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
-        .await;
+    let (s, _) = c.try_login("sec", PASSWORD).await;
     assert_eq!(s, 200);
     for i in 1..=10 {
-        let (s, _) = c
-            .post("/api/v1/login", json!({"username": "sec", "password": "bad"}))
-            .await;
+        let (s, _) = c.try_login("sec", "bad").await;
         assert_eq!(s, 401);
         // from the fifth failure on the username waits 1 s, 2 s, 4 s … before the next (31 s in all)
         if (5..10).contains(&i) {
@@ -120,62 +116,32 @@ async fn ten_failed_logins_in_a_minute_lock_the_username_until_the_minute_is_ove
                 .set(app.store.now() + time::Duration::seconds(1 << (i - 5)));
         }
     }
-    let (s, body) = c
-        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
-        .await;
+    let (s, body) = c.try_login("sec", PASSWORD).await;
     assert_eq!(s, 429, "even the right password is refused while limited");
     assert_eq!(code(&body), "rate_limited");
     app.clock.set(app.store.now() + time::Duration::minutes(1));
-    let (s, _) = c
-        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
-        .await;
+    let (s, _) = c.try_login("sec", PASSWORD).await;
     assert_eq!(s, 200, "a new minute starts afresh");
 }
 
 #[tokio::test]
 async fn a_password_change_needs_the_old_password_and_a_strong_new_one() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
-    let (s, b) = c
-        .post(
-            "/api/v1/password",
-            json!({"old_password": "nope", "new_password": "newpass123"}),
-        )
-        .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "password_wrong")
-    );
-    let (s, b) = c
-        .post(
-            "/api/v1/password",
-            json!({"old_password": PASSWORD, "new_password": "short"}),
-        )
-        .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "password_too_weak")
-    );
+    let (app, c) = TestApp::spawn_as("sec").await;
+    let (s, b) = c.change_password("nope", "newpass123").await;
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "password_wrong");
+    let (s, b) = c.change_password(PASSWORD, "short").await;
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "password_too_weak");
     assert!(b["error"]["message"].as_str().unwrap().contains("8"));
-    let (s, _) = c
-        .post(
-            "/api/v1/password",
-            json!({"old_password": PASSWORD, "new_password": "newpass123"}),
-        )
-        .await;
+    let (s, _) = c.change_password(PASSWORD, "newpass123").await;
     assert_eq!(s, 200);
     app.login_with("sec", "newpass123").await;
-    let (s, _) = app
-        .client()
-        .post("/api/v1/login", json!({"username": "sec", "password": PASSWORD}))
-        .await;
+    let (s, _) = app.client().try_login("sec", PASSWORD).await;
     assert_eq!(s, 401);
 }
 
 #[tokio::test]
 async fn malformed_json_is_400_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let before = crate::helpers::audit_count(&app.store).await;
     let (s, b) = c.post_raw("/api/v1/members", "{not json").await;
     assert_eq!(s, 400);
@@ -189,33 +155,23 @@ async fn malformed_json_is_400_and_changes_nothing() {
 async fn errors_are_in_english_when_the_client_asks_for_it() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    let resp = c
-        .http
-        .post(format!("{}/api/v1/login", app.base))
-        .header("accept-language", "en-US,en;q=0.9")
-        .json(&json!({"username": "sec", "password": "bad"}))
-        .send()
+    let body: serde_json::Value = sec_logs_in(&c, "bad", Some("en-US,en;q=0.9"))
+        .await
+        .json()
         .await
         .unwrap();
-    let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["message"], "Wrong username or password");
-    let (_, zh) = c
-        .post("/api/v1/login", json!({"username": "sec", "password": "bad"}))
-        .await;
+    let (_, zh) = c.try_login("sec", "bad").await;
     assert_eq!(zh["error"]["message"], "用户名或密码不正确");
 }
 
 #[tokio::test]
 async fn unknown_paths_methods_and_oversized_bodies_get_the_error_envelope() {
-    let app = TestApp::spawn().await;
-    let c = app.login("sec").await;
+    let (app, c) = TestApp::spawn_as("sec").await;
     let (s, b) = c.get("/api/v1/nothing-here").await;
-    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = c.delete("/api/v1/me").await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-    );
+    refused(s, &b, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     let big = "x".repeat(17 * 1024 * 1024);
     let resp = c
         .http

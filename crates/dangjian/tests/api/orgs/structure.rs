@@ -1,0 +1,196 @@
+use serde_json::json;
+use time::macros::datetime;
+
+use super::org;
+use crate::helpers::{TestApp, audit_count, message, refused, refused_on};
+
+#[tokio::test]
+async fn an_org_nests_only_where_the_tree_allows() {
+    let (app, admin) = TestApp::spawn_as("admin").await;
+    let (s, b) = org(app.tree.group_a1).named("错误支部").post(&admin).await;
+    refused(s, &b, 422u16, "org_kind_nesting");
+    assert!(message(&b).contains("党小组"));
+    let joint = org(app.tree.root).named("联合党支部").branch_type("joint");
+    let b = joint
+        .with("joint_units", json!(3))
+        .with("category", json!("企业"))
+        .create_view(&admin)
+        .await;
+    assert_eq!(b["branch_type"], "joint");
+    assert_eq!(b["category"], "enterprise");
+    assert_eq!(b["term_years"], 3, "a branch's term defaults to 3 years");
+    let (s, b) = org(app.tree.root).named("x").kind("tribe").post(&admin).await;
+    assert_eq!((s.as_u16(), crate::helpers::field(&b)), (422, "kind"));
+}
+
+#[tokio::test]
+async fn committee_terms_must_be_three_to_five_years() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (s, b) = sec.patch_org(app.tree.branch_a, json!({"term_years": 6})).await;
+    refused_on(s, &b, 422u16, "term_years_range", "term_years");
+    assert!(message(&b).contains("3–5"), "{b}");
+}
+
+#[tokio::test]
+async fn an_expired_term_shows_a_reminder_on_a_fixed_clock() {
+    let app = TestApp::spawn().await;
+    let branch = app.tree.branch_a;
+    app.clock.set(datetime!(2026-06-01 02:00 UTC));
+    let sec = app.login("sec").await;
+    let (s, _) = sec
+        .patch_org(branch, json!({"term_started_on": "2023-05-10", "term_years": 3}))
+        .await;
+    assert_eq!(s, 200);
+    let codes = sec.warning_codes(branch).await;
+    assert!(codes.iter().any(|c| c == "term_expired"), "{codes:?}");
+    assert!(
+        codes.iter().any(|c| c == "branch_too_few_formal"),
+        "one formal member: {codes:?}"
+    );
+    app.clock.set(datetime!(2026-04-01 02:00 UTC));
+    let codes = sec.warning_codes(branch).await;
+    assert!(
+        codes.iter().any(|c| c == "term_ending_soon") && !codes.iter().any(|c| c == "term_expired"),
+        "{codes:?}"
+    );
+    let term = sec.org_change(branch, "new_term").await;
+    // a date as API.md writes it (it was time's [year, ordinal] pair)
+    let on = term["effective_on"].as_str().unwrap_or_default();
+    assert!(
+        on.len() == 10
+            && time::Date::parse(on, time::macros::format_description!("[year]-[month]-[day]")).is_ok(),
+        "{term}"
+    );
+}
+
+#[tokio::test]
+async fn moving_a_branch_moves_its_members_counts_and_visibility() {
+    let (app, admin) = TestApp::spawn_as("admin").await;
+    let t = app.tree;
+    let (s, b) = admin
+        .patch_org(t.branch_a, json!({"parent_id": t.root, "reason": "机构调整"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["parent_id"], t.root);
+    assert_eq!(b["depth"], 1);
+    assert_eq!(admin.get_org(t.general).await["member_count"], 0);
+    assert_eq!(admin.get_org(t.root).await["member_count"], 3);
+    assert_eq!(
+        admin.get_org(t.group_a1).await["depth"],
+        2,
+        "descendants moved too"
+    );
+    let (_, members) = admin
+        .get(&format!("/api/v1/members?org={}&subtree=true", t.branch_a))
+        .await;
+    assert_eq!(members["total"], 2);
+    assert_eq!(admin.org_change(t.branch_a, "move").await["reason"], "机构调整");
+    // and cannot go under its own group
+    let (s, b) = admin.patch_org(t.general, json!({"parent_id": t.general})).await;
+    refused(s, &b, 422u16, "org_move_into_own_subtree");
+}
+
+#[tokio::test]
+async fn renaming_keeps_the_old_name_in_history() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let rename = json!({"name": "综合党支部"});
+    assert_eq!(sec.patch_org(app.tree.branch_a, rename).await.0, 200);
+    let rename = sec.org_change(app.tree.branch_a, "rename").await;
+    assert_eq!(
+        (rename["old_value"].as_str(), rename["new_value"].as_str()),
+        (Some("第一党支部"), Some("综合党支部"))
+    );
+}
+
+#[tokio::test]
+async fn committee_posts_are_appointed_listed_and_ended() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let (s, p) = sec
+        .appoint(app.tree.branch_a, app.tree.a1, "secretary", false)
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let list = sec.posts_of(app.tree.branch_a).await;
+    assert_eq!(list["items"][0]["name"], "张三");
+    assert_eq!(list["items"][0]["post_label"], "书记");
+    let end = format!("/api/v1/posts/{}/end", p["id"]);
+    let (s, _) = sec.post(&end, json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(sec.posts_of(app.tree.branch_a).await["total"], 0);
+    let (s, b) = sec.post(&end, json!({})).await;
+    refused(s, &b, 409u16, "post_already_ended");
+    let (s, _) = sec.appoint(app.tree.branch_a, app.tree.b1, "member", false).await;
+    assert_eq!(s, 422, "someone outside the branch cannot be appointed");
+}
+
+#[tokio::test]
+async fn the_tree_endpoint_lists_the_subtree_in_order() {
+    let app = TestApp::spawn().await;
+    let (_, t) = app
+        .login("admin")
+        .await
+        .get(&format!("/api/v1/orgs/{}/tree", app.tree.root))
+        .await;
+    let names: Vec<&str> = crate::helpers::items(&t)
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["测试党委", "机关党总支", "第一党支部", "第一党小组", "第二党支部"]
+    );
+    let (_, roots) = app.login("sec").await.get("/api/v1/orgs").await;
+    assert_eq!(roots["items"][0]["id"], app.tree.branch_a);
+}
+
+#[tokio::test]
+async fn a_temporary_branch_holds_no_election() {
+    let (app, admin) = TestApp::spawn_as("admin").await;
+    let t = org(app.tree.root)
+        .named("项目临时党支部")
+        .branch_type("temporary")
+        .create_view(&admin)
+        .await;
+    assert!(t["term_years"].is_null(), "appointed leaders, no term");
+    let (s, b) = admin
+        .patch_org(
+            &t["id"],
+            json!({"term_started_on": "2026-01-01", "term_years": 3}),
+        )
+        .await;
+    refused_on(s, &b, 422u16, "temporary_branch_forbidden", "term_started_on");
+    assert!(message(&b).contains("换届选举"), "{b}");
+}
+
+#[tokio::test]
+async fn appointments_follow_the_committee_rules_and_warnings_need_confirmation() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let t = app.tree;
+    let (s, _) = sec.appoint(t.branch_a, t.a1, "secretary", false).await;
+    assert_eq!(s, 201);
+    let (s, b) = sec.appoint(t.branch_a, t.a2, "secretary", false).await;
+    refused(s, &b, 422u16, "post_taken");
+    // one formal member: a secretary and one deputy, no committee
+    let (s, _) = sec.appoint(t.branch_a, t.a2, "deputy_secretary", false).await;
+    assert_eq!(s, 201);
+    let (s, b) = sec.appoint(t.branch_a, t.a2, "group_leader", false).await;
+    refused(s, &b, 422u16, "post_not_for_org_kind");
+    // the group's leader; a secretary with less than a year of full membership needs confirming
+    let (s, _) = sec.appoint(t.group_a1, t.a2, "group_leader", false).await;
+    assert_eq!(s, 201);
+    let admin = app.login("admin").await;
+    let (s, b) = admin.appoint(t.general, t.a2, "secretary", false).await;
+    refused(s, &b, 409u16, "confirmation_required");
+    assert_eq!(b["error"]["warnings"][0]["code"], "secretary_party_age");
+    let before = audit_count(&app.store).await;
+    let (s, _) = admin.appoint(t.general, t.a2, "secretary", true).await;
+    assert_eq!(s, 201);
+    assert_eq!(audit_count(&app.store).await, before + 1);
+    let (_, rows) = admin.get("/api/v1/audit?entity=committee_post&limit=1").await;
+    assert!(
+        rows["items"][0]["after_json"]
+            .as_str()
+            .unwrap()
+            .contains("secretary_party_age"),
+        "the confirmation is audited"
+    );
+}
