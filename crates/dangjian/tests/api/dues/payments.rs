@@ -216,6 +216,7 @@ async fn the_collector_records_cash_for_another_payer_and_back_months_with_a_war
         )
         .await;
     assert_eq!(s, 201, "{p}");
+    assert_eq!(p["paid_on"], "2026-09-15", "today, as API.md writes a date: {p}");
     assert_eq!(
         (
             p["payer_person_id"].as_i64(),

@@ -12,16 +12,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use crate::contract::date;
+
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// A date as these answers have always carried it: `[year, day of the year]` (time's serde
-/// form), not API.md's `YYYY-MM-DD` — kept so the answers do not change; switching to the text
-/// form is this one type's change.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[schema(value_type = Vec<i32>)]
-pub struct YearDay(time::Date);
 
 /// The monthly dues the rules give.
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,7 +113,8 @@ pub struct PaymentView {
     pub large: bool,
     /// The months paid, `YYYY-MM` comma-separated (regular payments).
     pub months: String,
-    pub paid_on: YearDay,
+    #[schema(format = Date)]
+    pub paid_on: String,
     pub order_id: Option<i64>,
     pub note: Option<String>,
     #[schema(format = DateTime)]
@@ -136,7 +133,7 @@ impl From<Payment> for PaymentView {
             amount_fen: p.amount_fen,
             large: p.large,
             months: p.months,
-            paid_on: YearDay(p.paid_on),
+            paid_on: date(p.paid_on),
             order_id: p.order_id,
             note: p.note,
             recorded_at: rfc3339(p.recorded_at),
@@ -239,7 +236,8 @@ pub struct HardshipView {
     /// `applied`, `discussed`, `approved`, `refused`
     pub status: &'static str,
     pub branch_agreed: Option<bool>,
-    pub branch_meeting_on: Option<YearDay>,
+    #[schema(format = Date)]
+    pub branch_meeting_on: Option<String>,
     pub branch_note: Option<String>,
     pub approver_org_id: Option<i64>,
     pub approval_note: Option<String>,
@@ -262,7 +260,7 @@ impl From<Hardship> for HardshipView {
             retiree: h.retiree,
             status: h.status.as_str(),
             branch_agreed: h.branch_agreed,
-            branch_meeting_on: h.branch_meeting_on.map(YearDay),
+            branch_meeting_on: h.branch_meeting_on.map(date),
             branch_note: h.branch_note,
             approver_org_id: h.approver_org_id,
             approval_note: h.approval_note,
@@ -336,7 +334,8 @@ pub struct ArrearsCaseView {
     pub first_unpaid_ym: i64,
     /// `open`, `justified`, `removal_proposed`, `kept`
     pub status: &'static str,
-    pub meeting_on: Option<YearDay>,
+    #[schema(format = Date)]
+    pub meeting_on: Option<String>,
     pub decision_note: Option<String>,
     #[schema(format = DateTime)]
     pub opened_at: String,
@@ -350,7 +349,7 @@ impl From<ArrearsCase> for ArrearsCaseView {
             months_unpaid: c.months_unpaid,
             first_unpaid_ym: c.first_unpaid_ym,
             status: c.status.as_str(),
-            meeting_on: c.meeting_on.map(YearDay),
+            meeting_on: c.meeting_on.map(date),
             decision_note: c.decision_note,
             opened_at: rfc3339(c.opened_at),
         }
@@ -401,7 +400,8 @@ pub struct RemittanceView {
     pub amount_fen: i64,
     /// Of it, 大额党费.
     pub large_fen: i64,
-    pub remitted_on: YearDay,
+    #[schema(format = Date)]
+    pub remitted_on: String,
     pub note: Option<String>,
     #[schema(format = DateTime)]
     pub recorded_at: String,
@@ -417,7 +417,7 @@ impl From<Remittance> for RemittanceView {
             month: r.month,
             amount_fen: r.amount_fen,
             large_fen: r.large_fen,
-            remitted_on: YearDay(r.remitted_on),
+            remitted_on: date(r.remitted_on),
             note: r.note,
             recorded_at: rfc3339(r.recorded_at),
         }
