@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use dangjian_rules::meeting::DEFAULT_GRACE_MINUTES;
 use dangjian_store::meeting::plan::MeetingFilter;
 use dangjian_store::{Cap, FixedClock, Keys, Scope, Store};
-use time::Duration;
 use time::macros::datetime;
 
 use crate::helpers::TestDb;
@@ -41,7 +39,6 @@ async fn demo_at(now: time::OffsetDateTime) -> (TestDb, Store, i64, i64) {
 async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_up() {
     let (_db, store, root, branch) = demo_at(datetime!(2026-11-25 02:00 UTC)).await;
     let scope = Scope::system();
-    let grace = Duration::minutes(DEFAULT_GRACE_MINUTES);
     let (meetings, _) = store
         .list_meetings(
             &scope,
@@ -58,7 +55,7 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     // one meeting going on, about half of the branch checked in
     let open: Vec<_> = meetings.iter().filter(|m| m.status == "open").collect();
     assert_eq!(open.len(), 1, "one live meeting");
-    let live = store.attendance(&scope, open[0].id, grace).await.unwrap();
+    let live = store.attendance(&scope, open[0].id).await.unwrap();
     assert!(live.counts.present >= 5, "{:?}", live.counts);
     assert!(live.counts.absent >= 5, "{:?}", live.counts);
     assert!(
@@ -75,7 +72,7 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
         let minutes = store.minutes(&scope, m.id).await.unwrap();
         assert!(!minutes.minutes.is_empty(), "minutes of {}", m.title);
         assert!(!minutes.decisions.is_empty(), "decisions of {}", m.title);
-        let sheet = store.attendance(&scope, m.id, grace).await.unwrap();
+        let sheet = store.attendance(&scope, m.id).await.unwrap();
         let c = sheet.counts;
         assert_eq!(c.present + c.leave + c.absent + c.left_early, c.expected);
         assert!(c.present > 0, "{} had people", m.title);
@@ -164,7 +161,6 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
     let (_db, store, root, branch) = demo_at(now).await;
     let scope = Scope::system();
     let today = store.today();
-    let grace = Duration::minutes(DEFAULT_GRACE_MINUTES);
     let (meetings, _) = store
         .list_meetings(
             &scope,
@@ -183,7 +179,7 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
         open[0].starts_at <= store.now(),
         "{today}: the live meeting has started"
     );
-    let live = store.attendance(&scope, open[0].id, grace).await.unwrap();
+    let live = store.attendance(&scope, open[0].id).await.unwrap();
     assert!(live.counts.present >= 5, "{today}: {:?}", live.counts);
     let closed = meetings.iter().filter(|m| m.status == "closed").count();
     assert!(closed >= 10, "{today}: {closed} closed");

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, MeetingStatus, Sheet};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::records::AmendedAttendance;
 use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
@@ -119,9 +119,9 @@ impl Store {
         &self,
         scope: &Scope,
         meeting_id: i64,
-        grace: Duration,
     ) -> StoreResult<AttendanceView> {
         let m = self.meeting(scope, meeting_id).await?;
+        let grace = self.settings_at(&m.org_path).await?.grace();
         let (expected, guests) = self.expected_and_guests(&m).await?;
         let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
             "SELECT person_id FROM meeting_leave WHERE meeting_id = $1").bind(m.id).fetch_all(p).await)?;

@@ -333,7 +333,6 @@ impl Store {
         meeting_id: i64,
         after: i64,
         upto: Option<i64>,
-        grace: Duration,
     ) -> StoreResult<(Vec<LiveCheckin>, meeting::Counts)> {
         let m = self.meeting(scope, meeting_id).await?;
         let rows: Vec<LiveRow> = with_db!(&self.db, p => sqlx::query_as(
@@ -356,7 +355,7 @@ impl Store {
                 }
             })
             .collect();
-        let counts = self.attendance(scope, m.id, grace).await?.counts;
+        let counts = self.attendance(scope, m.id).await?.counts;
         Ok((events, counts))
     }
 

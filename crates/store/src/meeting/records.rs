@@ -10,7 +10,7 @@ use dangjian_rules::meeting::{
     self, AttendanceState, CheckinMethod, Counts, Direction, Event, MeetingStatus,
 };
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
@@ -168,11 +168,10 @@ impl Store {
         state: AttendanceState,
         late: bool,
         reason: &str,
-        grace: Duration,
     ) -> StoreResult<i64> {
         // the sheet as it stands (outside the transaction: a closed meeting's sheet changes only
         // by amendments, which the meeting lock below serializes)
-        let sheet = self.attendance(scope, meeting_id, grace).await?;
+        let sheet = self.attendance(scope, meeting_id).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
@@ -211,10 +210,9 @@ impl Store {
         &self,
         scope: &Scope,
         meeting_id: i64,
-        grace: Duration,
     ) -> StoreResult<AttendanceDetail> {
         let meeting = self.meeting_plan(scope, meeting_id).await?;
-        let sheet = self.attendance(scope, meeting_id, grace).await?;
+        let sheet = self.attendance(scope, meeting_id).await?;
         let amended = self.attendance_amendments(meeting_id).await?;
         let events: Vec<(i64, String, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT person_id, direction, method, counted_at FROM checkin_event \
@@ -280,7 +278,6 @@ impl Store {
         &self,
         scope: &Scope,
         person_id: i64,
-        grace: Duration,
     ) -> StoreResult<(String, Vec<HistoryLine>)> {
         let person: Option<(String, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT org_path, name FROM person WHERE id = $1").bind(person_id).fetch_optional(p).await)?;
@@ -304,6 +301,7 @@ impl Store {
         );
         let meetings: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(person_id).bind(self.now()).fetch_all(p).await)?;
+        let grace = self.grace_of(meetings.iter().map(|m| m.org_path.as_str())).await?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
@@ -329,7 +327,7 @@ impl Store {
                 let w = meeting::Window {
                     starts_at: m.starts_at,
                     ends_at: m.ends_at,
-                    grace,
+                    grace: grace[m.org_path.as_str()],
                 };
                 let evs = by_meeting.get(&m.id).map_or(&[][..], Vec::as_slice);
                 let mut a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
@@ -361,7 +359,6 @@ impl Store {
         scope: &Scope,
         org_id: i64,
         year: i32,
-        grace: Duration,
     ) -> StoreResult<Vec<LedgerItem>> {
         let org = self.org(scope, org_id).await?;
         let day = |y: i32| {
@@ -378,7 +375,7 @@ impl Store {
             .bind(&org.path).bind(upper(&org.path)).bind(from).bind(to).fetch_all(p).await)?;
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {
-            let counts = self.attendance(scope, m.id, grace).await?.counts;
+            let counts = self.attendance(scope, m.id).await?.counts;
             out.push(LedgerItem { meeting: m, counts });
         }
         Ok(out)

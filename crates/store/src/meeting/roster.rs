@@ -40,8 +40,14 @@ pub(super) struct Roster {
     /// The highest `checkin_event.id` applied.
     watermark: i64,
     counts: Counts,
+    /// The late grace of the meeting's subtree, and when it was read (`GRACE_TTL`).
     grace: Duration,
+    grace_read: std::time::Instant,
 }
+
+/// How long a roster trusts the grace it read: a change of the subtree's setting (on any node)
+/// reaches the check-in answers of a meeting under way within this time.
+const GRACE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// (id, event_id, body_hash, answer_json, person_id, direction, counted_at)
 type EventRow = (i64, String, String, String, Option<i64>, String, OffsetDateTime);
@@ -49,6 +55,15 @@ type EventRow = (i64, String, String, String, Option<i64>, String, OffsetDateTim
 const EVENT_COLS: &str = "id, event_id, body_hash, answer_json, person_id, direction, counted_at";
 
 impl Roster {
+    pub fn grace_is_stale(&self) -> bool {
+        self.grace_read.elapsed() > GRACE_TTL
+    }
+
+    pub fn set_grace(&mut self, grace: Duration) {
+        self.grace = grace;
+        self.grace_read = std::time::Instant::now();
+    }
+
     /// Loads the roster of a locked meeting inside the batch's transaction.
     pub async fn load(tx: &mut Tx, meeting: MeetingRow, grace: Duration) -> StoreResult<Self> {
         let sql = format!(
@@ -76,6 +91,7 @@ impl Roster {
             watermark: 0,
             counts: Counts::default(),
             grace,
+            grace_read: std::time::Instant::now(),
         };
         for (id, name, card) in people {
             r.expected.insert(id);

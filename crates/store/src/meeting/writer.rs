@@ -320,17 +320,20 @@ impl Store {
                 rosters.remove(&mid);
                 continue;
             };
-            let grace = self.grace();
             let seats_now = self.checkins.seats.load(std::sync::atomic::Ordering::Acquire);
             match rosters.get_mut(&mid) {
                 Some(r) => {
                     r.meeting = row;
                     r.refresh(&mut tx).await?;
+                    if r.grace_is_stale() {
+                        r.set_grace(self.settings_at(&r.meeting.org_path).await?.grace());
+                    }
                     if r.seats_version != seats_now {
                         r.set_seats(self.seat_labels(mid).await?, seats_now);
                     }
                 }
                 None => {
+                    let grace = self.settings_at(&row.org_path).await?.grace();
                     let mut r = Roster::load(&mut tx, row, grace).await?;
                     r.set_seats(self.seat_labels(mid).await?, seats_now);
                     rosters.insert(mid, r);

@@ -40,6 +40,20 @@ impl Store {
         Ok(s)
     }
 
+    /// The late grace in force at each of `paths` (meetings of several orgs), each path read once.
+    pub async fn grace_of<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p str>,
+    ) -> StoreResult<std::collections::HashMap<String, time::Duration>> {
+        let mut out = std::collections::HashMap::new();
+        for p in paths {
+            if !out.contains_key(p) {
+                out.insert(p.to_owned(), self.settings_at(p).await?.grace());
+            }
+        }
+        Ok(out)
+    }
+
     /// Every key at the org of `path`, with where its value comes from.
     pub async fn settings_in_force(&self, path: &str) -> StoreResult<Vec<SettingInForce>> {
         let overrides = self.overrides_on(path).await?;

@@ -187,8 +187,7 @@ pub async fn publish_committed(state: &AppState, meeting_id: i64, first: i64, la
             &Scope::system(),
             meeting_id,
             first - 1,
-            Some(last),
-            state.store.grace(),
+            Some(last)
         )
         .await;
     match loaded {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use dangjian_rules::meeting::{self, Event, Window, plan};
 use dangjian_rules::member::MemberStatus;
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::{PLAN_COLS, PlanRow, lock_plan, on_committee_if_asked, plan_facts};
 use crate::Store;
@@ -162,7 +162,7 @@ impl Store {
 
     /// The meetings a person is expected at or invited to (newest first, at most 200), each with
     /// the person's own state and leave request. Their own data: no grant is needed.
-    pub async fn my_meetings(&self, person_id: i64, grace: Duration) -> StoreResult<Vec<MyMeeting>> {
+    pub async fn my_meetings(&self, person_id: i64) -> StoreResult<Vec<MyMeeting>> {
         let Some(person) = person_of(self, person_id).await? else {
             return Ok(Vec::new());
         };
@@ -176,6 +176,7 @@ impl Store {
         );
         let rows: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(member).bind(&person.0).bind(person_id).fetch_all(p).await)?;
+        let grace = self.grace_of(rows.iter().map(|m| m.org_path.as_str())).await?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
@@ -199,7 +200,7 @@ impl Store {
                 let w = Window {
                     starts_at: m.starts_at,
                     ends_at: m.ends_at,
-                    grace,
+                    grace: grace[m.org_path.as_str()],
                 };
                 let evs = by_meeting.get(&m.id).map(Vec::as_slice).unwrap_or_default();
                 let a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
@@ -219,9 +220,8 @@ impl Store {
         &self,
         person_id: i64,
         meeting_id: i64,
-        grace: Duration,
     ) -> StoreResult<MyMeeting> {
-        self.my_meetings(person_id, grace)
+        self.my_meetings(person_id)
             .await?
             .into_iter()
             .find(|m| m.meeting.id == meeting_id)

@@ -187,7 +187,7 @@ pub async fn attendance(
     let scope = auth.scope(Cap::RunMeetings)?;
     // read before the attendance: a stream opened `?after=last_seq` misses nothing
     let last_seq = state.store.last_checkin_seq(id).await?;
-    let a = state.store.attendance(&scope, id, state.store.grace()).await?;
+    let a = state.store.attendance(&scope, id).await?;
     let people: Vec<Value> = a
         .lines
         .iter()
@@ -564,7 +564,7 @@ pub async fn stream(
         high = n;
         let (events, counts) = state
             .store
-            .live_checkins(&scope, id, n, None, state.store.grace())
+            .live_checkins(&scope, id, n, None)
             .await?;
         for e in events {
             high = high.max(e.seq);

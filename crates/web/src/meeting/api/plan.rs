@@ -454,7 +454,7 @@ pub async fn my_meetings(State(state): State<AppState>, auth: Auth) -> AppResult
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id, state.store.grace()).await?;
+    let all = state.store.my_meetings(person_id).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();

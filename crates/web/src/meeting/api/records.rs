@@ -206,8 +206,7 @@ pub async fn amend(
                     person_id,
                     st,
                     b.late.unwrap_or(false),
-                    &reason,
-                    state.store.grace(),
+                    &reason
                 )
                 .await?
         }
@@ -392,7 +391,7 @@ pub async fn detail(
     let scope = auth.scope(Cap::RunMeetings)?;
     let d = state
         .store
-        .attendance_detail(&scope, id, state.store.grace())
+        .attendance_detail(&scope, id)
         .await?;
     let offset = state.store.local.offset;
     let c = d.counts;
@@ -433,7 +432,7 @@ pub async fn ledger(
     let year = parse_year(q.year, state.store.today().year())?;
     let items = state
         .store
-        .ledger_list(&scope, id, year, state.store.grace())
+        .ledger_list(&scope, id, year)
         .await?;
     let (now, offset) = (state.store.now(), state.store.local.offset);
     let items: Vec<Value> = items
@@ -458,7 +457,7 @@ pub async fn member_history(
     let scope = auth.scope(Cap::ReadMembers)?;
     let (_, rows) = state
         .store
-        .member_attendance(&scope, id, state.store.grace())
+        .member_attendance(&scope, id)
         .await?;
     let offset = state.store.local.offset;
     let items: Vec<Value> = rows

@@ -168,7 +168,7 @@ pub async fn attendance_xlsx(
     let scope = auth.scope(Cap::RunMeetings)?;
     let d = state
         .store
-        .attendance_detail(&scope, id, state.store.grace())
+        .attendance_detail(&scope, id)
         .await?;
     let minutes = state.store.minutes(&scope, id).await?;
     let offset = state.store.local.offset;
@@ -281,7 +281,7 @@ pub async fn ledger_xlsx(
     let org = state.store.org(&scope, id).await?;
     let items = state
         .store
-        .ledger_list(&scope, id, year, state.store.grace())
+        .ledger_list(&scope, id, year)
         .await?;
     let offset = state.store.local.offset;
     let name = format!("{}-{year}年会议台账.xlsx", org.name);

@@ -140,7 +140,7 @@ pub async fn ledger(State(state): State<AppState>, PageUser(a): PageUser, Path(i
         let scope = a.scope(Cap::RunMeetings)?;
         let d = state
             .store
-            .attendance_detail(&scope, id, state.store.grace())
+            .attendance_detail(&scope, id)
             .await?;
         let org = state.store.org(&scope, d.meeting.org_id).await?;
         let minutes = state.store.minutes(&scope, id).await?;
@@ -201,7 +201,7 @@ pub async fn signin_sheet(
         let scope = a.scope(Cap::RunMeetings)?;
         let d = state
             .store
-            .attendance_detail(&scope, id, state.store.grace())
+            .attendance_detail(&scope, id)
             .await?;
         let org = state.store.org(&scope, d.meeting.org_id).await?;
         let offset = state.store.local.offset;
@@ -258,7 +258,7 @@ pub async fn ledger_list(
         let org = state.store.org(&scope, id).await?;
         let items = state
             .store
-            .ledger_list(&scope, id, year, state.store.grace())
+            .ledger_list(&scope, id, year)
             .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
@@ -316,7 +316,7 @@ pub async fn member_attendance(
         let scope = a.scope(Cap::ReadMembers)?;
         let (name, rows) = state
             .store
-            .member_attendance(&scope, id, state.store.grace())
+            .member_attendance(&scope, id)
             .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);

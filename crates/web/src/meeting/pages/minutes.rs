@@ -54,7 +54,7 @@ async fn minutes_page(
     let minutes = state.store.minutes(&scope, id).await?;
     let attachments = state.store.attachments(&scope, id).await?;
     let amendments = state.store.amendments(&scope, id).await?;
-    let sheet = state.store.attendance(&scope, id, state.store.grace()).await?;
+    let sheet = state.store.attendance(&scope, id).await?;
     let offset = state.store.local.offset;
     let page = MinutesPage {
         editable: !m.is_closed(),
@@ -165,8 +165,7 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
                     person,
                     st,
                     f.late.is_some(),
-                    &reason,
-                    state.store.grace(),
+                    &reason
                 )
                 .await?;
         }

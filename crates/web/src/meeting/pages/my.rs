@@ -116,7 +116,7 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id, state.store.grace()).await?;
+    let all = state.store.my_meetings(person_id).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();
@@ -175,7 +175,7 @@ pub async fn show(
 ) -> Response {
     let result: Result<Response, AppError> = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
-        let m = state.store.my_meeting(person_id, id, state.store.grace()).await?;
+        let m = state.store.my_meeting(person_id, id).await?;
         let shell = Shell::of(&a);
         let line = line(&m, shell.locale, state.store.now(), state.store.local.offset);
         Ok(render(

@@ -50,7 +50,7 @@ async fn seats_page(state: &AppState, a: &Auth, id: i64, shell: Shell) -> Result
     let scope = a.scope(Cap::RunMeetings)?;
     let m = state.store.meeting(&scope, id).await?;
     let (plan, seats) = state.store.meeting_seats(&scope, id).await?;
-    let sheet = state.store.attendance(&scope, id, state.store.grace()).await?;
+    let sheet = state.store.attendance(&scope, id).await?;
     let by_seat: HashMap<(i64, i64), String> =
         seats.iter().map(|s| ((s.row, s.seat), s.name.clone())).collect();
     let seated: std::collections::HashSet<i64> = seats.iter().map(|s| s.person_id).collect();

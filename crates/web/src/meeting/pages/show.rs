@@ -60,7 +60,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
     let scope = a.scope(Cap::RunMeetings)?;
     let m = state.store.meeting_plan(&scope, id).await?;
     let org = state.store.org(&scope, m.org_id).await?;
-    let att = state.store.attendance(&scope, id, state.store.grace()).await?;
+    let att = state.store.attendance(&scope, id).await?;
     let quorum = state.store.quorum_of(m.kind, &att).await?;
     let invitees = state.store.invitees(&scope, id).await?;
     let requests = state.store.leave_requests(&scope, id).await?;

@@ -57,7 +57,7 @@ pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
         let org = state.store.org(&scope, m.org_id).await?;
         // the cursor first: the stream resumes after it, so no check-in falls between
         let after = state.store.last_checkin_seq(id).await?;
-        let att = state.store.attendance(&scope, id, state.store.grace()).await?;
+        let att = state.store.attendance(&scope, id).await?;
         let tiles = att
             .lines
             .iter()
@@ -77,7 +77,7 @@ pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
         let c = att.counts;
         let (events, _) = state
             .store
-            .live_checkins(&scope, id, 0, Some(after), state.store.grace())
+            .live_checkins(&scope, id, 0, Some(after))
             .await?;
         let offset = state.store.local.offset;
         let latest = events
