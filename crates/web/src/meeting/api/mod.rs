@@ -56,9 +56,9 @@ impl Clock {
     }
 }
 
-/// A meeting as `POST /api/v1/meetings`, `GET /api/v1/meetings/{id}` and close answer it.
+/// The fields every meeting answer starts with.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MeetingView {
+pub struct MeetingCore {
     pub id: i64,
     pub org_id: i64,
     /// `branch_congress`, `committee`, `group_meeting`, `party_lecture`, …
@@ -74,13 +74,13 @@ pub struct MeetingView {
     pub status: &'static str,
     #[schema(format = DateTime)]
     pub closed_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
 }
 
-impl MeetingView {
-    pub fn new(m: &MeetingRow, clock: Clock) -> Self {
-        Self {
+/// A `MeetingRow` and a `PlanRow` hold the same columns: one core from either.
+macro_rules! meeting_core {
+    ($m:expr, $clock:expr) => {{
+        let (m, clock) = ($m, $clock);
+        MeetingCore {
             id: m.id,
             org_id: m.org_id,
             kind: m.kind.as_str(),
@@ -89,8 +89,36 @@ impl MeetingView {
             starts_at: clock.time(m.starts_at),
             ends_at: clock.time(m.ends_at),
             venue: m.venue.clone(),
-            status: m.shown_status(clock.now).as_str(),
+            status: dangjian_rules::meeting::shown(m.status, m.cancelled_at.is_some(), m.starts_at, clock.now)
+                .as_str(),
             closed_at: clock.time_opt(m.closed_at),
+        }
+    }};
+}
+
+impl MeetingCore {
+    pub fn of_meeting(m: &MeetingRow, clock: Clock) -> Self {
+        meeting_core!(m, clock)
+    }
+
+    pub fn of_plan(m: &dangjian_store::meeting::plan::PlanRow, clock: Clock) -> Self {
+        meeting_core!(m, clock)
+    }
+}
+
+/// A meeting as `POST /api/v1/meetings`, `GET /api/v1/meetings/{id}` and close answer it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingView {
+    #[serde(flatten)]
+    pub meeting: MeetingCore,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl MeetingView {
+    pub fn new(m: &MeetingRow, clock: Clock) -> Self {
+        Self {
+            meeting: MeetingCore::of_meeting(m, clock),
             created_at: clock.time(m.created_at),
         }
     }
@@ -125,12 +153,12 @@ fn parse_time(field: &'static str, s: &str) -> AppResult<OffsetDateTime> {
 }
 
 /// A required RFC 3339 time (`field_required`, then `datetime_invalid`).
-fn required_time(field: &'static str, v: Option<String>) -> AppResult<OffsetDateTime> {
+pub(crate) fn required_time(field: &'static str, v: Option<String>) -> AppResult<OffsetDateTime> {
     parse_time(field, &required_text(field, v)?)
 }
 
 /// A text of at most `max` characters, required.
-fn required_text_max(field: &'static str, v: Option<String>, max: usize) -> AppResult<String> {
+pub(crate) fn required_text_max(field: &'static str, v: Option<String>, max: usize) -> AppResult<String> {
     let s = required_text(field, v)?;
     if s.chars().count() > max {
         return Err(RuleViolation::field("text_too_long", field)

@@ -22,30 +22,16 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_text, parse_enum, required, required_text,
 };
+use crate::meeting::api::records::RecordMeetingView;
 use crate::meeting::api::{Clock, LeaveView, MeetingBody, parse_id, required_time};
 
 /// A meeting with its planning fields, as the planning routes answer it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
-    pub id: i64,
-    pub org_id: i64,
-    pub kind: &'static str,
-    pub kind_label: &'static str,
-    pub title: String,
-    #[schema(format = DateTime)]
-    pub starts_at: String,
-    #[schema(format = DateTime)]
-    pub ends_at: String,
-    pub venue: Option<String>,
-    /// `planned`, `open`, `closed`, `cancelled`
-    pub status: &'static str,
-    #[schema(format = DateTime)]
-    pub closed_at: Option<String>,
+    #[serde(flatten)]
+    pub meeting: RecordMeetingView,
     #[schema(format = DateTime)]
     pub created_at: String,
-    pub host: Option<String>,
-    pub recorder: Option<String>,
-    pub agenda: Option<String>,
     pub series_id: Option<i64>,
     #[schema(format = DateTime)]
     pub cancelled_at: Option<String>,
@@ -57,20 +43,8 @@ pub struct PlanView {
 impl PlanView {
     pub fn new(m: &PlanRow, clock: Clock) -> Self {
         Self {
-            id: m.id,
-            org_id: m.org_id,
-            kind: m.kind.as_str(),
-            kind_label: m.kind.label_zh(),
-            title: m.title.clone(),
-            starts_at: clock.time(m.starts_at),
-            ends_at: clock.time(m.ends_at),
-            venue: m.venue.clone(),
-            status: m.shown_status(clock.now),
-            closed_at: clock.time_opt(m.closed_at),
+            meeting: RecordMeetingView::new(m, clock),
             created_at: clock.time(m.created_at),
-            host: m.host.clone(),
-            recorder: m.recorder.clone(),
-            agenda: m.agenda.clone(),
             series_id: m.series_id,
             cancelled_at: clock.time_opt(m.cancelled_at),
             cancel_reason: m.cancel_reason.clone(),
@@ -229,29 +203,29 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 
 /// A change to the planning fields: an absent field stays, `null` or "" clears it (the title
 /// cannot be cleared).
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct PlanPatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    title: Option<Value>,
+    pub(crate) title: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    venue: Option<Value>,
+    pub(crate) venue: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    host: Option<Value>,
+    pub(crate) host: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    recorder: Option<Value>,
+    pub(crate) recorder: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    agenda: Option<Value>,
+    pub(crate) agenda: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    wall_title: Option<Value>,
+    pub(crate) wall_title: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    wall_text: Option<Value>,
+    pub(crate) wall_text: Option<Value>,
 }
 
 /// A text field of a PATCH body: absent → unchanged, null or "" → cleared.

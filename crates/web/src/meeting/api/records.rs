@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{Clock, CountsView, parse_id, required_text_max};
+use super::{Clock, CountsView, MeetingCore, parse_id, required_text_max};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::List;
@@ -38,44 +38,23 @@ const DECISION_MAX_CHARS: usize = 500;
 /// The longest reason for an amendment.
 pub(crate) const AMEND_REASON_MAX: usize = 500;
 
-/// A meeting as its records show it: the planning fields the ledger needs.
+/// A meeting as its records show it: the core and who led and recorded it, to what agenda.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordMeetingView {
-    pub id: i64,
-    pub org_id: i64,
-    pub kind: &'static str,
-    pub kind_label: &'static str,
-    pub title: String,
-    #[schema(format = DateTime)]
-    pub starts_at: String,
-    #[schema(format = DateTime)]
-    pub ends_at: String,
-    pub venue: Option<String>,
+    #[serde(flatten)]
+    pub meeting: MeetingCore,
     pub host: Option<String>,
     pub recorder: Option<String>,
     pub agenda: Option<String>,
-    /// `planned`, `open`, `closed`, `cancelled`
-    pub status: &'static str,
-    #[schema(format = DateTime)]
-    pub closed_at: Option<String>,
 }
 
 impl RecordMeetingView {
     pub(crate) fn new(m: &PlanRow, clock: Clock) -> Self {
         Self {
-            id: m.id,
-            org_id: m.org_id,
-            kind: m.kind.as_str(),
-            kind_label: m.kind.label_zh(),
-            title: m.title.clone(),
-            starts_at: clock.time(m.starts_at),
-            ends_at: clock.time(m.ends_at),
-            venue: m.venue.clone(),
+            meeting: MeetingCore::of_plan(m, clock),
             host: m.host.clone(),
             recorder: m.recorder.clone(),
             agenda: m.agenda.clone(),
-            status: m.shown_status(clock.now),
-            closed_at: clock.time_opt(m.closed_at),
         }
     }
 }

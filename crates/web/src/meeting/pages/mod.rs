@@ -37,6 +37,26 @@ pub(crate) fn local_span(a: OffsetDateTime, b: OffsetDateTime, offset: UtcOffset
     }
 }
 
+/// A plan form's times: the start `YYYY-MM-DDTHH:MM` (datetime-local) and the end `HH:MM` on
+/// the same day, both local; anything else → 422 naming the field.
+pub(crate) fn form_times(
+    starts_at: &str,
+    ends_at: &str,
+    offset: UtcOffset,
+) -> Result<(OffsetDateTime, OffsetDateTime), crate::error::AppError> {
+    let invalid = |field: &'static str| {
+        crate::error::AppError::Invalid(dangjian_rules::RuleViolation::field("datetime_invalid", field))
+    };
+    let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let fmt_t = time::macros::format_description!("[hour]:[minute]");
+    let start = time::PrimitiveDateTime::parse(starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
+    let end = time::Time::parse(ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
+    Ok((
+        start.assume_offset(offset),
+        start.date().with_time(end).assume_offset(offset),
+    ))
+}
+
 pub(crate) fn kind_label(locale: Locale, kind: MeetingKind) -> String {
     match locale {
         Locale::ZhCn => kind.label_zh().to_owned(),
