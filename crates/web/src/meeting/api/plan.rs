@@ -196,41 +196,49 @@ pub async fn get_plan(
     }))
 }
 
-/// A field that is there, even as `null` (`Some(Value::Null)`), as against absent (`None`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
+/// A text field of a PATCH body as sent: absent (the default), `null`, or a value (a text, checked
+/// when parsed: anything else → 400 naming the field).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct PatchText(Option<Value>);
+
+impl<'de> Deserialize<'de> for PatchText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(|v| PatchText(Some(v)))
+    }
+}
+
+impl utoipa::PartialSchema for PatchText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <Option<String> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl ToSchema for PatchText {}
+
+impl From<String> for PatchText {
+    /// A form's field: always there ("" clears).
+    fn from(s: String) -> Self {
+        PatchText(Some(Value::String(s)))
+    }
 }
 
 /// A change to the planning fields: an absent field stays, `null` or "" clears it (the title
 /// cannot be cleared).
 #[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
 pub struct PlanPatchBody {
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) title: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) venue: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) host: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) recorder: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) agenda: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) wall_title: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub(crate) wall_text: Option<Value>,
+    pub(crate) title: PatchText,
+    pub(crate) venue: PatchText,
+    pub(crate) host: PatchText,
+    pub(crate) recorder: PatchText,
+    pub(crate) agenda: PatchText,
+    pub(crate) wall_title: PatchText,
+    pub(crate) wall_text: PatchText,
 }
 
 /// A text field of a PATCH body: absent → unchanged, null or "" → cleared.
-fn patch_text(field: &'static str, v: Option<Value>, max: usize) -> AppResult<Option<Option<String>>> {
-    match v {
+fn patch_text(field: &'static str, v: PatchText, max: usize) -> AppResult<Option<Option<String>>> {
+    match v.0 {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => Ok(Some(optional_text(field, Some(s), max)?)),

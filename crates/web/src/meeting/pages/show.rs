@@ -11,7 +11,6 @@ use dangjian_rules::meeting::AttendanceState;
 use dangjian_rules::member::MemberStatus;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::{LeaveRequestRow, PlanChange, PlanRow};
-use serde_json::Value;
 
 use super::{form_times, kind_label, local, local_span, status_label};
 use crate::AppState;
@@ -230,11 +229,6 @@ fn chosen_person(v: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))
 }
 
-/// A text the form sends (an empty field is "" and clears the value).
-fn text(v: String) -> Option<Value> {
-    Some(Value::String(v))
-}
-
 #[derive(serde::Deserialize)]
 pub struct EditForm {
     #[serde(default)]
@@ -255,11 +249,11 @@ pub async fn edit(
     PageForm(a, f): PageForm<EditForm>,
 ) -> Response {
     let body = PlanPatchBody {
-        title: text(f.title),
-        venue: text(f.venue),
-        host: text(f.host),
-        recorder: text(f.recorder),
-        agenda: text(f.agenda),
+        title: f.title.into(),
+        venue: f.venue.into(),
+        host: f.host.into(),
+        recorder: f.recorder.into(),
+        agenda: f.agenda.into(),
         ..PlanPatchBody::default()
     };
     act(&state, &a, id, PlanChange::try_from(body).map(Action::Plan)).await
@@ -279,8 +273,8 @@ pub async fn wall_text(
     PageForm(a, f): PageForm<WallTextForm>,
 ) -> Response {
     let body = PlanPatchBody {
-        wall_title: text(f.wall_title),
-        wall_text: text(f.wall_text),
+        wall_title: f.wall_title.into(),
+        wall_text: f.wall_text.into(),
         ..PlanPatchBody::default()
     };
     act(&state, &a, id, PlanChange::try_from(body).map(Action::Plan)).await
