@@ -106,6 +106,16 @@ impl MeetingCore {
     }
 }
 
+/// A view of a stored row, its times shown by the clock.
+pub trait ViewOf<R> {
+    fn view(row: &R, clock: Clock) -> Self;
+}
+
+/// A whole list answer, each row as its view.
+pub fn listed<R, V: ViewOf<R>>(rows: &[R], clock: Clock) -> Json<List<V>> {
+    Json(List::all(rows.iter().map(|r| V::view(r, clock)).collect()))
+}
+
 /// A meeting as `POST /api/v1/meetings`, `GET /api/v1/meetings/{id}` and close answer it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingView {

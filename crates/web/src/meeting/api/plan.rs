@@ -23,7 +23,7 @@ use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_text, parse_enum, required, required_text,
 };
 use crate::meeting::api::records::RecordMeetingView;
-use crate::meeting::api::{Clock, LeaveView, MeetingBody, parse_id, required_time};
+use crate::meeting::api::{Clock, LeaveView, MeetingBody, ViewOf, listed, parse_id, required_time};
 
 /// A meeting with its planning fields, as the planning routes answer it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,8 +71,8 @@ pub struct LeaveRequestView {
     pub created_at: String,
 }
 
-impl LeaveRequestView {
-    fn new(r: &LeaveRequestRow, clock: Clock) -> Self {
+impl ViewOf<LeaveRequestRow> for LeaveRequestView {
+    fn view(r: &LeaveRequestRow, clock: Clock) -> Self {
         Self {
             id: r.id,
             meeting_id: r.meeting_id,
@@ -187,7 +187,7 @@ pub async fn get_plan(
         && run.contains_path(&m.org_path)
     {
         let reqs = state.store.leave_requests(&run, id).await?;
-        leave_requests = Some(reqs.iter().map(|r| LeaveRequestView::new(r, clock)).collect());
+        leave_requests = Some(reqs.iter().map(|r| LeaveRequestView::view(r, clock)).collect());
     }
     Ok(Json(PlanDetailView {
         meeting: PlanView::new(&m, clock),
@@ -583,10 +583,7 @@ pub async fn leave_requests(
 ) -> AppResult<Json<List<LeaveRequestView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.leave_requests(&scope, id).await?;
-    let clock = Clock::of(&state);
-    Ok(Json(List::all(
-        rows.iter().map(|r| LeaveRequestView::new(r, clock)).collect(),
-    )))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
 /// A note on the decision (optional, at most 200 characters).
@@ -608,7 +605,7 @@ async fn decide(
         .store
         .decide_leave(&scope, &auth.actor(), rid, approve, note)
         .await?;
-    Ok(Json(LeaveRequestView::new(&row, Clock::of(state))))
+    Ok(Json(LeaveRequestView::view(&row, Clock::of(state))))
 }
 
 pub async fn approve_leave(

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{Clock, CountsView, MeetingCore, parse_id, required_text_max};
+use super::{Clock, CountsView, MeetingCore, ViewOf, listed, parse_id, required_text_max};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::List;
@@ -91,8 +91,8 @@ pub struct AttachmentView {
     pub url: String,
 }
 
-impl AttachmentView {
-    fn new(a: &AttachmentRow, clock: Clock) -> Self {
+impl ViewOf<AttachmentRow> for AttachmentView {
+    fn view(a: &AttachmentRow, clock: Clock) -> Self {
         Self {
             id: a.id,
             file_name: a.file_name.clone(),
@@ -122,8 +122,8 @@ pub struct AmendmentView {
     pub created_at: String,
 }
 
-impl AmendmentView {
-    fn new(a: &AmendmentRow, clock: Clock) -> Self {
+impl ViewOf<AmendmentRow> for AmendmentView {
+    fn view(a: &AmendmentRow, clock: Clock) -> Self {
         Self {
             id: a.id,
             target: a.target.to_string(),
@@ -161,7 +161,7 @@ pub async fn get_minutes(
         minutes: MinutesView::new(&minutes, clock),
         meeting: RecordMeetingView::new(&m, clock),
         editable: !m.is_closed(),
-        attachments: attachments.iter().map(|a| AttachmentView::new(a, clock)).collect(),
+        attachments: attachments.iter().map(|a| AttachmentView::view(a, clock)).collect(),
     }))
 }
 
@@ -240,10 +240,7 @@ pub async fn list_amendments(
 ) -> AppResult<Json<List<AmendmentView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.amendments(&scope, id).await?;
-    let clock = Clock::of(&state);
-    Ok(Json(List::all(
-        rows.iter().map(|a| AmendmentView::new(a, clock)).collect(),
-    )))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
 /// A correction after close, with its reason (required): `target` `minutes` (`minutes`,
@@ -344,7 +341,7 @@ pub async fn amend(
         .iter()
         .find(|a| a.id == amendment)
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(AmendmentView::new(row, Clock::of(&state)))))
+    Ok((StatusCode::CREATED, Json(AmendmentView::view(row, Clock::of(&state)))))
 }
 
 pub async fn list_attachments(
@@ -354,10 +351,7 @@ pub async fn list_attachments(
 ) -> AppResult<Json<List<AttachmentView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.attachments(&scope, id).await?;
-    let clock = Clock::of(&state);
-    Ok(Json(List::all(
-        rows.iter().map(|a| AttachmentView::new(a, clock)).collect(),
-    )))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
 /// The type of an upload, by its content: (content type, extension), or None.
@@ -451,7 +445,7 @@ pub async fn upload(
     };
     let new = new_attachment(name.as_deref(), data.to_vec())?;
     let row = state.store.add_attachment(&scope, &auth.actor(), id, new).await?;
-    Ok((StatusCode::CREATED, Json(AttachmentView::new(&row, Clock::of(&state)))))
+    Ok((StatusCode::CREATED, Json(AttachmentView::view(&row, Clock::of(&state)))))
 }
 
 /// Any file (an attachment is served with the type it was stored with).
@@ -644,8 +638,8 @@ pub struct HistoryView {
     pub amended: bool,
 }
 
-impl HistoryView {
-    fn new(h: &HistoryLine, clock: Clock) -> Self {
+impl ViewOf<HistoryLine> for HistoryView {
+    fn view(h: &HistoryLine, clock: Clock) -> Self {
         Self {
             meeting_id: h.meeting_id,
             kind: h.kind.as_str(),
@@ -668,10 +662,7 @@ pub async fn member_history(
         .store
         .member_attendance(&scope, id, state.store.grace())
         .await?;
-    let clock = Clock::of(&state);
-    Ok(Json(List::all(
-        rows.iter().map(|h| HistoryView::new(h, clock)).collect(),
-    )))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
 #[cfg(test)]

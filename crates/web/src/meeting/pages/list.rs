@@ -9,7 +9,7 @@ use dangjian_store::Cap;
 use dangjian_store::meeting::NewMeeting;
 use dangjian_store::meeting::plan::{Every, MeetingFilter};
 
-use super::{form_times, kind_label, local_span, status_label};
+use super::{form_times, kind_label, local_span, page_or_error, status_label};
 use crate::AppState;
 use crate::error::AppError;
 use crate::meeting::api::{TITLE_MAX, required_text_max};
@@ -46,7 +46,7 @@ pub async fn list(
     PageUser(a): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let org = match q.org {
             Some(id) => Some(state.store.org(&scope, id).await?),
@@ -77,19 +77,15 @@ pub async fn list(
                 }
             })
             .collect();
-        Ok(render(
-            &ListPage {
-                can_plan: org.is_some(),
-                org: org.map(|o| (o.id, o.name)),
-                lines,
-                total,
-                shell,
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(ListPage {
+            can_plan: org.is_some(),
+            org: org.map(|o| (o.id, o.name)),
+            lines,
+            total,
+            shell,
+        })
+    };
+    page_or_error(&a, page).await
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
