@@ -89,8 +89,13 @@ macro_rules! meeting_core {
             starts_at: clock.time(m.starts_at),
             ends_at: clock.time(m.ends_at),
             venue: m.venue.clone(),
-            status: dangjian_rules::meeting::shown(m.status, m.cancelled_at.is_some(), m.starts_at, clock.now)
-                .as_str(),
+            status: dangjian_rules::meeting::shown(
+                m.status,
+                m.cancelled_at.is_some(),
+                m.starts_at,
+                clock.now,
+            )
+            .as_str(),
             closed_at: clock.time_opt(m.closed_at),
         }
     }};
@@ -240,7 +245,10 @@ pub async fn create(
     let scope = auth.scope(Cap::RunMeetings)?;
     let new = NewMeeting::try_from(b)?;
     let row = state.store.create_meeting(&scope, &auth.actor(), new).await?;
-    Ok((StatusCode::CREATED, Json(MeetingView::new(&row, Clock::of(&state)))))
+    Ok((
+        StatusCode::CREATED,
+        Json(MeetingView::new(&row, Clock::of(&state))),
+    ))
 }
 
 pub async fn get_one(
@@ -605,7 +613,7 @@ pub struct CheckinView(Value);
 
 /// The shape of a check-in's answer (`CheckinView`).
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the stored answer's shape")]
+#[expect(dead_code, reason = "documents the stored answer's shape")]
 pub struct CheckinAnswer {
     event_id: String,
     person_id: i64,

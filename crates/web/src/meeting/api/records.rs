@@ -161,7 +161,10 @@ pub async fn get_minutes(
         minutes: MinutesView::new(&minutes, clock),
         meeting: RecordMeetingView::new(&m, clock),
         editable: !m.is_closed(),
-        attachments: attachments.iter().map(|a| AttachmentView::view(a, clock)).collect(),
+        attachments: attachments
+            .iter()
+            .map(|a| AttachmentView::view(a, clock))
+            .collect(),
     }))
 }
 
@@ -320,7 +323,16 @@ pub(crate) async fn amend_with(
         } => {
             state
                 .store
-                .amend_attendance(&scope, &actor, id, person_id, st, late, &reason, state.store.grace())
+                .amend_attendance(
+                    &scope,
+                    &actor,
+                    id,
+                    person_id,
+                    st,
+                    late,
+                    &reason,
+                    state.store.grace(),
+                )
                 .await?
         }
     })
@@ -341,7 +353,10 @@ pub async fn amend(
         .iter()
         .find(|a| a.id == amendment)
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(AmendmentView::view(row, Clock::of(&state)))))
+    Ok((
+        StatusCode::CREATED,
+        Json(AmendmentView::view(row, Clock::of(&state))),
+    ))
 }
 
 pub async fn list_attachments(
@@ -445,7 +460,10 @@ pub async fn upload(
     };
     let new = new_attachment(name.as_deref(), data.to_vec())?;
     let row = state.store.add_attachment(&scope, &auth.actor(), id, new).await?;
-    Ok((StatusCode::CREATED, Json(AttachmentView::view(&row, Clock::of(&state)))))
+    Ok((
+        StatusCode::CREATED,
+        Json(AttachmentView::view(&row, Clock::of(&state))),
+    ))
 }
 
 /// Any file (an attachment is served with the type it was stored with).

@@ -173,7 +173,12 @@ impl TryFrom<SeatPlanBody> for NewSeatPlan {
             venue: required_text_max("venue", b.venue, 200)?,
             rows: required("rows", b.rows)?,
             seats_per_row: required("seats_per_row", b.seats_per_row)?,
-            blocks: b.blocks.unwrap_or_default().into_iter().map(Block::from).collect(),
+            blocks: b
+                .blocks
+                .unwrap_or_default()
+                .into_iter()
+                .map(Block::from)
+                .collect(),
             reserved: b
                 .reserved
                 .unwrap_or_default()

@@ -14,8 +14,8 @@ use dangjian_store::meeting::records::{AmendmentRow, DetailLine};
 
 use super::{kind_label, local, local_span, page_or_error};
 use crate::AppState;
-use crate::error::AppError;
 use crate::auth::Auth;
+use crate::error::AppError;
 use crate::meeting::api::records::{YearQuery, ledger_of_year};
 use crate::meeting::api::records_xlsx::{method_label, remarks};
 use crate::page::PageUser;

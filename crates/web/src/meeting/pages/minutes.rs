@@ -142,7 +142,11 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
                 .ok_or_else(|| AppError::from(RuleViolation::field("field_required", "person_id")))?;
             Correction::Attendance {
                 person_id,
-                state: crate::extract::parse_enum("state", f.state.as_deref().unwrap_or(""), AttendanceState::parse)?,
+                state: crate::extract::parse_enum(
+                    "state",
+                    f.state.as_deref().unwrap_or(""),
+                    AttendanceState::parse,
+                )?,
                 late: f.late.is_some(),
             }
         }

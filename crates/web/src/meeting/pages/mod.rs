@@ -13,12 +13,12 @@ pub(super) mod seats;
 pub(super) mod show;
 pub(super) mod wall;
 
-use axum::extract::Query;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::page::{Shell, error_page, render};
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use dangjian_rules::meeting::MeetingKind;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -63,7 +63,8 @@ pub(crate) fn form_times(
     };
     let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let fmt_t = time::macros::format_description!("[hour]:[minute]");
-    let start = time::PrimitiveDateTime::parse(starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
+    let start =
+        time::PrimitiveDateTime::parse(starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
     let end = time::Time::parse(ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
     Ok((
         start.assume_offset(offset),

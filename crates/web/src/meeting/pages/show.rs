@@ -169,10 +169,20 @@ enum Action {
     Close,
     Cancel(String),
     Reschedule(Reschedule),
-    Decide { rid: i64, approve: bool, note: Option<String> },
-    Invite { person_id: i64, role: &'static str },
+    Decide {
+        rid: i64,
+        approve: bool,
+        note: Option<String>,
+    },
+    Invite {
+        person_id: i64,
+        role: &'static str,
+    },
     Uninvite(i64),
-    RecordLeave { person_id: i64, reason: Option<String> },
+    RecordLeave {
+        person_id: i64,
+        reason: Option<String>,
+    },
 }
 
 /// Does what the form asked, for those who run the meeting (checked before the form's values,
@@ -326,13 +336,14 @@ pub async fn reschedule(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<RescheduleForm>,
 ) -> Response {
-    let parsed = form_times(&f.starts_at, &f.ends_at, state.store.local.offset).and_then(|(starts_at, ends_at)| {
-        Ok(Action::Reschedule(Reschedule {
-            starts_at,
-            ends_at,
-            venue: Some(optional_text("venue", Some(f.venue), 200)?),
-        }))
-    });
+    let parsed =
+        form_times(&f.starts_at, &f.ends_at, state.store.local.offset).and_then(|(starts_at, ends_at)| {
+            Ok(Action::Reschedule(Reschedule {
+                starts_at,
+                ends_at,
+                venue: Some(optional_text("venue", Some(f.venue), 200)?),
+            }))
+        });
     act(&state, &a, id, parsed).await
 }
 
