@@ -356,7 +356,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
                 pid,
                 AttendanceState::Leave,
                 false,
-                "会后补交请假条（出差），经书记同意改为请假"
+                "会后补交请假条（出差），经书记同意改为请假",
             )
             .await
             .context("demo amendment")?;

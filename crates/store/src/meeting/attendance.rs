@@ -115,11 +115,7 @@ impl Store {
 
     /// The attendance sheet: expected people (by id), then guests, with the counts; after close,
     /// with the amendments applied.
-    pub async fn attendance(
-        &self,
-        scope: &Scope,
-        meeting_id: i64,
-    ) -> StoreResult<AttendanceView> {
+    pub async fn attendance(&self, scope: &Scope, meeting_id: i64) -> StoreResult<AttendanceView> {
         let m = self.meeting(scope, meeting_id).await?;
         let grace = self.settings_at(&m.org_path).await?.grace();
         let (expected, guests) = self.expected_and_guests(&m).await?;

@@ -206,11 +206,7 @@ impl Store {
 
     /// The attendance with each person's org, check-in times and method, leave reason and
     /// amendment: what the ledger, the sign-in sheet and the Excel export show.
-    pub async fn attendance_detail(
-        &self,
-        scope: &Scope,
-        meeting_id: i64,
-    ) -> StoreResult<AttendanceDetail> {
+    pub async fn attendance_detail(&self, scope: &Scope, meeting_id: i64) -> StoreResult<AttendanceDetail> {
         let meeting = self.meeting_plan(scope, meeting_id).await?;
         let sheet = self.attendance(scope, meeting_id).await?;
         let amended = self.attendance_amendments(meeting_id).await?;
@@ -301,7 +297,9 @@ impl Store {
         );
         let meetings: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(person_id).bind(self.now()).fetch_all(p).await)?;
-        let grace = self.grace_of(meetings.iter().map(|m| m.org_path.as_str())).await?;
+        let grace = self
+            .grace_of(meetings.iter().map(|m| m.org_path.as_str()))
+            .await?;
         let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
@@ -354,12 +352,7 @@ impl Store {
 
     /// The meetings of an organization and the orgs below it in a local calendar year (not
     /// cancelled), in time order, with their attendance counts: the 会议记录 register.
-    pub async fn ledger_list(
-        &self,
-        scope: &Scope,
-        org_id: i64,
-        year: i32,
-    ) -> StoreResult<Vec<LedgerItem>> {
+    pub async fn ledger_list(&self, scope: &Scope, org_id: i64, year: i32) -> StoreResult<Vec<LedgerItem>> {
         let org = self.org(scope, org_id).await?;
         let day = |y: i32| {
             time::Date::from_calendar_date(y, time::Month::January, 1)

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use dangjian_store::Scope;
 use dangjian_store::meeting::LiveCheckin;
 use dangjian_store::meeting::writer::Committed;
-use serde_json::{Value, json};
+use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::AppState;
+use crate::meeting::api::CountsView;
 
 /// Events a slow watcher may fall behind before its stream ends (it then reconnects with
 /// `Last-Event-ID` and is replayed what it missed).
@@ -136,6 +137,19 @@ impl LiveHub {
     }
 }
 
+/// The `data:` of one check-in on the stream (`event: checkin`).
+#[derive(Debug, Serialize)]
+pub struct LiveEventView<'a> {
+    pub event_id: &'a str,
+    pub person_id: Option<i64>,
+    pub name: &'a str,
+    /// The person's state after it: `present`, `left_early`, …
+    pub state: &'a str,
+    pub late: bool,
+    pub at: String,
+    pub counts: CountsView,
+}
+
 /// The `data:` of one check-in on the stream.
 pub fn event_data(
     e: &LiveCheckin,
@@ -146,15 +160,16 @@ pub fn event_data(
         e.at.to_offset(offset)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-    let v: Value = json!({
-        "event_id": e.event_id, "person_id": e.person_id, "name": e.name, "state": e.state,
-        "late": e.late, "at": at,
-        "counts": {
-            "expected": counts.expected, "present": counts.present, "leave": counts.leave,
-            "absent": counts.absent, "left_early": counts.left_early,
-        },
-    });
-    v.to_string()
+    let view = LiveEventView {
+        event_id: &e.event_id,
+        person_id: e.person_id,
+        name: &e.name,
+        state: &e.state,
+        late: e.late,
+        at,
+        counts: (*counts).into(),
+    };
+    serde_json::to_string(&view).unwrap_or_default()
 }
 
 /// Publishes what this node's check-in writer committed (called by the writer, in sequence
@@ -183,12 +198,7 @@ pub async fn publish_committed(state: &AppState, meeting_id: i64, first: i64, la
     }
     let loaded = state
         .store
-        .live_checkins(
-            &Scope::system(),
-            meeting_id,
-            first - 1,
-            Some(last)
-        )
+        .live_checkins(&Scope::system(), meeting_id, first - 1, Some(last))
         .await;
     match loaded {
         Ok((events, counts)) => {

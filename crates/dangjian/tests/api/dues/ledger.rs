@@ -447,7 +447,10 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
         .await;
     assert_eq!(s, 201, "{rem}");
     assert_eq!(rem["to_org_id"], app.tree.general);
-    assert_eq!(rem["remitted_on"], "2026-04-02", "dates as API.md writes them: {rem}");
+    assert_eq!(
+        rem["remitted_on"], "2026-04-02",
+        "dates as API.md writes them: {rem}"
+    );
     let (s, b) = sec
         .post(
             &format!("/api/v1/orgs/{}/dues-remittances", app.tree.branch_a),

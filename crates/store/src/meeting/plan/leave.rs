@@ -216,11 +216,7 @@ impl Store {
     }
 
     /// One meeting as its attendee sees it; 404 when it is not theirs.
-    pub async fn my_meeting(
-        &self,
-        person_id: i64,
-        meeting_id: i64,
-    ) -> StoreResult<MyMeeting> {
+    pub async fn my_meeting(&self, person_id: i64, meeting_id: i64) -> StoreResult<MyMeeting> {
         self.my_meetings(person_id)
             .await?
             .into_iter()

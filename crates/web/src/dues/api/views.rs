@@ -18,7 +18,6 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-
 /// The monthly dues the rules give.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteView {

@@ -4,11 +4,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use dangjian_rules::cadence::{Judged, Tally};
+use dangjian_rules::cadence::{Judged, Period, Tally};
 use dangjian_store::Cap;
 use dangjian_store::meeting::cadence::{CadenceReport, OrgCadence};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -20,44 +20,144 @@ pub struct CadenceQuery {
     date: Option<String>,
 }
 
-pub fn tally_json(t: &Tally) -> Value {
-    json!({"done": t.done, "due": t.due, "due_soon": t.due_soon, "overdue": t.overdue, "total": t.total()})
+/// How many obligations are done, due, due soon and overdue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TallyView {
+    pub done: u32,
+    pub due: u32,
+    pub due_soon: u32,
+    pub overdue: u32,
+    pub total: u32,
 }
 
-pub fn line_json(l: &Judged) -> Value {
-    let o = l.obligation;
-    json!({
-        "kind": o.kind.as_str(), "kind_label": o.kind.label_zh(),
-        "period": o.unit.as_str(), "period_label": l.period.label_zh(),
-        "period_start": l.period.first.to_string(), "period_end": l.period.last.to_string(),
-        "required": o.min_count, "done": l.done, "scheduled": l.scheduled,
-        "status": l.status.as_str(), "days_left": l.days_left,
-        "previous": {
-            "period_label": l.previous.label_zh(),
-            "period_start": l.previous.first.to_string(), "period_end": l.previous.last.to_string(),
-            "done": l.previous_done, "missed": l.previous_missed,
-        },
-        "rule": o.rule,
-    })
+impl From<&Tally> for TallyView {
+    fn from(t: &Tally) -> Self {
+        Self {
+            done: t.done,
+            due: t.due,
+            due_soon: t.due_soon,
+            overdue: t.overdue,
+            total: t.total(),
+        }
+    }
 }
 
-pub fn org_json(c: &OrgCadence) -> Value {
-    json!({
-        "org_id": c.org_id, "name": c.name, "kind": c.kind, "depth": c.depth,
-        "counts": tally_json(&c.tally),
-        "obligations": c.lines.iter().map(line_json).collect::<Vec<_>>(),
-    })
+/// The period before, and how it went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviousPeriodView {
+    pub period_label: String,
+    #[schema(format = Date)]
+    pub period_start: String,
+    #[schema(format = Date)]
+    pub period_end: String,
+    pub done: u32,
+    pub missed: bool,
 }
 
-pub fn report_json(r: &CadenceReport) -> Value {
-    json!({
-        "date": r.today.to_string(),
-        "rules_version": r.rules.version,
-        "org": org_json(&r.org),
-        "orgs": r.below.iter().map(org_json).collect::<Vec<_>>(),
-        "counts": tally_json(&r.total),
-        "truncated": r.truncated,
-    })
+/// One obligation (a kind of meeting, so many a month, quarter or year) judged on the date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObligationView {
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    /// `month`, `quarter`, `half_year`, `year`
+    pub period: &'static str,
+    pub period_label: String,
+    #[schema(format = Date)]
+    pub period_start: String,
+    #[schema(format = Date)]
+    pub period_end: String,
+    pub required: u32,
+    pub done: u32,
+    pub scheduled: u32,
+    /// `done`, `due`, `due_soon`, `overdue`
+    pub status: &'static str,
+    pub days_left: i64,
+    pub previous: PreviousPeriodView,
+    /// The regulation that sets it.
+    pub rule: &'static str,
+}
+
+fn dates(p: &Period) -> (String, String) {
+    (p.first.to_string(), p.last.to_string())
+}
+
+impl From<&Judged> for ObligationView {
+    fn from(l: &Judged) -> Self {
+        let o = l.obligation;
+        let (period_start, period_end) = dates(&l.period);
+        let (previous_start, previous_end) = dates(&l.previous);
+        Self {
+            kind: o.kind.as_str(),
+            kind_label: o.kind.label_zh(),
+            period: o.unit.as_str(),
+            period_label: l.period.label_zh(),
+            period_start,
+            period_end,
+            required: o.min_count,
+            done: l.done,
+            scheduled: l.scheduled,
+            status: l.status.as_str(),
+            days_left: l.days_left,
+            previous: PreviousPeriodView {
+                period_label: l.previous.label_zh(),
+                period_start: previous_start,
+                period_end: previous_end,
+                done: l.previous_done,
+                missed: l.previous_missed,
+            },
+            rule: o.rule,
+        }
+    }
+}
+
+/// An organization's obligations and their counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgCadenceView {
+    pub org_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub depth: i64,
+    pub counts: TallyView,
+    pub obligations: Vec<ObligationView>,
+}
+
+impl From<&OrgCadence> for OrgCadenceView {
+    fn from(c: &OrgCadence) -> Self {
+        Self {
+            org_id: c.org_id,
+            name: c.name.clone(),
+            kind: c.kind.to_string(),
+            depth: c.depth,
+            counts: TallyView::from(&c.tally),
+            obligations: c.lines.iter().map(ObligationView::from).collect(),
+        }
+    }
+}
+
+/// The org's cadence and each org's below it (tree order), with the counts of all.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CadenceView {
+    #[schema(format = Date)]
+    pub date: String,
+    pub rules_version: &'static str,
+    pub org: OrgCadenceView,
+    pub orgs: Vec<OrgCadenceView>,
+    pub counts: TallyView,
+    /// More orgs below than one answer lists.
+    pub truncated: bool,
+}
+
+impl From<&CadenceReport> for CadenceView {
+    fn from(r: &CadenceReport) -> Self {
+        Self {
+            date: r.today.to_string(),
+            rules_version: r.rules.version,
+            org: OrgCadenceView::from(&r.org),
+            orgs: r.below.iter().map(OrgCadenceView::from).collect(),
+            counts: TallyView::from(&r.total),
+            truncated: r.truncated,
+        }
+    }
 }
 
 pub async fn cadence(
@@ -65,9 +165,9 @@ pub async fn cadence(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<CadenceQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<CadenceView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
     let report = state.store.cadence(&scope, id, date).await?;
-    Ok(Json(report_json(&report)))
+    Ok(Json(CadenceView::from(&report)))
 }

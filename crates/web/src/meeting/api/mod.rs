@@ -16,31 +16,149 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{CheckinMethod, Direction, MeetingKind, Poster};
+use dangjian_rules::meeting::{CheckinMethod, Counts, Direction, MeetingKind, Poster, Quorum};
 use dangjian_store::meeting::{MeetingRow, NewCheckin, NewMeeting, Who};
 use dangjian_store::{Cap, Role, Scope};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{self, Auth};
+use crate::contract::List;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, optional_text, parse_enum, required, required_text};
 
-fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
-    t.to_offset(offset).format(&Rfc3339).unwrap_or_default()
+/// What views need to show times: the deployment's offset, and now (a meeting's shown status).
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now: OffsetDateTime,
+    pub offset: UtcOffset,
 }
 
-pub fn meeting_json(m: &MeetingRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
-    json!({
-        "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": m.kind.label_zh(),
-        "title": m.title, "starts_at": show(m.starts_at, offset), "ends_at": show(m.ends_at, offset),
-        "venue": m.venue, "status": m.shown_status(now).as_str(),
-        "closed_at": m.closed_at.map(|t| show(t, offset)), "created_at": show(m.created_at, offset),
-    })
+impl Clock {
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            now: state.store.now(),
+            offset: state.store.local.offset,
+        }
+    }
+
+    /// RFC 3339 in the deployment's offset, as every meeting answer writes times.
+    pub fn time(self, t: OffsetDateTime) -> String {
+        t.to_offset(self.offset).format(&Rfc3339).unwrap_or_default()
+    }
+
+    pub fn time_opt(self, t: Option<OffsetDateTime>) -> Option<String> {
+        t.map(|t| self.time(t))
+    }
+}
+
+/// The fields every meeting answer starts with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingCore {
+    pub id: i64,
+    pub org_id: i64,
+    /// `branch_congress`, `committee`, `group_meeting`, `party_lecture`, …
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub title: String,
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    pub venue: Option<String>,
+    /// `planned`, `open`, `closed`, `cancelled`
+    pub status: &'static str,
+    #[schema(format = DateTime)]
+    pub closed_at: Option<String>,
+}
+
+/// A `MeetingRow` and a `PlanRow` hold the same columns: one core from either.
+macro_rules! meeting_core {
+    ($m:expr, $clock:expr) => {{
+        let (m, clock) = ($m, $clock);
+        MeetingCore {
+            id: m.id,
+            org_id: m.org_id,
+            kind: m.kind.as_str(),
+            kind_label: m.kind.label_zh(),
+            title: m.title.clone(),
+            starts_at: clock.time(m.starts_at),
+            ends_at: clock.time(m.ends_at),
+            venue: m.venue.clone(),
+            status: dangjian_rules::meeting::shown(
+                m.status,
+                m.cancelled_at.is_some(),
+                m.starts_at,
+                clock.now,
+            )
+            .as_str(),
+            closed_at: clock.time_opt(m.closed_at),
+        }
+    }};
+}
+
+impl MeetingCore {
+    pub fn of_meeting(m: &MeetingRow, clock: Clock) -> Self {
+        meeting_core!(m, clock)
+    }
+
+    pub fn of_plan(m: &dangjian_store::meeting::plan::PlanRow, clock: Clock) -> Self {
+        meeting_core!(m, clock)
+    }
+}
+
+/// A view of a stored row, its times shown by the clock.
+pub trait ViewOf<R> {
+    fn view(row: &R, clock: Clock) -> Self;
+}
+
+/// A whole list answer, each row as its view.
+pub fn listed<R, V: ViewOf<R>>(rows: &[R], clock: Clock) -> Json<List<V>> {
+    Json(List::all(rows.iter().map(|r| V::view(r, clock)).collect()))
+}
+
+/// A meeting as `POST /api/v1/meetings`, `GET /api/v1/meetings/{id}` and close answer it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingView {
+    #[serde(flatten)]
+    pub meeting: MeetingCore,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl MeetingView {
+    pub fn new(m: &MeetingRow, clock: Clock) -> Self {
+        Self {
+            meeting: MeetingCore::of_meeting(m, clock),
+            created_at: clock.time(m.created_at),
+        }
+    }
+}
+
+/// The attendance counts (guests are listed, not counted).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct CountsView {
+    pub expected: u64,
+    pub present: u64,
+    pub leave: u64,
+    pub absent: u64,
+    pub left_early: u64,
+}
+
+impl From<Counts> for CountsView {
+    fn from(c: Counts) -> Self {
+        Self {
+            expected: c.expected,
+            present: c.present,
+            leave: c.leave,
+            absent: c.absent,
+            left_early: c.left_early,
+        }
+    }
 }
 
 /// An RFC 3339 time with offset; anything else → 422 naming the field.
@@ -49,53 +167,62 @@ fn parse_time(field: &'static str, s: &str) -> AppResult<OffsetDateTime> {
         .map_err(|_| AppError::Invalid(RuleViolation::field("datetime_invalid", field)))
 }
 
+/// A required RFC 3339 time (`field_required`, then `datetime_invalid`).
+pub(crate) fn required_time(field: &'static str, v: Option<String>) -> AppResult<OffsetDateTime> {
+    parse_time(field, &required_text(field, v)?)
+}
+
+/// A text of at most `max` characters, required.
+pub(crate) fn required_text_max(field: &'static str, v: Option<String>, max: usize) -> AppResult<String> {
+    let s = required_text(field, v)?;
+    if s.chars().count() > max {
+        return Err(RuleViolation::field("text_too_long", field)
+            .arg("max", max)
+            .into());
+    }
+    Ok(s)
+}
+
 /// An opaque id sent as a JSON integer or a string of digits.
 fn parse_id(field: &'static str, v: Option<Value>) -> AppResult<Option<i64>> {
+    let not_an_id = || AppError::Malformed(Some(field.into()), format!("{field}: not an id"));
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| AppError::Malformed(Some(field.into()), format!("{field}: not an id"))),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::Malformed(Some(field.into()), format!("{field}: not an id"))),
-        Some(_) => Err(AppError::Malformed(
-            Some(field.into()),
-            format!("{field}: not an id"),
-        )),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(not_an_id),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| not_an_id()),
+        Some(_) => Err(not_an_id()),
     }
 }
 
-#[derive(Deserialize)]
+/// A meeting to plan (one meeting, or the first of a series). Times are RFC 3339 with offset.
+#[derive(Deserialize, ToSchema)]
 pub struct MeetingBody {
+    /// An id, as a number or a string of digits.
+    #[schema(value_type = Option<i64>)]
     pub(crate) org_id: Option<Value>,
+    /// `branch_congress`, `committee`, … or the Chinese name (支部党员大会 …)
     kind: Option<String>,
     title: Option<String>,
+    #[schema(format = DateTime)]
     starts_at: Option<String>,
+    #[schema(format = DateTime)]
     ends_at: Option<String>,
     venue: Option<String>,
 }
 
-impl MeetingBody {
-    /// The meeting as planned, each field checked (one meeting or the first of a series).
-    pub(crate) fn parse(self) -> AppResult<NewMeeting> {
-        let org_id = required("org_id", parse_id("org_id", self.org_id)?)?;
-        let kind = parse_enum(
-            "kind",
-            &required_text("kind", self.kind)?,
-            MeetingKind::parse_label,
-        )?;
-        let title = required_text("title", self.title)?;
-        if title.chars().count() > 100 {
-            return Err(RuleViolation::field("text_too_long", "title")
-                .arg("max", 100)
-                .into());
-        }
-        let starts_at = parse_time("starts_at", &required_text("starts_at", self.starts_at)?)?;
-        let ends_at = parse_time("ends_at", &required_text("ends_at", self.ends_at)?)?;
+/// The longest meeting title (API and plan form).
+pub(crate) const TITLE_MAX: usize = 100;
+
+impl TryFrom<MeetingBody> for NewMeeting {
+    type Error = AppError;
+
+    /// The meeting as planned, each field checked.
+    fn try_from(b: MeetingBody) -> AppResult<NewMeeting> {
+        let org_id = required("org_id", parse_id("org_id", b.org_id)?)?;
+        let kind = parse_enum("kind", &required_text("kind", b.kind)?, MeetingKind::parse_label)?;
+        let title = required_text_max("title", b.title, TITLE_MAX)?;
+        let starts_at = required_time("starts_at", b.starts_at)?;
+        let ends_at = required_time("ends_at", b.ends_at)?;
         if ends_at <= starts_at {
             return Err(RuleViolation::field("meeting_ends_before_start", "ends_at").into());
         }
@@ -105,7 +232,7 @@ impl MeetingBody {
             title,
             starts_at,
             ends_at,
-            venue: optional_text("venue", self.venue, 200)?,
+            venue: optional_text("venue", b.venue, 200)?,
         })
     }
 }
@@ -114,13 +241,13 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<MeetingBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<MeetingView>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let new = b.parse()?;
+    let new = NewMeeting::try_from(b)?;
     let row = state.store.create_meeting(&scope, &auth.actor(), new).await?;
     Ok((
         StatusCode::CREATED,
-        Json(meeting_json(&row, state.store.now(), state.store.local.offset)),
+        Json(MeetingView::new(&row, Clock::of(&state))),
     ))
 }
 
@@ -128,20 +255,46 @@ pub async fn get_one(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MeetingView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let row = state.store.meeting(&scope, id).await?;
-    Ok(Json(meeting_json(
-        &row,
-        state.store.now(),
-        state.store.local.offset,
-    )))
+    Ok(Json(MeetingView::new(&row, Clock::of(&state))))
 }
 
-#[derive(Deserialize)]
+/// An approved leave the secretary records: who, and why.
+#[derive(Deserialize, ToSchema)]
 pub struct LeaveBody {
+    #[schema(value_type = Option<i64>)]
     person_id: Option<Value>,
     reason: Option<String>,
+}
+
+/// A leave as recorded: `person_id` and the optional reason.
+pub struct NewLeave {
+    pub person_id: i64,
+    pub reason: Option<String>,
+}
+
+impl TryFrom<LeaveBody> for NewLeave {
+    type Error = AppError;
+
+    fn try_from(b: LeaveBody) -> AppResult<NewLeave> {
+        Ok(NewLeave {
+            person_id: required("person_id", parse_id("person_id", b.person_id)?)?,
+            reason: optional_text("reason", b.reason, 200)?,
+        })
+    }
+}
+
+/// A leave recorded by staff (`approved`) or asked for by the member (`pending`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaveView {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub person_id: i64,
+    pub reason: Option<String>,
+    /// `approved` (recorded by staff) or `pending` (asked by the member)
+    pub status: &'static str,
 }
 
 pub async fn record_leave(
@@ -149,19 +302,22 @@ pub async fn record_leave(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<LeaveBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<LeaveView>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let person_id = required("person_id", parse_id("person_id", b.person_id)?)?;
-    let reason = optional_text("reason", b.reason, 200)?;
+    let NewLeave { person_id, reason } = b.try_into()?;
     let leave_id = state
         .store
         .record_leave(&scope, &auth.actor(), id, person_id, reason.clone())
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"id": leave_id, "meeting_id": id, "person_id": person_id, "reason": reason, "status": "approved"}),
-        ),
+        Json(LeaveView {
+            id: leave_id,
+            meeting_id: id,
+            person_id,
+            reason,
+            status: "approved",
+        }),
     ))
 }
 
@@ -169,47 +325,95 @@ pub async fn close(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MeetingView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let row = state.store.close_meeting(&scope, &auth.actor(), id).await?;
-    Ok(Json(meeting_json(
-        &row,
-        state.store.now(),
-        state.store.local.offset,
-    )))
+    Ok(Json(MeetingView::new(&row, Clock::of(&state))))
+}
+
+/// One expected (or invited) person's state at the meeting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendancePerson {
+    pub person_id: i64,
+    pub name: String,
+    /// `present`, `left_early`, `leave`, `absent`
+    pub state: &'static str,
+    pub late: bool,
+    /// Present (and true) only for invited guests and 列席 people, who are not counted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub guest: bool,
+}
+
+/// Whether more than half of those who vote are here (支部党员大会, 支委会).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuorumView {
+    pub voting: u64,
+    pub present: u64,
+    pub needed: u64,
+    pub met: bool,
+}
+
+impl From<Quorum> for QuorumView {
+    fn from(q: Quorum) -> Self {
+        Self {
+            voting: q.voting,
+            present: q.present,
+            needed: q.needed,
+            met: q.met,
+        }
+    }
+}
+
+/// The counts, each person's state, and the stream's cursor (`?after=last_seq` misses nothing).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendanceView {
+    #[serde(flatten)]
+    pub counts: CountsView,
+    pub people: Vec<AttendancePerson>,
+    pub last_seq: i64,
+    /// Only for a 支部党员大会 or 支委会.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<QuorumView>,
 }
 
 pub async fn attendance(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<AttendanceView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     // read before the attendance: a stream opened `?after=last_seq` misses nothing
     let last_seq = state.store.last_checkin_seq(id).await?;
     let a = state.store.attendance(&scope, id).await?;
-    let people: Vec<Value> = a
+    let people = a
         .lines
         .iter()
-        .map(|l| {
-            let mut p = json!({"person_id": l.line.person_id, "name": l.name, "state": l.line.state.as_str(), "late": l.line.late});
-            if l.line.guest {
-                p["guest"] = json!(true);
-            }
-            p
+        .map(|l| AttendancePerson {
+            person_id: l.line.person_id,
+            name: l.name.clone(),
+            state: l.line.state.as_str(),
+            late: l.line.late,
+            guest: l.line.guest,
         })
         .collect();
-    let c = a.counts;
     let m = state.store.meeting(&scope, id).await?;
-    let mut body = json!({
-        "expected": c.expected, "present": c.present, "leave": c.leave, "absent": c.absent,
-        "left_early": c.left_early, "people": people, "last_seq": last_seq,
-    });
     // a 支部党员大会 or 支委会: whether more than half of those who vote are here
-    if let Some(q) = state.store.quorum_of(m.kind, &a).await? {
-        body["quorum"] = json!(q);
-    }
-    Ok(Json(body))
+    let quorum = state.store.quorum_of(m.kind, &a).await?.map(QuorumView::from);
+    Ok(Json(AttendanceView {
+        counts: a.counts.into(),
+        people,
+        last_seq,
+        quorum,
+    }))
+}
+
+/// A card read at the door that matched nobody expected or invited.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnresolvedCardView {
+    pub event_id: String,
+    pub card_uid: String,
+    #[schema(format = DateTime)]
+    pub at: String,
 }
 
 /// Cards read at the door that matched nobody expected or invited, for staff to sort out.
@@ -217,32 +421,163 @@ pub async fn unresolved_cards(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<UnresolvedCardView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.unresolved_cards(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let items: Vec<Value> = rows
-        .into_iter()
-        .map(|(event_id, card_uid, at)| json!({"event_id": event_id, "card_uid": card_uid, "at": show(at, offset)}))
-        .collect();
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(items, total))
+    let clock = Clock::of(&state);
+    Ok(Json(List::all(
+        rows.into_iter()
+            .map(|(event_id, card_uid, at)| UnresolvedCardView {
+                event_id,
+                card_uid,
+                at: clock.time(at),
+            })
+            .collect(),
+    )))
 }
 
-#[derive(Deserialize)]
+/// One check-in or presence event: `event_id` and exactly one of `person_id`, `card_uid`,
+/// `qr_token` (the hall's rotating code: the caller checks themself in) or `person_token`.
+#[derive(Deserialize, ToSchema)]
 pub struct CheckinBody {
+    /// The client's id for the event (at most 64 characters): a retry with the same body is a
+    /// replay, answered the same.
     event_id: Option<String>,
+    #[schema(value_type = Option<i64>)]
     person_id: Option<Value>,
     card_uid: Option<String>,
     qr_token: Option<String>,
     /// A member's personal QR code as scanned by staff (`GET /api/v1/me/qr`).
     person_token: Option<String>,
+    /// `qr`, `card`, `manual`, `proxy`, `face`, `presence`
     method: Option<String>,
+    /// `in` (default) or `out`
     direction: Option<String>,
+    /// The device's clock (RFC 3339); the server's receipt time when absent.
+    #[schema(format = DateTime)]
     at: Option<String>,
     reason: Option<String>,
     /// Staff and devices confirm a check-in before the window opens (`checkin_before_window`).
     confirm: Option<bool>,
+}
+
+/// What a check-in body is read against: who posts it and for which meeting.
+struct CheckinContext<'a> {
+    state: &'a AppState,
+    auth: &'a Auth,
+    scope: &'a Scope,
+    meeting_id: i64,
+    /// A member checking themself in (their person id), else staff or a device.
+    self_only: Option<i64>,
+    confirmed_by_query: bool,
+}
+
+impl CheckinBody {
+    /// The check-in to store. The tokens are checked here (by signature and the clock), in the
+    /// order the fields are read; a member may only check themself in, with the hall's code.
+    async fn parse(self, cx: CheckinContext<'_>) -> AppResult<NewCheckin> {
+        let CheckinContext {
+            state,
+            auth,
+            scope,
+            meeting_id: id,
+            self_only,
+            confirmed_by_query,
+        } = cx;
+        let event_id = required_text_max("event_id", self.event_id, 64)?;
+        let person_id = parse_id("person_id", self.person_id)?;
+        let card_uid = optional_text("card_uid", self.card_uid, 64)?;
+        let qr_token = optional_text("qr_token", self.qr_token, 4096)?;
+        let person_token = optional_text("person_token", self.person_token, 4096)?;
+        let given = usize::from(person_id.is_some())
+            + usize::from(card_uid.is_some())
+            + usize::from(qr_token.is_some())
+            + usize::from(person_token.is_some());
+        if given == 0 {
+            return Err(RuleViolation::field("field_required", "person_id").into());
+        }
+        if given > 1 {
+            return Err(RuleViolation::field("checkin_one_identity", "person_id").into());
+        }
+        // a scanned personal code stands for its person (staff and devices only)
+        let person_id = match &person_token {
+            Some(token) if self_only.is_none() => Some(verify_person_qr(state, token)?),
+            Some(_) => return Err(AppError::Forbidden("checkin_self_only")),
+            None => person_id,
+        };
+        let who = match (person_id, card_uid, &qr_token) {
+            (Some(p), _, _) => Who::Person(p),
+            (None, Some(c), _) => Who::Card(c),
+            (None, None, Some(token)) => {
+                // a phone retrying after its token's window passed is a replay, not a new scan:
+                // the stored event decides (same body → the same answer, another body → 409)
+                if let Err(e) = verify_qr(state, id, token)
+                    && !state.store.checkin_seen(scope, id, &event_id).await?
+                {
+                    return Err(e);
+                }
+                // the QR code shows the meeting; who checks in is the caller
+                let own = auth
+                    .grants
+                    .person_id()
+                    .ok_or_else(|| AppError::from(RuleViolation::field("not_expected", "qr_token")))?;
+                Who::Person(own)
+            }
+            (None, None, None) => return Err(RuleViolation::field("field_required", "person_id").into()),
+        };
+        let method = match self.method.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => parse_enum("method", s, CheckinMethod::parse)?,
+            None if qr_token.is_some() || person_token.is_some() => CheckinMethod::Qr,
+            None if matches!(who, Who::Card(_)) => CheckinMethod::Card,
+            None => CheckinMethod::Manual,
+        };
+        if qr_token.is_some() && method != CheckinMethod::Qr {
+            return Err(RuleViolation::field("qr_method_only", "method").into());
+        }
+        let direction = match self.direction.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => parse_enum("direction", s, Direction::parse)?,
+            None => Direction::In,
+        };
+        let at = match self.at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(parse_time("at", s)?),
+            None => None,
+        };
+        let reason = optional_text("reason", self.reason, 200)?;
+        if let Some(own) = self_only {
+            let own_person = matches!(who, Who::Person(p) if p == own);
+            let refusal = if !own_person || !matches!(method, CheckinMethod::Qr | CheckinMethod::Manual) {
+                Some(AppError::Forbidden("checkin_self_only"))
+            } else if qr_token.is_none() {
+                // a member proves presence with the hall's rotating code; their own id proves
+                // nothing
+                Some(RuleViolation::field("checkin_needs_qr", "qr_token").into())
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
+                // a meeting that is none of the caller's stays invisible (404, not 403)
+                if !state.store.meeting_concerns(scope, id, own).await? {
+                    return Err(AppError::NotFound);
+                }
+                return Err(refusal);
+            }
+        }
+        let poster = match self_only {
+            Some(_) => Poster::Member,
+            None if auth.grants.has_role(Role::Device) => Poster::Device,
+            None => Poster::Staff,
+        };
+        Ok(NewCheckin {
+            event_id,
+            who,
+            method,
+            direction,
+            at,
+            reason,
+            poster,
+            confirmed: self.confirm.unwrap_or(false) || confirmed_by_query,
+        })
+    }
 }
 
 /// Who may check in at this meeting, and how: meeting staff (RunMeetings) and devices (CheckIn)
@@ -269,262 +604,180 @@ async fn checkin_scope(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Sco
     }
 }
 
+/// A check-in's answer as the check-in writer stored it: a replay answers the stored body
+/// verbatim (API.md: the same answer), so it is passed on as stored, not rebuilt.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = CheckinAnswer)]
+pub struct CheckinView(Value);
+
+/// The shape of a check-in's answer (`CheckinView`).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the stored answer's shape")]
+pub struct CheckinAnswer {
+    event_id: String,
+    person_id: i64,
+    /// The person's state after this event: `present`, `left_early`, …
+    state: String,
+    late: bool,
+    /// Their seat's label, if seats are assigned.
+    seat: Option<String>,
+}
+
 pub async fn checkin(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<crate::extract::ConfirmQuery>,
     ApiJson(b): ApiJson<CheckinBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<CheckinView>)> {
     let (scope, self_only) = checkin_scope(&state, &auth, id).await?;
-    let event_id = required_text("event_id", b.event_id)?;
-    if event_id.chars().count() > 64 {
-        return Err(RuleViolation::field("text_too_long", "event_id")
-            .arg("max", 64)
-            .into());
-    }
-    let person_id = parse_id("person_id", b.person_id)?;
-    let card_uid = optional_text("card_uid", b.card_uid, 64)?;
-    let qr_token = optional_text("qr_token", b.qr_token, 4096)?;
-    let person_token = optional_text("person_token", b.person_token, 4096)?;
-    let given = usize::from(person_id.is_some())
-        + usize::from(card_uid.is_some())
-        + usize::from(qr_token.is_some())
-        + usize::from(person_token.is_some());
-    if given == 0 {
-        return Err(RuleViolation::field("field_required", "person_id").into());
-    }
-    if given > 1 {
-        return Err(RuleViolation::field("checkin_one_identity", "person_id").into());
-    }
-    // a scanned personal code stands for its person (staff and devices only)
-    let person_id = match &person_token {
-        Some(token) if self_only.is_none() => Some(verify_person_qr(&state, token)?),
-        Some(_) => return Err(AppError::Forbidden("checkin_self_only")),
-        None => person_id,
-    };
-    let who = match (person_id, card_uid, &qr_token) {
-        (Some(p), _, _) => Who::Person(p),
-        (None, Some(c), _) => Who::Card(c),
-        (None, None, Some(token)) => {
-            // a phone retrying after its token's window passed is a replay, not a new scan: the
-            // stored event decides (same body → the same answer, another body → 409)
-            if let Err(e) = verify_qr(&state, id, token)
-                && !state.store.checkin_seen(&scope, id, &event_id).await?
-            {
-                return Err(e);
-            }
-            // the QR code shows the meeting; who checks in is the caller
-            let own = auth
-                .grants
-                .person_id()
-                .ok_or_else(|| AppError::from(RuleViolation::field("not_expected", "qr_token")))?;
-            Who::Person(own)
-        }
-        (None, None, None) => return Err(RuleViolation::field("field_required", "person_id").into()),
-    };
-    let method = match b.method.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => parse_enum("method", s, CheckinMethod::parse)?,
-        None if qr_token.is_some() || person_token.is_some() => CheckinMethod::Qr,
-        None if matches!(who, Who::Card(_)) => CheckinMethod::Card,
-        None => CheckinMethod::Manual,
-    };
-    if qr_token.is_some() && method != CheckinMethod::Qr {
-        return Err(RuleViolation::field("qr_method_only", "method").into());
-    }
-    let direction = match b.direction.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => parse_enum("direction", s, Direction::parse)?,
-        None => Direction::In,
-    };
-    let at = match b.at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(parse_time("at", s)?),
-        None => None,
-    };
-    let reason = optional_text("reason", b.reason, 200)?;
-    if let Some(own) = self_only {
-        let own_person = matches!(who, Who::Person(p) if p == own);
-        if !own_person || !matches!(method, CheckinMethod::Qr | CheckinMethod::Manual) {
-            // a meeting that is none of the caller's stays invisible (404, not 403)
-            if !state.store.meeting_concerns(&scope, id, own).await? {
-                return Err(AppError::NotFound);
-            }
-            return Err(AppError::Forbidden("checkin_self_only"));
-        }
-        // a member proves presence with the hall's rotating code; their own id proves nothing
-        if qr_token.is_none() {
-            if !state.store.meeting_concerns(&scope, id, own).await? {
-                return Err(AppError::NotFound);
-            }
-            return Err(RuleViolation::field("checkin_needs_qr", "qr_token").into());
-        }
-    }
-    let poster = match self_only {
-        Some(_) => Poster::Member,
-        None if auth.grants.has_role(Role::Device) => Poster::Device,
-        None => Poster::Staff,
-    };
-    let answer = state
-        .store
-        .checkin(
-            &scope,
-            &auth.actor(),
-            id,
-            NewCheckin {
-                event_id,
-                who,
-                method,
-                direction,
-                at,
-                reason,
-                poster,
-                confirmed: b.confirm.unwrap_or(false) || q.confirm.unwrap_or(false),
-            },
-        )
+    let new = b
+        .parse(CheckinContext {
+            state: &state,
+            auth: &auth,
+            scope: &scope,
+            meeting_id: id,
+            self_only,
+            confirmed_by_query: q.confirm.unwrap_or(false),
+        })
         .await?;
+    let answer = state.store.checkin(&scope, &auth.actor(), id, new).await?;
     let status = if answer.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(answer.body)))
+    Ok((status, Json(CheckinView(answer.body))))
 }
 
-/// A QR token is valid for its window of this many seconds and the next one (clock skew).
-const QR_WINDOW_SECONDS: i64 = 15;
-const QR_PURPOSE: &str = "meeting-qr";
-
-fn qr_window(now: OffsetDateTime) -> i64 {
-    now.unix_timestamp().div_euclid(QR_WINDOW_SECONDS)
+/// A code that rotates: base64url(id ‖ window ‖ HMAC tag), ids as 8 big-endian bytes each,
+/// valid for its window of `seconds` and the next one (clock skew, the time to show it).
+struct RotatingCode {
+    purpose: &'static str,
+    seconds: i64,
+    field: &'static str,
+    invalid: &'static str,
+    expired: &'static str,
 }
 
-/// base64url(meeting_id ‖ window ‖ HMAC tag), ids as 8 big-endian bytes each.
-fn qr_token(state: &AppState, meeting_id: i64, window: i64) -> String {
-    use base64::Engine as _;
-    let mut msg = Vec::with_capacity(48);
-    msg.extend_from_slice(&meeting_id.to_be_bytes());
-    msg.extend_from_slice(&window.to_be_bytes());
-    let tag = state.store.keys.sign(QR_PURPOSE, &msg);
-    msg.extend_from_slice(&tag);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg)
+/// The hall's code for a meeting: 15-second windows.
+const MEETING_CODE: RotatingCode = RotatingCode {
+    purpose: "meeting-qr",
+    seconds: 15,
+    field: "qr_token",
+    invalid: "qr_token_invalid",
+    expired: "qr_token_expired",
+};
+
+/// A member's personal code: long enough to show the phone at the door, short enough that a
+/// photo of it is soon useless.
+const PERSON_CODE: RotatingCode = RotatingCode {
+    purpose: "person-qr",
+    seconds: 60,
+    field: "person_token",
+    invalid: "person_token_invalid",
+    expired: "person_token_expired",
+};
+
+impl RotatingCode {
+    fn window(&self, now: OffsetDateTime) -> i64 {
+        now.unix_timestamp().div_euclid(self.seconds)
+    }
+
+    fn token(&self, state: &AppState, id: i64, window: i64) -> String {
+        use base64::Engine as _;
+        let mut msg = Vec::with_capacity(48);
+        msg.extend_from_slice(&id.to_be_bytes());
+        msg.extend_from_slice(&window.to_be_bytes());
+        let tag = state.store.keys.sign(self.purpose, &msg);
+        msg.extend_from_slice(&tag);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg)
+    }
+
+    /// The id a token stands for, checked by its signature and the clock alone (no database
+    /// read); with `expected`, it must be that id.
+    fn verify(&self, state: &AppState, token: &str, expected: Option<i64>) -> AppResult<i64> {
+        use base64::Engine as _;
+        let invalid = || AppError::from(RuleViolation::field(self.invalid, self.field));
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.trim())
+            .map_err(|_| invalid())?;
+        if raw.len() != 48 {
+            return Err(invalid());
+        }
+        let (msg, tag) = raw.split_at(16);
+        if !state.store.keys.verify(self.purpose, msg, tag) {
+            return Err(invalid());
+        }
+        let (id, w) = msg.split_at(8);
+        let id = i64::from_be_bytes(id.try_into().map_err(|_| invalid())?);
+        let w = i64::from_be_bytes(w.try_into().map_err(|_| invalid())?);
+        if expected.is_some_and(|e| e != id) {
+            return Err(invalid());
+        }
+        let now = self.window(state.store.now());
+        if w > now {
+            return Err(invalid());
+        }
+        if now - w > 1 {
+            return Err(RuleViolation::field(self.expired, self.field).into());
+        }
+        Ok(id)
+    }
+
+    /// The current code for `id`, and when the next one is due.
+    fn current(&self, state: &AppState, id: i64) -> AppResult<QrView> {
+        let window = self.window(state.store.now());
+        let expires = OffsetDateTime::from_unix_timestamp((window + 1) * self.seconds)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(QrView {
+            token: self.token(state, id, window),
+            expires_at: Clock::of(state).time(expires),
+            window_seconds: self.seconds,
+        })
+    }
 }
 
-/// Checks a QR token by its signature and the clock alone (no database read): it must be for
-/// this meeting and of the current or the previous window.
+/// Checks a meeting's QR token: for this meeting, of the current or the previous window.
 fn verify_qr(state: &AppState, meeting_id: i64, token: &str) -> AppResult<()> {
-    use base64::Engine as _;
-    let invalid = || AppError::from(RuleViolation::field("qr_token_invalid", "qr_token"));
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim())
-        .map_err(|_| invalid())?;
-    if raw.len() != 48 {
-        return Err(invalid());
-    }
-    let (msg, tag) = raw.split_at(16);
-    if !state.store.keys.verify(QR_PURPOSE, msg, tag) {
-        return Err(invalid());
-    }
-    let (m, w) = msg.split_at(8);
-    let m = i64::from_be_bytes(m.try_into().map_err(|_| invalid())?);
-    let w = i64::from_be_bytes(w.try_into().map_err(|_| invalid())?);
-    if m != meeting_id {
-        return Err(invalid());
-    }
-    let now = qr_window(state.store.now());
-    if w > now {
-        return Err(invalid());
-    }
-    if now - w > 1 {
-        return Err(RuleViolation::field("qr_token_expired", "qr_token").into());
-    }
-    Ok(())
+    MEETING_CODE.verify(state, token, Some(meeting_id)).map(|_| ())
 }
 
-/// A personal code is valid for its window of this many seconds and the next one: long enough
-/// to show the phone at the door, short enough that a photo of it is soon useless.
-const PERSON_QR_WINDOW_SECONDS: i64 = 60;
-const PERSON_QR_PURPOSE: &str = "person-qr";
-
-/// base64url(person_id ‖ window ‖ HMAC tag), like the meeting's token but for a person.
-fn person_qr_token(state: &AppState, person_id: i64, window: i64) -> String {
-    use base64::Engine as _;
-    let mut msg = Vec::with_capacity(48);
-    msg.extend_from_slice(&person_id.to_be_bytes());
-    msg.extend_from_slice(&window.to_be_bytes());
-    let tag = state.store.keys.sign(PERSON_QR_PURPOSE, &msg);
-    msg.extend_from_slice(&tag);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg)
-}
-
-/// The person a scanned personal code stands for, checked by signature and clock alone.
+/// The person a scanned personal code stands for.
 fn verify_person_qr(state: &AppState, token: &str) -> AppResult<i64> {
-    use base64::Engine as _;
-    let invalid = || AppError::from(RuleViolation::field("person_token_invalid", "person_token"));
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim())
-        .map_err(|_| invalid())?;
-    if raw.len() != 48 {
-        return Err(invalid());
-    }
-    let (msg, tag) = raw.split_at(16);
-    if !state.store.keys.verify(PERSON_QR_PURPOSE, msg, tag) {
-        return Err(invalid());
-    }
-    let (p, w) = msg.split_at(8);
-    let p = i64::from_be_bytes(p.try_into().map_err(|_| invalid())?);
-    let w = i64::from_be_bytes(w.try_into().map_err(|_| invalid())?);
-    let now = state
-        .store
-        .now()
-        .unix_timestamp()
-        .div_euclid(PERSON_QR_WINDOW_SECONDS);
-    if w > now {
-        return Err(invalid());
-    }
-    if now - w > 1 {
-        return Err(RuleViolation::field("person_token_expired", "person_token").into());
-    }
-    Ok(p)
+    PERSON_CODE.verify(state, token, None)
 }
 
-/// The caller's personal QR code (`{"token","expires_at","window_seconds"}`), for their phone:
-/// staff scan it at the door and post it as `person_token`. Only logins of a person have one.
-pub async fn my_qr(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+/// A rotating code and when the next one is due (this one is still accepted during the next
+/// window).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QrView {
+    pub token: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    pub window_seconds: i64,
+}
+
+/// The caller's personal QR code, for their phone: staff scan it at the door and post it as
+/// `person_token`. Only logins of a person have one.
+pub async fn my_qr(State(state): State<AppState>, auth: Auth) -> AppResult<Json<QrView>> {
     let person = auth
         .grants
         .person_id()
         .ok_or(AppError::Forbidden("no_person_record"))?;
-    let window = state
-        .store
-        .now()
-        .unix_timestamp()
-        .div_euclid(PERSON_QR_WINDOW_SECONDS);
-    let expires = OffsetDateTime::from_unix_timestamp((window + 1) * PERSON_QR_WINDOW_SECONDS)
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Json(json!({
-        "token": person_qr_token(&state, person, window),
-        "expires_at": show(expires, state.store.local.offset),
-        "window_seconds": PERSON_QR_WINDOW_SECONDS,
-    })))
+    Ok(Json(PERSON_CODE.current(&state, person)?))
 }
 
-/// The meeting's current QR token, for the screen at the door: `{"token","expires_at",
-/// "window_seconds"}`; `expires_at` is when the next token is due (this one is still accepted
-/// during the next window).
+/// The meeting's current QR token, for the screen at the door.
 pub async fn qr(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<QrView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let m = state.store.meeting(&scope, id).await?;
-    let window = qr_window(state.store.now());
-    let expires = OffsetDateTime::from_unix_timestamp((window + 1) * QR_WINDOW_SECONDS)
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Json(json!({
-        "token": qr_token(&state, m.id, window),
-        "expires_at": show(expires, state.store.local.offset),
-        "window_seconds": QR_WINDOW_SECONDS,
-    })))
+    Ok(Json(MEETING_CODE.current(&state, m.id)?))
 }
 
 /// The live check-in stream (Server-Sent Events): `event: checkin`, `id: <seq>`, the `data:` of
@@ -562,10 +815,7 @@ pub async fn stream(
     let mut high = 0;
     if let Some(n) = last {
         high = n;
-        let (events, counts) = state
-            .store
-            .live_checkins(&scope, id, n, None)
-            .await?;
+        let (events, counts) = state.store.live_checkins(&scope, id, n, None).await?;
         for e in events {
             high = high.max(e.seq);
             let data = crate::meeting::live::event_data(&e, &counts, state.store.local.offset);
@@ -633,33 +883,58 @@ async fn still_watching(state: &AppState, headers: &axum::http::HeaderMap, id: i
     }
 }
 
-#[derive(Deserialize)]
+/// A door device to register: its name, kind and the org whose meetings it serves.
+#[derive(Deserialize, ToSchema)]
 pub struct DeviceBody {
     name: Option<String>,
+    /// `rfid_gate`, `presence`, `kiosk`
     kind: Option<String>,
+    #[schema(value_type = Option<i64>)]
     org_id: Option<Value>,
 }
 
 const DEVICE_KINDS: &[&str] = &["rfid_gate", "presence", "kiosk"];
 
-/// Registers a door device: 201 `{"id","token"}`; the bearer token may post check-ins for the
-/// meetings of the org's subtree and nothing else (role `device`).
+/// A device as registered.
+pub struct NewDevice {
+    pub name: String,
+    pub kind: &'static str,
+    pub org_id: i64,
+}
+
+impl TryFrom<DeviceBody> for NewDevice {
+    type Error = AppError;
+
+    fn try_from(b: DeviceBody) -> AppResult<NewDevice> {
+        Ok(NewDevice {
+            name: required_text_max("name", b.name, 100)?,
+            kind: parse_enum("kind", &required_text("kind", b.kind)?, |s| {
+                DEVICE_KINDS.iter().copied().find(|k| *k == s)
+            })?,
+            org_id: required("org_id", parse_id("org_id", b.org_id)?)?,
+        })
+    }
+}
+
+/// A registered device and its bearer token (shown this once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub org_id: i64,
+    pub token: String,
+}
+
+/// Registers a door device: the bearer token may post check-ins for the meetings of the org's
+/// subtree and nothing else (role `device`).
 pub async fn create_device(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<DeviceBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<DeviceView>)> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let name = required_text("name", b.name)?;
-    if name.chars().count() > 100 {
-        return Err(RuleViolation::field("text_too_long", "name")
-            .arg("max", 100)
-            .into());
-    }
-    let kind = parse_enum("kind", &required_text("kind", b.kind)?, |s| {
-        DEVICE_KINDS.iter().copied().find(|k| *k == s)
-    })?;
-    let org_id = required("org_id", parse_id("org_id", b.org_id)?)?;
+    let NewDevice { name, kind, org_id } = b.try_into()?;
     let token = auth::new_token();
     let id = state
         .store
@@ -667,6 +942,12 @@ pub async fn create_device(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "name": name, "kind": kind, "org_id": org_id, "token": token})),
+        Json(DeviceView {
+            id,
+            name,
+            kind,
+            org_id,
+            token,
+        }),
     ))
 }

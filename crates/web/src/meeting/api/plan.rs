@@ -6,43 +6,104 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use dangjian_rules::RuleViolation;
 use dangjian_store::Cap;
-use dangjian_store::meeting::plan::{Every, LeaveRequestRow, MeetingFilter, MyMeeting, PlanChange, PlanRow};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use dangjian_store::meeting::NewMeeting;
+use dangjian_store::meeting::plan::{
+    Every, InviteeRow, LeaveRequestRow, MeetingFilter, MyMeeting, MyNotice, PlanChange, PlanRow,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::List;
 use crate::error::{AppError, AppResult};
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_text, parse_enum, required, required_text,
 };
-use crate::meeting::api::{parse_id, parse_time};
+use crate::meeting::api::records::RecordMeetingView;
+use crate::meeting::api::{Clock, LeaveView, MeetingBody, ViewOf, listed, parse_id, required_time};
 
-fn show(t: OffsetDateTime, offset: UtcOffset) -> String {
-    t.to_offset(offset).format(&Rfc3339).unwrap_or_default()
+/// A meeting with its planning fields, as the planning routes answer it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    #[serde(flatten)]
+    pub meeting: RecordMeetingView,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub series_id: Option<i64>,
+    #[schema(format = DateTime)]
+    pub cancelled_at: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub wall_title: Option<String>,
+    pub wall_text: Option<String>,
 }
 
-pub fn plan_json(m: &PlanRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
-    json!({
-        "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": m.kind.label_zh(),
-        "title": m.title, "starts_at": show(m.starts_at, offset), "ends_at": show(m.ends_at, offset),
-        "venue": m.venue, "status": m.shown_status(now),
-        "closed_at": m.closed_at.map(|t| show(t, offset)), "created_at": show(m.created_at, offset),
-        "host": m.host, "recorder": m.recorder, "agenda": m.agenda, "series_id": m.series_id,
-        "cancelled_at": m.cancelled_at.map(|t| show(t, offset)), "cancel_reason": m.cancel_reason,
-        "wall_title": m.wall_title, "wall_text": m.wall_text,
-    })
+impl PlanView {
+    pub fn new(m: &PlanRow, clock: Clock) -> Self {
+        Self {
+            meeting: RecordMeetingView::new(m, clock),
+            created_at: clock.time(m.created_at),
+            series_id: m.series_id,
+            cancelled_at: clock.time_opt(m.cancelled_at),
+            cancel_reason: m.cancel_reason.clone(),
+            wall_title: m.wall_title.clone(),
+            wall_text: m.wall_text.clone(),
+        }
+    }
 }
 
-fn leave_json(r: &LeaveRequestRow, offset: UtcOffset) -> Value {
-    json!({
-        "id": r.id, "meeting_id": r.meeting_id, "person_id": r.person_id, "name": r.name, "reason": r.reason,
-        "status": r.status, "decision_note": r.decision_note, "decided_at": r.decided_at.map(|t| show(t, offset)),
-        "created_at": show(r.created_at, offset),
-    })
+/// A member's leave request and its decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaveRequestView {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub reason: String,
+    /// `pending`, `approved`, `refused`
+    pub status: String,
+    pub decision_note: Option<String>,
+    #[schema(format = DateTime)]
+    pub decided_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl ViewOf<LeaveRequestRow> for LeaveRequestView {
+    fn view(r: &LeaveRequestRow, clock: Clock) -> Self {
+        Self {
+            id: r.id,
+            meeting_id: r.meeting_id,
+            person_id: r.person_id,
+            name: r.name.clone(),
+            reason: r.reason.clone(),
+            status: r.status.to_string(),
+            decision_note: r.decision_note.clone(),
+            decided_at: clock.time_opt(r.decided_at),
+            created_at: clock.time(r.created_at),
+        }
+    }
+}
+
+/// An invited guest or 列席 person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InviteeView {
+    pub person_id: i64,
+    pub name: String,
+    /// `guest` (来宾) or `attendee_extra` (列席)
+    pub role: String,
+}
+
+impl From<&InviteeRow> for InviteeView {
+    fn from(i: &InviteeRow) -> Self {
+        Self {
+            person_id: i.person_id,
+            name: i.name.clone(),
+            role: i.role.to_string(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -63,10 +124,10 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<PlanView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let offset = state.store.local.offset;
-    let day_start = |d: time::Date| d.midnight().assume_offset(offset);
+    let clock = Clock::of(&state);
+    let day_start = |d: time::Date| d.midnight().assume_offset(clock.offset);
     let from = optional_date("from", q.from)?.map(day_start);
     let to = optional_date("to", q.to)?
         .and_then(|d| d.next_day())
@@ -94,11 +155,21 @@ pub async fn list(
         offset: page.offset(),
     };
     let (rows, total) = state.store.list_meetings(&scope, &f).await?;
-    let now = state.store.now();
-    Ok(crate::extract::list(
-        rows.iter().map(|m| plan_json(m, now, offset)).collect(),
+    Ok(Json(List {
+        items: rows.iter().map(|m| PlanView::new(m, clock)).collect(),
         total,
-    ))
+    }))
+}
+
+/// The meeting with its invitees, and its leave requests for meeting staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanDetailView {
+    #[serde(flatten)]
+    pub meeting: PlanView,
+    pub invitees: Vec<InviteeView>,
+    /// Only for those who run the meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leave_requests: Option<Vec<LeaveRequestView>>,
 }
 
 /// The meeting with its planning fields and invitees; leave requests for meeting staff.
@@ -106,38 +177,71 @@ pub async fn get_plan(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PlanDetailView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let m = state.store.meeting_plan(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let mut out = plan_json(&m, state.store.now(), offset);
-    let invitees: Vec<Value> = state
-        .store
-        .invitees(&scope, id)
-        .await?
-        .iter()
-        .map(|i| json!({"person_id": i.person_id, "name": i.name, "role": i.role}))
-        .collect();
-    out["invitees"] = json!(invitees);
+    let clock = Clock::of(&state);
+    let invitees = state.store.invitees(&scope, id).await?;
+    let mut leave_requests = None;
     if let Ok(run) = auth.scope(Cap::RunMeetings)
         && run.contains_path(&m.org_path)
     {
         let reqs = state.store.leave_requests(&run, id).await?;
-        out["leave_requests"] = json!(reqs.iter().map(|r| leave_json(r, offset)).collect::<Vec<_>>());
+        leave_requests = Some(reqs.iter().map(|r| LeaveRequestView::view(r, clock)).collect());
     }
-    Ok(Json(out))
+    Ok(Json(PlanDetailView {
+        meeting: PlanView::new(&m, clock),
+        invitees: invitees.iter().map(InviteeView::from).collect(),
+        leave_requests,
+    }))
+}
+
+/// A text field of a PATCH body as sent: absent (the default), `null`, or a value (a text, checked
+/// when parsed: anything else → 400 naming the field).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct PatchText(Option<Value>);
+
+impl<'de> Deserialize<'de> for PatchText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(|v| PatchText(Some(v)))
+    }
+}
+
+impl utoipa::PartialSchema for PatchText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <Option<String> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl ToSchema for PatchText {}
+
+impl From<String> for PatchText {
+    /// A form's field: always there ("" clears).
+    fn from(s: String) -> Self {
+        PatchText(Some(Value::String(s)))
+    }
+}
+
+/// A change to the planning fields: an absent field stays, `null` or "" clears it (the title
+/// cannot be cleared).
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub struct PlanPatchBody {
+    pub(crate) title: PatchText,
+    pub(crate) venue: PatchText,
+    pub(crate) host: PatchText,
+    pub(crate) recorder: PatchText,
+    pub(crate) agenda: PatchText,
+    pub(crate) wall_title: PatchText,
+    pub(crate) wall_text: PatchText,
 }
 
 /// A text field of a PATCH body: absent → unchanged, null or "" → cleared.
-fn patch_text(
-    body: &Map<String, Value>,
-    field: &'static str,
-    max: usize,
-) -> AppResult<Option<Option<String>>> {
-    match body.get(field) {
+fn patch_text(field: &'static str, v: PatchText, max: usize) -> AppResult<Option<Option<String>>> {
+    match v.0 {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(optional_text(field, Some(s.clone()), max)?)),
+        Some(Value::String(s)) => Ok(Some(optional_text(field, Some(s), max)?)),
         Some(_) => Err(AppError::Malformed(
             Some(field.into()),
             format!("{field}: not a text"),
@@ -148,46 +252,71 @@ fn patch_text(
 /// The longest text the wall shows (a report, the 选举办法, a list of names).
 pub const WALL_TEXT_MAX: usize = 20_000;
 
+impl TryFrom<PlanPatchBody> for PlanChange {
+    type Error = AppError;
+
+    fn try_from(b: PlanPatchBody) -> AppResult<PlanChange> {
+        let title = match patch_text("title", b.title, super::TITLE_MAX)? {
+            None => None,
+            Some(Some(t)) => Some(t),
+            Some(None) => return Err(RuleViolation::field("field_required", "title").into()),
+        };
+        Ok(PlanChange {
+            title,
+            venue: patch_text("venue", b.venue, 200)?,
+            host: patch_text("host", b.host, 100)?,
+            recorder: patch_text("recorder", b.recorder, 100)?,
+            agenda: patch_text("agenda", b.agenda, 4000)?,
+            wall_title: patch_text("wall_title", b.wall_title, 100)?,
+            wall_text: patch_text("wall_text", b.wall_text, WALL_TEXT_MAX)?,
+        })
+    }
+}
+
 /// Changes title, venue, host, recorder, agenda, wall_title, wall_text while not closed.
 pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> AppResult<Json<Value>> {
+    ApiJson(b): ApiJson<PlanPatchBody>,
+) -> AppResult<Json<PlanView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let title = match patch_text(&body, "title", 100)? {
-        None => None,
-        Some(Some(t)) => Some(t),
-        Some(None) => return Err(RuleViolation::field("field_required", "title").into()),
-    };
-    let change = PlanChange {
-        title,
-        venue: patch_text(&body, "venue", 200)?,
-        host: patch_text(&body, "host", 100)?,
-        recorder: patch_text(&body, "recorder", 100)?,
-        agenda: patch_text(&body, "agenda", 4000)?,
-        wall_title: patch_text(&body, "wall_title", 100)?,
-        wall_text: patch_text(&body, "wall_text", WALL_TEXT_MAX)?,
-    };
+    let change = PlanChange::try_from(b)?;
     let row = state.store.update_plan(&scope, &auth.actor(), id, change).await?;
-    Ok(Json(plan_json(&row, state.store.now(), state.store.local.offset)))
+    Ok(Json(PlanView::new(&row, Clock::of(&state))))
 }
 
-/// Sends the meeting's notice to attendees who have none yet: `{"notices": n}`.
+/// How many notices went out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticesSent {
+    pub meeting_id: i64,
+    pub notices: u64,
+}
+
+/// Sends the meeting's notice to attendees who have none yet.
 pub async fn notice(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<NoticesSent>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let n = state.store.send_notice(&scope, &auth.actor(), id).await?;
-    Ok(Json(json!({"meeting_id": id, "notices": n})))
+    Ok(Json(NoticesSent {
+        meeting_id: id,
+        notices: n,
+    }))
 }
 
-#[derive(Deserialize)]
+/// Why the meeting is cancelled (required; attendees are told).
+#[derive(Deserialize, ToSchema)]
 pub struct CancelBody {
     reason: Option<String>,
+}
+
+/// A reason a rule requires (a cancellation's, a leave request's): trimmed, at most 200
+/// characters, `code` when empty.
+pub(crate) fn required_reason(v: Option<String>, code: &'static str) -> AppResult<String> {
+    optional_text("reason", v, 200)?.ok_or_else(|| AppError::from(RuleViolation::field(code, "reason")))
 }
 
 pub async fn cancel(
@@ -195,22 +324,46 @@ pub async fn cancel(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CancelBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PlanView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let reason = optional_text("reason", b.reason, 200)?
-        .ok_or_else(|| AppError::from(RuleViolation::field("cancel_reason_required", "reason")))?;
+    let reason = required_reason(b.reason, "cancel_reason_required")?;
     let row = state
         .store
         .cancel_meeting(&scope, &auth.actor(), id, &reason)
         .await?;
-    Ok(Json(plan_json(&row, state.store.now(), state.store.local.offset)))
+    Ok(Json(PlanView::new(&row, Clock::of(&state))))
 }
 
-#[derive(Deserialize)]
+/// The new times (RFC 3339) and, when given, the new venue ("" or null clears it).
+#[derive(Deserialize, ToSchema)]
 pub struct RescheduleBody {
+    #[schema(format = DateTime)]
     starts_at: Option<String>,
+    #[schema(format = DateTime)]
     ends_at: Option<String>,
     venue: Option<String>,
+}
+
+/// A meeting moved: its times, and its venue when one was given (`Some(None)` clears it).
+pub struct Reschedule {
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub venue: Option<Option<String>>,
+}
+
+impl TryFrom<RescheduleBody> for Reschedule {
+    type Error = AppError;
+
+    fn try_from(b: RescheduleBody) -> AppResult<Reschedule> {
+        Ok(Reschedule {
+            starts_at: required_time("starts_at", b.starts_at)?,
+            ends_at: required_time("ends_at", b.ends_at)?,
+            venue: match b.venue {
+                None => None,
+                v => Some(optional_text("venue", v, 200)?),
+            },
+        })
+    }
 }
 
 pub async fn reschedule(
@@ -218,28 +371,53 @@ pub async fn reschedule(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RescheduleBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PlanView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let starts_at = parse_time("starts_at", &required_text("starts_at", b.starts_at)?)?;
-    let ends_at = parse_time("ends_at", &required_text("ends_at", b.ends_at)?)?;
-    let venue = match b.venue {
-        None => None,
-        v => Some(optional_text("venue", v, 200)?),
-    };
+    let r = Reschedule::try_from(b)?;
     let row = state
         .store
-        .reschedule_meeting(&scope, &auth.actor(), id, starts_at, ends_at, venue)
+        .reschedule_meeting(&scope, &auth.actor(), id, r.starts_at, r.ends_at, r.venue)
         .await?;
-    Ok(Json(plan_json(&row, state.store.now(), state.store.local.offset)))
+    Ok(Json(PlanView::new(&row, Clock::of(&state))))
 }
 
-#[derive(Deserialize)]
+/// A series: the first meeting as `POST /api/v1/meetings` takes it, then every `week` or
+/// `month`, `count` meetings (2–24).
+#[derive(Deserialize, ToSchema)]
 pub struct SeriesBody {
-    /// The first meeting, as `POST /api/v1/meetings` takes it.
     #[serde(flatten)]
-    first: crate::meeting::api::MeetingBody,
+    first: MeetingBody,
+    /// `week` or `month`
     every: Option<String>,
     count: Option<i64>,
+}
+
+/// A series to plan: its first meeting, how often, how many.
+pub struct NewSeries {
+    pub first: NewMeeting,
+    pub every: Every,
+    pub count: i64,
+}
+
+impl TryFrom<SeriesBody> for NewSeries {
+    type Error = AppError;
+
+    fn try_from(b: SeriesBody) -> AppResult<NewSeries> {
+        Ok(NewSeries {
+            first: NewMeeting::try_from(b.first)?,
+            every: parse_enum("every", &required_text("every", b.every)?, Every::parse)?,
+            count: required("count", b.count)?,
+        })
+    }
+}
+
+/// The series planned and its meetings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesView {
+    pub series_id: i64,
+    /// `week` or `month`
+    pub every: &'static str,
+    pub meetings: Vec<PlanView>,
 }
 
 /// Plans a series: the first meeting's times, then every `week` or `month`, `count` meetings.
@@ -247,46 +425,39 @@ pub async fn create_series(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<SeriesBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<SeriesView>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let dangjian_store::meeting::NewMeeting {
-        org_id,
-        kind,
-        title,
-        starts_at,
-        ends_at,
-        venue,
-    } = b.first.parse()?;
-    let every = parse_enum("every", &required_text("every", b.every)?, Every::parse)?;
-    let count = required("count", b.count)?;
+    let NewSeries { first, every, count } = b.try_into()?;
     let (series_id, rows) = state
         .store
         .create_series(
             &scope,
             &auth.actor(),
-            org_id,
-            kind,
-            &title,
-            starts_at,
-            ends_at,
-            venue,
+            first.org_id,
+            first.kind,
+            &first.title,
+            first.starts_at,
+            first.ends_at,
+            first.venue,
             every,
             count,
         )
         .await?;
-    let now = state.store.now();
-    let offset = state.store.local.offset;
+    let clock = Clock::of(&state);
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "series_id": series_id, "every": every.as_str(),
-            "meetings": rows.iter().map(|m| plan_json(m, now, offset)).collect::<Vec<_>>(),
-        })),
+        Json(SeriesView {
+            series_id,
+            every: every.as_str(),
+            meetings: rows.iter().map(|m| PlanView::new(m, clock)).collect(),
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+/// A person to invite: `guest` (来宾, the default) or `attendee_extra` (列席).
+#[derive(Deserialize, ToSchema)]
 pub struct InviteBody {
+    #[schema(value_type = Option<i64>)]
     person_id: Option<Value>,
     role: Option<String>,
 }
@@ -299,20 +470,42 @@ fn parse_role(s: &str) -> Option<&'static str> {
     }
 }
 
+/// An invitation: who, and as what.
+pub struct Invitation {
+    pub person_id: i64,
+    pub role: &'static str,
+}
+
+impl TryFrom<InviteBody> for Invitation {
+    type Error = AppError;
+
+    fn try_from(b: InviteBody) -> AppResult<Invitation> {
+        Ok(Invitation {
+            person_id: required("person_id", parse_id("person_id", b.person_id)?)?,
+            role: match b.role.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) => parse_enum("role", s, parse_role)?,
+                None => "guest",
+            },
+        })
+    }
+}
+
+/// An invitation as made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub meeting_id: i64,
+    pub person_id: i64,
+    pub role: &'static str,
+}
+
 pub async fn invitees(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<InviteeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.invitees(&scope, id).await?;
-    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(
-        rows.iter()
-            .map(|i| json!({"person_id": i.person_id, "name": i.name, "role": i.role}))
-            .collect(),
-        total,
-    ))
+    Ok(Json(List::all(rows.iter().map(InviteeView::from).collect())))
 }
 
 /// Invites a guest (`guest`, 来宾) or a 列席 person (`attendee_extra`); not counted in expected.
@@ -321,22 +514,26 @@ pub async fn invite(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<InviteBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<InvitationView>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let person_id = required("person_id", parse_id("person_id", b.person_id)?)?;
-    let role = match b.role.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => parse_enum("role", s, parse_role)?,
-        None => "guest",
-    };
+    let Invitation { person_id, role } = b.try_into()?;
     state
         .store
         .invite(&scope, &auth.actor(), id, person_id, role)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"meeting_id": id, "person_id": person_id, "role": role})),
+        Json(InvitationView {
+            meeting_id: id,
+            person_id,
+            role,
+        }),
     ))
 }
+
+/// `204 No Content`: done, and nothing in the body.
+#[derive(Debug, ToSchema)]
+pub struct NoContent;
 
 pub async fn uninvite(
     State(state): State<AppState>,
@@ -348,7 +545,8 @@ pub async fn uninvite(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Why the member cannot come (required).
+#[derive(Deserialize, ToSchema)]
 pub struct LeaveRequestBody {
     reason: Option<String>,
 }
@@ -359,19 +557,22 @@ pub async fn request_leave(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<LeaveRequestBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<LeaveView>)> {
     let person_id = auth.grants.person_id().ok_or(AppError::NotFound)?;
-    let reason = optional_text("reason", b.reason, 200)?
-        .ok_or_else(|| AppError::from(RuleViolation::field("leave_reason_required", "reason")))?;
+    let reason = required_reason(b.reason, "leave_reason_required")?;
     let rid = state
         .store
         .request_leave(&auth.actor(), person_id, id, &reason)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"id": rid, "meeting_id": id, "person_id": person_id, "reason": reason, "status": "pending"}),
-        ),
+        Json(LeaveView {
+            id: rid,
+            meeting_id: id,
+            person_id,
+            reason: Some(reason),
+            status: "pending",
+        }),
     ))
 }
 
@@ -379,18 +580,14 @@ pub async fn leave_requests(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<LeaveRequestView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.leave_requests(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(
-        rows.iter().map(|r| leave_json(r, offset)).collect(),
-        total,
-    ))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
-#[derive(Deserialize, Default)]
+/// A note on the decision (optional, at most 200 characters).
+#[derive(Deserialize, Default, ToSchema)]
 pub struct DecideBody {
     note: Option<String>,
 }
@@ -400,15 +597,15 @@ async fn decide(
     auth: &Auth,
     rid: i64,
     approve: bool,
-    note: Option<String>,
-) -> AppResult<Json<Value>> {
+    b: DecideBody,
+) -> AppResult<Json<LeaveRequestView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let note = optional_text("note", note, 200)?;
+    let note = optional_text("note", b.note, 200)?;
     let row = state
         .store
         .decide_leave(&scope, &auth.actor(), rid, approve, note)
         .await?;
-    Ok(Json(leave_json(&row, state.store.local.offset)))
+    Ok(Json(LeaveRequestView::view(&row, Clock::of(state))))
 }
 
 pub async fn approve_leave(
@@ -416,8 +613,8 @@ pub async fn approve_leave(
     auth: Auth,
     ApiPath(rid): ApiPath<i64>,
     ApiJson(b): ApiJson<DecideBody>,
-) -> AppResult<Json<Value>> {
-    decide(&state, &auth, rid, true, b.note).await
+) -> AppResult<Json<LeaveRequestView>> {
+    decide(&state, &auth, rid, true, b).await
 }
 
 pub async fn refuse_leave(
@@ -425,20 +622,80 @@ pub async fn refuse_leave(
     auth: Auth,
     ApiPath(rid): ApiPath<i64>,
     ApiJson(b): ApiJson<DecideBody>,
-) -> AppResult<Json<Value>> {
-    decide(&state, &auth, rid, false, b.note).await
+) -> AppResult<Json<LeaveRequestView>> {
+    decide(&state, &auth, rid, false, b).await
 }
 
-pub fn my_json(m: &MyMeeting, now: OffsetDateTime, offset: UtcOffset) -> Value {
-    let mut v = plan_json(&m.meeting, now, offset);
-    v["my_state"] = json!(m.state);
-    v["my_late"] = json!(m.late);
-    v["invited"] = json!(m.invited);
-    v["leave_request"] = match &m.leave_request {
-        Some((id, status)) => json!({"id": id, "status": status}),
-        None => Value::Null,
-    };
-    v
+/// The member's own leave request at a meeting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnLeaveRequest {
+    pub id: i64,
+    pub status: String,
+}
+
+/// One of the caller's meetings, with their own state there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyMeetingView {
+    #[serde(flatten)]
+    pub meeting: PlanView,
+    /// `present`, `left_early`, `leave`, `absent`
+    pub my_state: &'static str,
+    pub my_late: bool,
+    pub invited: bool,
+    pub leave_request: Option<OwnLeaveRequest>,
+}
+
+impl MyMeetingView {
+    fn new(m: &MyMeeting, clock: Clock) -> Self {
+        Self {
+            meeting: PlanView::new(&m.meeting, clock),
+            my_state: m.state,
+            my_late: m.late,
+            invited: m.invited,
+            leave_request: m.leave_request.as_ref().map(|(id, status)| OwnLeaveRequest {
+                id: *id,
+                status: status.to_string(),
+            }),
+        }
+    }
+}
+
+/// A notice the member was sent (planned, cancelled, moved).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyNoticeView {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub title: String,
+    pub event: String,
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    pub venue: Option<String>,
+    pub reason: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl MyNoticeView {
+    fn new(n: &MyNotice, clock: Clock) -> Self {
+        Self {
+            id: n.id,
+            meeting_id: n.meeting_id,
+            title: n.title.clone(),
+            event: n.event.to_string(),
+            starts_at: clock.time(n.starts_at),
+            venue: n.venue.clone(),
+            reason: n.reason.clone(),
+            created_at: clock.time(n.created_at),
+        }
+    }
+}
+
+/// The caller's meetings: upcoming (soonest first), past (newest first), and notices.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct MyMeetingsView {
+    pub upcoming: Vec<MyMeetingView>,
+    pub past: Vec<MyMeetingView>,
+    pub notices: Vec<MyNoticeView>,
 }
 
 /// Whether a meeting of the member's list is still ahead (or going on) rather than past.
@@ -446,32 +703,28 @@ pub fn is_upcoming(m: &PlanRow, now: OffsetDateTime) -> bool {
     m.ends_at > now && (m.cancelled_at.is_some() || !m.is_closed())
 }
 
-/// The caller's own meetings: `upcoming` (soonest first) and `past` (newest first), each with
-/// `my_state`, `my_late` and `leave_request`; and their latest `notices`.
-pub async fn my_meetings(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
-    let Some(person_id) = auth.grants.person_id() else {
-        return Ok(Json(json!({"upcoming": [], "past": [], "notices": []})));
-    };
-    let now = state.store.now();
-    let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id).await?;
+/// A member's meetings, split: upcoming (soonest first) and past (newest first).
+pub fn split_upcoming(all: &[MyMeeting], now: OffsetDateTime) -> (Vec<&MyMeeting>, Vec<&MyMeeting>) {
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();
-    let notices: Vec<Value> = state
-        .store
-        .my_notices(person_id)
-        .await?
-        .iter()
-        .map(|n| {
-            json!({"id": n.id, "meeting_id": n.meeting_id, "title": n.title, "event": n.event,
-                   "starts_at": show(n.starts_at, offset), "venue": n.venue, "reason": n.reason,
-                   "created_at": show(n.created_at, offset)})
-        })
-        .collect();
-    Ok(Json(json!({
-        "upcoming": upcoming.iter().map(|m| my_json(m, now, offset)).collect::<Vec<_>>(),
-        "past": past.iter().map(|m| my_json(m, now, offset)).collect::<Vec<_>>(),
-        "notices": notices,
-    })))
+    (upcoming, past)
+}
+
+/// The caller's own meetings: `upcoming` (soonest first) and `past` (newest first), each with
+/// `my_state`, `my_late` and `leave_request`; and their latest `notices`.
+pub async fn my_meetings(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MyMeetingsView>> {
+    let Some(person_id) = auth.grants.person_id() else {
+        return Ok(Json(MyMeetingsView::default()));
+    };
+    let clock = Clock::of(&state);
+    let all = state.store.my_meetings(person_id).await?;
+    let (upcoming, past) = split_upcoming(&all, clock.now);
+    let notices = state.store.my_notices(person_id).await?;
+    let views = |ms: Vec<&MyMeeting>| ms.into_iter().map(|m| MyMeetingView::new(m, clock)).collect();
+    Ok(Json(MyMeetingsView {
+        upcoming: views(upcoming),
+        past: views(past),
+        notices: notices.iter().map(|n| MyNoticeView::new(n, clock)).collect(),
+    }))
 }

@@ -13,18 +13,19 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::AttendanceState;
+use dangjian_rules::meeting::{AttendanceState, CheckinMethod};
 use dangjian_store::Cap;
 use dangjian_store::meeting::minutes::{AttachmentRow, Minutes, NewAttachment};
 use dangjian_store::meeting::plan::PlanRow;
-use dangjian_store::meeting::records::{AmendmentRow, DetailLine};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use dangjian_store::meeting::records::{AmendmentRow, DetailLine, HistoryLine, LedgerItem};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
+use super::{Clock, CountsView, MeetingCore, ViewOf, listed, parse_id, required_text_max};
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::List;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_enum, required, required_text};
 
@@ -34,100 +35,190 @@ pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 const MINUTES_MAX_CHARS: usize = 20_000;
 const DECISIONS_MAX: usize = 50;
 const DECISION_MAX_CHARS: usize = 500;
+/// The longest reason for an amendment.
+pub(crate) const AMEND_REASON_MAX: usize = 500;
 
-pub(crate) fn show_time(t: OffsetDateTime, offset: UtcOffset) -> String {
-    t.to_offset(offset).format(&Rfc3339).unwrap_or_default()
+/// A meeting as its records show it: the core and who led and recorded it, to what agenda.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordMeetingView {
+    #[serde(flatten)]
+    pub meeting: MeetingCore,
+    pub host: Option<String>,
+    pub recorder: Option<String>,
+    pub agenda: Option<String>,
 }
 
-pub(crate) fn plan_json(m: &PlanRow, now: OffsetDateTime, offset: UtcOffset) -> Value {
-    json!({
-        "id": m.id, "org_id": m.org_id, "kind": m.kind,
-        "kind_label": m.kind.label_zh(),
-        "title": m.title, "starts_at": show_time(m.starts_at, offset), "ends_at": show_time(m.ends_at, offset),
-        "venue": m.venue, "host": m.host, "recorder": m.recorder, "agenda": m.agenda,
-        "status": m.shown_status(now), "closed_at": m.closed_at.map(|t| show_time(t, offset)),
-    })
+impl RecordMeetingView {
+    pub(crate) fn new(m: &PlanRow, clock: Clock) -> Self {
+        Self {
+            meeting: MeetingCore::of_plan(m, clock),
+            host: m.host.clone(),
+            recorder: m.recorder.clone(),
+            agenda: m.agenda.clone(),
+        }
+    }
 }
 
-fn minutes_json(m: &Minutes, offset: UtcOffset) -> Value {
-    json!({
-        "minutes": m.minutes, "decisions": m.decisions,
-        "updated_at": m.updated_at.map(|t| show_time(t, offset)),
-    })
+/// The minutes text and the 决议 items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MinutesView {
+    pub minutes: String,
+    pub decisions: Vec<String>,
+    #[schema(format = DateTime)]
+    pub updated_at: Option<String>,
 }
 
-fn attachment_json(a: &AttachmentRow, offset: UtcOffset) -> Value {
-    json!({
-        "id": a.id, "file_name": a.file_name, "content_type": a.content_type, "size_bytes": a.size_bytes,
-        "sha256": a.sha256, "created_at": show_time(a.created_at, offset),
-        "url": format!("/api/v1/meetings/{}/attachments/{}", a.meeting_id, a.id),
-    })
+impl MinutesView {
+    fn new(m: &Minutes, clock: Clock) -> Self {
+        Self {
+            minutes: m.minutes.clone(),
+            decisions: m.decisions.clone(),
+            updated_at: clock.time_opt(m.updated_at),
+        }
+    }
 }
 
-fn amendment_json(a: &AmendmentRow, offset: UtcOffset) -> Value {
-    json!({
-        "id": a.id, "target": a.target, "person_id": a.person_id,
-        "before": serde_json::from_str::<Value>(&a.before_json).unwrap_or_default(),
-        "after": serde_json::from_str::<Value>(&a.after_json).unwrap_or_default(),
-        "reason": a.reason, "created_at": show_time(a.created_at, offset),
-    })
+/// An attachment and where to download it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub url: String,
+}
+
+impl ViewOf<AttachmentRow> for AttachmentView {
+    fn view(a: &AttachmentRow, clock: Clock) -> Self {
+        Self {
+            id: a.id,
+            file_name: a.file_name.clone(),
+            content_type: a.content_type.clone(),
+            size_bytes: a.size_bytes,
+            sha256: a.sha256.clone(),
+            created_at: clock.time(a.created_at),
+            url: format!("/api/v1/meetings/{}/attachments/{}", a.meeting_id, a.id),
+        }
+    }
+}
+
+/// A correction after close: of the minutes, or of one person's attendance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AmendmentView {
+    pub id: i64,
+    /// `minutes` or `attendance`
+    pub target: String,
+    pub person_id: Option<i64>,
+    /// What it was and what it became (the minutes and decisions, or a state and lateness).
+    #[schema(value_type = Object)]
+    pub before: Value,
+    #[schema(value_type = Object)]
+    pub after: Value,
+    pub reason: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl ViewOf<AmendmentRow> for AmendmentView {
+    fn view(a: &AmendmentRow, clock: Clock) -> Self {
+        Self {
+            id: a.id,
+            target: a.target.to_string(),
+            person_id: a.person_id,
+            before: serde_json::from_str(&a.before_json).unwrap_or_default(),
+            after: serde_json::from_str(&a.after_json).unwrap_or_default(),
+            reason: a.reason.clone(),
+            created_at: clock.time(a.created_at),
+        }
+    }
+}
+
+/// The minutes with the meeting, whether they may still be written, and the attachments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MinutesPageView {
+    #[serde(flatten)]
+    pub minutes: MinutesView,
+    pub meeting: RecordMeetingView,
+    /// Until close; afterwards corrections are amendments.
+    pub editable: bool,
+    pub attachments: Vec<AttachmentView>,
 }
 
 pub async fn get_minutes(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MinutesPageView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let m = state.store.meeting_plan(&scope, id).await?;
     let minutes = state.store.minutes(&scope, id).await?;
     let attachments = state.store.attachments(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let mut out = minutes_json(&minutes, offset);
-    out["meeting"] = plan_json(&m, state.store.now(), offset);
-    out["editable"] = json!(!m.is_closed());
-    out["attachments"] = attachments.iter().map(|a| attachment_json(a, offset)).collect();
-    Ok(Json(out))
+    let clock = Clock::of(&state);
+    Ok(Json(MinutesPageView {
+        minutes: MinutesView::new(&minutes, clock),
+        meeting: RecordMeetingView::new(&m, clock),
+        editable: !m.is_closed(),
+        attachments: attachments
+            .iter()
+            .map(|a| AttachmentView::view(a, clock))
+            .collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// The minutes text (may be empty) and the 决议 items (empty ones are dropped).
+#[derive(Deserialize, ToSchema)]
 pub struct MinutesBody {
     minutes: Option<String>,
     decisions: Option<Vec<String>>,
 }
 
-/// Minutes text (may be empty) and the non-empty decision items, within their limits.
-fn parse_minutes(
-    minutes: Option<String>,
-    decisions: Option<Vec<String>>,
-) -> AppResult<(String, Vec<String>)> {
-    let minutes = minutes.map(|s| s.trim().to_owned()).unwrap_or_default();
-    if minutes.chars().count() > MINUTES_MAX_CHARS {
-        return Err(RuleViolation::field("text_too_long", "minutes")
-            .arg("max", MINUTES_MAX_CHARS)
-            .into());
+/// Minutes as written: the text and the non-empty decision items, within their limits.
+pub(crate) struct MinutesText {
+    pub minutes: String,
+    pub decisions: Vec<String>,
+}
+
+impl MinutesText {
+    /// Checks the text and the items (as the API and the minutes form send them).
+    pub(crate) fn parse(minutes: Option<String>, decisions: Vec<String>) -> AppResult<Self> {
+        let minutes = minutes.map(|s| s.trim().to_owned()).unwrap_or_default();
+        if minutes.chars().count() > MINUTES_MAX_CHARS {
+            return Err(RuleViolation::field("text_too_long", "minutes")
+                .arg("max", MINUTES_MAX_CHARS)
+                .into());
+        }
+        let decisions: Vec<String> = decisions
+            .into_iter()
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if decisions.len() > DECISIONS_MAX {
+            return Err(RuleViolation::field("decisions_too_many", "decisions")
+                .arg("max", DECISIONS_MAX)
+                .into());
+        }
+        if let Some(i) = decisions
+            .iter()
+            .position(|d| d.chars().count() > DECISION_MAX_CHARS)
+        {
+            return Err(RuleViolation::field("decision_too_long", "decisions")
+                .arg("item", i + 1)
+                .arg("max", DECISION_MAX_CHARS)
+                .into());
+        }
+        Ok(Self { minutes, decisions })
     }
-    let decisions: Vec<String> = decisions
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty())
-        .collect();
-    if decisions.len() > DECISIONS_MAX {
-        return Err(RuleViolation::field("decisions_too_many", "decisions")
-            .arg("max", DECISIONS_MAX)
-            .into());
+}
+
+impl TryFrom<MinutesBody> for MinutesText {
+    type Error = AppError;
+
+    fn try_from(b: MinutesBody) -> AppResult<MinutesText> {
+        MinutesText::parse(b.minutes, b.decisions.unwrap_or_default())
     }
-    if let Some(i) = decisions
-        .iter()
-        .position(|d| d.chars().count() > DECISION_MAX_CHARS)
-    {
-        return Err(RuleViolation::field("decision_too_long", "decisions")
-            .arg("item", i + 1)
-            .arg("max", DECISION_MAX_CHARS)
-            .into());
-    }
-    Ok((minutes, decisions))
 }
 
 pub async fn put_minutes(
@@ -135,38 +226,107 @@ pub async fn put_minutes(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<MinutesBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<MinutesView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let (minutes, decisions) = parse_minutes(b.minutes, b.decisions)?;
+    let m = MinutesText::try_from(b)?;
     let saved = state
         .store
-        .set_minutes(&scope, &auth.actor(), id, &minutes, &decisions)
+        .set_minutes(&scope, &auth.actor(), id, &m.minutes, &m.decisions)
         .await?;
-    Ok(Json(minutes_json(&saved, state.store.local.offset)))
+    Ok(Json(MinutesView::new(&saved, Clock::of(&state))))
 }
 
 pub async fn list_amendments(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<AmendmentView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.amendments(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let items: Vec<Value> = rows.iter().map(|a| amendment_json(a, offset)).collect();
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(items, total))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
-#[derive(Deserialize)]
+/// A correction after close, with its reason (required): `target` `minutes` (`minutes`,
+/// `decisions`) or `attendance` (`person_id`, `state`, `late`).
+#[derive(Deserialize, ToSchema)]
 pub struct AmendBody {
     target: Option<String>,
     reason: Option<String>,
     minutes: Option<String>,
     decisions: Option<Vec<String>>,
+    #[schema(value_type = Option<i64>)]
     person_id: Option<Value>,
+    /// `present`, `left_early`, `leave`, `absent`
     state: Option<String>,
     late: Option<bool>,
+}
+
+/// What an amendment corrects.
+pub(crate) enum Correction {
+    Minutes(MinutesText),
+    Attendance {
+        person_id: i64,
+        state: AttendanceState,
+        late: bool,
+    },
+}
+
+/// An amendment: what it corrects and why.
+pub(crate) struct Amendment {
+    pub correction: Correction,
+    pub reason: String,
+}
+
+impl TryFrom<AmendBody> for Amendment {
+    type Error = AppError;
+
+    fn try_from(b: AmendBody) -> AppResult<Amendment> {
+        let target = required_text("target", b.target)?;
+        let reason = required_text_max("reason", b.reason, AMEND_REASON_MAX)?;
+        let correction = match target.as_str() {
+            "minutes" => Correction::Minutes(MinutesText::parse(b.minutes, b.decisions.unwrap_or_default())?),
+            "attendance" => Correction::Attendance {
+                person_id: required("person_id", parse_id("person_id", b.person_id)?)?,
+                state: parse_enum("state", &required_text("state", b.state)?, AttendanceState::parse)?,
+                late: b.late.unwrap_or(false),
+            },
+            other => {
+                return Err(RuleViolation::field("value_unknown", "target")
+                    .arg("value", other)
+                    .into());
+            }
+        };
+        Ok(Amendment { correction, reason })
+    }
+}
+
+/// Stores an amendment (the API's and the minutes page's): its id.
+pub(crate) async fn amend_with(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    Amendment { correction, reason }: Amendment,
+) -> AppResult<i64> {
+    let scope = auth.scope(Cap::WriteOrg)?;
+    let actor = auth.actor();
+    Ok(match correction {
+        Correction::Minutes(m) => {
+            state
+                .store
+                .amend_minutes(&scope, &actor, id, &m.minutes, &m.decisions, &reason)
+                .await?
+        }
+        Correction::Attendance {
+            person_id,
+            state: st,
+            late,
+        } => {
+            state
+                .store
+                .amend_attendance(&scope, &actor, id, person_id, st, late, &reason)
+                .await?
+        }
+    })
 }
 
 /// Corrections after close are for those who may change the organization's records
@@ -176,46 +336,9 @@ pub async fn amend(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<AmendBody>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<AmendmentView>)> {
     let scope = auth.scope(Cap::WriteOrg)?;
-    let target = required_text("target", b.target)?;
-    let reason = required_text("reason", b.reason)?;
-    if reason.chars().count() > 500 {
-        return Err(RuleViolation::field("text_too_long", "reason")
-            .arg("max", 500)
-            .into());
-    }
-    let actor = auth.actor();
-    let amendment = match target.as_str() {
-        "minutes" => {
-            let (minutes, decisions) = parse_minutes(b.minutes, b.decisions)?;
-            state
-                .store
-                .amend_minutes(&scope, &actor, id, &minutes, &decisions, &reason)
-                .await?
-        }
-        "attendance" => {
-            let person_id = required("person_id", super::parse_id("person_id", b.person_id)?)?;
-            let st = parse_enum("state", &required_text("state", b.state)?, AttendanceState::parse)?;
-            state
-                .store
-                .amend_attendance(
-                    &scope,
-                    &actor,
-                    id,
-                    person_id,
-                    st,
-                    b.late.unwrap_or(false),
-                    &reason
-                )
-                .await?
-        }
-        other => {
-            return Err(RuleViolation::field("value_unknown", "target")
-                .arg("value", other)
-                .into());
-        }
-    };
+    let amendment = amend_with(&state, &auth, id, b.try_into()?).await?;
     let rows = state.store.amendments(&scope, id).await?;
     let row = rows
         .iter()
@@ -223,7 +346,7 @@ pub async fn amend(
         .ok_or(AppError::NotFound)?;
     Ok((
         StatusCode::CREATED,
-        Json(amendment_json(row, state.store.local.offset)),
+        Json(AmendmentView::view(row, Clock::of(&state))),
     ))
 }
 
@@ -231,13 +354,10 @@ pub async fn list_attachments(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<AttachmentView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.attachments(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let items: Vec<Value> = rows.iter().map(|a| attachment_json(a, offset)).collect();
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(items, total))
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
 /// The type of an upload, by its content: (content type, extension), or None.
@@ -288,12 +408,28 @@ pub(crate) fn clean_name(name: Option<&str>, ext: &str) -> String {
     base.unwrap_or_else(|| format!("附件.{ext}"))
 }
 
+/// An upload checked: at most [`ATTACHMENT_MAX_BYTES`] (413), a type known by its content
+/// (422 `attachment_type_unsupported`), its name cleaned (the API's and the minutes page's).
+pub(crate) fn new_attachment(name: Option<&str>, data: Vec<u8>) -> AppResult<NewAttachment> {
+    if data.len() > ATTACHMENT_MAX_BYTES {
+        return Err(AppError::TooLarge);
+    }
+    let Some((content_type, ext)) = sniff(&data) else {
+        return Err(RuleViolation::field("attachment_type_unsupported", "file").into());
+    };
+    Ok(NewAttachment {
+        file_name: clean_name(name, ext),
+        content_type,
+        data,
+    })
+}
+
 pub async fn upload(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<AttachmentView>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let mut multipart = multipart.map_err(|e| AppError::Malformed(None, e.body_text()))?;
     let field_error = |e: MultipartError| {
@@ -313,30 +449,16 @@ pub async fn upload(
     let Some((name, data)) = file else {
         return Err(RuleViolation::field("field_required", "file").into());
     };
-    if data.len() > ATTACHMENT_MAX_BYTES {
-        return Err(AppError::TooLarge);
-    }
-    let Some((content_type, ext)) = sniff(&data) else {
-        return Err(RuleViolation::field("attachment_type_unsupported", "file").into());
-    };
-    let row = state
-        .store
-        .add_attachment(
-            &scope,
-            &auth.actor(),
-            id,
-            NewAttachment {
-                file_name: clean_name(name.as_deref(), ext),
-                content_type,
-                data: data.to_vec(),
-            },
-        )
-        .await?;
+    let new = new_attachment(name.as_deref(), data.to_vec())?;
+    let row = state.store.add_attachment(&scope, &auth.actor(), id, new).await?;
     Ok((
         StatusCode::CREATED,
-        Json(attachment_json(&row, state.store.local.offset)),
+        Json(AttachmentView::view(&row, Clock::of(&state))),
     ))
 }
+
+/// Any file (an attachment is served with the type it was stored with).
+pub const ANY_FILE: &str = "application/octet-stream";
 
 pub async fn download(
     State(state): State<AppState>,
@@ -373,38 +495,81 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) fn detail_line_json(l: &DetailLine, offset: UtcOffset) -> Value {
-    json!({
-        "person_id": l.person_id, "name": l.name, "org": l.org_name, "guest": l.guest,
-        "state": l.state.as_str(), "late": l.late,
-        "checked_in_at": l.first_in.map(|t| show_time(t, offset)), "method": l.method,
-        "left_at": l.last_out.map(|t| show_time(t, offset)), "leave_reason": l.leave_reason,
-        "amended": l.amended.as_ref().map(|a| json!({"reason": a.reason, "at": show_time(a.amended_at, offset)})),
-    })
+/// When an attendance was corrected after close, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AmendedMark {
+    pub reason: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+/// One person's attendance in detail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DetailLineView {
+    pub person_id: i64,
+    pub name: String,
+    pub org: String,
+    pub guest: bool,
+    /// `present`, `left_early`, `leave`, `absent`
+    pub state: &'static str,
+    pub late: bool,
+    #[schema(format = DateTime)]
+    pub checked_in_at: Option<String>,
+    pub method: Option<&'static str>,
+    #[schema(format = DateTime)]
+    pub left_at: Option<String>,
+    pub leave_reason: Option<String>,
+    pub amended: Option<AmendedMark>,
+}
+
+impl DetailLineView {
+    fn new(l: &DetailLine, clock: Clock) -> Self {
+        Self {
+            person_id: l.person_id,
+            name: l.name.clone(),
+            org: l.org_name.clone(),
+            guest: l.guest,
+            state: l.state.as_str(),
+            late: l.late,
+            checked_in_at: clock.time_opt(l.first_in),
+            method: l.method.map(CheckinMethod::as_str),
+            left_at: clock.time_opt(l.last_out),
+            leave_reason: l.leave_reason.clone(),
+            amended: l.amended.as_ref().map(|a| AmendedMark {
+                reason: a.reason.clone(),
+                at: clock.time(a.amended_at),
+            }),
+        }
+    }
+}
+
+/// The meeting, its counts and each person's attendance in detail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DetailView {
+    pub meeting: RecordMeetingView,
+    #[serde(flatten)]
+    pub counts: CountsView,
+    pub people: Vec<DetailLineView>,
 }
 
 pub async fn detail(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<DetailView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state
-        .store
-        .attendance_detail(&scope, id)
-        .await?;
-    let offset = state.store.local.offset;
-    let c = d.counts;
-    Ok(Json(json!({
-        "meeting": plan_json(&d.meeting, state.store.now(), offset),
-        "expected": c.expected, "present": c.present, "leave": c.leave, "absent": c.absent, "left_early": c.left_early,
-        "people": d.lines.iter().map(|l| detail_line_json(l, offset)).collect::<Vec<_>>(),
-    })))
+    let d = state.store.attendance_detail(&scope, id).await?;
+    let clock = Clock::of(&state);
+    Ok(Json(DetailView {
+        meeting: RecordMeetingView::new(&d.meeting, clock),
+        counts: d.counts.into(),
+        people: d.lines.iter().map(|l| DetailLineView::new(l, clock)).collect(),
+    }))
 }
 
 #[derive(Deserialize)]
 pub struct YearQuery {
-    year: Option<String>,
+    pub year: Option<String>,
 }
 
 pub(crate) fn parse_year(v: Option<String>, default: i32) -> AppResult<i32> {
@@ -422,56 +587,82 @@ pub(crate) fn parse_year(v: Option<String>, default: i32) -> AppResult<i32> {
     }
 }
 
+/// `?year=` (default this year).
+pub(crate) async fn ledger_of_year(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    year: Option<String>,
+) -> AppResult<(dangjian_store::Scope, i32, Vec<LedgerItem>)> {
+    let scope = auth.scope(Cap::RunMeetings)?;
+    let year = parse_year(year, state.store.today().year())?;
+    let items = state.store.ledger_list(&scope, id, year).await?;
+    Ok((scope, year, items))
+}
+
+/// One meeting of the register with its counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerItemView {
+    #[serde(flatten)]
+    pub meeting: RecordMeetingView,
+    pub counts: CountsView,
+}
+
 pub async fn ledger(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<YearQuery>,
-) -> AppResult<Json<Value>> {
-    let scope = auth.scope(Cap::RunMeetings)?;
-    let year = parse_year(q.year, state.store.today().year())?;
-    let items = state
-        .store
-        .ledger_list(&scope, id, year)
-        .await?;
-    let (now, offset) = (state.store.now(), state.store.local.offset);
-    let items: Vec<Value> = items
-        .iter()
-        .map(|i| {
-            let mut m = plan_json(&i.meeting, now, offset);
-            let c = i.counts;
-            m["counts"] = json!({"expected": c.expected, "present": c.present, "leave": c.leave,
-                                 "absent": c.absent, "left_early": c.left_early});
-            m
-        })
-        .collect();
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(items, total))
+) -> AppResult<Json<List<LedgerItemView>>> {
+    let (_, _, items) = ledger_of_year(&state, &auth, id, q.year).await?;
+    let clock = Clock::of(&state);
+    Ok(Json(List::all(
+        items
+            .iter()
+            .map(|i| LedgerItemView {
+                meeting: RecordMeetingView::new(&i.meeting, clock),
+                counts: i.counts.into(),
+            })
+            .collect(),
+    )))
+}
+
+/// A meeting of a member's history and their attendance there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub meeting_id: i64,
+    pub kind: &'static str,
+    pub title: String,
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// `present`, `left_early`, `leave`, `absent`
+    pub state: &'static str,
+    pub late: bool,
+    pub amended: bool,
+}
+
+impl ViewOf<HistoryLine> for HistoryView {
+    fn view(h: &HistoryLine, clock: Clock) -> Self {
+        Self {
+            meeting_id: h.meeting_id,
+            kind: h.kind.as_str(),
+            title: h.title.clone(),
+            starts_at: clock.time(h.starts_at),
+            state: h.state.as_str(),
+            late: h.late,
+            amended: h.amended,
+        }
+    }
 }
 
 pub async fn member_history(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<List<HistoryView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let (_, rows) = state
-        .store
-        .member_attendance(&scope, id)
-        .await?;
-    let offset = state.store.local.offset;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|h| {
-            json!({
-                "meeting_id": h.meeting_id, "kind": h.kind, "title": h.title,
-                "starts_at": show_time(h.starts_at, offset), "state": h.state.as_str(), "late": h.late,
-                "amended": h.amended,
-            })
-        })
-        .collect();
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    Ok(crate::extract::list(items, total))
+    let (_, rows) = state.store.member_attendance(&scope, id).await?;
+    Ok(listed(&rows, Clock::of(&state)))
 }
 
 #[cfg(test)]

@@ -42,8 +42,8 @@ pub(crate) fn local_minute(t: OffsetDateTime, offset: UtcOffset) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn method_label(m: &str) -> String {
-    CheckinMethod::parse(m).map_or_else(|| m.to_owned(), |x| x.label_zh().to_owned())
+pub(crate) fn method_label(m: CheckinMethod) -> String {
+    m.label_zh().to_owned()
 }
 
 /// The remarks column: a leave's reason, a guest mark, an amendment and its reason.
@@ -145,7 +145,7 @@ fn workbook(d: &AttendanceDetail, minutes: &Minutes, offset: UtcOffset) -> Resul
                 l.org_name.clone(),
                 l.state.label_zh().to_owned(),
                 l.first_in.map(|t| local_minute(t, offset)).unwrap_or_default(),
-                l.method.map(|m| method_label(m.as_str())).unwrap_or_default(),
+                l.method.map(method_label).unwrap_or_default(),
                 l.last_out.map(|t| local_minute(t, offset)).unwrap_or_default(),
                 if l.late { "是".to_owned() } else { String::new() },
                 remarks(l),
@@ -160,24 +160,14 @@ fn workbook(d: &AttendanceDetail, minutes: &Minutes, offset: UtcOffset) -> Resul
     book.save_to_buffer()
 }
 
-pub async fn attendance_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+/// Builds a workbook on a blocking thread and answers it as a download named `name`
+/// (`fallback` for clients that cannot take the UTF-8 name).
+async fn xlsx_download(
+    fallback: &str,
+    name: &str,
+    build: impl FnOnce() -> Result<Vec<u8>, XlsxError> + Send + 'static,
 ) -> AppResult<Response> {
-    let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state
-        .store
-        .attendance_detail(&scope, id)
-        .await?;
-    let minutes = state.store.minutes(&scope, id).await?;
-    let offset = state.store.local.offset;
-    let name = format!(
-        "{}-考勤-{}.xlsx",
-        d.meeting.title,
-        d.meeting.starts_at.to_offset(offset).date()
-    );
-    let bytes = tokio::task::spawn_blocking(move || workbook(&d, &minutes, offset))
+    let bytes = tokio::task::spawn_blocking(build)
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(xlsx_error)?;
@@ -189,13 +179,30 @@ pub async fn attendance_xlsx(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                crate::member::roster::content_disposition("attendance.xlsx", &name),
+                crate::member::roster::content_disposition(fallback, name),
             ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         bytes,
     )
         .into_response())
+}
+
+pub async fn attendance_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Response> {
+    let scope = auth.scope(Cap::RunMeetings)?;
+    let d = state.store.attendance_detail(&scope, id).await?;
+    let minutes = state.store.minutes(&scope, id).await?;
+    let offset = state.store.local.offset;
+    let name = format!(
+        "{}-考勤-{}.xlsx",
+        d.meeting.title,
+        d.meeting.starts_at.to_offset(offset).date()
+    );
+    xlsx_download("attendance.xlsx", &name, move || workbook(&d, &minutes, offset)).await
 }
 
 fn register_workbook(
@@ -264,45 +271,19 @@ fn register_workbook(
     book.save_to_buffer()
 }
 
-#[derive(serde::Deserialize)]
-pub struct YearQuery {
-    year: Option<String>,
-}
-
 /// `GET /api/v1/orgs/{id}/ledger.xlsx?year=`: the year's register as Excel.
 pub async fn ledger_xlsx(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    crate::extract::ApiQuery(q): crate::extract::ApiQuery<YearQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<super::records::YearQuery>,
 ) -> AppResult<Response> {
-    let scope = auth.scope(Cap::RunMeetings)?;
-    let year = super::records::parse_year(q.year, state.store.today().year())?;
+    let (scope, year, items) = super::records::ledger_of_year(&state, &auth, id, q.year).await?;
     let org = state.store.org(&scope, id).await?;
-    let items = state
-        .store
-        .ledger_list(&scope, id, year)
-        .await?;
     let offset = state.store.local.offset;
     let name = format!("{}-{year}年会议台账.xlsx", org.name);
-    let org_name = org.name.clone();
-    let bytes = tokio::task::spawn_blocking(move || register_workbook(&org_name, year, &items, offset))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(xlsx_error)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                crate::member::roster::XLSX_CONTENT_TYPE.to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                crate::member::roster::content_disposition("ledger.xlsx", &name),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    xlsx_download("ledger.xlsx", &name, move || {
+        register_workbook(&org.name, year, &items, offset)
+    })
+    .await
 }

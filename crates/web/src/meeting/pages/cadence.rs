@@ -4,20 +4,18 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::cadence::{CadenceStatus, Judged, Tally};
 use dangjian_store::Cap;
 use dangjian_store::meeting::cadence::OrgCadence;
 use serde::Deserialize;
 
-use super::kind_label;
+use super::{kind_label, page_or_error};
 use crate::AppState;
-use crate::error::AppError;
 use crate::extract::optional_date;
 use crate::i18n::{Locale, t};
 use crate::page::PageUser;
-use crate::page::{Shell, error_page, render};
+use crate::page::Shell;
 
 pub(crate) struct LineView {
     pub kind: String,
@@ -97,7 +95,7 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(q): Query<CadenceQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let scope = a.scope(Cap::ReadOrg)?;
         let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
         let r = state.store.cadence(&scope, id, date).await?;
@@ -112,8 +110,7 @@ pub async fn page(
             truncated: r.truncated,
             shell,
         };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    };
+    page_or_error(&a, page).await
 }

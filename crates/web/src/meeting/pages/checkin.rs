@@ -5,16 +5,14 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::PlanRow;
 
-use super::{local_span, status_label};
+use super::{local_span, page_or_error, status_label};
 use crate::AppState;
-use crate::error::AppError;
 use crate::page::PageUser;
-use crate::page::{Shell, error_page, render};
+use crate::page::Shell;
 
 #[derive(Template)]
 #[template(path = "meeting/checkin.html")]
@@ -27,22 +25,18 @@ struct CheckinPage {
 }
 
 pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let m = state.store.meeting_plan(&scope, id).await?;
         let shell = Shell::of(&a);
         let status = m.shown_status(state.store.now()).to_owned();
-        Ok(render(
-            &CheckinPage {
-                when: local_span(m.starts_at, m.ends_at, state.store.local.offset),
-                status_label: status_label(shell.locale, &status),
-                status,
-                m,
-                shell,
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(CheckinPage {
+            when: local_span(m.starts_at, m.ends_at, state.store.local.offset),
+            status_label: status_label(shell.locale, &status),
+            status,
+            m,
+            shell,
+        })
+    };
+    page_or_error(&a, page).await
 }

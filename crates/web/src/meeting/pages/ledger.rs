@@ -5,22 +5,21 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::meeting::{AttendanceState, Counts};
 use dangjian_store::Cap;
 use dangjian_store::meeting::minutes::AttachmentRow;
 use dangjian_store::meeting::plan::PlanRow;
 use dangjian_store::meeting::records::{AmendmentRow, DetailLine};
-use serde::Deserialize;
 
-use super::{kind_label, local, local_span};
+use super::{kind_label, local, local_span, page_or_error};
 use crate::AppState;
+use crate::auth::Auth;
 use crate::error::AppError;
-use crate::meeting::api::records::parse_year;
+use crate::meeting::api::records::{YearQuery, ledger_of_year};
 use crate::meeting::api::records_xlsx::{method_label, remarks};
 use crate::page::PageUser;
-use crate::page::{Shell, error_page, render};
+use crate::page::Shell;
 
 /// One person on a printed sheet.
 pub(crate) struct SheetLine {
@@ -51,7 +50,7 @@ fn sheet_lines(lines: &[DetailLine], offset: time::UtcOffset) -> Vec<SheetLine> 
             state_label: l.state.label_zh(),
             late: l.late,
             time: l.first_in.map(|t| hm(t, offset)).unwrap_or_default(),
-            method: l.method.map(|m| method_label(m.as_str())).unwrap_or_default(),
+            method: l.method.map(method_label).unwrap_or_default(),
             left: l.last_out.map(|t| hm(t, offset)).unwrap_or_default(),
             remarks: remarks(l),
             amended: l.amended.is_some(),
@@ -135,49 +134,71 @@ struct LedgerPage {
     closed: bool,
 }
 
+/// What both printed sheets of a meeting start from: its attendance in detail, its org, and
+/// how the heading shows its kind and time.
+struct Printed {
+    scope: dangjian_store::Scope,
+    shell: Shell,
+    offset: time::UtcOffset,
+    org_name: String,
+    kind: String,
+    when: String,
+    detail: dangjian_store::meeting::records::AttendanceDetail,
+}
+
+async fn printed(state: &AppState, a: &Auth, id: i64) -> Result<Printed, AppError> {
+    let scope = a.scope(Cap::RunMeetings)?;
+    let detail = state.store.attendance_detail(&scope, id).await?;
+    let org = state.store.org(&scope, detail.meeting.org_id).await?;
+    let offset = state.store.local.offset;
+    let shell = Shell::of(a);
+    Ok(Printed {
+        kind: kind_label(shell.locale, detail.meeting.kind),
+        when: local_span(detail.meeting.starts_at, detail.meeting.ends_at, offset),
+        org_name: org.name,
+        scope,
+        shell,
+        offset,
+        detail,
+    })
+}
+
+async fn ledger_page(state: &AppState, a: &Auth, id: i64) -> Result<LedgerPage, AppError> {
+    let p = printed(state, a, id).await?;
+    let minutes = state.store.minutes(&p.scope, id).await?;
+    let attachments = state.store.attachments(&p.scope, id).await?;
+    let amendments = state.store.amendments(&p.scope, id).await?;
+    let d = p.detail;
+    let l = &d.lines;
+    Ok(LedgerPage {
+        kind: p.kind,
+        when: p.when,
+        org_name: p.org_name,
+        counts: d.counts,
+        arrived: d.counts.present + d.counts.left_early,
+        present_names: names(l, |x| {
+            matches!(x.state, AttendanceState::Present | AttendanceState::LeftEarly)
+        }),
+        leave_names: names(l, |x| x.state == AttendanceState::Leave),
+        absent_names: names(l, |x| x.state == AttendanceState::Absent),
+        late_names: names(l, |x| x.late),
+        left_early_names: names(l, |x| x.state == AttendanceState::LeftEarly),
+        guest_names: {
+            let v: Vec<&str> = l.iter().filter(|x| x.guest).map(|x| x.name.as_str()).collect();
+            v.join("、")
+        },
+        minutes: minutes.minutes,
+        decisions: minutes.decisions,
+        attachments,
+        amendments: amendments.iter().map(|x| amend_view(x, l, p.offset)).collect(),
+        closed: d.meeting.is_closed(),
+        m: d.meeting,
+        shell: p.shell,
+    })
+}
+
 pub async fn ledger(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    let result: Result<Response, AppError> = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let d = state
-            .store
-            .attendance_detail(&scope, id)
-            .await?;
-        let org = state.store.org(&scope, d.meeting.org_id).await?;
-        let minutes = state.store.minutes(&scope, id).await?;
-        let attachments = state.store.attachments(&scope, id).await?;
-        let amendments = state.store.amendments(&scope, id).await?;
-        let offset = state.store.local.offset;
-        let shell = Shell::of(&a);
-        let l = &d.lines;
-        let page = LedgerPage {
-            kind: kind_label(shell.locale, d.meeting.kind),
-            when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
-            org_name: org.name,
-            counts: d.counts,
-            arrived: d.counts.present + d.counts.left_early,
-            present_names: names(l, |x| {
-                matches!(x.state, AttendanceState::Present | AttendanceState::LeftEarly)
-            }),
-            leave_names: names(l, |x| x.state == AttendanceState::Leave),
-            absent_names: names(l, |x| x.state == AttendanceState::Absent),
-            late_names: names(l, |x| x.late),
-            left_early_names: names(l, |x| x.state == AttendanceState::LeftEarly),
-            guest_names: {
-                let v: Vec<&str> = l.iter().filter(|x| x.guest).map(|x| x.name.as_str()).collect();
-                v.join("、")
-            },
-            minutes: minutes.minutes,
-            decisions: minutes.decisions,
-            attachments,
-            amendments: amendments.iter().map(|x| amend_view(x, l, offset)).collect(),
-            closed: d.meeting.is_closed(),
-            m: d.meeting,
-            shell,
-        };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+    page_or_error(&a, ledger_page(&state, &a, id)).await
 }
 
 #[derive(Template)]
@@ -192,33 +213,25 @@ struct SigninPage {
     lines: Vec<SheetLine>,
 }
 
+async fn signin_page(state: &AppState, a: &Auth, id: i64) -> Result<SigninPage, AppError> {
+    let p = printed(state, a, id).await?;
+    Ok(SigninPage {
+        kind: p.kind,
+        when: p.when,
+        org_name: p.org_name,
+        counts: p.detail.counts,
+        lines: sheet_lines(&p.detail.lines, p.offset),
+        m: p.detail.meeting,
+        shell: p.shell,
+    })
+}
+
 pub async fn signin_sheet(
     State(state): State<AppState>,
     PageUser(a): PageUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let d = state
-            .store
-            .attendance_detail(&scope, id)
-            .await?;
-        let org = state.store.org(&scope, d.meeting.org_id).await?;
-        let offset = state.store.local.offset;
-        let shell = Shell::of(&a);
-        let page = SigninPage {
-            kind: kind_label(shell.locale, d.meeting.kind),
-            when: local_span(d.meeting.starts_at, d.meeting.ends_at, offset),
-            org_name: org.name,
-            counts: d.counts,
-            lines: sheet_lines(&d.lines, offset),
-            m: d.meeting,
-            shell,
-        };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+    page_or_error(&a, signin_page(&state, &a, id)).await
 }
 
 pub(crate) struct LedgerRow {
@@ -241,25 +254,15 @@ struct LedgerListPage {
     rows: Vec<LedgerRow>,
 }
 
-#[derive(Deserialize)]
-pub struct YearQuery {
-    year: Option<String>,
-}
-
 pub async fn ledger_list(
     State(state): State<AppState>,
     PageUser(a): PageUser,
     Path(id): Path<i64>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let year = parse_year(q.year, state.store.today().year())?;
+    let page = async {
+        let (scope, year, items) = ledger_of_year(&state, &a, id, q.year).await?;
         let org = state.store.org(&scope, id).await?;
-        let items = state
-            .store
-            .ledger_list(&scope, id, year)
-            .await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = items
@@ -274,17 +277,15 @@ pub async fn ledger_list(
                 counts: i.counts,
             })
             .collect();
-        let page = LedgerListPage {
+        Ok(LedgerListPage {
             org_id: org.id,
             org_name: org.name,
             year,
             rows,
             shell,
-        };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        })
+    };
+    page_or_error(&a, page).await
 }
 
 pub(crate) struct HistoryView {
@@ -312,12 +313,9 @@ pub async fn member_attendance(
     PageUser(a): PageUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let scope = a.scope(Cap::ReadMembers)?;
-        let (name, rows) = state
-            .store
-            .member_attendance(&scope, id)
-            .await?;
+        let (name, rows) = state.store.member_attendance(&scope, id).await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = rows
@@ -332,14 +330,12 @@ pub async fn member_attendance(
                 amended: h.amended,
             })
             .collect();
-        let page = MemberAttendancePage {
+        Ok(MemberAttendancePage {
             person_id: id,
             name,
             rows,
             shell,
-        };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        })
+    };
+    page_or_error(&a, page).await
 }

@@ -4,16 +4,15 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::MeetingKind;
 use dangjian_store::Cap;
 use dangjian_store::meeting::NewMeeting;
 use dangjian_store::meeting::plan::{Every, MeetingFilter};
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
-use super::{kind_label, local_span, status_label};
+use super::{form_times, kind_label, local_span, page_or_error, status_label};
 use crate::AppState;
 use crate::error::AppError;
+use crate::meeting::api::{TITLE_MAX, required_text_max};
 use crate::page::{PageForm, PageUser};
 use crate::page::{Shell, error_page, render};
 
@@ -47,7 +46,7 @@ pub async fn list(
     PageUser(a): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let org = match q.org {
             Some(id) => Some(state.store.org(&scope, id).await?),
@@ -78,19 +77,15 @@ pub async fn list(
                 }
             })
             .collect();
-        Ok(render(
-            &ListPage {
-                can_plan: org.is_some(),
-                org: org.map(|o| (o.id, o.name)),
-                lines,
-                total,
-                shell,
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(ListPage {
+            can_plan: org.is_some(),
+            org: org.map(|o| (o.id, o.name)),
+            lines,
+            total,
+            shell,
+        })
+    };
+    page_or_error(&a, page).await
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -170,31 +165,12 @@ pub async fn new_form(
     }
 }
 
-fn form_time(state: &AppState, f: &PlanForm) -> Result<(OffsetDateTime, OffsetDateTime), AppError> {
-    let invalid = |field: &'static str| AppError::Invalid(RuleViolation::field("datetime_invalid", field));
-    let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let fmt_t = time::macros::format_description!("[hour]:[minute]");
-    let start = PrimitiveDateTime::parse(f.starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
-    let end_t = Time::parse(f.ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
-    let offset = state.store.local.offset;
-    let day: Date = start.date();
-    Ok((
-        start.assume_offset(offset),
-        day.with_time(end_t).assume_offset(offset),
-    ))
-}
-
 pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<PlanForm>) -> Response {
     let result = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;
-        let title = crate::extract::required_text("title", Some(f.title.clone()))?;
-        if title.chars().count() > 100 {
-            return Err(RuleViolation::field("text_too_long", "title")
-                .arg("max", 100)
-                .into());
-        }
-        let (starts_at, ends_at) = form_time(&state, &f)?;
+        let title = required_text_max("title", Some(f.title.clone()), TITLE_MAX)?;
+        let (starts_at, ends_at) = form_times(&f.starts_at, &f.ends_at, state.store.local.offset)?;
         let venue = crate::extract::optional_text("venue", Some(f.venue.clone()), 200)?;
         let actor = a.actor();
         let first = match Every::parse(f.every.trim()) {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::AttendanceState;
 use dangjian_store::Cap;
-use dangjian_store::meeting::minutes::{AttachmentRow, NewAttachment};
+use dangjian_store::meeting::minutes::AttachmentRow;
 use dangjian_store::meeting::plan::PlanRow;
 use serde::Deserialize;
 
@@ -17,7 +17,10 @@ use super::local;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::meeting::api::records::{ATTACHMENT_MAX_BYTES, sniff};
+use crate::meeting::api::records::{
+    AMEND_REASON_MAX, Amendment, Correction, MinutesText, amend_with, new_attachment,
+};
+use crate::meeting::api::required_text_max;
 use crate::page::{PageForm, PageUpload, PageUser};
 use crate::page::{Shell, error_page, render};
 
@@ -112,62 +115,40 @@ fn lines(s: Option<&str>) -> Vec<String> {
 }
 
 async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<(), AppError> {
-    let actor = a.actor();
-    let reason = || -> Result<String, AppError> {
-        crate::extract::required_text("reason", f.reason.clone()).and_then(|r| {
-            if r.chars().count() > 500 {
-                Err(RuleViolation::field("text_too_long", "reason")
-                    .arg("max", 500)
-                    .into())
-            } else {
-                Ok(r)
-            }
-        })
-    };
-    match f.action.as_str() {
+    let reason = || required_text_max("reason", f.reason.clone(), AMEND_REASON_MAX);
+    let correction = match f.action.as_str() {
         "save" | "amend_minutes" => {
-            let minutes = f.minutes.clone().unwrap_or_default().trim().to_owned();
-            let decisions = lines(f.decisions.as_deref());
+            let text = MinutesText {
+                minutes: f.minutes.clone().unwrap_or_default().trim().to_owned(),
+                decisions: lines(f.decisions.as_deref()),
+            };
             if f.action == "save" {
                 let scope = a.scope(Cap::RunMeetings)?;
                 state
                     .store
-                    .set_minutes(&scope, &actor, id, &minutes, &decisions)
+                    .set_minutes(&scope, &a.actor(), id, &text.minutes, &text.decisions)
                     .await?;
-            } else {
-                let scope = a.scope(Cap::WriteOrg)?;
-                let reason = reason()?;
-                state
-                    .store
-                    .amend_minutes(&scope, &actor, id, &minutes, &decisions, &reason)
-                    .await?;
+                return Ok(());
             }
+            a.scope(Cap::WriteOrg)?;
+            Correction::Minutes(text)
         }
         "amend_attendance" => {
-            let scope = a.scope(Cap::WriteOrg)?;
-            let person: i64 = f
+            a.scope(Cap::WriteOrg)?;
+            let person_id: i64 = f
                 .person_id
                 .as_deref()
                 .and_then(|p| p.trim().parse().ok())
                 .ok_or_else(|| AppError::from(RuleViolation::field("field_required", "person_id")))?;
-            let st = crate::extract::parse_enum(
-                "state",
-                f.state.as_deref().unwrap_or(""),
-                AttendanceState::parse,
-            )?;
-            let reason = reason()?;
-            state
-                .store
-                .amend_attendance(
-                    &scope,
-                    &actor,
-                    id,
-                    person,
-                    st,
-                    f.late.is_some(),
-                    &reason
-                )
-                .await?;
+            Correction::Attendance {
+                person_id,
+                state: crate::extract::parse_enum(
+                    "state",
+                    f.state.as_deref().unwrap_or(""),
+                    AttendanceState::parse,
+                )?,
+                late: f.late.is_some(),
+            }
         }
         "delete_attachment" => {
             let scope = a.scope(Cap::RunMeetings)?;
@@ -176,11 +157,32 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
                 .as_deref()
                 .and_then(|x| x.parse().ok())
                 .ok_or(AppError::NotFound)?;
-            state.store.remove_attachment(&scope, &actor, id, aid).await?;
+            state.store.remove_attachment(&scope, &a.actor(), id, aid).await?;
+            return Ok(());
         }
         _ => return Err(AppError::NotFound),
-    }
+    };
+    let amendment = Amendment {
+        correction,
+        reason: reason()?,
+    };
+    amend_with(state, a, id, amendment).await?;
     Ok(())
+}
+
+/// Back to the minutes page, or the page again with the refusal on top.
+async fn after(state: &AppState, a: &Auth, id: i64, result: Result<(), AppError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/meetings/{id}/minutes")).into_response(),
+        Err(AppError::NotFound) => error_page(Shell::of(a), &AppError::NotFound),
+        Err(e) => {
+            let status = e.status();
+            let shell = Shell::of(a).with_error(e.message());
+            minutes_page(state, a, id, shell, status)
+                .await
+                .unwrap_or_else(|e2| error_page(Shell::of(a), &e2))
+        }
+    }
 }
 
 pub async fn submit(
@@ -188,17 +190,8 @@ pub async fn submit(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<MinutesForm>,
 ) -> Response {
-    match apply(&state, &a, id, f).await {
-        Ok(()) => Redirect::to(&format!("/meetings/{id}/minutes")).into_response(),
-        Err(AppError::NotFound) => error_page(Shell::of(&a), &AppError::NotFound),
-        Err(e) => {
-            let status = e.status();
-            let shell = Shell::of(&a).with_error(e.message());
-            minutes_page(&state, &a, id, shell, status)
-                .await
-                .unwrap_or_else(|e2| error_page(Shell::of(&a), &e2))
-        }
-    }
+    let result = apply(&state, &a, id, f).await;
+    after(&state, &a, id, result).await
 }
 
 /// The upload form (multipart `csrf_token`, `file`).
@@ -213,36 +206,10 @@ pub async fn upload(
         let (name, data) = file
             .filter(|f| !f.1.is_empty())
             .ok_or_else(|| AppError::from(RuleViolation::field("field_required", "file")))?;
-        if data.len() > ATTACHMENT_MAX_BYTES {
-            return Err(AppError::TooLarge);
-        }
-        let (content_type, ext) = sniff(&data)
-            .ok_or_else(|| AppError::from(RuleViolation::field("attachment_type_unsupported", "file")))?;
-        let file_name = crate::meeting::api::records::clean_name(name.as_deref(), ext);
-        state
-            .store
-            .add_attachment(
-                &scope,
-                &a.actor(),
-                id,
-                NewAttachment {
-                    file_name,
-                    content_type,
-                    data,
-                },
-            )
-            .await?;
+        let new = new_attachment(name.as_deref(), data)?;
+        state.store.add_attachment(&scope, &a.actor(), id, new).await?;
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/meetings/{id}/minutes")).into_response(),
-        Err(e) => {
-            let status = e.status();
-            let shell = Shell::of(&a).with_error(e.message());
-            minutes_page(&state, &a, id, shell, status)
-                .await
-                .unwrap_or_else(|e2| error_page(Shell::of(&a), &e2))
-        }
-    }
+    after(&state, &a, id, result).await
 }

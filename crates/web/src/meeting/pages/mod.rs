@@ -13,6 +13,9 @@ pub(super) mod seats;
 pub(super) mod show;
 pub(super) mod wall;
 
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::page::{Shell, error_page, render};
 use axum::extract::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +23,17 @@ use dangjian_rules::meeting::MeetingKind;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::i18n::{Locale, t};
+
+/// The page `build` makes, or the error page for the reason it could not.
+pub(crate) async fn page_or_error<P: askama::Template>(
+    a: &Auth,
+    build: impl Future<Output = Result<P, AppError>>,
+) -> Response {
+    match build.await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(Shell::of(a), &e),
+    }
+}
 
 /// A local time as `2026-05-01 09:00`.
 pub(crate) fn local(t: OffsetDateTime, offset: UtcOffset) -> String {
@@ -35,6 +49,27 @@ pub(crate) fn local_span(a: OffsetDateTime, b: OffsetDateTime, offset: UtcOffset
     } else {
         format!("{}–{}", local(a, offset), local(b, offset))
     }
+}
+
+/// A plan form's times: the start `YYYY-MM-DDTHH:MM` (datetime-local) and the end `HH:MM` on
+/// the same day, both local; anything else → 422 naming the field.
+pub(crate) fn form_times(
+    starts_at: &str,
+    ends_at: &str,
+    offset: UtcOffset,
+) -> Result<(OffsetDateTime, OffsetDateTime), crate::error::AppError> {
+    let invalid = |field: &'static str| {
+        crate::error::AppError::Invalid(dangjian_rules::RuleViolation::field("datetime_invalid", field))
+    };
+    let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let fmt_t = time::macros::format_description!("[hour]:[minute]");
+    let start =
+        time::PrimitiveDateTime::parse(starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
+    let end = time::Time::parse(ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
+    Ok((
+        start.assume_offset(offset),
+        start.date().with_time(end).assume_offset(offset),
+    ))
 }
 
 pub(crate) fn kind_label(locale: Locale, kind: MeetingKind) -> String {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_store::meeting::plan::{MyMeeting, MyNotice};
 
-use super::{kind_label, local, local_span, status_label};
+use super::{kind_label, local, local_span, page_or_error, status_label};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -173,22 +173,18 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
         let m = state.store.my_meeting(person_id, id).await?;
         let shell = Shell::of(&a);
         let line = line(&m, shell.locale, state.store.now(), state.store.local.offset);
-        Ok(render(
-            &MyShowPage {
-                shell,
-                m: line,
-                token: q.t.filter(|t| !t.is_empty() && t.len() <= 200),
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(MyShowPage {
+            shell,
+            m: line,
+            token: q.t.filter(|t| !t.is_empty() && t.len() <= 200),
+        })
+    };
+    page_or_error(&a, page).await
 }
 
 #[derive(serde::Deserialize)]

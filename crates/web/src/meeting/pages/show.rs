@@ -12,11 +12,12 @@ use dangjian_rules::member::MemberStatus;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::{LeaveRequestRow, PlanChange, PlanRow};
 
-use super::{kind_label, local, local_span, status_label};
+use super::{form_times, kind_label, local, local_span, status_label};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
+use crate::meeting::api::plan::{PlanPatchBody, Reschedule, required_reason};
 use crate::page::{PageForm, PageUser};
 use crate::page::{Shell, error_page, render};
 
@@ -161,8 +162,67 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
     }
 }
 
-/// After an action: back to the meeting page, or the page with the refusal in the user's words.
-async fn finish(state: &AppState, a: &Auth, id: i64, result: Result<(), AppError>) -> Response {
+/// What a form on the meeting page does, parsed from the form (the same store call as the API's).
+enum Action {
+    Plan(PlanChange),
+    Notice,
+    Close,
+    Cancel(String),
+    Reschedule(Reschedule),
+    Decide {
+        rid: i64,
+        approve: bool,
+        note: Option<String>,
+    },
+    Invite {
+        person_id: i64,
+        role: &'static str,
+    },
+    Uninvite(i64),
+    RecordLeave {
+        person_id: i64,
+        reason: Option<String>,
+    },
+}
+
+/// Does what the form asked, for those who run the meeting (checked before the form's values,
+/// as the API does); then back to the meeting page, or the page again with the refusal in the
+/// user's words.
+async fn act(state: &AppState, a: &Auth, id: i64, action: Result<Action, AppError>) -> Response {
+    let result = async {
+        let scope = a.scope(Cap::RunMeetings)?;
+        let actor = a.actor();
+        let store = &state.store;
+        match action? {
+            Action::Plan(change) => {
+                store.update_plan(&scope, &actor, id, change).await?;
+            }
+            Action::Notice => {
+                store.send_notice(&scope, &actor, id).await?;
+            }
+            Action::Close => {
+                store.close_meeting(&scope, &actor, id).await?;
+            }
+            Action::Cancel(reason) => {
+                store.cancel_meeting(&scope, &actor, id, &reason).await?;
+            }
+            Action::Reschedule(r) => {
+                store
+                    .reschedule_meeting(&scope, &actor, id, r.starts_at, r.ends_at, r.venue)
+                    .await?;
+            }
+            Action::Decide { rid, approve, note } => {
+                store.decide_leave(&scope, &actor, rid, approve, note).await?;
+            }
+            Action::Invite { person_id, role } => store.invite(&scope, &actor, id, person_id, role).await?,
+            Action::Uninvite(person_id) => store.uninvite(&scope, &actor, id, person_id).await?,
+            Action::RecordLeave { person_id, reason } => {
+                store.record_leave(&scope, &actor, id, person_id, reason).await?;
+            }
+        }
+        Ok(())
+    }
+    .await;
     crate::page::after_post(
         a,
         result,
@@ -170,6 +230,13 @@ async fn finish(state: &AppState, a: &Auth, id: i64, result: Result<(), AppError
         || show_page(state, a, id),
     )
     .await
+}
+
+/// A person chosen in a form's list: anything but an id is no choice.
+fn chosen_person(v: &str) -> Result<i64, AppError> {
+    v.trim()
+        .parse()
+        .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))
 }
 
 #[derive(serde::Deserialize)]
@@ -191,27 +258,15 @@ pub async fn edit(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<EditForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let title = crate::extract::required_text("title", Some(f.title))?;
-        if title.chars().count() > 100 {
-            return Err(RuleViolation::field("text_too_long", "title")
-                .arg("max", 100)
-                .into());
-        }
-        let change = PlanChange {
-            title: Some(title),
-            venue: Some(optional_text("venue", Some(f.venue), 200)?),
-            host: Some(optional_text("host", Some(f.host), 100)?),
-            recorder: Some(optional_text("recorder", Some(f.recorder), 100)?),
-            agenda: Some(optional_text("agenda", Some(f.agenda), 4000)?),
-            ..Default::default()
-        };
-        state.store.update_plan(&scope, &a.actor(), id, change).await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    let body = PlanPatchBody {
+        title: f.title.into(),
+        venue: f.venue.into(),
+        host: f.host.into(),
+        recorder: f.recorder.into(),
+        agenda: f.agenda.into(),
+        ..PlanPatchBody::default()
+    };
+    act(&state, &a, id, PlanChange::try_from(body).map(Action::Plan)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -227,22 +282,12 @@ pub async fn wall_text(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<WallTextForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let change = PlanChange {
-            wall_title: Some(optional_text("wall_title", Some(f.wall_title), 100)?),
-            wall_text: Some(optional_text(
-                "wall_text",
-                Some(f.wall_text),
-                crate::meeting::api::plan::WALL_TEXT_MAX,
-            )?),
-            ..Default::default()
-        };
-        state.store.update_plan(&scope, &a.actor(), id, change).await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    let body = PlanPatchBody {
+        wall_title: f.wall_title.into(),
+        wall_text: f.wall_text.into(),
+        ..PlanPatchBody::default()
+    };
+    act(&state, &a, id, PlanChange::try_from(body).map(Action::Plan)).await
 }
 
 pub async fn notice(
@@ -250,13 +295,7 @@ pub async fn notice(
     Path(id): Path<i64>,
     PageForm(a, _f): PageForm<crate::page::CsrfForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        state.store.send_notice(&scope, &a.actor(), id).await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    act(&state, &a, id, Ok(Action::Notice)).await
 }
 
 pub async fn close(
@@ -264,13 +303,7 @@ pub async fn close(
     Path(id): Path<i64>,
     PageForm(a, _f): PageForm<crate::page::CsrfForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        state.store.close_meeting(&scope, &a.actor(), id).await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    act(&state, &a, id, Ok(Action::Close)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -284,18 +317,8 @@ pub async fn cancel(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<CancelForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let reason = optional_text("reason", Some(f.reason), 200)?
-            .ok_or_else(|| AppError::from(RuleViolation::field("cancel_reason_required", "reason")))?;
-        state
-            .store
-            .cancel_meeting(&scope, &a.actor(), id, &reason)
-            .await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    let reason = required_reason(Some(f.reason), "cancel_reason_required");
+    act(&state, &a, id, reason.map(Action::Cancel)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -313,32 +336,15 @@ pub async fn reschedule(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<RescheduleForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let invalid =
-            |field: &'static str| AppError::Invalid(RuleViolation::field("datetime_invalid", field));
-        let fmt_dt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-        let fmt_t = time::macros::format_description!("[hour]:[minute]");
-        let start =
-            time::PrimitiveDateTime::parse(f.starts_at.trim(), &fmt_dt).map_err(|_| invalid("starts_at"))?;
-        let end = time::Time::parse(f.ends_at.trim(), &fmt_t).map_err(|_| invalid("ends_at"))?;
-        let offset = state.store.local.offset;
-        let venue = optional_text("venue", Some(f.venue), 200)?;
-        state
-            .store
-            .reschedule_meeting(
-                &scope,
-                &a.actor(),
-                id,
-                start.assume_offset(offset),
-                start.date().with_time(end).assume_offset(offset),
-                Some(venue),
-            )
-            .await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    let parsed =
+        form_times(&f.starts_at, &f.ends_at, state.store.local.offset).and_then(|(starts_at, ends_at)| {
+            Ok(Action::Reschedule(Reschedule {
+                starts_at,
+                ends_at,
+                venue: Some(optional_text("venue", Some(f.venue), 200)?),
+            }))
+        });
+    act(&state, &a, id, parsed).await
 }
 
 #[derive(serde::Deserialize)]
@@ -352,22 +358,19 @@ pub async fn decide(
     Path((id, rid, decision)): Path<(i64, i64, String)>,
     PageForm(a, f): PageForm<DecideForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let approve = match decision.as_str() {
-            "approve" => true,
-            "refuse" => false,
-            _ => return Err(AppError::NotFound),
-        };
-        let note = optional_text("note", Some(f.note), 200)?;
-        state
-            .store
-            .decide_leave(&scope, &a.actor(), rid, approve, note)
-            .await?;
-        Ok(())
+    let parsed = match decision.as_str() {
+        "approve" => Ok(true),
+        "refuse" => Ok(false),
+        _ => Err(AppError::NotFound),
     }
-    .await;
-    finish(&state, &a, id, result).await
+    .and_then(|approve| {
+        Ok(Action::Decide {
+            rid,
+            approve,
+            note: optional_text("note", Some(f.note), 200)?,
+        })
+    });
+    act(&state, &a, id, parsed).await
 }
 
 #[derive(serde::Deserialize)]
@@ -383,26 +386,15 @@ pub async fn invite(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<InviteForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let person_id: i64 = f
-            .person_id
-            .trim()
-            .parse()
-            .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))?;
-        let role = if f.role == "guest" {
+    let parsed = chosen_person(&f.person_id).map(|person_id| Action::Invite {
+        person_id,
+        role: if f.role == "guest" {
             "guest"
         } else {
             "attendee_extra"
-        };
-        state
-            .store
-            .invite(&scope, &a.actor(), id, person_id, role)
-            .await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+        },
+    });
+    act(&state, &a, id, parsed).await
 }
 
 pub async fn uninvite(
@@ -410,13 +402,7 @@ pub async fn uninvite(
     Path((id, person_id)): Path<(i64, i64)>,
     PageForm(a, _f): PageForm<crate::page::CsrfForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        state.store.uninvite(&scope, &a.actor(), id, person_id).await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    act(&state, &a, id, Ok(Action::Uninvite(person_id))).await
 }
 
 #[derive(serde::Deserialize)]
@@ -433,20 +419,11 @@ pub async fn record_leave(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<LeaveForm>,
 ) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let person_id: i64 = f
-            .person_id
-            .trim()
-            .parse()
-            .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))?;
-        let reason = optional_text("reason", Some(f.reason), 200)?;
-        state
-            .store
-            .record_leave(&scope, &a.actor(), id, person_id, reason)
-            .await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &a, id, result).await
+    let parsed = chosen_person(&f.person_id).and_then(|person_id| {
+        Ok(Action::RecordLeave {
+            person_id,
+            reason: optional_text("reason", Some(f.reason), 200)?,
+        })
+    });
+    act(&state, &a, id, parsed).await
 }

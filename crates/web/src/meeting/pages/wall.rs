@@ -6,17 +6,15 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::meeting::AttendanceState;
 use dangjian_store::Cap;
 use dangjian_store::meeting::plan::PlanRow;
 
-use super::local_span;
+use super::{local_span, page_or_error};
 use crate::AppState;
-use crate::error::AppError;
 use crate::page::PageUser;
-use crate::page::{Shell, error_page, render};
+use crate::page::Shell;
 
 pub(crate) struct Tile {
     pub id: i64,
@@ -51,7 +49,7 @@ struct WallPage {
 const LATEST: usize = 8;
 
 pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    let result: Result<Response, AppError> = async {
+    let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let m = state.store.meeting_plan(&scope, id).await?;
         let org = state.store.org(&scope, m.org_id).await?;
@@ -75,10 +73,7 @@ pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
             })
             .collect();
         let c = att.counts;
-        let (events, _) = state
-            .store
-            .live_checkins(&scope, id, 0, Some(after))
-            .await?;
+        let (events, _) = state.store.live_checkins(&scope, id, 0, Some(after)).await?;
         let offset = state.store.local.offset;
         let latest = events
             .iter()
@@ -93,24 +88,20 @@ pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
                 )
             })
             .collect();
-        Ok(render(
-            &WallPage {
-                shell: Shell::of(&a),
-                org_name: org.name,
-                when: local_span(m.starts_at, m.ends_at, state.store.local.offset),
-                tiles,
-                expected: c.expected,
-                present: c.present,
-                leave: c.leave,
-                absent: c.absent,
-                left_early: c.left_early,
-                latest,
-                after,
-                m,
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(WallPage {
+            shell: Shell::of(&a),
+            org_name: org.name,
+            when: local_span(m.starts_at, m.ends_at, state.store.local.offset),
+            tiles,
+            expected: c.expected,
+            present: c.present,
+            leave: c.leave,
+            absent: c.absent,
+            left_early: c.left_early,
+            latest,
+            after,
+            m,
+        })
+    };
+    page_or_error(&a, page).await
 }
