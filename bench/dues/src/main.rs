@@ -57,6 +57,7 @@ async fn populate(store: &Store, args: &Args) -> anyhow::Result<(i64, Vec<i64>)>
         joint_units: None,
     };
     let root = store
+        .orgs()
         .create_org(
             &scope,
             &actor,
@@ -67,6 +68,7 @@ async fn populate(store: &Store, args: &Args) -> anyhow::Result<(i64, Vec<i64>)>
     let mut paths = Vec::new();
     for b in 0..branches {
         let br = store
+            .orgs()
             .create_org(
                 &scope,
                 &actor,
@@ -150,6 +152,7 @@ async fn run(engine: &'static str, target: &DbTarget, args: &Args) -> anyhow::Re
     let actor = Actor::system("bench");
     let t = Instant::now();
     let bills = store
+        .dues()
         .generate_dues_bills(&Scope::system(), &actor, root, YEAR, Some(3))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -159,6 +162,7 @@ async fn run(engine: &'static str, target: &DbTarget, args: &Args) -> anyhow::Re
     // two earlier months too, so a member's year has history to show
     for m in [1, 2] {
         store
+            .dues()
             .generate_dues_bills(&Scope::system(), &actor, root, YEAR, Some(m))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -169,10 +173,12 @@ async fn run(engine: &'static str, target: &DbTarget, args: &Args) -> anyhow::Re
     // the member's dues year through the real API: a server on this store, a bearer token
     let token = "bench-token-0123456789abcdef0123456789abcdef";
     let user = store
+        .accounts()
         .create_user(&actor, "bench-admin", "!", None, false, &[(Role::Admin, root)])
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     store
+        .accounts()
         .create_api_token(&actor, user, "bench", token, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

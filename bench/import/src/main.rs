@@ -148,9 +148,11 @@ async fn run(label: &str, target: &DbTarget, file: &[u8], rows: u32) -> anyhow::
         joint_units: None,
     };
     let root = store
+        .orgs()
         .create_org(&scope, &actor, org(None, "基准测试党委", OrgKind::Committee))
         .await?;
     let branch = store
+        .orgs()
         .create_org(
             &scope,
             &actor,

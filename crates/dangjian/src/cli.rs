@@ -268,6 +268,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let orgs = match org {
                 Some(id) => vec![id],
                 None => store
+                    .orgs()
                     .scope_roots(&Scope::system())
                     .await?
                     .into_iter()
@@ -280,6 +281,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let hash = dangjian_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let grants: Vec<(Role, i64)> = orgs.iter().map(|o| (Role::Admin, *o)).collect();
             store
+                .accounts()
                 .create_user(&Actor::system("cli"), &username, &hash, None, false, &grants)
                 .await?;
             println!("created administrator {username}");
@@ -392,7 +394,7 @@ async fn export(data: &DataArgs, org: i64, subtree: bool, file: &std::path::Path
     let scope = Scope::system();
     let result = async {
         let f = export::filter(org, subtree, None, None, None)?;
-        store.org(&scope, org).await?;
+        store.orgs().org(&scope, org).await?;
         export::export(&store, &scope, &f).await
     }
     .await;

@@ -1,12 +1,12 @@
 //! Logins, role grants, sessions, API tokens and failed-login counting. Sessions and counters
 //! live in the database so several nodes share them. Tokens are stored only as SHA-256 hashes.
 
+use crate::Accounts;
 use dangjian_rules::RuleViolation;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;
@@ -133,7 +133,7 @@ impl PrincipalRow {
 
 const USER_COLS: &str = "id, username, password_hash, person_id, must_change_password, disabled, locale";
 
-impl Store {
+impl Accounts<'_> {
     pub async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
         let sql = format!("SELECT {USER_COLS} FROM app_user WHERE username = $1");
         Ok(
@@ -665,7 +665,7 @@ impl Store {
     /// are decided one after another on both engines, so N parallel wrong passwords cannot all
     /// pass a limit of 10. Refused (the minute's window is full for either bucket, or the
     /// username is in its backoff) → nothing is recorded and the caller answers 429 with
-    /// `retry_at`. Admitted → the attempt stands as a failure until [`Store::login_succeeded`]
+    /// `retry_at`. Admitted → the attempt stands as a failure until [`Accounts::login_succeeded`](crate::Accounts::login_succeeded)
     /// takes it back.
     pub async fn begin_login_attempt(
         &self,
@@ -822,7 +822,7 @@ fn refusal(
     window_end.max(backoff_end)
 }
 
-impl Store {
+impl Accounts<'_> {
     /// The user's UI language (`zh-CN` or `en`).
     pub async fn set_locale(&self, user_id: i64, locale: &str) -> StoreResult<()> {
         let mut tx = self
@@ -845,7 +845,7 @@ async fn user_org_path(tx: &mut crate::db::Tx, user_id: i64) -> StoreResult<Opti
         .bind(user_id).fetch_one(c).await)?)
 }
 
-impl Store {
+impl Accounts<'_> {
     /// The grants of many users in one query (list pages), keyed by user id.
     pub async fn grants_of_users(
         &self,
@@ -896,7 +896,7 @@ const TOKEN_CACHE_MAX: usize = 10_000;
 
 type CachedAuth = (std::time::Instant, u64, (Principal, Grants));
 
-/// The bearer-token cache (see `Store::token_auth`). An entry read under an older epoch than the
+/// The bearer-token cache (see `Accounts::token_auth`). An entry read under an older epoch than the
 /// current one is never returned, so a change that bumps the epoch cannot be undone by a read
 /// that was under way while it committed.
 #[derive(Default)]

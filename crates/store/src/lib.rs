@@ -44,12 +44,50 @@ pub struct Store {
     settings: Arc<Settings>,
     /// The node's check-in writer (one per store, shared by its clones).
     pub checkins: Arc<meeting::writer::CheckinWriter>,
-    /// Bearer-token callers recently seen (see `Store::token_auth`).
+    /// Bearer-token callers recently seen (see `Accounts::token_auth`).
     pub auth_cache: Arc<account::AuthCache>,
     /// The audit chain's key, given to every write transaction (`Store::begin`).
     chain_key: Arc<audit::ChainKey>,
     /// When this node last swept old login-limit rows (unix seconds).
     pub login_sweep: Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// Per-feature handles: a feature's operations are found under its name
+/// (`store.meetings().attendance(..)`, `store.dues().member_dues(..)`), so `Store` itself keeps
+/// only what every feature shares (the pool, keys, clock, settings, transactions). A handle is a
+/// borrowed view of the store and derefs to it.
+macro_rules! handles {
+    ($($(#[$doc:meta])* $name:ident => $get:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub struct $name<'a>(&'a Store);
+
+        impl std::ops::Deref for $name<'_> {
+            type Target = Store;
+            fn deref(&self) -> &Store {
+                self.0
+            }
+        }
+
+        impl Store {
+            pub fn $get(&self) -> $name<'_> {
+                $name(self)
+            }
+        }
+    )*};
+}
+
+handles! {
+    /// The organization tree, its history and posts.
+    Orgs => orgs,
+    /// Member records, status events and the roster import.
+    Members => members,
+    /// Logins, grants, sessions, tokens and login limits.
+    Accounts => accounts,
+    /// Meetings: planning, leave, check-in, attendance, minutes, seats and the ledger.
+    Meetings => meetings,
+    /// Dues: bases, bills, payments, hardship, arrears and reports.
+    Dues => dues,
 }
 
 impl Store {

@@ -2,12 +2,12 @@
 //! index range; `member_count`/`formal_count` hold subtree totals kept current in the same
 //! transaction as every change, so statistics never scan the subtree.
 
+use crate::Orgs;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::org::{BranchType, OrgCategory, OrgKind};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -162,7 +162,7 @@ pub(crate) async fn adjust_counts(tx: &mut Tx, path: &str, members: i64, formal:
     Ok(())
 }
 
-impl Store {
+impl Orgs<'_> {
     pub async fn org(&self, scope: &Scope, id: i64) -> StoreResult<OrgRow> {
         let sql = const_format_org("SELECT {} FROM org WHERE id = $1");
         let row: Option<OrgRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
@@ -321,7 +321,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         if parent.is_none() {
-            self.auth_changed();
+            self.accounts().auth_changed();
         }
         Ok(row)
     }
@@ -402,7 +402,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         // a move changes the paths cached grants carry
-        self.auth_changed();
+        self.accounts().auth_changed();
         Ok(after)
     }
 

@@ -2,12 +2,12 @@
 //! encrypted with a blind index for exact lookup and a masked copy for lists. Members are never
 //! deleted: a status change is a typed event, and the person row is the result of the events.
 
+use crate::Members;
 use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -211,7 +211,7 @@ fn is_duplicate(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(v) if v.code == "id_number_duplicate")
 }
 
-impl Store {
+impl Members<'_> {
     fn view(&self, scope: &Scope, r: PersonRow) -> StoreResult<PersonView> {
         let full = scope.full_identity(r.id, &r.org_path);
         let id_number = if full {
@@ -370,7 +370,7 @@ impl Store {
     }
 
     pub(crate) async fn org_unchecked(&self, id: i64) -> StoreResult<crate::org::OrgRow> {
-        self.org(&Scope::system(), id).await
+        self.orgs().org(&Scope::system(), id).await
     }
 
     pub async fn create_person(
@@ -690,7 +690,7 @@ impl Store {
         scope: &Scope,
         org_id: i64,
     ) -> StoreResult<Vec<(i64, String, Option<String>, bool)>> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let upper = format!("{}0", &org.path[..org.path.len() - 1]);
         let rows: Vec<(i64, String, Option<String>, Option<i64>)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT p.id, p.name, p.phone_enc, u.id FROM person p LEFT JOIN app_user u ON u.person_id = p.id \
@@ -709,7 +709,7 @@ impl Store {
 // Roster imports: one transaction, one audit row, set-wise checks and multi-row inserts
 // ---------------------------------------------------------------------------------------------
 
-impl Store {
+impl Members<'_> {
     /// The org an import goes into: visible for writing (else 404) and one that holds members.
     fn check_import_org(scope: &Scope, org: &crate::org::OrgRow) -> StoreResult<()> {
         if !scope.contains_path(&org.path) {

@@ -155,26 +155,30 @@ impl Auth {
     /// An administrator of the whole deployment (admin over every top-level organization), not
     /// of one subtree: may create top-level organizations and see audit rows tied to none.
     pub async fn is_global_admin(&self, state: &AppState) -> AppResult<bool> {
-        Ok(state.store.is_global_admin(&self.grants).await?)
+        Ok(state.store.orgs().is_global_admin(&self.grants).await?)
     }
 }
 
 /// Finds the caller from the request, without enforcing anything.
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Auth>> {
     let principal = if let Some(token) = bearer(headers) {
-        return match state.store.token_auth(token).await? {
+        return match state.store.accounts().token_auth(token).await? {
             Some((principal, grants)) => Ok(Some(Auth { principal, grants })),
             None => Err(AppError::Unauthorized("invalid_token")),
         };
     } else if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
-        state.store.session_principal(&token).await?
+        state.store.accounts().session_principal(&token).await?
     } else {
         None
     };
     let Some(principal) = principal else {
         return Ok(None);
     };
-    let grants = state.store.grants(principal.user_id, principal.person_id).await?;
+    let grants = state
+        .store
+        .accounts()
+        .grants(principal.user_id, principal.person_id)
+        .await?;
     Ok(Some(Auth { principal, grants }))
 }
 

@@ -171,9 +171,9 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
     let accounts_scope = a.scope(Cap::ManageAccounts).ok();
     let today = state.store.today();
     let mut panels = Vec::new();
-    for org in state.store.scope_roots(&org_scope).await? {
-        let children = state.store.children(&org_scope, org.id).await?;
-        let posts = state.store.posts(&org_scope, org.id, false).await?;
+    for org in state.store.orgs().scope_roots(&org_scope).await? {
+        let children = state.store.orgs().children(&org_scope, org.id).await?;
+        let posts = state.store.orgs().posts(&org_scope, org.id, false).await?;
         let members = if org.kind().holds_members() {
             let f = PersonFilter {
                 org_id: Some(org.id),
@@ -181,14 +181,14 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
                 limit: 500,
                 ..Default::default()
             };
-            state.store.people(&member_scope, &f).await?.0
+            state.store.members().people(&member_scope, &f).await?.0
         } else {
             Vec::new()
         };
         let mut reminders = Vec::new();
         if !org.kind().holds_members() {
             // the orgs below, in tree order; the page shows those of the first 2000
-            let (below, _) = state.store.subtree(&org_scope, org.id, 2000, 0).await?;
+            let (below, _) = state.store.orgs().subtree(&org_scope, org.id, 2000, 0).await?;
             for o in below.iter().filter(|o| o.id != org.id) {
                 reminders.extend(
                     warning_messages(o, today)
@@ -221,6 +221,7 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
             // the home page still shows when the cadence report cannot be made
             cadence: state
                 .store
+                .meetings()
                 .cadence(&org_scope, org.id, today)
                 .await
                 .ok()
@@ -248,8 +249,8 @@ async fn member_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
         return Err(AppError::Forbidden("no_member_record"));
     };
     let scope = a.scope(Cap::ReadMembers)?;
-    let p = state.store.person(&scope, person_id).await?;
-    let events = state.store.person_events(&scope, person_id).await?;
+    let p = state.store.members().person(&scope, person_id).await?;
+    let events = state.store.members().person_events(&scope, person_id).await?;
     let card = MemberCard {
         status: p.status.to_string(),
         gender: p.gender.to_string(),

@@ -83,6 +83,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
                 confirmed: false,
             };
             store
+                .dues()
                 .set_dues_base(&scope, &actor, new)
                 .await
                 .with_context(|| format!("demo dues base {y} of {}", p.name))?;
@@ -91,6 +92,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     for i in window..=now {
         let (y, m) = (i.div_euclid(12), i.rem_euclid(12) + 1);
         store
+            .dues()
             .generate_dues_bills(&scope, &actor, root, y, Some(m))
             .await
             .with_context(|| format!("demo dues bills {y}-{m}"))?;
@@ -131,11 +133,13 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
             reason: "家人重病，医疗支出大，家庭生活困难，申请免交半年党费".to_owned(),
         };
         let app = store
+            .dues()
             .apply_dues_hardship(&scope, &actor, application)
             .await
             .context("demo hardship")?;
         let meeting_on = day_of(waived_from, 5).filter(|d| *d <= today).unwrap_or(today);
         let h = store
+            .dues()
             .discuss_dues_hardship(
                 &scope,
                 &actor,
@@ -148,6 +152,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
             .context("demo hardship discussion")?;
         if h.status == "discussed" {
             store
+                .dues()
                 .decide_dues_hardship(&scope, &actor, h.id, true, Some("党委会议研究批准".to_owned()))
                 .await
                 .context("demo hardship decision")?;
@@ -253,7 +258,8 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
         set.spawn(async move {
             for p in todo {
                 let who = p.person_id;
-                s.record_dues_payment(&Scope::system(), &Actor::system("demo"), p)
+                s.dues()
+                    .record_dues_payment(&Scope::system(), &Actor::system("demo"), p)
                     .await
                     .with_context(|| format!("demo dues payment of person {who}"))?;
             }
@@ -300,6 +306,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     let mut collected = 0;
     for m in months.clone() {
         collected += store
+            .dues()
             .dues_report(&scope, l.orgs[first], remit_year, Some(m))
             .await?
             .total
@@ -311,6 +318,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
         0
     };
     store
+        .dues()
         .record_dues_remittance(
             &scope,
             &actor,
@@ -342,6 +350,7 @@ fn month_label(i: i64) -> String {
 async fn pay(l: &Loaded<'_>, scope: &Scope, actor: &Actor, p: NewPayment) -> anyhow::Result<()> {
     let who = p.person_id;
     l.store
+        .dues()
         .record_dues_payment(scope, actor, p)
         .await
         .with_context(|| format!("demo dues payment of person {who}"))?;

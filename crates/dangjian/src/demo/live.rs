@@ -26,6 +26,7 @@ pub(super) async fn live_meeting(
     let now = store.now();
     let start = now - Duration::hours(1);
     store
+        .meetings()
         .put_seat_plan(
             &scope,
             &actor,
@@ -57,6 +58,7 @@ pub(super) async fn live_meeting(
         .await
         .context("demo seat plan")?;
     let m = store
+        .meetings()
         .create_meeting(
             &scope,
             &actor,
@@ -74,6 +76,7 @@ pub(super) async fn live_meeting(
     l.host_and_recorder(m.id, MeetingKind::PartyLecture, first)
         .await?;
     store
+        .meetings()
         .update_plan(
             &scope,
             &actor,
@@ -101,6 +104,7 @@ pub(super) async fn live_meeting(
         .map(|(pid, seat)| (pid, 1, seat))
         .collect();
     store
+        .meetings()
         .assign_seats(&scope, &actor, m.id, &presidium, true)
         .await
         .context("demo seats")?;
@@ -133,6 +137,7 @@ pub(super) async fn upcoming(l: &Loaded<'_>) -> anyhow::Result<()> {
     let day = store.today() + Duration::days(7);
     let start = l.local(day, 14, 30);
     let (_, rows) = store
+        .meetings()
         .create_series(
             &Scope::system(),
             &Actor::system("demo"),
@@ -150,6 +155,7 @@ pub(super) async fn upcoming(l: &Loaded<'_>) -> anyhow::Result<()> {
     if let Some(next) = rows.first() {
         let member = l.tree.member;
         store
+            .meetings()
             .request_leave(
                 &Actor::system("demo"),
                 l.people[member],

@@ -26,6 +26,7 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
     let mut org_ids: Vec<i64> = Vec::with_capacity(tree.orgs.len());
     for o in &tree.orgs {
         let row = store
+            .orgs()
             .create_org(
                 &scope,
                 &actor,
@@ -67,6 +68,7 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
         })
         .collect();
     let person_ids = store
+        .members()
         .create_people(&scope, &actor, &people)
         .await
         .context("creating demo people")?;
@@ -74,6 +76,7 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
         let org = &tree.orgs[post.org];
         let started = org.term_started_on.unwrap_or(org.established_on);
         store
+            .orgs()
             .add_post(
                 &scope,
                 &actor,
@@ -118,6 +121,7 @@ pub async fn load(store: &Store, password_hash: &str) -> anyhow::Result<DemoTree
     for (username, person, grants) in logins {
         let person_id = person.map(|i| person_ids[i]);
         store
+            .accounts()
             .create_user(&actor, username, password_hash, person_id, false, &grants)
             .await?;
     }

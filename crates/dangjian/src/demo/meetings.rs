@@ -213,6 +213,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
         }
         let uid = format!("04{:06X}{:02X}", (rng.next_u64() & 0xFF_FFFF), k & 0xFF);
         store
+            .members()
             .update_person(
                 &scope,
                 &actor,
@@ -241,6 +242,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     for (n, h) in held.iter().enumerate() {
         let length = Duration::minutes(h.minutes);
         let m = store
+            .meetings()
             .create_meeting(
                 &scope,
                 &actor,
@@ -282,6 +284,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
             let roll = rng.below(100);
             if roll < 5 && h.kind != MeetingKind::Committee {
                 store
+                    .meetings()
                     .record_leave(&scope, &actor, m.id, pid, Some(l.pick_leave(&mut rng)))
                     .await
                     .context("demo leave")?;
@@ -338,10 +341,12 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
         }
         let (text, decisions) = minutes_for(h.kind, &h.title, attendees.len());
         store
+            .meetings()
             .set_minutes(&scope, &actor, m.id, &text, &decisions)
             .await
             .context("demo minutes")?;
         store
+            .meetings()
             .close_meeting(&scope, &actor, m.id)
             .await
             .context("demo close")?;
@@ -349,6 +354,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
     // one absence excused after the meeting, kept as an amendment
     if let Some((mid, pid)) = closed_with_absent {
         store
+            .meetings()
             .amend_attendance(
                 &scope,
                 &actor,
@@ -390,6 +396,7 @@ impl Loaded<'_> {
             _ => "1. 集中学习\n2. 交流发言\n3. 书记小结",
         };
         self.store
+            .meetings()
             .update_plan(
                 &Scope::system(),
                 &Actor::system("demo"),
@@ -421,7 +428,8 @@ pub(super) async fn checkin_all(
     for ev in events {
         let s = store.clone();
         set.spawn(async move {
-            s.checkin(&Scope::system(), &Actor::system("demo"), meeting_id, ev)
+            s.meetings()
+                .checkin(&Scope::system(), &Actor::system("demo"), meeting_id, ev)
                 .await
         });
     }

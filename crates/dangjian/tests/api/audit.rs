@@ -228,6 +228,7 @@ async fn add_logins(store: &dangjian_store::Store, names: &[&str]) {
     let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
     for name in names {
         store
+            .accounts()
             .create_user(
                 &dangjian_store::Actor::system("test"),
                 name,
@@ -334,6 +335,7 @@ async fn a_broken_old_chain_is_kept_broken_and_new_records_follow_it() {
 async fn add_top_org(store: &dangjian_store::Store, name: &str) -> dangjian_store::org::OrgRow {
     use dangjian_rules::org::{OrgCategory, OrgKind};
     store
+        .orgs()
         .create_org(
             &dangjian_store::Scope::system(),
             &dangjian_store::Actor::system("test"),

@@ -20,9 +20,10 @@ async fn demo_at(now: time::OffsetDateTime) -> (TestDb, Store, i64, i64) {
     let root_of = |name: &'static str| {
         let store = store.clone();
         async move {
-            let user = store.user_by_name(name).await.unwrap().unwrap();
-            let grants = store.grants(user.id, user.person_id).await.unwrap();
+            let user = store.accounts().user_by_name(name).await.unwrap().unwrap();
+            let grants = store.accounts().grants(user.id, user.person_id).await.unwrap();
             let roots = store
+                .orgs()
                 .scope_roots(&grants.scope(Cap::WriteMembers).unwrap())
                 .await
                 .unwrap();
@@ -40,6 +41,7 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     let (_db, store, root, branch) = demo_at(datetime!(2026-11-25 02:00 UTC)).await;
     let scope = Scope::system();
     let (meetings, _) = store
+        .meetings()
         .list_meetings(
             &scope,
             &MeetingFilter {
@@ -55,11 +57,11 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     // one meeting going on, about half of the branch checked in
     let open: Vec<_> = meetings.iter().filter(|m| m.status == "open").collect();
     assert_eq!(open.len(), 1, "one live meeting");
-    let live = store.attendance(&scope, open[0].id).await.unwrap();
+    let live = store.meetings().attendance(&scope, open[0].id).await.unwrap();
     assert!(live.counts.present >= 5, "{:?}", live.counts);
     assert!(live.counts.absent >= 5, "{:?}", live.counts);
     assert!(
-        !store.seat_labels(open[0].id).await.unwrap().is_empty(),
+        !store.meetings().seat_labels(open[0].id).await.unwrap().is_empty(),
         "seats assigned"
     );
 
@@ -69,10 +71,10 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     let mut late = 0;
     let mut leave = 0;
     for m in &closed {
-        let minutes = store.minutes(&scope, m.id).await.unwrap();
+        let minutes = store.meetings().minutes(&scope, m.id).await.unwrap();
         assert!(!minutes.minutes.is_empty(), "minutes of {}", m.title);
         assert!(!minutes.decisions.is_empty(), "decisions of {}", m.title);
-        let sheet = store.attendance(&scope, m.id).await.unwrap();
+        let sheet = store.meetings().attendance(&scope, m.id).await.unwrap();
         let c = sheet.counts;
         assert_eq!(c.present + c.leave + c.absent + c.left_early, c.expected);
         assert!(c.present > 0, "{} had people", m.title);
@@ -88,20 +90,20 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
         .collect();
     assert_eq!(planned.len(), 3);
     let first = planned.iter().min_by_key(|m| m.starts_at).unwrap();
-    let requests = store.leave_requests(&scope, first.id).await.unwrap();
+    let requests = store.meetings().leave_requests(&scope, first.id).await.unwrap();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].status, "pending");
 
     // the branch is on cadence; somewhere in the tree a branch is behind
     let today = store.today();
-    let cadence = store.cadence(&scope, branch, today).await.unwrap();
+    let cadence = store.meetings().cadence(&scope, branch, today).await.unwrap();
     assert!(cadence.org.tally.done >= 4, "{:?}", cadence.org.tally);
     assert_eq!(cadence.org.tally.overdue, 0, "{:?}", cadence.org.tally);
-    let all = store.cadence(&scope, root, today).await.unwrap();
+    let all = store.meetings().cadence(&scope, root, today).await.unwrap();
     assert!(all.total.overdue > 0);
 
     // dues: January to November billed, most paid, a few behind, and the report adds up
-    let report = store.dues_report(&scope, root, 2026, None).await.unwrap();
+    let report = store.dues().dues_report(&scope, root, 2026, None).await.unwrap();
     let t = &report.total;
     assert!(t.bills > 11 * 400, "{} bills", t.bills);
     assert_eq!(t.billed_fen, t.collected_fen + t.outstanding_fen + t.waived_fen);
@@ -113,11 +115,16 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     assert_eq!(sum(|c| c.billed_fen), t.billed_fen);
     assert_eq!(sum(|c| c.collected_fen), t.collected_fen);
     assert!(report.large_fen >= 100_000, "a 大额党费");
-    let branch_report = store.dues_report(&scope, branch, 2026, None).await.unwrap();
+    let branch_report = store
+        .dues()
+        .dues_report(&scope, branch, 2026, None)
+        .await
+        .unwrap();
     assert!(branch_report.remitted_fen > 0, "the branch's 上缴");
 
-    let member = store.user_by_name("member").await.unwrap().unwrap();
+    let member = store.accounts().user_by_name("member").await.unwrap().unwrap();
     let mine = store
+        .dues()
         .member_dues(&scope, member.person_id.unwrap(), 2026)
         .await
         .unwrap();
@@ -130,7 +137,7 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
     assert!(status("paid") >= 9, "{:?}", mine.months);
     assert_eq!(status("paid") + status("due"), 11, "{:?}", mine.months);
 
-    let arrears = store.dues_arrears(&scope, branch).await.unwrap();
+    let arrears = store.dues().dues_arrears(&scope, branch).await.unwrap();
     assert!(arrears.items.len() >= 3, "{:?}", arrears.items);
     assert!(arrears.items.iter().any(|l| l.months_unpaid >= 6));
 
@@ -144,6 +151,7 @@ async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_
 async fn the_demo_loads_early_in_the_year_too() {
     let (_db, store, root, _) = demo_at(datetime!(2027-01-04 01:00 UTC)).await;
     let report = store
+        .dues()
         .dues_report(&Scope::system(), root, 2027, None)
         .await
         .unwrap();
@@ -162,6 +170,7 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
     let scope = Scope::system();
     let today = store.today();
     let (meetings, _) = store
+        .meetings()
         .list_meetings(
             &scope,
             &MeetingFilter {
@@ -179,7 +188,7 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
         open[0].starts_at <= store.now(),
         "{today}: the live meeting has started"
     );
-    let live = store.attendance(&scope, open[0].id).await.unwrap();
+    let live = store.meetings().attendance(&scope, open[0].id).await.unwrap();
     assert!(live.counts.present >= 5, "{today}: {:?}", live.counts);
     let closed = meetings.iter().filter(|m| m.status == "closed").count();
     assert!(closed >= 10, "{today}: {closed} closed");
@@ -196,18 +205,19 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
         .count();
     assert_eq!(planned, 3, "{today}: the series ahead");
 
-    let cadence = store.cadence(&scope, branch, today).await.unwrap();
+    let cadence = store.meetings().cadence(&scope, branch, today).await.unwrap();
     assert_eq!(cadence.org.tally.overdue, 0, "{today}: {:?}", cadence.org.tally);
-    let all = store.cadence(&scope, root, today).await.unwrap();
+    let all = store.meetings().cadence(&scope, root, today).await.unwrap();
     assert!(all.total.overdue > 0, "{today}: a branch behind");
 
     // the member: each of the last twelve months billed, this year's and last year's
-    let member = store.user_by_name("member").await.unwrap().unwrap();
+    let member = store.accounts().user_by_name("member").await.unwrap().unwrap();
     let year = i64::from(today.year());
     let month = i64::from(u8::from(today.month()));
     let mut billed = 0;
     for y in [year - 1, year] {
         let d = store
+            .dues()
             .member_dues(&scope, member.person_id.unwrap(), y)
             .await
             .unwrap();
@@ -216,7 +226,7 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
     }
     assert_eq!(billed, 12, "{today}: the last twelve months billed");
 
-    let arrears = store.dues_arrears(&scope, branch).await.unwrap();
+    let arrears = store.dues().dues_arrears(&scope, branch).await.unwrap();
     assert!(arrears.items.len() >= 3, "{today}: {:?}", arrears.items);
     let far = arrears.items.iter().find(|l| l.months_unpaid >= 6);
     assert!(far.is_some(), "{today}: someone six months behind");
@@ -228,7 +238,12 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
         );
     }
     for y in [year - 1, year] {
-        let t = store.dues_report(&scope, root, y, None).await.unwrap().total;
+        let t = store
+            .dues()
+            .dues_report(&scope, root, y, None)
+            .await
+            .unwrap()
+            .total;
         assert_eq!(
             t.billed_fen,
             t.collected_fen + t.outstanding_fen + t.waived_fen,
@@ -239,6 +254,7 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
         let mut w = 0;
         for y in [year - 1, year] {
             w += store
+                .dues()
                 .dues_report(&scope, root, y, None)
                 .await
                 .unwrap()

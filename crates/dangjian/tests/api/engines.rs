@@ -273,9 +273,10 @@ async fn the_demo_tree_loads_and_its_logins_see_the_first_branch() {
     let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
     let tree = dangjian::demo::load::load(&store, &hash).await.unwrap();
     assert!((550..=650).contains(&tree.people.len()));
-    let user = store.user_by_name("secretary").await.unwrap().unwrap();
-    let grants = store.grants(user.id, user.person_id).await.unwrap();
+    let user = store.accounts().user_by_name("secretary").await.unwrap().unwrap();
+    let grants = store.accounts().grants(user.id, user.person_id).await.unwrap();
     let first_branch = store
+        .orgs()
         .scope_roots(&grants.scope(dangjian_store::Cap::WriteMembers).unwrap())
         .await
         .unwrap();
@@ -313,10 +314,12 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
         joint_units: None,
     };
     let root = store
+        .orgs()
         .create_org(&scope, &actor, org(None, OrgKind::Committee))
         .await
         .unwrap();
     let branch = store
+        .orgs()
         .create_org(&scope, &actor, org(Some(root.id), OrgKind::Branch))
         .await
         .unwrap();
@@ -338,14 +341,18 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
         recorded_on: None,
         history: Vec::new(),
     };
-    let id = store.create_people(&scope, &actor, &[person]).await.unwrap()[0];
+    let id = store
+        .members()
+        .create_people(&scope, &actor, &[person])
+        .await
+        .unwrap()[0];
     let new = Keys::generate();
     assert_eq!(store.rotate_keys(&actor, &new).await.unwrap(), 1);
     store.db.close().await;
     let refused = Store::open(&db.target, old, Arc::new(SystemClock)).await;
     assert!(refused.is_err(), "the old keys no longer fit");
     let store = Store::open(&db.target, new, Arc::new(SystemClock)).await.unwrap();
-    let p = store.person(&scope, id).await.unwrap();
+    let p = store.members().person(&scope, id).await.unwrap();
     assert_eq!(
         (p.id_number.as_str(), p.phone.as_deref()),
         (idn.as_str(), Some("13700001111"))
@@ -356,7 +363,7 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
         ..Default::default()
     };
     assert_eq!(
-        store.people(&scope, &filter).await.unwrap().1,
+        store.members().people(&scope, &filter).await.unwrap().1,
         1,
         "the blind index was recomputed"
     );

@@ -13,6 +13,7 @@ async fn an_admin_of_a_subtree_is_no_administrator_of_the_whole_deployment() {
     let app = TestApp::spawn().await;
     let hash = dangjian_web::auth::hash_password(PASSWORD).expect("hash");
     app.store
+        .accounts()
         .create_user(
             &Actor::system("test"),
             "subadmin",

@@ -436,6 +436,7 @@ async fn fixture(store: &Store) -> Tree {
         let (store, s, a) = (store.clone(), s.clone(), a.clone());
         async move {
             store
+                .orgs()
                 .create_org(&s, &a, org(parent, name, kind))
                 .await
                 .expect(name)
@@ -448,6 +449,7 @@ async fn fixture(store: &Store) -> Tree {
     let group_a1 = create(Some(branch_a), "第一党小组", OrgKind::Group).await;
     let branch_b = create(Some(root), "第二党支部", OrgKind::Branch).await;
     let ids = store
+        .members()
         .create_people(
             &s,
             &a,
@@ -476,6 +478,7 @@ async fn fixture(store: &Store) -> Tree {
     ];
     for (name, person, grants) in users {
         store
+            .accounts()
             .create_user(&a, name, &hash, person, false, &grants)
             .await
             .expect("user");
@@ -743,6 +746,7 @@ pub async fn post_form(c: &Client, path: &str, fields: &[(&str, &str)]) -> (u16,
 /// The id of a login, read straight from the database.
 pub async fn user_id_of(store: &Store, username: &str) -> i64 {
     store
+        .accounts()
         .user_by_name(username)
         .await
         .expect("read user")
@@ -760,6 +764,7 @@ pub async fn add_members(store: &Store, org: i64, n: u32, first_seq: u32) -> Vec
         })
         .collect();
     store
+        .members()
         .create_people(&Scope::system(), &Actor::system("test"), &people)
         .await
         .expect("people")

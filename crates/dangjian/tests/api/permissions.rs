@@ -393,6 +393,7 @@ impl Ctx<'_> {
             "case" => self.cases[side].to_string(),
             "token" => app
                 .store
+                .accounts()
                 .create_api_token(
                     &dangjian_store::Actor::system("test"),
                     self.users[side],
@@ -502,6 +503,7 @@ impl Ctx<'_> {
                 // by the store: the matrix resets the password of branch B's member login
                 let member = [app.tree.a1, app.tree.b1][side];
                 app.store
+                    .meetings()
                     .request_leave(&dangjian_store::Actor::system("test"), member, id, "出差")
                     .await
                     .unwrap_or_else(|e| panic!("leave request: {e}"))

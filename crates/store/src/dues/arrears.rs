@@ -3,6 +3,7 @@
 //! list; at the rules' 6 months without 正当理由 the branch may open a case, which the 支部大会
 //! decides (recorded as such). Nothing here changes a member's status.
 
+use crate::Dues;
 use std::collections::{BTreeMap, HashMap};
 
 use dangjian_rules::RuleViolation;
@@ -16,7 +17,6 @@ use time::{Date, OffsetDateTime};
 
 use super::payment::member_in;
 use super::upper_bound;
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
 use crate::scope::Scope;
@@ -107,7 +107,7 @@ fn month_key(d: Date) -> i64 {
     ledger::ym(i64::from(d.year()), i64::from(u8::from(d.month())))
 }
 
-impl Store {
+impl Dues<'_> {
     /// The reminder setting in force for an org path (`dues.reminder_months` of the nearest org
     /// up the tree that sets it, else the deployment's).
     pub async fn dues_reminder_months(&self, path: &str) -> StoreResult<i64> {
@@ -130,7 +130,7 @@ impl Store {
                     .into(),
             );
         }
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let key = crate::settings::SubtreeKey::DuesReminderMonths;
         self.write_settings(actor, &org, &[(key, Some(months.to_string()))])
             .await?;
@@ -140,7 +140,7 @@ impl Store {
     /// Members of the subtree at or past the reminder: their run of unpaid months before the
     /// current month, the stage, and any case.
     pub async fn dues_arrears(&self, scope: &Scope, org_id: i64) -> StoreResult<ArrearsList> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let today = self.today();
         let rs = dues_rules_on(today)?;
         let reminder = self.dues_reminder_months(&org.path).await?;

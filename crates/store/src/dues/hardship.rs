@@ -3,6 +3,7 @@
 //! Waived months are not unpaid (the arrears rules skip them). Bills generated later in an
 //! approved period get the relief when they are created.
 
+use crate::Dues;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::HardshipMode;
 use dangjian_rules::dues::ledger::format_ym;
@@ -13,7 +14,6 @@ use time::{Date, OffsetDateTime};
 
 use super::BillBatch;
 use super::payment::member_in;
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -161,7 +161,7 @@ pub(crate) async fn apply_to_new_bills(tx: &mut Tx, b: &BillBatch<'_>) -> StoreR
     Ok(())
 }
 
-impl Store {
+impl Dues<'_> {
     /// A hardship application, by the member (own record) or recorded for them by the collector.
     pub async fn apply_dues_hardship(
         &self,
@@ -321,7 +321,7 @@ impl Store {
 
     /// The applications in the subtree of `org_id`, newest first.
     pub async fn dues_hardships(&self, scope: &Scope, org_id: i64) -> StoreResult<Vec<Hardship>> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let sql = format!(
             "SELECT {COLS} FROM dues_hardship h JOIN person p ON p.id = h.person_id \
              WHERE h.org_path >= $1 AND h.org_path < $2 ORDER BY h.id DESC LIMIT 500"

@@ -4,6 +4,7 @@
 //! one transaction with one audit row. A monthly amount above the usual 1000 元 is a warning to
 //! confirm, never a cap (D1 第十一条).
 
+use crate::Dues;
 use std::collections::HashMap;
 
 use dangjian_rules::dues;
@@ -12,7 +13,6 @@ use dangjian_rules::{IdNumber, RuleViolation, RuleWarning, dues_rules_on};
 use serde_json::json;
 
 use super::{upper_bound, year_start};
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::{RowError, StoreError, StoreResult};
 use crate::person::ID_INDEX;
@@ -44,7 +44,7 @@ pub struct ImportOutcome {
     pub written: bool,
 }
 
-impl Store {
+impl Dues<'_> {
     /// Checks the rows and, unless `dry_run`, writes the year's bases (replacing earlier ones).
     #[expect(clippy::too_many_arguments, reason = "one import: where, what, and how")]
     pub async fn import_dues_bases(
@@ -58,7 +58,7 @@ impl Store {
         dry_run: bool,
         confirmed: bool,
     ) -> StoreResult<ImportOutcome> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let upper = upper_bound(&org.path);
         let rs = dues_rules_on(year_start(year)?)?;
         let mut errors: Vec<RowError> = Vec::new();

@@ -2,6 +2,7 @@
 //! the year by the rules in force on 1 January (or overridden by hand with a reason), and the
 //! monthly bills generated for a subtree. Money is integer 分 throughout.
 
+use crate::Dues;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::{self, BillStatus, PaymentKind};
 use dangjian_rules::member::PersonCategory;
@@ -15,7 +16,6 @@ pub mod import;
 pub mod payment;
 pub mod report;
 
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;
@@ -182,7 +182,7 @@ impl BillBatch<'_> {
     }
 }
 
-impl Store {
+impl Dues<'_> {
     /// Sets (or replaces) a member's base for `year`: the monthly amount is the quote under the
     /// rules in force on 1 January, or `override_monthly` (which needs a non-empty reason).
     pub async fn set_dues_base(
@@ -307,7 +307,7 @@ impl Store {
             Some(_) => return Err(RuleViolation::field("month_invalid", "month").into()),
             None => 1..=12,
         };
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         temporary_branch_may(org.branch_type(), RestrictedAct::CollectDues)?;
         let upper = upper_bound(&org.path);
         let now = self.now();
@@ -352,7 +352,7 @@ impl Store {
 
     /// A member's base and the 12 months of `year` with what is owed and paid.
     pub async fn member_dues(&self, scope: &Scope, person_id: i64, year: i64) -> StoreResult<MemberDues> {
-        let person = self.person_row(scope, person_id).await?;
+        let person = self.members().person_row(scope, person_id).await?;
         let select = format!("SELECT {BASE_COLS} FROM dues_base WHERE person_id = $1 AND year = $2");
         let base: Option<DuesBase> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(select))
             .bind(person.id).bind(year).fetch_optional(p).await)?;

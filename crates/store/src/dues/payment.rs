@@ -3,12 +3,12 @@
 //! payment provider settles with a signed callback. Settling is idempotent: the order keeps the
 //! answer it gave, and a replay gets it again and changes nothing.
 
+use crate::Dues;
 use dangjian_rules::dues::ledger::{self, back_pay_warning, format_ym, is_large_voluntary, ym};
 use dangjian_rules::{RuleViolation, dues_rules_on};
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -194,7 +194,7 @@ pub struct ProviderCallback {
     pub txn_id: String,
 }
 
-impl Store {
+impl Dues<'_> {
     /// Records a payment made by hand (cash or transfer) by the branch's collector.
     pub async fn record_dues_payment(
         &self,

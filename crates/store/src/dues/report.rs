@@ -2,6 +2,7 @@
 //! category (the bill's base category); voluntary and 大额党费 payments; 上缴 records to the
 //! level above; the bills of a month for the collector; a member's 党费交至 month.
 
+use crate::Dues;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::ledger::{self, LedgerMonth, paid_through};
 use dangjian_rules::member::PersonCategory;
@@ -9,7 +10,6 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::upper_bound;
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::scope::Scope;
@@ -111,7 +111,7 @@ fn period_days(year: i64, month: Option<i64>) -> StoreResult<(Date, Date)> {
     Ok((mk(y, from_m)?, mk(to_y, to_m)?))
 }
 
-impl Store {
+impl Dues<'_> {
     /// The report of the subtree of `org_id` for `year` (and `month`, if given).
     pub async fn dues_report(
         &self,
@@ -120,7 +120,7 @@ impl Store {
         year: i64,
         month: Option<i64>,
     ) -> StoreResult<DuesReport> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let upper = upper_bound(&org.path);
         let (m1, m2) = month.map_or((1, 12), |m| (m, m));
         let by_category: Vec<DuesFigures> = with_db!(&self.db, p => sqlx::query_as(
@@ -178,7 +178,7 @@ impl Store {
         year: i64,
         month: i64,
     ) -> StoreResult<Vec<BillLine>> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         Ok(with_db!(&self.db, p => sqlx::query_as(
             "SELECT d.id, d.person_id, p.name, d.year, d.month, d.amount_fen, d.relief_fen, d.status, d.payment_id, \
              y.method, y.payer_person_id, y.payer_name \
@@ -200,7 +200,7 @@ impl Store {
         if new.large_fen < 0 || new.large_fen > new.amount_fen {
             return Err(RuleViolation::field("dues_large_exceeds_amount", "large_fen").into());
         }
-        let org = self.org(scope, new.org_id).await?;
+        let org = self.orgs().org(scope, new.org_id).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
@@ -222,7 +222,7 @@ impl Store {
 
     /// 党费交至 of a member the scope sees (`YYYY-MM`), for the transfer letter.
     pub async fn dues_paid_through(&self, scope: &Scope, person_id: i64) -> StoreResult<Option<String>> {
-        let person = self.person_row(scope, person_id).await?;
+        let person = self.members().person_row(scope, person_id).await?;
         Ok(self.paid_through_of(person.id).await?.map(ledger::format_ym))
     }
 

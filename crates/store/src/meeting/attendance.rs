@@ -5,6 +5,7 @@
 //! check-in events' result with the attendance amendments applied (`records.rs`), the latest
 //! amendment of a person winning.
 
+use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, MeetingStatus, Sheet};
@@ -13,12 +14,11 @@ use time::OffsetDateTime;
 
 use super::records::AmendedAttendance;
 use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::scope::Scope;
 
-impl Store {
+impl Meetings<'_> {
     /// Closes the meeting: its attendance becomes read-only and its expected list is frozen.
     /// Closing twice → 409 `meeting_closed`.
     pub async fn close_meeting(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<MeetingRow> {
@@ -169,7 +169,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl Meetings<'_> {
     /// Whether the meeting's decisions had their quorum (`rules::meeting::quorum`), from its
     /// sheet: at a 支部党员大会 those entitled to vote are the expected formal members (by their
     /// status now), at a 支委会 the committee; present means present at the end. None for kinds

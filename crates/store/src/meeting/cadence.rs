@@ -4,6 +4,7 @@
 //! year; each org is judged by the pure rules. A meeting counts when it happened: closed, or
 //! with at least one check-in, and not cancelled; meetings still ahead are reported as scheduled.
 
+use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::cadence::{self, CadenceRuleSet, Held, Judged, OrgFacts, Tally};
@@ -12,7 +13,6 @@ use dangjian_rules::org_rules_on;
 use time::{Date, OffsetDateTime};
 
 use super::upper;
-use crate::Store;
 use crate::error::StoreResult;
 use crate::org::OrgRow;
 use crate::scope::Scope;
@@ -49,7 +49,7 @@ pub struct CadenceReport {
 /// (org_id, kind, starts_at, happened)
 type MeetingFact = (i64, String, OffsetDateTime, bool);
 
-impl Store {
+impl Meetings<'_> {
     /// The local midnight starting `d`, in UTC.
     fn local_midnight(&self, d: Date) -> OffsetDateTime {
         self.local.midnight(d)
@@ -58,11 +58,11 @@ impl Store {
     /// The cadence of the organization and each organization below it, judged on `today`
     /// (a local date). Outside the scope → 404.
     pub async fn cadence(&self, scope: &Scope, org_id: i64, today: Date) -> StoreResult<CadenceReport> {
-        let top = self.org(scope, org_id).await?;
+        let top = self.orgs().org(scope, org_id).await?;
         let rules = cadence::cadence_rules_on(today);
         let org_rules = org_rules_on(today);
         let hi = upper(&top.path);
-        let orgs: Vec<OrgRow> = self.subtree(scope, top.id, i64::MAX, 0).await?.0;
+        let orgs: Vec<OrgRow> = self.orgs().subtree(scope, top.id, i64::MAX, 0).await?.0;
         let from = self.local_midnight(cadence::horizon(today));
         let to = self.local_midnight(
             cadence::Period::containing(cadence::PeriodUnit::Year, today)

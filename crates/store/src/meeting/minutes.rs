@@ -3,6 +3,7 @@
 //! (`records.rs`). Attachments are stored in the database (`meeting_attachment.data`): a backup
 //! holds them and every node serves them; the web layer limits their size and checks their type.
 
+use crate::Meetings;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::MeetingStatus;
 use serde_json::json;
@@ -10,7 +11,6 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::{MeetingRow, lock_meeting};
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -93,7 +93,7 @@ async fn open_for_records(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<Me
     Ok(m)
 }
 
-impl Store {
+impl Meetings<'_> {
     pub async fn minutes(&self, scope: &Scope, meeting_id: i64) -> StoreResult<Minutes> {
         let m = self.meeting(scope, meeting_id).await?;
         let row: Option<(String, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(

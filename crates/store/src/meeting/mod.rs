@@ -10,6 +10,7 @@
 //! those holding a current committee post in the org (`committee_only`) — plus invitees listed
 //! as guests.
 
+use crate::Meetings;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::{
     self, CheckinMethod, Direction, Line, MeetingKind, MeetingStatus, Poster, Window,
@@ -19,7 +20,6 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -241,7 +241,7 @@ async fn is_expected(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult
     Ok(n > 0)
 }
 
-impl Store {
+impl Meetings<'_> {
     pub async fn create_meeting(
         &self,
         scope: &Scope,
@@ -452,7 +452,7 @@ impl CheckinListener {
     }
 }
 
-impl Store {
+impl Meetings<'_> {
     /// Whether the meeting is the person's business: in the scope, or they are expected at or
     /// invited to it.
     pub async fn meeting_concerns(

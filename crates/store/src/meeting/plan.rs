@@ -9,6 +9,7 @@
 //! Notices: one `meeting_notice` row per attendee (expected or invited) per event — `planned`
 //! when the secretary sends the notice (or a series is planned), `rescheduled`, `cancelled`.
 
+use crate::Meetings;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::plan::{self, PlanFacts};
 use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
@@ -16,7 +17,6 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::upper;
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
@@ -158,12 +158,12 @@ async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> S
     Ok(n)
 }
 
-impl Store {
+impl Meetings<'_> {
     /// Meetings in the scope, soonest first within a day range, newest first otherwise.
     pub async fn list_meetings(&self, scope: &Scope, f: &MeetingFilter) -> StoreResult<(Vec<PlanRow>, i64)> {
         let (mut where_sql, mut binds) = scope.sql_filter("org_path", None, 0);
         if let Some(org_id) = f.org_id {
-            let org = self.org(scope, org_id).await?;
+            let org = self.orgs().org(scope, org_id).await?;
             if f.subtree {
                 let n = binds.len();
                 where_sql.push_str(&format!(" AND org_path >= ${} AND org_path < ${}", n + 1, n + 2));

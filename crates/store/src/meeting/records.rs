@@ -3,6 +3,7 @@
 //! show (times, methods, leave reasons, amended marks), a member's attendance history, and an
 //! organization's yearly ledger list.
 
+use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
@@ -15,7 +16,6 @@ use time::OffsetDateTime;
 use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
 use super::{lock_meeting, upper};
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
 use crate::org::path_ids;
@@ -108,7 +108,7 @@ async fn held_and_closed(tx: &mut crate::db::Tx, m: &super::MeetingRow) -> Store
 /// Meetings listed in a history or ledger list at most.
 const LIST_LIMIT: i64 = 500;
 
-impl Store {
+impl Meetings<'_> {
     pub async fn amendments(&self, scope: &Scope, meeting_id: i64) -> StoreResult<Vec<AmendmentRow>> {
         let m = self.meeting(scope, meeting_id).await?;
         Ok(with_db!(&self.db, p => sqlx::query_as(
@@ -353,7 +353,7 @@ impl Store {
     /// The meetings of an organization and the orgs below it in a local calendar year (not
     /// cancelled), in time order, with their attendance counts: the 会议记录 register.
     pub async fn ledger_list(&self, scope: &Scope, org_id: i64, year: i32) -> StoreResult<Vec<LedgerItem>> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let day = |y: i32| {
             time::Date::from_calendar_date(y, time::Month::January, 1)
                 .map(|d| self.local.midnight(d))

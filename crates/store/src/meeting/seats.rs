@@ -1,8 +1,9 @@
 //! Seats: a plan per venue (rows × seats, named blocks of seat numbers, reserved ranges for the
 //! 主席台 or 列席), kept by an organization for its subtree's meetings, and each meeting's seats —
 //! assigned by hand, or automatically (members by org path, then name pinyin; invited guests on
-//! the 列席 seats first). The check-in answer's `seat` comes from [`Store::seat_labels`].
+//! the 列席 seats first). The check-in answer's `seat` comes from `Meetings::seat_labels`.
 
+use crate::Meetings;
 use std::collections::{HashMap, HashSet};
 
 use dangjian_rules::RuleViolation;
@@ -11,7 +12,6 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{MeetingRow, lock_meeting, upper};
-use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::{org_in_tx, path_ids};
@@ -181,10 +181,10 @@ fn plan_of(r: PlanDbRow) -> SeatPlan {
 
 const PLAN_SELECT: &str = "SELECT id, org_id, venue, seat_rows, seats_per_row, blocks_json, reserved_json, updated_at FROM seat_plan";
 
-impl Store {
+impl Meetings<'_> {
     /// The seat plans an organization keeps.
     pub async fn seat_plans(&self, scope: &Scope, org_id: i64) -> StoreResult<Vec<SeatPlan>> {
-        let org = self.org(scope, org_id).await?;
+        let org = self.orgs().org(scope, org_id).await?;
         let sql = format!("{PLAN_SELECT} WHERE org_id = $1 ORDER BY venue");
         let rows: Vec<PlanDbRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org.id).fetch_all(p).await)?;
         Ok(rows.into_iter().map(plan_of).collect())

@@ -8,6 +8,7 @@
 //! While one batch commits the next one fills, so the batch size follows the load by itself: one
 //! event alone costs one commit; 256 in flight share one.
 
+use crate::Meetings;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -156,7 +157,7 @@ enum Outcome {
     Failed(StoreError),
 }
 
-impl Store {
+impl Meetings<'_> {
     /// One check-in or presence event (API.md): handed to the node's writer and answered after
     /// the transaction holding it commits. A replay (same `event_id`, same body) gets the stored
     /// answer and changes nothing; the same `event_id` with another body → 409
@@ -218,13 +219,16 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, hook: Option<CommitHook>
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
-        store.write_batch(&mut rosters, batch, hook.as_ref()).await;
+        store
+            .meetings()
+            .write_batch(&mut rosters, batch, hook.as_ref())
+            .await;
         // rosters of meetings nobody checks in to any more are dropped with the meeting's close
         rosters.retain(|_, r| r.meeting.stored_status() != MeetingStatus::Closed);
     }
 }
 
-impl Store {
+impl Meetings<'_> {
     async fn write_batch(
         &self,
         rosters: &mut HashMap<i64, Roster>,

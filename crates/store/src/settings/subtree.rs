@@ -85,14 +85,20 @@ impl Store {
     ) -> StoreResult<Vec<SettingInForce>> {
         let mut org = None;
         for (key, value) in changes {
-            org = Some(self.org(&grants.scope(key.cap())?, org_id).await?);
+            org = Some(self.orgs().org(&grants.scope(key.cap())?, org_id).await?);
             if let Some(v) = value {
                 key.apply(&mut Settings::default(), v)?;
             }
         }
         let Some(org) = org else {
             return self
-                .settings_in_force(&self.org(&grants.scope(crate::Cap::ReadOrg)?, org_id).await?.path)
+                .settings_in_force(
+                    &self
+                        .orgs()
+                        .org(&grants.scope(crate::Cap::ReadOrg)?, org_id)
+                        .await?
+                        .path,
+                )
                 .await;
         };
         self.write_settings(actor, &org, changes).await

@@ -99,7 +99,7 @@ const BULK_CHUNK: usize = 500;
 /// a job on this node (one per org at a time: else 409 `accounts_job_running`).
 pub async fn start_member_accounts(state: &AppState, auth: &Auth, org_id: i64) -> AppResult<BulkAccounts> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let org = state.store.org(&scope, org_id).await?;
+    let org = state.store.orgs().org(&scope, org_id).await?;
     let planned = plan_member_accounts(state, &scope, org_id).await?;
     if planned.len() <= state.cfg.bulk_accounts_inline_max {
         let (accounts, failed) =
@@ -142,12 +142,12 @@ async fn plan_member_accounts(
     scope: &dangjian_store::Scope,
     org_id: i64,
 ) -> AppResult<Vec<PlannedAccount>> {
-    let members = state.store.members_for_accounts(scope, org_id).await?;
+    let members = state.store.members().members_for_accounts(scope, org_id).await?;
     let mut taken = std::collections::HashSet::new();
     let mut out = Vec::new();
     for (person_id, name, phone, _) in members.into_iter().filter(|(.., has_login)| !has_login) {
         let username = match phone {
-            Some(p) if !taken.contains(&p) && state.store.user_by_name(&p).await?.is_none() => p,
+            Some(p) if !taken.contains(&p) && state.store.accounts().user_by_name(&p).await?.is_none() => p,
             _ => format!("p{person_id}"),
         };
         taken.insert(username.clone());
@@ -226,6 +226,7 @@ async fn make_member_accounts(
             .collect();
         match state
             .store
+            .accounts()
             .create_member_accounts(&scope, &actor, org_id, &accounts)
             .await
         {
@@ -375,7 +376,11 @@ pub async fn list(
     ApiQuery(page): ApiQuery<Page>,
 ) -> AppResult<Json<List<UserView>>> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let (rows, total) = state.store.users(&scope, page.limit(), page.offset()).await?;
+    let (rows, total) = state
+        .store
+        .accounts()
+        .users(&scope, page.limit(), page.offset())
+        .await?;
     Ok(Json(List {
         items: rows.into_iter().map(UserView::from).collect(),
         total,
@@ -451,7 +456,7 @@ pub struct UserBody {
 /// A grantor may give only roles no stronger than one they hold over that org.
 pub async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: i64) -> AppResult<()> {
     let scope = auth.scope(Cap::ManageAccounts)?;
-    let org = state.store.org(&scope, org_id).await?;
+    let org = state.store.orgs().org(&scope, org_id).await?;
     let best = auth.grants.best_rank_over(&org.path).unwrap_or(0);
     if role.rank() > best {
         return Err(AppError::Forbidden("role_above_own"));
@@ -467,7 +472,7 @@ pub async fn check_grantable(state: &AppState, auth: &Auth, role: Role, org_id: 
 /// (`Grants::may_manage`) is refused with 403 `login_not_manageable`.
 pub async fn managed_login(state: &AppState, auth: &Auth, cap: Cap, id: i64) -> AppResult<ManagedUser> {
     let scope = auth.scope(cap)?;
-    let found = state.store.managed_user(&scope, id).await?;
+    let found = state.store.accounts().managed_user(&scope, id).await?;
     if !auth
         .grants
         .may_manage(cap, found.grants.list(), found.person_path.as_deref())
@@ -501,7 +506,7 @@ pub async fn create_login(state: &AppState, auth: &Auth, b: UserBody) -> AppResu
         grants.push((role, org_id));
     }
     if let Some(pid) = b.person_id {
-        state.store.person_row(&scope, pid).await?;
+        state.store.members().person_row(&scope, pid).await?;
     }
     let (password, shown) = match b.password.filter(|p| !p.is_empty()) {
         Some(p) => {
@@ -517,6 +522,7 @@ pub async fn create_login(state: &AppState, auth: &Auth, b: UserBody) -> AppResu
     let hash = auth::hash_password_blocking(state, password).await?;
     let id = state
         .store
+        .accounts()
         .create_user(&auth.actor(), &username, &hash, b.person_id, true, &grants)
         .await?;
     Ok(CreatedLogin {
@@ -550,6 +556,7 @@ pub async fn reset_login_password(state: &AppState, auth: &Auth, id: i64) -> App
     let hash = auth::hash_password_blocking(state, password.clone()).await?;
     state
         .store
+        .accounts()
         .set_password(&auth.actor(), user.id, &hash, true)
         .await?;
     Ok((user, password))
@@ -577,7 +584,11 @@ pub async fn set_login_disabled(state: &AppState, auth: &Auth, id: i64, disabled
         return Err(RuleViolation::new("cannot_disable_self").into());
     }
     let user = managed_login(state, auth, Cap::ManageAccounts, id).await?.user;
-    state.store.set_disabled(&auth.actor(), user.id, disabled).await?;
+    state
+        .store
+        .accounts()
+        .set_disabled(&auth.actor(), user.id, disabled)
+        .await?;
     Ok(user.id)
 }
 
@@ -616,6 +627,7 @@ pub async fn grant_role(
     check_grantable(state, auth, role, org_id).await?;
     let grant_id = state
         .store
+        .accounts()
         .add_grant(&scope, &auth.actor(), user.id, role, org_id)
         .await?;
     Ok((grant_id, role, org_id))
@@ -644,12 +656,17 @@ pub async fn revoke_grant(state: &AppState, auth: &Auth, grant_id: i64) -> AppRe
     let scope = auth.scope(Cap::ManageAccounts)?;
     let (user_id, _) = state
         .store
+        .accounts()
         .grant_by_id(grant_id)
         .await?
         .filter(|(_, g)| scope.contains_path(&g.org_path))
         .ok_or(AppError::NotFound)?;
     managed_login(state, auth, Cap::ManageAccounts, user_id).await?;
-    state.store.remove_grant(&scope, &auth.actor(), grant_id).await?;
+    state
+        .store
+        .accounts()
+        .remove_grant(&scope, &auth.actor(), grant_id)
+        .await?;
     Ok(user_id)
 }
 
@@ -664,6 +681,7 @@ pub async fn user_tokens(
     let user = managed_login(&state, &auth, Cap::ManageTokens, id).await?.user;
     let (rows, total) = state
         .store
+        .accounts()
         .api_tokens(user.id, page.limit(), page.offset())
         .await?;
     Ok(Json(List {

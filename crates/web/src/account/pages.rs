@@ -67,7 +67,7 @@ async fn user_lines(
     users: Vec<UserListRow>,
 ) -> Result<Vec<UserLine>, AppError> {
     let keys: Vec<(i64, Option<i64>)> = users.iter().map(|u| (u.id, u.person_id)).collect();
-    let mut grants = state.store.grants_of_users(&keys).await?;
+    let mut grants = state.store.accounts().grants_of_users(&keys).await?;
     let all: Vec<(UserListRow, Grants)> = users
         .into_iter()
         .filter_map(|u| grants.remove(&u.id).map(|g| (u, g)))
@@ -85,6 +85,7 @@ async fn user_lines(
     org_ids.dedup();
     let names: HashMap<i64, String> = state
         .store
+        .orgs()
         .orgs_by_ids(&org_ids)
         .await?
         .into_iter()
@@ -144,8 +145,8 @@ fn grantable_roles(a: &Auth) -> Vec<&'static str> {
 /// The orgs of the caller's account-managing scope, in tree order, indented by depth.
 async fn org_options(state: &AppState, scope: &Scope) -> Result<Vec<OrgOption>, AppError> {
     let mut out = Vec::new();
-    for root in state.store.scope_roots(scope).await? {
-        let (rows, _) = state.store.subtree(scope, root.id, ORG_LIMIT, 0).await?;
+    for root in state.store.orgs().scope_roots(scope).await? {
+        let (rows, _) = state.store.orgs().subtree(scope, root.id, ORG_LIMIT, 0).await?;
         out.extend(rows.into_iter().map(|o| OrgOption {
             id: o.id,
             label: format!(
@@ -204,7 +205,7 @@ pub async fn list(
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let offset = q.offset.unwrap_or(0).max(0);
-        let (users, total) = state.store.users(&scope, PAGE, offset).await?;
+        let (users, total) = state.store.accounts().users(&scope, PAGE, offset).await?;
         let rows = user_lines(&state, &a, &scope, users).await?;
         let page = ListPage {
             rows,
@@ -244,10 +245,16 @@ struct AccountPage {
 
 async fn account_page(state: &AppState, a: &Auth, id: i64) -> Result<AccountPage, AppError> {
     let scope = a.scope(Cap::ManageAccounts)?;
-    let found = state.store.managed_user(&scope, id).await?;
+    let found = state.store.accounts().managed_user(&scope, id).await?;
     let user = found.user;
     let person_name = match user.person_id {
-        Some(pid) => state.store.person_row(&scope, pid).await.ok().map(|p| p.name),
+        Some(pid) => state
+            .store
+            .members()
+            .person_row(&scope, pid)
+            .await
+            .ok()
+            .map(|p| p.name),
         None => None,
     };
     let row = UserListRow {
@@ -379,7 +386,13 @@ pub async fn reset(
     match reset_login_password(&state, &a, id).await {
         Ok((user, password)) => {
             let person_name = match (user.person_id, a.scope(Cap::ManageAccounts)) {
-                (Some(pid), Ok(scope)) => state.store.person_row(&scope, pid).await.ok().map(|p| p.name),
+                (Some(pid), Ok(scope)) => state
+                    .store
+                    .members()
+                    .person_row(&scope, pid)
+                    .await
+                    .ok()
+                    .map(|p| p.name),
                 _ => None,
             };
             render(
@@ -508,7 +521,7 @@ pub async fn new_form(
         };
         if let Some(pid) = q.person {
             // a member from elsewhere is not found here either
-            let p = state.store.person_row(&scope, pid).await?;
+            let p = state.store.members().person_row(&scope, pid).await?;
             values.person_id = Some(p.id.to_string());
             values.org_id = Some(p.org_id.to_string());
         }
@@ -531,7 +544,7 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<NewL
             return Err(dangjian_rules::RuleViolation::field("field_required", "person_id").into());
         }
         let person = match person_text.parse::<i64>() {
-            Ok(pid) => state.store.person_row(&scope, pid).await.map_err(|_| {
+            Ok(pid) => state.store.members().person_row(&scope, pid).await.map_err(|_| {
                 AppError::Invalid(dangjian_rules::RuleViolation::field(
                     "person_not_found",
                     "person_id",

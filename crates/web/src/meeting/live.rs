@@ -198,6 +198,7 @@ pub async fn publish_committed(state: &AppState, meeting_id: i64, first: i64, la
     }
     let loaded = state
         .store
+        .meetings()
         .live_checkins(&Scope::system(), meeting_id, first - 1, Some(last))
         .await;
     match loaded {
@@ -221,7 +222,7 @@ pub fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     let state = state.clone();
     Some(tokio::spawn(async move {
         loop {
-            match state.store.checkin_listener().await {
+            match state.store.meetings().checkin_listener().await {
                 Some(Ok(mut listener)) => loop {
                     match listener.recv(state.store.checkins.node).await {
                         Ok((m, first, last)) => publish_committed(&state, m, first, last).await,

@@ -155,7 +155,7 @@ pub async fn search(
         limit: page.limit(),
         offset: page.offset(),
     };
-    let (items, total) = state.store.people(&scope, &filter).await?;
+    let (items, total) = state.store.members().people(&scope, &filter).await?;
     Ok(Json(List {
         items: items.iter().map(MemberView::from).collect(),
         total,
@@ -168,7 +168,9 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<MemberView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    Ok(Json(MemberView::from(&state.store.person(&scope, id).await?)))
+    Ok(Json(MemberView::from(
+        &state.store.members().person(&scope, id).await?,
+    )))
 }
 
 /// A member record as the API and the page forms send it (every field optional here; the
@@ -269,7 +271,11 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<MemberView>)> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let new = new_person(b, state.store.today())?;
-    let view = state.store.create_person(&scope, &auth.actor(), new).await?;
+    let view = state
+        .store
+        .members()
+        .create_person(&scope, &auth.actor(), new)
+        .await?;
     Ok((StatusCode::CREATED, Json(MemberView::from(&view))))
 }
 
@@ -318,6 +324,7 @@ pub async fn update(
     let patch = person_patch(b, state.store.today())?;
     let view = state
         .store
+        .members()
         .update_person(&scope, &auth.actor(), id, patch)
         .await?;
     Ok(Json(MemberView::from(&view)))
@@ -329,7 +336,7 @@ pub async fn events(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<EventView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let rows = state.store.person_events(&scope, id).await?;
+    let rows = state.store.members().person_events(&scope, id).await?;
     Ok(Json(List::all(rows.into_iter().map(EventView::from).collect())))
 }
 
@@ -371,6 +378,10 @@ pub async fn record_event(
 ) -> AppResult<(StatusCode, Json<EventView>)> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let ev = new_event(b)?;
-    let row = state.store.record_event(&scope, &auth.actor(), id, ev).await?;
+    let row = state
+        .store
+        .members()
+        .record_event(&scope, &auth.actor(), id, ev)
+        .await?;
     Ok((StatusCode::CREATED, Json(EventView::from(row))))
 }

@@ -108,10 +108,11 @@ pub async fn list(
             limit: PAGE,
             offset,
         };
-        let (people, total) = state.store.people(&scope, &filter).await?;
+        let (people, total) = state.store.members().people(&scope, &filter).await?;
         let filter_org = match q.org {
             Some(id) => state
                 .store
+                .orgs()
                 .org(&a.scope(Cap::ReadOrg)?, id)
                 .await
                 .ok()
@@ -205,8 +206,8 @@ fn facts(shell: &Shell, p: &PersonView) -> Vec<Fact> {
 async fn member_orgs(state: &AppState, a: &Auth) -> Result<Vec<(i64, String)>, AppError> {
     let scope = a.scope(Cap::WriteMembers)?;
     let mut out = Vec::new();
-    for root in state.store.scope_roots(&scope).await? {
-        let (rows, _) = state.store.subtree(&scope, root.id, 3000, 0).await?;
+    for root in state.store.orgs().scope_roots(&scope).await? {
+        let (rows, _) = state.store.orgs().subtree(&scope, root.id, 3000, 0).await?;
         out.extend(
             rows.into_iter()
                 .filter(|o| o.kind().holds_members())
@@ -218,10 +219,10 @@ async fn member_orgs(state: &AppState, a: &Auth) -> Result<Vec<(i64, String)>, A
 
 async fn show_page(state: &AppState, a: &Auth, id: i64, event_form: EventBody) -> Result<ShowPage, AppError> {
     let scope = a.scope(Cap::ReadMembers)?;
-    let person = state.store.person(&scope, id).await?;
-    let events = state.store.person_events(&scope, id).await?;
+    let person = state.store.members().person(&scope, id).await?;
+    let events = state.store.members().person_events(&scope, id).await?;
     let can_write = match a.scope(Cap::WriteMembers) {
-        Ok(ws) => state.store.person_row(&ws, id).await.is_ok(),
+        Ok(ws) => state.store.members().person_row(&ws, id).await.is_ok(),
         Err(_) => false,
     };
     let orgs = if can_write {
@@ -298,7 +299,11 @@ pub async fn record_event(
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
         let ev = new_event(body.clone())?;
-        state.store.record_event(&scope, &a.actor(), id, ev).await?;
+        state
+            .store
+            .members()
+            .record_event(&scope, &a.actor(), id, ev)
+            .await?;
         Ok::<_, AppError>(())
     }
     .await;
@@ -373,7 +378,11 @@ pub async fn new_form(
     Query(q): Query<NewQuery>,
 ) -> Response {
     let result = async {
-        let org = state.store.org(&a.scope(Cap::WriteMembers)?, q.org).await?;
+        let org = state
+            .store
+            .orgs()
+            .org(&a.scope(Cap::WriteMembers)?, q.org)
+            .await?;
         let values = MemberBody {
             status: Some("formal".into()),
             category: Some("in_service".into()),
@@ -438,10 +447,15 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<Memb
     let values = f.fields.into_body();
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
-        let org = state.store.org(&scope, values.org_id.unwrap_or(-1)).await?;
+        let org = state
+            .store
+            .orgs()
+            .org(&scope, values.org_id.unwrap_or(-1))
+            .await?;
         let created = match new_person(values.clone(), state.store.today()) {
             Ok(new) => state
                 .store
+                .members()
                 .create_person(&scope, &a.actor(), new)
                 .await
                 .map_err(AppError::from),
@@ -486,7 +500,7 @@ pub async fn edit_form(
 ) -> Response {
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
-        let p = state.store.person(&scope, id).await?;
+        let p = state.store.members().person(&scope, id).await?;
         if !p.full_identity {
             // editing needs the full ID number and phone; without that grant there is no form
             return Err(AppError::NotFound);
@@ -515,10 +529,11 @@ pub async fn update(
     values.org_id = None;
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;
-        let current = state.store.person(&scope, id).await?;
+        let current = state.store.members().person(&scope, id).await?;
         let changed = match person_patch(values.clone(), state.store.today()) {
             Ok(patch) => state
                 .store
+                .members()
                 .update_person(&scope, &a.actor(), id, patch)
                 .await
                 .map_err(AppError::from),

@@ -125,7 +125,7 @@ pub struct PostView {
 
 pub async fn roots(State(state): State<AppState>, auth: Auth) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let rows = state.store.scope_roots(&scope).await?;
+    let rows = state.store.orgs().scope_roots(&scope).await?;
     Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
 }
 
@@ -135,7 +135,7 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<OrgView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    Ok(Json(OrgView::from(&state.store.org(&scope, id).await?)))
+    Ok(Json(OrgView::from(&state.store.orgs().org(&scope, id).await?)))
 }
 
 pub async fn children(
@@ -144,7 +144,7 @@ pub async fn children(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let rows = state.store.children(&scope, id).await?;
+    let rows = state.store.orgs().children(&scope, id).await?;
     Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
 }
 
@@ -157,6 +157,7 @@ pub async fn tree(
     let scope = auth.scope(Cap::ReadOrg)?;
     let (rows, total) = state
         .store
+        .orgs()
         .subtree(&scope, id, page.limit(), page.offset())
         .await?;
     Ok(Json(List {
@@ -171,7 +172,7 @@ pub async fn history(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<OrgChangeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let rows = state.store.org_history(&scope, id).await?;
+    let rows = state.store.orgs().org_history(&scope, id).await?;
     Ok(Json(List::all(
         rows.into_iter().map(OrgChangeView::from).collect(),
     )))
@@ -226,7 +227,7 @@ pub async fn warnings(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<Notice>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let org = state.store.org(&scope, id).await?;
+    let org = state.store.orgs().org(&scope, id).await?;
     Ok(Json(List::all(org_warnings(&org, state.store.today()))))
 }
 
@@ -320,7 +321,7 @@ pub async fn create(
         joint_units: body.joint_units,
     };
     // an unknown or invisible parent answers 404, like any org outside the caller's subtree
-    let row = state.store.create_org(&scope, &auth.actor(), new).await?;
+    let row = state.store.orgs().create_org(&scope, &auth.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(OrgView::from(&row))))
 }
 
@@ -335,7 +336,7 @@ pub async fn update(
     if body.kind.is_some() {
         return Err(RuleViolation::field("org_kind_fixed", "kind").into());
     }
-    let existing = state.store.org(&scope, id).await?;
+    let existing = state.store.orgs().org(&scope, id).await?;
     let new_type = optional_enum("branch_type", body.branch_type.clone(), BranchType::parse)?;
     check_common(
         &body,
@@ -359,7 +360,11 @@ pub async fn update(
         effective_on: optional_date("effective_on", body.effective_on.clone())?,
         reason: optional_text("reason", body.reason.clone(), 500)?,
     };
-    let row = state.store.update_org(&scope, &auth.actor(), id, patch).await?;
+    let row = state
+        .store
+        .orgs()
+        .update_org(&scope, &auth.actor(), id, patch)
+        .await?;
     Ok(Json(OrgView::from(&row)))
 }
 
@@ -375,7 +380,11 @@ pub async fn posts(
     ApiQuery(q): ApiQuery<PostsQuery>,
 ) -> AppResult<Json<List<PostView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let rows = state.store.posts(&scope, id, q.all.unwrap_or(false)).await?;
+    let rows = state
+        .store
+        .orgs()
+        .posts(&scope, id, q.all.unwrap_or(false))
+        .await?;
     Ok(Json(List::all(
         rows.into_iter()
             .map(|p| PostView {
@@ -415,8 +424,8 @@ pub async fn add_post(
     let person_id = required("person_id", body.person_id)?;
     let post = parse_enum("post", &required("post", body.post)?, CommitteePost::parse)?;
     let started_on = optional_date("started_on", body.started_on)?.unwrap_or(state.store.today());
-    let org = state.store.org(&scope, id).await?;
-    let appointee = match state.store.person_row(&scope, person_id).await {
+    let org = state.store.orgs().org(&scope, id).await?;
+    let appointee = match state.store.members().person_row(&scope, person_id).await {
         Ok(p) => p,
         Err(dangjian_store::StoreError::NotFound) => {
             return Err(RuleViolation::field("person_not_found", "person_id").into());
@@ -425,6 +434,7 @@ pub async fn add_post(
     };
     let current: Vec<(i64, CommitteePost)> = state
         .store
+        .orgs()
         .posts(&scope, id, false)
         .await?
         .iter()
@@ -443,6 +453,7 @@ pub async fn add_post(
     let confirmed = confirm_warnings(warnings, body.confirm.or(q.confirm).unwrap_or(false))?;
     let post_id = state
         .store
+        .orgs()
         .add_post(
             &scope,
             &auth.actor(),
@@ -472,6 +483,10 @@ pub async fn end_post(
 ) -> AppResult<Json<Done>> {
     let scope = auth.scope(Cap::WriteOrg)?;
     let ended_on = optional_date("ended_on", body.ended_on)?.unwrap_or(state.store.today());
-    state.store.end_post(&scope, &auth.actor(), id, ended_on).await?;
+    state
+        .store
+        .orgs()
+        .end_post(&scope, &auth.actor(), id, ended_on)
+        .await?;
     Ok(Json(Done::YES))
 }

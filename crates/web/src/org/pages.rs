@@ -42,8 +42,8 @@ pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Respo
         let today = state.store.today();
         let mut lines = Vec::new();
         let mut truncated = false;
-        for root in state.store.scope_roots(&scope).await? {
-            let (rows, total) = state.store.subtree(&scope, root.id, TREE_LIMIT, 0).await?;
+        for root in state.store.orgs().scope_roots(&scope).await? {
+            let (rows, total) = state.store.orgs().subtree(&scope, root.id, TREE_LIMIT, 0).await?;
             truncated |= total > TREE_LIMIT;
             lines.extend(rows.iter().map(|o| TreeLine {
                 id: o.id,
@@ -96,18 +96,19 @@ struct OrgPage {
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let result: Result<Response, AppError> = async {
         let scope = a.scope(Cap::ReadOrg)?;
-        let org = state.store.org(&scope, id).await?;
+        let org = state.store.orgs().org(&scope, id).await?;
         let today = state.store.today();
         let ancestors: Vec<i64> = org.ancestor_ids().into_iter().filter(|i| *i != org.id).collect();
         let breadcrumb = state
             .store
+            .orgs()
             .orgs_by_ids(&ancestors)
             .await?
             .into_iter()
             .filter(|o| scope.contains_path(&o.path))
             .map(|o| (o.id, o.name))
             .collect();
-        let children = state.store.children(&scope, id).await?;
+        let children = state.store.orgs().children(&scope, id).await?;
         let (members, members_total) = match a.scope(Cap::ReadMembers) {
             Ok(ms) if ms.contains_path(&org.path) => {
                 let f = dangjian_store::person::PersonFilter {
@@ -115,7 +116,7 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
                     limit: 20,
                     ..Default::default()
                 };
-                state.store.people(&ms, &f).await?
+                state.store.members().people(&ms, &f).await?
             }
             _ => (Vec::new(), 0),
         };
@@ -135,9 +136,9 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
             formal_count: org.formal_count,
             breadcrumb,
             warnings: warning_messages(&org, today),
-            posts: state.store.posts(&scope, id, false).await?,
+            posts: state.store.orgs().posts(&scope, id, false).await?,
             children: children.iter().map(|c| ChildView::of(c, today)).collect(),
-            history: state.store.org_history(&scope, id).await?,
+            history: state.store.orgs().org_history(&scope, id).await?,
             members: members.into_iter().map(MemberLine::of).collect(),
             members_total,
             can_write_members: a

@@ -95,7 +95,7 @@ pub async fn get_settings(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<OrgSettingsView>> {
-    let org = state.store.org(&auth.scope(Cap::ReadOrg)?, id).await?;
+    let org = state.store.orgs().org(&auth.scope(Cap::ReadOrg)?, id).await?;
     Ok(Json(OrgSettingsView::of(
         id,
         state.store.settings_in_force(&org.path).await?,
@@ -154,7 +154,7 @@ impl SettingsPage {
 }
 
 async fn settings_page(state: &AppState, a: &Auth, id: i64) -> AppResult<SettingsPage> {
-    let org = state.store.org(&a.scope(Cap::ReadOrg)?, id).await?;
+    let org = state.store.orgs().org(&a.scope(Cap::ReadOrg)?, id).await?;
     let list = state.store.settings_in_force(&org.path).await?;
     let above: Vec<i64> = list
         .iter()
@@ -163,6 +163,7 @@ async fn settings_page(state: &AppState, a: &Auth, id: i64) -> AppResult<Setting
         .collect();
     let names: BTreeMap<i64, String> = state
         .store
+        .orgs()
         .orgs_by_ids(&above)
         .await?
         .into_iter()
@@ -211,7 +212,7 @@ pub async fn save(
     PageForm(a, form): PageForm<BTreeMap<String, String>>,
 ) -> Response {
     let result = async {
-        let org = state.store.org(&a.scope(Cap::ReadOrg)?, id).await?;
+        let org = state.store.orgs().org(&a.scope(Cap::ReadOrg)?, id).await?;
         let now = state.store.settings_in_force(&org.path).await?;
         // only what the form changes: a key this org sets, set to another value or cleared, or
         // one it did not set, now given a value

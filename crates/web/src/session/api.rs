@@ -64,6 +64,7 @@ pub async fn check_credentials(
     let too_many = |at| AppError::TooMany(RetryAfter::until(state.store.now(), at, state.store.local.offset));
     if let Some(at) = state
         .store
+        .accounts()
         .login_refused_until(&user_bucket, &addr_bucket, &limits)
         .await?
     {
@@ -72,13 +73,14 @@ pub async fn check_credentials(
     let permit = auth::password_permit(state).await?;
     let ticket = match state
         .store
+        .accounts()
         .begin_login_attempt(&user_bucket, &addr_bucket, &limits)
         .await?
     {
         LoginAttempt::Admitted(ticket) => ticket,
         LoginAttempt::Refused { retry_at } => return Err(too_many(retry_at)),
     };
-    let user = state.store.user_by_name(username).await?;
+    let user = state.store.accounts().user_by_name(username).await?;
     let ok = match &user {
         Some(u) if !u.disabled => {
             auth::verify_password_blocking(permit, password.to_owned(), u.password_hash.clone()).await
@@ -92,7 +94,7 @@ pub async fn check_credentials(
     };
     match user {
         Some(u) if ok => {
-            state.store.login_succeeded(ticket).await?;
+            state.store.accounts().login_succeeded(ticket).await?;
             Ok(u.id)
         }
         _ => Err(AppError::Unauthorized("bad_credentials")),
@@ -116,6 +118,7 @@ pub async fn start_session(
     let csrf = auth::new_token();
     state
         .store
+        .accounts()
         .create_session(user_id, &token, &csrf, state.cfg.session_ttl)
         .await?;
     Ok((
@@ -147,7 +150,12 @@ pub async fn login(
     let client = client_ip(&state, addr, &headers);
     let user_id = check_credentials(&state, client, &username, &password).await?;
     let (cookie, csrf) = start_session(&state, &headers, user_id).await?;
-    let user = state.store.user_by_id(user_id).await?.ok_or(AppError::NotFound)?;
+    let user = state
+        .store
+        .accounts()
+        .user_by_id(user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let body = LoginAnswer {
         csrf_token: csrf,
         username: user.username,
@@ -158,7 +166,7 @@ pub async fn login(
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, _auth: Auth) -> AppResult<Response> {
     if let Some(token) = auth::cookie_value(&headers, SESSION_COOKIE) {
-        state.store.delete_session(&token).await?;
+        state.store.accounts().delete_session(&token).await?;
     }
     let cookie = session_cookie(&state, &headers, "", 0);
     Ok((StatusCode::OK, [(header::SET_COOKIE, cookie)], Json(Done::YES)).into_response())
@@ -238,6 +246,7 @@ pub async fn create_token(
     let token = auth::new_token();
     let id = state
         .store
+        .accounts()
         .create_api_token(
             &auth.actor(),
             auth.principal.user_id,
@@ -314,6 +323,7 @@ pub async fn list_tokens(
 ) -> AppResult<Json<List<TokenView>>> {
     let (rows, total) = state
         .store
+        .accounts()
         .api_tokens(auth.principal.user_id, page.limit(), page.offset())
         .await?;
     Ok(Json(List {
@@ -329,14 +339,19 @@ pub async fn revoke_token(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Revoked>> {
-    let owner = state.store.api_token_owner(id).await?.ok_or(AppError::NotFound)?;
+    let owner = state
+        .store
+        .accounts()
+        .api_token_owner(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if owner != auth.principal.user_id {
         if auth.grants.scope(Cap::ManageTokens).is_err() {
             return Err(AppError::NotFound);
         }
         crate::account::api::managed_login(&state, &auth, Cap::ManageTokens, owner).await?;
     }
-    state.store.revoke_api_token(&auth.actor(), id).await?;
+    state.store.accounts().revoke_api_token(&auth.actor(), id).await?;
     Ok(Json(Revoked { id, revoked: true }))
 }
 
@@ -390,6 +405,7 @@ pub async fn change_password(
     let hash = auth::hash_password_blocking(&state, new).await?;
     state
         .store
+        .accounts()
         .set_password(&auth.actor(), auth.principal.user_id, &hash, false)
         .await?;
     // every session was ended; give this browser a fresh one

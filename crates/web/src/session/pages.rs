@@ -82,6 +82,7 @@ pub async fn login_submit(
             // the page language follows the user's saved setting from now on
             let locale = state
                 .store
+                .accounts()
                 .user_by_id(user_id)
                 .await
                 .ok()
@@ -108,7 +109,7 @@ pub async fn logout_submit(
         && auth::csrf_matches(a.principal.csrf_token.as_deref(), Some(f.csrf_token.as_str()))
         && let Some(token) = auth::cookie_value(&headers, SESSION_COOKIE)
     {
-        let _ = state.store.delete_session(&token).await;
+        let _ = state.store.accounts().delete_session(&token).await;
     }
     (
         [(header::SET_COOKIE, session_cookie(&state, &headers, "", 0))],
@@ -195,6 +196,7 @@ pub async fn password_submit(
         let hash = auth::hash_password_blocking(&state, f.new_password.clone()).await?;
         state
             .store
+            .accounts()
             .set_password(&a.actor(), a.principal.user_id, &hash, false)
             .await?;
         start_session(&state, &headers, a.principal.user_id).await
@@ -234,7 +236,12 @@ pub async fn set_language(
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let locale = Locale::parse(&f.locale);
-    if let Err(e) = state.store.set_locale(a.principal.user_id, locale.as_str()).await {
+    if let Err(e) = state
+        .store
+        .accounts()
+        .set_locale(a.principal.user_id, locale.as_str())
+        .await
+    {
         return error_page(Shell::of(&a), &e.into());
     }
     let back = headers

@@ -22,7 +22,13 @@ async fn login_page(app: &TestApp, c: &Client, username: &str) -> (i64, (reqwest
     reason = "a test helper: a failed step should stop the test at once"
 )]
 async fn grant_count(app: &TestApp, user: i64, person: i64) -> usize {
-    app.store.grants(user, Some(person)).await.unwrap().list().len()
+    app.store
+        .accounts()
+        .grants(user, Some(person))
+        .await
+        .unwrap()
+        .list()
+        .len()
 }
 
 /// Posts the form of `/accounts/new` with a username, a person, a role and an org.
@@ -158,7 +164,7 @@ async fn the_secretary_grants_staff_on_their_branch_and_revokes_it() {
     let branch = app.tree.branch_a.to_string();
     let (s, location, _) = grant_form(&sec, mem, "staff", &branch).await;
     assert_eq!((s, location), (303, format!("/accounts/{mem}")));
-    let grants = app.store.grants(mem, Some(app.tree.a1)).await.unwrap();
+    let grants = app.store.accounts().grants(mem, Some(app.tree.a1)).await.unwrap();
     let staff = grants
         .list()
         .iter()
@@ -205,7 +211,14 @@ async fn a_login_outside_the_subtree_is_not_found() {
         let (s, _, _) = post_form(&sec, &format!("/accounts/{secb}/{action}"), &[]).await;
         assert_eq!(s, 404, "{action}");
     }
-    let grant = app.store.grants(secb, Some(app.tree.b1)).await.unwrap().list()[0].id;
+    let grant = app
+        .store
+        .accounts()
+        .grants(secb, Some(app.tree.b1))
+        .await
+        .unwrap()
+        .list()[0]
+        .id;
     let (s, _, _) = post_form(&sec, &format!("/accounts/grants/{grant}/revoke"), &[]).await;
     assert_eq!(s, 404);
     let (s, _, _) = grant_form(&sec, secb, "staff", &app.tree.branch_a.to_string()).await;

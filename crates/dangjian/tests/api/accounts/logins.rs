@@ -109,7 +109,14 @@ async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_o
             .grant(role, t.root);
         let made = made.create(&app).await;
         let (boss_id, boss_pw) = (made.id, made.password);
-        let member_grant = app.store.grants(boss_id, Some(t.a2)).await.unwrap().list()[0].id;
+        let member_grant = app
+            .store
+            .accounts()
+            .grants(boss_id, Some(t.a2))
+            .await
+            .unwrap()
+            .list()[0]
+            .id;
         let sec = app.login("sec").await;
         // visible: the record is in the branch (listed, its page shown) …
         assert_eq!(sec.user_id(&boss).await, boss_id);
@@ -152,7 +159,13 @@ async fn a_branch_secretary_cannot_take_over_a_branch_member_who_holds_a_grant_o
         // nothing changed: the boss still logs in with their own password and holds their grants
         app.login_with(&boss, &boss_pw).await;
         assert_eq!(
-            app.store.grants(boss_id, Some(t.a2)).await.unwrap().list().len(),
+            app.store
+                .accounts()
+                .grants(boss_id, Some(t.a2))
+                .await
+                .unwrap()
+                .list()
+                .len(),
             2
         );
         // and what the secretary may manage still works

@@ -133,8 +133,20 @@ async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
     // the secretary's grant is revoked: the stream ends too
     let mut s = Stream::open(&sec, &app.base, id, None).await;
     let admin = app.login("admin").await;
-    let user = app.store.user_by_name("sec").await.ok().flatten().expect("sec");
-    let grants = app.store.grants(user.id, user.person_id).await.expect("grants");
+    let user = app
+        .store
+        .accounts()
+        .user_by_name("sec")
+        .await
+        .ok()
+        .flatten()
+        .expect("sec");
+    let grants = app
+        .store
+        .accounts()
+        .grants(user.id, user.person_id)
+        .await
+        .expect("grants");
     let grant = grants.list()[0].id;
     let (st, b) = admin.delete(&format!("/api/v1/grants/{grant}")).await;
     assert!(st.is_success(), "{b}");

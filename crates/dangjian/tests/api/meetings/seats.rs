@@ -113,7 +113,7 @@ async fn seat_plans_automatic_and_hand_seating_and_the_labels_for_check_in() {
     refused(s, &b, StatusCode::CONFLICT, "seat_taken");
 
     // what the check-in writer reads for its answers
-    let labels = app.store.seat_labels(id).await.unwrap_or_default();
+    let labels = app.store.meetings().seat_labels(id).await.unwrap_or_default();
     assert_eq!(labels.get(&t.a1).map(String::as_str), Some("左区第2排1座"));
     assert_eq!(labels.len(), 3);
 

@@ -271,6 +271,7 @@ async fn a_group_member_checks_themself_in_at_the_branch_meeting_but_not_someone
     // a2 belongs to 党小组 A1; their login's grant covers the group only
     let hash = dangjian_web::auth::hash_password(crate::helpers::PASSWORD).unwrap();
     app.store
+        .accounts()
         .create_user(
             &dangjian_store::Actor::system("test"),
             "grp",

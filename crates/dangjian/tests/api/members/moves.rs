@@ -45,6 +45,7 @@ async fn rows_under(app: &TestApp, table: &str, path: &str) -> i64 {
 #[expect(clippy::unwrap_used, reason = "test: a failure is the test's failure")]
 async fn path_of(app: &TestApp, org: i64) -> String {
     app.store
+        .orgs()
         .org(&dangjian_store::Scope::system(), org)
         .await
         .unwrap()

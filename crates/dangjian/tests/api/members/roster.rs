@@ -685,7 +685,12 @@ async fn a_large_file_is_imported_in_chunks_and_paged_back_in_order() {
     let mut after = None;
     let mut seen = Vec::new();
     loop {
-        let page = app.store.people_page(&scope, &filter, after, 97).await.unwrap();
+        let page = app
+            .store
+            .members()
+            .people_page(&scope, &filter, after, 97)
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         seen.extend(page.iter().map(|p| (p.id, p.name.clone())));
@@ -743,10 +748,12 @@ async fn the_cli_imports_and_exports_like_the_api() {
         dangjian_store::Actor::system("test"),
     );
     let root = store
+        .orgs()
         .create_org(&s, &a, org(None, "党委", dangjian_rules::OrgKind::Committee))
         .await
         .unwrap();
     let branch = store
+        .orgs()
         .create_org(
             &s,
             &a,

@@ -1,11 +1,11 @@
 //! Invited guests (来宾) and 列席 people: listed in attendance, not counted in `expected`.
 
+use crate::Meetings;
 use dangjian_rules::meeting::plan::{self, Invitee};
 use serde_json::json;
 
 use super::leave::expected_path;
 use super::{lock_plan, on_committee_if_asked, plan_facts};
-use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreResult, decode};
@@ -20,7 +20,7 @@ pub struct InviteeRow {
     pub role: dangjian_rules::meeting::InviteeRole,
 }
 
-impl Store {
+impl Meetings<'_> {
     /// The meeting's invited guests and 列席 people.
     pub async fn invitees(&self, scope: &Scope, meeting_id: i64) -> StoreResult<Vec<InviteeRow>> {
         let m = self.meeting_plan(scope, meeting_id).await?;

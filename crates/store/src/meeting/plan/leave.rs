@@ -1,6 +1,7 @@
 //! Members' leave requests (pending → approved or refused by the secretary; approval records the
 //! leave in `meeting_leave`, which attendance reads), and a member's own meetings and notices.
 
+use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::meeting::{self, Event, Window, plan};
@@ -65,7 +66,7 @@ pub(super) fn expected_path(m_path: &str, path: &str, status: MemberStatus) -> b
     path.starts_with(m_path) && matches!(status, MemberStatus::Formal | MemberStatus::Probationary)
 }
 
-impl Store {
+impl Meetings<'_> {
     /// A member asks for leave from a meeting they are expected at, with a reason. Meetings they
     /// are not expected at are not theirs (404); one open or approved request per meeting.
     pub async fn request_leave(

@@ -258,7 +258,7 @@ pub async fn handler(
 ) -> AppResult<Json<BaseImportAnswer>> {
     let scope = auth.scope(Cap::WriteMembers)?;
     // an org the caller does not see does not exist for them, whatever the file or year
-    state.store.org(&scope, org_id).await?;
+    state.store.orgs().org(&scope, org_id).await?;
     let year = parse_year(q.year.as_deref())?;
     let mut multipart = multipart.map_err(|e| AppError::Malformed(None, e.body_text()))?;
     let mut file: Option<Bytes> = None;
@@ -286,6 +286,7 @@ pub async fn handler(
     let dry_run = q.dry_run.unwrap_or(false);
     let out = state
         .store
+        .dues()
         .import_dues_bases(
             &scope,
             &auth.actor(),

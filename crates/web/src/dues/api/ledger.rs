@@ -58,6 +58,7 @@ pub async fn apply(
     let new = body.parse(id)?;
     let h = state
         .store
+        .dues()
         .apply_dues_hardship(&scope, &auth.actor(), new)
         .await?;
     Ok((StatusCode::CREATED, Json(h.into())))
@@ -105,6 +106,7 @@ pub async fn discuss(
     let d = Discussion::try_from(body)?;
     let h = state
         .store
+        .dues()
         .discuss_dues_hardship(&scope, &auth.actor(), id, d.agreed, d.meeting_on, d.note)
         .await?;
     Ok(Json(h.into()))
@@ -144,10 +146,11 @@ pub async fn decide(
 ) -> AppResult<Json<HardshipView>> {
     let scope = auth.scope(Cap::CollectDues)?;
     // an application the caller does not see does not exist for them, whatever the body says
-    state.store.dues_hardship_visible(&scope, id).await?;
+    state.store.dues().dues_hardship_visible(&scope, id).await?;
     let d = Decision::try_from(body)?;
     let h = state
         .store
+        .dues()
         .decide_dues_hardship(&scope, &auth.actor(), id, d.approved, d.note)
         .await?;
     Ok(Json(h.into()))
@@ -160,7 +163,7 @@ pub async fn list_hardships(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<HardshipView>>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let items = state.store.dues_hardships(&scope, id).await?;
+    let items = state.store.dues().dues_hardships(&scope, id).await?;
     Ok(Json(List::all(
         items.into_iter().map(HardshipView::from).collect(),
     )))
@@ -173,7 +176,7 @@ pub async fn arrears(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ArrearsView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    Ok(Json(state.store.dues_arrears(&scope, id).await?.into()))
+    Ok(Json(state.store.dues().dues_arrears(&scope, id).await?.into()))
 }
 
 /// `POST /api/v1/members/{id}/dues-arrears-case`: opens the case for the 支部大会 (6 months).
@@ -183,7 +186,11 @@ pub async fn open_case(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<(StatusCode, Json<ArrearsCaseView>)> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let c = state.store.open_arrears_case(&scope, &auth.actor(), id).await?;
+    let c = state
+        .store
+        .dues()
+        .open_arrears_case(&scope, &auth.actor(), id)
+        .await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
@@ -229,10 +236,11 @@ pub async fn decide_case(
     ApiJson(body): ApiJson<CaseDecisionBody>,
 ) -> AppResult<Json<ArrearsCaseView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    state.store.arrears_case_visible(&scope, id).await?;
+    state.store.dues().arrears_case_visible(&scope, id).await?;
     let d = CaseDecision::try_from(body)?;
     let c = state
         .store
+        .dues()
         .decide_arrears_case(&scope, &auth.actor(), id, d.outcome, d.meeting_on, d.note)
         .await?;
     Ok(Json(c.into()))
@@ -245,8 +253,8 @@ pub async fn settings(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<SettingsView>> {
     let scope = auth.scope(Cap::CollectDues)?;
-    let org = state.store.org(&scope, id).await?;
-    let n = state.store.dues_reminder_months(&org.path).await?;
+    let org = state.store.orgs().org(&scope, id).await?;
+    let n = state.store.dues().dues_reminder_months(&org.path).await?;
     Ok(Json(SettingsView {
         org_id: org.id,
         reminder_months: n,
@@ -277,6 +285,7 @@ pub async fn set_settings(
     )?;
     let n = state
         .store
+        .dues()
         .set_dues_reminder_months(&scope, &auth.actor(), id, n)
         .await?;
     Ok(Json(SettingsView {

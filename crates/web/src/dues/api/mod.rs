@@ -158,7 +158,11 @@ pub async fn set_base(
     let scope = auth.scope(Cap::WriteMembers)?;
     let year = parse_year(Some(&year))?;
     let new = body.parse(id, year, cq)?;
-    let base = state.store.set_dues_base(&scope, &auth.actor(), new).await?;
+    let base = state
+        .store
+        .dues()
+        .set_dues_base(&scope, &auth.actor(), new)
+        .await?;
     Ok(Json(base.into()))
 }
 
@@ -207,6 +211,7 @@ pub async fn generate_bills(
     let Period { year, month } = body.try_into()?;
     let g = state
         .store
+        .dues()
         .generate_dues_bills(&scope, &auth.actor(), id, year, month)
         .await?;
     Ok((
@@ -243,6 +248,6 @@ pub async fn member_dues(
 ) -> AppResult<Json<MemberDuesView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
     let year = year_or_now(&state, q.year.as_deref())?;
-    let d = state.store.member_dues(&scope, id, year).await?;
+    let d = state.store.dues().member_dues(&scope, id, year).await?;
     Ok(Json(d.into()))
 }

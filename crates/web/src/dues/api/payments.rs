@@ -111,6 +111,7 @@ pub async fn record(
     let new = body.parse(id, cq)?;
     let payment = state
         .store
+        .dues()
         .record_dues_payment(&scope, &auth.actor(), new)
         .await?;
     Ok((StatusCode::CREATED, Json(payment.into())))
@@ -143,12 +144,13 @@ pub async fn create_order(
 ) -> AppResult<(StatusCode, Json<OrderView>)> {
     let scope = own_or_collector(&auth, id)?;
     // a member the caller does not see does not exist for them, provider or not
-    state.store.person_row(&scope, id).await?;
+    state.store.members().person_row(&scope, id).await?;
     let months = fields::months(&body.months)?;
     let provider = default_provider(&state)
         .ok_or_else(|| AppError::Conflict(RuleViolation::new("dues_online_unavailable")))?;
     let order = state
         .store
+        .dues()
         .create_dues_order(
             &scope,
             &auth.actor(),

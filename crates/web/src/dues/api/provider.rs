@@ -130,6 +130,6 @@ pub async fn handle_callback(
     let cb = p.verify_callback(headers, body)?;
     tracing::info!(provider = name, "dues payment callback verified");
     // the store keeps the first answer as JSON, to replay it as it was
-    let answer = state.store.settle_dues_order(p.name(), &cb).await?;
+    let answer = state.store.dues().settle_dues_order(p.name(), &cb).await?;
     serde_json::from_value(answer).map_err(|e| AppError::Internal(e.into()))
 }

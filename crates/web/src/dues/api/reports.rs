@@ -46,7 +46,7 @@ async fn load_report(state: &AppState, auth: &Auth, id: i64, q: &PeriodQuery) ->
     let scope = auth.scope(Cap::CollectDues)?;
     let year = year_or_now(state, q.year.as_deref())?;
     let month = parse_month(q.month.as_deref())?;
-    Ok(state.store.dues_report(&scope, id, year, month).await?)
+    Ok(state.store.dues().dues_report(&scope, id, year, month).await?)
 }
 
 /// `GET /api/v1/orgs/{id}/dues-report?year=&month=`: billed, collected, outstanding, waived (in
@@ -165,7 +165,7 @@ pub async fn bills(
     let year = year_or_now(&state, q.year.as_deref())?;
     let month = parse_month(q.month.as_deref())?
         .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "month")))?;
-    let items = state.store.dues_bills(&scope, id, year, month).await?;
+    let items = state.store.dues().dues_bills(&scope, id, year, month).await?;
     Ok(Json(List::all(items.into_iter().map(BillView::from).collect())))
 }
 
@@ -216,6 +216,7 @@ pub async fn remit(
     let new = body.parse(id, state.store.today())?;
     let r = state
         .store
+        .dues()
         .record_dues_remittance(&scope, &auth.actor(), new)
         .await?;
     Ok((StatusCode::CREATED, Json(r.into())))
@@ -228,7 +229,7 @@ pub async fn paid_through(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<PaidThroughView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let paid_through = state.store.dues_paid_through(&scope, id).await?;
+    let paid_through = state.store.dues().dues_paid_through(&scope, id).await?;
     Ok(Json(PaidThroughView {
         person_id: id,
         paid_through,

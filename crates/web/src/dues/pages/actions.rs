@@ -69,12 +69,14 @@ async fn act(state: AppState, a: Auth, f: ActionForm, action: Action) -> Respons
                     .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "meeting_on")))?;
                 state
                     .store
+                    .dues()
                     .discuss_dues_hardship(&scope, &actor, id, yes, on, f.note())
                     .await?;
             }
             Action::Decide(id) => {
                 state
                     .store
+                    .dues()
                     .decide_dues_hardship(&scope, &actor, id, yes, f.note())
                     .await?;
             }
@@ -82,7 +84,11 @@ async fn act(state: AppState, a: Auth, f: ActionForm, action: Action) -> Respons
                 let person = f
                     .person_id
                     .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "person_id")))?;
-                state.store.open_arrears_case(&scope, &actor, person).await?;
+                state
+                    .store
+                    .dues()
+                    .open_arrears_case(&scope, &actor, person)
+                    .await?;
             }
             Action::DecideCase(id) => {
                 let outcome =
@@ -91,6 +97,7 @@ async fn act(state: AppState, a: Auth, f: ActionForm, action: Action) -> Respons
                     })?;
                 state
                     .store
+                    .dues()
                     .decide_arrears_case(&scope, &actor, id, outcome, f.meeting_on()?, f.note())
                     .await?;
             }
@@ -157,6 +164,7 @@ pub async fn import_bases(State(state): State<AppState>, PageUpload(a, form): Pa
         let confirmed = form.fields.contains_key("confirm");
         state
             .store
+            .dues()
             .import_dues_bases(&scope, &a.actor(), org, year, rows, &sha, false, confirmed)
             .await?;
         Ok::<_, AppError>(())

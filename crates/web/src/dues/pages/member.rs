@@ -54,14 +54,14 @@ pub struct YearQuery {
 async fn member_page(state: &AppState, a: &Auth, year: Option<i64>) -> Result<MemberPage, AppError> {
     let person_id = a.principal.person_id.ok_or(AppError::NotFound)?;
     let scope = a.scope(Cap::ReadMembers)?;
-    let person = state.store.person_row(&scope, person_id).await?;
+    let person = state.store.members().person_row(&scope, person_id).await?;
     let year = year
         .filter(|y| (2008..=2100).contains(y))
         .unwrap_or_else(|| i64::from(state.store.today().year()));
     Ok(MemberPage {
         shell: Shell::of(a),
         name: person.name,
-        dues: state.store.member_dues(&scope, person_id, year).await?,
+        dues: state.store.dues().member_dues(&scope, person_id, year).await?,
         online: default_provider(state).is_some(),
     })
 }
@@ -113,6 +113,7 @@ pub async fn apply_hardship(
         };
         state
             .store
+            .dues()
             .apply_dues_hardship(
                 &scope,
                 &a.actor(),
@@ -154,6 +155,7 @@ pub async fn pay(
         })?;
         let order = state
             .store
+            .dues()
             .create_dues_order(
                 &scope,
                 &a.actor(),
@@ -186,7 +188,7 @@ async fn fake_order(state: &AppState, order_no: &str) -> Result<DuesOrder, AppEr
     if provider(state, "fake").is_none() {
         return Err(AppError::NotFound);
     }
-    let order = state.store.dues_order(order_no).await?;
+    let order = state.store.dues().dues_order(order_no).await?;
     if order.provider != "fake" {
         return Err(AppError::NotFound);
     }

@@ -126,7 +126,7 @@ async fn collector_page(state: &AppState, a: &Auth, q: &CollectorQuery) -> Resul
     let scope = a.scope(Cap::CollectDues)?;
     let mut orgs = Vec::new();
     for g in a.grants.list().iter().filter(|g| g.role.has(Cap::CollectDues)) {
-        if let Ok(o) = state.store.org(&scope, g.org_id).await {
+        if let Ok(o) = state.store.orgs().org(&scope, g.org_id).await {
             orgs.push(OrgOption {
                 id: o.id,
                 name: o.name,
@@ -143,7 +143,7 @@ async fn collector_page(state: &AppState, a: &Auth, q: &CollectorQuery) -> Resul
         .month
         .filter(|m| (1..=12).contains(m))
         .unwrap_or_else(|| i64::from(u8::from(today.month())));
-    let org = state.store.org(&scope, org_id).await?;
+    let org = state.store.orgs().org(&scope, org_id).await?;
     if !orgs.iter().any(|o| o.id == org.id) {
         orgs.push(OrgOption {
             id: org.id,
@@ -152,11 +152,15 @@ async fn collector_page(state: &AppState, a: &Auth, q: &CollectorQuery) -> Resul
     }
     Ok(CollectorPage {
         shell: Shell::of(a),
-        bills: state.store.dues_bills(&scope, org_id, year, month).await?,
-        report: state.store.dues_report(&scope, org_id, year, None).await?,
-        month_report: state.store.dues_report(&scope, org_id, year, Some(month)).await?,
-        arrears: state.store.dues_arrears(&scope, org_id).await?,
-        hardships: state.store.dues_hardships(&scope, org_id).await?,
+        bills: state.store.dues().dues_bills(&scope, org_id, year, month).await?,
+        report: state.store.dues().dues_report(&scope, org_id, year, None).await?,
+        month_report: state
+            .store
+            .dues()
+            .dues_report(&scope, org_id, year, Some(month))
+            .await?,
+        arrears: state.store.dues().dues_arrears(&scope, org_id).await?,
+        hardships: state.store.dues().dues_hardships(&scope, org_id).await?,
         orgs,
         org_id,
         year,
@@ -245,6 +249,7 @@ pub async fn record_payment(
         };
         state
             .store
+            .dues()
             .record_dues_payment(
                 &scope,
                 &a.actor(),
@@ -297,6 +302,7 @@ pub async fn generate(State(state): State<AppState>, PageForm(a, f): PageForm<Ge
         let scope = a.scope(Cap::CollectDues)?;
         state
             .store
+            .dues()
             .generate_dues_bills(&scope, &a.actor(), f.org, f.year, month)
             .await?;
         Ok::<_, AppError>(())

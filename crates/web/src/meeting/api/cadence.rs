@@ -168,6 +168,6 @@ pub async fn cadence(
 ) -> AppResult<Json<CadenceView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
-    let report = state.store.cadence(&scope, id, date).await?;
+    let report = state.store.meetings().cadence(&scope, id, date).await?;
     Ok(Json(CadenceView::from(&report)))
 }

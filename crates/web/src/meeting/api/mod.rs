@@ -244,7 +244,11 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<MeetingView>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let new = NewMeeting::try_from(b)?;
-    let row = state.store.create_meeting(&scope, &auth.actor(), new).await?;
+    let row = state
+        .store
+        .meetings()
+        .create_meeting(&scope, &auth.actor(), new)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(MeetingView::new(&row, Clock::of(&state))),
@@ -257,7 +261,7 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<MeetingView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let row = state.store.meeting(&scope, id).await?;
+    let row = state.store.meetings().meeting(&scope, id).await?;
     Ok(Json(MeetingView::new(&row, Clock::of(&state))))
 }
 
@@ -307,6 +311,7 @@ pub async fn record_leave(
     let NewLeave { person_id, reason } = b.try_into()?;
     let leave_id = state
         .store
+        .meetings()
         .record_leave(&scope, &auth.actor(), id, person_id, reason.clone())
         .await?;
     Ok((
@@ -327,7 +332,11 @@ pub async fn close(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<MeetingView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let row = state.store.close_meeting(&scope, &auth.actor(), id).await?;
+    let row = state
+        .store
+        .meetings()
+        .close_meeting(&scope, &auth.actor(), id)
+        .await?;
     Ok(Json(MeetingView::new(&row, Clock::of(&state))))
 }
 
@@ -383,8 +392,8 @@ pub async fn attendance(
 ) -> AppResult<Json<AttendanceView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     // read before the attendance: a stream opened `?after=last_seq` misses nothing
-    let last_seq = state.store.last_checkin_seq(id).await?;
-    let a = state.store.attendance(&scope, id).await?;
+    let last_seq = state.store.meetings().last_checkin_seq(id).await?;
+    let a = state.store.meetings().attendance(&scope, id).await?;
     let people = a
         .lines
         .iter()
@@ -396,9 +405,14 @@ pub async fn attendance(
             guest: l.line.guest,
         })
         .collect();
-    let m = state.store.meeting(&scope, id).await?;
+    let m = state.store.meetings().meeting(&scope, id).await?;
     // a 支部党员大会 or 支委会: whether more than half of those who vote are here
-    let quorum = state.store.quorum_of(m.kind, &a).await?.map(QuorumView::from);
+    let quorum = state
+        .store
+        .meetings()
+        .quorum_of(m.kind, &a)
+        .await?
+        .map(QuorumView::from);
     Ok(Json(AttendanceView {
         counts: a.counts.into(),
         people,
@@ -423,7 +437,7 @@ pub async fn unresolved_cards(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<UnresolvedCardView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let rows = state.store.unresolved_cards(&scope, id).await?;
+    let rows = state.store.meetings().unresolved_cards(&scope, id).await?;
     let clock = Clock::of(&state);
     Ok(Json(List::all(
         rows.into_iter()
@@ -512,7 +526,7 @@ impl CheckinBody {
                 // a phone retrying after its token's window passed is a replay, not a new scan:
                 // the stored event decides (same body → the same answer, another body → 409)
                 if let Err(e) = verify_qr(state, id, token)
-                    && !state.store.checkin_seen(scope, id, &event_id).await?
+                    && !state.store.meetings().checkin_seen(scope, id, &event_id).await?
                 {
                     return Err(e);
                 }
@@ -556,7 +570,7 @@ impl CheckinBody {
             };
             if let Some(refusal) = refusal {
                 // a meeting that is none of the caller's stays invisible (404, not 403)
-                if !state.store.meeting_concerns(scope, id, own).await? {
+                if !state.store.meetings().meeting_concerns(scope, id, own).await? {
                     return Err(AppError::NotFound);
                 }
                 return Err(refusal);
@@ -595,7 +609,7 @@ async fn checkin_scope(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Sco
     match (staff, own) {
         (Some(scope), None) => Ok((scope, None)),
         (None, Some((scope, p))) => Ok((scope, Some(p))),
-        (Some(scope), Some((own_scope, p))) => match state.store.meeting(&scope, id).await {
+        (Some(scope), Some((own_scope, p))) => match state.store.meetings().meeting(&scope, id).await {
             Ok(_) => Ok((scope, None)),
             Err(dangjian_store::StoreError::NotFound) => Ok((own_scope, Some(p))),
             Err(e) => Err(e.into()),
@@ -642,7 +656,11 @@ pub async fn checkin(
             confirmed_by_query: q.confirm.unwrap_or(false),
         })
         .await?;
-    let answer = state.store.checkin(&scope, &auth.actor(), id, new).await?;
+    let answer = state
+        .store
+        .meetings()
+        .checkin(&scope, &auth.actor(), id, new)
+        .await?;
     let status = if answer.created {
         StatusCode::CREATED
     } else {
@@ -776,7 +794,7 @@ pub async fn qr(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<QrView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let m = state.store.meeting(&scope, id).await?;
+    let m = state.store.meetings().meeting(&scope, id).await?;
     Ok(Json(MEETING_CODE.current(&state, m.id)?))
 }
 
@@ -791,7 +809,7 @@ pub async fn stream(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    state.store.meeting(&scope, id).await?;
+    state.store.meetings().meeting(&scope, id).await?;
     let slot = state
         .live
         .open_stream(auth.principal.user_id, state.cfg.max_streams_per_user)
@@ -815,7 +833,7 @@ pub async fn stream(
     let mut high = 0;
     if let Some(n) = last {
         high = n;
-        let (events, counts) = state.store.live_checkins(&scope, id, n, None).await?;
+        let (events, counts) = state.store.meetings().live_checkins(&scope, id, n, None).await?;
         for e in events {
             high = high.max(e.seq);
             let data = crate::meeting::live::event_data(&e, &counts, state.store.local.offset);
@@ -878,7 +896,7 @@ async fn still_watching(state: &AppState, headers: &axum::http::HeaderMap, id: i
         return false;
     };
     match auth.scope(Cap::RunMeetings) {
-        Ok(scope) => state.store.meeting(&scope, id).await.is_ok(),
+        Ok(scope) => state.store.meetings().meeting(&scope, id).await.is_ok(),
         Err(_) => false,
     }
 }
@@ -938,6 +956,7 @@ pub async fn create_device(
     let token = auth::new_token();
     let id = state
         .store
+        .meetings()
         .create_device(&scope, &auth.actor(), &name, kind, org_id, &token)
         .await?;
     Ok((

@@ -154,7 +154,7 @@ pub async fn list(
         limit: page.limit(),
         offset: page.offset(),
     };
-    let (rows, total) = state.store.list_meetings(&scope, &f).await?;
+    let (rows, total) = state.store.meetings().list_meetings(&scope, &f).await?;
     Ok(Json(List {
         items: rows.iter().map(|m| PlanView::new(m, clock)).collect(),
         total,
@@ -179,14 +179,14 @@ pub async fn get_plan(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<PlanDetailView>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let m = state.store.meeting_plan(&scope, id).await?;
+    let m = state.store.meetings().meeting_plan(&scope, id).await?;
     let clock = Clock::of(&state);
-    let invitees = state.store.invitees(&scope, id).await?;
+    let invitees = state.store.meetings().invitees(&scope, id).await?;
     let mut leave_requests = None;
     if let Ok(run) = auth.scope(Cap::RunMeetings)
         && run.contains_path(&m.org_path)
     {
-        let reqs = state.store.leave_requests(&run, id).await?;
+        let reqs = state.store.meetings().leave_requests(&run, id).await?;
         leave_requests = Some(reqs.iter().map(|r| LeaveRequestView::view(r, clock)).collect());
     }
     Ok(Json(PlanDetailView {
@@ -282,7 +282,11 @@ pub async fn update(
 ) -> AppResult<Json<PlanView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let change = PlanChange::try_from(b)?;
-    let row = state.store.update_plan(&scope, &auth.actor(), id, change).await?;
+    let row = state
+        .store
+        .meetings()
+        .update_plan(&scope, &auth.actor(), id, change)
+        .await?;
     Ok(Json(PlanView::new(&row, Clock::of(&state))))
 }
 
@@ -300,7 +304,11 @@ pub async fn notice(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<NoticesSent>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let n = state.store.send_notice(&scope, &auth.actor(), id).await?;
+    let n = state
+        .store
+        .meetings()
+        .send_notice(&scope, &auth.actor(), id)
+        .await?;
     Ok(Json(NoticesSent {
         meeting_id: id,
         notices: n,
@@ -329,6 +337,7 @@ pub async fn cancel(
     let reason = required_reason(b.reason, "cancel_reason_required")?;
     let row = state
         .store
+        .meetings()
         .cancel_meeting(&scope, &auth.actor(), id, &reason)
         .await?;
     Ok(Json(PlanView::new(&row, Clock::of(&state))))
@@ -376,6 +385,7 @@ pub async fn reschedule(
     let r = Reschedule::try_from(b)?;
     let row = state
         .store
+        .meetings()
         .reschedule_meeting(&scope, &auth.actor(), id, r.starts_at, r.ends_at, r.venue)
         .await?;
     Ok(Json(PlanView::new(&row, Clock::of(&state))))
@@ -430,6 +440,7 @@ pub async fn create_series(
     let NewSeries { first, every, count } = b.try_into()?;
     let (series_id, rows) = state
         .store
+        .meetings()
         .create_series(
             &scope,
             &auth.actor(),
@@ -504,7 +515,7 @@ pub async fn invitees(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<InviteeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
-    let rows = state.store.invitees(&scope, id).await?;
+    let rows = state.store.meetings().invitees(&scope, id).await?;
     Ok(Json(List::all(rows.iter().map(InviteeView::from).collect())))
 }
 
@@ -519,6 +530,7 @@ pub async fn invite(
     let Invitation { person_id, role } = b.try_into()?;
     state
         .store
+        .meetings()
         .invite(&scope, &auth.actor(), id, person_id, role)
         .await?;
     Ok((
@@ -541,7 +553,11 @@ pub async fn uninvite(
     ApiPath((id, person_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    state.store.uninvite(&scope, &auth.actor(), id, person_id).await?;
+    state
+        .store
+        .meetings()
+        .uninvite(&scope, &auth.actor(), id, person_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -562,6 +578,7 @@ pub async fn request_leave(
     let reason = required_reason(b.reason, "leave_reason_required")?;
     let rid = state
         .store
+        .meetings()
         .request_leave(&auth.actor(), person_id, id, &reason)
         .await?;
     Ok((
@@ -582,7 +599,7 @@ pub async fn leave_requests(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<LeaveRequestView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let rows = state.store.leave_requests(&scope, id).await?;
+    let rows = state.store.meetings().leave_requests(&scope, id).await?;
     Ok(listed(&rows, Clock::of(&state)))
 }
 
@@ -603,6 +620,7 @@ async fn decide(
     let note = optional_text("note", b.note, 200)?;
     let row = state
         .store
+        .meetings()
         .decide_leave(&scope, &auth.actor(), rid, approve, note)
         .await?;
     Ok(Json(LeaveRequestView::view(&row, Clock::of(state))))
@@ -718,9 +736,9 @@ pub async fn my_meetings(State(state): State<AppState>, auth: Auth) -> AppResult
         return Ok(Json(MyMeetingsView::default()));
     };
     let clock = Clock::of(&state);
-    let all = state.store.my_meetings(person_id).await?;
+    let all = state.store.meetings().my_meetings(person_id).await?;
     let (upcoming, past) = split_upcoming(&all, clock.now);
-    let notices = state.store.my_notices(person_id).await?;
+    let notices = state.store.meetings().my_notices(person_id).await?;
     let views = |ms: Vec<&MyMeeting>| ms.into_iter().map(|m| MyMeetingView::new(m, clock)).collect();
     Ok(Json(MyMeetingsView {
         upcoming: views(upcoming),

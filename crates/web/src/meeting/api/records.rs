@@ -153,9 +153,9 @@ pub async fn get_minutes(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<MinutesPageView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let m = state.store.meeting_plan(&scope, id).await?;
-    let minutes = state.store.minutes(&scope, id).await?;
-    let attachments = state.store.attachments(&scope, id).await?;
+    let m = state.store.meetings().meeting_plan(&scope, id).await?;
+    let minutes = state.store.meetings().minutes(&scope, id).await?;
+    let attachments = state.store.meetings().attachments(&scope, id).await?;
     let clock = Clock::of(&state);
     Ok(Json(MinutesPageView {
         minutes: MinutesView::new(&minutes, clock),
@@ -231,6 +231,7 @@ pub async fn put_minutes(
     let m = MinutesText::try_from(b)?;
     let saved = state
         .store
+        .meetings()
         .set_minutes(&scope, &auth.actor(), id, &m.minutes, &m.decisions)
         .await?;
     Ok(Json(MinutesView::new(&saved, Clock::of(&state))))
@@ -242,7 +243,7 @@ pub async fn list_amendments(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<AmendmentView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let rows = state.store.amendments(&scope, id).await?;
+    let rows = state.store.meetings().amendments(&scope, id).await?;
     Ok(listed(&rows, Clock::of(&state)))
 }
 
@@ -313,6 +314,7 @@ pub(crate) async fn amend_with(
         Correction::Minutes(m) => {
             state
                 .store
+                .meetings()
                 .amend_minutes(&scope, &actor, id, &m.minutes, &m.decisions, &reason)
                 .await?
         }
@@ -323,6 +325,7 @@ pub(crate) async fn amend_with(
         } => {
             state
                 .store
+                .meetings()
                 .amend_attendance(&scope, &actor, id, person_id, st, late, &reason)
                 .await?
         }
@@ -339,7 +342,7 @@ pub async fn amend(
 ) -> AppResult<(StatusCode, Json<AmendmentView>)> {
     let scope = auth.scope(Cap::WriteOrg)?;
     let amendment = amend_with(&state, &auth, id, b.try_into()?).await?;
-    let rows = state.store.amendments(&scope, id).await?;
+    let rows = state.store.meetings().amendments(&scope, id).await?;
     let row = rows
         .iter()
         .find(|a| a.id == amendment)
@@ -356,7 +359,7 @@ pub async fn list_attachments(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<AttachmentView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let rows = state.store.attachments(&scope, id).await?;
+    let rows = state.store.meetings().attachments(&scope, id).await?;
     Ok(listed(&rows, Clock::of(&state)))
 }
 
@@ -450,7 +453,11 @@ pub async fn upload(
         return Err(RuleViolation::field("field_required", "file").into());
     };
     let new = new_attachment(name.as_deref(), data.to_vec())?;
-    let row = state.store.add_attachment(&scope, &auth.actor(), id, new).await?;
+    let row = state
+        .store
+        .meetings()
+        .add_attachment(&scope, &auth.actor(), id, new)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(AttachmentView::view(&row, Clock::of(&state))),
@@ -466,7 +473,11 @@ pub async fn download(
     ApiPath((id, attachment_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<Response> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let (row, data) = state.store.attachment(&scope, id, attachment_id).await?;
+    let (row, data) = state
+        .store
+        .meetings()
+        .attachment(&scope, id, attachment_id)
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, row.content_type.clone()),
@@ -490,6 +501,7 @@ pub async fn remove(
     let scope = auth.scope(Cap::RunMeetings)?;
     state
         .store
+        .meetings()
         .remove_attachment(&scope, &auth.actor(), id, attachment_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -558,7 +570,7 @@ pub async fn detail(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<DetailView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state.store.attendance_detail(&scope, id).await?;
+    let d = state.store.meetings().attendance_detail(&scope, id).await?;
     let clock = Clock::of(&state);
     Ok(Json(DetailView {
         meeting: RecordMeetingView::new(&d.meeting, clock),
@@ -596,7 +608,7 @@ pub(crate) async fn ledger_of_year(
 ) -> AppResult<(dangjian_store::Scope, i32, Vec<LedgerItem>)> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let year = parse_year(year, state.store.today().year())?;
-    let items = state.store.ledger_list(&scope, id, year).await?;
+    let items = state.store.meetings().ledger_list(&scope, id, year).await?;
     Ok((scope, year, items))
 }
 
@@ -661,7 +673,7 @@ pub async fn member_history(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<HistoryView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    let (_, rows) = state.store.member_attendance(&scope, id).await?;
+    let (_, rows) = state.store.meetings().member_attendance(&scope, id).await?;
     Ok(listed(&rows, Clock::of(&state)))
 }
 

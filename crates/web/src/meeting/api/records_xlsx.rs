@@ -194,8 +194,8 @@ pub async fn attendance_xlsx(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let d = state.store.attendance_detail(&scope, id).await?;
-    let minutes = state.store.minutes(&scope, id).await?;
+    let d = state.store.meetings().attendance_detail(&scope, id).await?;
+    let minutes = state.store.meetings().minutes(&scope, id).await?;
     let offset = state.store.local.offset;
     let name = format!(
         "{}-考勤-{}.xlsx",
@@ -279,7 +279,7 @@ pub async fn ledger_xlsx(
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<super::records::YearQuery>,
 ) -> AppResult<Response> {
     let (scope, year, items) = super::records::ledger_of_year(&state, &auth, id, q.year).await?;
-    let org = state.store.org(&scope, id).await?;
+    let org = state.store.orgs().org(&scope, id).await?;
     let offset = state.store.local.offset;
     let name = format!("{}-{year}年会议台账.xlsx", org.name);
     xlsx_download("ledger.xlsx", &name, move || {

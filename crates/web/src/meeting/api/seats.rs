@@ -151,7 +151,7 @@ pub async fn plans(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<List<SeatPlanView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let rows = state.store.seat_plans(&scope, id).await?;
+    let rows = state.store.meetings().seat_plans(&scope, id).await?;
     Ok(Json(List::all(rows.iter().map(SeatPlanView::from).collect())))
 }
 
@@ -197,7 +197,11 @@ pub async fn put_plan(
 ) -> AppResult<Json<SeatPlanView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let new = NewSeatPlan::try_from(b)?;
-    let plan = state.store.put_seat_plan(&scope, &auth.actor(), id, new).await?;
+    let plan = state
+        .store
+        .meetings()
+        .put_seat_plan(&scope, &auth.actor(), id, new)
+        .await?;
     Ok(Json(SeatPlanView::from(&plan)))
 }
 
@@ -207,7 +211,7 @@ pub async fn seats(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<SeatsView>> {
     let scope = auth.scope(Cap::RunMeetings)?;
-    let (plan, seats) = state.store.meeting_seats(&scope, id).await?;
+    let (plan, seats) = state.store.meetings().meeting_seats(&scope, id).await?;
     Ok(Json(SeatsView::new(plan.as_ref(), &seats)))
 }
 
@@ -263,9 +267,10 @@ pub async fn assign(
     let s = Seating::try_from(b)?;
     let unseated = state
         .store
+        .meetings()
         .assign_seats(&scope, &auth.actor(), id, &s.by_hand, s.auto)
         .await?;
-    let (plan, seats) = state.store.meeting_seats(&scope, id).await?;
+    let (plan, seats) = state.store.meetings().meeting_seats(&scope, id).await?;
     Ok(Json(SeatsView {
         unseated: Some(unseated),
         ..SeatsView::new(plan.as_ref(), &seats)

@@ -98,7 +98,7 @@ pub async fn page(
     let page = async {
         let scope = a.scope(Cap::ReadOrg)?;
         let date = optional_date("date", q.date)?.unwrap_or_else(|| state.store.today());
-        let r = state.store.cadence(&scope, id, date).await?;
+        let r = state.store.meetings().cadence(&scope, id, date).await?;
         let shell = Shell::of(&a);
         let locale = shell.locale;
         let page = CadencePage {

@@ -27,7 +27,7 @@ struct CheckinPage {
 pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
-        let m = state.store.meeting_plan(&scope, id).await?;
+        let m = state.store.meetings().meeting_plan(&scope, id).await?;
         let shell = Shell::of(&a);
         let status = m.shown_status(state.store.now()).to_owned();
         Ok(CheckinPage {

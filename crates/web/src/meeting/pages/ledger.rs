@@ -148,8 +148,8 @@ struct Printed {
 
 async fn printed(state: &AppState, a: &Auth, id: i64) -> Result<Printed, AppError> {
     let scope = a.scope(Cap::RunMeetings)?;
-    let detail = state.store.attendance_detail(&scope, id).await?;
-    let org = state.store.org(&scope, detail.meeting.org_id).await?;
+    let detail = state.store.meetings().attendance_detail(&scope, id).await?;
+    let org = state.store.orgs().org(&scope, detail.meeting.org_id).await?;
     let offset = state.store.local.offset;
     let shell = Shell::of(a);
     Ok(Printed {
@@ -165,9 +165,9 @@ async fn printed(state: &AppState, a: &Auth, id: i64) -> Result<Printed, AppErro
 
 async fn ledger_page(state: &AppState, a: &Auth, id: i64) -> Result<LedgerPage, AppError> {
     let p = printed(state, a, id).await?;
-    let minutes = state.store.minutes(&p.scope, id).await?;
-    let attachments = state.store.attachments(&p.scope, id).await?;
-    let amendments = state.store.amendments(&p.scope, id).await?;
+    let minutes = state.store.meetings().minutes(&p.scope, id).await?;
+    let attachments = state.store.meetings().attachments(&p.scope, id).await?;
+    let amendments = state.store.meetings().amendments(&p.scope, id).await?;
     let d = p.detail;
     let l = &d.lines;
     Ok(LedgerPage {
@@ -262,7 +262,7 @@ pub async fn ledger_list(
 ) -> Response {
     let page = async {
         let (scope, year, items) = ledger_of_year(&state, &a, id, q.year).await?;
-        let org = state.store.org(&scope, id).await?;
+        let org = state.store.orgs().org(&scope, id).await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = items
@@ -315,7 +315,7 @@ pub async fn member_attendance(
 ) -> Response {
     let page = async {
         let scope = a.scope(Cap::ReadMembers)?;
-        let (name, rows) = state.store.member_attendance(&scope, id).await?;
+        let (name, rows) = state.store.meetings().member_attendance(&scope, id).await?;
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
         let rows = rows

@@ -49,7 +49,7 @@ pub async fn list(
     let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
         let org = match q.org {
-            Some(id) => Some(state.store.org(&scope, id).await?),
+            Some(id) => Some(state.store.orgs().org(&scope, id).await?),
             None => None,
         };
         let f = MeetingFilter {
@@ -58,7 +58,7 @@ pub async fn list(
             limit: 200,
             ..Default::default()
         };
-        let (rows, total) = state.store.list_meetings(&scope, &f).await?;
+        let (rows, total) = state.store.meetings().list_meetings(&scope, &f).await?;
         let now = state.store.now();
         let offset = state.store.local.offset;
         let shell = Shell::of(&a);
@@ -132,7 +132,7 @@ async fn new_page(
     v: PlanForm,
 ) -> Result<NewPage, AppError> {
     let scope = a.scope(Cap::RunMeetings)?;
-    let org = state.store.org(&scope, org_id).await?;
+    let org = state.store.orgs().org(&scope, org_id).await?;
     let shell = Shell::of(a);
     let kinds = MeetingKind::ALL
         .iter()
@@ -178,6 +178,7 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<Plan
                 let count: i64 = f.count.trim().parse().unwrap_or(0);
                 let (_, rows) = state
                     .store
+                    .meetings()
                     .create_series(
                         &scope, &actor, f.org_id, kind, &title, starts_at, ends_at, venue, every, count,
                     )
@@ -187,6 +188,7 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<Plan
             None => {
                 let m = state
                     .store
+                    .meetings()
                     .create_meeting(
                         &scope,
                         &actor,
@@ -201,7 +203,7 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<Plan
                     )
                     .await?;
                 if f.notify.is_some() {
-                    state.store.send_notice(&scope, &actor, m.id).await?;
+                    state.store.meetings().send_notice(&scope, &actor, m.id).await?;
                 }
                 m.id
             }

@@ -53,11 +53,11 @@ async fn minutes_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let scope = a.scope(Cap::RunMeetings)?;
-    let m = state.store.meeting_plan(&scope, id).await?;
-    let minutes = state.store.minutes(&scope, id).await?;
-    let attachments = state.store.attachments(&scope, id).await?;
-    let amendments = state.store.amendments(&scope, id).await?;
-    let sheet = state.store.attendance(&scope, id).await?;
+    let m = state.store.meetings().meeting_plan(&scope, id).await?;
+    let minutes = state.store.meetings().minutes(&scope, id).await?;
+    let attachments = state.store.meetings().attachments(&scope, id).await?;
+    let amendments = state.store.meetings().amendments(&scope, id).await?;
+    let sheet = state.store.meetings().attendance(&scope, id).await?;
     let offset = state.store.local.offset;
     let page = MinutesPage {
         editable: !m.is_closed(),
@@ -126,6 +126,7 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
                 let scope = a.scope(Cap::RunMeetings)?;
                 state
                     .store
+                    .meetings()
                     .set_minutes(&scope, &a.actor(), id, &text.minutes, &text.decisions)
                     .await?;
                 return Ok(());
@@ -157,7 +158,11 @@ async fn apply(state: &AppState, a: &Auth, id: i64, f: MinutesForm) -> Result<()
                 .as_deref()
                 .and_then(|x| x.parse().ok())
                 .ok_or(AppError::NotFound)?;
-            state.store.remove_attachment(&scope, &a.actor(), id, aid).await?;
+            state
+                .store
+                .meetings()
+                .remove_attachment(&scope, &a.actor(), id, aid)
+                .await?;
             return Ok(());
         }
         _ => return Err(AppError::NotFound),
@@ -207,7 +212,11 @@ pub async fn upload(
             .filter(|f| !f.1.is_empty())
             .ok_or_else(|| AppError::from(RuleViolation::field("field_required", "file")))?;
         let new = new_attachment(name.as_deref(), data)?;
-        state.store.add_attachment(&scope, &a.actor(), id, new).await?;
+        state
+            .store
+            .meetings()
+            .add_attachment(&scope, &a.actor(), id, new)
+            .await?;
         Ok(())
     }
     .await;

@@ -116,11 +116,11 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
     };
     let now = state.store.now();
     let offset = state.store.local.offset;
-    let all = state.store.my_meetings(person_id).await?;
+    let all = state.store.meetings().my_meetings(person_id).await?;
     let (mut upcoming, past): (Vec<&MyMeeting>, Vec<&MyMeeting>) =
         all.iter().partition(|m| is_upcoming(&m.meeting, now));
     upcoming.reverse();
-    let notices = state.store.my_notices(person_id).await?;
+    let notices = state.store.meetings().my_notices(person_id).await?;
     let past: Vec<MyLine> = past
         .iter()
         .filter(|m| m.meeting.cancelled_at.is_none())
@@ -175,7 +175,7 @@ pub async fn show(
 ) -> Response {
     let page = async {
         let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
-        let m = state.store.my_meeting(person_id, id).await?;
+        let m = state.store.meetings().my_meeting(person_id, id).await?;
         let shell = Shell::of(&a);
         let line = line(&m, shell.locale, state.store.now(), state.store.local.offset);
         Ok(MyShowPage {
@@ -204,6 +204,7 @@ pub async fn ask_leave(
             .ok_or_else(|| AppError::from(RuleViolation::field("leave_reason_required", "reason")))?;
         state
             .store
+            .meetings()
             .request_leave(&a.actor(), person_id, id, &reason)
             .await?;
         Ok::<_, AppError>(())

@@ -48,9 +48,9 @@ struct SeatsPage {
 
 async fn seats_page(state: &AppState, a: &Auth, id: i64, shell: Shell) -> Result<Response, AppError> {
     let scope = a.scope(Cap::RunMeetings)?;
-    let m = state.store.meeting(&scope, id).await?;
-    let (plan, seats) = state.store.meeting_seats(&scope, id).await?;
-    let sheet = state.store.attendance(&scope, id).await?;
+    let m = state.store.meetings().meeting(&scope, id).await?;
+    let (plan, seats) = state.store.meetings().meeting_seats(&scope, id).await?;
+    let sheet = state.store.meetings().attendance(&scope, id).await?;
     let by_seat: HashMap<(i64, i64), String> =
         seats.iter().map(|s| ((s.row, s.seat), s.name.clone())).collect();
     let seated: std::collections::HashSet<i64> = seats.iter().map(|s| s.person_id).collect();
@@ -168,7 +168,11 @@ pub async fn submit(
         let actor = a.actor();
         match f.action.as_str() {
             "auto" => {
-                state.store.assign_seats(&scope, &actor, id, &[], true).await?;
+                state
+                    .store
+                    .meetings()
+                    .assign_seats(&scope, &actor, id, &[], true)
+                    .await?;
             }
             "assign" => {
                 let person = number("person_id", f.person_id.as_deref())?;
@@ -176,11 +180,12 @@ pub async fn submit(
                 let seat = number("seat", f.seat.as_deref())?;
                 state
                     .store
+                    .meetings()
                     .assign_seats(&scope, &actor, id, &[(person, row, seat)], false)
                     .await?;
             }
             _ => {
-                let m = state.store.meeting(&scope, id).await?;
+                let m = state.store.meetings().meeting(&scope, id).await?;
                 let rows = number("rows", f.rows.as_deref())?;
                 let seats = number("seats_per_row", f.seats_per_row.as_deref())?;
                 let mut reserved = reserved_rows(f.presidium_rows.as_deref(), seats, "presidium")?;
@@ -191,6 +196,7 @@ pub async fn submit(
                     .ok_or_else(|| dangjian_rules::RuleViolation::field("seat_plan_missing", "venue"))?;
                 state
                     .store
+                    .meetings()
                     .put_seat_plan(
                         &scope,
                         &actor,

@@ -59,12 +59,12 @@ crate::page::has_shell!(ShowPage);
 
 async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppError> {
     let scope = a.scope(Cap::RunMeetings)?;
-    let m = state.store.meeting_plan(&scope, id).await?;
-    let org = state.store.org(&scope, m.org_id).await?;
-    let att = state.store.attendance(&scope, id).await?;
-    let quorum = state.store.quorum_of(m.kind, &att).await?;
-    let invitees = state.store.invitees(&scope, id).await?;
-    let requests = state.store.leave_requests(&scope, id).await?;
+    let m = state.store.meetings().meeting_plan(&scope, id).await?;
+    let org = state.store.orgs().org(&scope, m.org_id).await?;
+    let att = state.store.meetings().attendance(&scope, id).await?;
+    let quorum = state.store.meetings().quorum_of(m.kind, &att).await?;
+    let invitees = state.store.meetings().invitees(&scope, id).await?;
+    let requests = state.store.meetings().leave_requests(&scope, id).await?;
     let candidates = match a.scope(Cap::ReadMembers) {
         Ok(ms) if ms.contains_path(&m.org_path) => {
             let f = dangjian_store::person::PersonFilter {
@@ -80,6 +80,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
             };
             state
                 .store
+                .members()
                 .people(&ms, &f)
                 .await?
                 .0
@@ -195,29 +196,44 @@ async fn act(state: &AppState, a: &Auth, id: i64, action: Result<Action, AppErro
         let store = &state.store;
         match action? {
             Action::Plan(change) => {
-                store.update_plan(&scope, &actor, id, change).await?;
+                store.meetings().update_plan(&scope, &actor, id, change).await?;
             }
             Action::Notice => {
-                store.send_notice(&scope, &actor, id).await?;
+                store.meetings().send_notice(&scope, &actor, id).await?;
             }
             Action::Close => {
-                store.close_meeting(&scope, &actor, id).await?;
+                store.meetings().close_meeting(&scope, &actor, id).await?;
             }
             Action::Cancel(reason) => {
-                store.cancel_meeting(&scope, &actor, id, &reason).await?;
+                store
+                    .meetings()
+                    .cancel_meeting(&scope, &actor, id, &reason)
+                    .await?;
             }
             Action::Reschedule(r) => {
                 store
+                    .meetings()
                     .reschedule_meeting(&scope, &actor, id, r.starts_at, r.ends_at, r.venue)
                     .await?;
             }
             Action::Decide { rid, approve, note } => {
-                store.decide_leave(&scope, &actor, rid, approve, note).await?;
+                store
+                    .meetings()
+                    .decide_leave(&scope, &actor, rid, approve, note)
+                    .await?;
             }
-            Action::Invite { person_id, role } => store.invite(&scope, &actor, id, person_id, role).await?,
-            Action::Uninvite(person_id) => store.uninvite(&scope, &actor, id, person_id).await?,
+            Action::Invite { person_id, role } => {
+                store
+                    .meetings()
+                    .invite(&scope, &actor, id, person_id, role)
+                    .await?
+            }
+            Action::Uninvite(person_id) => store.meetings().uninvite(&scope, &actor, id, person_id).await?,
             Action::RecordLeave { person_id, reason } => {
-                store.record_leave(&scope, &actor, id, person_id, reason).await?;
+                store
+                    .meetings()
+                    .record_leave(&scope, &actor, id, person_id, reason)
+                    .await?;
             }
         }
         Ok(())

@@ -51,11 +51,11 @@ const LATEST: usize = 8;
 pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
     let page = async {
         let scope = a.scope(Cap::RunMeetings)?;
-        let m = state.store.meeting_plan(&scope, id).await?;
-        let org = state.store.org(&scope, m.org_id).await?;
+        let m = state.store.meetings().meeting_plan(&scope, id).await?;
+        let org = state.store.orgs().org(&scope, m.org_id).await?;
         // the cursor first: the stream resumes after it, so no check-in falls between
-        let after = state.store.last_checkin_seq(id).await?;
-        let att = state.store.attendance(&scope, id).await?;
+        let after = state.store.meetings().last_checkin_seq(id).await?;
+        let att = state.store.meetings().attendance(&scope, id).await?;
         let tiles = att
             .lines
             .iter()
@@ -73,7 +73,11 @@ pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
             })
             .collect();
         let c = att.counts;
-        let (events, _) = state.store.live_checkins(&scope, id, 0, Some(after)).await?;
+        let (events, _) = state
+            .store
+            .meetings()
+            .live_checkins(&scope, id, 0, Some(after))
+            .await?;
         let offset = state.store.local.offset;
         let latest = events
             .iter()

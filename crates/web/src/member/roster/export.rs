@@ -153,7 +153,7 @@ pub async fn export(store: &Store, scope: &Scope, filter: &PersonFilter) -> AppR
     let mut after = None;
     let read = async {
         loop {
-            let page = store.people_page(scope, filter, after, PAGE).await?;
+            let page = store.members().people_page(scope, filter, after, PAGE).await?;
             let full = page.len() as i64 == PAGE;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
@@ -241,7 +241,7 @@ pub async fn handler(
         q.q,
     )?;
     // the org must be visible (else 404, like the search)
-    let org = state.store.org(&scope, org_id).await?;
+    let org = state.store.orgs().org(&scope, org_id).await?;
     let (bytes, n) = export(&state.store, &scope, &f).await?;
     tracing::info!(org_id, rows = n, "roster export");
     let name = file_name(&org.name, state.store.today());

@@ -538,7 +538,7 @@ pub async fn store(
         sha256,
     } = parsed;
     if dry_run || !errors.is_empty() {
-        let checked = store.check_import(scope, org_id, &rows).await?;
+        let checked = store.members().check_import(scope, org_id, &rows).await?;
         // numbers on record elsewhere: refused without saying where, and the try audited
         let on_record: Vec<String> = checked
             .iter()
@@ -547,8 +547,9 @@ pub async fn store(
             .map(|r| r.person.id_number.masked())
             .collect();
         if !on_record.is_empty() {
-            let path = store.org(scope, org_id).await?.path;
+            let path = store.orgs().org(scope, org_id).await?.path;
             store
+                .members()
                 .audit_id_probe(actor, &path, &on_record, "import_check")
                 .await?;
         }
@@ -560,6 +561,7 @@ pub async fn store(
         return Ok(rows.len());
     }
     let summary = store
+        .members()
         .import_people(scope, actor, org_id, &rows, Some(&sha256))
         .await?;
     Ok(summary.count)
@@ -568,7 +570,7 @@ pub async fn store(
 /// The org an import goes into: in the scope (else 404) and a branch or group (else 422
 /// `org_holds_no_members` on `org`). Checked before the file is read.
 pub async fn target_org(st: &Store, scope: &Scope, org_id: i64) -> AppResult<dangjian_store::org::OrgRow> {
-    let target = st.org(scope, org_id).await?;
+    let target = st.orgs().org(scope, org_id).await?;
     if !target.kind().holds_members() {
         return Err(RuleViolation::field("org_holds_no_members", "org")
             .arg("kind", target.kind().label_zh())
