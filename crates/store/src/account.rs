@@ -1,12 +1,12 @@
 //! Logins, role grants, sessions, API tokens and failed-login counting. Sessions and counters
 //! live in the database so several nodes share them. Tokens are stored only as SHA-256 hashes.
 
-use crate::Accounts;
 use dangjian_rules::RuleViolation;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::Accounts;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;

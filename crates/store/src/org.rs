@@ -2,12 +2,12 @@
 //! index range; `member_count`/`formal_count` hold subtree totals kept current in the same
 //! transaction as every change, so statistics never scan the subtree.
 
-use crate::Orgs;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::org::{BranchType, OrgCategory, OrgKind};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
+use crate::Orgs;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

@@ -2,12 +2,12 @@
 //! encrypted with a blind index for exact lookup and a masked copy for lists. Members are never
 //! deleted: a status change is a typed event, and the person row is the result of the events.
 
-use crate::Members;
 use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
+use crate::Members;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

@@ -3,7 +3,6 @@
 //! list; at the rules' 6 months without 正当理由 the branch may open a case, which the 支部大会
 //! decides (recorded as such). Nothing here changes a member's status.
 
-use crate::Dues;
 use std::collections::{BTreeMap, HashMap};
 
 use dangjian_rules::RuleViolation;
@@ -17,6 +16,7 @@ use time::{Date, OffsetDateTime};
 
 use super::payment::member_in;
 use super::upper_bound;
+use crate::Dues;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
 use crate::scope::Scope;

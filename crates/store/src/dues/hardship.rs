@@ -3,7 +3,6 @@
 //! Waived months are not unpaid (the arrears rules skip them). Bills generated later in an
 //! approved period get the relief when they are created.
 
-use crate::Dues;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::HardshipMode;
 use dangjian_rules::dues::ledger::format_ym;
@@ -14,6 +13,7 @@ use time::{Date, OffsetDateTime};
 
 use super::BillBatch;
 use super::payment::member_in;
+use crate::Dues;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

@@ -4,7 +4,6 @@
 //! one transaction with one audit row. A monthly amount above the usual 1000 元 is a warning to
 //! confirm, never a cap (D1 第十一条).
 
-use crate::Dues;
 use std::collections::HashMap;
 
 use dangjian_rules::dues;
@@ -13,6 +12,7 @@ use dangjian_rules::{IdNumber, RuleViolation, RuleWarning, dues_rules_on};
 use serde_json::json;
 
 use super::{upper_bound, year_start};
+use crate::Dues;
 use crate::audit::Actor;
 use crate::error::{RowError, StoreError, StoreResult};
 use crate::person::ID_INDEX;

@@ -2,7 +2,6 @@
 //! the year by the rules in force on 1 January (or overridden by hand with a reason), and the
 //! monthly bills generated for a subtree. Money is integer 分 throughout.
 
-use crate::Dues;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::{self, BillStatus, PaymentKind};
 use dangjian_rules::member::PersonCategory;
@@ -16,6 +15,7 @@ pub mod import;
 pub mod payment;
 pub mod report;
 
+use crate::Dues;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Scope;

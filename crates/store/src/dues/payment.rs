@@ -3,12 +3,12 @@
 //! payment provider settles with a signed callback. Settling is idempotent: the order keeps the
 //! answer it gave, and a replay gets it again and changes nothing.
 
-use crate::Dues;
 use dangjian_rules::dues::ledger::{self, back_pay_warning, format_ym, is_large_voluntary, ym};
 use dangjian_rules::{RuleViolation, dues_rules_on};
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
+use crate::Dues;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

@@ -2,7 +2,6 @@
 //! category (the bill's base category); voluntary and 大额党费 payments; 上缴 records to the
 //! level above; the bills of a month for the collector; a member's 党费交至 month.
 
-use crate::Dues;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::dues::ledger::{self, LedgerMonth, paid_through};
 use dangjian_rules::member::PersonCategory;
@@ -10,6 +9,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::upper_bound;
+use crate::Dues;
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::scope::Scope;

@@ -5,7 +5,6 @@
 //! check-in events' result with the attendance amendments applied (`records.rs`), the latest
 //! amendment of a person winning.
 
-use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, MeetingStatus, Sheet};
@@ -14,6 +13,7 @@ use time::OffsetDateTime;
 
 use super::records::AmendedAttendance;
 use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::scope::Scope;

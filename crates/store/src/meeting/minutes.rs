@@ -3,7 +3,6 @@
 //! (`records.rs`). Attachments are stored in the database (`meeting_attachment.data`): a backup
 //! holds them and every node serves them; the web layer limits their size and checks their type.
 
-use crate::Meetings;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::MeetingStatus;
 use serde_json::json;
@@ -11,6 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::{MeetingRow, lock_meeting};
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

@@ -10,7 +10,6 @@
 //! those holding a current committee post in the org (`committee_only`) — plus invitees listed
 //! as guests.
 
-use crate::Meetings;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::{
     self, CheckinMethod, Direction, Line, MeetingKind, MeetingStatus, Poster, Window,
@@ -20,6 +19,7 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

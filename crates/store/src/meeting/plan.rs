@@ -9,7 +9,6 @@
 //! Notices: one `meeting_notice` row per attendee (expected or invited) per event — `planned`
 //! when the secretary sends the notice (or a series is planned), `rescheduled`, `cancelled`.
 
-use crate::Meetings;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::plan::{self, PlanFacts};
 use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
@@ -17,6 +16,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::upper;
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};

@@ -3,7 +3,6 @@
 //! show (times, methods, leave reasons, amended marks), a member's attendance history, and an
 //! organization's yearly ledger list.
 
-use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
@@ -16,6 +15,7 @@ use time::OffsetDateTime;
 use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
 use super::{lock_meeting, upper};
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
 use crate::org::path_ids;

@@ -3,7 +3,6 @@
 //! assigned by hand, or automatically (members by org path, then name pinyin; invited guests on
 //! the 列席 seats first). The check-in answer's `seat` comes from `Meetings::seat_labels`.
 
-use crate::Meetings;
 use std::collections::{HashMap, HashSet};
 
 use dangjian_rules::RuleViolation;
@@ -12,6 +11,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{MeetingRow, lock_meeting, upper};
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::{org_in_tx, path_ids};

@@ -8,7 +8,6 @@
 //! While one batch commits the next one fills, so the batch size follows the load by itself: one
 //! event alone costs one commit; 256 in flight share one.
 
-use crate::Meetings;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -22,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::roster::{Roster, Stored};
 use super::{CHECKIN_CHANNEL, CheckinAnswer, LiveCheckin, MEETING_COLS, MeetingRow, NewCheckin, Who};
+use crate::Meetings;
 use crate::Store;
 use crate::audit::Actor;
 use crate::db::{Db, Tx};

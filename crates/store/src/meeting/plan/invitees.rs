@@ -1,11 +1,11 @@
 //! Invited guests (来宾) and 列席 people: listed in attendance, not counted in `expected`.
 
-use crate::Meetings;
 use dangjian_rules::meeting::plan::{self, Invitee};
 use serde_json::json;
 
 use super::leave::expected_path;
 use super::{lock_plan, on_committee_if_asked, plan_facts};
+use crate::Meetings;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreResult, decode};

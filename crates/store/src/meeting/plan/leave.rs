@@ -1,7 +1,6 @@
 //! Members' leave requests (pending → approved or refused by the secretary; approval records the
 //! leave in `meeting_leave`, which attendance reads), and a member's own meetings and notices.
 
-use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::meeting::{self, Event, Window, plan};
@@ -10,6 +9,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{PLAN_COLS, PlanRow, lock_plan, on_committee_if_asked, plan_facts};
+use crate::Meetings;
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
