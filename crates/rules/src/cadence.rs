@@ -41,6 +41,9 @@ pub enum Condition {
     /// Only a branch with a 支部委员会 holds 支委会: one with at least
     /// `OrgRuleSet::committee_needs_formal` 正式党员 (B1 2018; §3 "< 7 正式党员 → a secretary only").
     HasCommittee,
+    /// A custom, not a regulation ([L]): held where the subtree keeps it
+    /// (`OrgFacts::quarterly_lecture`, the setting `cadence.branch_lecture_quarterly`).
+    QuarterlyLectureKept,
 }
 
 /// One "hold at least `min_count` meetings of `kind` every `unit`" rule.
@@ -120,7 +123,7 @@ pub static CADENCE_RULE_SETS: &[CadenceRuleSet] = &[CadenceRuleSet {
             OrgKind::Branch,
             MeetingKind::PartyLecture,
             PeriodUnit::Quarter,
-            Condition::Always,
+            Condition::QuarterlyLectureKept,
             "支部党课按季度安排（惯例，可按部署调整）[L]",
         ),
         ob(
@@ -241,6 +244,8 @@ pub struct OrgFacts {
     pub committee_needs_formal: u32,
     /// A period that ended before the organization existed was not missed.
     pub established_on: Option<Date>,
+    /// Whether the subtree keeps the quarterly branch 党课 custom (domain-rules §3 [L], default on).
+    pub quarterly_lecture: bool,
 }
 
 /// A meeting of the organization: its local start date, and whether it happened (closed or with
@@ -275,6 +280,7 @@ fn applies(o: &Obligation, org: &OrgFacts) -> bool {
         && match o.condition {
             Condition::Always => true,
             Condition::HasCommittee => org.formal_count >= i64::from(org.committee_needs_formal),
+            Condition::QuarterlyLectureKept => org.quarterly_lecture,
         }
 }
 
@@ -382,6 +388,7 @@ mod tests {
             formal_count: formal,
             committee_needs_formal: 7,
             established_on: Some(date!(2010 - 01 - 01)),
+            quarterly_lecture: true,
         }
     }
     fn held(kind: MeetingKind, on: Date) -> Held {
@@ -428,6 +435,17 @@ mod tests {
         assert_eq!(small.len(), 5);
         let big = judge(rules(), &branch(7), date!(2026 - 05 - 20), &[]);
         assert_eq!(big.len(), 6);
+        // the quarterly 党课 is a custom [L] a subtree may drop; the regulations' lines stay
+        let no_lecture = OrgFacts {
+            quarterly_lecture: false,
+            ..branch(7)
+        };
+        let kept = judge(rules(), &no_lecture, date!(2026 - 05 - 20), &[]);
+        assert_eq!(kept.len(), 5);
+        assert!(
+            kept.iter()
+                .all(|l| l.obligation.kind != MeetingKind::PartyLecture)
+        );
         let group = OrgFacts {
             kind: OrgKind::Group,
             ..branch(3)

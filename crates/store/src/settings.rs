@@ -12,7 +12,7 @@ use time::Duration;
 
 use crate::scope::Cap;
 
-pub use subtree::SettingInForce;
+pub use subtree::{SettingInForce, SettingsUnder};
 
 /// Bounds the flags are clamped to (as `serve` always did).
 const GRACE_MAX_MINUTES: i64 = 24 * 60;
@@ -30,6 +30,9 @@ pub struct Settings {
     /// After how many unpaid months in a row a member is listed for a reminder (1–5; at 6 the
     /// 支部大会 case applies anyway) [L].
     pub dues_reminder_months: i64,
+    /// Whether a branch is reminded of a 党课 every quarter: a custom, not a regulation
+    /// (domain-rules §3 [L]; default on).
+    pub branch_lecture_quarterly: bool,
 }
 
 impl Default for Settings {
@@ -38,6 +41,7 @@ impl Default for Settings {
             checkin: CheckinPolicy::default(),
             dues_rounding: Rounding::default(),
             dues_reminder_months: dangjian_rules::dues::ledger::DEFAULT_REMINDER_MONTHS,
+            branch_lecture_quarterly: true,
         }
     }
 }
@@ -53,6 +57,9 @@ pub enum SubtreeKey {
     DuesRounding,
     /// `dues.reminder_months` (1–5): the arrears reminder.
     DuesReminderMonths,
+    /// `cadence.branch_lecture_quarterly` (`true`/`false`): the quarterly branch 党课 line of
+    /// the 三会一课 cadence.
+    BranchLectureQuarterly,
 }
 
 impl SubtreeKey {
@@ -60,6 +67,7 @@ impl SubtreeKey {
         SubtreeKey::LateGraceMinutes,
         SubtreeKey::DuesRounding,
         SubtreeKey::DuesReminderMonths,
+        SubtreeKey::BranchLectureQuarterly,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +75,7 @@ impl SubtreeKey {
             SubtreeKey::LateGraceMinutes => "checkin.late_grace_minutes",
             SubtreeKey::DuesRounding => "dues.rounding",
             SubtreeKey::DuesReminderMonths => "dues.reminder_months",
+            SubtreeKey::BranchLectureQuarterly => "cadence.branch_lecture_quarterly",
         }
     }
 
@@ -77,7 +86,7 @@ impl SubtreeKey {
     /// Who may set it: those who run the feature it tunes.
     pub fn cap(self) -> Cap {
         match self {
-            SubtreeKey::LateGraceMinutes => Cap::WriteOrg,
+            SubtreeKey::LateGraceMinutes | SubtreeKey::BranchLectureQuarterly => Cap::WriteOrg,
             SubtreeKey::DuesRounding | SubtreeKey::DuesReminderMonths => Cap::CollectDues,
         }
     }
@@ -88,6 +97,18 @@ impl SubtreeKey {
             SubtreeKey::LateGraceMinutes => s.grace().whole_minutes().to_string(),
             SubtreeKey::DuesRounding => s.dues_rounding.as_str().to_owned(),
             SubtreeKey::DuesReminderMonths => s.dues_reminder_months.to_string(),
+            SubtreeKey::BranchLectureQuarterly => s.branch_lecture_quarterly.to_string(),
+        }
+    }
+
+    /// The values of a key that has a fixed set (empty: a number within bounds).
+    pub fn choices(self) -> &'static [&'static str] {
+        const ON_OFF: &[&str] = &["true", "false"];
+        const ROUNDINGS: &[&str] = &["half_up_fen", "half_up_jiao", "down_fen"];
+        match self {
+            SubtreeKey::DuesRounding => ROUNDINGS,
+            SubtreeKey::BranchLectureQuarterly => ON_OFF,
+            SubtreeKey::LateGraceMinutes | SubtreeKey::DuesReminderMonths => &[],
         }
     }
 
@@ -110,6 +131,9 @@ impl SubtreeKey {
                 s.dues_rounding = Rounding::parse(value.trim()).ok_or_else(bad)?;
             }
             SubtreeKey::DuesReminderMonths => s.dues_reminder_months = int(1, 5)?,
+            SubtreeKey::BranchLectureQuarterly => {
+                s.branch_lecture_quarterly = value.trim().parse::<bool>().map_err(|_| bad())?;
+            }
         }
         Ok(())
     }
@@ -157,6 +181,16 @@ mod tests {
         assert_eq!(s.grace(), Duration::minutes(15));
         SubtreeKey::DuesRounding.apply(&mut s, "half_up_jiao").unwrap();
         assert_eq!(s.dues_rounding, Rounding::HalfUpJiao);
+        SubtreeKey::BranchLectureQuarterly.apply(&mut s, "false").unwrap();
+        assert!(!s.branch_lecture_quarterly);
+        // every fixed choice is accepted, and the roundings are the rules' own
+        for k in SubtreeKey::ALL {
+            for c in k.choices() {
+                k.apply(&mut Settings::default(), c).unwrap();
+            }
+        }
+        let names: Vec<_> = Rounding::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(SubtreeKey::DuesRounding.choices(), names);
         for (k, v) in [
             (SubtreeKey::LateGraceMinutes, "-1"),
             (SubtreeKey::LateGraceMinutes, "1441"),
@@ -164,6 +198,7 @@ mod tests {
             (SubtreeKey::DuesReminderMonths, "0"),
             (SubtreeKey::DuesReminderMonths, "6"),
             (SubtreeKey::DuesRounding, "up"),
+            (SubtreeKey::BranchLectureQuarterly, "yes"),
         ] {
             let e = k.apply(&mut s, v).unwrap_err();
             assert_eq!((e.code, e.field), ("setting_invalid", Some(k.as_str())), "{v}");

@@ -4,7 +4,6 @@
 //! year; each org is judged by the pure rules. A meeting counts when it happened: closed, or
 //! with at least one check-in, and not cancelled; meetings still ahead are reported as scheduled.
 
-use crate::Meetings;
 use std::collections::HashMap;
 
 use dangjian_rules::cadence::{self, CadenceRuleSet, Held, Judged, OrgFacts, Tally};
@@ -13,6 +12,7 @@ use dangjian_rules::org_rules_on;
 use time::{Date, OffsetDateTime};
 
 use super::upper;
+use crate::Meetings;
 use crate::error::StoreResult;
 use crate::org::OrgRow;
 use crate::scope::Scope;
@@ -88,8 +88,10 @@ impl Meetings<'_> {
                 happened,
             });
         }
+        let settings = self.settings_under(&top.path).await?;
         let judge_org = |o: &OrgRow| {
             let facts = OrgFacts {
+                quarterly_lecture: settings.at(&o.path).branch_lecture_quarterly,
                 kind: o.kind(),
                 formal_count: o.formal_count,
                 committee_needs_formal: org_rules.committee_needs_formal,

@@ -11,6 +11,39 @@ use crate::error::StoreResult;
 use crate::org::{OrgRow, path_ids};
 use crate::scope::Grants;
 
+/// The keys set in and above a subtree (`Store::settings_under`), to read any of its orgs'
+/// settings without a query each.
+pub struct SettingsUnder {
+    deployment: Settings,
+    set: std::collections::HashMap<i64, Vec<(SubtreeKey, String)>>,
+}
+
+impl SettingsUnder {
+    /// The settings in force at the org of `path`, nearest org last (it wins).
+    pub fn at(&self, path: &str) -> Settings {
+        let mut s = self.deployment;
+        for org in path_ids(path) {
+            for (key, value) in self.set.get(&org).map_or(&[][..], Vec::as_slice) {
+                apply_stored(&mut s, *key, value, path);
+            }
+        }
+        s
+    }
+}
+
+/// A stored value applied to `s`. One that no longer fits (bounds narrowed by a later release)
+/// leaves the value above it in force rather than failing every read under the org.
+fn apply_stored(s: &mut Settings, key: SubtreeKey, value: &str, path: &str) {
+    if key.apply(s, value).is_err() {
+        tracing::warn!(
+            path,
+            key = key.as_str(),
+            value,
+            "org setting out of bounds, ignored"
+        );
+    }
+}
+
 /// One key as it holds at an org: its value, where it comes from, and the deployment's value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettingInForce {
@@ -26,18 +59,29 @@ impl Store {
     pub async fn settings_at(&self, path: &str) -> StoreResult<Settings> {
         let mut s = *self.settings();
         for (_, key, value) in self.overrides_on(path).await? {
-            // a value that no longer fits (bounds narrowed by a later release) leaves the
-            // deployment's in force rather than failing every read under the org
-            if key.apply(&mut s, &value).is_err() {
-                tracing::warn!(
-                    path,
-                    key = key.as_str(),
-                    value,
-                    "org setting out of bounds, ignored"
-                );
-            }
+            apply_stored(&mut s, key, &value, path);
         }
         Ok(s)
+    }
+
+    /// The settings in force at every org of the subtree at `top_path` (a report over many
+    /// orgs), from one query: the keys set on the path above it and anywhere below it.
+    pub async fn settings_under(&self, top_path: &str) -> StoreResult<SettingsUnder> {
+        // paths hold only digits and '/', so LIKE matches prefixes exactly
+        let rows: Vec<(i64, String, String)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT org_id, key, value FROM org_setting \
+             WHERE $1 LIKE org_path || '%' OR org_path LIKE $1 || '%'")
+            .bind(top_path).fetch_all(p).await)?;
+        let mut set: std::collections::HashMap<i64, Vec<(SubtreeKey, String)>> = Default::default();
+        for (org, key, value) in rows {
+            if let Some(key) = SubtreeKey::parse(&key) {
+                set.entry(org).or_default().push((key, value));
+            }
+        }
+        Ok(SettingsUnder {
+            deployment: *self.settings(),
+            set,
+        })
     }
 
     /// The late grace in force at each of `paths` (meetings of several orgs), each path read once.

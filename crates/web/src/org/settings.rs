@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use dangjian_rules::{Rounding, RuleViolation};
+use dangjian_rules::RuleViolation;
 use dangjian_store::Cap;
 use dangjian_store::settings::{SettingInForce, SubtreeKey};
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,7 @@ impl OrgSettingsView {
 }
 
 /// `{"values": {"checkin.late_grace_minutes": 10, "dues.rounding": null}}`: set a key for the
-/// subtree (a number or a string), or clear it with null (the value above then holds).
+/// subtree (a number, a string or a boolean), or clear it with null (the value above then holds).
 #[derive(Deserialize, ToSchema)]
 pub struct SettingsBody {
     #[schema(value_type = Object)]
@@ -81,6 +81,7 @@ impl TryFrom<SettingsBody> for Vec<(SubtreeKey, Option<String>)> {
                     Value::Null => None,
                     Value::String(s) => Some(s),
                     Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
                     _ => return Err(RuleViolation::field("setting_invalid", key.as_str()).into()),
                 };
                 Ok((key, value))
@@ -179,10 +180,7 @@ async fn settings_page(state: &AppState, a: &Auth, id: i64) -> AppResult<Setting
                 .map(|o| (o, names.get(&o).cloned().unwrap_or_default())),
             set_here: s.set_by_org == Some(id),
             may_change: a.scope(s.key.cap()).is_ok_and(|sc| sc.contains_path(&org.path)),
-            choices: match s.key {
-                SubtreeKey::DuesRounding => Rounding::ALL.iter().map(|r| r.as_str()).collect(),
-                _ => Vec::new(),
-            },
+            choices: s.key.choices().to_vec(),
             value: s.value,
             deployment_value: s.deployment_value,
         })

@@ -228,3 +228,66 @@ async fn the_secretary_home_page_sums_up_the_cadence_with_a_link() {
     // nothing held in the fixture: every obligation is still to do
     assert!(html.contains("已完成 0"), "{html}");
 }
+
+#[tokio::test]
+async fn a_subtree_that_drops_the_quarterly_lecture_custom_is_not_reminded_of_it() {
+    let app = TestApp::spawn().await;
+    app.clock.set(datetime!(2026-05-20 02:00 UTC));
+    let (root, a, b) = (app.tree.root, app.tree.branch_a, app.tree.branch_b);
+    let admin = app.login("admin").await;
+    async fn report(c: &Client, root: i64) -> Value {
+        let (s, r) = c
+            .get(&format!("/api/v1/orgs/{root}/cadence?date=2026-05-20"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        r
+    }
+    let before = report(&admin, root).await;
+    for branch in [a, b] {
+        let line = obligation(org_of(&before, branch), "party_lecture");
+        assert_eq!(line["period"], "quarter", "{before}");
+        assert!(
+            line["rule"].as_str().unwrap_or_default().contains("[L]"),
+            "{line}"
+        );
+    }
+
+    // the custom is a setting of branch A's subtree (a boolean, as JSON or as text)
+    let sec = app.login("sec").await;
+    let (s, r) = sec
+        .put(
+            &format!("/api/v1/orgs/{a}/settings"),
+            json!({"values": {"cadence.branch_lecture_quarterly": false}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let after = report(&admin, root).await;
+    assert_eq!(
+        obligation(org_of(&after, a), "party_lecture"),
+        &Value::Null,
+        "{after}"
+    );
+    assert_eq!(
+        obligation(org_of(&after, b), "party_lecture")["period"],
+        "quarter"
+    );
+    // the regulations' lines of branch A stay
+    assert_eq!(
+        obligation(org_of(&after, a), "branch_congress")["period"],
+        "quarter"
+    );
+
+    let (s, r) = sec
+        .put(
+            &format!("/api/v1/orgs/{a}/settings"),
+            json!({"values": {"cadence.branch_lecture_quarterly": "sometimes"}}),
+        )
+        .await;
+    refused_on(
+        s,
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "setting_invalid",
+        "cadence.branch_lecture_quarterly",
+    );
+}
