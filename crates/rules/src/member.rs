@@ -6,6 +6,8 @@ use crate::calendar::{add_months, add_years};
 use crate::ruleset::{OrgRuleSet, org_rules_on};
 use crate::{RuleViolation, string_enum};
 
+pub mod events;
+
 string_enum!(
     /// API.md member `status`.
     MemberStatus {
@@ -100,8 +102,8 @@ impl MemberStatus {
 /// | `TransferIn` | no record, `TransferredOut` | `target` (required: a member or pipeline status) |
 /// | `MoveWithin` | any status but the former ones | unchanged |
 /// | `Suspend` | `Formal`, `Probationary` | `Suspended` |
-/// | `Restore` | `Suspended` | `Formal` |
-/// | `Leave` | `Formal`, `Probationary`, `Suspended` (自行脱党 2 years after 停止党籍, §6) | `Left` |
+/// | `Restore` | `Suspended` | `Formal` (the status held before, where the history says: [`events::decide_event`]) |
+/// | `Leave` | `Formal`, `Suspended` (自行脱党 2 years after 停止党籍, §6; a probationer → `probationary_cannot_leave`) | `Left` |
 /// | `Deceased` | any recorded status but `Deceased` | `Deceased` |
 ///
 /// `target` is read only by `Register` and `TransferIn`. Refusals: a missing target →
@@ -145,7 +147,9 @@ pub fn next_status(
         (E::MoveWithin, Some(s)) if !s.is_former() => Ok(s),
         (E::Suspend, Some(S::Formal | S::Probationary)) => Ok(S::Suspended),
         (E::Restore, Some(S::Suspended)) => Ok(S::Formal),
-        (E::Leave, Some(S::Formal | S::Probationary | S::Suspended)) => Ok(S::Left),
+        // a probationer is not 劝退: the 支部大会 cancels the probation (§1 step 23 [C2])
+        (E::Leave, Some(S::Probationary)) => Err(RuleViolation::field("probationary_cannot_leave", "kind")),
+        (E::Leave, Some(S::Formal | S::Suspended)) => Ok(S::Left),
         (E::Deceased, Some(s)) if s != S::Deceased => Ok(S::Deceased),
         _ => Err(invalid()),
     }
@@ -169,18 +173,16 @@ pub fn regularize_date(rs: &OrgRuleSet, admitted_on: Date, extension_months: u32
 
 /// Probation may be extended once only, by 6 to 12 months (党章 第七条; domain-rules §1 step 23
 /// and edge case 15, \[C\]): a second extension → `probation_extended_once`; another length →
-/// `probation_extension_range` on `extension_months` (`months`, `min`, `max`).
+/// `probation_extension_range` on `months` (`months`, `min`, `max`).
 pub fn check_extension(rs: &OrgRuleSet, months: u32, already_extended: bool) -> Result<(), RuleViolation> {
     if already_extended {
         return Err(RuleViolation::new("probation_extended_once"));
     }
     if months < rs.probation_extension_min_months || months > rs.probation_extension_max_months {
-        return Err(
-            RuleViolation::field("probation_extension_range", "extension_months")
-                .arg("months", months)
-                .arg("min", rs.probation_extension_min_months)
-                .arg("max", rs.probation_extension_max_months),
-        );
+        return Err(RuleViolation::field("probation_extension_range", "months")
+            .arg("months", months)
+            .arg("min", rs.probation_extension_min_months)
+            .arg("max", rs.probation_extension_max_months));
     }
     Ok(())
 }
@@ -220,6 +222,11 @@ pub fn check_record_dates(
         if j < birth {
             return Err(RuleViolation::field("joined_before_birth", "joined_on"));
         }
+        // 党章 第一条: 年满十八岁 — the 支部大会 admitting someone younger is not a valid date
+        let adult_on = add_years(birth, 18);
+        if j < adult_on {
+            return Err(RuleViolation::field("joined_under_18", "joined_on").arg("adult_on", adult_on));
+        }
     }
     if let (Some(r), Some(j)) = (regularized, joined)
         && r < j
@@ -228,6 +235,32 @@ pub fn check_record_dates(
             "regularized_before_joined",
             "regularized_on",
         ));
+    }
+    Ok(())
+}
+
+/// The gender a record gives must be the one the ID number carries (GB 11643: the 17th digit is
+/// odd for men, even for women); `field` names the record's gender. One check for the API's
+/// record and the roster import's row.
+pub fn check_id_gender(id_is_male: bool, gender: Gender, field: &'static str) -> Result<(), RuleViolation> {
+    let expected = if id_is_male { Gender::Male } else { Gender::Female };
+    if gender == expected {
+        return Ok(());
+    }
+    Err(RuleViolation::field("import_gender_mismatch", field)
+        .arg("value", gender.label_zh())
+        .arg("expected", expected.label_zh()))
+}
+
+/// A probationary member has no 转正 date yet (it is the end of probation, recorded by the
+/// 转正 event); `field` names the record's date.
+pub fn check_status_dates(
+    status: MemberStatus,
+    regularized: Option<Date>,
+    field: &'static str,
+) -> Result<(), RuleViolation> {
+    if status == MemberStatus::Probationary && regularized.is_some() {
+        return Err(RuleViolation::field("import_regularized_for_probationary", field));
     }
     Ok(())
 }
@@ -410,10 +443,12 @@ mod tests {
     }
 
     #[test]
-    fn leaving_is_open_to_members_and_to_the_suspended() {
-        for s in [S::Formal, S::Probationary, S::Suspended] {
+    fn leaving_is_open_to_formal_members_and_to_the_suspended_not_to_a_probationer() {
+        for s in [S::Formal, S::Suspended] {
             assert_eq!(next_status(Some(s), E::Leave, None), Ok(S::Left));
         }
+        let e = next_status(Some(S::Probationary), E::Leave, None).unwrap_err();
+        assert_eq!((e.code, e.field), ("probationary_cannot_leave", Some("kind")));
     }
 
     #[test]
@@ -536,7 +571,7 @@ mod tests {
             let err = check_extension(rs(), months, false).unwrap_err();
             assert_eq!(
                 (err.code, err.field),
-                ("probation_extension_range", Some("extension_months"))
+                ("probation_extension_range", Some("months"))
             );
             assert_eq!(
                 err.args[1..],

@@ -151,7 +151,7 @@ proptest! {
         match next_status(current, event, target) {
             Ok(_) => {}
             Err(e) => prop_assert!(
-                ["status_transition_invalid", "status_required", "status_not_allowed"].contains(&e.code)
+                ["status_transition_invalid", "status_required", "status_not_allowed", "probationary_cannot_leave"].contains(&e.code)
             ),
         }
     }

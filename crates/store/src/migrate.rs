@@ -79,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_org_settings.sql"),
         postgres: include_str!("../migrations/postgres/0011_org_settings.sql"),
     },
+    Migration {
+        version: 12,
+        name: "event_months",
+        sqlite: include_str!("../migrations/sqlite/0012_event_months.sql"),
+        postgres: include_str!("../migrations/postgres/0012_event_months.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

@@ -2,8 +2,8 @@
 //! encrypted with a blind index for exact lookup and a masked copy for lists. Members are never
 //! deleted: a status change is a typed event, and the person row is the result of the events.
 
-use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory};
-use dangjian_rules::{IdNumber, RuleViolation};
+use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory, events};
+use dangjian_rules::{IdNumber, RuleViolation, org_rules_on};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
@@ -175,6 +175,8 @@ pub struct NewEvent {
     pub target_status: Option<MemberStatus>,
     /// The org after, for transfer in and moves within the tree.
     pub org_id: Option<i64>,
+    /// The length of an extension of probation (6–12 months).
+    pub months: Option<u32>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -194,6 +196,8 @@ pub struct EventRow {
     pub recorded_by: Option<i64>,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
+    /// An extension's length in months.
+    pub months: Option<i64>,
 }
 
 fn counts_of(status: MemberStatus) -> (i64, i64) {
@@ -607,7 +611,7 @@ impl Members<'_> {
         let person = self.person_row(scope, id).await?;
         Ok(with_db!(&self.db, p => sqlx::query_as(
             "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
-             recorded_by, recorded_at FROM person_event WHERE person_id = $1 ORDER BY event_date, id")
+             recorded_by, recorded_at, months FROM person_event WHERE person_id = $1 ORDER BY event_date, id")
             .bind(person.id).fetch_all(p).await)?)
     }
 
@@ -628,8 +632,37 @@ impl Members<'_> {
             return Err(StoreError::NotFound);
         }
         let status_before = before.status();
-        let status_after = member::next_status(Some(status_before), ev.kind, ev.target_status)?;
-        member::check_event_reason(ev.kind, ev.reason.as_deref())?;
+        // a record's first event (register, a transfer in as a new record) has no status before:
+        // it tells the rules nothing
+        let history: Vec<(String, Date, Option<String>, Option<i64>)> = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT kind, event_date, status_before, months FROM person_event WHERE person_id = $1 \
+             ORDER BY event_date, id").bind(id).fetch_all(c).await)?;
+        let history: Vec<events::PastEvent> = history
+            .into_iter()
+            .filter_map(|(kind, date, status_before, months)| {
+                Some(events::PastEvent {
+                    kind: EventKind::parse(&kind)?,
+                    date,
+                    status_before: MemberStatus::parse(&status_before?)?,
+                    months: months.and_then(|m| u32::try_from(m).ok()),
+                })
+            })
+            .collect();
+        let facts = events::EventFacts::from_history(
+            Some(status_before),
+            Some(before.birth_date),
+            before.joined_on,
+            &history,
+        );
+        let request = events::EventRequest {
+            kind: ev.kind,
+            date: ev.date,
+            target: ev.target_status,
+            months: ev.months,
+            reason: ev.reason.as_deref(),
+        };
+        let outcome = events::decide_event(org_rules_on(ev.date), &facts, &request, self.today())?;
+        let status_after = outcome.status;
         let target_org = match (ev.kind, ev.org_id) {
             (EventKind::TransferIn | EventKind::MoveWithin, Some(org_id)) => {
                 let org = org_in_tx(&mut tx, org_id).await?;
@@ -648,8 +681,7 @@ impl Members<'_> {
             }
             _ => org_in_tx(&mut tx, before.org_id).await?,
         };
-        let regularized_on = (ev.kind == EventKind::Regularize).then_some(ev.date);
-        let joined_on = (ev.kind == EventKind::Admit).then_some(ev.date);
+        let (regularized_on, joined_on) = (outcome.regularized_on, outcome.joined_on);
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE person SET status = $1, org_id = $2, org_path = $3, root_id = $4, \
              regularized_on = COALESCE($5, regularized_on), joined_on = COALESCE($6, joined_on), \
@@ -666,10 +698,11 @@ impl Members<'_> {
         }
         let event_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO person_event (person_id, org_id, kind, event_date, status_before, status_after, org_before, \
-             org_after, reason, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+             org_after, reason, recorded_by, recorded_at, months) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             RETURNING id")
             .bind(id).bind(target_org.id).bind(ev.kind.as_str()).bind(ev.date).bind(status_before.as_str())
             .bind(status_after.as_str()).bind(before.org_id).bind(target_org.id).bind(&ev.reason)
-            .bind(actor.user_id).bind(now).fetch_one(c).await)?;
+            .bind(actor.user_id).bind(now).bind(outcome.months.map(i64::from)).fetch_one(c).await)?;
         let after = self.person_row_tx(&mut tx, id).await?;
         tx.audit(actor, now)
             .on(ev.kind.as_str(), "person", id, &after.org_path)
@@ -679,7 +712,7 @@ impl Members<'_> {
             .await?;
         let row: EventRow = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
-             recorded_by, recorded_at FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
+             recorded_by, recorded_at, months FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
         tx.commit().await?;
         Ok(row)
     }

@@ -3,18 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use dangjian_rules::member::{EventKind, Gender, MemberStatus, PersonCategory};
+use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use dangjian_store::Cap;
 use dangjian_store::person::{EventRow, NewEvent, NewPerson, PersonFilter, PersonPatch, PersonView};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::{List, date};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_enum, optional_text, parse_date, parse_enum,
     required, required_text,
@@ -97,6 +98,8 @@ pub struct EventView {
     pub recorded_by: Option<i64>,
     #[schema(format = DateTime)]
     pub recorded_at: String,
+    /// An extension of probation: its length in months.
+    pub months: Option<i64>,
 }
 
 impl From<EventRow> for EventView {
@@ -114,6 +117,7 @@ impl From<EventRow> for EventView {
             reason: e.reason,
             recorded_by: e.recorded_by,
             recorded_at: e.recorded_at.format(&Rfc3339).unwrap_or_default(),
+            months: e.months,
         }
     }
 }
@@ -231,7 +235,10 @@ pub fn new_person(b: MemberBody, today: time::Date) -> AppResult<NewPerson> {
         None => id_number.birth_date(),
     };
     let gender = match optional_enum("gender", b.gender, Gender::parse_label)? {
-        Some(g) => g,
+        Some(g) => {
+            member::check_id_gender(id_number.is_male(), g, "gender")?;
+            g
+        }
         None if id_number.is_male() => Gender::Male,
         None => Gender::Female,
     };
@@ -244,6 +251,8 @@ pub fn new_person(b: MemberBody, today: time::Date) -> AppResult<NewPerson> {
     if status.is_member() && joined_on.is_none() {
         return Err(RuleViolation::field("field_required", "joined_on").into());
     }
+    let regularized_on = optional_date("regularized_on", b.regularized_on)?;
+    member::check_status_dates(status, regularized_on, "regularized_on")?;
     Ok(NewPerson {
         org_id,
         name,
@@ -257,7 +266,7 @@ pub fn new_person(b: MemberBody, today: time::Date) -> AppResult<NewPerson> {
             .unwrap_or(PersonCategory::InService),
         status,
         joined_on,
-        regularized_on: optional_date("regularized_on", b.regularized_on)?,
+        regularized_on,
         work_unit: optional_text("work_unit", b.work_unit, 200)?,
         recorded_on: None,
         history: Vec::new(),
@@ -349,6 +358,44 @@ pub struct EventBody {
     pub reason: Option<String>,
     pub status: Option<String>,
     pub org_id: Option<i64>,
+    /// `extend_probation`: the extension's length (6–12 months).
+    #[schema(value_type = Option<u32>)]
+    pub months: Option<Value>,
+}
+
+impl EventBody {
+    /// The months as the page's form shows them again after a refusal.
+    pub fn months_text(&self) -> String {
+        match &self.months {
+            Some(Value::String(t)) => t.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// An extension's months as a number or as the text of one (the page's form); another value
+/// is `probation_extension_range` on `months`, as an out-of-range number is.
+fn months_of(v: Option<Value>) -> AppResult<Option<u32>> {
+    let bad = || {
+        AppError::from(
+            RuleViolation::field("probation_extension_range", "months")
+                .arg("months", "?")
+                .arg("min", 6)
+                .arg("max", 12),
+        )
+    };
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(t)) if t.trim().is_empty() => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(bad),
+        Some(Value::String(t)) => t.trim().parse::<u32>().map(Some).map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
 }
 
 /// Parses a status change; `register` is not an event one records by hand.
@@ -367,6 +414,7 @@ pub fn new_event(b: EventBody) -> AppResult<NewEvent> {
         reason: optional_text("reason", b.reason, 500)?,
         target_status: optional_enum("status", b.status, MemberStatus::parse)?,
         org_id: b.org_id,
+        months: months_of(b.months)?,
     })
 }
 

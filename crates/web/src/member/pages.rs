@@ -282,6 +282,7 @@ pub struct EventFormFields {
     reason: Option<String>,
     status: Option<String>,
     org_id: Option<String>,
+    months: Option<String>,
 }
 
 pub async fn record_event(
@@ -295,6 +296,7 @@ pub async fn record_event(
         reason: f.body.reason,
         status: f.body.status.filter(|s| !s.is_empty()),
         org_id: f.body.org_id.and_then(|o| o.parse().ok()),
+        months: f.body.months.map(serde_json::Value::String),
     };
     let result = async {
         let scope = a.scope(Cap::WriteMembers)?;

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Client, Draft};
 
+mod events;
 mod moves;
 mod privacy;
 mod records;

@@ -95,7 +95,8 @@ async fn the_status_is_changed_only_by_typed_events() {
     assert_eq!(ev["kind_label"], "转为正式党员");
     let (_, m) = sec.get_member(app.tree.a2).await;
     assert_eq!(m["status"], "formal");
-    assert_eq!(m["regularized_on"], today);
+    // 转正 dates from the end of probation (admitted 2015-07-01), not from the day it is recorded
+    assert_eq!(m["regularized_on"], "2016-07-01");
     assert_eq!(sec.get_org(app.tree.branch_a).await["formal_count"], 2);
     // regularizing twice is not a valid transition
     let (s, b) = sec.member_event(app.tree.a2, regularize).await;

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use calamine::DataRef;
-use dangjian_rules::member::{Gender, MemberStatus, PersonCategory};
+use dangjian_rules::member::{self, Gender, MemberStatus, PersonCategory};
 use dangjian_rules::{IdNumber, RuleViolation};
 use dangjian_store::error::RowError;
 use dangjian_store::person::{ImportRow, NewPerson};
@@ -308,17 +308,11 @@ fn check_row(row: u32, cells: &[Cell], org_id: i64, today: Date, out: &mut Parse
             let v = c.display();
             match Gender::parse_label(&v) {
                 Some(g) => {
-                    if let Some(id) = &id_number {
-                        let expected = if id.is_male() {
-                            Gender::Male
-                        } else {
-                            Gender::Female
-                        };
-                        if g != expected {
-                            err(RuleViolation::field("import_gender_mismatch", field(GENDER))
-                                .arg("value", &v)
-                                .arg("expected", expected.label_zh()));
-                        }
+                    if let Some(Err(e)) = id_number
+                        .as_ref()
+                        .map(|id| member::check_id_gender(id.is_male(), g, field(GENDER)))
+                    {
+                        err(e);
                     }
                     Some(g)
                 }
@@ -405,11 +399,8 @@ fn check_row(row: u32, cells: &[Cell], org_id: i64, today: Date, out: &mut Parse
     };
     let regularized_on = optional_date(REGULARIZED_ON, &cells[REGULARIZED_ON], &mut err);
     if let Some(Some(r)) = regularized_on {
-        if status == Some(MemberStatus::Probationary) {
-            err(RuleViolation::field(
-                "import_regularized_for_probationary",
-                field(REGULARIZED_ON),
-            ));
+        if let Some(Err(e)) = status.map(|s| member::check_status_dates(s, Some(r), field(REGULARIZED_ON))) {
+            err(e);
         } else if r > today {
             err(RuleViolation::field("date_in_future", field(REGULARIZED_ON)));
         }
