@@ -11,6 +11,7 @@ use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -242,7 +243,7 @@ impl Store {
         offset: i64,
     ) -> StoreResult<(Vec<OrgRow>, i64)> {
         let top = self.org(scope, id).await?;
-        let upper = format!("{}0", &top.path[..top.path.len() - 1]);
+        let upper = upper_bound(&top.path);
         let sql = const_format_org(
             "SELECT {} FROM org WHERE path >= $1 AND path < $2 ORDER BY path LIMIT $3 OFFSET $4",
         );
@@ -433,7 +434,7 @@ impl Store {
         }
         let old_path = org.path.clone();
         let new_path = format!("{}{}/", parent.path, org.id);
-        let upper = format!("{}0", &old_path[..old_path.len() - 1]);
+        let upper = upper_bound(&old_path);
         let depth_delta = parent.depth + 1 - org.depth;
         // take the subtree's counts off the old ancestors and put them on the new ones
         let old_parent_path = &old_path[..old_path.len() - org.id.to_string().len() - 1];
@@ -446,7 +447,7 @@ impl Store {
             .execute(c).await.map(|r| r.rows_affected()))?;
         // everything keyed by the subtree's path follows it: people, meetings, dues records…
         crate::paths::move_subtree(tx, &old_path, &new_path).await?;
-        let new_upper = format!("{}0", &new_path[..new_path.len() - 1]);
+        let new_upper = upper_bound(&new_path);
         with_tx!(tx, c => sqlx::query("UPDATE person SET root_id = $1 WHERE org_path >= $2 AND org_path < $3")
             .bind(parent.root_id).bind(&new_path).bind(&new_upper)
             .execute(c).await.map(|r| r.rows_affected()))?;

@@ -284,7 +284,7 @@ impl Store {
                 let n = binds.len();
                 conds.push(format!("(p.org_path >= ${} AND p.org_path < ${})", n + 1, n + 2));
                 binds.push(org.path.clone());
-                binds.push(format!("{}0", &org.path[..org.path.len() - 1]));
+                binds.push(crate::paths::upper_bound(&org.path));
             } else {
                 conds.push(format!("p.org_id = {}", org.id));
             }
@@ -691,7 +691,7 @@ impl Store {
         org_id: i64,
     ) -> StoreResult<Vec<(i64, String, Option<String>, bool)>> {
         let org = self.org(scope, org_id).await?;
-        let upper = format!("{}0", &org.path[..org.path.len() - 1]);
+        let upper = crate::paths::upper_bound(&org.path);
         let rows: Vec<(i64, String, Option<String>, Option<i64>)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT p.id, p.name, p.phone_enc, u.id FROM person p LEFT JOIN app_user u ON u.person_id = p.id \
              WHERE p.org_path >= $1 AND p.org_path < $2 AND p.status IN ('formal','probationary') ORDER BY p.org_path, p.id")

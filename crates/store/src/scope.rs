@@ -267,7 +267,7 @@ impl Scope {
         let mut parts = Vec::new();
         let mut binds = Vec::new();
         for p in &self.paths {
-            let upper = format!("{}0", &p[..p.len() - 1]);
+            let upper = crate::paths::upper_bound(p);
             let n = first + binds.len();
             parts.push(format!("({path_col} >= ${} AND {path_col} < ${})", n + 1, n + 2));
             binds.push(p.clone());

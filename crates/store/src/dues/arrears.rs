@@ -15,10 +15,10 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::payment::member_in;
-use super::upper_bound;
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// How far back runs are looked for: the longest run reported is this many months.

@@ -327,7 +327,7 @@ impl Store {
              WHERE h.org_path >= $1 AND h.org_path < $2 ORDER BY h.id DESC LIMIT 500"
         );
         Ok(with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&org.path).bind(super::upper_bound(&org.path)).fetch_all(p).await)?)
+            .bind(&org.path).bind(crate::paths::upper_bound(&org.path)).fetch_all(p).await)?)
     }
 
     /// NotFound unless the application's branch is in `scope` (as `discuss`/`decide` judge it):

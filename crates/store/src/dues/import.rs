@@ -11,10 +11,11 @@ use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{IdNumber, RuleViolation, RuleWarning, dues_rules_on};
 use serde_json::json;
 
-use super::{upper_bound, year_start};
+use super::year_start;
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{RowError, StoreError, StoreResult};
+use crate::paths::upper_bound;
 use crate::person::ID_INDEX;
 use crate::scope::Scope;
 

@@ -18,6 +18,7 @@ pub mod report;
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// A member's base and monthly amount for one year.
@@ -134,11 +135,6 @@ fn next_month_start(year: i64, month: i64) -> StoreResult<Date> {
 pub struct Generated {
     pub created: u64,
     pub digest: String,
-}
-
-/// The exclusive upper bound of a subtree's path range ('0' is the byte after '/').
-pub(crate) fn upper_bound(path: &str) -> String {
-    format!("{}0", &path[..path.len().saturating_sub(1)])
 }
 
 /// The bills one generation created: ids above `max_before` in the subtree, year and months.

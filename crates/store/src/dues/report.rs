@@ -8,10 +8,10 @@ use dangjian_rules::member::PersonCategory;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use super::upper_bound;
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::StoreResult;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// One category's (or the whole report's) figures. `billed = collected + outstanding + waived`.

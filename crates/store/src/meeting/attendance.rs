@@ -12,10 +12,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::records::AmendedAttendance;
-use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
+use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting};
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::StoreResult;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 impl Store {
@@ -39,7 +40,7 @@ impl Store {
             super::committee_only(m.kind, m.org_id, "person")
         );
         let expected = with_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id).bind(&m.org_path).bind(upper(&m.org_path)).bind(false)
+            .bind(id).bind(&m.org_path).bind(upper_bound(&m.org_path)).bind(false)
             .execute(c).await.map(|r| r.rows_affected()))?;
         let guests = with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO meeting_expected (meeting_id, person_id, org_id, guest) \
@@ -76,7 +77,7 @@ impl Store {
             super::committee_only(m.kind, m.org_id, "person")
         );
         let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
+            .bind(&m.org_path).bind(upper_bound(&m.org_path)).fetch_all(p).await)?;
         let guests: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT p.id, p.name FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 ORDER BY p.id")
             .bind(m.id).fetch_all(p).await)?;

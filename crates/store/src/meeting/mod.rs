@@ -24,6 +24,7 @@ use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;
+use crate::paths::upper_bound;
 use crate::scope::{Role, Scope};
 
 mod attendance;
@@ -189,10 +190,6 @@ pub struct AttendanceView {
     pub counts: meeting::Counts,
 }
 
-fn upper(path: &str) -> String {
-    format!("{}0", &path[..path.len().saturating_sub(1)])
-}
-
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -237,7 +234,7 @@ async fn is_expected(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult
         committee_only(m.kind, m.org_id, "person")
     );
     let n: i64 = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).fetch_one(c).await)?;
+        .bind(person_id).bind(&m.org_path).bind(upper_bound(&m.org_path)).fetch_one(c).await)?;
     Ok(n > 0)
 }
 
@@ -477,7 +474,7 @@ impl Store {
             committee_only(m.kind, m.org_id, "p")
         );
         let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_one(p).await)?;
+            .bind(person_id).bind(&m.org_path).bind(upper_bound(&m.org_path)).bind(m.id).fetch_one(p).await)?;
         Ok(n > 0)
     }
 

@@ -15,12 +15,12 @@ use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::upper;
 use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::org::org_in_tx;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 mod invitees;
@@ -154,7 +154,7 @@ async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> S
     );
     let n = with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(m.id).bind(event).bind(m.starts_at).bind(&m.venue).bind(&m.cancel_reason).bind(now)
-        .bind(&m.org_path).bind(upper(&m.org_path)).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(&m.org_path).bind(upper_bound(&m.org_path)).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n)
 }
 
@@ -168,7 +168,7 @@ impl Store {
                 let n = binds.len();
                 where_sql.push_str(&format!(" AND org_path >= ${} AND org_path < ${}", n + 1, n + 2));
                 binds.push(org.path.clone());
-                binds.push(upper(&org.path));
+                binds.push(upper_bound(&org.path));
             } else {
                 // an integer from our own database
                 where_sql.push_str(&format!(" AND org_id = {}", org.id));

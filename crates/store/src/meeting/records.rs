@@ -12,13 +12,14 @@ use dangjian_rules::meeting::{
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::lock_meeting;
 use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
-use super::{lock_meeting, upper};
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
 use crate::org::path_ids;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// One person's amended attendance: the state and flag an amendment after close set, and why.
@@ -222,7 +223,7 @@ impl Store {
              (SELECT person_id FROM meeting_expected WHERE meeting_id = $1 \
               UNION SELECT person_id FROM meeting_invitee WHERE meeting_id = $1) \
              OR (p.org_path >= $2 AND p.org_path < $3 AND p.status IN ('formal','probationary'))")
-            .bind(meeting_id).bind(&meeting.org_path).bind(upper(&meeting.org_path)).fetch_all(p).await)?;
+            .bind(meeting_id).bind(&meeting.org_path).bind(upper_bound(&meeting.org_path)).fetch_all(p).await)?;
         let orgs: HashMap<i64, String> = orgs.into_iter().collect();
         let leaves: HashMap<i64, Option<String>> = leaves.into_iter().collect();
         let mut first_in: HashMap<i64, (OffsetDateTime, CheckinMethod)> = HashMap::new();
@@ -365,7 +366,7 @@ impl Store {
              AND starts_at < $4 AND cancelled_at IS NULL ORDER BY starts_at, id LIMIT {LIST_LIMIT}"
         );
         let rows: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&org.path).bind(upper(&org.path)).bind(from).bind(to).fetch_all(p).await)?;
+            .bind(&org.path).bind(upper_bound(&org.path)).bind(from).bind(to).fetch_all(p).await)?;
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {
             let counts = self.attendance(scope, m.id).await?.counts;

@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{MeetingRow, lock_meeting, upper};
+use super::{MeetingRow, lock_meeting};
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
 use crate::org::{org_in_tx, path_ids};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// A named range of seat numbers, the same in every row (e.g. 左区 1–10).
@@ -322,7 +323,7 @@ impl Store {
             super::committee_only(m.kind, m.org_id, "person")
         );
         let members: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(c).await)?;
+            .bind(&m.org_path).bind(upper_bound(&m.org_path)).fetch_all(c).await)?;
         let guests: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT i.person_id FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 \
              ORDER BY p.org_path, p.name_initials, p.name, p.id")
