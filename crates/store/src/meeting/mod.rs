@@ -27,6 +27,14 @@ use crate::org::org_in_tx;
 use crate::paths::upper_bound;
 use crate::scope::{Role, Scope};
 
+/// The columns of a `MeetingRow` (a macro, so `PLAN_COLS` can extend the literal).
+macro_rules! meeting_cols {
+    () => {
+        "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at, \
+         cancelled_at"
+    };
+}
+
 mod attendance;
 pub mod cadence;
 pub mod minutes;
@@ -56,7 +64,7 @@ pub struct MeetingRow {
     pub cancelled_at: Option<OffsetDateTime>,
 }
 
-const MEETING_COLS: &str = "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at, cancelled_at";
+const MEETING_COLS: &str = meeting_cols!();
 
 impl MeetingRow {
     pub fn stored_status(&self) -> MeetingStatus {
@@ -198,13 +206,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// PostgreSQL; SQLite holds the write lock already), so check-ins, leaves and closing serialize
 /// per meeting and a check-in never slips in after the close. Outside the scope → 404.
 async fn lock_meeting(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<MeetingRow> {
-    let sql = format!("UPDATE meeting SET status = status WHERE id = $1 RETURNING {MEETING_COLS}");
-    let row: Option<MeetingRow> =
-        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
-    match row {
-        Some(m) if scope.contains_path(&m.org_path) => Ok(m),
-        _ => Err(StoreError::NotFound),
-    }
+    Ok(plan::lock_plan(tx, scope, id).await?.meeting)
 }
 
 fn closed() -> StoreError {
@@ -273,12 +275,7 @@ impl Store {
     }
 
     pub async fn meeting(&self, scope: &Scope, id: i64) -> StoreResult<MeetingRow> {
-        let sql = format!("SELECT {MEETING_COLS} FROM meeting WHERE id = $1");
-        let row: Option<MeetingRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
-        match row {
-            Some(m) if scope.contains_path(&m.org_path) => Ok(m),
-            _ => Err(StoreError::NotFound),
-        }
+        Ok(self.meeting_plan(scope, id).await?.meeting)
     }
 
     /// Records an approved leave (the secretary or staff record it directly). The person must be

@@ -11,10 +11,11 @@
 
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::plan::{self, PlanFacts};
-use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
+use dangjian_rules::meeting::{MeetingKind, MeetingStatus};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::MeetingRow;
 use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
@@ -29,40 +30,37 @@ mod leave;
 pub use invitees::InviteeRow;
 pub use leave::{LeaveRequestRow, MyMeeting, MyNotice};
 
-/// A meeting with its planning fields.
+/// A meeting with its planning fields: the meeting row (its fields read through `Deref`) and
+/// what planning adds.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PlanRow {
-    pub id: i64,
-    pub org_id: i64,
-    pub org_path: String,
-    #[sqlx(try_from = "String")]
-    pub kind: MeetingKind,
-    pub title: String,
-    pub starts_at: OffsetDateTime,
-    pub ends_at: OffsetDateTime,
-    pub venue: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub status: MeetingStatus,
-    pub closed_at: Option<OffsetDateTime>,
-    pub created_by: Option<i64>,
-    pub created_at: OffsetDateTime,
+    #[sqlx(flatten)]
+    pub meeting: MeetingRow,
     pub host: Option<String>,
     pub recorder: Option<String>,
     pub agenda: Option<String>,
-    pub cancelled_at: Option<OffsetDateTime>,
     pub cancel_reason: Option<String>,
     pub series_id: Option<i64>,
     pub wall_title: Option<String>,
     pub wall_text: Option<String>,
 }
 
-pub(crate) const PLAN_COLS: &str = "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, \
-     created_by, created_at, host, recorder, agenda, cancelled_at, cancel_reason, series_id, wall_title, wall_text";
+impl std::ops::Deref for PlanRow {
+    type Target = MeetingRow;
+    fn deref(&self) -> &MeetingRow {
+        &self.meeting
+    }
+}
+
+pub(crate) const PLAN_COLS: &str = concat!(
+    meeting_cols!(),
+    ", host, recorder, agenda, cancel_reason, series_id, wall_title, wall_text"
+);
 
 impl PlanRow {
     /// `planned`, `open`, `closed` as the meeting shows at `now`, or `cancelled`.
     pub fn shown_status(&self, now: OffsetDateTime) -> &'static str {
-        meeting::shown(self.status, self.cancelled_at.is_some(), self.starts_at, now).as_str()
+        self.meeting.shown_status(now).as_str()
     }
     pub fn is_closed(&self) -> bool {
         self.status == MeetingStatus::Closed

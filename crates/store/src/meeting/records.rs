@@ -322,12 +322,8 @@ impl Store {
             .collect();
         let lines = meetings
             .into_iter()
-            .map(|m| {
-                let w = meeting::Window {
-                    starts_at: m.starts_at,
-                    ends_at: m.ends_at,
-                    grace: grace[m.org_path.as_str()],
-                };
+            .map(|PlanRow { meeting: m, .. }| {
+                let w = m.window(grace[m.org_path.as_str()]);
                 let evs = by_meeting.get(&m.id).map_or(&[][..], Vec::as_slice);
                 let mut a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
                 let fix = amended

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::meeting::{self, Event, Window, plan};
+use dangjian_rules::meeting::{self, Event, plan};
 use dangjian_rules::member::MemberStatus;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -197,11 +197,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|m| {
-                let w = Window {
-                    starts_at: m.starts_at,
-                    ends_at: m.ends_at,
-                    grace: grace[m.org_path.as_str()],
-                };
+                let w = m.window(grace[m.org_path.as_str()]);
                 let evs = by_meeting.get(&m.id).map(Vec::as_slice).unwrap_or_default();
                 let a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
                 MyMeeting {
