@@ -211,11 +211,10 @@ impl Store {
                 .bind(id).bind(role.as_str()).bind(org_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
             path.get_or_insert(org.path);
         }
-        tx.audit(actor, now).act("create", "user").id(id).org(path).after(json!({"username": username, "person_id": person_id,
+        tx.into_audit(actor, now).act("create", "user").id(id).org(path).after(json!({"username": username, "person_id": person_id,
                 "grants": grants.iter().map(|(r, o)| json!({"role": r.as_str(), "org_id": o})).collect::<Vec<_>>()}))
-.append()
-        .await?;
-        tx.commit().await?;
+.commit()
+.await?;
         Ok(id)
     }
 
@@ -257,13 +256,12 @@ impl Store {
             let _ = person_path;
             ids.push(id);
         }
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("bulk_create", "user")
             .org(org.path.clone())
             .after(json!({"org_id": org_id, "count": ids.len(), "user_ids": ids}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(ids)
     }
 
@@ -344,7 +342,7 @@ impl Store {
         let tokens = with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
             .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act(
                 if must_change {
                     "reset_password"
@@ -356,9 +354,8 @@ impl Store {
             .id(user_id)
             .org(org_path)
             .after(json!({"must_change_password": must_change, "tokens_revoked": tokens}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
@@ -373,14 +370,13 @@ impl Store {
             with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
         let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act(if disabled { "disable" } else { "enable" }, "user")
             .id(user_id)
             .org(org_path)
             .after(json!({"disabled": disabled}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
@@ -402,14 +398,13 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user_id).bind(role.as_str()).bind(org_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("grant", "user")
             .id(user_id)
             .org(org.path)
             .after(json!({"grant_id": id, "role": role.as_str(), "org_id": org_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(id)
     }
@@ -444,14 +439,13 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM role_grant WHERE id = $1").bind(grant_id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("revoke", "user")
             .id(user_id)
             .org(path)
             .before(json!({"grant_id": grant_id, "role": role, "org_id": org_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
@@ -515,10 +509,9 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at, expires_at) VALUES ($1, $2, $3, FALSE, $4, $5) RETURNING id")
             .bind(token_hash(token)).bind(user_id).bind(name).bind(now).bind(expires_at).fetch_one(c).await)?;
-        tx.audit(actor, now).act("create", "api_token").id(id).after(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())}))
-.append()
-        .await?;
-        tx.commit().await?;
+        tx.into_audit(actor, now).act("create", "api_token").id(id).after(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())}))
+.commit()
+.await?;
         Ok(id)
     }
 
@@ -558,14 +551,13 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("revoke", "api_token")
             .id(token_id)
             .org(org_path)
             .after(json!({"user_id": user_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }

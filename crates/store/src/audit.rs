@@ -1,5 +1,6 @@
 //! The audit trail: every change writes one row in the same transaction as the change
-//! (`Tx::audit(…)…append()`; an audited transaction cannot commit without one), chained by an
+//! (`Tx::audit(…)…append()`, the last one with the commit: `Tx::into_audit(…)…commit()`; an
+//! audited transaction cannot commit without one), chained by an
 //! HMAC-SHA256 over the previous row's link under a key derived from the signing key — never
 //! stored in the database — so an edited or deleted row breaks the chain, and someone with write
 //! access to the database but not the keys cannot forge a new one (a plain SHA-256 chain could
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 
 use crate::db::{Db, Tx, TxConn};
@@ -455,16 +457,24 @@ pub async fn ensure_head(db: &Db) -> StoreResult<()> {
 }
 
 /// An audit row being written: `tx.audit(actor, at).act(action, entity)`, then what applies of
-/// `.id(…)`, `.org(…)`, `.before(…)`, `.after(…)`, then `.append().await?`.
-pub struct AuditStart<'t, 'a> {
-    tx: &'t mut Tx,
+/// `.id(…)`, `.org(…)`, `.before(…)`, `.after(…)`, then `.append().await?`. The last row of a
+/// transaction is written with its commit: `tx.into_audit(actor, at)…commit().await?`, so no
+/// write path can commit before its row, or forget the commit after it.
+pub struct AuditStart<'a, T> {
+    tx: T,
     actor: &'a Actor,
     at: OffsetDateTime,
 }
 
-#[must_use = "an audit entry is written only by .append().await"]
-pub struct EntryBuilder<'t, 'a> {
-    tx: &'t mut Tx,
+#[must_use = "an audit entry is written only by .append().await or .commit().await"]
+pub struct EntryBuilder<'a, T> {
+    /// `&mut Tx` (`append`), or the transaction itself (`commit`).
+    tx: T,
+    entry: Entry<'a>,
+}
+
+/// The fields of one audit row as the builder collects them.
+struct Entry<'a> {
     actor: &'a Actor,
     at: OffsetDateTime,
     action: &'a str,
@@ -503,25 +513,32 @@ impl Tx {
         Ok(())
     }
 
-    /// Starts the audit row of this change, by `actor` at `at`.
-    pub fn audit<'t, 'a>(&'t mut self, actor: &'a Actor, at: OffsetDateTime) -> AuditStart<'t, 'a> {
+    /// Starts an audit row of this change, by `actor` at `at`.
+    pub fn audit<'t, 'a>(&'t mut self, actor: &'a Actor, at: OffsetDateTime) -> AuditStart<'a, &'t mut Tx> {
+        AuditStart { tx: self, actor, at }
+    }
+
+    /// Starts the last audit row of this change, written and committed by `.commit()`.
+    pub fn into_audit(self, actor: &Actor, at: OffsetDateTime) -> AuditStart<'_, Tx> {
         AuditStart { tx: self, actor, at }
     }
 }
 
-impl<'t, 'a> AuditStart<'t, 'a> {
+impl<'a, T: BorrowMut<Tx>> AuditStart<'a, T> {
     /// What was done (`create`, `update`, …) to which kind of thing (`org`, `person`, …).
-    pub fn act(self, action: &'a str, entity: &'a str) -> EntryBuilder<'t, 'a> {
+    pub fn act(self, action: &'a str, entity: &'a str) -> EntryBuilder<'a, T> {
         EntryBuilder {
             tx: self.tx,
-            actor: self.actor,
-            at: self.at,
-            action,
-            entity,
-            entity_id: None,
-            org_path: None,
-            before: None,
-            after: None,
+            entry: Entry {
+                actor: self.actor,
+                at: self.at,
+                action,
+                entity,
+                entity_id: None,
+                org_path: None,
+                before: None,
+                after: None,
+            },
         }
     }
 
@@ -533,48 +550,55 @@ impl<'t, 'a> AuditStart<'t, 'a> {
         entity: &'a str,
         id: impl ToString,
         org_path: &str,
-    ) -> EntryBuilder<'t, 'a> {
+    ) -> EntryBuilder<'a, T> {
         self.act(action, entity).id(id).org(org_path.to_owned())
     }
 }
 
-impl EntryBuilder<'_, '_> {
+impl<T: BorrowMut<Tx>> EntryBuilder<'_, T> {
     /// The entity's id.
     pub fn id(mut self, id: impl ToString) -> Self {
-        self.entity_id = Some(id.to_string());
+        self.entry.entity_id = Some(id.to_string());
         self
     }
 
     /// The entity's id, if it has one.
     pub fn id_opt(mut self, id: Option<String>) -> Self {
-        self.entity_id = id;
+        self.entry.entity_id = id;
         self
     }
 
     /// Where in the tree it happened (a `String` or an `Option<String>`); it decides the chain.
     pub fn org(mut self, path: impl Into<Option<String>>) -> Self {
-        self.org_path = path.into();
+        self.entry.org_path = path.into();
         self
     }
 
     pub fn before(mut self, v: impl Into<Option<Value>>) -> Self {
-        self.before = v.into();
+        self.entry.before = v.into();
         self
     }
 
     pub fn after(mut self, v: impl Into<Option<Value>>) -> Self {
-        self.after = v.into();
+        self.entry.after = v.into();
         self
     }
 
     /// Appends the row to its chain inside the transaction; returns its `seq`.
-    pub async fn append(self) -> StoreResult<i64> {
-        append_row(self).await
+    pub async fn append(mut self) -> StoreResult<i64> {
+        append_row(self.tx.borrow_mut(), self.entry).await
     }
 }
 
-async fn append_row(e: EntryBuilder<'_, '_>) -> StoreResult<i64> {
-    let tx = e.tx;
+impl EntryBuilder<'_, Tx> {
+    /// Appends the row, then commits the transaction.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        append_row(&mut self.tx, self.entry).await?;
+        self.tx.commit().await
+    }
+}
+
+async fn append_row(tx: &mut Tx, e: Entry<'_>) -> StoreResult<i64> {
     let key = match (&tx.audit_key, tx.unaudited) {
         (Some(k), None) => k.clone(),
         _ => {

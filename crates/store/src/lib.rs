@@ -87,7 +87,8 @@ impl Store {
     }
 
     /// A write transaction whose audit rows are chained under this store's keys. Its `commit`
-    /// fails (and rolls back) unless it appended at least one (`tx.audit(…)…append()`).
+    /// fails (and rolls back) unless it appended at least one (`tx.audit(…)…append()`, or the
+    /// last one with the commit: `tx.into_audit(…)…commit()`).
     pub async fn begin(&self) -> Result<db::Tx, sqlx::Error> {
         let mut tx = self.db.begin_tx().await?;
         tx.audit_key = Some(self.chain_key.clone());

@@ -313,14 +313,13 @@ impl Store {
             now,
         )
         .await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("create", "org")
             .id(id)
             .org(path)
             .after(row.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         if parent.is_none() {
             self.auth_changed();
         }
@@ -395,13 +394,12 @@ impl Store {
             .await?;
         }
         let after = org_in_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "org", id, &after.path)
             .before(before.audit_json())
             .after(after.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         // a move changes the paths cached grants carry
         self.auth_changed();
         Ok(after)
@@ -505,16 +503,15 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO committee_post (org_id, person_id, post, started_on, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(org_id).bind(person_id).bind(post.as_str()).bind(started_on).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "committee_post", id, &org.path)
             .after(
                 json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
                 "started_on": started_on.to_string(), "person_org_path": person_path,
                 "confirmed_warnings": confirmed_warnings}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -541,14 +538,13 @@ impl Store {
         }
         with_tx!(&mut tx, c => sqlx::query("UPDATE committee_post SET ended_on = $1 WHERE id = $2")
             .bind(ended_on).bind(post_id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("end", "committee_post")
             .id(post_id)
             .org(org.path)
             .after(json!({"ended_on": ended_on.to_string()}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

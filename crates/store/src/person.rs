@@ -403,12 +403,11 @@ impl Store {
             other => other?,
         };
         let row = self.person_row_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "person", id, &row.org_path)
             .after(row.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.view(scope, row)
     }
 
@@ -446,13 +445,12 @@ impl Store {
             ids.push(self.insert_person(&mut tx, &org, actor, new, now, today).await?);
         }
         let top = orgs.values().map(|o| o.path.clone()).min();
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("bulk_create", "person")
             .org(top)
             .after(json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(ids)
     }
 
@@ -593,13 +591,12 @@ impl Store {
             .bind(patch.joined_on).bind(patch.regularized_on).bind(&patch.work_unit).bind(&patch.card_uid)
             .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         let after = self.person_row_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "person", id, &after.org_path)
             .before(before.audit_json())
             .after(after.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.view(scope, after)
     }
 
@@ -671,16 +668,15 @@ impl Store {
             .bind(status_after.as_str()).bind(before.org_id).bind(target_org.id).bind(&ev.reason)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
         let after = self.person_row_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
-            .on(ev.kind.as_str(), "person", id, &after.org_path)
-            .before(before.audit_json())
-            .after(after.audit_json())
-            .append()
-            .await?;
         let row: EventRow = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
              recorded_by, recorded_at FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
-        tx.commit().await?;
+        tx.into_audit(actor, now)
+            .on(ev.kind.as_str(), "person", id, &after.org_path)
+            .before(before.audit_json())
+            .after(after.audit_json())
+            .commit()
+            .await?;
         Ok(row)
     }
 
@@ -782,14 +778,13 @@ impl Store {
         via: &str,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut tx = self.begin().await?;
-        tx.audit(actor, now)
+        let tx = self.begin().await?;
+        tx.into_audit(actor, now)
             .act("id_number_on_record", "person")
             .org(org_path.to_owned())
             .after(json!({"via": via, "count": masked.len(), "id_numbers": masked}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -979,16 +974,15 @@ impl Store {
             })?;
         }
         adjust_counts(&mut tx, &org.path, members, formal).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("import", "person")
             .org(org.path.clone())
             .after(json!({
                 "count": rows.len(), "org_id": org.id, "first_id": first_id, "last_id": last_id,
                 "digest": hex::encode(digest.finalize()), "source_sha256": source_sha256,
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         if rows.len() >= 1000
             && let crate::db::Db::Postgres(p) = &self.db
         {

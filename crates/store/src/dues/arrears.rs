@@ -260,13 +260,12 @@ impl Store {
              opened_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id")
             .bind(person.id).bind(&person.org_path).bind(n).bind(first).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
-        tx.audit(actor, now)
+        let case = case_in(&mut tx, id).await?;
+        tx.into_audit(actor, now)
             .on("open", "dues_arrears_case", id, &person.org_path)
             .after(json!({"person_id": person.id, "months_unpaid": n, "first_unpaid": format_ym(first)}))
-            .append()
+            .commit()
             .await?;
-        let case = case_in(&mut tx, id).await?;
-        tx.commit().await?;
         Ok(case)
     }
 
@@ -311,7 +310,7 @@ impl Store {
             .bind(outcome.as_str()).bind(meeting_on).bind(&note).bind(actor.user_id).bind(now).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         let after = case_in(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("decide", "dues_arrears_case")
             .id(id)
             .org(path)
@@ -320,9 +319,8 @@ impl Store {
                 json!({"status": after.status, "meeting_on": meeting_on.map(|d| d.to_string()),
                     "note": after.decision_note}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(after)
     }
 

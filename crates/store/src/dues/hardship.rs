@@ -202,12 +202,11 @@ impl Store {
             .bind(new.reduced_to_fen).bind(&reason).bind(retiree).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
         let h = load(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("apply", "dues_hardship", id, &person.org_path)
             .after(h.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(h)
     }
 

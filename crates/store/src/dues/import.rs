@@ -168,16 +168,15 @@ impl Store {
             }
         }
         let confirmed_codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("import", "dues_base")
             .org(org.path.clone())
             .after(
                 json!({"org_id": org.id, "year": year, "count": good.len(), "sha256": sha256,
                     "confirmed_warnings": confirmed_codes}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(ImportOutcome {
             count: good.len(),
             written: true,

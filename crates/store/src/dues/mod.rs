@@ -263,7 +263,7 @@ impl Store {
         let after: Option<DuesBase> = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(select))
             .bind(person_id).bind(year).fetch_optional(c).await)?;
         let after = after.ok_or(StoreError::NotFound)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on(
                 if before.is_some() { "update" } else { "create" },
                 "dues_base",
@@ -278,9 +278,8 @@ impl Store {
                 }
                 a
             })
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -334,15 +333,14 @@ impl Store {
         };
         hardship::apply_to_new_bills(&mut tx, &batch).await?;
         let digest = batch.digest(&mut tx).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("generate", "dues_bill")
             .org(org.path.clone())
             .after(
                 json!({"org_id": org.id, "year": year, "month": month, "count": created, "digest": digest}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(Generated { created, digest })
     }
 

@@ -329,15 +329,14 @@ impl Store {
         let order = order_by_no(&mut tx, &order_no)
             .await?
             .ok_or(StoreError::NotFound)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "dues_order", order.id, &person.org_path)
             .after(
                 json!({"order_no": order.order_no, "provider": provider, "person_id": person.id,
                     "payer_person_id": payer, "amount_fen": total, "months": order.months}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(order)
     }
 

@@ -212,11 +212,10 @@ impl Store {
         let sql = format!("SELECT {REMIT_COLS} FROM dues_remittance WHERE id = $1");
         let r: Remittance =
             with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
-        tx.audit(actor, now).act("create", "dues_remittance").id(id).org(org.path.clone()).after(json!({"to_org_id": r.to_org_id, "year": r.year, "month": r.month,
+        tx.into_audit(actor, now).act("create", "dues_remittance").id(id).org(org.path.clone()).after(json!({"to_org_id": r.to_org_id, "year": r.year, "month": r.month,
                     "amount_fen": r.amount_fen, "large_fen": r.large_fen, "remitted_on": r.remitted_on.to_string()}))
-.append()
-        .await?;
-        tx.commit().await?;
+.commit()
+.await?;
         Ok(r)
     }
 

@@ -47,13 +47,12 @@ impl Store {
              SELECT $1, p.id, p.org_id, $2 FROM meeting_invitee i JOIN person p ON p.id = i.person_id \
              WHERE i.meeting_id = $1 ON CONFLICT (meeting_id, person_id) DO NOTHING")
             .bind(id).bind(true).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("close", "meeting", id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "closed", "expected": expected, "guests": guests}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 

@@ -121,13 +121,12 @@ impl Store {
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
         write_minutes(&mut tx, m.id, minutes, decisions, actor.user_id, now).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(minutes_audit(minutes, decisions))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(Minutes {
             minutes: minutes.to_owned(),
             decisions: decisions.to_vec(),
@@ -180,15 +179,14 @@ impl Store {
              RETURNING id, meeting_id, file_name, content_type, size_bytes, sha256, created_at")
             .bind(m.id).bind(&new.file_name).bind(new.content_type).bind(size).bind(&sha).bind(&new.data)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("attach", "meeting", m.id, &m.org_path)
             .after(json!({
                 "attachment_id": row.id, "file_name": row.file_name, "content_type": row.content_type,
                 "size_bytes": size, "sha256": sha,
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -207,12 +205,11 @@ impl Store {
             "DELETE FROM meeting_attachment WHERE meeting_id = $1 AND id = $2 RETURNING file_name, sha256")
             .bind(m.id).bind(attachment_id).fetch_optional(c).await)?;
         let (name, sha) = gone.ok_or(StoreError::NotFound)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("detach", "meeting", m.id, &m.org_path)
             .before(json!({"attachment_id": attachment_id, "file_name": name, "sha256": sha}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

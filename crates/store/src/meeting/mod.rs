@@ -262,15 +262,14 @@ impl Store {
             .bind(org.id).bind(&org.path).bind(new.kind.as_str()).bind(&new.title)
             .bind(crate::clock::truncate_micros(new.starts_at)).bind(crate::clock::truncate_micros(new.ends_at))
             .bind(&new.venue).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "meeting", row.id, &row.org_path)
             .after(json!({
                 "org_id": row.org_id, "kind": row.kind, "title": row.title,
                 "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -301,12 +300,11 @@ impl Store {
              VALUES ($1, $2, $3, 'approved', $4, $5) RETURNING id")
             .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("leave", "meeting", m.id, &m.org_path)
             .after(json!({"leave_id": id, "person_id": person_id, "status": "approved"}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -415,12 +413,11 @@ impl Store {
             .execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE device SET user_id = $1 WHERE id = $2")
             .bind(user_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "device", id, &org.path)
             .after(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 }

@@ -257,13 +257,12 @@ impl Store {
             json!({"title": r.title, "venue": r.venue, "host": r.host, "recorder": r.recorder,
                    "agenda": r.agenda, "wall_title": r.wall_title, "wall_text_chars": r.wall_text.as_ref().map(|t| t.chars().count())})
         };
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "meeting", m.id, &m.org_path)
             .before(summary(&m))
             .after(summary(&row))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -274,12 +273,11 @@ impl Store {
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("notify", "meeting", m.id, &m.org_path)
             .after(json!({"event": "planned", "notices": n}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(n)
     }
 
@@ -302,13 +300,12 @@ impl Store {
         let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now).bind(reason).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "cancelled", now).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("cancel", "meeting", m.id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "cancelled", "reason": reason, "notices": n}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -336,10 +333,9 @@ impl Store {
             .bind(crate::clock::truncate_micros(starts_at)).bind(crate::clock::truncate_micros(ends_at))
             .bind(&venue).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "rescheduled", now).await?;
-        tx.audit(actor, now).act("reschedule", "meeting").id(m.id).org(m.org_path.clone()).before(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})).after(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n}))
-.append()
-        .await?;
-        tx.commit().await?;
+        tx.into_audit(actor, now).act("reschedule", "meeting").id(m.id).org(m.org_path.clone()).before(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})).after(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n}))
+.commit()
+.await?;
         Ok(row)
     }
 
@@ -388,7 +384,7 @@ impl Store {
             notify(&mut tx, &row, "planned", now).await?;
             rows.push(row);
         }
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("create_series", "meeting")
             .id_opt(rows.first().map(|r| r.id.to_string()))
             .org(org.path.clone())
@@ -397,9 +393,8 @@ impl Store {
                 "every": every.as_str(), "count": count,
                 "meeting_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok((series_id, rows))
     }
 }

@@ -144,13 +144,12 @@ impl Store {
         let mut after = minutes_audit(minutes, decisions);
         after["amendment_id"] = json!(id);
         after["reason"] = json!(reason);
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("amend_minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(after)
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -195,13 +194,12 @@ impl Store {
         audit_after["person_id"] = json!(person_id);
         // the reason may be personal (illness): it stays on the amendment, not in the audit trail
         audit_after["amendment_id"] = json!(id);
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("amend_attendance", "meeting", m.id, &m.org_path)
             .before(before)
             .after(audit_after)
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 

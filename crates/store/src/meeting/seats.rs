@@ -215,15 +215,14 @@ impl Store {
              reserved_json = excluded.reserved_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING id")
             .bind(org.id).bind(&org.path).bind(&p.venue).bind(p.rows).bind(p.seats_per_row).bind(&blocks)
             .bind(&reserved).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("seat_plan", "org", org.id, &org.path)
             .after(
                 json!({"plan_id": id, "venue": p.venue, "rows": p.rows, "seats_per_row": p.seats_per_row,
                                    "blocks": p.blocks, "reserved": p.reserved}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(SeatPlan {
             id,
             org_id: org.id,
@@ -381,15 +380,14 @@ impl Store {
             placed = out.len();
             unseated = left;
         }
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("seats", "meeting", m.id, &m.org_path)
             .after(
                 json!({"plan_id": plan.id, "by_hand": by_hand, "auto": auto, "auto_placed": placed,
                                    "unseated": unseated.len()}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         // the door shows the new seats from the next check-in on
         self.checkins.seats_changed();
         Ok(unseated)

@@ -128,13 +128,12 @@ impl Store {
                 .map(|s| (s.key.as_str().to_owned(), json!(s.value)))
                 .collect::<serde_json::Map<_, _>>()
         };
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "org_setting", org.id, &org.path)
             .before(serde_json::Value::Object(set_here(&before)))
             .after(serde_json::Value::Object(after))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.settings_in_force(&org.path).await
     }
 

@@ -64,12 +64,11 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ($1, $2, $3)")
             .bind(m.id).bind(person_id).bind(role).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("invite", "meeting", m.id, &m.org_path)
             .after(json!({"person_id": person_id, "role": role}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -91,12 +90,11 @@ impl Store {
         plan::may_uninvite(&plan_facts(&mut tx, &m).await?, invited, used > 0)?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM meeting_invitee WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("uninvite", "meeting", m.id, &m.org_path)
             .before(json!({"person_id": person_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

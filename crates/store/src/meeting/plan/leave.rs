@@ -90,12 +90,11 @@ impl Store {
             "INSERT INTO leave_request (meeting_id, person_id, reason, status, created_at) VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
             .bind(m.id).bind(person_id).bind(reason).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("leave_request", "meeting", m.id, &m.org_path)
             .after(json!({"leave_request_id": id, "person_id": person_id, "status": "pending"}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -141,7 +140,11 @@ impl Store {
                 .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now)
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }
-        tx.audit(actor, now)
+        let sql = format!(
+            "SELECT {LEAVE_COLS} FROM leave_request r JOIN person p ON p.id = r.person_id WHERE r.id = $1"
+        );
+        let row: LeaveRequestRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_one(c).await)?;
+        tx.into_audit(actor, now)
             .on(
                 if approve { "leave_approve" } else { "leave_refuse" },
                 "meeting",
@@ -150,13 +153,8 @@ impl Store {
             )
             .before(json!({"leave_request_id": request_id, "status": "pending"}))
             .after(json!({"leave_request_id": request_id, "person_id": person_id, "status": new_status}))
-            .append()
+            .commit()
             .await?;
-        let sql = format!(
-            "SELECT {LEAVE_COLS} FROM leave_request r JOIN person p ON p.id = r.person_id WHERE r.id = $1"
-        );
-        let row: LeaveRequestRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_one(c).await)?;
-        tx.commit().await?;
         Ok(row)
     }
 
