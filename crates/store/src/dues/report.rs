@@ -26,19 +26,23 @@ pub struct DuesFigures {
     pub waived_fen: i64,
 }
 
+/// A stored 上缴: what was recorded (its fields read through `Deref`), to whom, and when.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Remittance {
     pub id: i64,
-    pub org_id: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub recorded: NewRemittance,
     pub to_org_id: Option<i64>,
-    pub year: i64,
-    pub month: Option<i64>,
-    pub amount_fen: i64,
-    pub large_fen: i64,
-    pub remitted_on: Date,
-    pub note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
+}
+
+impl std::ops::Deref for Remittance {
+    type Target = NewRemittance;
+    fn deref(&self) -> &NewRemittance {
+        &self.recorded
+    }
 }
 
 const REMIT_COLS: &str =
@@ -82,7 +86,7 @@ pub struct BillLine {
 }
 
 /// 上缴: what an org passes to the level above.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct NewRemittance {
     pub org_id: i64,
     pub year: i64,
