@@ -859,12 +859,10 @@ impl Store {
         if users.is_empty() {
             return Ok(out);
         }
-        // user ids are integers from our own database
-        let ids: Vec<String> = users.iter().map(|(u, _)| u.to_string()).collect();
         let sql = format!(
             "SELECT g.user_id, g.id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id \
              WHERE g.user_id IN ({}) ORDER BY g.id",
-            ids.join(",")
+            crate::db::id_list(users.iter().map(|(u, _)| *u))
         );
         let rows: Vec<(i64, i64, String, i64, String)> =
             with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;

@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::Store;
 use crate::audit::Actor;
-use crate::db::Tx;
+use crate::db::{Tx, id_list};
 use crate::error::{StoreError, StoreResult};
 use crate::paths::upper_bound;
 use crate::scope::Scope;
@@ -150,14 +150,12 @@ pub(crate) async fn adjust_counts(tx: &mut Tx, path: &str, members: i64, formal:
     if members == 0 && formal == 0 {
         return Ok(());
     }
-    let ids: Vec<String> = path_ids(path).iter().map(i64::to_string).collect();
+    let ids = id_list(path_ids(path));
     if ids.is_empty() {
         return Ok(());
     }
-    // ids are integers parsed from our own path column
     let sql = format!(
-        "UPDATE org SET member_count = member_count + $1, formal_count = formal_count + $2 WHERE id IN ({})",
-        ids.join(",")
+        "UPDATE org SET member_count = member_count + $1, formal_count = formal_count + $2 WHERE id IN ({ids})"
     );
     with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(members).bind(formal).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -178,10 +176,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         let sql = format!(
             "SELECT {ORG_COLS} FROM org WHERE id IN ({}) ORDER BY path",
-            list.join(",")
+            id_list(ids.iter().copied())
         );
         Ok(with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
     }

@@ -805,10 +805,9 @@ impl Store {
     }
 
     fn lookup_sql(n: usize) -> String {
-        let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
         format!(
             "SELECT id_number_index FROM person WHERE id_number_index IN ({})",
-            list.join(",")
+            crate::db::placeholders(1, n)
         )
     }
 
@@ -897,9 +896,8 @@ impl Store {
             // $1 org_id, $2 root_id, $3 org_path, $4 now; then 16 values a row
             let mut values = Vec::with_capacity(chunk.len());
             for i in 0..chunk.len() {
-                let b = 5 + 16 * i;
-                let ph: Vec<String> = (b..b + 16).map(|n| format!("${n}")).collect();
-                values.push(format!("($1, $2, $3, {}, $4, $4)", ph.join(", ")));
+                let row = crate::db::placeholders(5 + 16 * i, 16);
+                values.push(format!("($1, $2, $3, {row}, $4, $4)"));
             }
             let sql = format!(
                 "INSERT INTO person (org_id, root_id, org_path, name, name_initials, gender, ethnicity, birth_date, \

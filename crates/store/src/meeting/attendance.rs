@@ -186,11 +186,9 @@ impl Store {
         let voting: std::collections::HashSet<i64> = if kind == meeting::MeetingKind::Committee {
             expected.iter().map(|l| l.line.person_id).collect()
         } else {
-            // ids are integers from the sheet: safe to list inline
-            let ids: Vec<String> = expected.iter().map(|l| l.line.person_id.to_string()).collect();
             let sql = format!(
                 "SELECT id FROM person WHERE status = 'formal' AND id IN ({})",
-                ids.join(",")
+                crate::db::id_list(expected.iter().map(|l| l.line.person_id))
             );
             let rows: Vec<i64> =
                 with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;

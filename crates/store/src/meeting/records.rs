@@ -280,13 +280,9 @@ impl Store {
         if !scope.sees_person(person_id, &path) {
             return Err(StoreError::NotFound);
         }
-        // ids only (from the stored path): safe to inline
-        let orgs: Vec<String> = path_ids(&path).iter().map(i64::to_string).collect();
-        let orgs = if orgs.is_empty() {
-            "0".to_owned()
-        } else {
-            orgs.join(",")
-        };
+        // no org on the path: `IN (0)`, which matches none
+        let orgs = crate::db::id_list(path_ids(&path));
+        let orgs = if orgs.is_empty() { "0".to_owned() } else { orgs };
         let sql = format!(
             "SELECT {PLAN_COLS} FROM meeting m WHERE m.cancelled_at IS NULL AND m.starts_at <= $2 AND ( \
              EXISTS (SELECT 1 FROM meeting_expected e WHERE e.meeting_id = m.id AND e.person_id = $1) \

@@ -240,12 +240,11 @@ impl Store {
         let Some(venue) = m.venue.as_deref() else {
             return Ok(None);
         };
-        let ids: Vec<String> = path_ids(&m.org_path).iter().map(i64::to_string).collect();
+        let ids = crate::db::id_list(path_ids(&m.org_path));
         if ids.is_empty() {
             return Ok(None);
         }
-        // ids from the stored path only: safe to inline
-        let sql = format!("{PLAN_SELECT} WHERE venue = $1 AND org_id IN ({})", ids.join(","));
+        let sql = format!("{PLAN_SELECT} WHERE venue = $1 AND org_id IN ({ids})");
         let rows: Vec<PlanDbRow> =
             with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(venue).fetch_all(p).await)?;
         let depth = |id: i64| path_ids(&m.org_path).iter().position(|x| *x == id);

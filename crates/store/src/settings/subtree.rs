@@ -144,11 +144,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // ids are integers parsed from our own path column
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         let sql = format!(
             "SELECT org_id, key, value FROM org_setting WHERE org_id IN ({})",
-            list.join(",")
+            crate::db::id_list(ids.iter().copied())
         );
         let rows: Vec<(i64, String, String)> =
             with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;
