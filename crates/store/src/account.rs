@@ -180,8 +180,7 @@ impl Store {
         must_change: bool,
         grants: &[(Role, i64)],
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let taken: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM app_user WHERE username = $1")
             .bind(username).fetch_optional(c).await)?;
         if taken.is_some() {
@@ -227,8 +226,7 @@ impl Store {
         org_id: i64,
         accounts: &[NewAccount],
     ) -> StoreResult<Vec<i64>> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -328,8 +326,7 @@ impl Store {
         password_hash: &str,
         must_change: bool,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let n = with_tx!(&mut tx, c => sqlx::query(
             "UPDATE app_user SET password_hash = $1, must_change_password = $2, password_changed_at = $3 WHERE id = $4")
             .bind(password_hash).bind(must_change).bind(now).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -361,8 +358,7 @@ impl Store {
     }
 
     pub async fn set_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
             .bind(disabled).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         if disabled {
@@ -389,8 +385,7 @@ impl Store {
         role: Role,
         org_id: i64,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(RuleViolation::field("org_not_found", "org_id").into());
@@ -430,8 +425,7 @@ impl Store {
     }
 
     pub async fn remove_grant(&self, scope: &Scope, actor: &Actor, grant_id: i64) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let found: Option<(i64, String, i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT g.user_id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.id = $1")
             .bind(grant_id).fetch_optional(c).await)?;
@@ -504,8 +498,7 @@ impl Store {
         token: &str,
         expires_at: Option<OffsetDateTime>,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at, expires_at) VALUES ($1, $2, $3, FALSE, $4, $5) RETURNING id")
             .bind(token_hash(token)).bind(user_id).bind(name).bind(now).bind(expires_at).fetch_one(c).await)?;
@@ -542,8 +535,7 @@ impl Store {
 
     /// Revokes one token; this node's cached bearer callers are dropped at once.
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let user_id: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "UPDATE api_token SET revoked = TRUE WHERE id = $1 AND revoked = FALSE RETURNING user_id")
             .bind(token_id).fetch_optional(c).await)?;

@@ -95,6 +95,13 @@ impl Store {
         Ok(tx)
     }
 
+    /// [`Store::begin`], with the instant its change is recorded at (the audit row's time and
+    /// the rows' timestamps), read just before it starts.
+    pub async fn begin_now(&self) -> Result<(db::Tx, OffsetDateTime), sqlx::Error> {
+        let now = self.now();
+        Ok((self.begin().await?, now))
+    }
+
     /// A write transaction that is rightly not audited, `why` saying so at the call site
     /// (sessions, login-limit rows, a token's last use, a user's UI language). It cannot append
     /// audit rows.

@@ -252,8 +252,7 @@ impl Store {
     }
 
     pub async fn create_org(&self, scope: &Scope, actor: &Actor, new: NewOrg) -> StoreResult<OrgRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let parent = match new.parent_id {
             Some(pid) => {
                 let p = org_in_tx(&mut tx, pid).await?;
@@ -486,8 +485,7 @@ impl Store {
             started_on,
             confirmed_warnings,
         } = new;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -519,8 +517,7 @@ impl Store {
         post_id: i64,
         ended_on: Date,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let found: Option<(i64, Option<Date>)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT org_id, ended_on FROM committee_post WHERE id = $1").bind(post_id).fetch_optional(c).await)?;
         let Some((org_id, ended)) = found else {

@@ -527,8 +527,7 @@ impl Store {
         id: i64,
         patch: PersonPatch,
     ) -> StoreResult<PersonView> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let before = self.person_row_tx(&mut tx, id).await?;
         if !scope.contains_path(&before.org_path) {
             return Err(StoreError::NotFound);
@@ -777,8 +776,7 @@ impl Store {
         masked: &[String],
         via: &str,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let tx = self.begin().await?;
+        let (tx, now) = self.begin_now().await?;
         tx.into_audit(actor, now)
             .act("id_number_on_record", "person")
             .org(org_path.to_owned())

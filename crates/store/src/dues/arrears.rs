@@ -226,8 +226,7 @@ impl Store {
         let today = self.today();
         let rs = dues_rules_on(today)?;
         let current = month_key(today);
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, person_id).await?;
         let rows: Vec<(i64, i64)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT year, month FROM dues_bill WHERE person_id = $1 AND status = 'due' AND amount_fen > relief_fen \
@@ -291,8 +290,7 @@ impl Store {
             }
             _ => {}
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT org_path FROM dues_arrears_case WHERE id = $1").bind(id).fetch_optional(c).await)?;
         let path = path

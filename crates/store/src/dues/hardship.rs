@@ -216,8 +216,7 @@ impl Store {
         if new.reduced_to_fen.is_some_and(|r| r < 0) {
             return Err(RuleViolation::field("base_negative", "reduced_to_fen").into());
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, new.person_id).await?;
         let orgs = orgs_on(&mut tx, &person.org_path).await?;
         let branch = orgs
@@ -259,8 +258,7 @@ impl Store {
         meeting_on: Date,
         note: Option<String>,
     ) -> StoreResult<Hardship> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let before = load(&mut tx, id).await?;
         branch_path_in(&mut tx, scope, &before).await?;
         in_state(&before, HardshipStatus::Applied)?;
@@ -287,8 +285,7 @@ impl Store {
         approved: bool,
         note: Option<String>,
     ) -> StoreResult<Hardship> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let before = load(&mut tx, id).await?;
         let branch_path = branch_path_in(&mut tx, scope, &before).await?;
         let approver = orgs_on(&mut tx, &branch_path)

@@ -145,8 +145,7 @@ impl Store {
                 written: false,
             });
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         for (person_id, path, r, monthly) in &good {
             let stored_base = match r.category {
                 PersonCategory::InService | PersonCategory::Retired => r.base_fen,

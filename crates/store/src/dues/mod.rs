@@ -229,8 +229,7 @@ impl Store {
             PersonCategory::InService | PersonCategory::Retired => base_fen,
             _ => None,
         };
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person: Option<PersonBrief> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT org_path, status FROM person WHERE id = $1").bind(person_id).fetch_optional(c).await)?;
         let person = match person {
@@ -305,8 +304,7 @@ impl Store {
         let org = self.org(scope, org_id).await?;
         temporary_branch_may(org.branch_type(), RestrictedAct::CollectDues)?;
         let upper = upper_bound(&org.path);
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let max_before: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM dues_bill").fetch_one(c).await)?;
         let mut created = 0;

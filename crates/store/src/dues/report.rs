@@ -205,8 +205,7 @@ impl Store {
             return Err(RuleViolation::field("dues_large_exceeds_amount", "large_fen").into());
         }
         let org = self.org(scope, new.org_id).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO dues_remittance (org_id, org_path, to_org_id, year, month, amount_fen, large_fen, remitted_on, \
              note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")

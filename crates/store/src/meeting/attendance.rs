@@ -23,8 +23,7 @@ impl Store {
     /// Closes the meeting: its attendance becomes read-only and its expected list is frozen.
     /// Closing twice → 409 `meeting_closed`.
     pub async fn close_meeting(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<MeetingRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, id).await?;
         if m.stored_status() == MeetingStatus::Closed {
             return Err(closed());

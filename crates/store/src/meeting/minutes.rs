@@ -116,8 +116,7 @@ impl Store {
         minutes: &str,
         decisions: &[String],
     ) -> StoreResult<Minutes> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
         write_minutes(&mut tx, m.id, minutes, decisions, actor.user_id, now).await?;
@@ -198,8 +197,7 @@ impl Store {
         meeting_id: i64,
         attachment_id: i64,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let gone: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "DELETE FROM meeting_attachment WHERE meeting_id = $1 AND id = $2 RETURNING file_name, sha256")

@@ -248,8 +248,7 @@ impl Store {
         new: NewMeeting,
     ) -> StoreResult<MeetingRow> {
         meeting::plan::check_times(new.starts_at, new.ends_at)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let org = org_in_tx(&mut tx, new.org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);
@@ -287,8 +286,7 @@ impl Store {
         person_id: i64,
         reason: Option<String>,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         let expected = is_expected(&mut tx, &m, person_id).await?;
         let recorded: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
@@ -390,8 +388,7 @@ impl Store {
         org_id: i64,
         token: &str,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(StoreError::NotFound);

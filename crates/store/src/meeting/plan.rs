@@ -233,8 +233,7 @@ impl Store {
         id: i64,
         ch: PlanChange,
     ) -> StoreResult<PlanRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let pick =
@@ -268,8 +267,7 @@ impl Store {
 
     /// Sends the meeting's notice to every attendee who has none yet; returns how many.
     pub async fn send_notice(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<u64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
@@ -289,8 +287,7 @@ impl Store {
         id: i64,
         reason: &str,
     ) -> StoreResult<PlanRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
         let sql = format!(
@@ -321,8 +318,7 @@ impl Store {
         venue: Option<Option<String>>,
     ) -> StoreResult<PlanRow> {
         plan::check_times(starts_at, ends_at)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
         let venue = venue.unwrap_or_else(|| m.venue.clone());

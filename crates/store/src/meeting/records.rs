@@ -128,8 +128,7 @@ impl Store {
         decisions: &[String],
         reason: &str,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         held_and_closed(&mut tx, &m).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
@@ -172,8 +171,7 @@ impl Store {
         // the sheet as it stands (outside the transaction: a closed meeting's sheet changes only
         // by amendments, which the meeting lock below serializes)
         let sheet = self.attendance(scope, meeting_id).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         held_and_closed(&mut tx, &m).await?;
         let Some(line) = sheet.lines.iter().find(|l| l.line.person_id == person_id) else {

@@ -307,8 +307,7 @@ impl Store {
         by_hand: &[(i64, i64, i64)],
         auto: bool,
     ) -> StoreResult<Vec<i64>> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         let plan = self
             .plan_for(&m)

@@ -107,8 +107,7 @@ impl Store {
         changes: &[(SubtreeKey, Option<String>)],
     ) -> StoreResult<Vec<SettingInForce>> {
         let before = self.settings_in_force(&org.path).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let mut after = serde_json::Map::new();
         for (key, value) in changes {
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM org_setting WHERE org_id = $1 AND key = $2")

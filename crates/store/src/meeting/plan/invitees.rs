@@ -40,8 +40,7 @@ impl Store {
         person_id: i64,
         role: &str,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         let facts = plan_facts(&mut tx, &m).await?;
         let person: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
@@ -80,8 +79,7 @@ impl Store {
         meeting_id: i64,
         person_id: i64,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         let used: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1 AND person_id = $2")
