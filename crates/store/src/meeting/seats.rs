@@ -37,19 +37,23 @@ pub struct Reserved {
 
 pub const PURPOSES: &[&str] = &["presidium", "attendee"];
 
+/// A stored plan: its layout as put (read through `Deref`), whose it is and when it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatPlan {
     pub id: i64,
     pub org_id: i64,
-    pub venue: String,
-    pub rows: i64,
-    pub seats_per_row: i64,
-    pub blocks: Vec<Block>,
-    pub reserved: Vec<Reserved>,
+    pub layout: NewSeatPlan,
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone)]
+impl std::ops::Deref for SeatPlan {
+    type Target = NewSeatPlan;
+    fn deref(&self) -> &NewSeatPlan {
+        &self.layout
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSeatPlan {
     pub venue: String,
     pub rows: i64,
@@ -171,11 +175,13 @@ fn plan_of(r: PlanDbRow) -> SeatPlan {
     SeatPlan {
         id: r.0,
         org_id: r.1,
-        venue: r.2,
-        rows: r.3,
-        seats_per_row: r.4,
-        blocks: serde_json::from_str(&r.5).unwrap_or_default(),
-        reserved: serde_json::from_str(&r.6).unwrap_or_default(),
+        layout: NewSeatPlan {
+            venue: r.2,
+            rows: r.3,
+            seats_per_row: r.4,
+            blocks: serde_json::from_str(&r.5).unwrap_or_default(),
+            reserved: serde_json::from_str(&r.6).unwrap_or_default(),
+        },
         updated_at: r.7,
     }
 }
@@ -226,11 +232,7 @@ impl Store {
         Ok(SeatPlan {
             id,
             org_id: org.id,
-            venue: p.venue,
-            rows: p.rows,
-            seats_per_row: p.seats_per_row,
-            blocks: p.blocks,
-            reserved: p.reserved,
+            layout: p,
             updated_at: now,
         })
     }
@@ -400,28 +402,30 @@ mod tests {
         SeatPlan {
             id: 1,
             org_id: 1,
-            venue: "礼堂".into(),
-            rows: 3,
-            seats_per_row: 4,
-            blocks: vec![Block {
-                name: "左区".into(),
-                from_seat: 1,
-                to_seat: 2,
-            }],
-            reserved: vec![
-                Reserved {
-                    row: 1,
+            layout: NewSeatPlan {
+                venue: "礼堂".into(),
+                rows: 3,
+                seats_per_row: 4,
+                blocks: vec![Block {
+                    name: "左区".into(),
                     from_seat: 1,
-                    to_seat: 4,
-                    purpose: "presidium".into(),
-                },
-                Reserved {
-                    row: 3,
-                    from_seat: 3,
-                    to_seat: 4,
-                    purpose: "attendee".into(),
-                },
-            ],
+                    to_seat: 2,
+                }],
+                reserved: vec![
+                    Reserved {
+                        row: 1,
+                        from_seat: 1,
+                        to_seat: 4,
+                        purpose: "presidium".into(),
+                    },
+                    Reserved {
+                        row: 3,
+                        from_seat: 3,
+                        to_seat: 4,
+                        purpose: "attendee".into(),
+                    },
+                ],
+            },
             updated_at: OffsetDateTime::UNIX_EPOCH,
         }
     }
@@ -455,13 +459,7 @@ mod tests {
 
     #[test]
     fn plans_are_checked() {
-        let ok = NewSeatPlan {
-            venue: "礼堂".into(),
-            rows: 3,
-            seats_per_row: 4,
-            blocks: plan().blocks,
-            reserved: plan().reserved,
-        };
+        let ok = plan().layout;
         assert!(check_plan(&ok).is_ok());
         let bad_rows = NewSeatPlan {
             rows: 0,
