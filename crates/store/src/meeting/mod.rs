@@ -94,6 +94,21 @@ pub struct NewMeeting {
     pub venue: Option<String>,
 }
 
+/// One person's check-in events (by meeting) and leaves, over all meetings: what their own
+/// meeting list and attendance history judge each meeting by.
+pub(crate) struct PersonEvents {
+    by_meeting: std::collections::HashMap<i64, Vec<meeting::Event>>,
+    leaves: Vec<i64>,
+}
+
+impl PersonEvents {
+    /// The person's attendance at `m` with the late grace of its subtree.
+    fn at(&self, m: &MeetingRow, grace: Duration) -> meeting::PersonAttendance {
+        let evs = self.by_meeting.get(&m.id).map_or(&[][..], Vec::as_slice);
+        meeting::person_attendance(evs, self.leaves.contains(&m.id), &m.window(grace))
+    }
+}
+
 /// Who checks in: a person id, or a card to look up among the expected and invited.
 #[derive(Debug, Clone)]
 pub enum Who {
@@ -441,6 +456,22 @@ impl CheckinListener {
 }
 
 impl Store {
+    pub(crate) async fn person_events_by_meeting(&self, person_id: i64) -> StoreResult<PersonEvents> {
+        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
+            .bind(person_id).fetch_all(p).await)?;
+        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;
+        let mut by_meeting: std::collections::HashMap<i64, Vec<meeting::Event>> = Default::default();
+        for (m, d, at) in events {
+            by_meeting.entry(m).or_default().push(meeting::Event {
+                direction: crate::error::decode(&d)?,
+                at,
+            });
+        }
+        Ok(PersonEvents { by_meeting, leaves })
+    }
+
     /// Whether the meeting is the person's business: in the scope, or they are expected at or
     /// invited to it.
     pub async fn meeting_concerns(

@@ -6,9 +6,7 @@
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{
-    self, AttendanceState, CheckinMethod, Counts, Direction, Event, MeetingStatus,
-};
+use dangjian_rules::meeting::{self, AttendanceState, CheckinMethod, Counts, Direction, MeetingStatus};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -293,21 +291,10 @@ impl Store {
         let grace = self
             .grace_of(meetings.iter().map(|m| m.org_path.as_str()))
             .await?;
-        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
-            .bind(person_id).fetch_all(p).await)?;
-        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
-            "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;
+        let events = self.person_events_by_meeting(person_id).await?;
         let amendments: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT meeting_id, after_json FROM meeting_amendment WHERE person_id = $1 AND target = 'attendance' ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
-        let mut by_meeting: HashMap<i64, Vec<Event>> = HashMap::new();
-        for (m, d, at) in events {
-            by_meeting.entry(m).or_default().push(Event {
-                direction: crate::error::decode(&d)?,
-                at,
-            });
-        }
         let amended: HashMap<i64, serde_json::Value> = amendments
             .into_iter()
             .map(|(m, a)| (m, serde_json::from_str(&a).unwrap_or_default()))
@@ -315,9 +302,7 @@ impl Store {
         let lines = meetings
             .into_iter()
             .map(|PlanRow { meeting: m, .. }| {
-                let w = m.window(grace[m.org_path.as_str()]);
-                let evs = by_meeting.get(&m.id).map_or(&[][..], Vec::as_slice);
-                let mut a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
+                let mut a = events.at(&m, grace[m.org_path.as_str()]);
                 let fix = amended
                     .get(&m.id)
                     .and_then(|v| Some((AttendanceState::parse(v["state"].as_str()?)?, v["late"].as_bool())));

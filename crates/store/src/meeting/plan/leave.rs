@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::meeting::{self, Event, plan};
+use dangjian_rules::meeting::{self, plan};
 use dangjian_rules::member::MemberStatus;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -175,29 +175,16 @@ impl Store {
         let rows: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(member).bind(&person.0).bind(person_id).fetch_all(p).await)?;
         let grace = self.grace_of(rows.iter().map(|m| m.org_path.as_str())).await?;
-        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
-            .bind(person_id).fetch_all(p).await)?;
-        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
-            "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;
+        let events = self.person_events_by_meeting(person_id).await?;
         let requests: Vec<(i64, i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT id, meeting_id, status FROM leave_request WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
-        let mut by_meeting: HashMap<i64, Vec<Event>> = HashMap::new();
-        for (mid, d, at) in events {
-            by_meeting.entry(mid).or_default().push(Event {
-                direction: crate::error::decode(&d)?,
-                at,
-            });
-        }
         let last_request: HashMap<i64, (i64, String)> =
             requests.into_iter().map(|(id, mid, s)| (mid, (id, s))).collect();
         Ok(rows
             .into_iter()
             .map(|m| {
-                let w = m.window(grace[m.org_path.as_str()]);
-                let evs = by_meeting.get(&m.id).map(Vec::as_slice).unwrap_or_default();
-                let a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
+                let a = events.at(&m, grace[m.org_path.as_str()]);
                 MyMeeting {
                     invited: !(member && person.0.starts_with(&m.org_path)),
                     state: a.state.as_str(),
