@@ -185,17 +185,21 @@ async fn meta_i64(db: &Db, key: &str) -> StoreResult<Option<i64>> {
     Ok(v.and_then(|v| v.parse().ok()))
 }
 
-async fn set_meta(tx: &mut Tx, key: &str, value: i64) -> StoreResult<()> {
-    with_tx!(tx, c => sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+/// Records where a conversion of the trail starts (`meta`) and commits it.
+async fn set_meta(mut tx: Tx, key: &str, value: i64) -> StoreResult<()> {
+    with_tx!(&mut tx, c => sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
         .bind(key).bind(value.to_string()).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    tx.commit().await
 }
 
-/// The one-row head of the single chain of older databases.
-async fn legacy_head(tx: &mut Tx) -> StoreResult<i64> {
+/// Where a conversion starts when the single chain does not verify: after its head (the one-row
+/// head of older databases), the chain kept as it is so the break stays visible; logged with
+/// what happens to it.
+async fn after_broken_trail(tx: &mut Tx, kept: &str) -> StoreResult<i64> {
     let head: i64 =
         with_tx!(tx, c => sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(c).await)?;
-    Ok(head)
+    tracing::error!(audit.seq = head, "the audit trail does not verify: {kept}");
+    Ok(head + 1)
 }
 
 /// Once per database: turns a SHA-256 chain into an HMAC chain under `keys` if it verifies (in
@@ -216,17 +220,14 @@ pub async fn upgrade_chain(db: &Db, keys: &Keys) -> StoreResult<()> {
             1
         }
         _ => {
-            let head = legacy_head(&mut tx).await?;
-            tracing::error!(
-                audit.seq = head,
-                "the audit trail does not verify: it is kept as it is, and new records are chained after it"
-            );
-            head + 1
+            after_broken_trail(
+                &mut tx,
+                "it is kept as it is, and new records are chained after it",
+            )
+            .await?
         }
     };
-    set_meta(&mut tx, "audit_hmac_from", from).await?;
-    tx.commit().await?;
-    Ok(())
+    set_meta(tx, "audit_hmac_from", from).await
 }
 
 /// Once per database, after `upgrade_chain`: splits the single chain into one chain per
@@ -266,17 +267,14 @@ pub async fn upgrade_to_chains(db: &Db, keys: &Keys) -> StoreResult<()> {
             1
         }
         _ => {
-            let head = legacy_head(&mut tx).await?;
-            tracing::error!(
-                audit.seq = head,
-                "the audit trail does not verify: it is kept as one chain, and the chains per org start after it"
-            );
-            head + 1
+            after_broken_trail(
+                &mut tx,
+                "it is kept as one chain, and the chains per org start after it",
+            )
+            .await?
         }
     };
-    set_meta(&mut tx, "audit_chains_from", from).await?;
-    tx.commit().await?;
-    Ok(())
+    set_meta(tx, "audit_chains_from", from).await
 }
 
 /// Re-links every row of the (verified) single chain into its top-level org's chain.
