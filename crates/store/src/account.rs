@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::Store;
-use crate::audit::Actor;
+use crate::audit::{Actor, EntryBuilder};
+use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::org_in_tx;
+use crate::org::{org_in_scope, org_in_tx};
 use crate::scope::{Grant, Grants, Role, Scope};
 
 pub fn token_hash(token: &str) -> String {
@@ -227,10 +228,7 @@ impl Store {
         accounts: &[NewAccount],
     ) -> StoreResult<Vec<i64>> {
         let (mut tx, now) = self.begin_now().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let mut ids = Vec::with_capacity(accounts.len());
         for a in accounts {
             let person: Option<(i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
@@ -338,18 +336,13 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         let tokens = with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
             .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
-        let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.into_audit(actor, now)
-            .act(
-                if must_change {
-                    "reset_password"
-                } else {
-                    "change_password"
-                },
-                "user",
-            )
-            .id(user_id)
-            .org(org_path)
+        let action = if must_change {
+            "reset_password"
+        } else {
+            "change_password"
+        };
+        on_user(tx, actor, now, action, "user", user_id, user_id)
+            .await?
             .after(json!({"must_change_password": must_change, "tokens_revoked": tokens}))
             .commit()
             .await?;
@@ -365,11 +358,9 @@ impl Store {
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
             with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.into_audit(actor, now)
-            .act(if disabled { "disable" } else { "enable" }, "user")
-            .id(user_id)
-            .org(org_path)
+        let action = if disabled { "disable" } else { "enable" };
+        on_user(tx, actor, now, action, "user", user_id, user_id)
+            .await?
             .after(json!({"disabled": disabled}))
             .commit()
             .await?;
@@ -542,11 +533,8 @@ impl Store {
         let Some(user_id) = user_id else {
             return Err(StoreError::NotFound);
         };
-        let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.into_audit(actor, now)
-            .act("revoke", "api_token")
-            .id(token_id)
-            .org(org_path)
+        on_user(tx, actor, now, "revoke", "api_token", token_id, user_id)
+            .await?
             .after(json!({"user_id": user_id}))
             .commit()
             .await?;
@@ -820,13 +808,23 @@ impl Store {
     }
 }
 
-/// Where a login belongs, for its audit rows: its member record's org, else its first grant's.
-async fn user_org_path(tx: &mut crate::db::Tx, user_id: i64) -> StoreResult<Option<String>> {
-    Ok(with_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(
+/// The last audit row of a change to a login (or its token `id`), in the chain of where the login
+/// belongs: its member record's org, else its first grant's.
+async fn on_user<'a>(
+    mut tx: Tx,
+    actor: &'a Actor,
+    now: OffsetDateTime,
+    action: &'a str,
+    entity: &'a str,
+    id: i64,
+    user_id: i64,
+) -> StoreResult<EntryBuilder<'a, Tx>> {
+    let path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT COALESCE(\
            (SELECT p.org_path FROM app_user u JOIN person p ON p.id = u.person_id WHERE u.id = $1), \
            (SELECT o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id LIMIT 1))")
-        .bind(user_id).fetch_one(c).await)?)
+        .bind(user_id).fetch_one(c).await)?;
+    Ok(tx.into_audit(actor, now).act(action, entity).id(id).org(path))
 }
 
 impl Store {

@@ -141,6 +141,15 @@ pub(crate) async fn org_in_tx(tx: &mut Tx, id: i64) -> StoreResult<OrgRow> {
     row.ok_or(StoreError::NotFound)
 }
 
+/// The org, if the scope holds it (else 404), read inside the transaction.
+pub(crate) async fn org_in_scope(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<OrgRow> {
+    let org = org_in_tx(tx, id).await?;
+    if !scope.contains_path(&org.path) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(org)
+}
+
 fn const_format_org(template: &str) -> String {
     template.replacen("{}", ORG_COLS, 1)
 }
@@ -255,10 +264,7 @@ impl Store {
         let (mut tx, now) = self.begin_now().await?;
         let parent = match new.parent_id {
             Some(pid) => {
-                let p = org_in_tx(&mut tx, pid).await?;
-                if !scope.contains_path(&p.path) {
-                    return Err(StoreError::NotFound);
-                }
+                let p = org_in_scope(&mut tx, scope, pid).await?;
                 if !new.kind.may_be_child_of(p.kind()) {
                     return Err(RuleViolation::field("org_kind_nesting", "kind")
                         .arg("kind", new.kind.label_zh())
@@ -332,10 +338,7 @@ impl Store {
         let now = self.now();
         let effective = patch.effective_on.unwrap_or(self.today());
         let mut tx = self.begin().await?;
-        let before = org_in_tx(&mut tx, id).await?;
-        if !scope.contains_path(&before.path) {
-            return Err(StoreError::NotFound);
-        }
+        let before = org_in_scope(&mut tx, scope, id).await?;
         if let Some(name) = &patch.name
             && *name != before.name
         {
@@ -486,10 +489,7 @@ impl Store {
             confirmed_warnings,
         } = new;
         let (mut tx, now) = self.begin_now().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let person_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT org_path FROM person WHERE id = $1").bind(person_id).fetch_optional(c).await)?;
         let Some(person_path) = person_path.filter(|p| scope.contains_path(p)) else {
@@ -523,10 +523,7 @@ impl Store {
         let Some((org_id, ended)) = found else {
             return Err(StoreError::NotFound);
         };
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         if ended.is_some() {
             return Err(StoreError::Conflict(RuleViolation::new("post_already_ended")));
         }

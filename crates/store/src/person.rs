@@ -11,7 +11,7 @@ use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::{adjust_counts, org_in_tx};
+use crate::org::{OrgRow, adjust_counts, org_in_scope, org_in_tx};
 use crate::scope::Scope;
 
 pub const ID_INDEX: &str = "id_number";
@@ -207,6 +207,16 @@ fn check_dates(birth: Date, joined: Option<Date>, regularized: Option<Date>, tod
     Ok(member::check_record_dates(birth, joined, regularized, today)?)
 }
 
+/// People are recorded only in orgs that hold members (branches, groups), else 422.
+fn holds_members(org: &OrgRow) -> StoreResult<()> {
+    if !org.kind().holds_members() {
+        return Err(RuleViolation::field("org_holds_no_members", "org_id")
+            .arg("kind", org.kind().label_zh())
+            .into());
+    }
+    Ok(())
+}
+
 fn is_duplicate(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(v) if v.code == "id_number_duplicate")
 }
@@ -384,15 +394,8 @@ impl Store {
         check_dates(new.birth_date, new.joined_on, new.regularized_on, today)?;
         member::check_id_birth(new.id_number.birth_date(), new.birth_date, "birth_date")?;
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, new.org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
-        if !org.kind().holds_members() {
-            return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                .arg("kind", org.kind().label_zh())
-                .into());
-        }
+        let org = org_in_scope(&mut tx, scope, new.org_id).await?;
+        holds_members(&org)?;
         let id = match self.insert_person(&mut tx, &org, actor, &new, now, today).await {
             Err(e) if is_duplicate(&e) => {
                 drop(tx);
@@ -429,15 +432,8 @@ impl Store {
             let org = match orgs.get(&new.org_id) {
                 Some(org) => org.clone(),
                 None => {
-                    let org = org_in_tx(&mut tx, new.org_id).await?;
-                    if !scope.contains_path(&org.path) {
-                        return Err(StoreError::NotFound);
-                    }
-                    if !org.kind().holds_members() {
-                        return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                            .arg("kind", org.kind().label_zh())
-                            .into());
-                    }
+                    let org = org_in_scope(&mut tx, scope, new.org_id).await?;
+                    holds_members(&org)?;
                     orgs.insert(new.org_id, org.clone());
                     org
                 }
@@ -632,11 +628,7 @@ impl Store {
                 if !scope.contains_path(&org.path) {
                     return Err(RuleViolation::field("org_not_found", "org_id").into());
                 }
-                if !org.kind().holds_members() {
-                    return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                        .arg("kind", org.kind().label_zh())
-                        .into());
-                }
+                holds_members(&org)?;
                 org
             }
             (EventKind::MoveWithin, None) => {
@@ -705,19 +697,6 @@ impl Store {
 // ---------------------------------------------------------------------------------------------
 
 impl Store {
-    /// The org an import goes into: visible for writing (else 404) and one that holds members.
-    fn check_import_org(scope: &Scope, org: &crate::org::OrgRow) -> StoreResult<()> {
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
-        if !org.kind().holds_members() {
-            return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                .arg("kind", org.kind().label_zh())
-                .into());
-        }
-        Ok(())
-    }
-
     /// The checks of each row that need no database (dates against each other and today, the
     /// birth date against the ID number) and the same ID number twice in the file (both rows
     /// named); also the blind index of each row, in order.
@@ -818,8 +797,8 @@ impl Store {
         org_id: i64,
         rows: &[ImportRow],
     ) -> StoreResult<Vec<crate::error::RowError>> {
-        let org = self.org_unchecked(org_id).await?;
-        Self::check_import_org(scope, &org)?;
+        let org = self.org(scope, org_id).await?;
+        holds_members(&org)?;
         let (mut errors, indexes) = self.import_row_checks(rows, self.today());
         let mut existing = std::collections::HashSet::new();
         for chunk in indexes.chunks(LOOKUP_CHUNK) {
@@ -858,8 +837,8 @@ impl Store {
             return Err(StoreError::Rows(errors));
         }
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        Self::check_import_org(scope, &org)?;
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
+        holds_members(&org)?;
         let mut existing = std::collections::HashSet::new();
         for chunk in indexes.chunks(LOOKUP_CHUNK) {
             let sql = Self::lookup_sql(chunk.len());

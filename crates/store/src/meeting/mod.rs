@@ -23,7 +23,7 @@ use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::org_in_tx;
+use crate::org::org_in_scope;
 use crate::paths::upper_bound;
 use crate::scope::{Role, Scope};
 
@@ -264,10 +264,7 @@ impl Store {
     ) -> StoreResult<MeetingRow> {
         meeting::plan::check_times(new.starts_at, new.ends_at)?;
         let (mut tx, now) = self.begin_now().await?;
-        let org = org_in_tx(&mut tx, new.org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, new.org_id).await?;
         let sql = format!(
             "INSERT INTO meeting (org_id, org_path, kind, title, starts_at, ends_at, venue, status, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9) RETURNING {MEETING_COLS}"
@@ -404,10 +401,7 @@ impl Store {
         token: &str,
     ) -> StoreResult<i64> {
         let (mut tx, now) = self.begin_now().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO device (name, kind, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(name).bind(kind).bind(org.id).bind(now).fetch_one(c).await)?;

@@ -20,7 +20,7 @@ use crate::Store;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::org_in_tx;
+use crate::org::org_in_scope;
 use crate::paths::upper_bound;
 use crate::scope::Scope;
 
@@ -356,10 +356,7 @@ impl Store {
         let offset = self.local.offset;
         let length = first_end - first_start;
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let series_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO meeting_series (org_id, org_path, kind, title, every, count, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")

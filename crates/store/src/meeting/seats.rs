@@ -14,7 +14,7 @@ use super::{MeetingRow, lock_meeting};
 use crate::Store;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
-use crate::org::{org_in_tx, path_ids};
+use crate::org::{org_in_scope, path_ids};
 use crate::paths::upper_bound;
 use crate::scope::Scope;
 
@@ -210,10 +210,7 @@ impl Store {
         let blocks = serde_json::to_string(&p.blocks).map_err(|e| StoreError::Internal(e.into()))?;
         let reserved = serde_json::to_string(&p.reserved).map_err(|e| StoreError::Internal(e.into()))?;
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO seat_plan (org_id, org_path, venue, seat_rows, seats_per_row, blocks_json, reserved_json, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, venue) DO UPDATE SET \
