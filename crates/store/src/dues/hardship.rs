@@ -75,12 +75,16 @@ struct OrgBrief {
     kind: OrgKind,
 }
 
-/// The path of the application's branch, if the scope holds it (else 404).
-async fn branch_path_in(tx: &mut Tx, scope: &Scope, h: &Hardship) -> StoreResult<String> {
+/// The application a step (discuss, decide) acts on and the path of its branch, if the scope
+/// holds the branch (else 404).
+async fn for_step(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<(Hardship, String)> {
+    let h = load(tx, id).await?;
     let path: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
         "SELECT path FROM org WHERE id = $1").bind(h.branch_id).fetch_optional(c).await)?;
-    path.filter(|p| scope.contains_path(p))
-        .ok_or(StoreError::NotFound)
+    let path = path
+        .filter(|p| scope.contains_path(p))
+        .ok_or(StoreError::NotFound)?;
+    Ok((h, path))
 }
 
 /// The orgs on `path` (root first).
@@ -259,8 +263,7 @@ impl Store {
         note: Option<String>,
     ) -> StoreResult<Hardship> {
         let (mut tx, now) = self.begin_now().await?;
-        let before = load(&mut tx, id).await?;
-        branch_path_in(&mut tx, scope, &before).await?;
+        let (before, _) = for_step(&mut tx, scope, id).await?;
         in_state(&before, HardshipStatus::Applied)?;
         let status = match (agreed, before.retiree) {
             (false, _) => "rejected",
@@ -286,8 +289,7 @@ impl Store {
         note: Option<String>,
     ) -> StoreResult<Hardship> {
         let (mut tx, now) = self.begin_now().await?;
-        let before = load(&mut tx, id).await?;
-        let branch_path = branch_path_in(&mut tx, scope, &before).await?;
+        let (before, branch_path) = for_step(&mut tx, scope, id).await?;
         let approver = orgs_on(&mut tx, &branch_path)
             .await?
             .into_iter()
