@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::Accounts;
-use crate::audit::Actor;
+use crate::audit::{Actor, EntryBuilder};
+use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::org_in_tx;
+use crate::org::{org_in_scope, org_in_tx};
 use crate::scope::{Grant, Grants, Role, Scope};
 
 pub fn token_hash(token: &str) -> String {
@@ -180,8 +181,7 @@ impl Accounts<'_> {
         must_change: bool,
         grants: &[(Role, i64)],
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let taken: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM app_user WHERE username = $1")
             .bind(username).fetch_optional(c).await)?;
         if taken.is_some() {
@@ -211,11 +211,10 @@ impl Accounts<'_> {
                 .bind(id).bind(role.as_str()).bind(org_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
             path.get_or_insert(org.path);
         }
-        tx.audit(actor, now).act("create", "user").id(id).org(path).after(json!({"username": username, "person_id": person_id,
+        tx.into_audit(actor, now).act("create", "user").id(id).org(path).after(json!({"username": username, "person_id": person_id,
                 "grants": grants.iter().map(|(r, o)| json!({"role": r.as_str(), "org_id": o})).collect::<Vec<_>>()}))
-.append()
-        .await?;
-        tx.commit().await?;
+.commit()
+.await?;
         Ok(id)
     }
 
@@ -228,12 +227,8 @@ impl Accounts<'_> {
         org_id: i64,
         accounts: &[NewAccount],
     ) -> StoreResult<Vec<i64>> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let (mut tx, now) = self.begin_now().await?;
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let mut ids = Vec::with_capacity(accounts.len());
         for a in accounts {
             let person: Option<(i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
@@ -257,13 +252,12 @@ impl Accounts<'_> {
             let _ = person_path;
             ids.push(id);
         }
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("bulk_create", "user")
             .org(org.path.clone())
             .after(json!({"org_id": org_id, "count": ids.len(), "user_ids": ids}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(ids)
     }
 
@@ -330,8 +324,7 @@ impl Accounts<'_> {
         password_hash: &str,
         must_change: bool,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let n = with_tx!(&mut tx, c => sqlx::query(
             "UPDATE app_user SET password_hash = $1, must_change_password = $2, password_changed_at = $3 WHERE id = $4")
             .bind(password_hash).bind(must_change).bind(now).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -343,44 +336,34 @@ impl Accounts<'_> {
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         let tokens = with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE")
             .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
-        let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.audit(actor, now)
-            .act(
-                if must_change {
-                    "reset_password"
-                } else {
-                    "change_password"
-                },
-                "user",
-            )
-            .id(user_id)
-            .org(org_path)
+        let action = if must_change {
+            "reset_password"
+        } else {
+            "change_password"
+        };
+        on_user(tx, actor, now, action, "user", user_id, user_id)
+            .await?
             .after(json!({"must_change_password": must_change, "tokens_revoked": tokens}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
 
     pub async fn set_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
             .bind(disabled).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         if disabled {
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
             with_tx!(&mut tx, c => sqlx::query("UPDATE api_token SET revoked = TRUE WHERE user_id = $1").bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.audit(actor, now)
-            .act(if disabled { "disable" } else { "enable" }, "user")
-            .id(user_id)
-            .org(org_path)
+        let action = if disabled { "disable" } else { "enable" };
+        on_user(tx, actor, now, action, "user", user_id, user_id)
+            .await?
             .after(json!({"disabled": disabled}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
@@ -393,8 +376,7 @@ impl Accounts<'_> {
         role: Role,
         org_id: i64,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let org = org_in_tx(&mut tx, org_id).await?;
         if !scope.contains_path(&org.path) {
             return Err(RuleViolation::field("org_not_found", "org_id").into());
@@ -402,14 +384,13 @@ impl Accounts<'_> {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO role_grant (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user_id).bind(role.as_str()).bind(org_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("grant", "user")
             .id(user_id)
             .org(org.path)
             .after(json!({"grant_id": id, "role": role.as_str(), "org_id": org_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(id)
     }
@@ -435,8 +416,7 @@ impl Accounts<'_> {
     }
 
     pub async fn remove_grant(&self, scope: &Scope, actor: &Actor, grant_id: i64) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let found: Option<(i64, String, i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT g.user_id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.id = $1")
             .bind(grant_id).fetch_optional(c).await)?;
@@ -444,14 +424,13 @@ impl Accounts<'_> {
             return Err(StoreError::NotFound);
         };
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM role_grant WHERE id = $1").bind(grant_id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("revoke", "user")
             .id(user_id)
             .org(path)
             .before(json!({"grant_id": grant_id, "role": role, "org_id": org_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
@@ -510,15 +489,13 @@ impl Accounts<'_> {
         token: &str,
         expires_at: Option<OffsetDateTime>,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO api_token (token_hash, user_id, name, revoked, created_at, expires_at) VALUES ($1, $2, $3, FALSE, $4, $5) RETURNING id")
             .bind(token_hash(token)).bind(user_id).bind(name).bind(now).bind(expires_at).fetch_one(c).await)?;
-        tx.audit(actor, now).act("create", "api_token").id(id).after(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())}))
-.append()
-        .await?;
-        tx.commit().await?;
+        tx.into_audit(actor, now).act("create", "api_token").id(id).after(json!({"user_id": user_id, "name": name, "expires_at": expires_at.map(|e| e.unix_timestamp())}))
+.commit()
+.await?;
         Ok(id)
     }
 
@@ -549,23 +526,18 @@ impl Accounts<'_> {
 
     /// Revokes one token; this node's cached bearer callers are dropped at once.
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let user_id: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "UPDATE api_token SET revoked = TRUE WHERE id = $1 AND revoked = FALSE RETURNING user_id")
             .bind(token_id).fetch_optional(c).await)?;
         let Some(user_id) = user_id else {
             return Err(StoreError::NotFound);
         };
-        let org_path = user_org_path(&mut tx, user_id).await?;
-        tx.audit(actor, now)
-            .act("revoke", "api_token")
-            .id(token_id)
-            .org(org_path)
+        on_user(tx, actor, now, "revoke", "api_token", token_id, user_id)
+            .await?
             .after(json!({"user_id": user_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.auth_changed();
         Ok(())
     }
@@ -836,13 +808,23 @@ impl Accounts<'_> {
     }
 }
 
-/// Where a login belongs, for its audit rows: its member record's org, else its first grant's.
-async fn user_org_path(tx: &mut crate::db::Tx, user_id: i64) -> StoreResult<Option<String>> {
-    Ok(with_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(
+/// The last audit row of a change to a login (or its token `id`), in the chain of where the login
+/// belongs: its member record's org, else its first grant's.
+async fn on_user<'a>(
+    mut tx: Tx,
+    actor: &'a Actor,
+    now: OffsetDateTime,
+    action: &'a str,
+    entity: &'a str,
+    id: i64,
+    user_id: i64,
+) -> StoreResult<EntryBuilder<'a, Tx>> {
+    let path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT COALESCE(\
            (SELECT p.org_path FROM app_user u JOIN person p ON p.id = u.person_id WHERE u.id = $1), \
            (SELECT o.path FROM role_grant g JOIN org o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id LIMIT 1))")
-        .bind(user_id).fetch_one(c).await)?)
+        .bind(user_id).fetch_one(c).await)?;
+    Ok(tx.into_audit(actor, now).act(action, entity).id(id).org(path))
 }
 
 impl Accounts<'_> {
@@ -867,12 +849,10 @@ impl Accounts<'_> {
         if users.is_empty() {
             return Ok(out);
         }
-        // user ids are integers from our own database
-        let ids: Vec<String> = users.iter().map(|(u, _)| u.to_string()).collect();
         let sql = format!(
             "SELECT g.user_id, g.id, g.role, g.org_id, o.path FROM role_grant g JOIN org o ON o.id = g.org_id \
              WHERE g.user_id IN ({}) ORDER BY g.id",
-            ids.join(",")
+            crate::db::id_list(users.iter().map(|(u, _)| *u))
         );
         let rows: Vec<(i64, i64, String, i64, String)> =
             with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;

@@ -1,5 +1,6 @@
 //! The audit trail: every change writes one row in the same transaction as the change
-//! (`Tx::audit(…)…append()`; an audited transaction cannot commit without one), chained by an
+//! (`Tx::audit(…)…append()`, the last one with the commit: `Tx::into_audit(…)…commit()`; an
+//! audited transaction cannot commit without one), chained by an
 //! HMAC-SHA256 over the previous row's link under a key derived from the signing key — never
 //! stored in the database — so an edited or deleted row breaks the chain, and someone with write
 //! access to the database but not the keys cannot forge a new one (a plain SHA-256 chain could
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 
 use crate::db::{Db, Tx, TxConn};
@@ -183,17 +185,21 @@ async fn meta_i64(db: &Db, key: &str) -> StoreResult<Option<i64>> {
     Ok(v.and_then(|v| v.parse().ok()))
 }
 
-async fn set_meta(tx: &mut Tx, key: &str, value: i64) -> StoreResult<()> {
-    with_tx!(tx, c => sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+/// Records where a conversion of the trail starts (`meta`) and commits it.
+async fn set_meta(mut tx: Tx, key: &str, value: i64) -> StoreResult<()> {
+    with_tx!(&mut tx, c => sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
         .bind(key).bind(value.to_string()).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    tx.commit().await
 }
 
-/// The one-row head of the single chain of older databases.
-async fn legacy_head(tx: &mut Tx) -> StoreResult<i64> {
+/// Where a conversion starts when the single chain does not verify: after its head (the one-row
+/// head of older databases), the chain kept as it is so the break stays visible; logged with
+/// what happens to it.
+async fn after_broken_trail(tx: &mut Tx, kept: &str) -> StoreResult<i64> {
     let head: i64 =
         with_tx!(tx, c => sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(c).await)?;
-    Ok(head)
+    tracing::error!(audit.seq = head, "the audit trail does not verify: {kept}");
+    Ok(head + 1)
 }
 
 /// Once per database: turns a SHA-256 chain into an HMAC chain under `keys` if it verifies (in
@@ -214,17 +220,14 @@ pub async fn upgrade_chain(db: &Db, keys: &Keys) -> StoreResult<()> {
             1
         }
         _ => {
-            let head = legacy_head(&mut tx).await?;
-            tracing::error!(
-                audit.seq = head,
-                "the audit trail does not verify: it is kept as it is, and new records are chained after it"
-            );
-            head + 1
+            after_broken_trail(
+                &mut tx,
+                "it is kept as it is, and new records are chained after it",
+            )
+            .await?
         }
     };
-    set_meta(&mut tx, "audit_hmac_from", from).await?;
-    tx.commit().await?;
-    Ok(())
+    set_meta(tx, "audit_hmac_from", from).await
 }
 
 /// Once per database, after `upgrade_chain`: splits the single chain into one chain per
@@ -264,17 +267,14 @@ pub async fn upgrade_to_chains(db: &Db, keys: &Keys) -> StoreResult<()> {
             1
         }
         _ => {
-            let head = legacy_head(&mut tx).await?;
-            tracing::error!(
-                audit.seq = head,
-                "the audit trail does not verify: it is kept as one chain, and the chains per org start after it"
-            );
-            head + 1
+            after_broken_trail(
+                &mut tx,
+                "it is kept as one chain, and the chains per org start after it",
+            )
+            .await?
         }
     };
-    set_meta(&mut tx, "audit_chains_from", from).await?;
-    tx.commit().await?;
-    Ok(())
+    set_meta(tx, "audit_chains_from", from).await
 }
 
 /// Re-links every row of the (verified) single chain into its top-level org's chain.
@@ -455,16 +455,24 @@ pub async fn ensure_head(db: &Db) -> StoreResult<()> {
 }
 
 /// An audit row being written: `tx.audit(actor, at).act(action, entity)`, then what applies of
-/// `.id(…)`, `.org(…)`, `.before(…)`, `.after(…)`, then `.append().await?`.
-pub struct AuditStart<'t, 'a> {
-    tx: &'t mut Tx,
+/// `.id(…)`, `.org(…)`, `.before(…)`, `.after(…)`, then `.append().await?`. The last row of a
+/// transaction is written with its commit: `tx.into_audit(actor, at)…commit().await?`, so no
+/// write path can commit before its row, or forget the commit after it.
+pub struct AuditStart<'a, T> {
+    tx: T,
     actor: &'a Actor,
     at: OffsetDateTime,
 }
 
-#[must_use = "an audit entry is written only by .append().await"]
-pub struct EntryBuilder<'t, 'a> {
-    tx: &'t mut Tx,
+#[must_use = "an audit entry is written only by .append().await or .commit().await"]
+pub struct EntryBuilder<'a, T> {
+    /// `&mut Tx` (`append`), or the transaction itself (`commit`).
+    tx: T,
+    entry: Entry<'a>,
+}
+
+/// The fields of one audit row as the builder collects them.
+struct Entry<'a> {
     actor: &'a Actor,
     at: OffsetDateTime,
     action: &'a str,
@@ -503,25 +511,32 @@ impl Tx {
         Ok(())
     }
 
-    /// Starts the audit row of this change, by `actor` at `at`.
-    pub fn audit<'t, 'a>(&'t mut self, actor: &'a Actor, at: OffsetDateTime) -> AuditStart<'t, 'a> {
+    /// Starts an audit row of this change, by `actor` at `at`.
+    pub fn audit<'t, 'a>(&'t mut self, actor: &'a Actor, at: OffsetDateTime) -> AuditStart<'a, &'t mut Tx> {
+        AuditStart { tx: self, actor, at }
+    }
+
+    /// Starts the last audit row of this change, written and committed by `.commit()`.
+    pub fn into_audit(self, actor: &Actor, at: OffsetDateTime) -> AuditStart<'_, Tx> {
         AuditStart { tx: self, actor, at }
     }
 }
 
-impl<'t, 'a> AuditStart<'t, 'a> {
+impl<'a, T: BorrowMut<Tx>> AuditStart<'a, T> {
     /// What was done (`create`, `update`, …) to which kind of thing (`org`, `person`, …).
-    pub fn act(self, action: &'a str, entity: &'a str) -> EntryBuilder<'t, 'a> {
+    pub fn act(self, action: &'a str, entity: &'a str) -> EntryBuilder<'a, T> {
         EntryBuilder {
             tx: self.tx,
-            actor: self.actor,
-            at: self.at,
-            action,
-            entity,
-            entity_id: None,
-            org_path: None,
-            before: None,
-            after: None,
+            entry: Entry {
+                actor: self.actor,
+                at: self.at,
+                action,
+                entity,
+                entity_id: None,
+                org_path: None,
+                before: None,
+                after: None,
+            },
         }
     }
 
@@ -533,48 +548,55 @@ impl<'t, 'a> AuditStart<'t, 'a> {
         entity: &'a str,
         id: impl ToString,
         org_path: &str,
-    ) -> EntryBuilder<'t, 'a> {
+    ) -> EntryBuilder<'a, T> {
         self.act(action, entity).id(id).org(org_path.to_owned())
     }
 }
 
-impl EntryBuilder<'_, '_> {
+impl<T: BorrowMut<Tx>> EntryBuilder<'_, T> {
     /// The entity's id.
     pub fn id(mut self, id: impl ToString) -> Self {
-        self.entity_id = Some(id.to_string());
+        self.entry.entity_id = Some(id.to_string());
         self
     }
 
     /// The entity's id, if it has one.
     pub fn id_opt(mut self, id: Option<String>) -> Self {
-        self.entity_id = id;
+        self.entry.entity_id = id;
         self
     }
 
     /// Where in the tree it happened (a `String` or an `Option<String>`); it decides the chain.
     pub fn org(mut self, path: impl Into<Option<String>>) -> Self {
-        self.org_path = path.into();
+        self.entry.org_path = path.into();
         self
     }
 
     pub fn before(mut self, v: impl Into<Option<Value>>) -> Self {
-        self.before = v.into();
+        self.entry.before = v.into();
         self
     }
 
     pub fn after(mut self, v: impl Into<Option<Value>>) -> Self {
-        self.after = v.into();
+        self.entry.after = v.into();
         self
     }
 
     /// Appends the row to its chain inside the transaction; returns its `seq`.
-    pub async fn append(self) -> StoreResult<i64> {
-        append_row(self).await
+    pub async fn append(mut self) -> StoreResult<i64> {
+        append_row(self.tx.borrow_mut(), self.entry).await
     }
 }
 
-async fn append_row(e: EntryBuilder<'_, '_>) -> StoreResult<i64> {
-    let tx = e.tx;
+impl EntryBuilder<'_, Tx> {
+    /// Appends the row, then commits the transaction.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        append_row(&mut self.tx, self.entry).await?;
+        self.tx.commit().await
+    }
+}
+
+async fn append_row(tx: &mut Tx, e: Entry<'_>) -> StoreResult<i64> {
     let key = match (&tx.audit_key, tx.unaudited) {
         (Some(k), None) => k.clone(),
         _ => {

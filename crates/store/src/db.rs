@@ -69,6 +69,20 @@ macro_rules! with_tx {
     };
 }
 
+/// `ids` as the text of an SQL list (`3,4,9`) for `IN (…)`: integers only (from our own rows and
+/// paths), so they may be written into the statement, which then serves any number of them.
+pub(crate) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
+    ids.join(",")
+}
+
+/// The placeholders `$first, …, $(first + n - 1)`: one row of a multi-row INSERT, or an `IN (…)`
+/// list whose values are bound.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    list.join(", ")
+}
+
 /// Where the database is. A `postgres://` URL is PostgreSQL; anything else must be a SQLite file
 /// path (created if missing). Ambiguous values are refused rather than guessed.
 #[derive(Clone)]

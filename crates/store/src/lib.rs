@@ -125,11 +125,19 @@ impl Store {
     }
 
     /// A write transaction whose audit rows are chained under this store's keys. Its `commit`
-    /// fails (and rolls back) unless it appended at least one (`tx.audit(…)…append()`).
+    /// fails (and rolls back) unless it appended at least one (`tx.audit(…)…append()`, or the
+    /// last one with the commit: `tx.into_audit(…)…commit()`).
     pub async fn begin(&self) -> Result<db::Tx, sqlx::Error> {
         let mut tx = self.db.begin_tx().await?;
         tx.audit_key = Some(self.chain_key.clone());
         Ok(tx)
+    }
+
+    /// [`Store::begin`], with the instant its change is recorded at (the audit row's time and
+    /// the rows' timestamps), read just before it starts.
+    pub async fn begin_now(&self) -> Result<(db::Tx, OffsetDateTime), sqlx::Error> {
+        let now = self.now();
+        Ok((self.begin().await?, now))
     }
 
     /// A write transaction that is rightly not audited, `why` saying so at the call site

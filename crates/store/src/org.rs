@@ -9,8 +9,9 @@ use time::{Date, OffsetDateTime};
 
 use crate::Orgs;
 use crate::audit::Actor;
-use crate::db::Tx;
+use crate::db::{Tx, id_list};
 use crate::error::{StoreError, StoreResult};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -140,6 +141,15 @@ pub(crate) async fn org_in_tx(tx: &mut Tx, id: i64) -> StoreResult<OrgRow> {
     row.ok_or(StoreError::NotFound)
 }
 
+/// The org, if the scope holds it (else 404), read inside the transaction.
+pub(crate) async fn org_in_scope(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<OrgRow> {
+    let org = org_in_tx(tx, id).await?;
+    if !scope.contains_path(&org.path) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(org)
+}
+
 fn const_format_org(template: &str) -> String {
     template.replacen("{}", ORG_COLS, 1)
 }
@@ -149,14 +159,12 @@ pub(crate) async fn adjust_counts(tx: &mut Tx, path: &str, members: i64, formal:
     if members == 0 && formal == 0 {
         return Ok(());
     }
-    let ids: Vec<String> = path_ids(path).iter().map(i64::to_string).collect();
+    let ids = id_list(path_ids(path));
     if ids.is_empty() {
         return Ok(());
     }
-    // ids are integers parsed from our own path column
     let sql = format!(
-        "UPDATE org SET member_count = member_count + $1, formal_count = formal_count + $2 WHERE id IN ({})",
-        ids.join(",")
+        "UPDATE org SET member_count = member_count + $1, formal_count = formal_count + $2 WHERE id IN ({ids})"
     );
     with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(members).bind(formal).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -177,10 +185,9 @@ impl Orgs<'_> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         let sql = format!(
             "SELECT {ORG_COLS} FROM org WHERE id IN ({}) ORDER BY path",
-            list.join(",")
+            id_list(ids.iter().copied())
         );
         Ok(with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
     }
@@ -242,7 +249,7 @@ impl Orgs<'_> {
         offset: i64,
     ) -> StoreResult<(Vec<OrgRow>, i64)> {
         let top = self.org(scope, id).await?;
-        let upper = format!("{}0", &top.path[..top.path.len() - 1]);
+        let upper = upper_bound(&top.path);
         let sql = const_format_org(
             "SELECT {} FROM org WHERE path >= $1 AND path < $2 ORDER BY path LIMIT $3 OFFSET $4",
         );
@@ -254,14 +261,10 @@ impl Orgs<'_> {
     }
 
     pub async fn create_org(&self, scope: &Scope, actor: &Actor, new: NewOrg) -> StoreResult<OrgRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let parent = match new.parent_id {
             Some(pid) => {
-                let p = org_in_tx(&mut tx, pid).await?;
-                if !scope.contains_path(&p.path) {
-                    return Err(StoreError::NotFound);
-                }
+                let p = org_in_scope(&mut tx, scope, pid).await?;
                 if !new.kind.may_be_child_of(p.kind()) {
                     return Err(RuleViolation::field("org_kind_nesting", "kind")
                         .arg("kind", new.kind.label_zh())
@@ -312,14 +315,13 @@ impl Orgs<'_> {
             now,
         )
         .await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("create", "org")
             .id(id)
             .org(path)
             .after(row.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         if parent.is_none() {
             self.accounts().auth_changed();
         }
@@ -336,10 +338,7 @@ impl Orgs<'_> {
         let now = self.now();
         let effective = patch.effective_on.unwrap_or(self.today());
         let mut tx = self.begin().await?;
-        let before = org_in_tx(&mut tx, id).await?;
-        if !scope.contains_path(&before.path) {
-            return Err(StoreError::NotFound);
-        }
+        let before = org_in_scope(&mut tx, scope, id).await?;
         if let Some(name) = &patch.name
             && *name != before.name
         {
@@ -394,13 +393,12 @@ impl Orgs<'_> {
             .await?;
         }
         let after = org_in_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "org", id, &after.path)
             .before(before.audit_json())
             .after(after.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         // a move changes the paths cached grants carry
         self.accounts().auth_changed();
         Ok(after)
@@ -433,7 +431,7 @@ impl Orgs<'_> {
         }
         let old_path = org.path.clone();
         let new_path = format!("{}{}/", parent.path, org.id);
-        let upper = format!("{}0", &old_path[..old_path.len() - 1]);
+        let upper = upper_bound(&old_path);
         let depth_delta = parent.depth + 1 - org.depth;
         // take the subtree's counts off the old ancestors and put them on the new ones
         let old_parent_path = &old_path[..old_path.len() - org.id.to_string().len() - 1];
@@ -446,7 +444,7 @@ impl Orgs<'_> {
             .execute(c).await.map(|r| r.rows_affected()))?;
         // everything keyed by the subtree's path follows it: people, meetings, dues records…
         crate::paths::move_subtree(tx, &old_path, &new_path).await?;
-        let new_upper = format!("{}0", &new_path[..new_path.len() - 1]);
+        let new_upper = upper_bound(&new_path);
         with_tx!(tx, c => sqlx::query("UPDATE person SET root_id = $1 WHERE org_path >= $2 AND org_path < $3")
             .bind(parent.root_id).bind(&new_path).bind(&new_upper)
             .execute(c).await.map(|r| r.rows_affected()))?;
@@ -490,12 +488,8 @@ impl Orgs<'_> {
             started_on,
             confirmed_warnings,
         } = new;
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let (mut tx, now) = self.begin_now().await?;
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let person_path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT org_path FROM person WHERE id = $1").bind(person_id).fetch_optional(c).await)?;
         let Some(person_path) = person_path.filter(|p| scope.contains_path(p)) else {
@@ -504,16 +498,15 @@ impl Orgs<'_> {
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO committee_post (org_id, person_id, post, started_on, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(org_id).bind(person_id).bind(post.as_str()).bind(started_on).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "committee_post", id, &org.path)
             .after(
                 json!({"org_id": org_id, "person_id": person_id, "post": post.as_str(),
                 "started_on": started_on.to_string(), "person_org_path": person_path,
                 "confirmed_warnings": confirmed_warnings}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -524,30 +517,25 @@ impl Orgs<'_> {
         post_id: i64,
         ended_on: Date,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let found: Option<(i64, Option<Date>)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT org_id, ended_on FROM committee_post WHERE id = $1").bind(post_id).fetch_optional(c).await)?;
         let Some((org_id, ended)) = found else {
             return Err(StoreError::NotFound);
         };
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         if ended.is_some() {
             return Err(StoreError::Conflict(RuleViolation::new("post_already_ended")));
         }
         with_tx!(&mut tx, c => sqlx::query("UPDATE committee_post SET ended_on = $1 WHERE id = $2")
             .bind(ended_on).bind(post_id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("end", "committee_post")
             .id(post_id)
             .org(org.path)
             .after(json!({"ended_on": ended_on.to_string()}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

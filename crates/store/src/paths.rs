@@ -37,8 +37,10 @@ pub const PATH_TABLES: &[(&str, Follows)] = &[
     ("audit", Follows::History),
 ];
 
-/// The byte after the subtree: `path >= old AND path < upper(old)` is the subtree of `old`.
-fn upper(path: &str) -> String {
+/// The exclusive upper bound of the subtree at `path` (`/1/4/` → `/1/40`; '0' is the byte
+/// after '/'): `org_path >= path AND org_path < upper_bound(path)` is the subtree as one index
+/// range. Every subtree query takes its bound from here.
+pub(crate) fn upper_bound(path: &str) -> String {
     format!("{}0", &path[..path.len().saturating_sub(1)])
 }
 
@@ -46,7 +48,7 @@ fn upper(path: &str) -> String {
 /// in every table but the history. The caller rewrites `org.path` itself and the counts.
 pub(crate) async fn move_subtree(tx: &mut Tx, old: &str, new: &str) -> StoreResult<()> {
     let cut = i64::try_from(old.len()).unwrap_or(0) + 1;
-    let hi = upper(old);
+    let hi = upper_bound(old);
     for (table, follows) in PATH_TABLES {
         if *follows == Follows::History {
             continue;

@@ -11,7 +11,7 @@ use crate::Members;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::{adjust_counts, org_in_tx};
+use crate::org::{OrgRow, adjust_counts, org_in_scope, org_in_tx};
 use crate::scope::Scope;
 
 pub const ID_INDEX: &str = "id_number";
@@ -211,6 +211,16 @@ fn check_dates(birth: Date, joined: Option<Date>, regularized: Option<Date>, tod
     Ok(member::check_record_dates(birth, joined, regularized, today)?)
 }
 
+/// People are recorded only in orgs that hold members (branches, groups), else 422.
+fn holds_members(org: &OrgRow) -> StoreResult<()> {
+    if !org.kind().holds_members() {
+        return Err(RuleViolation::field("org_holds_no_members", "org_id")
+            .arg("kind", org.kind().label_zh())
+            .into());
+    }
+    Ok(())
+}
+
 fn is_duplicate(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(v) if v.code == "id_number_duplicate")
 }
@@ -288,7 +298,7 @@ impl Members<'_> {
                 let n = binds.len();
                 conds.push(format!("(p.org_path >= ${} AND p.org_path < ${})", n + 1, n + 2));
                 binds.push(org.path.clone());
-                binds.push(format!("{}0", &org.path[..org.path.len() - 1]));
+                binds.push(crate::paths::upper_bound(&org.path));
             } else {
                 conds.push(format!("p.org_id = {}", org.id));
             }
@@ -388,15 +398,8 @@ impl Members<'_> {
         check_dates(new.birth_date, new.joined_on, new.regularized_on, today)?;
         member::check_id_birth(new.id_number.birth_date(), new.birth_date, "birth_date")?;
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, new.org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
-        if !org.kind().holds_members() {
-            return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                .arg("kind", org.kind().label_zh())
-                .into());
-        }
+        let org = org_in_scope(&mut tx, scope, new.org_id).await?;
+        holds_members(&org)?;
         let id = match self.insert_person(&mut tx, &org, actor, &new, now, today).await {
             Err(e) if is_duplicate(&e) => {
                 drop(tx);
@@ -407,12 +410,11 @@ impl Members<'_> {
             other => other?,
         };
         let row = self.person_row_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "person", id, &row.org_path)
             .after(row.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.view(scope, row)
     }
 
@@ -434,15 +436,8 @@ impl Members<'_> {
             let org = match orgs.get(&new.org_id) {
                 Some(org) => org.clone(),
                 None => {
-                    let org = org_in_tx(&mut tx, new.org_id).await?;
-                    if !scope.contains_path(&org.path) {
-                        return Err(StoreError::NotFound);
-                    }
-                    if !org.kind().holds_members() {
-                        return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                            .arg("kind", org.kind().label_zh())
-                            .into());
-                    }
+                    let org = org_in_scope(&mut tx, scope, new.org_id).await?;
+                    holds_members(&org)?;
                     orgs.insert(new.org_id, org.clone());
                     org
                 }
@@ -450,13 +445,12 @@ impl Members<'_> {
             ids.push(self.insert_person(&mut tx, &org, actor, new, now, today).await?);
         }
         let top = orgs.values().map(|o| o.path.clone()).min();
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("bulk_create", "person")
             .org(top)
             .after(json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(ids)
     }
 
@@ -533,8 +527,7 @@ impl Members<'_> {
         id: i64,
         patch: PersonPatch,
     ) -> StoreResult<PersonView> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let before = self.person_row_tx(&mut tx, id).await?;
         if !scope.contains_path(&before.org_path) {
             return Err(StoreError::NotFound);
@@ -597,13 +590,12 @@ impl Members<'_> {
             .bind(patch.joined_on).bind(patch.regularized_on).bind(&patch.work_unit).bind(&patch.card_uid)
             .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         let after = self.person_row_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "person", id, &after.org_path)
             .before(before.audit_json())
             .after(after.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.view(scope, after)
     }
 
@@ -669,11 +661,7 @@ impl Members<'_> {
                 if !scope.contains_path(&org.path) {
                     return Err(RuleViolation::field("org_not_found", "org_id").into());
                 }
-                if !org.kind().holds_members() {
-                    return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                        .arg("kind", org.kind().label_zh())
-                        .into());
-                }
+                holds_members(&org)?;
                 org
             }
             (EventKind::MoveWithin, None) => {
@@ -704,16 +692,15 @@ impl Members<'_> {
             .bind(status_after.as_str()).bind(before.org_id).bind(target_org.id).bind(&ev.reason)
             .bind(actor.user_id).bind(now).bind(outcome.months.map(i64::from)).fetch_one(c).await)?;
         let after = self.person_row_tx(&mut tx, id).await?;
-        tx.audit(actor, now)
-            .on(ev.kind.as_str(), "person", id, &after.org_path)
-            .before(before.audit_json())
-            .after(after.audit_json())
-            .append()
-            .await?;
         let row: EventRow = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
              recorded_by, recorded_at, months FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
-        tx.commit().await?;
+        tx.into_audit(actor, now)
+            .on(ev.kind.as_str(), "person", id, &after.org_path)
+            .before(before.audit_json())
+            .after(after.audit_json())
+            .commit()
+            .await?;
         Ok(row)
     }
 
@@ -724,7 +711,7 @@ impl Members<'_> {
         org_id: i64,
     ) -> StoreResult<Vec<(i64, String, Option<String>, bool)>> {
         let org = self.orgs().org(scope, org_id).await?;
-        let upper = format!("{}0", &org.path[..org.path.len() - 1]);
+        let upper = crate::paths::upper_bound(&org.path);
         let rows: Vec<(i64, String, Option<String>, Option<i64>)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT p.id, p.name, p.phone_enc, u.id FROM person p LEFT JOIN app_user u ON u.person_id = p.id \
              WHERE p.org_path >= $1 AND p.org_path < $2 AND p.status IN ('formal','probationary') ORDER BY p.org_path, p.id")
@@ -743,19 +730,6 @@ impl Members<'_> {
 // ---------------------------------------------------------------------------------------------
 
 impl Members<'_> {
-    /// The org an import goes into: visible for writing (else 404) and one that holds members.
-    fn check_import_org(scope: &Scope, org: &crate::org::OrgRow) -> StoreResult<()> {
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
-        if !org.kind().holds_members() {
-            return Err(RuleViolation::field("org_holds_no_members", "org_id")
-                .arg("kind", org.kind().label_zh())
-                .into());
-        }
-        Ok(())
-    }
-
     /// The checks of each row that need no database (dates against each other and today, the
     /// birth date against the ID number) and the same ID number twice in the file (both rows
     /// named); also the blind index of each row, in order.
@@ -814,15 +788,13 @@ impl Members<'_> {
         masked: &[String],
         via: &str,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        tx.audit(actor, now)
+        let (tx, now) = self.begin_now().await?;
+        tx.into_audit(actor, now)
             .act("id_number_on_record", "person")
             .org(org_path.to_owned())
             .after(json!({"via": via, "count": masked.len(), "id_numbers": masked}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -843,10 +815,9 @@ impl Members<'_> {
     }
 
     fn lookup_sql(n: usize) -> String {
-        let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
         format!(
             "SELECT id_number_index FROM person WHERE id_number_index IN ({})",
-            list.join(",")
+            crate::db::placeholders(1, n)
         )
     }
 
@@ -859,8 +830,8 @@ impl Members<'_> {
         org_id: i64,
         rows: &[ImportRow],
     ) -> StoreResult<Vec<crate::error::RowError>> {
-        let org = self.org_unchecked(org_id).await?;
-        Self::check_import_org(scope, &org)?;
+        let org = self.orgs().org(scope, org_id).await?;
+        holds_members(&org)?;
         let (mut errors, indexes) = self.import_row_checks(rows, self.today());
         let mut existing = std::collections::HashSet::new();
         for chunk in indexes.chunks(LOOKUP_CHUNK) {
@@ -899,8 +870,8 @@ impl Members<'_> {
             return Err(StoreError::Rows(errors));
         }
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        Self::check_import_org(scope, &org)?;
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
+        holds_members(&org)?;
         let mut existing = std::collections::HashSet::new();
         for chunk in indexes.chunks(LOOKUP_CHUNK) {
             let sql = Self::lookup_sql(chunk.len());
@@ -935,9 +906,8 @@ impl Members<'_> {
             // $1 org_id, $2 root_id, $3 org_path, $4 now; then 16 values a row
             let mut values = Vec::with_capacity(chunk.len());
             for i in 0..chunk.len() {
-                let b = 5 + 16 * i;
-                let ph: Vec<String> = (b..b + 16).map(|n| format!("${n}")).collect();
-                values.push(format!("($1, $2, $3, {}, $4, $4)", ph.join(", ")));
+                let row = crate::db::placeholders(5 + 16 * i, 16);
+                values.push(format!("($1, $2, $3, {row}, $4, $4)"));
             }
             let sql = format!(
                 "INSERT INTO person (org_id, root_id, org_path, name, name_initials, gender, ethnicity, birth_date, \
@@ -1012,16 +982,15 @@ impl Members<'_> {
             })?;
         }
         adjust_counts(&mut tx, &org.path, members, formal).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("import", "person")
             .org(org.path.clone())
             .after(json!({
                 "count": rows.len(), "org_id": org.id, "first_id": first_id, "last_id": last_id,
                 "digest": hex::encode(digest.finalize()), "source_sha256": source_sha256,
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         if rows.len() >= 1000
             && let crate::db::Db::Postgres(p) = &self.db
         {

@@ -21,8 +21,7 @@ impl Store {
     /// Re-keys the database from this store's keys to `new`. Returns the number of people
     /// re-encrypted. Run with every node stopped; then give the nodes the new key file.
     pub async fn rotate_keys(&self, actor: &Actor, new: &Keys) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let mut after = 0i64;
         let mut count = 0i64;
         loop {

@@ -267,7 +267,7 @@ impl Scope {
         let mut parts = Vec::new();
         let mut binds = Vec::new();
         for p in &self.paths {
-            let upper = format!("{}0", &p[..p.len() - 1]);
+            let upper = crate::paths::upper_bound(p);
             let n = first + binds.len();
             parts.push(format!("({path_col} >= ${} AND {path_col} < ${})", n + 1, n + 2));
             binds.push(p.clone());
@@ -337,22 +337,26 @@ mod tests {
         assert!(outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/4/")));
         assert!(outranks((Role::Secretary, "/1/4/"), (Role::Staff, "/1/4/9/")));
         assert!(outranks((Role::Admin, "/1/"), (Role::OrgAdmin, "/1/")));
-        assert!(
-            !outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/")),
-            "below is not above"
-        );
-        assert!(
-            !outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/5/")),
-            "a sibling"
-        );
-        assert!(
-            !outranks((Role::Secretary, "/1/4/"), (Role::Member, "/1/40/")),
-            "a prefix of digits is no ancestor"
-        );
-        assert!(
-            !outranks((Role::Staff, "/1/"), (Role::Secretary, "/1/4/")),
-            "a lower role anywhere"
-        );
+        for (mine, theirs, why) in [
+            (
+                (Role::Secretary, "/1/4/"),
+                (Role::Member, "/1/"),
+                "below is not above",
+            ),
+            ((Role::Secretary, "/1/4/"), (Role::Member, "/1/5/"), "a sibling"),
+            (
+                (Role::Secretary, "/1/4/"),
+                (Role::Member, "/1/40/"),
+                "a prefix of digits is no ancestor",
+            ),
+            (
+                (Role::Staff, "/1/"),
+                (Role::Secretary, "/1/4/"),
+                "a lower role anywhere",
+            ),
+        ] {
+            assert!(!outranks(mine, theirs), "{why}");
+        }
     }
 
     #[test]

@@ -15,10 +15,10 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::payment::member_in;
-use super::upper_bound;
 use crate::Dues;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// How far back runs are looked for: the longest run reported is this many months.
@@ -226,8 +226,7 @@ impl Dues<'_> {
         let today = self.today();
         let rs = dues_rules_on(today)?;
         let current = month_key(today);
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, person_id).await?;
         let rows: Vec<(i64, i64)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT year, month FROM dues_bill WHERE person_id = $1 AND status = 'due' AND amount_fen > relief_fen \
@@ -260,13 +259,12 @@ impl Dues<'_> {
              opened_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id")
             .bind(person.id).bind(&person.org_path).bind(n).bind(first).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
-        tx.audit(actor, now)
+        let case = case_in(&mut tx, id).await?;
+        tx.into_audit(actor, now)
             .on("open", "dues_arrears_case", id, &person.org_path)
             .after(json!({"person_id": person.id, "months_unpaid": n, "first_unpaid": format_ym(first)}))
-            .append()
+            .commit()
             .await?;
-        let case = case_in(&mut tx, id).await?;
-        tx.commit().await?;
         Ok(case)
     }
 
@@ -292,8 +290,7 @@ impl Dues<'_> {
             }
             _ => {}
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT org_path FROM dues_arrears_case WHERE id = $1").bind(id).fetch_optional(c).await)?;
         let path = path
@@ -311,7 +308,7 @@ impl Dues<'_> {
             .bind(outcome.as_str()).bind(meeting_on).bind(&note).bind(actor.user_id).bind(now).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         let after = case_in(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("decide", "dues_arrears_case")
             .id(id)
             .org(path)
@@ -320,9 +317,8 @@ impl Dues<'_> {
                 json!({"status": after.status, "meeting_on": meeting_on.map(|d| d.to_string()),
                     "note": after.decision_note}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(after)
     }
 

@@ -4,8 +4,8 @@
 //! approved period get the relief when they are created.
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::dues::HardshipMode;
 use dangjian_rules::dues::ledger::format_ym;
+use dangjian_rules::dues::{HardshipMode, HardshipStatus};
 use dangjian_rules::member::PersonCategory;
 use dangjian_rules::org::OrgKind;
 use serde_json::json;
@@ -34,7 +34,7 @@ pub struct Hardship {
     pub reason: String,
     pub retiree: bool,
     #[sqlx(try_from = "String")]
-    pub status: dangjian_rules::dues::HardshipStatus,
+    pub status: HardshipStatus,
     pub branch_agreed: Option<bool>,
     pub branch_meeting_on: Option<Date>,
     pub branch_note: Option<String>,
@@ -75,12 +75,16 @@ struct OrgBrief {
     kind: OrgKind,
 }
 
-/// The path of the application's branch, if the scope holds it (else 404).
-async fn branch_path_in(tx: &mut Tx, scope: &Scope, h: &Hardship) -> StoreResult<String> {
+/// The application a step (discuss, decide) acts on and the path of its branch, if the scope
+/// holds the branch (else 404).
+async fn for_step(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<(Hardship, String)> {
+    let h = load(tx, id).await?;
     let path: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
         "SELECT path FROM org WHERE id = $1").bind(h.branch_id).fetch_optional(c).await)?;
-    path.filter(|p| scope.contains_path(p))
-        .ok_or(StoreError::NotFound)
+    let path = path
+        .filter(|p| scope.contains_path(p))
+        .ok_or(StoreError::NotFound)?;
+    Ok((h, path))
 }
 
 /// The orgs on `path` (root first).
@@ -100,6 +104,43 @@ async fn load(tx: &mut Tx, id: i64) -> StoreResult<Hardship> {
     let h: Option<Hardship> =
         with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
     h.ok_or(StoreError::NotFound)
+}
+
+/// A step (discuss, decide) is taken only from its state; another → 409 `dues_hardship_state`.
+fn in_state(h: &Hardship, status: HardshipStatus) -> StoreResult<()> {
+    if h.status != status {
+        return Err(StoreError::Conflict(
+            RuleViolation::new("dues_hardship_state").arg("status", h.status),
+        ));
+    }
+    Ok(())
+}
+
+/// What every step does after its UPDATE: reads the application back, applies it to the bills
+/// when the step approved it, and commits with the step's audit row (before and after).
+async fn after_step(
+    mut tx: Tx,
+    actor: &Actor,
+    now: OffsetDateTime,
+    action: &str,
+    before: &Hardship,
+    approved: bool,
+) -> StoreResult<Hardship> {
+    let after = load(&mut tx, before.id).await?;
+    if approved {
+        apply_to_bills(&mut tx, &after).await?;
+    }
+    let path: Option<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT org_path FROM dues_hardship WHERE id = $1").bind(after.id).fetch_optional(c).await)?;
+    tx.into_audit(actor, now)
+        .act(action, "dues_hardship")
+        .id(after.id)
+        .org(path)
+        .before(before.audit_json())
+        .after(after.audit_json())
+        .commit()
+        .await?;
+    Ok(after)
 }
 
 /// Applies an approved application to the member's due bills of its period.
@@ -179,8 +220,7 @@ impl Dues<'_> {
         if new.reduced_to_fen.is_some_and(|r| r < 0) {
             return Err(RuleViolation::field("base_negative", "reduced_to_fen").into());
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, new.person_id).await?;
         let orgs = orgs_on(&mut tx, &person.org_path).await?;
         let branch = orgs
@@ -202,12 +242,11 @@ impl Dues<'_> {
             .bind(new.reduced_to_fen).bind(&reason).bind(retiree).bind(actor.user_id).bind(now)
             .fetch_one(c).await)?;
         let h = load(&mut tx, id).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("apply", "dues_hardship", id, &person.org_path)
             .after(h.audit_json())
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(h)
     }
 
@@ -223,15 +262,9 @@ impl Dues<'_> {
         meeting_on: Date,
         note: Option<String>,
     ) -> StoreResult<Hardship> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let before = load(&mut tx, id).await?;
-        branch_path_in(&mut tx, scope, &before).await?;
-        if before.status != dangjian_rules::dues::HardshipStatus::Applied {
-            return Err(StoreError::Conflict(
-                RuleViolation::new("dues_hardship_state").arg("status", before.status),
-            ));
-        }
+        let (mut tx, now) = self.begin_now().await?;
+        let (before, _) = for_step(&mut tx, scope, id).await?;
+        in_state(&before, HardshipStatus::Applied)?;
         let status = match (agreed, before.retiree) {
             (false, _) => "rejected",
             (true, true) => "approved",
@@ -242,14 +275,7 @@ impl Dues<'_> {
              discussed_by = $5, discussed_at = $6 WHERE id = $7")
             .bind(status).bind(agreed).bind(meeting_on).bind(&note).bind(actor.user_id).bind(now).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
-        let after = load(&mut tx, id).await?;
-        if status == "approved" {
-            apply_to_bills(&mut tx, &after).await?;
-        }
-        self.audit_hardship(&mut tx, now, actor, "discuss", &before, &after)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+        after_step(tx, actor, now, "discuss", &before, status == "approved").await
     }
 
     /// The higher 党委's decision: only under a grant (with the dues capability) on a 党委 or
@@ -262,10 +288,8 @@ impl Dues<'_> {
         approved: bool,
         note: Option<String>,
     ) -> StoreResult<Hardship> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let before = load(&mut tx, id).await?;
-        let branch_path = branch_path_in(&mut tx, scope, &before).await?;
+        let (mut tx, now) = self.begin_now().await?;
+        let (before, branch_path) = for_step(&mut tx, scope, id).await?;
         let approver = orgs_on(&mut tx, &branch_path)
             .await?
             .into_iter()
@@ -276,47 +300,14 @@ impl Dues<'_> {
                     && scope.contains_path(&o.path)
             })
             .ok_or_else(|| RuleViolation::new("dues_hardship_needs_committee"))?;
-        if before.status != dangjian_rules::dues::HardshipStatus::Discussed {
-            return Err(StoreError::Conflict(
-                RuleViolation::new("dues_hardship_state").arg("status", before.status),
-            ));
-        }
+        in_state(&before, HardshipStatus::Discussed)?;
         let status = if approved { "approved" } else { "rejected" };
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE dues_hardship SET status = $1, approver_org_id = $2, approval_note = $3, decided_by = $4, \
              decided_at = $5 WHERE id = $6")
             .bind(status).bind(approver.id).bind(&note).bind(actor.user_id).bind(now).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
-        let after = load(&mut tx, id).await?;
-        if approved {
-            apply_to_bills(&mut tx, &after).await?;
-        }
-        self.audit_hardship(&mut tx, now, actor, "decide", &before, &after)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    async fn audit_hardship(
-        &self,
-        tx: &mut Tx,
-        now: OffsetDateTime,
-        actor: &Actor,
-        action: &str,
-        before: &Hardship,
-        after: &Hardship,
-    ) -> StoreResult<()> {
-        let path: Option<String> = with_tx!(tx, c => sqlx::query_scalar(
-            "SELECT org_path FROM dues_hardship WHERE id = $1").bind(after.id).fetch_optional(c).await)?;
-        tx.audit(actor, now)
-            .act(action, "dues_hardship")
-            .id(after.id)
-            .org(path)
-            .before(before.audit_json())
-            .after(after.audit_json())
-            .append()
-            .await?;
-        Ok(())
+        after_step(tx, actor, now, "decide", &before, approved).await
     }
 
     /// The applications in the subtree of `org_id`, newest first.
@@ -327,7 +318,7 @@ impl Dues<'_> {
              WHERE h.org_path >= $1 AND h.org_path < $2 ORDER BY h.id DESC LIMIT 500"
         );
         Ok(with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&org.path).bind(super::upper_bound(&org.path)).fetch_all(p).await)?)
+            .bind(&org.path).bind(crate::paths::upper_bound(&org.path)).fetch_all(p).await)?)
     }
 
     /// NotFound unless the application's branch is in `scope` (as `discuss`/`decide` judge it):

@@ -11,10 +11,11 @@ use dangjian_rules::member::PersonCategory;
 use dangjian_rules::{IdNumber, RuleViolation, RuleWarning, dues_rules_on};
 use serde_json::json;
 
-use super::{upper_bound, year_start};
+use super::year_start;
 use crate::Dues;
 use crate::audit::Actor;
 use crate::error::{RowError, StoreError, StoreResult};
+use crate::paths::upper_bound;
 use crate::person::ID_INDEX;
 use crate::scope::Scope;
 
@@ -144,8 +145,7 @@ impl Dues<'_> {
                 written: false,
             });
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         for (person_id, path, r, monthly) in &good {
             let stored_base = match r.category {
                 PersonCategory::InService | PersonCategory::Retired => r.base_fen,
@@ -167,16 +167,15 @@ impl Dues<'_> {
             }
         }
         let confirmed_codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("import", "dues_base")
             .org(org.path.clone())
             .after(
                 json!({"org_id": org.id, "year": year, "count": good.len(), "sha256": sha256,
                     "confirmed_warnings": confirmed_codes}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(ImportOutcome {
             count: good.len(),
             written: true,

@@ -18,6 +18,7 @@ pub mod report;
 use crate::Dues;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// A member's base and monthly amount for one year.
@@ -136,11 +137,6 @@ pub struct Generated {
     pub digest: String,
 }
 
-/// The exclusive upper bound of a subtree's path range ('0' is the byte after '/').
-pub(crate) fn upper_bound(path: &str) -> String {
-    format!("{}0", &path[..path.len().saturating_sub(1)])
-}
-
 /// The bills one generation created: ids above `max_before` in the subtree, year and months.
 pub(crate) struct BillBatch<'a> {
     pub path: &'a str,
@@ -233,8 +229,7 @@ impl Dues<'_> {
             PersonCategory::InService | PersonCategory::Retired => base_fen,
             _ => None,
         };
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person: Option<PersonBrief> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT org_path, status FROM person WHERE id = $1").bind(person_id).fetch_optional(c).await)?;
         let person = match person {
@@ -267,7 +262,7 @@ impl Dues<'_> {
         let after: Option<DuesBase> = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(select))
             .bind(person_id).bind(year).fetch_optional(c).await)?;
         let after = after.ok_or(StoreError::NotFound)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on(
                 if before.is_some() { "update" } else { "create" },
                 "dues_base",
@@ -282,9 +277,8 @@ impl Dues<'_> {
                 }
                 a
             })
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -310,8 +304,7 @@ impl Dues<'_> {
         let org = self.orgs().org(scope, org_id).await?;
         temporary_branch_may(org.branch_type(), RestrictedAct::CollectDues)?;
         let upper = upper_bound(&org.path);
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let max_before: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM dues_bill").fetch_one(c).await)?;
         let mut created = 0;
@@ -338,15 +331,14 @@ impl Dues<'_> {
         };
         hardship::apply_to_new_bills(&mut tx, &batch).await?;
         let digest = batch.digest(&mut tx).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("generate", "dues_bill")
             .org(org.path.clone())
             .after(
                 json!({"org_id": org.id, "year": year, "month": month, "count": created, "digest": digest}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(Generated { created, digest })
     }
 

@@ -204,8 +204,7 @@ impl Dues<'_> {
     ) -> StoreResult<Payment> {
         let today = self.today();
         let rs = dues_rules_on(today)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, new.person_id).await?;
         let payer_person_id = new.payer_person_id.filter(|&p| p != person.id);
         if let Some(payer) = payer_person_id {
@@ -310,8 +309,7 @@ impl Dues<'_> {
         provider: &str,
     ) -> StoreResult<DuesOrder> {
         let months = normalize_months(months)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, person_id).await?;
         let bills = due_bills(&mut tx, person.id, &months).await?;
         let total: i64 = bills.iter().map(|b| b.amount_fen - b.relief_fen).sum();
@@ -329,15 +327,14 @@ impl Dues<'_> {
         let order = order_by_no(&mut tx, &order_no)
             .await?
             .ok_or(StoreError::NotFound)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "dues_order", order.id, &person.org_path)
             .after(
                 json!({"order_no": order.order_no, "provider": provider, "person_id": person.id,
                     "payer_person_id": payer, "amount_fen": total, "months": order.months}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(order)
     }
 
@@ -354,8 +351,7 @@ impl Dues<'_> {
     /// answer kept on the order. A replay of the same callback gets the same answer and changes
     /// nothing; another transaction for a settled order → 409; a wrong amount → 422.
     pub async fn settle_dues_order(&self, provider: &str, cb: &ProviderCallback) -> StoreResult<Value> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let order = match order_by_no(&mut tx, &cb.order_no).await? {
             Some(o) if o.provider == provider => o,
             _ => {

@@ -8,10 +8,10 @@ use dangjian_rules::member::PersonCategory;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use super::upper_bound;
 use crate::Dues;
 use crate::audit::Actor;
 use crate::error::StoreResult;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// One category's (or the whole report's) figures. `billed = collected + outstanding + waived`.
@@ -26,19 +26,23 @@ pub struct DuesFigures {
     pub waived_fen: i64,
 }
 
+/// A stored 上缴: what was recorded (its fields read through `Deref`), to whom, and when.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Remittance {
     pub id: i64,
-    pub org_id: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub recorded: NewRemittance,
     pub to_org_id: Option<i64>,
-    pub year: i64,
-    pub month: Option<i64>,
-    pub amount_fen: i64,
-    pub large_fen: i64,
-    pub remitted_on: Date,
-    pub note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
+}
+
+impl std::ops::Deref for Remittance {
+    type Target = NewRemittance;
+    fn deref(&self) -> &NewRemittance {
+        &self.recorded
+    }
 }
 
 const REMIT_COLS: &str =
@@ -82,7 +86,7 @@ pub struct BillLine {
 }
 
 /// 上缴: what an org passes to the level above.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct NewRemittance {
     pub org_id: i64,
     pub year: i64,
@@ -201,8 +205,7 @@ impl Dues<'_> {
             return Err(RuleViolation::field("dues_large_exceeds_amount", "large_fen").into());
         }
         let org = self.orgs().org(scope, new.org_id).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO dues_remittance (org_id, org_path, to_org_id, year, month, amount_fen, large_fen, remitted_on, \
              note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
@@ -212,11 +215,10 @@ impl Dues<'_> {
         let sql = format!("SELECT {REMIT_COLS} FROM dues_remittance WHERE id = $1");
         let r: Remittance =
             with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
-        tx.audit(actor, now).act("create", "dues_remittance").id(id).org(org.path.clone()).after(json!({"to_org_id": r.to_org_id, "year": r.year, "month": r.month,
+        tx.into_audit(actor, now).act("create", "dues_remittance").id(id).org(org.path.clone()).after(json!({"to_org_id": r.to_org_id, "year": r.year, "month": r.month,
                     "amount_fen": r.amount_fen, "large_fen": r.large_fen, "remitted_on": r.remitted_on.to_string()}))
-.append()
-        .await?;
-        tx.commit().await?;
+.commit()
+.await?;
         Ok(r)
     }
 

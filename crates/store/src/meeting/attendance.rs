@@ -12,18 +12,18 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::records::AmendedAttendance;
-use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting, upper};
+use super::{AttendanceLine, AttendanceView, MEETING_COLS, MeetingRow, closed, lock_meeting};
 use crate::Meetings;
 use crate::audit::Actor;
 use crate::error::StoreResult;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 impl Meetings<'_> {
     /// Closes the meeting: its attendance becomes read-only and its expected list is frozen.
     /// Closing twice → 409 `meeting_closed`.
     pub async fn close_meeting(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<MeetingRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, id).await?;
         if m.stored_status() == MeetingStatus::Closed {
             return Err(closed());
@@ -39,20 +39,19 @@ impl Meetings<'_> {
             super::committee_only(m.kind, m.org_id, "person")
         );
         let expected = with_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id).bind(&m.org_path).bind(upper(&m.org_path)).bind(false)
+            .bind(id).bind(&m.org_path).bind(upper_bound(&m.org_path)).bind(false)
             .execute(c).await.map(|r| r.rows_affected()))?;
         let guests = with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO meeting_expected (meeting_id, person_id, org_id, guest) \
              SELECT $1, p.id, p.org_id, $2 FROM meeting_invitee i JOIN person p ON p.id = i.person_id \
              WHERE i.meeting_id = $1 ON CONFLICT (meeting_id, person_id) DO NOTHING")
             .bind(id).bind(true).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("close", "meeting", id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "closed", "expected": expected, "guests": guests}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -76,7 +75,7 @@ impl Meetings<'_> {
             super::committee_only(m.kind, m.org_id, "person")
         );
         let expected: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(p).await)?;
+            .bind(&m.org_path).bind(upper_bound(&m.org_path)).fetch_all(p).await)?;
         let guests: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT p.id, p.name FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 ORDER BY p.id")
             .bind(m.id).fetch_all(p).await)?;
@@ -186,11 +185,9 @@ impl Meetings<'_> {
         let voting: std::collections::HashSet<i64> = if kind == meeting::MeetingKind::Committee {
             expected.iter().map(|l| l.line.person_id).collect()
         } else {
-            // ids are integers from the sheet: safe to list inline
-            let ids: Vec<String> = expected.iter().map(|l| l.line.person_id.to_string()).collect();
             let sql = format!(
                 "SELECT id FROM person WHERE status = 'formal' AND id IN ({})",
-                ids.join(",")
+                crate::db::id_list(expected.iter().map(|l| l.line.person_id))
             );
             let rows: Vec<i64> =
                 with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;

@@ -11,10 +11,10 @@ use dangjian_rules::meeting::MeetingKind;
 use dangjian_rules::org_rules_on;
 use time::{Date, OffsetDateTime};
 
-use super::upper;
 use crate::Meetings;
 use crate::error::StoreResult;
 use crate::org::OrgRow;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// Organizations a subtree report covers at most (the rest is counted, not listed).
@@ -61,7 +61,7 @@ impl Meetings<'_> {
         let top = self.orgs().org(scope, org_id).await?;
         let rules = cadence::cadence_rules_on(today);
         let org_rules = org_rules_on(today);
-        let hi = upper(&top.path);
+        let hi = upper_bound(&top.path);
         let orgs: Vec<OrgRow> = self.orgs().subtree(scope, top.id, i64::MAX, 0).await?.0;
         let from = self.local_midnight(cadence::horizon(today));
         let to = self.local_midnight(

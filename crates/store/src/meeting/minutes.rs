@@ -116,18 +116,16 @@ impl Meetings<'_> {
         minutes: &str,
         decisions: &[String],
     ) -> StoreResult<Minutes> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
         write_minutes(&mut tx, m.id, minutes, decisions, actor.user_id, now).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(minutes_audit(minutes, decisions))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(Minutes {
             minutes: minutes.to_owned(),
             decisions: decisions.to_vec(),
@@ -180,15 +178,14 @@ impl Meetings<'_> {
              RETURNING id, meeting_id, file_name, content_type, size_bytes, sha256, created_at")
             .bind(m.id).bind(&new.file_name).bind(new.content_type).bind(size).bind(&sha).bind(&new.data)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("attach", "meeting", m.id, &m.org_path)
             .after(json!({
                 "attachment_id": row.id, "file_name": row.file_name, "content_type": row.content_type,
                 "size_bytes": size, "sha256": sha,
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -200,19 +197,17 @@ impl Meetings<'_> {
         meeting_id: i64,
         attachment_id: i64,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = open_for_records(&mut tx, scope, meeting_id).await?;
         let gone: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
             "DELETE FROM meeting_attachment WHERE meeting_id = $1 AND id = $2 RETURNING file_name, sha256")
             .bind(m.id).bind(attachment_id).fetch_optional(c).await)?;
         let (name, sha) = gone.ok_or(StoreError::NotFound)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("detach", "meeting", m.id, &m.org_path)
             .before(json!({"attachment_id": attachment_id, "file_name": name, "sha256": sha}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

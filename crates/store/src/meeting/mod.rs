@@ -23,8 +23,17 @@ use crate::Meetings;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::org_in_tx;
+use crate::org::org_in_scope;
+use crate::paths::upper_bound;
 use crate::scope::{Role, Scope};
+
+/// The columns of a `MeetingRow` (a macro, so `PLAN_COLS` can extend the literal).
+macro_rules! meeting_cols {
+    () => {
+        "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at, \
+         cancelled_at"
+    };
+}
 
 mod attendance;
 pub mod cadence;
@@ -55,7 +64,7 @@ pub struct MeetingRow {
     pub cancelled_at: Option<OffsetDateTime>,
 }
 
-const MEETING_COLS: &str = "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, created_by, created_at, cancelled_at";
+const MEETING_COLS: &str = meeting_cols!();
 
 impl MeetingRow {
     pub fn stored_status(&self) -> MeetingStatus {
@@ -83,6 +92,21 @@ pub struct NewMeeting {
     pub starts_at: OffsetDateTime,
     pub ends_at: OffsetDateTime,
     pub venue: Option<String>,
+}
+
+/// One person's check-in events (by meeting) and leaves, over all meetings: what their own
+/// meeting list and attendance history judge each meeting by.
+pub(crate) struct PersonEvents {
+    by_meeting: std::collections::HashMap<i64, Vec<meeting::Event>>,
+    leaves: Vec<i64>,
+}
+
+impl PersonEvents {
+    /// The person's attendance at `m` with the late grace of its subtree.
+    fn at(&self, m: &MeetingRow, grace: Duration) -> meeting::PersonAttendance {
+        let evs = self.by_meeting.get(&m.id).map_or(&[][..], Vec::as_slice);
+        meeting::person_attendance(evs, self.leaves.contains(&m.id), &m.window(grace))
+    }
 }
 
 /// Who checks in: a person id, or a card to look up among the expected and invited.
@@ -189,10 +213,6 @@ pub struct AttendanceView {
     pub counts: meeting::Counts,
 }
 
-fn upper(path: &str) -> String {
-    format!("{}0", &path[..path.len().saturating_sub(1)])
-}
-
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -201,13 +221,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// PostgreSQL; SQLite holds the write lock already), so check-ins, leaves and closing serialize
 /// per meeting and a check-in never slips in after the close. Outside the scope → 404.
 async fn lock_meeting(tx: &mut Tx, scope: &Scope, id: i64) -> StoreResult<MeetingRow> {
-    let sql = format!("UPDATE meeting SET status = status WHERE id = $1 RETURNING {MEETING_COLS}");
-    let row: Option<MeetingRow> =
-        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
-    match row {
-        Some(m) if scope.contains_path(&m.org_path) => Ok(m),
-        _ => Err(StoreError::NotFound),
-    }
+    Ok(plan::lock_plan(tx, scope, id).await?.meeting)
 }
 
 fn closed() -> StoreError {
@@ -237,7 +251,7 @@ async fn is_expected(tx: &mut Tx, m: &MeetingRow, person_id: i64) -> StoreResult
         committee_only(m.kind, m.org_id, "person")
     );
     let n: i64 = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).fetch_one(c).await)?;
+        .bind(person_id).bind(&m.org_path).bind(upper_bound(&m.org_path)).fetch_one(c).await)?;
     Ok(n > 0)
 }
 
@@ -249,12 +263,8 @@ impl Meetings<'_> {
         new: NewMeeting,
     ) -> StoreResult<MeetingRow> {
         meeting::plan::check_times(new.starts_at, new.ends_at)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, new.org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let (mut tx, now) = self.begin_now().await?;
+        let org = org_in_scope(&mut tx, scope, new.org_id).await?;
         let sql = format!(
             "INSERT INTO meeting (org_id, org_path, kind, title, starts_at, ends_at, venue, status, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9) RETURNING {MEETING_COLS}"
@@ -263,25 +273,19 @@ impl Meetings<'_> {
             .bind(org.id).bind(&org.path).bind(new.kind.as_str()).bind(&new.title)
             .bind(crate::clock::truncate_micros(new.starts_at)).bind(crate::clock::truncate_micros(new.ends_at))
             .bind(&new.venue).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "meeting", row.id, &row.org_path)
             .after(json!({
                 "org_id": row.org_id, "kind": row.kind, "title": row.title,
                 "starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue,
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
     pub async fn meeting(&self, scope: &Scope, id: i64) -> StoreResult<MeetingRow> {
-        let sql = format!("SELECT {MEETING_COLS} FROM meeting WHERE id = $1");
-        let row: Option<MeetingRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
-        match row {
-            Some(m) if scope.contains_path(&m.org_path) => Ok(m),
-            _ => Err(StoreError::NotFound),
-        }
+        Ok(self.meeting_plan(scope, id).await?.meeting)
     }
 
     /// Records an approved leave (the secretary or staff record it directly). The person must be
@@ -294,8 +298,7 @@ impl Meetings<'_> {
         person_id: i64,
         reason: Option<String>,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         let expected = is_expected(&mut tx, &m, person_id).await?;
         let recorded: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
@@ -307,12 +310,11 @@ impl Meetings<'_> {
              VALUES ($1, $2, $3, 'approved', $4, $5) RETURNING id")
             .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("leave", "meeting", m.id, &m.org_path)
             .after(json!({"leave_id": id, "person_id": person_id, "status": "approved"}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -398,12 +400,8 @@ impl Meetings<'_> {
         org_id: i64,
         token: &str,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let (mut tx, now) = self.begin_now().await?;
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO device (name, kind, org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(name).bind(kind).bind(org.id).bind(now).fetch_one(c).await)?;
@@ -421,12 +419,11 @@ impl Meetings<'_> {
             .execute(c).await.map(|r| r.rows_affected()))?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE device SET user_id = $1 WHERE id = $2")
             .bind(user_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("create", "device", id, &org.path)
             .after(json!({"name": name, "kind": kind, "org_id": org.id, "user_id": user_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 }
@@ -453,6 +450,22 @@ impl CheckinListener {
 }
 
 impl Meetings<'_> {
+    pub(crate) async fn person_events_by_meeting(&self, person_id: i64) -> StoreResult<PersonEvents> {
+        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
+            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
+            .bind(person_id).fetch_all(p).await)?;
+        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;
+        let mut by_meeting: std::collections::HashMap<i64, Vec<meeting::Event>> = Default::default();
+        for (m, d, at) in events {
+            by_meeting.entry(m).or_default().push(meeting::Event {
+                direction: crate::error::decode(&d)?,
+                at,
+            });
+        }
+        Ok(PersonEvents { by_meeting, leaves })
+    }
+
     /// Whether the meeting is the person's business: in the scope, or they are expected at or
     /// invited to it.
     pub async fn meeting_concerns(
@@ -477,7 +490,7 @@ impl Meetings<'_> {
             committee_only(m.kind, m.org_id, "p")
         );
         let n: i64 = with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(person_id).bind(&m.org_path).bind(upper(&m.org_path)).bind(m.id).fetch_one(p).await)?;
+            .bind(person_id).bind(&m.org_path).bind(upper_bound(&m.org_path)).bind(m.id).fetch_one(p).await)?;
         Ok(n > 0)
     }
 

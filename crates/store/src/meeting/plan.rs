@@ -11,16 +11,17 @@
 
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::plan::{self, PlanFacts};
-use dangjian_rules::meeting::{self, MeetingKind, MeetingStatus};
+use dangjian_rules::meeting::{MeetingKind, MeetingStatus};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::upper;
+use super::MeetingRow;
 use crate::Meetings;
 use crate::audit::Actor;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
-use crate::org::org_in_tx;
+use crate::org::org_in_scope;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 mod invitees;
@@ -29,40 +30,37 @@ mod leave;
 pub use invitees::InviteeRow;
 pub use leave::{LeaveRequestRow, MyMeeting, MyNotice};
 
-/// A meeting with its planning fields.
+/// A meeting with its planning fields: the meeting row (its fields read through `Deref`) and
+/// what planning adds.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PlanRow {
-    pub id: i64,
-    pub org_id: i64,
-    pub org_path: String,
-    #[sqlx(try_from = "String")]
-    pub kind: MeetingKind,
-    pub title: String,
-    pub starts_at: OffsetDateTime,
-    pub ends_at: OffsetDateTime,
-    pub venue: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub status: MeetingStatus,
-    pub closed_at: Option<OffsetDateTime>,
-    pub created_by: Option<i64>,
-    pub created_at: OffsetDateTime,
+    #[sqlx(flatten)]
+    pub meeting: MeetingRow,
     pub host: Option<String>,
     pub recorder: Option<String>,
     pub agenda: Option<String>,
-    pub cancelled_at: Option<OffsetDateTime>,
     pub cancel_reason: Option<String>,
     pub series_id: Option<i64>,
     pub wall_title: Option<String>,
     pub wall_text: Option<String>,
 }
 
-pub(crate) const PLAN_COLS: &str = "id, org_id, org_path, kind, title, starts_at, ends_at, venue, status, closed_at, \
-     created_by, created_at, host, recorder, agenda, cancelled_at, cancel_reason, series_id, wall_title, wall_text";
+impl std::ops::Deref for PlanRow {
+    type Target = MeetingRow;
+    fn deref(&self) -> &MeetingRow {
+        &self.meeting
+    }
+}
+
+pub(crate) const PLAN_COLS: &str = concat!(
+    meeting_cols!(),
+    ", host, recorder, agenda, cancel_reason, series_id, wall_title, wall_text"
+);
 
 impl PlanRow {
     /// `planned`, `open`, `closed` as the meeting shows at `now`, or `cancelled`.
     pub fn shown_status(&self, now: OffsetDateTime) -> &'static str {
-        meeting::shown(self.status, self.cancelled_at.is_some(), self.starts_at, now).as_str()
+        self.meeting.shown_status(now).as_str()
     }
     pub fn is_closed(&self) -> bool {
         self.status == MeetingStatus::Closed
@@ -154,7 +152,7 @@ async fn notify(tx: &mut Tx, m: &PlanRow, event: &str, now: OffsetDateTime) -> S
     );
     let n = with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(m.id).bind(event).bind(m.starts_at).bind(&m.venue).bind(&m.cancel_reason).bind(now)
-        .bind(&m.org_path).bind(upper(&m.org_path)).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(&m.org_path).bind(upper_bound(&m.org_path)).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n)
 }
 
@@ -168,7 +166,7 @@ impl Meetings<'_> {
                 let n = binds.len();
                 where_sql.push_str(&format!(" AND org_path >= ${} AND org_path < ${}", n + 1, n + 2));
                 binds.push(org.path.clone());
-                binds.push(upper(&org.path));
+                binds.push(upper_bound(&org.path));
             } else {
                 // an integer from our own database
                 where_sql.push_str(&format!(" AND org_id = {}", org.id));
@@ -235,8 +233,7 @@ impl Meetings<'_> {
         id: i64,
         ch: PlanChange,
     ) -> StoreResult<PlanRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let pick =
@@ -259,29 +256,26 @@ impl Meetings<'_> {
             json!({"title": r.title, "venue": r.venue, "host": r.host, "recorder": r.recorder,
                    "agenda": r.agenda, "wall_title": r.wall_title, "wall_text_chars": r.wall_text.as_ref().map(|t| t.chars().count())})
         };
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "meeting", m.id, &m.org_path)
             .before(summary(&m))
             .after(summary(&row))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
     /// Sends the meeting's notice to every attendee who has none yet; returns how many.
     pub async fn send_notice(&self, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<u64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_change(&plan_facts(&mut tx, &m).await?)?;
         let n = notify(&mut tx, &m, "planned", now).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("notify", "meeting", m.id, &m.org_path)
             .after(json!({"event": "planned", "notices": n}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(n)
     }
 
@@ -293,8 +287,7 @@ impl Meetings<'_> {
         id: i64,
         reason: &str,
     ) -> StoreResult<PlanRow> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
         let sql = format!(
@@ -304,13 +297,12 @@ impl Meetings<'_> {
         let row: PlanRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now).bind(reason).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "cancelled", now).await?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("cancel", "meeting", m.id, &m.org_path)
             .before(json!({"status": m.status}))
             .after(json!({"status": "cancelled", "reason": reason, "notices": n}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -326,8 +318,7 @@ impl Meetings<'_> {
         venue: Option<Option<String>>,
     ) -> StoreResult<PlanRow> {
         plan::check_times(starts_at, ends_at)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
         let venue = venue.unwrap_or_else(|| m.venue.clone());
@@ -338,10 +329,9 @@ impl Meetings<'_> {
             .bind(crate::clock::truncate_micros(starts_at)).bind(crate::clock::truncate_micros(ends_at))
             .bind(&venue).bind(m.id).fetch_one(c).await)?;
         let n = notify(&mut tx, &row, "rescheduled", now).await?;
-        tx.audit(actor, now).act("reschedule", "meeting").id(m.id).org(m.org_path.clone()).before(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})).after(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n}))
-.append()
-        .await?;
-        tx.commit().await?;
+        tx.into_audit(actor, now).act("reschedule", "meeting").id(m.id).org(m.org_path.clone()).before(json!({"starts_at": rfc3339(m.starts_at), "ends_at": rfc3339(m.ends_at), "venue": m.venue})).after(json!({"starts_at": rfc3339(row.starts_at), "ends_at": rfc3339(row.ends_at), "venue": row.venue, "notices": n}))
+.commit()
+.await?;
         Ok(row)
     }
 
@@ -366,10 +356,7 @@ impl Meetings<'_> {
         let offset = self.local.offset;
         let length = first_end - first_start;
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let series_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO meeting_series (org_id, org_path, kind, title, every, count, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -390,7 +377,7 @@ impl Meetings<'_> {
             notify(&mut tx, &row, "planned", now).await?;
             rows.push(row);
         }
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .act("create_series", "meeting")
             .id_opt(rows.first().map(|r| r.id.to_string()))
             .org(org.path.clone())
@@ -399,9 +386,8 @@ impl Meetings<'_> {
                 "every": every.as_str(), "count": count,
                 "meeting_ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
             }))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok((series_id, rows))
     }
 }

@@ -6,19 +6,18 @@
 use std::collections::HashMap;
 
 use dangjian_rules::RuleViolation;
-use dangjian_rules::meeting::{
-    self, AttendanceState, CheckinMethod, Counts, Direction, Event, MeetingStatus,
-};
+use dangjian_rules::meeting::{self, AttendanceState, CheckinMethod, Counts, Direction, MeetingStatus};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::lock_meeting;
 use super::minutes::{minutes_audit, minutes_in_tx, write_minutes};
 use super::plan::{PLAN_COLS, PlanRow};
-use super::{lock_meeting, upper};
 use crate::Meetings;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult, decode};
 use crate::org::path_ids;
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// One person's amended attendance: the state and flag an amendment after close set, and why.
@@ -127,8 +126,7 @@ impl Meetings<'_> {
         decisions: &[String],
         reason: &str,
     ) -> StoreResult<i64> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         held_and_closed(&mut tx, &m).await?;
         let before = minutes_in_tx(&mut tx, m.id).await?;
@@ -143,13 +141,12 @@ impl Meetings<'_> {
         let mut after = minutes_audit(minutes, decisions);
         after["amendment_id"] = json!(id);
         after["reason"] = json!(reason);
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("amend_minutes", "meeting", m.id, &m.org_path)
             .before(minutes_audit(&before.minutes, &before.decisions))
             .after(after)
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -172,8 +169,7 @@ impl Meetings<'_> {
         // the sheet as it stands (outside the transaction: a closed meeting's sheet changes only
         // by amendments, which the meeting lock below serializes)
         let sheet = self.attendance(scope, meeting_id).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         held_and_closed(&mut tx, &m).await?;
         let Some(line) = sheet.lines.iter().find(|l| l.line.person_id == person_id) else {
@@ -194,13 +190,12 @@ impl Meetings<'_> {
         audit_after["person_id"] = json!(person_id);
         // the reason may be personal (illness): it stays on the amendment, not in the audit trail
         audit_after["amendment_id"] = json!(id);
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("amend_attendance", "meeting", m.id, &m.org_path)
             .before(before)
             .after(audit_after)
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -222,7 +217,7 @@ impl Meetings<'_> {
              (SELECT person_id FROM meeting_expected WHERE meeting_id = $1 \
               UNION SELECT person_id FROM meeting_invitee WHERE meeting_id = $1) \
              OR (p.org_path >= $2 AND p.org_path < $3 AND p.status IN ('formal','probationary'))")
-            .bind(meeting_id).bind(&meeting.org_path).bind(upper(&meeting.org_path)).fetch_all(p).await)?;
+            .bind(meeting_id).bind(&meeting.org_path).bind(upper_bound(&meeting.org_path)).fetch_all(p).await)?;
         let orgs: HashMap<i64, String> = orgs.into_iter().collect();
         let leaves: HashMap<i64, Option<String>> = leaves.into_iter().collect();
         let mut first_in: HashMap<i64, (OffsetDateTime, CheckinMethod)> = HashMap::new();
@@ -281,13 +276,9 @@ impl Meetings<'_> {
         if !scope.sees_person(person_id, &path) {
             return Err(StoreError::NotFound);
         }
-        // ids only (from the stored path): safe to inline
-        let orgs: Vec<String> = path_ids(&path).iter().map(i64::to_string).collect();
-        let orgs = if orgs.is_empty() {
-            "0".to_owned()
-        } else {
-            orgs.join(",")
-        };
+        // no org on the path: `IN (0)`, which matches none
+        let orgs = crate::db::id_list(path_ids(&path));
+        let orgs = if orgs.is_empty() { "0".to_owned() } else { orgs };
         let sql = format!(
             "SELECT {PLAN_COLS} FROM meeting m WHERE m.cancelled_at IS NULL AND m.starts_at <= $2 AND ( \
              EXISTS (SELECT 1 FROM meeting_expected e WHERE e.meeting_id = m.id AND e.person_id = $1) \
@@ -300,35 +291,18 @@ impl Meetings<'_> {
         let grace = self
             .grace_of(meetings.iter().map(|m| m.org_path.as_str()))
             .await?;
-        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
-            .bind(person_id).fetch_all(p).await)?;
-        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
-            "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;
+        let events = self.person_events_by_meeting(person_id).await?;
         let amendments: Vec<(i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT meeting_id, after_json FROM meeting_amendment WHERE person_id = $1 AND target = 'attendance' ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
-        let mut by_meeting: HashMap<i64, Vec<Event>> = HashMap::new();
-        for (m, d, at) in events {
-            by_meeting.entry(m).or_default().push(Event {
-                direction: crate::error::decode(&d)?,
-                at,
-            });
-        }
         let amended: HashMap<i64, serde_json::Value> = amendments
             .into_iter()
             .map(|(m, a)| (m, serde_json::from_str(&a).unwrap_or_default()))
             .collect();
         let lines = meetings
             .into_iter()
-            .map(|m| {
-                let w = meeting::Window {
-                    starts_at: m.starts_at,
-                    ends_at: m.ends_at,
-                    grace: grace[m.org_path.as_str()],
-                };
-                let evs = by_meeting.get(&m.id).map_or(&[][..], Vec::as_slice);
-                let mut a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
+            .map(|PlanRow { meeting: m, .. }| {
+                let mut a = events.at(&m, grace[m.org_path.as_str()]);
                 let fix = amended
                     .get(&m.id)
                     .and_then(|v| Some((AttendanceState::parse(v["state"].as_str()?)?, v["late"].as_bool())));
@@ -365,7 +339,7 @@ impl Meetings<'_> {
              AND starts_at < $4 AND cancelled_at IS NULL ORDER BY starts_at, id LIMIT {LIST_LIMIT}"
         );
         let rows: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&org.path).bind(upper(&org.path)).bind(from).bind(to).fetch_all(p).await)?;
+            .bind(&org.path).bind(upper_bound(&org.path)).bind(from).bind(to).fetch_all(p).await)?;
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {
             let counts = self.attendance(scope, m.id).await?.counts;

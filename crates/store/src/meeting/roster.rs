@@ -13,9 +13,10 @@ use std::collections::{HashMap, HashSet};
 use dangjian_rules::meeting::{self, AttendanceState, Counts, Event, Window};
 use time::{Duration, OffsetDateTime};
 
-use super::{MeetingRow, committee_only, upper};
+use super::{MeetingRow, committee_only};
 use crate::db::Tx;
 use crate::error::StoreResult;
+use crate::paths::upper_bound;
 
 /// A stored event as replays see it.
 pub(super) struct Stored {
@@ -72,7 +73,7 @@ impl Roster {
             committee_only(meeting.kind, meeting.org_id, "person")
         );
         let people: Vec<(i64, String, Option<String>)> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&meeting.org_path).bind(upper(&meeting.org_path)).fetch_all(c).await)?;
+            .bind(&meeting.org_path).bind(upper_bound(&meeting.org_path)).fetch_all(c).await)?;
         let unresolved: Vec<(String, String)> = with_tx!(tx, c => sqlx::query_as(
             "SELECT event_id, card_uid FROM unresolved_card WHERE meeting_id = $1")
             .bind(meeting.id).fetch_all(c).await)?;
@@ -195,7 +196,7 @@ impl Roster {
             committee_only(self.meeting.kind, self.meeting.org_id, "person")
         );
         let row: Option<String> = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(person).bind(&self.meeting.org_path).bind(upper(&self.meeting.org_path))
+            .bind(person).bind(&self.meeting.org_path).bind(upper_bound(&self.meeting.org_path))
             .fetch_optional(c).await)?;
         Ok(match row {
             Some(name) => {
@@ -222,7 +223,7 @@ impl Roster {
             committee_only(self.meeting.kind, self.meeting.org_id, "p")
         );
         let found: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(card).bind(&self.meeting.org_path).bind(upper(&self.meeting.org_path))
+            .bind(card).bind(&self.meeting.org_path).bind(upper_bound(&self.meeting.org_path))
             .bind(self.meeting.id).fetch_optional(c).await)?;
         if let Some(p) = found {
             self.admits(tx, p).await?;

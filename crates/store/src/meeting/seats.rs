@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{MeetingRow, lock_meeting, upper};
+use super::{MeetingRow, lock_meeting};
 use crate::Meetings;
 use crate::audit::Actor;
 use crate::error::{StoreError, StoreResult};
-use crate::org::{org_in_tx, path_ids};
+use crate::org::{org_in_scope, path_ids};
+use crate::paths::upper_bound;
 use crate::scope::Scope;
 
 /// A named range of seat numbers, the same in every row (e.g. 左区 1–10).
@@ -36,19 +37,23 @@ pub struct Reserved {
 
 pub const PURPOSES: &[&str] = &["presidium", "attendee"];
 
+/// A stored plan: its layout as put (read through `Deref`), whose it is and when it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatPlan {
     pub id: i64,
     pub org_id: i64,
-    pub venue: String,
-    pub rows: i64,
-    pub seats_per_row: i64,
-    pub blocks: Vec<Block>,
-    pub reserved: Vec<Reserved>,
+    pub layout: NewSeatPlan,
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone)]
+impl std::ops::Deref for SeatPlan {
+    type Target = NewSeatPlan;
+    fn deref(&self) -> &NewSeatPlan {
+        &self.layout
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSeatPlan {
     pub venue: String,
     pub rows: i64,
@@ -170,11 +175,13 @@ fn plan_of(r: PlanDbRow) -> SeatPlan {
     SeatPlan {
         id: r.0,
         org_id: r.1,
-        venue: r.2,
-        rows: r.3,
-        seats_per_row: r.4,
-        blocks: serde_json::from_str(&r.5).unwrap_or_default(),
-        reserved: serde_json::from_str(&r.6).unwrap_or_default(),
+        layout: NewSeatPlan {
+            venue: r.2,
+            rows: r.3,
+            seats_per_row: r.4,
+            blocks: serde_json::from_str(&r.5).unwrap_or_default(),
+            reserved: serde_json::from_str(&r.6).unwrap_or_default(),
+        },
         updated_at: r.7,
     }
 }
@@ -203,10 +210,7 @@ impl Meetings<'_> {
         let blocks = serde_json::to_string(&p.blocks).map_err(|e| StoreError::Internal(e.into()))?;
         let reserved = serde_json::to_string(&p.reserved).map_err(|e| StoreError::Internal(e.into()))?;
         let mut tx = self.begin().await?;
-        let org = org_in_tx(&mut tx, org_id).await?;
-        if !scope.contains_path(&org.path) {
-            return Err(StoreError::NotFound);
-        }
+        let org = org_in_scope(&mut tx, scope, org_id).await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO seat_plan (org_id, org_path, venue, seat_rows, seats_per_row, blocks_json, reserved_json, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, venue) DO UPDATE SET \
@@ -214,23 +218,18 @@ impl Meetings<'_> {
              reserved_json = excluded.reserved_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING id")
             .bind(org.id).bind(&org.path).bind(&p.venue).bind(p.rows).bind(p.seats_per_row).bind(&blocks)
             .bind(&reserved).bind(actor.user_id).bind(now).fetch_one(c).await)?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("seat_plan", "org", org.id, &org.path)
             .after(
                 json!({"plan_id": id, "venue": p.venue, "rows": p.rows, "seats_per_row": p.seats_per_row,
                                    "blocks": p.blocks, "reserved": p.reserved}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(SeatPlan {
             id,
             org_id: org.id,
-            venue: p.venue,
-            rows: p.rows,
-            seats_per_row: p.seats_per_row,
-            blocks: p.blocks,
-            reserved: p.reserved,
+            layout: p,
             updated_at: now,
         })
     }
@@ -240,12 +239,11 @@ impl Meetings<'_> {
         let Some(venue) = m.venue.as_deref() else {
             return Ok(None);
         };
-        let ids: Vec<String> = path_ids(&m.org_path).iter().map(i64::to_string).collect();
+        let ids = crate::db::id_list(path_ids(&m.org_path));
         if ids.is_empty() {
             return Ok(None);
         }
-        // ids from the stored path only: safe to inline
-        let sql = format!("{PLAN_SELECT} WHERE venue = $1 AND org_id IN ({})", ids.join(","));
+        let sql = format!("{PLAN_SELECT} WHERE venue = $1 AND org_id IN ({ids})");
         let rows: Vec<PlanDbRow> =
             with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(venue).fetch_all(p).await)?;
         let depth = |id: i64| path_ids(&m.org_path).iter().position(|x| *x == id);
@@ -308,8 +306,7 @@ impl Meetings<'_> {
         by_hand: &[(i64, i64, i64)],
         auto: bool,
     ) -> StoreResult<Vec<i64>> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_meeting(&mut tx, scope, meeting_id).await?;
         let plan = self
             .plan_for(&m)
@@ -322,7 +319,7 @@ impl Meetings<'_> {
             super::committee_only(m.kind, m.org_id, "person")
         );
         let members: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(&m.org_path).bind(upper(&m.org_path)).fetch_all(c).await)?;
+            .bind(&m.org_path).bind(upper_bound(&m.org_path)).fetch_all(c).await)?;
         let guests: Vec<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT i.person_id FROM meeting_invitee i JOIN person p ON p.id = i.person_id WHERE i.meeting_id = $1 \
              ORDER BY p.org_path, p.name_initials, p.name, p.id")
@@ -380,15 +377,14 @@ impl Meetings<'_> {
             placed = out.len();
             unseated = left;
         }
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("seats", "meeting", m.id, &m.org_path)
             .after(
                 json!({"plan_id": plan.id, "by_hand": by_hand, "auto": auto, "auto_placed": placed,
                                    "unseated": unseated.len()}),
             )
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         // the door shows the new seats from the next check-in on
         self.checkins.seats_changed();
         Ok(unseated)
@@ -403,28 +399,30 @@ mod tests {
         SeatPlan {
             id: 1,
             org_id: 1,
-            venue: "礼堂".into(),
-            rows: 3,
-            seats_per_row: 4,
-            blocks: vec![Block {
-                name: "左区".into(),
-                from_seat: 1,
-                to_seat: 2,
-            }],
-            reserved: vec![
-                Reserved {
-                    row: 1,
+            layout: NewSeatPlan {
+                venue: "礼堂".into(),
+                rows: 3,
+                seats_per_row: 4,
+                blocks: vec![Block {
+                    name: "左区".into(),
                     from_seat: 1,
-                    to_seat: 4,
-                    purpose: "presidium".into(),
-                },
-                Reserved {
-                    row: 3,
-                    from_seat: 3,
-                    to_seat: 4,
-                    purpose: "attendee".into(),
-                },
-            ],
+                    to_seat: 2,
+                }],
+                reserved: vec![
+                    Reserved {
+                        row: 1,
+                        from_seat: 1,
+                        to_seat: 4,
+                        purpose: "presidium".into(),
+                    },
+                    Reserved {
+                        row: 3,
+                        from_seat: 3,
+                        to_seat: 4,
+                        purpose: "attendee".into(),
+                    },
+                ],
+            },
             updated_at: OffsetDateTime::UNIX_EPOCH,
         }
     }
@@ -458,13 +456,7 @@ mod tests {
 
     #[test]
     fn plans_are_checked() {
-        let ok = NewSeatPlan {
-            venue: "礼堂".into(),
-            rows: 3,
-            seats_per_row: 4,
-            blocks: plan().blocks,
-            reserved: plan().reserved,
-        };
+        let ok = plan().layout;
         assert!(check_plan(&ok).is_ok());
         let bad_rows = NewSeatPlan {
             rows: 0,

@@ -413,21 +413,10 @@ impl Meetings<'_> {
                 "INSERT INTO checkin_event (meeting_id, event_id, body_hash, person_id, card_uid, method, direction, \
                  device_at, received_at, reason, recorded_by, answer_json, counted_at) VALUES ",
             );
-            for k in 0..chunk.len() {
-                let b = k * 13;
-                if k > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for n in 1..=13 {
-                    if n > 1 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('$');
-                    sql.push_str(&(b + n).to_string());
-                }
-                sql.push(')');
-            }
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|k| format!("({})", crate::db::placeholders(1 + k * 13, 13)))
+                .collect();
+            sql.push_str(&rows.join(", "));
             sql.push_str(" RETURNING id, meeting_id, event_id");
             let rows: Vec<(i64, i64, String)> = with_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));

@@ -157,8 +157,7 @@ impl Store {
         changes: &[(SubtreeKey, Option<String>)],
     ) -> StoreResult<Vec<SettingInForce>> {
         let before = self.settings_in_force(&org.path).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let mut after = serde_json::Map::new();
         for (key, value) in changes {
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM org_setting WHERE org_id = $1 AND key = $2")
@@ -178,13 +177,12 @@ impl Store {
                 .map(|s| (s.key.as_str().to_owned(), json!(s.value)))
                 .collect::<serde_json::Map<_, _>>()
         };
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("update", "org_setting", org.id, &org.path)
             .before(serde_json::Value::Object(set_here(&before)))
             .after(serde_json::Value::Object(after))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         self.settings_in_force(&org.path).await
     }
 
@@ -195,11 +193,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // ids are integers parsed from our own path column
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         let sql = format!(
             "SELECT org_id, key, value FROM org_setting WHERE org_id IN ({})",
-            list.join(",")
+            crate::db::id_list(ids.iter().copied())
         );
         let rows: Vec<(i64, String, String)> =
             with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;

@@ -40,8 +40,7 @@ impl Meetings<'_> {
         person_id: i64,
         role: &str,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         let facts = plan_facts(&mut tx, &m).await?;
         let person: Option<(String, String)> = with_tx!(&mut tx, c => sqlx::query_as(
@@ -64,12 +63,11 @@ impl Meetings<'_> {
         with_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO meeting_invitee (meeting_id, person_id, role) VALUES ($1, $2, $3)")
             .bind(m.id).bind(person_id).bind(role).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("invite", "meeting", m.id, &m.org_path)
             .after(json!({"person_id": person_id, "role": role}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -81,8 +79,7 @@ impl Meetings<'_> {
         meeting_id: i64,
         person_id: i64,
     ) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, meeting_id).await?;
         let used: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM checkin_event WHERE meeting_id = $1 AND person_id = $2")
@@ -91,12 +88,11 @@ impl Meetings<'_> {
         plan::may_uninvite(&plan_facts(&mut tx, &m).await?, invited, used > 0)?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM meeting_invitee WHERE meeting_id = $1 AND person_id = $2")
             .bind(m.id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("uninvite", "meeting", m.id, &m.org_path)
             .before(json!({"person_id": person_id}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use dangjian_rules::meeting::{self, Event, Window, plan};
+use dangjian_rules::meeting::{self, plan};
 use dangjian_rules::member::MemberStatus;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -91,12 +91,11 @@ impl Meetings<'_> {
             "INSERT INTO leave_request (meeting_id, person_id, reason, status, created_at) VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
             .bind(m.id).bind(person_id).bind(reason).bind(now).fetch_one(c).await)?;
         // the reason may be personal (illness): not copied into the audit trail
-        tx.audit(actor, now)
+        tx.into_audit(actor, now)
             .on("leave_request", "meeting", m.id, &m.org_path)
             .after(json!({"leave_request_id": id, "person_id": person_id, "status": "pending"}))
-            .append()
+            .commit()
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -142,7 +141,11 @@ impl Meetings<'_> {
                 .bind(m.id).bind(person_id).bind(&reason).bind(actor.user_id).bind(now)
                 .execute(c).await.map(|r| r.rows_affected()))?;
         }
-        tx.audit(actor, now)
+        let sql = format!(
+            "SELECT {LEAVE_COLS} FROM leave_request r JOIN person p ON p.id = r.person_id WHERE r.id = $1"
+        );
+        let row: LeaveRequestRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_one(c).await)?;
+        tx.into_audit(actor, now)
             .on(
                 if approve { "leave_approve" } else { "leave_refuse" },
                 "meeting",
@@ -151,13 +154,8 @@ impl Meetings<'_> {
             )
             .before(json!({"leave_request_id": request_id, "status": "pending"}))
             .after(json!({"leave_request_id": request_id, "person_id": person_id, "status": new_status}))
-            .append()
+            .commit()
             .await?;
-        let sql = format!(
-            "SELECT {LEAVE_COLS} FROM leave_request r JOIN person p ON p.id = r.person_id WHERE r.id = $1"
-        );
-        let row: LeaveRequestRow = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_one(c).await)?;
-        tx.commit().await?;
         Ok(row)
     }
 
@@ -178,33 +176,16 @@ impl Meetings<'_> {
         let rows: Vec<PlanRow> = with_db!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(member).bind(&person.0).bind(person_id).fetch_all(p).await)?;
         let grace = self.grace_of(rows.iter().map(|m| m.org_path.as_str())).await?;
-        let events: Vec<(i64, String, OffsetDateTime)> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT meeting_id, direction, counted_at FROM checkin_event WHERE person_id = $1 ORDER BY id")
-            .bind(person_id).fetch_all(p).await)?;
-        let leaves: Vec<i64> = with_db!(&self.db, p => sqlx::query_scalar(
-            "SELECT meeting_id FROM meeting_leave WHERE person_id = $1").bind(person_id).fetch_all(p).await)?;
+        let events = self.person_events_by_meeting(person_id).await?;
         let requests: Vec<(i64, i64, String)> = with_db!(&self.db, p => sqlx::query_as(
             "SELECT id, meeting_id, status FROM leave_request WHERE person_id = $1 ORDER BY id")
             .bind(person_id).fetch_all(p).await)?;
-        let mut by_meeting: HashMap<i64, Vec<Event>> = HashMap::new();
-        for (mid, d, at) in events {
-            by_meeting.entry(mid).or_default().push(Event {
-                direction: crate::error::decode(&d)?,
-                at,
-            });
-        }
         let last_request: HashMap<i64, (i64, String)> =
             requests.into_iter().map(|(id, mid, s)| (mid, (id, s))).collect();
         Ok(rows
             .into_iter()
             .map(|m| {
-                let w = Window {
-                    starts_at: m.starts_at,
-                    ends_at: m.ends_at,
-                    grace: grace[m.org_path.as_str()],
-                };
-                let evs = by_meeting.get(&m.id).map(Vec::as_slice).unwrap_or_default();
-                let a = meeting::person_attendance(evs, leaves.contains(&m.id), &w);
+                let a = events.at(&m, grace[m.org_path.as_str()]);
                 MyMeeting {
                     invited: !(member && person.0.starts_with(&m.org_path)),
                     state: a.state.as_str(),

@@ -417,7 +417,7 @@ impl From<Remittance> for RemittanceView {
             amount_fen: r.amount_fen,
             large_fen: r.large_fen,
             remitted_on: date(r.remitted_on),
-            note: r.note,
+            note: r.note.clone(),
             recorded_at: rfc3339(r.recorded_at),
         }
     }

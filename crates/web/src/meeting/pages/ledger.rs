@@ -272,8 +272,8 @@ pub async fn ledger_list(
                 when: local_span(i.meeting.starts_at, i.meeting.ends_at, offset),
                 kind: kind_label(shell.locale, i.meeting.kind),
                 closed: i.meeting.is_closed(),
-                title: i.meeting.title,
-                venue: i.meeting.venue.unwrap_or_default(),
+                title: i.meeting.title.clone(),
+                venue: i.meeting.venue.clone().unwrap_or_default(),
                 counts: i.counts,
             })
             .collect();
