@@ -281,6 +281,7 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+    use crate::error::args;
     use crate::ruleset::ORG_RULE_SETS;
     use EventKind as E;
     use MemberStatus as S;
@@ -477,50 +478,36 @@ mod tests {
     #[test]
     fn an_invalid_transition_from_no_record_names_it_as_none() {
         let err = next_status(None, E::Admit, None).unwrap_err();
-        assert_eq!(
-            err.args,
-            vec![
-                ("from", "无".to_string()),
-                ("event", "接收为预备党员".to_string())
-            ]
-        );
+        assert_eq!(err.args, args(&[("from", "无"), ("event", "接收为预备党员")]));
     }
 
     #[test]
-    fn probation_is_one_year_from_the_branch_resolution() {
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 06 - 15), 0),
-            date!(2025 - 06 - 15)
-        );
-    }
-
-    #[test]
-    fn an_extension_runs_on_from_the_original_end_of_probation() {
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 06 - 15), 6),
-            date!(2025 - 12 - 15)
-        );
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 06 - 15), 12),
-            date!(2026 - 06 - 15)
-        );
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 02 - 29), 6),
-            date!(2025 - 08 - 28)
-        );
+    fn probation_is_one_year_from_the_branch_resolution_and_an_extension_runs_on_from_its_end() {
+        let cases = [
+            (date!(2024 - 06 - 15), 0, date!(2025 - 06 - 15)),
+            (date!(2024 - 06 - 15), 6, date!(2025 - 12 - 15)),
+            (date!(2024 - 06 - 15), 12, date!(2026 - 06 - 15)),
+            (date!(2024 - 02 - 29), 6, date!(2025 - 08 - 28)),
+        ];
+        for (resolution, extension, end) in cases {
+            assert_eq!(
+                probation_end(rs(), resolution, extension),
+                end,
+                "resolution {resolution}, extended {extension} months"
+            );
+        }
     }
 
     #[test]
     fn the_regularization_date_is_the_end_of_probation_not_the_vote_or_approval() {
         // 支部大会 2024-06-15; 转正 voted 2025-06-20, approved 2025-08-01 (edge case 14)
-        assert_eq!(
-            regularize_date(rs(), date!(2024 - 06 - 15), 0),
-            date!(2025 - 06 - 15)
-        );
-        assert_eq!(
-            regularize_date(rs(), date!(2024 - 06 - 15), 6),
-            date!(2025 - 12 - 15)
-        );
+        for (extension, end) in [(0, date!(2025 - 06 - 15)), (6, date!(2025 - 12 - 15))] {
+            assert_eq!(
+                regularize_date(rs(), date!(2024 - 06 - 15), extension),
+                end,
+                "extended {extension} months"
+            );
+        }
     }
 
     #[test]
@@ -538,10 +525,7 @@ mod tests {
                 (err.code, err.field),
                 ("probation_extension_range", Some("extension_months"))
             );
-            assert_eq!(
-                err.args[1..],
-                [("min", "6".to_string()), ("max", "12".to_string())]
-            );
+            assert_eq!(err.args[1..], args(&[("min", "6"), ("max", "12")])[..]);
         }
     }
 
@@ -557,13 +541,7 @@ mod tests {
     fn an_application_the_day_before_the_eighteenth_birthday_is_refused() {
         let err = check_apply_age(date!(2007 - 09 - 01), date!(2025 - 08 - 31)).unwrap_err();
         assert_eq!((err.code, err.field), ("applicant_under_18", Some("date")));
-        assert_eq!(
-            err.args,
-            vec![
-                ("min_age", "18".to_string()),
-                ("adult_on", "2025-09-01".to_string())
-            ]
-        );
+        assert_eq!(err.args, args(&[("min_age", "18"), ("adult_on", "2025-09-01")]));
     }
 
     #[test]
