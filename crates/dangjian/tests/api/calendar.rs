@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, TestApp, entry, strs};
 
 async fn meeting(c: &Client, org: i64, kind: &str, starts: &str, ends: &str) -> i64 {
     crate::meetings::meeting(org)
@@ -33,10 +33,7 @@ async fn check_in(c: &Client, meeting: i64, person: i64, at: &str) -> Value {
 }
 
 fn obligation<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["org"]["obligations"]
-        .as_array()
-        .and_then(|a| a.iter().find(|o| o["kind"] == kind))
-        .unwrap_or(&Value::Null)
+    entry(&report["org"], "obligations", "kind", kind)
 }
 
 #[tokio::test]
@@ -245,12 +242,10 @@ async fn a_term_begun_on_29_february_ends_on_the_last_day_of_february() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let codes = |w: &Value| -> Vec<String> {
-        w["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i["code"].as_str().map(str::to_owned))
+        let codes = strs(w, "items", "code").into_iter();
+        codes
             .filter(|c| c.starts_with("term_"))
+            .map(str::to_owned)
             .collect()
     };
     let path = format!("/api/v1/orgs/{a}/warnings");

@@ -380,6 +380,12 @@ impl Ctx<'_> {
         b["id"].as_i64().unwrap_or_default()
     }
 
+    /// A new staff login of `org`, made by the admin: its answer.
+    async fn staff_login(&self, username: &str, org: i64) -> Value {
+        let body = json!({"username": username, "grants": [{"role": "staff", "org_id": org}]});
+        self.ok(&self.admin, "POST", "/api/v1/users", body).await
+    }
+
     /// The value of one placeholder for a request on `org`.
     async fn fill(&self, name: &str, org: i64, seq: u32) -> String {
         let app = self.app;
@@ -404,25 +410,11 @@ impl Ctx<'_> {
                 .unwrap_or_else(|e| panic!("token: {e}"))
                 .to_string(),
             "fresh_user" => {
-                let b = self
-                    .ok(
-                        &self.admin,
-                        "POST",
-                        "/api/v1/users",
-                        json!({"username": format!("fresh{seq}"), "grants": [{"role": "staff", "org_id": org}]}),
-                    )
-                    .await;
+                let b = self.staff_login(&format!("fresh{seq}"), org).await;
                 b["id"].to_string()
             }
             "grant" => {
-                let user = self
-                    .ok(
-                        &self.admin,
-                        "POST",
-                        "/api/v1/users",
-                        json!({"username": format!("granted{seq}"), "grants": [{"role": "staff", "org_id": org}]}),
-                    )
-                    .await;
+                let user = self.staff_login(&format!("granted{seq}"), org).await;
                 let b = self
                     .ok(
                         &self.admin,

@@ -142,9 +142,19 @@ impl MeetingPlan {
         self.post(c, OffsetDateTime::UNIX_EPOCH).await.id
     }
 
-    async fn post(&self, c: &Client, now: OffsetDateTime) -> Planned {
+    /// Plans it as `c` at the app's clock: the answer (201 or the test fails).
+    pub async fn plan_answer(&self, app: &TestApp, c: &Client) -> Value {
+        self.answer(c, app.store.now()).await
+    }
+
+    async fn answer(&self, c: &Client, now: OffsetDateTime) -> Value {
         let (s, m) = c.post("/api/v1/meetings", self.body(now)).await;
         assert_eq!(s, StatusCode::CREATED, "{m}");
+        m
+    }
+
+    async fn post(&self, c: &Client, now: OffsetDateTime) -> Planned {
+        let m = self.answer(c, now).await;
         Planned {
             id: m["id"].as_i64().unwrap_or_default(),
             starts_at: self.start_on(now),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, audit_count, post_form, refused, refused_on};
+use crate::helpers::{Client, TestApp, audit_count, entry, ints, post_form, refused, refused_on};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
 pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);
@@ -45,10 +45,7 @@ async fn put_minutes(c: &Client, id: i64, body: Value) -> (StatusCode, Value) {
 }
 
 fn person(a: &Value, id: i64) -> &Value {
-    a["people"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["person_id"] == id))
-        .unwrap_or(&Value::Null)
+    entry(a, "people", "person_id", id)
 }
 
 #[tokio::test]
@@ -230,12 +227,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     .unwrap_or_else(|e| panic!("move: {e}"));
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
-        (
-            a["expected"].as_i64(),
-            a["present"].as_i64(),
-            a["absent"].as_i64()
-        ),
-        (Some(2), Some(1), Some(1)),
+        ints(&a, ["expected", "present", "absent"]),
+        [Some(2), Some(1), Some(1)],
         "{a}"
     );
     assert_eq!(person(&a, t.a1)["late"], true);
@@ -288,8 +281,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     // the sheet shows the amended state; the counts still add up
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
-        (a["expected"].as_i64(), a["leave"].as_i64(), a["absent"].as_i64()),
-        (Some(2), Some(1), Some(0)),
+        ints(&a, ["expected", "leave", "absent"]),
+        [Some(2), Some(1), Some(0)],
         "{a}"
     );
     assert_eq!(person(&a, t.a2)["state"], "leave");
@@ -385,22 +378,14 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     );
     let (s, h) = sec.get(&format!("/api/v1/members/{}/attendance", t.a1)).await;
     assert_eq!(s, StatusCode::OK, "{h}");
-    let first = h["items"]
-        .as_array()
-        .and_then(|i| i.iter().find(|x| x["meeting_id"] == id))
-        .cloned()
-        .unwrap_or_default();
+    let first = entry(&h, "items", "meeting_id", id);
     assert_eq!(
         (first["state"].as_str(), first["late"].as_bool()),
         (Some("present"), Some(true))
     );
     let admin = app.login("admin").await;
     let (_, h2) = admin.get(&format!("/api/v1/members/{}/attendance", t.a2)).await;
-    let mine = h2["items"]
-        .as_array()
-        .and_then(|i| i.iter().find(|x| x["meeting_id"] == id))
-        .cloned()
-        .unwrap_or_default();
+    let mine = entry(&h2, "items", "meeting_id", id);
     assert_eq!(
         (mine["state"].as_str(), mine["amended"].as_bool()),
         (Some("leave"), Some(true)),
@@ -472,9 +457,10 @@ async fn the_record_pages_render_what_happened() {
     let (s, html) = sec.page(&format!("/meetings/{id}/minutes")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("学习了支部工作条例。"));
+    let minutes_form = format!("/meetings/{id}/minutes");
     let (s, loc, _) = post_form(
         &sec,
-        &format!("/meetings/{id}/minutes"),
+        &minutes_form,
         &[
             ("action", "save"),
             ("minutes", "学习了支部工作条例第十五条。"),
@@ -493,38 +479,23 @@ async fn the_record_pages_render_what_happened() {
     );
     let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, body) = post_form(
-        &sec,
-        &format!("/meetings/{id}/minutes"),
-        &[("action", "save"), ("minutes", "x")],
-    )
-    .await;
+    let (s, _, body) = post_form(&sec, &minutes_form, &[("action", "save"), ("minutes", "x")]).await;
     assert_eq!(s, 409);
     assert!(body.contains("会后更正"), "the refusal says how to correct");
-    let (s, _, body) = post_form(
-        &sec,
-        &format!("/meetings/{id}/minutes"),
-        &[
+    let a2 = t.a2.to_string();
+    let amend = async |reason: &str| {
+        let fields = [
             ("action", "amend_attendance"),
-            ("person_id", &t.a2.to_string()),
+            ("person_id", a2.as_str()),
             ("state", "leave"),
-            ("reason", ""),
-        ],
-    )
-    .await;
+            ("reason", reason),
+        ];
+        post_form(&sec, &minutes_form, &fields).await
+    };
+    let (s, _, body) = amend("").await;
     assert_eq!(s, 422);
     assert!(body.contains("原因"), "names the missing reason");
-    let (s, _, _) = post_form(
-        &sec,
-        &format!("/meetings/{id}/minutes"),
-        &[
-            ("action", "amend_attendance"),
-            ("person_id", &t.a2.to_string()),
-            ("state", "leave"),
-            ("reason", "出差，会前已请假"),
-        ],
-    )
-    .await;
+    let (s, _, _) = amend("出差，会前已请假").await;
     assert_eq!(s, 303);
     let (_, html) = sec.page(&format!("/meetings/{id}/signin-sheet")).await;
     assert!(html.contains("会后更正：出差，会前已请假") && html.contains("已更正"));
