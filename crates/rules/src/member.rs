@@ -290,6 +290,15 @@ mod tests {
         &ORG_RULE_SETS[0]
     }
 
+    /// Members and the development pipeline: the records that can move between branches.
+    const ON_RECORD: [MemberStatus; 5] = [
+        S::Formal,
+        S::Probationary,
+        S::Applicant,
+        S::Activist,
+        S::Candidate,
+    ];
+
     #[test]
     fn register_creates_a_record_with_the_given_status() {
         for &s in S::ALL {
@@ -298,9 +307,15 @@ mod tests {
     }
 
     #[test]
-    fn register_without_a_status_is_refused_on_the_status_field() {
-        let err = next_status(None, E::Register, None).unwrap_err();
-        assert_eq!((err.code, err.field), ("status_required", Some("status")));
+    fn register_and_transfer_in_without_a_status_are_refused_on_the_status_field() {
+        for event in [E::Register, E::TransferIn] {
+            let err = next_status(None, event, None).unwrap_err();
+            assert_eq!(
+                (err.code, err.field),
+                ("status_required", Some("status")),
+                "{event:?}"
+            );
+        }
     }
 
     #[test]
@@ -310,56 +325,28 @@ mod tests {
     }
 
     #[test]
-    fn apply_starts_a_new_record_or_a_new_application_after_leaving() {
-        assert_eq!(next_status(None, E::Apply, None), Ok(S::Applicant));
-        assert_eq!(next_status(Some(S::Left), E::Apply, None), Ok(S::Applicant));
-    }
-
-    #[test]
-    fn the_development_pipeline_runs_applicant_activist_candidate_probationary_formal() {
-        assert_eq!(
-            next_status(Some(S::Applicant), E::BecomeActivist, None),
-            Ok(S::Activist)
-        );
-        assert_eq!(
-            next_status(Some(S::Activist), E::BecomeCandidate, None),
-            Ok(S::Candidate)
-        );
-        assert_eq!(
-            next_status(Some(S::Candidate), E::Admit, None),
-            Ok(S::Probationary)
-        );
-        assert_eq!(
-            next_status(Some(S::Probationary), E::Regularize, None),
-            Ok(S::Formal)
-        );
-    }
-
-    #[test]
-    fn extending_probation_keeps_the_member_probationary() {
-        assert_eq!(
-            next_status(Some(S::Probationary), E::ExtendProbation, None),
-            Ok(S::Probationary)
-        );
-    }
-
-    #[test]
-    fn cancelling_probation_makes_the_member_left() {
-        assert_eq!(
-            next_status(Some(S::Probationary), E::CancelProbation, None),
-            Ok(S::Left)
-        );
+    fn a_record_applies_develops_is_admitted_regularized_extended_or_cancelled() {
+        let cases = [
+            // a new record, or a new application after leaving
+            (None, E::Apply, S::Applicant),
+            (Some(S::Left), E::Apply, S::Applicant),
+            // the development pipeline: applicant, activist, candidate, probationary, formal
+            (Some(S::Applicant), E::BecomeActivist, S::Activist),
+            (Some(S::Activist), E::BecomeCandidate, S::Candidate),
+            (Some(S::Candidate), E::Admit, S::Probationary),
+            (Some(S::Probationary), E::Regularize, S::Formal),
+            // an extension keeps the member probationary; a cancellation makes them left
+            (Some(S::Probationary), E::ExtendProbation, S::Probationary),
+            (Some(S::Probationary), E::CancelProbation, S::Left),
+        ];
+        for (from, event, to) in cases {
+            assert_eq!(next_status(from, event, None), Ok(to), "{from:?} {event:?}");
+        }
     }
 
     #[test]
     fn members_and_the_pipeline_can_be_transferred_out() {
-        for s in [
-            S::Formal,
-            S::Probationary,
-            S::Applicant,
-            S::Activist,
-            S::Candidate,
-        ] {
+        for s in ON_RECORD {
             assert_eq!(next_status(Some(s), E::TransferOut, None), Ok(S::TransferredOut));
         }
     }
@@ -367,22 +354,10 @@ mod tests {
     #[test]
     fn transfer_in_takes_a_member_or_pipeline_status_onto_a_new_or_transferred_record() {
         for from in [None, Some(S::TransferredOut)] {
-            for to in [
-                S::Formal,
-                S::Probationary,
-                S::Applicant,
-                S::Activist,
-                S::Candidate,
-            ] {
+            for to in ON_RECORD {
                 assert_eq!(next_status(from, E::TransferIn, Some(to)), Ok(to));
             }
         }
-    }
-
-    #[test]
-    fn transfer_in_without_a_status_is_refused() {
-        let err = next_status(None, E::TransferIn, None).unwrap_err();
-        assert_eq!((err.code, err.field), ("status_required", Some("status")));
     }
 
     #[test]
