@@ -169,20 +169,22 @@ async fn every_documented_route_the_server_answers_is_in_the_route_table() {
     );
 }
 
+/// Runs `dangjian <args> --data <data>` with `DANGJIAN_DB` unset (the SQLite file in `data`).
+fn cli(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dangjian"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("DANGJIAN_DB")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_cli_verify_audit_reports_an_intact_and_an_altered_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_dangjian");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .args(args)
-            .arg("--data")
-            .arg(dir.path())
-            .env_remove("DANGJIAN_DB")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| cli(dir.path(), args);
     let out = run(&["demo"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("secretary"));
@@ -352,16 +354,8 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
 #[test]
 fn the_cli_backs_up_and_restores_a_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_dangjian");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin)
-            .args(args)
-            .arg("--data")
-            .arg(dir.path())
-            .env_remove("DANGJIAN_DB")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = cli(dir.path(), args);
         (
             out.status.success(),
             format!(

@@ -733,23 +733,19 @@ fn every_route_of_the_table_has_a_row_in_the_matrix() {
         .iter()
         .map(|d| (d.method.to_uppercase(), d.path))
         .collect();
-    let missing: Vec<String> = table
-        .difference(&covered)
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    let only_in = |a: &BTreeSet<(String, &str)>, b| -> String {
+        let routes: Vec<String> = a.difference(b).map(|(m, p)| format!("{m} {p}")).collect();
+        routes.join("\n")
+    };
+    let missing = only_in(&table, &covered);
     assert!(
         missing.is_empty(),
-        "routes without a row in the permission matrix (tests/api/permissions.rs):\n{}",
-        missing.join("\n")
+        "routes without a row in the permission matrix (tests/api/permissions.rs):\n{missing}"
     );
-    let stale: Vec<String> = covered
-        .difference(&table)
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    let stale = only_in(&covered, &table);
     assert!(
         stale.is_empty(),
-        "rows for routes the table does not have:\n{}",
-        stale.join("\n")
+        "rows for routes the table does not have:\n{stale}"
     );
 }
 

@@ -19,9 +19,7 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let m = meeting(app.tree.branch_a)
         .kind("committee")
-        .title("支委会")
         .starting_in(Duration::hours(24))
-        .without_venue()
         .plan_answer(&app, &sec)
         .await;
     assert_eq!(
@@ -30,9 +28,7 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
     );
     let id = m["id"].as_i64().unwrap_or_default();
 
-    let (s, c) = sec
-        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
-        .await;
+    let (s, c) = sec.cancel_meeting(id, "与上级会议冲突").await;
     assert_eq!(s, StatusCode::OK, "{c}");
 
     // stored `closed` with a cancellation time: both views say `cancelled`
@@ -50,9 +46,7 @@ async fn a_closed_meeting_still_reads_as_closed() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let m = meeting(app.tree.branch_a)
         .kind("party_lecture")
-        .title("党课")
         .starting_in(-Duration::hours(1))
-        .without_venue()
         .plan_answer(&app, &sec)
         .await;
     let id = m["id"].as_i64().unwrap_or_default();

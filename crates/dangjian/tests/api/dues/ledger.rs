@@ -160,13 +160,12 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
         (h["mode"].as_str(), h["retiree"].as_bool()),
         (Some("reduce"), Some(true))
     );
-    let (s, h) = sec
-        .on_hardship(
-            &h["id"],
-            "discussion",
-            json!({"agreed": true, "meeting_on": "2026-03-05"}),
-        )
-        .await;
+    // the branch's discussion on 5 March decides a retiree's application
+    let discuss = async |h: &Value, agreed: bool| {
+        let body = json!({"agreed": agreed, "meeting_on": "2026-03-05"});
+        sec.on_hardship(&h["id"], "discussion", body).await
+    };
+    let (s, h) = discuss(&h, true).await;
     assert_eq!(s, 200, "{h}");
     assert_eq!(h["status"], "approved");
     let (_, d) = sec
@@ -189,13 +188,7 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
             json!({"from": "2026-05", "to": "2026-05", "reason": "x"}),
         )
         .await;
-    let (_, h) = sec
-        .on_hardship(
-            &h["id"],
-            "discussion",
-            json!({"agreed": false, "meeting_on": "2026-03-05"}),
-        )
-        .await;
+    let (_, h) = discuss(&h, false).await;
     assert_eq!(h["status"], "rejected");
     assert_eq!(statuses(&sec, app.tree.a2).await[4], "due");
 }

@@ -352,24 +352,18 @@ async fn a_voluntary_payment_of_1000_yuan_is_large_dues_and_999_99_is_not() {
     let app = app_with_bills().await;
     let sec = app.login("sec").await;
     let path = format!("/api/v1/members/{}/dues-payments", app.tree.a1);
-    let (s, p) = sec
-        .post(
-            &path,
-            json!({"method": "transfer", "kind": "voluntary", "amount_fen": 100_000}),
-        )
-        .await;
-    assert_eq!(s, 201, "{p}");
+    let voluntary = async |method: &str, amount_fen: i64| {
+        let body = json!({"method": method, "kind": "voluntary", "amount_fen": amount_fen});
+        let (s, p) = sec.post(&path, body).await;
+        assert_eq!(s, 201, "{p}");
+        p
+    };
+    let p = voluntary("transfer", 100_000).await;
     assert_eq!(
         (p["kind"].as_str(), p["large"].as_bool()),
         (Some("voluntary"), Some(true))
     );
-    let (s, p) = sec
-        .post(
-            &path,
-            json!({"method": "cash", "kind": "voluntary", "amount_fen": 99_999}),
-        )
-        .await;
-    assert_eq!(s, 201, "{p}");
+    let p = voluntary("cash", 99_999).await;
     assert_eq!(p["large"], false);
     for (body, want) in [
         (

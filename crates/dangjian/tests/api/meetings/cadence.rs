@@ -56,9 +56,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
 
     // a cancelled 主题党日 in May does not count, neither as held nor as scheduled
     let cancelled = meeting(&sec, a, "theme_day", "2026-05-25").await;
-    let (s, b) = sec
-        .on_meeting(cancelled, "cancel", json!({"reason": "与区委中心组学习冲突"}))
-        .await;
+    let (s, b) = sec.cancel_meeting(cancelled, "与区委中心组学习冲突").await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     let (s, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;

@@ -214,6 +214,14 @@ impl Client {
     pub async fn on_meeting(&self, id: i64, action: &str, body: Value) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/meetings/{id}/{action}"), body).await
     }
+    /// Cancels meeting `id` for `reason`: status and answer.
+    pub async fn cancel_meeting(&self, id: i64, reason: &str) -> (StatusCode, Value) {
+        self.on_meeting(id, "cancel", json!({ "reason": reason })).await
+    }
+    /// Records an amendment (`body`) of closed meeting `id`: status and answer.
+    pub async fn amend_meeting(&self, id: i64, body: Value) -> (StatusCode, Value) {
+        self.on_meeting(id, "amendments", body).await
+    }
     /// Closes meeting `id`: status and answer.
     pub async fn close_meeting(&self, id: i64) -> (StatusCode, Value) {
         self.on_meeting(id, "close", json!({})).await

@@ -217,23 +217,15 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         "cancel_reason_required",
         "reason",
     );
-    let (s, m) = sec
-        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
-        .await;
+    let (s, m) = sec.cancel_meeting(id, "与上级会议冲突").await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
         (m["status"].as_str(), m["cancel_reason"].as_str()),
         (Some("cancelled"), Some("与上级会议冲突"))
     );
-    let (s, e) = sec
-        .on_meeting(
-            id,
-            "checkins",
-            json!({"event_id": "late-1", "person_id": app.tree.a1, "method": "manual"}),
-        )
-        .await;
+    let (s, e) = sec.check_in_by_hand(id, "late-1", app.tree.a1).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
-    let (s, e) = sec.on_meeting(id, "cancel", json!({"reason": "再次"})).await;
+    let (s, e) = sec.cancel_meeting(id, "再次").await;
     refused(s, &e, StatusCode::CONFLICT, "meeting_cancelled");
     let (_, l) = sec.get("/api/v1/meetings?status=cancelled").await;
     assert_eq!(ids(&l, "items", "id"), vec![id]);
@@ -261,7 +253,7 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         .post(&format!("/api/v1/meetings/{id2}/checkins?confirm=true"), early)
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, e) = sec.on_meeting(id2, "cancel", json!({"reason": "x"})).await;
+    let (s, e) = sec.cancel_meeting(id2, "x").await;
     refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
     let (s, e) = sec
         .on_meeting(

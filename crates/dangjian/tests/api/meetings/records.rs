@@ -76,11 +76,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     );
     // an amendment is for closed meetings only
     let (s, b) = sec
-        .on_meeting(
-            id,
-            "amendments",
-            json!({"target": "minutes", "minutes": "x", "reason": "笔误"}),
-        )
+        .amend_meeting(id, json!({"target": "minutes", "minutes": "x", "reason": "笔误"}))
         .await;
     refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
 
@@ -145,9 +141,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     // amendments: a reason is required; meeting staff may not amend
     let amend =
         json!({"target": "minutes", "minutes": "会议由张三主持。", "decisions": ["同意接收李四为预备党员"]});
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), amend.clone())
-        .await;
+    let (s, b) = sec.amend_meeting(id, amend.clone()).await;
     refused_on(
         s,
         &b,
@@ -158,14 +152,10 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let staff = app.login("staff").await;
     let mut with_reason = amend.clone();
     with_reason["reason"] = json!("主持人姓名记错；第二项决议未经表决，删去");
-    let (s, _) = staff
-        .post(&format!("/api/v1/meetings/{id}/amendments"), with_reason.clone())
-        .await;
+    let (s, _) = staff.amend_meeting(id, with_reason.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let audits = audit_count(&app.store).await;
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), with_reason)
-        .await;
+    let (s, b) = sec.amend_meeting(id, with_reason).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["before"]["minutes"], "会议由张书记主持。");
     assert_eq!(b["after"]["decisions"], json!(["同意接收李四为预备党员"]));
@@ -185,14 +175,11 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
 
     // a cancelled meeting was not held: nothing to amend
     let other = plan(&app, &sec, app.tree.branch_a).await;
-    let (s, _) = sec
-        .on_meeting(other, "cancel", json!({"reason": "改期另行通知"}))
-        .await;
+    let (s, _) = sec.cancel_meeting(other, "改期另行通知").await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = sec
-        .on_meeting(
+        .amend_meeting(
             other,
-            "amendments",
             json!({"target": "minutes", "minutes": "x", "reason": "补记"}),
         )
         .await;
@@ -210,9 +197,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // not closed yet: amendments are refused
     let (s, b) = sec
-        .on_meeting(
+        .amend_meeting(
             id,
-            "amendments",
             json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "病假"}),
         )
         .await;
@@ -238,30 +224,24 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
 
     // absent → leave, with a reason
     let amend = json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "会前已向书记口头请假（病假）"});
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), amend.clone())
-        .await;
+    let (s, b) = sec.amend_meeting(id, amend.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(
         (b["before"]["state"].as_str(), b["after"]["state"].as_str()),
         (Some("absent"), Some("leave"))
     );
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), amend)
-        .await;
+    let (s, b) = sec.amend_meeting(id, amend).await;
     refused(
         s,
         &b,
         StatusCode::UNPROCESSABLE_ENTITY,
         "amendment_changes_nothing",
     );
-    let (s, b) = sec
-        .on_meeting(
-            id,
-            "amendments",
-            json!({"target": "attendance", "person_id": t.b1, "state": "present", "reason": "x"}),
-        )
-        .await;
+    let amend_attendance = async |person: i64, state: &str| {
+        let body = json!({"target": "attendance", "person_id": person, "state": state, "reason": "x"});
+        sec.amend_meeting(id, body).await
+    };
+    let (s, b) = amend_attendance(t.b1, "present").await;
     refused_on(
         s,
         &b,
@@ -269,13 +249,7 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
         "not_expected",
         "person_id",
     );
-    let (s, b) = sec
-        .on_meeting(
-            id,
-            "amendments",
-            json!({"target": "attendance", "person_id": t.a2, "state": "asleep", "reason": "x"}),
-        )
-        .await;
+    let (s, b) = amend_attendance(t.a2, "asleep").await;
     refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "state");
 
     // the sheet shows the amended state; the counts still add up
