@@ -95,7 +95,8 @@ async fn admin(base: &str) -> Admin {
 impl Admin {
     async fn get(&self, path: &str) -> Value {
         let r = self.http.get(format!("{}{path}", self.base)).send().await;
-        r.unwrap().json().await.unwrap()
+        let r = r.expect("durability test: the server answers");
+        r.json().await.expect("durability test: a JSON answer")
     }
 
     async fn post(&self, path: &str, body: &Value) -> reqwest::Result<reqwest::Response> {

@@ -170,6 +170,10 @@ async fn every_documented_route_the_server_answers_is_in_the_route_table() {
 }
 
 /// Runs `dangjian <args> --data <data>` with `DANGJIAN_DB` unset (the SQLite file in `data`).
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a CLI that cannot run fails the test"
+)]
 fn cli(data: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_dangjian"))
         .args(args)

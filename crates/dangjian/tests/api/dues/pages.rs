@@ -129,5 +129,5 @@ async fn a_member_applies_for_hardship_from_the_phone_page() {
         ),
         (Some("张三"), Some(1000), Some("applied"))
     );
-    assert_eq!(ints(&h, ["from_ym", "to_ym"]), [Some(202605), Some(202606)]);
+    assert_eq!(ints(h, ["from_ym", "to_ym"]), [Some(202605), Some(202606)]);
 }

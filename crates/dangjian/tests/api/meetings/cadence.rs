@@ -95,7 +95,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     // 党课: planned in May (scheduled, not done), none last quarter → overdue
     let lecture = obligation(org, "party_lecture");
     assert_eq!(lecture["status"], "overdue", "{lecture}");
-    assert_eq!(ints(&lecture, ["done", "scheduled"]), [Some(0), Some(1)]);
+    assert_eq!(ints(lecture, ["done", "scheduled"]), [Some(0), Some(1)]);
     assert_eq!(lecture["previous"]["period_label"], "2026年第1季度");
     // 组织生活会 and 民主评议: none in 2025 → overdue
     assert_eq!(obligation(org, "life_meeting")["status"], "overdue");
