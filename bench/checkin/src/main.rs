@@ -7,6 +7,9 @@
 //! per concurrency level, and posts check-ins (person_id, alternating in/out) from C tasks for a
 //! few seconds; then the same with `GET /healthz`; then the raw inserts at batch size C.
 
+#[path = "../../shared.rs"]
+mod shared;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -584,31 +587,15 @@ async fn main() -> anyhow::Result<()> {
         report.push_str(&table("SQLite (WAL, synchronous=FULL)", people, &levels));
     }
     if let Some(pg) = &args.pg {
-        let name = format!("dangjian_bench_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(pg).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await?;
-        let url = match pg.rsplit_once('/') {
-            Some((host, _)) => format!("{host}/{name}"),
-            None => bail!("--pg needs a URL ending in /database"),
-        };
-        let result = run_engine(&args, "PostgreSQL", Some(&url)).await;
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-            .execute(&admin)
-            .await;
-        let (levels, people) = result?;
+        let (levels, people) = shared::on_scratch_db(pg, "dangjian_bench", async |url| {
+            run_engine(&args, "PostgreSQL", Some(&url)).await
+        })
+        .await?;
         report.push_str(&table("PostgreSQL", people, &levels));
     }
     println!("{report}");
     if let Some(path) = &args.write {
-        let md = std::fs::read_to_string(path)?;
-        let (begin, end) = ("<!-- checkin-results:begin -->", "<!-- checkin-results:end -->");
-        let (Some(i), Some(j)) = (md.find(begin), md.find(end)) else {
-            bail!("{} has no check-in markers", path.display());
-        };
-        let out = format!("{}{begin}\n{report}\n{}", &md[..i], &md[j..]);
-        std::fs::write(path, out)?;
+        shared::write_results(path, "checkin", &report)?;
     }
     Ok(())
 }

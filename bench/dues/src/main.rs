@@ -7,10 +7,12 @@
 //!
 //! `target/release/dues-bench [--members N] [--pg URL] [--no-sqlite]`
 
+#[path = "../../shared.rs"]
+mod shared;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Parser;
 use dangjian_rules::org::{BranchType, OrgCategory, OrgKind};
 use dangjian_store::org::NewOrg;
@@ -245,30 +247,16 @@ async fn main() -> anyhow::Result<()> {
         results.push(run("SQLite", &target, &args).await?);
     }
     if let Some(pg) = &args.pg {
-        let name = format!("dangjian_dues_bench_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(pg).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await?;
-        let url = format!(
-            "{}/{name}",
-            pg.rsplit_once('/').context("--pg URL ends in /db")?.0
-        );
-        let r = run("PostgreSQL", &DbTarget::parse(&url)?, &args).await;
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-            .execute(&admin)
-            .await;
-        results.push(r?);
+        let r = shared::on_scratch_db(pg, "dangjian_dues_bench", async |url| {
+            run("PostgreSQL", &DbTarget::parse(&url)?, &args).await
+        })
+        .await?;
+        results.push(r);
     }
     let out = report(&results, args.members);
     println!("{out}");
     if let Some(path) = &args.write {
-        let md = std::fs::read_to_string(path)?;
-        let (begin, end) = ("<!-- dues-results:begin -->", "<!-- dues-results:end -->");
-        let (Some(i), Some(j)) = (md.find(begin), md.find(end)) else {
-            anyhow::bail!("{} has no dues markers", path.display());
-        };
-        std::fs::write(path, format!("{}{begin}\n{out}\n{}", &md[..i], &md[j..]))?;
+        shared::write_results(path, "dues", &out)?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use time::{Date, Month};
 use crate::calendar::days_between;
 use crate::meeting::MeetingKind;
 use crate::org::OrgKind;
+use crate::ruleset::{Versioned, in_force_on};
 use crate::string_enum;
 
 string_enum!(
@@ -176,13 +177,13 @@ pub static CADENCE_RULE_SETS: &[CadenceRuleSet] = &[CadenceRuleSet {
 
 /// The set in force on `date`; dates before the first set are judged by the first.
 pub fn cadence_rules_on(date: Date) -> &'static CadenceRuleSet {
-    let mut chosen = &CADENCE_RULE_SETS[0];
-    for set in CADENCE_RULE_SETS {
-        if set.effective_from <= date {
-            chosen = set;
-        }
+    in_force_on(CADENCE_RULE_SETS, date).unwrap_or(&CADENCE_RULE_SETS[0])
+}
+
+impl Versioned for CadenceRuleSet {
+    fn effective_from(&self) -> Date {
+        self.effective_from
     }
-    chosen
 }
 
 /// A calendar period, both ends included.
@@ -557,11 +558,7 @@ mod tests {
 
     #[test]
     fn rule_sets_are_ordered_and_the_first_applies_before_it() {
-        assert!(
-            CADENCE_RULE_SETS
-                .windows(2)
-                .all(|w| w[0].effective_from < w[1].effective_from)
-        );
+        assert!(crate::ruleset::ordered_by_effective_date(CADENCE_RULE_SETS));
         assert_eq!(cadence_rules_on(date!(2000 - 01 - 01)), &CADENCE_RULE_SETS[0]);
     }
 }

@@ -48,43 +48,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn adding_months_keeps_the_day_of_month() {
-        assert_eq!(add_months(date!(2024 - 06 - 15), 12), date!(2025 - 06 - 15));
-        assert_eq!(add_months(date!(2025 - 03 - 03), 1), date!(2025 - 04 - 03));
-    }
-
-    #[test]
-    fn adding_months_clamps_to_the_end_of_a_shorter_month() {
-        assert_eq!(add_months(date!(2024 - 01 - 31), 1), date!(2024 - 02 - 29));
-        assert_eq!(add_months(date!(2025 - 01 - 31), 1), date!(2025 - 02 - 28));
-        assert_eq!(add_months(date!(2025 - 08 - 31), 1), date!(2025 - 09 - 30));
-    }
-
-    #[test]
-    fn adding_months_crosses_year_boundaries_both_ways() {
-        assert_eq!(add_months(date!(2024 - 11 - 30), 3), date!(2025 - 02 - 28));
-        assert_eq!(add_months(date!(2025 - 01 - 15), -1), date!(2024 - 12 - 15));
-        assert_eq!(add_months(date!(2025 - 03 - 31), -13), date!(2024 - 02 - 29));
-    }
-
-    #[test]
-    fn adding_zero_months_changes_nothing() {
-        assert_eq!(add_months(date!(2024 - 02 - 29), 0), date!(2024 - 02 - 29));
+    fn adding_months_keeps_the_day_of_month_clamped_to_the_target_month() {
+        let cases = [
+            // the same day of month
+            (date!(2024 - 06 - 15), 12, date!(2025 - 06 - 15)),
+            (date!(2025 - 03 - 03), 1, date!(2025 - 04 - 03)),
+            // clamped to the end of a shorter month
+            (date!(2024 - 01 - 31), 1, date!(2024 - 02 - 29)),
+            (date!(2025 - 01 - 31), 1, date!(2025 - 02 - 28)),
+            (date!(2025 - 08 - 31), 1, date!(2025 - 09 - 30)),
+            // across year boundaries both ways
+            (date!(2024 - 11 - 30), 3, date!(2025 - 02 - 28)),
+            (date!(2025 - 01 - 15), -1, date!(2024 - 12 - 15)),
+            (date!(2025 - 03 - 31), -13, date!(2024 - 02 - 29)),
+            // zero months change nothing
+            (date!(2024 - 02 - 29), 0, date!(2024 - 02 - 29)),
+            // beyond the representable range: saturated
+            (date!(2024 - 01 - 01), i32::MAX, Date::MAX),
+            (date!(2024 - 01 - 01), i32::MIN, Date::MIN),
+        ];
+        for (from, months, to) in cases {
+            assert_eq!(add_months(from, months), to, "{from} + {months} months");
+        }
     }
 
     #[test]
     fn adding_a_year_to_february_29_gives_february_28() {
-        assert_eq!(add_years(date!(2024 - 02 - 29), 1), date!(2025 - 02 - 28));
-        assert_eq!(add_years(date!(2024 - 02 - 29), 4), date!(2028 - 02 - 29));
-        assert_eq!(add_years(date!(2007 - 09 - 01), 18), date!(2025 - 09 - 01));
-    }
-
-    #[test]
-    fn results_beyond_the_representable_range_saturate() {
-        assert_eq!(add_months(date!(2024 - 01 - 01), i32::MAX), Date::MAX);
-        assert_eq!(add_months(date!(2024 - 01 - 01), i32::MIN), Date::MIN);
-        assert_eq!(add_years(Date::MAX, 1), Date::MAX);
-        assert_eq!(add_years(Date::MIN, -1), Date::MIN);
+        let cases = [
+            (date!(2024 - 02 - 29), 1, date!(2025 - 02 - 28)),
+            (date!(2024 - 02 - 29), 4, date!(2028 - 02 - 29)),
+            (date!(2007 - 09 - 01), 18, date!(2025 - 09 - 01)),
+            // beyond the representable range: saturated
+            (Date::MAX, 1, Date::MAX),
+            (Date::MIN, -1, Date::MIN),
+        ];
+        for (from, years, to) in cases {
+            assert_eq!(add_years(from, years), to, "{from} + {years} years");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use time::Date;
 use time::macros::date;
 
 use crate::member::PersonCategory;
+use crate::ruleset::{Versioned, in_force_on};
 use crate::{RuleViolation, RuleWarning, string_enum};
 
 string_enum!(
@@ -212,19 +213,21 @@ pub static DUES_RULE_SETS: &[DuesRuleSet] = &[DuesRuleSet {
 /// D1 (中组发〔2008〕3号) applies from 2008-04-01.
 const D1_EFFECTIVE: Date = date!(2008 - 04 - 01);
 
+impl Versioned for DuesRuleSet {
+    fn effective_from(&self) -> Date {
+        self.effective_from
+    }
+}
+
 /// The set in force on `date`: the latest whose `effective_from` is not after it. Before the
 /// first set → 422 `dues_rules_not_in_force` on `date` (the older rules are not known).
 pub fn dues_rules_on(date: Date) -> Result<&'static DuesRuleSet, RuleViolation> {
-    DUES_RULE_SETS
-        .iter()
-        .rev()
-        .find(|set| set.effective_from <= date)
-        .ok_or_else(|| {
-            let first = DUES_RULE_SETS.first().map(|s| s.effective_from.to_string());
-            RuleViolation::field("dues_rules_not_in_force", "date")
-                .arg("date", date)
-                .arg("from", first.unwrap_or_default())
-        })
+    in_force_on(DUES_RULE_SETS, date).ok_or_else(|| {
+        let first = DUES_RULE_SETS.first().map(|s| s.effective_from.to_string());
+        RuleViolation::field("dues_rules_not_in_force", "date")
+            .arg("date", date)
+            .arg("from", first.unwrap_or_default())
+    })
 }
 
 /// The monthly dues the rules give.
@@ -355,11 +358,7 @@ mod tests {
 
     #[test]
     fn rule_sets_are_ordered_by_effective_date() {
-        assert!(
-            DUES_RULE_SETS
-                .windows(2)
-                .all(|w| w[0].effective_from < w[1].effective_from)
-        );
+        assert!(crate::ruleset::ordered_by_effective_date(DUES_RULE_SETS));
     }
 
     #[test]

@@ -72,3 +72,12 @@ impl RuleWarning {
         self
     }
 }
+
+/// The `args` of a violation or warning, written as literals in tests.
+#[cfg(test)]
+pub(crate) fn args(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    pairs
+        .iter()
+        .map(|&(name, value)| (name, value.to_string()))
+        .collect()
+}

@@ -32,37 +32,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_mobile_number_keeps_its_first_three_and_last_four_digits() {
-        assert_eq!(mask_phone("13812345678"), "138****5678");
-    }
-
-    #[test]
-    fn eleven_digits_not_starting_with_one_are_masked_as_any_other_string() {
-        assert_eq!(mask_phone("01062751234"), "01*******34");
-    }
-
-    #[test]
-    fn a_landline_with_area_code_keeps_three_and_two() {
-        assert_eq!(mask_phone("010-62751234"), "010*******34");
-    }
-
-    #[test]
-    fn a_short_number_shows_less() {
-        assert_eq!(mask_phone("62751234"), "62*****4");
-        assert_eq!(mask_phone("12345"), "1***5");
-        assert_eq!(mask_phone("1234"), "1***");
-    }
-
-    #[test]
-    fn very_short_strings_are_all_stars() {
-        assert_eq!(mask_phone(""), "");
-        assert_eq!(mask_phone("1"), "*");
-        assert_eq!(mask_phone("123"), "***");
-    }
-
-    #[test]
-    fn masking_counts_characters_not_bytes() {
-        assert_eq!(mask_phone("电话一二三四五六七八"), "电话******七八");
+    fn phone_numbers_are_masked_by_their_shape() {
+        let cases = [
+            (
+                "a mobile number keeps its first three and last four digits",
+                "13812345678",
+                "138****5678",
+            ),
+            (
+                "eleven digits not starting with 1 are masked as any other string",
+                "01062751234",
+                "01*******34",
+            ),
+            (
+                "a landline with area code keeps three and two",
+                "010-62751234",
+                "010*******34",
+            ),
+            ("a short number shows less", "62751234", "62*****4"),
+            ("a short number shows less", "12345", "1***5"),
+            ("a short number shows less", "1234", "1***"),
+            ("very short strings are all stars", "", ""),
+            ("very short strings are all stars", "1", "*"),
+            ("very short strings are all stars", "123", "***"),
+            (
+                "masking counts characters, not bytes",
+                "电话一二三四五六七八",
+                "电话******七八",
+            ),
+        ];
+        for (case, phone, masked) in cases {
+            assert_eq!(mask_phone(phone), masked, "{case}: {phone:?}");
+        }
     }
 
     #[test]

@@ -314,6 +314,7 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+    use crate::error::args;
     use crate::ruleset::ORG_RULE_SETS;
     use EventKind as E;
     use MemberStatus as S;
@@ -321,6 +322,15 @@ mod tests {
     fn rs() -> &'static OrgRuleSet {
         &ORG_RULE_SETS[0]
     }
+
+    /// Members and the development pipeline: the records that can move between branches.
+    const ON_RECORD: [MemberStatus; 5] = [
+        S::Formal,
+        S::Probationary,
+        S::Applicant,
+        S::Activist,
+        S::Candidate,
+    ];
 
     #[test]
     fn register_creates_a_record_with_the_given_status() {
@@ -330,9 +340,15 @@ mod tests {
     }
 
     #[test]
-    fn register_without_a_status_is_refused_on_the_status_field() {
-        let err = next_status(None, E::Register, None).unwrap_err();
-        assert_eq!((err.code, err.field), ("status_required", Some("status")));
+    fn register_and_transfer_in_without_a_status_are_refused_on_the_status_field() {
+        for event in [E::Register, E::TransferIn] {
+            let err = next_status(None, event, None).unwrap_err();
+            assert_eq!(
+                (err.code, err.field),
+                ("status_required", Some("status")),
+                "{event:?}"
+            );
+        }
     }
 
     #[test]
@@ -342,56 +358,28 @@ mod tests {
     }
 
     #[test]
-    fn apply_starts_a_new_record_or_a_new_application_after_leaving() {
-        assert_eq!(next_status(None, E::Apply, None), Ok(S::Applicant));
-        assert_eq!(next_status(Some(S::Left), E::Apply, None), Ok(S::Applicant));
-    }
-
-    #[test]
-    fn the_development_pipeline_runs_applicant_activist_candidate_probationary_formal() {
-        assert_eq!(
-            next_status(Some(S::Applicant), E::BecomeActivist, None),
-            Ok(S::Activist)
-        );
-        assert_eq!(
-            next_status(Some(S::Activist), E::BecomeCandidate, None),
-            Ok(S::Candidate)
-        );
-        assert_eq!(
-            next_status(Some(S::Candidate), E::Admit, None),
-            Ok(S::Probationary)
-        );
-        assert_eq!(
-            next_status(Some(S::Probationary), E::Regularize, None),
-            Ok(S::Formal)
-        );
-    }
-
-    #[test]
-    fn extending_probation_keeps_the_member_probationary() {
-        assert_eq!(
-            next_status(Some(S::Probationary), E::ExtendProbation, None),
-            Ok(S::Probationary)
-        );
-    }
-
-    #[test]
-    fn cancelling_probation_makes_the_member_left() {
-        assert_eq!(
-            next_status(Some(S::Probationary), E::CancelProbation, None),
-            Ok(S::Left)
-        );
+    fn a_record_applies_develops_is_admitted_regularized_extended_or_cancelled() {
+        let cases = [
+            // a new record, or a new application after leaving
+            (None, E::Apply, S::Applicant),
+            (Some(S::Left), E::Apply, S::Applicant),
+            // the development pipeline: applicant, activist, candidate, probationary, formal
+            (Some(S::Applicant), E::BecomeActivist, S::Activist),
+            (Some(S::Activist), E::BecomeCandidate, S::Candidate),
+            (Some(S::Candidate), E::Admit, S::Probationary),
+            (Some(S::Probationary), E::Regularize, S::Formal),
+            // an extension keeps the member probationary; a cancellation makes them left
+            (Some(S::Probationary), E::ExtendProbation, S::Probationary),
+            (Some(S::Probationary), E::CancelProbation, S::Left),
+        ];
+        for (from, event, to) in cases {
+            assert_eq!(next_status(from, event, None), Ok(to), "{from:?} {event:?}");
+        }
     }
 
     #[test]
     fn members_and_the_pipeline_can_be_transferred_out() {
-        for s in [
-            S::Formal,
-            S::Probationary,
-            S::Applicant,
-            S::Activist,
-            S::Candidate,
-        ] {
+        for s in ON_RECORD {
             assert_eq!(next_status(Some(s), E::TransferOut, None), Ok(S::TransferredOut));
         }
     }
@@ -399,22 +387,10 @@ mod tests {
     #[test]
     fn transfer_in_takes_a_member_or_pipeline_status_onto_a_new_or_transferred_record() {
         for from in [None, Some(S::TransferredOut)] {
-            for to in [
-                S::Formal,
-                S::Probationary,
-                S::Applicant,
-                S::Activist,
-                S::Candidate,
-            ] {
+            for to in ON_RECORD {
                 assert_eq!(next_status(from, E::TransferIn, Some(to)), Ok(to));
             }
         }
-    }
-
-    #[test]
-    fn transfer_in_without_a_status_is_refused() {
-        let err = next_status(None, E::TransferIn, None).unwrap_err();
-        assert_eq!((err.code, err.field), ("status_required", Some("status")));
     }
 
     #[test]
@@ -512,50 +488,36 @@ mod tests {
     #[test]
     fn an_invalid_transition_from_no_record_names_it_as_none() {
         let err = next_status(None, E::Admit, None).unwrap_err();
-        assert_eq!(
-            err.args,
-            vec![
-                ("from", "无".to_string()),
-                ("event", "接收为预备党员".to_string())
-            ]
-        );
+        assert_eq!(err.args, args(&[("from", "无"), ("event", "接收为预备党员")]));
     }
 
     #[test]
-    fn probation_is_one_year_from_the_branch_resolution() {
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 06 - 15), 0),
-            date!(2025 - 06 - 15)
-        );
-    }
-
-    #[test]
-    fn an_extension_runs_on_from_the_original_end_of_probation() {
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 06 - 15), 6),
-            date!(2025 - 12 - 15)
-        );
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 06 - 15), 12),
-            date!(2026 - 06 - 15)
-        );
-        assert_eq!(
-            probation_end(rs(), date!(2024 - 02 - 29), 6),
-            date!(2025 - 08 - 28)
-        );
+    fn probation_is_one_year_from_the_branch_resolution_and_an_extension_runs_on_from_its_end() {
+        let cases = [
+            (date!(2024 - 06 - 15), 0, date!(2025 - 06 - 15)),
+            (date!(2024 - 06 - 15), 6, date!(2025 - 12 - 15)),
+            (date!(2024 - 06 - 15), 12, date!(2026 - 06 - 15)),
+            (date!(2024 - 02 - 29), 6, date!(2025 - 08 - 28)),
+        ];
+        for (resolution, extension, end) in cases {
+            assert_eq!(
+                probation_end(rs(), resolution, extension),
+                end,
+                "resolution {resolution}, extended {extension} months"
+            );
+        }
     }
 
     #[test]
     fn the_regularization_date_is_the_end_of_probation_not_the_vote_or_approval() {
         // 支部大会 2024-06-15; 转正 voted 2025-06-20, approved 2025-08-01 (edge case 14)
-        assert_eq!(
-            regularize_date(rs(), date!(2024 - 06 - 15), 0),
-            date!(2025 - 06 - 15)
-        );
-        assert_eq!(
-            regularize_date(rs(), date!(2024 - 06 - 15), 6),
-            date!(2025 - 12 - 15)
-        );
+        for (extension, end) in [(0, date!(2025 - 06 - 15)), (6, date!(2025 - 12 - 15))] {
+            assert_eq!(
+                regularize_date(rs(), date!(2024 - 06 - 15), extension),
+                end,
+                "extended {extension} months"
+            );
+        }
     }
 
     #[test]
@@ -573,10 +535,7 @@ mod tests {
                 (err.code, err.field),
                 ("probation_extension_range", Some("months"))
             );
-            assert_eq!(
-                err.args[1..],
-                [("min", "6".to_string()), ("max", "12".to_string())]
-            );
+            assert_eq!(err.args[1..], args(&[("min", "6"), ("max", "12")])[..]);
         }
     }
 
@@ -592,13 +551,7 @@ mod tests {
     fn an_application_the_day_before_the_eighteenth_birthday_is_refused() {
         let err = check_apply_age(date!(2007 - 09 - 01), date!(2025 - 08 - 31)).unwrap_err();
         assert_eq!((err.code, err.field), ("applicant_under_18", Some("date")));
-        assert_eq!(
-            err.args,
-            vec![
-                ("min_age", "18".to_string()),
-                ("adult_on", "2025-09-01".to_string())
-            ]
-        );
+        assert_eq!(err.args, args(&[("min_age", "18"), ("adult_on", "2025-09-01")]));
     }
 
     #[test]

@@ -422,6 +422,7 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+    use crate::error::args;
     use crate::ruleset::ORG_RULE_SETS;
 
     fn rs() -> &'static OrgRuleSet {
@@ -443,11 +444,7 @@ mod tests {
         assert_eq!(codes(&ws), ["branch_too_few_formal"]);
         assert_eq!(
             ws[0].args,
-            vec![
-                ("formal", "2".to_string()),
-                ("min", "3".to_string()),
-                ("branch_type", "联合党支部".to_string())
-            ]
+            args(&[("formal", "2"), ("min", "3"), ("branch_type", "联合党支部")])
         );
     }
 
@@ -455,10 +452,7 @@ mod tests {
     fn a_branch_of_fifty_one_members_is_warned_as_too_large() {
         let ws = structure_warnings(rs(), OrgKind::Branch, Some(BranchType::Regular), 40, 51);
         assert_eq!(codes(&ws), ["branch_too_large"]);
-        assert_eq!(
-            ws[0].args[..2],
-            [("members", "51".to_string()), ("max", "50".to_string())]
-        );
+        assert_eq!(ws[0].args[..2], args(&[("members", "51"), ("max", "50")])[..]);
     }
 
     #[test]
@@ -479,11 +473,7 @@ mod tests {
         assert_eq!(codes(&small), ["general_branch_size"]);
         assert_eq!(
             small[0].args,
-            vec![
-                ("members", "49".to_string()),
-                ("min", "50".to_string()),
-                ("max", "100".to_string())
-            ]
+            args(&[("members", "49"), ("min", "50"), ("max", "100")])
         );
         assert_eq!(
             codes(&structure_warnings(rs(), OrgKind::GeneralBranch, None, 90, 101)),
@@ -495,10 +485,7 @@ mod tests {
     fn a_committee_below_one_hundred_members_is_warned() {
         let ws = structure_warnings(rs(), OrgKind::Committee, None, 90, 99);
         assert_eq!(codes(&ws), ["committee_too_small"]);
-        assert_eq!(
-            ws[0].args,
-            vec![("members", "99".to_string()), ("min", "100".to_string())]
-        );
+        assert_eq!(ws[0].args, args(&[("members", "99"), ("min", "100")]));
     }
 
     #[test]
@@ -584,14 +571,7 @@ mod tests {
     fn a_committee_of_eight_is_refused() {
         let err = check_committee_size(rs(), 20, 8).unwrap_err();
         assert_eq!(err.code, "committee_size");
-        assert_eq!(
-            err.args,
-            vec![
-                ("size", "8".to_string()),
-                ("min", "3".to_string()),
-                ("max", "7".to_string())
-            ]
-        );
+        assert_eq!(err.args, args(&[("size", "8"), ("min", "3"), ("max", "7")]));
     }
 
     #[test]
@@ -638,10 +618,7 @@ mod tests {
         assert_eq!(check_joint_units(rs(), 5), Ok(()));
         let err = check_joint_units(rs(), 6).unwrap_err();
         assert_eq!(err.code, "joint_branch_too_many_units");
-        assert_eq!(
-            err.args,
-            vec![("units", "6".to_string()), ("max", "5".to_string())]
-        );
+        assert_eq!(err.args, args(&[("units", "6"), ("max", "5")]));
     }
 
     #[test]
@@ -666,63 +643,32 @@ mod tests {
     }
 
     #[test]
-    fn a_term_far_from_its_end_is_active() {
-        assert_eq!(
-            term_status(rs(), date!(2021 - 06 - 01), 3, date!(2024 - 03 - 02)),
-            TermStatus::Active {
-                ends_on: date!(2024 - 06 - 01),
-                days_left: 91
-            }
-        );
-    }
-
-    #[test]
-    fn a_term_within_ninety_days_of_its_end_is_ending_soon() {
-        assert_eq!(
-            term_status(rs(), date!(2021 - 06 - 01), 3, date!(2024 - 03 - 03)),
-            TermStatus::EndingSoon {
-                ends_on: date!(2024 - 06 - 01),
-                days_left: 90
-            }
-        );
-        assert_eq!(
-            term_status(rs(), date!(2021 - 06 - 01), 3, date!(2024 - 05 - 31)),
-            TermStatus::EndingSoon {
-                ends_on: date!(2024 - 06 - 01),
-                days_left: 1
-            }
-        );
-    }
-
-    #[test]
-    fn a_term_is_expired_from_its_end_day() {
-        assert_eq!(
-            term_status(rs(), date!(2021 - 06 - 01), 3, date!(2024 - 06 - 01)),
-            TermStatus::Expired {
-                ends_on: date!(2024 - 06 - 01),
-                days_over: 0
-            }
-        );
-        assert_eq!(
-            term_status(rs(), date!(2021 - 06 - 01), 3, date!(2024 - 06 - 11)),
-            TermStatus::Expired {
-                ends_on: date!(2024 - 06 - 01),
-                days_over: 10
-            }
-        );
+    fn a_term_is_active_then_ending_soon_within_ninety_days_then_expired_from_its_end_day() {
+        let ends_on = date!(2024 - 06 - 01);
+        let active = |days_left| TermStatus::Active { ends_on, days_left };
+        let ending_soon = |days_left| TermStatus::EndingSoon { ends_on, days_left };
+        let expired = |days_over| TermStatus::Expired { ends_on, days_over };
+        let cases = [
+            (date!(2024 - 03 - 02), active(91)),
+            (date!(2024 - 03 - 03), ending_soon(90)),
+            (date!(2024 - 05 - 31), ending_soon(1)),
+            (date!(2024 - 06 - 01), expired(0)),
+            (date!(2024 - 06 - 11), expired(10)),
+        ];
+        for (today, status) in cases {
+            assert_eq!(
+                term_status(rs(), date!(2021 - 06 - 01), 3, today),
+                status,
+                "a three-year term from 2021-06-01, on {today}"
+            );
+        }
     }
 
     #[test]
     fn a_secretary_with_less_than_a_year_of_party_age_is_warned() {
         let ws = secretary_warnings(rs(), Some(date!(2024 - 06 - 15)), date!(2025 - 06 - 14));
         assert_eq!(codes(&ws), ["secretary_party_age"]);
-        assert_eq!(
-            ws[0].args,
-            vec![
-                ("min_years", "1".to_string()),
-                ("since", "2024-06-15".to_string())
-            ]
-        );
+        assert_eq!(ws[0].args, args(&[("min_years", "1"), ("since", "2024-06-15")]));
     }
 
     #[test]
@@ -742,10 +688,7 @@ mod tests {
     fn a_branch_of_two_formal_members_cannot_hold_an_admission_vote() {
         let err = may_hold_admission_vote(rs(), 2).unwrap_err();
         assert_eq!(err.code, "branch_too_few_formal_to_vote");
-        assert_eq!(
-            err.args,
-            vec![("formal", "2".to_string()), ("min", "3".to_string())]
-        );
+        assert_eq!(err.args, args(&[("formal", "2"), ("min", "3")]));
     }
 
     #[test]

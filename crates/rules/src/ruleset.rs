@@ -122,16 +122,33 @@ pub static ORG_RULE_SETS: &[OrgRuleSet] = &[OrgRuleSet {
 /// B1 (支部工作条例（试行）) was issued on 2018-10-28.
 const B1_EFFECTIVE: Date = date!(2018 - 10 - 28);
 
+/// A versioned set of rules: in force from its `effective_from` until the next set's.
+pub trait Versioned {
+    fn effective_from(&self) -> Date;
+}
+
+/// The set of `sets` (ordered by effective date) in force on `date`: the latest whose
+/// `effective_from` is not after it; None before the first.
+pub fn in_force_on<T: Versioned>(sets: &[T], date: Date) -> Option<&T> {
+    sets.iter().rev().find(|set| set.effective_from() <= date)
+}
+
+/// Whether `sets` are strictly ordered by effective date, as [`in_force_on`] needs.
+pub fn ordered_by_effective_date<T: Versioned>(sets: &[T]) -> bool {
+    sets.windows(2)
+        .all(|w| w[0].effective_from() < w[1].effective_from())
+}
+
+impl Versioned for OrgRuleSet {
+    fn effective_from(&self) -> Date {
+        self.effective_from
+    }
+}
+
 /// The set in force on `date`: the latest whose `effective_from` is not after it. Acts dated
 /// before the first set are judged by the first (there is no older data to apply).
 pub fn org_rules_on(date: Date) -> &'static OrgRuleSet {
-    let mut chosen = &ORG_RULE_SETS[0];
-    for set in ORG_RULE_SETS {
-        if set.effective_from <= date {
-            chosen = set;
-        }
-    }
-    chosen
+    in_force_on(ORG_RULE_SETS, date).unwrap_or(&ORG_RULE_SETS[0])
 }
 
 #[cfg(test)]
@@ -140,11 +157,7 @@ mod tests {
 
     #[test]
     fn rule_sets_are_ordered_by_effective_date() {
-        assert!(
-            ORG_RULE_SETS
-                .windows(2)
-                .all(|w| w[0].effective_from < w[1].effective_from)
-        );
+        assert!(ordered_by_effective_date(ORG_RULE_SETS));
     }
 
     #[test]

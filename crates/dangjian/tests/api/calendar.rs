@@ -5,15 +5,20 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, TestApp, entry, strs};
 
-async fn meeting(c: &Client, org: i64, kind: &str, starts: &str, ends: &str) -> i64 {
+/// Plans a `kind` meeting of `org` from `starts` (RFC 3339) for `minutes`.
+async fn meeting(c: &Client, org: i64, kind: &str, starts: &str, minutes: i64) -> i64 {
+    let start = OffsetDateTime::parse(starts, &Rfc3339).unwrap_or_else(|e| panic!("{starts}: {e}"));
     crate::meetings::meeting(org)
         .kind(kind)
         .title(&format!("{kind} {starts}"))
-        .between(starts, ends)
+        .starting_at(start)
+        .lasting(Duration::minutes(minutes))
         .venue("活动室")
         .plan_as(c)
         .await
@@ -33,10 +38,7 @@ async fn check_in(c: &Client, meeting: i64, person: i64, at: &str) -> Value {
 }
 
 fn obligation<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["org"]["obligations"]
-        .as_array()
-        .and_then(|a| a.iter().find(|o| o["kind"] == kind))
-        .unwrap_or(&Value::Null)
+    entry(&report["org"], "obligations", "kind", kind)
 }
 
 #[tokio::test]
@@ -46,14 +48,7 @@ async fn the_cadence_on_a_quarters_last_day_and_just_after_midnight_on_its_first
     let sec = app.login("sec").await;
     let a = app.tree.branch_a;
     // last quarter's was held
-    let q4 = meeting(
-        &sec,
-        a,
-        "branch_congress",
-        "2025-12-20T09:00:00+08:00",
-        "2025-12-20T11:00:00+08:00",
-    )
-    .await;
+    let q4 = meeting(&sec, a, "branch_congress", "2025-12-20T09:00:00+08:00", 120).await;
     check_in(&sec, q4, app.tree.a1, "2025-12-20T09:00:00+08:00").await;
     let (s, b) = sec.close_meeting(q4).await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -77,23 +72,9 @@ async fn the_cadence_on_a_quarters_last_day_and_just_after_midnight_on_its_first
 
     // recorded afterwards: one held at 22:00 on 31 March counts for the first quarter; one at
     // 00:10 on 1 April (16:10 UTC on 31 March) counts for the second
-    let q1 = meeting(
-        &sec,
-        a,
-        "branch_congress",
-        "2026-03-31T22:00:00+08:00",
-        "2026-03-31T23:00:00+08:00",
-    )
-    .await;
+    let q1 = meeting(&sec, a, "branch_congress", "2026-03-31T22:00:00+08:00", 60).await;
     check_in(&sec, q1, app.tree.a1, "2026-03-31T21:58:00+08:00").await;
-    let q2 = meeting(
-        &sec,
-        a,
-        "branch_congress",
-        "2026-04-01T00:10:00+08:00",
-        "2026-04-01T00:20:00+08:00",
-    )
-    .await;
+    let q2 = meeting(&sec, a, "branch_congress", "2026-04-01T00:10:00+08:00", 10).await;
     check_in(&sec, q2, app.tree.a1, "2026-04-01T00:10:00+08:00").await;
     for id in [q1, q2] {
         let (s, b) = sec.close_meeting(id).await;
@@ -113,22 +94,8 @@ async fn the_late_flag_and_the_yearly_ledger_follow_local_time_across_midnight()
     let sec = app.login("sec").await;
     let a = app.tree.branch_a;
     // one meeting from 23:50 on New Year's Eve, one from midnight
-    let eve = meeting(
-        &sec,
-        a,
-        "theme_day",
-        "2026-12-31T23:50:00+08:00",
-        "2027-01-01T01:00:00+08:00",
-    )
-    .await;
-    let night = meeting(
-        &sec,
-        a,
-        "other",
-        "2027-01-01T00:00:00+08:00",
-        "2027-01-01T01:00:00+08:00",
-    )
-    .await;
+    let eve = meeting(&sec, a, "theme_day", "2026-12-31T23:50:00+08:00", 70).await;
+    let night = meeting(&sec, a, "other", "2027-01-01T00:00:00+08:00", 60).await;
 
     // within the 5 minutes' grace of 23:50: not late; at 00:10 on 1 January: late
     app.clock.set(datetime!(2026-12-31 23:54 +8));
@@ -191,45 +158,27 @@ async fn arrears_run_across_the_year_boundary() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
 
-    let line = |list: &Value| {
-        list["items"]
-            .as_array()
-            .and_then(|a| a.iter().find(|l| l["person_id"] == a1))
-            .cloned()
+    let line = |list: &Value| entry(list, "items", "person_id", a1).clone();
+    // a1's months unpaid, stage and first unpaid month (nulls when a1 is not listed)
+    let stage = |list: &Value| {
+        let l = line(list);
+        json!([l["months_unpaid"], l["stage"], l["first_unpaid"]])
     };
     let path = format!("/api/v1/orgs/{}/dues-arrears", app.tree.branch_a);
     // a month counts once it is over: at 23:59 on 31 December, October and November
     app.clock.set(datetime!(2026-12-31 23:59 +8));
     let sec = app.login("sec").await;
     let (_, list) = sec.get(&path).await;
-    assert!(line(&list).is_none(), "two months: {list}");
+    assert!(line(&list).is_null(), "two months: {list}");
     // a minute later (15:00 UTC, still 2026 there) December is over too: three, a reminder
     app.clock.set(datetime!(2026-12-31 16:00 UTC));
     let (_, list) = sec.get(&path).await;
-    let l = line(&list).expect("listed");
-    assert_eq!(
-        (
-            l["months_unpaid"].as_i64(),
-            l["stage"].as_str(),
-            l["first_unpaid"].as_str()
-        ),
-        (Some(3), Some("reminder"), Some("2026-10")),
-        "{l}"
-    );
+    assert_eq!(stage(&list), json!([3, "reminder", "2026-10"]), "{list}");
     // on 1 April 2027, October to March: six months across the year boundary, a case
     app.clock.set(datetime!(2027-04-01 10:00 +8));
     let sec = app.login("sec").await;
     let (_, list) = sec.get(&path).await;
-    let l = line(&list).expect("listed");
-    assert_eq!(
-        (
-            l["months_unpaid"].as_i64(),
-            l["stage"].as_str(),
-            l["first_unpaid"].as_str()
-        ),
-        (Some(6), Some("case"), Some("2026-10")),
-        "{l}"
-    );
+    assert_eq!(stage(&list), json!([6, "case", "2026-10"]), "{list}");
 }
 
 #[tokio::test]
@@ -245,12 +194,10 @@ async fn a_term_begun_on_29_february_ends_on_the_last_day_of_february() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let codes = |w: &Value| -> Vec<String> {
-        w["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i["code"].as_str().map(str::to_owned))
+        let codes = strs(w, "items", "code").into_iter();
+        codes
             .filter(|c| c.starts_with("term_"))
+            .map(str::to_owned)
             .collect()
     };
     let path = format!("/api/v1/orgs/{a}/warnings");

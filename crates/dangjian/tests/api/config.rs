@@ -4,43 +4,26 @@
 use dangjian_store::Settings;
 use dangjian_web::WebConfig;
 use reqwest::StatusCode;
-use serde_json::json;
 use time::Duration;
-use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::{TestApp, test_start};
+use crate::helpers::{TestApp, entry, test_start};
+use crate::meetings::{Planned, attendance, local, meeting};
 
 /// Plans a meeting of branch A starting now, checks a1 in `minutes` after the start, returns
 /// the answer's `late` and the attendance sheet's view of it.
 async fn late_after(app: &TestApp, minutes: i64) -> (Option<bool>, Option<bool>) {
     let staff = app.login("staff").await;
-    let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now());
-    let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    let (s, m) = staff
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": app.tree.branch_a, "kind": "group", "title": "党小组会",
-                   "starts_at": at(start), "ends_at": at(start + Duration::hours(2))}),
-        )
+    let Planned { id, starts_at } = meeting(app.tree.branch_a)
+        .kind("group")
+        .title("党小组会")
+        .without_venue()
+        .plan(app, &staff)
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    let id = m["id"].as_i64().unwrap_or_default();
-    let (s, b) = staff
-        .post(
-            &format!("/api/v1/meetings/{id}/checkins"),
-            json!({"event_id": "g-1", "person_id": app.tree.a1, "method": "manual",
-                   "at": at(start + Duration::minutes(minutes))}),
-        )
-        .await;
+    let at = local(starts_at + Duration::minutes(minutes));
+    let (s, b) = staff.check_in_at(id, "g-1", app.tree.a1, &at).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, a) = staff.get(&format!("/api/v1/meetings/{id}/attendance")).await;
-    assert_eq!(s, StatusCode::OK, "{a}");
-    let sheet = a["people"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["person_id"].as_i64() == Some(app.tree.a1))
-        .and_then(|p| p["late"].as_bool());
+    let a = attendance(&staff, id).await;
+    let sheet = entry(&a, "people", "person_id", app.tree.a1)["late"].as_bool();
     (b["late"].as_bool(), sheet)
 }
 

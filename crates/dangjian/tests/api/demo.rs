@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use dangjian_store::meeting::plan::MeetingFilter;
+use dangjian_store::meeting::plan::{MeetingFilter, PlanRow};
 use dangjian_store::{Cap, FixedClock, Keys, Scope, Store};
 use time::macros::datetime;
 
@@ -36,23 +36,28 @@ async fn demo_at(now: time::OffsetDateTime) -> (TestDb, Store, i64, i64) {
     (db, store, root, branch)
 }
 
+/// The meetings of `branch` and the organizations below it.
+#[expect(clippy::unwrap_used, reason = "test setup: a failure is the test's failure")]
+async fn meetings_of(store: &Store, branch: i64) -> Vec<PlanRow> {
+    let filter = MeetingFilter {
+        org_id: Some(branch),
+        subtree: true,
+        limit: 500,
+        ..MeetingFilter::default()
+    };
+    store
+        .meetings()
+        .list_meetings(&Scope::system(), &filter)
+        .await
+        .unwrap()
+        .0
+}
+
 #[tokio::test]
 async fn the_demo_has_a_live_meeting_closed_ones_with_minutes_and_dues_that_add_up() {
     let (_db, store, root, branch) = demo_at(datetime!(2026-11-25 02:00 UTC)).await;
     let scope = Scope::system();
-    let (meetings, _) = store
-        .meetings()
-        .list_meetings(
-            &scope,
-            &MeetingFilter {
-                org_id: Some(branch),
-                subtree: true,
-                limit: 500,
-                ..MeetingFilter::default()
-            },
-        )
-        .await
-        .unwrap();
+    let meetings = meetings_of(&store, branch).await;
 
     // one meeting going on, about half of the branch checked in
     let open: Vec<_> = meetings.iter().filter(|m| m.status == "open").collect();
@@ -169,19 +174,7 @@ async fn assert_demo_looks_right(now: time::OffsetDateTime) {
     let (_db, store, root, branch) = demo_at(now).await;
     let scope = Scope::system();
     let today = store.today();
-    let (meetings, _) = store
-        .meetings()
-        .list_meetings(
-            &scope,
-            &MeetingFilter {
-                org_id: Some(branch),
-                subtree: true,
-                limit: 500,
-                ..MeetingFilter::default()
-            },
-        )
-        .await
-        .unwrap();
+    let meetings = meetings_of(&store, branch).await;
     let open: Vec<_> = meetings.iter().filter(|m| m.status == "open").collect();
     assert_eq!(open.len(), 1, "{today}: one live meeting");
     assert!(

@@ -58,12 +58,21 @@ async fn start(data: &std::path::Path, db: Option<&str>) -> Server {
     panic!("the server did not come up");
 }
 
-async fn admin(base: &str) -> (reqwest::Client, String) {
-    let c = reqwest::Client::builder()
+/// The demo's admin logged in over plain HTTP (this server is a process of its own, not a
+/// `TestApp`).
+#[derive(Clone)]
+struct Admin {
+    http: reqwest::Client,
+    csrf: String,
+    base: String,
+}
+
+async fn admin(base: &str) -> Admin {
+    let http = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .expect("durability test setup");
-    let me: Value = c
+    let me: Value = http
         .post(format!("{base}/api/v1/login"))
         .json(&json!({"username": "admin", "password": "demo1234"}))
         .send()
@@ -76,7 +85,24 @@ async fn admin(base: &str) -> (reqwest::Client, String) {
         .as_str()
         .expect("durability test setup")
         .to_owned();
-    (c, csrf)
+    Admin {
+        http,
+        csrf,
+        base: base.to_owned(),
+    }
+}
+
+impl Admin {
+    async fn get(&self, path: &str) -> Value {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await;
+        let r = r.expect("durability test: the server answers");
+        r.json().await.expect("durability test: a JSON answer")
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> reqwest::Result<reqwest::Response> {
+        let r = self.http.post(format!("{}{path}", self.base));
+        r.header("x-csrf-token", &self.csrf).json(body).send().await
+    }
 }
 
 fn body(k: usize, person: i64) -> Value {
@@ -91,49 +117,29 @@ async fn every_acknowledged_check_in_survives_kill_9() {
     } else {
         None
     };
-    let url = pg.as_ref().map(|d| match &d.target {
-        dangjian_store::DbTarget::Postgres(u) => u.clone(),
-        other => panic!("{other:?}"),
-    });
+    let url = url_of(&pg);
     let server = start(dir.path(), url.as_deref()).await;
-    let (c, csrf) = admin(&server.base).await;
-    let me: Value = c
-        .get(format!("{}/api/v1/me", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = admin(&server.base).await;
+    let me = c.get("/api/v1/me").await;
     let root = me["grants"][0]["org_id"].as_i64().unwrap();
     let now = dangjian_store::Clock::now_utc(&dangjian_store::SystemClock);
     let fmt = &time::format_description::well_known::Rfc3339;
+    let m = json!({"org_id": root, "kind": "branch_congress", "title": "党员大会",
+                   "starts_at": (now - time::Duration::minutes(5)).format(fmt).unwrap(),
+                   "ends_at": (now + time::Duration::hours(2)).format(fmt).unwrap()});
     let m: Value = c
-        .post(format!("{}/api/v1/meetings", server.base))
-        .header("x-csrf-token", &csrf)
-        .json(
-            &json!({"org_id": root, "kind": "branch_congress", "title": "党员大会",
-               "starts_at": (now - time::Duration::minutes(5)).format(fmt).unwrap(),
-               "ends_at": (now + time::Duration::hours(2)).format(fmt).unwrap()}),
-        )
-        .send()
+        .post("/api/v1/meetings", &m)
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     let meeting = m["id"].as_i64().unwrap();
-    let people: Value = c
-        .get(format!(
-            "{}/api/v1/members?org={root}&subtree=true&status=formal,probationary&limit=500",
-            server.base
+    let people = c
+        .get(&format!(
+            "/api/v1/members?org={root}&subtree=true&status=formal,probationary&limit=500"
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let people: Arc<Vec<i64>> = Arc::new(
         people["items"]
             .as_array()
@@ -147,13 +153,12 @@ async fn every_acknowledged_check_in_survives_kill_9() {
     // 16 writers post one event per person until the server dies under them
     let acked: Arc<Mutex<Vec<(usize, Value)>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let url = format!("{}/api/v1/meetings/{meeting}/checkins", server.base);
+    let path = format!("/api/v1/meetings/{meeting}/checkins");
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let (c, csrf, url, people, acked, next) = (
+        let (c, path, people, acked, next) = (
             c.clone(),
-            csrf.clone(),
-            url.clone(),
+            path.clone(),
             people.clone(),
             acked.clone(),
             next.clone(),
@@ -164,12 +169,7 @@ async fn every_acknowledged_check_in_survives_kill_9() {
                 if k >= people.len() {
                     return;
                 }
-                let r = c
-                    .post(&url)
-                    .header("x-csrf-token", &csrf)
-                    .json(&body(k, people[k]))
-                    .send()
-                    .await;
+                let r = c.post(&path, &body(k, people[k])).await;
                 match r {
                     Ok(r) if r.status() == 201 => {
                         let answer: Value = r.json().await.unwrap_or_default();
@@ -201,17 +201,10 @@ async fn every_acknowledged_check_in_survives_kill_9() {
         "the kill came in the middle of the burst"
     );
 
-    let server = start(dir.path(), url_of(&pg).as_deref()).await;
-    let (c, csrf) = admin(&server.base).await;
-    let url = format!("{}/api/v1/meetings/{meeting}/checkins", server.base);
+    let server = start(dir.path(), url.as_deref()).await;
+    let c = admin(&server.base).await;
     for (k, answer) in &acked {
-        let r = c
-            .post(&url)
-            .header("x-csrf-token", &csrf)
-            .json(&body(*k, people[*k]))
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(&path, &body(*k, people[*k])).await.unwrap();
         assert_eq!(
             r.status(),
             200,
@@ -220,14 +213,7 @@ async fn every_acknowledged_check_in_survives_kill_9() {
         let again: Value = r.json().await.unwrap();
         assert_eq!(&again, answer, "the replay answers what the first post did");
     }
-    let att: Value = c
-        .get(format!("{}/api/v1/meetings/{meeting}/attendance", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let att = c.get(&format!("/api/v1/meetings/{meeting}/attendance")).await;
     assert!(
         att["present"].as_u64().unwrap() >= acked.len() as u64,
         "{}",

@@ -1,6 +1,4 @@
-use std::sync::Arc;
-
-use dangjian_store::{DbTarget, Keys, Store, SystemClock};
+use dangjian_store::{DbTarget, Keys};
 
 use crate::helpers::{TestApp, TestDb, require_postgres};
 
@@ -10,12 +8,8 @@ async fn both_engines_have_the_same_tables_and_columns() {
     require_postgres();
     let lite = TestDb::sqlite();
     let pg = TestDb::postgres().await;
-    let a = Store::open(&lite.target, Keys::generate(), Arc::new(SystemClock))
-        .await
-        .unwrap();
-    let b = Store::open(&pg.target, Keys::generate(), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let a = lite.open(Keys::generate()).await.unwrap();
+    let b = pg.open(Keys::generate()).await.unwrap();
     let ca = dangjian_store::db::schema_columns(&a.db).await.unwrap();
     let cb = dangjian_store::db::schema_columns(&b.db).await.unwrap();
     assert!(ca.len() > 50);
@@ -31,17 +25,12 @@ async fn both_engines_have_the_same_tables_and_columns() {
 async fn a_node_with_other_keys_refuses_to_start_and_says_why() {
     let db = TestDb::new().await;
     let keys = Keys::generate();
-    let first = Store::open(&db.target, keys.clone(), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let first = db.open(keys.clone()).await.unwrap();
     first.db.close().await;
-    let again = Store::open(&db.target, keys, Arc::new(SystemClock)).await;
+    let again = db.open(keys).await;
     assert!(again.is_ok(), "the same keys open it again");
     again.unwrap().db.close().await;
-    let err = Store::open(&db.target, Keys::generate(), Arc::new(SystemClock))
-        .await
-        .err()
-        .expect("refused");
+    let err = db.open(Keys::generate()).await.err().expect("refused");
     let msg = format!("{err:#}");
     assert!(
         msg.contains("refusing to start") && msg.contains("fingerprint"),
@@ -180,20 +169,26 @@ async fn every_documented_route_the_server_answers_is_in_the_route_table() {
     );
 }
 
+/// Runs `dangjian <args> --data <data>` with `DANGJIAN_DB` unset (the SQLite file in `data`).
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a CLI that cannot run fails the test"
+)]
+fn cli(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dangjian"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("DANGJIAN_DB")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_cli_verify_audit_reports_an_intact_and_an_altered_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_dangjian");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .args(args)
-            .arg("--data")
-            .arg(dir.path())
-            .env_remove("DANGJIAN_DB")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| cli(dir.path(), args);
     let out = run(&["demo"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("secretary"));
@@ -267,9 +262,7 @@ fn the_cli_refuses_a_database_url_it_does_not_understand() {
 #[tokio::test]
 async fn the_demo_tree_loads_and_its_logins_see_the_first_branch() {
     let db = TestDb::new().await;
-    let store = Store::open(&db.target, Keys::generate(), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let store = db.open(Keys::generate()).await.unwrap();
     let hash = dangjian_web::auth::hash_password("demo1234").unwrap();
     let tree = dangjian::demo::load::load(&store, &hash).await.unwrap();
     assert!((550..=650).contains(&tree.people.len()));
@@ -295,9 +288,7 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
     use dangjian_rules::org::{OrgCategory, OrgKind};
     let db = TestDb::new().await;
     let old = Keys::generate();
-    let store = Store::open(&db.target, old.clone(), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let store = db.open(old.clone()).await.unwrap();
     let (scope, actor) = (
         dangjian_store::Scope::system(),
         dangjian_store::Actor::system("test"),
@@ -349,9 +340,9 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
     let new = Keys::generate();
     assert_eq!(store.rotate_keys(&actor, &new).await.unwrap(), 1);
     store.db.close().await;
-    let refused = Store::open(&db.target, old, Arc::new(SystemClock)).await;
+    let refused = db.open(old).await;
     assert!(refused.is_err(), "the old keys no longer fit");
-    let store = Store::open(&db.target, new, Arc::new(SystemClock)).await.unwrap();
+    let store = db.open(new).await.unwrap();
     let p = store.members().person(&scope, id).await.unwrap();
     assert_eq!(
         (p.id_number.as_str(), p.phone.as_deref()),
@@ -374,16 +365,8 @@ async fn rotating_keys_re_encrypts_everything_and_the_old_keys_are_then_refused(
 #[test]
 fn the_cli_backs_up_and_restores_a_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_dangjian");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin)
-            .args(args)
-            .arg("--data")
-            .arg(dir.path())
-            .env_remove("DANGJIAN_DB")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = cli(dir.path(), args);
         (
             out.status.success(),
             format!(

@@ -46,6 +46,11 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A store over this database with `keys`, on the system clock (a node starting).
+    pub async fn open(&self, keys: Keys) -> anyhow::Result<Store> {
+        Store::open(&self.target, keys, Arc::new(dangjian_store::SystemClock)).await
+    }
+
     pub async fn new() -> Self {
         if on_postgres() {
             Self::postgres().await
@@ -697,7 +702,45 @@ pub fn refused_on(status: StatusCode, body: &Value, want: impl Into<u16>, want_c
 
 /// The items of a list answer (`{"items": [...]}`); none when it has no list.
 pub fn items(list: &Value) -> &[Value] {
-    list["items"].as_array().map(Vec::as_slice).unwrap_or_default()
+    entries(list, "items")
+}
+
+/// The entries of the list `value[list]` (`people`, `orgs`, `seats`, …); none when it has none.
+pub fn entries<'a>(value: &'a Value, list: &str) -> &'a [Value] {
+    value[list].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The first entry of `value[list]` whose `key` is `want`; `Null` when there is none (so the
+/// checks on it fail, showing what is missing).
+pub fn entry<'a, T>(value: &'a Value, list: &str, key: &str, want: T) -> &'a Value
+where
+    Value: PartialEq<T>,
+{
+    entries(value, list)
+        .iter()
+        .find(|e| e[key] == want)
+        .unwrap_or(&Value::Null)
+}
+
+/// The number `key` of each entry of `value[list]` that has one, in order.
+pub fn ids(value: &Value, list: &str, key: &str) -> Vec<i64> {
+    entries(value, list)
+        .iter()
+        .filter_map(|e| e[key].as_i64())
+        .collect()
+}
+
+/// The text `key` of each entry of `value[list]` that has one, in order.
+pub fn strs<'a>(value: &'a Value, list: &str, key: &str) -> Vec<&'a str> {
+    entries(value, list)
+        .iter()
+        .filter_map(|e| e[key].as_str())
+        .collect()
+}
+
+/// Number fields of an answer, to compare several at once: `ints(&r, ["paid", "due"])`.
+pub fn ints<const N: usize>(value: &Value, keys: [&str; N]) -> [Option<i64>; N] {
+    keys.map(|k| value[k].as_i64())
 }
 
 /// The first item of a list answer whose `key` is `value`, or the test fails.

@@ -380,6 +380,12 @@ impl Ctx<'_> {
         b["id"].as_i64().unwrap_or_default()
     }
 
+    /// A new staff login of `org`, made by the admin: its answer.
+    async fn staff_login(&self, username: &str, org: i64) -> Value {
+        let body = json!({"username": username, "grants": [{"role": "staff", "org_id": org}]});
+        self.ok(&self.admin, "POST", "/api/v1/users", body).await
+    }
+
     /// The value of one placeholder for a request on `org`.
     async fn fill(&self, name: &str, org: i64, seq: u32) -> String {
         let app = self.app;
@@ -405,25 +411,11 @@ impl Ctx<'_> {
                 .unwrap_or_else(|e| panic!("token: {e}"))
                 .to_string(),
             "fresh_user" => {
-                let b = self
-                    .ok(
-                        &self.admin,
-                        "POST",
-                        "/api/v1/users",
-                        json!({"username": format!("fresh{seq}"), "grants": [{"role": "staff", "org_id": org}]}),
-                    )
-                    .await;
+                let b = self.staff_login(&format!("fresh{seq}"), org).await;
                 b["id"].to_string()
             }
             "grant" => {
-                let user = self
-                    .ok(
-                        &self.admin,
-                        "POST",
-                        "/api/v1/users",
-                        json!({"username": format!("granted{seq}"), "grants": [{"role": "staff", "org_id": org}]}),
-                    )
-                    .await;
+                let user = self.staff_login(&format!("granted{seq}"), org).await;
                 let b = self
                     .ok(
                         &self.admin,
@@ -743,23 +735,19 @@ fn every_route_of_the_table_has_a_row_in_the_matrix() {
         .iter()
         .map(|d| (d.method.to_uppercase(), d.path))
         .collect();
-    let missing: Vec<String> = table
-        .difference(&covered)
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    let only_in = |a: &BTreeSet<(String, &str)>, b| -> String {
+        let routes: Vec<String> = a.difference(b).map(|(m, p)| format!("{m} {p}")).collect();
+        routes.join("\n")
+    };
+    let missing = only_in(&table, &covered);
     assert!(
         missing.is_empty(),
-        "routes without a row in the permission matrix (tests/api/permissions.rs):\n{}",
-        missing.join("\n")
+        "routes without a row in the permission matrix (tests/api/permissions.rs):\n{missing}"
     );
-    let stale: Vec<String> = covered
-        .difference(&table)
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    let stale = only_in(&covered, &table);
     assert!(
         stale.is_empty(),
-        "rows for routes the table does not have:\n{}",
-        stale.join("\n")
+        "rows for routes the table does not have:\n{stale}"
     );
 }
 

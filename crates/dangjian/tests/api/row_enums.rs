@@ -17,25 +17,18 @@ use crate::meetings::{Planned, checkins, meeting};
 #[tokio::test]
 async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) + Duration::hours(24);
-    let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    let (s, m) = sec
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": app.tree.branch_a, "kind": "committee", "title": "支委会",
-                   "starts_at": at(start), "ends_at": at(start + Duration::hours(2))}),
-        )
+    let m = meeting(app.tree.branch_a)
+        .kind("committee")
+        .starting_in(Duration::hours(24))
+        .plan_answer(&app, &sec)
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
     assert_eq!(
         (m["status"].as_str(), m["kind"].as_str()),
         (Some("planned"), Some("committee"))
     );
     let id = m["id"].as_i64().unwrap_or_default();
 
-    let (s, c) = sec
-        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
-        .await;
+    let (s, c) = sec.cancel_meeting(id, "与上级会议冲突").await;
     assert_eq!(s, StatusCode::OK, "{c}");
 
     // stored `closed` with a cancellation time: both views say `cancelled`
@@ -51,16 +44,11 @@ async fn a_cancelled_meeting_reads_as_cancelled_not_closed() {
 #[tokio::test]
 async fn a_closed_meeting_still_reads_as_closed() {
     let (app, sec) = TestApp::spawn_as("sec").await;
-    let start = app.store.now().replace_nanosecond(0).unwrap_or(app.store.now()) - Duration::hours(1);
-    let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    let (s, m) = sec
-        .post(
-            "/api/v1/meetings",
-            json!({"org_id": app.tree.branch_a, "kind": "party_lecture", "title": "党课",
-                   "starts_at": at(start), "ends_at": at(start + Duration::hours(2))}),
-        )
+    let m = meeting(app.tree.branch_a)
+        .kind("party_lecture")
+        .starting_in(-Duration::hours(1))
+        .plan_answer(&app, &sec)
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
     let id = m["id"].as_i64().unwrap_or_default();
     // started an hour ago, nobody checked in: shown `open`
     assert_eq!(m["status"].as_str(), Some("open"), "{m}");

@@ -5,18 +5,19 @@ use reqwest::StatusCode;
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, code, id_number};
+use crate::helpers::{Client, TestApp, id_number, ids, refused};
 
 enum Cell<'a> {
     Text(&'a str),
     Num(f64),
 }
+use Cell::{Num, Text};
 
 #[expect(
     clippy::unwrap_used,
     reason = "a test helper: a sheet that cannot be written should stop the test"
 )]
-fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
+fn sheet(rows: &[&[Cell]]) -> Vec<u8> {
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
     for (c, h) in ["姓名", "身份证号", "计算基数（元）", "人员类别"]
@@ -29,12 +30,17 @@ fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
         for (c, cell) in row.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
             match cell {
-                Cell::Text(s) => ws.write_string(r, c, *s).unwrap(),
-                Cell::Num(n) => ws.write_number(r, c, *n).unwrap(),
+                Text(s) => ws.write_string(r, c, *s).unwrap(),
+                Num(n) => ws.write_number(r, c, *n).unwrap(),
             };
         }
     }
     book.save_to_buffer().unwrap()
+}
+
+/// The message of the first warning of a refusal, "" when there is none.
+fn first_warning(b: &Value) -> &str {
+    b["error"]["warnings"][0]["message"].as_str().unwrap_or_default()
 }
 
 async fn upload(c: &Client, org: i64, query: &str, file: &[u8]) -> (StatusCode, Value) {
@@ -55,31 +61,20 @@ async fn a_payroll_sheet_sets_the_years_bases_and_lists_every_bad_row() {
         id_number("1990-02-03", 22),
         id_number("1985-09-10", 33),
     );
+    // two good rows, and the bad ones around them
+    let zhang: &[Cell] = &[Text("张三"), Text(&a1), Text("4500"), Text("在职")];
+    let li: &[Cell] = &[Text("李四"), Text(&a2), Num(2000.5)];
     let bad = sheet(&[
-        vec![
-            Cell::Text("张三"),
-            Cell::Text(&a1),
-            Cell::Text("4500"),
-            Cell::Text("在职"),
-        ],
-        vec![Cell::Text("李四"), Cell::Text(&a2), Cell::Num(2000.5)],
-        vec![Cell::Text("王五"), Cell::Text(&b1), Cell::Text("3000")],
-        vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")],
-        vec![
-            Cell::Text("李四"),
-            Cell::Num(110_105_199_002_030_220.0),
-            Cell::Text("3000"),
-        ],
-        vec![Cell::Text("赵六"), Cell::Text(&a2), Cell::Text("12.345")],
-        vec![
-            Cell::Text("张三"),
-            Cell::Text(&a1),
-            Cell::Text("1"),
-            Cell::Text("工人"),
-        ],
+        zhang,
+        li,
+        &[Text("王五"), Text(&b1), Text("3000")],
+        &[Text("张三"), Text(&a1), Text("4500")],
+        &[Text("李四"), Num(110_105_199_002_030_220.0), Text("3000")],
+        &[Text("赵六"), Text(&a2), Text("12.345")],
+        &[Text("张三"), Text(&a1), Text("1"), Text("工人")],
     ]);
     let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &bad).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "import_rows_invalid"), "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid");
     let rows: Vec<(i64, String)> = b["error"]["rows"]
         .as_array()
         .unwrap()
@@ -102,38 +97,19 @@ async fn a_payroll_sheet_sets_the_years_bases_and_lists_every_bad_row() {
     );
     // the sheet's own errors fixed, the database's checks follow: every bad row at once
     let bad = sheet(&[
-        vec![
-            Cell::Text("张三"),
-            Cell::Text(&a1),
-            Cell::Text("4500"),
-            Cell::Text("在职"),
-        ],
-        vec![Cell::Text("赵六"), Cell::Text(&a2), Cell::Text("12.34")],
-        vec![Cell::Text("王五"), Cell::Text(&b1), Cell::Text("3000")],
-        vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")],
+        zhang,
+        &[Text("赵六"), Text(&a2), Text("12.34")],
+        &[Text("王五"), Text(&b1), Text("3000")],
+        &[Text("张三"), Text(&a1), Text("4500")],
     ]);
     let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &bad).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "import_rows_invalid"), "{b}");
-    let rows: Vec<i64> = b["error"]["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["row"].as_i64().unwrap())
-        .collect();
-    assert_eq!(rows, vec![3, 4, 5], "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid");
+    assert_eq!(ids(&b["error"], "rows", "row"), [3, 4, 5], "{b}");
     let message = |i: usize| b["error"]["rows"][i]["message"].as_str().unwrap().to_owned();
     assert!(message(0).contains("不一致"), "{b}");
     assert!(message(1).contains("没有此身份证号"), "{b}");
     assert!(message(2).contains("第 2 行"), "{b}");
-    let good = sheet(&[
-        vec![
-            Cell::Text("张三"),
-            Cell::Text(&a1),
-            Cell::Text("4500"),
-            Cell::Text("在职"),
-        ],
-        vec![Cell::Text("李四"), Cell::Text(&a2), Cell::Num(2000.5)],
-    ]);
+    let good = sheet(&[zhang, li]);
     let (s, b) = upload(&sec, app.tree.branch_a, "year=2026&dry_run=true", &good).await;
     assert_eq!((s.as_u16(), b["valid"].as_i64()), (200, Some(2)), "{b}");
     let (_, d) = sec
@@ -159,7 +135,7 @@ async fn a_payroll_sheet_sets_the_years_bases_and_lists_every_bad_row() {
     .unwrap();
     assert_eq!(audit, 1, "one audit row for the import");
     let (s, b) = upload(&sec, app.tree.branch_a, "year=1999", &good).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "year_invalid"));
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "year_invalid");
     let (s, _) = upload(&app.login("secb").await, app.tree.branch_a, "year=2026", &good).await;
     assert_eq!(s, 404);
 }
@@ -172,15 +148,9 @@ async fn more_than_1000_yuan_a_month_is_warned_and_kept_once_confirmed() {
     let (s, b) = sec
         .put(&path, json!({"category": "in_service", "base_fen": 6_000_000}))
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
+    refused(s, &b, StatusCode::CONFLICT, "confirmation_required");
     assert_eq!(b["error"]["warnings"][0]["code"], "dues_above_normal_cap");
-    assert!(
-        b["error"]["warnings"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("1000.00"),
-        "{b}"
-    );
+    assert!(first_warning(&b).contains("1000.00"), "{b}");
     let (_, d) = sec
         .get(&format!("/api/v1/members/{}/dues?year=2026", app.tree.a1))
         .await;
@@ -203,20 +173,10 @@ async fn more_than_1000_yuan_a_month_is_warned_and_kept_once_confirmed() {
         "{b}"
     );
     // the same in an import, naming the row
-    let high = sheet(&[vec![
-        Cell::Text("张三"),
-        Cell::Text(&id_number("1980-05-06", 11)),
-        Cell::Text("60000"),
-    ]]);
+    let high = sheet(&[&[Text("张三"), Text(&id_number("1980-05-06", 11)), Text("60000")]]);
     let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &high).await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
-    assert!(
-        b["error"]["warnings"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("第 2 行"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::CONFLICT, "confirmation_required");
+    assert!(first_warning(&b).contains("第 2 行"), "{b}");
     let (s, b) = upload(&sec, app.tree.branch_a, "year=2026&confirm=true", &high).await;
     assert_eq!(s, 200, "{b}");
 }
@@ -267,13 +227,13 @@ async fn the_collectors_page_imports_a_payroll_sheet_and_lists_bad_rows() {
     ];
     let a1 = id_number("1980-05-06", 11);
     let bad = sheet(&[
-        vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")],
-        vec![Cell::Text("李四"), Cell::Text("110105"), Cell::Text("3000")],
+        &[Text("张三"), Text(&a1), Text("4500")],
+        &[Text("李四"), Text("110105"), Text("3000")],
     ]);
     let (s, html) = page_upload(&sec, &fields, &bad).await;
     assert_eq!(s, 409, "{html}");
     assert!(html.contains("第 3 行“身份证号”"), "{html}");
-    let good = sheet(&[vec![Cell::Text("张三"), Cell::Text(&a1), Cell::Text("4500")]]);
+    let good = sheet(&[&[Text("张三"), Text(&a1), Text("4500")]]);
     let (s, _) = page_upload(&sec, &fields, &good).await;
     assert_eq!(s, 303);
     let (_, d) = sec

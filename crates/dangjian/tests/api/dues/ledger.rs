@@ -1,11 +1,12 @@
 //! Hardship waivers, arrears at the reminder and at six months on a fixed clock, the reminder
 //! setting, reports that add up, 上缴 and 党费交至 (domain-rules §2, §10 cases 21–22).
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::payments::{app_with_bills, statuses};
-use crate::helpers::{TestApp, code, field};
+use crate::helpers::{TestApp, ints, refused, refused_on};
 
 async fn arrears(app: &TestApp) -> Value {
     let sec = app.login("sec").await;
@@ -38,8 +39,8 @@ async fn a_hardship_waiver_needs_the_committee_and_waived_months_are_not_arrears
     let admin = app.login("admin").await;
     // the member applies for their own January and February
     let (s, h) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-hardships", app.tree.a1),
+        .apply_hardship(
+            app.tree.a1,
             json!({"from": "2026-01", "to": "2026-02", "reason": "大病住院，收入中断"}),
         )
         .await;
@@ -68,22 +69,16 @@ async fn a_hardship_waiver_needs_the_committee_and_waived_months_are_not_arrears
             "from",
         ),
     ] {
-        let (s, b) = mem
-            .post(&format!("/api/v1/members/{}/dues-hardships", app.tree.a1), body)
-            .await;
-        assert_eq!((s.as_u16(), code(&b), field(&b)), (422, want, want_field), "{b}");
+        let (s, b) = mem.apply_hardship(app.tree.a1, body).await;
+        refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, want, want_field);
     }
     // not before the branch has discussed it
-    let (s, b) = admin
-        .post(
-            &format!("/api/v1/dues-hardships/{id}/decision"),
-            json!({"approved": true}),
-        )
-        .await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "dues_hardship_state"), "{b}");
+    let (s, b) = admin.on_hardship(id, "decision", json!({"approved": true})).await;
+    refused(s, &b, StatusCode::CONFLICT, "dues_hardship_state");
     let (s, h) = sec
-        .post(
-            &format!("/api/v1/dues-hardships/{id}/discussion"),
+        .on_hardship(
+            id,
+            "discussion",
             json!({"agreed": true, "meeting_on": "2026-07-10", "note": "支委会讨论同意"}),
         )
         .await;
@@ -94,23 +89,14 @@ async fn a_hardship_waiver_needs_the_committee_and_waived_months_are_not_arrears
     );
     assert_eq!(statuses(&sec, app.tree.a1).await[..2], ["due", "due"]);
     // the branch secretary is not the higher 党委
-    let (s, b) = sec
-        .post(
-            &format!("/api/v1/dues-hardships/{id}/decision"),
-            json!({"approved": true}),
-        )
-        .await;
-    assert_eq!(
-        (s.as_u16(), code(&b)),
-        (422, "dues_hardship_needs_committee"),
-        "{b}"
+    let (s, b) = sec.on_hardship(id, "decision", json!({"approved": true})).await;
+    refused(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_hardship_needs_committee",
     );
-    let (s, h) = admin
-        .post(
-            &format!("/api/v1/dues-hardships/{id}/decision"),
-            json!({"approved": true}),
-        )
-        .await;
+    let (s, h) = admin.on_hardship(id, "decision", json!({"approved": true})).await;
     assert_eq!(s, 200, "{h}");
     assert_eq!(
         (h["status"].as_str(), h["approver_org_id"].as_i64()),
@@ -146,21 +132,12 @@ async fn a_hardship_waiver_needs_the_committee_and_waived_months_are_not_arrears
             json!({}),
         )
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "dues_case_too_early"), "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "dues_case_too_early");
     // the report: waived is neither collected nor outstanding, and it all adds up
-    let (_, r) = sec
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026&month=1",
-            app.tree.branch_a
-        ))
-        .await;
+    let (_, r) = sec.dues_report(app.tree.branch_a, "year=2026&month=1").await;
     assert_eq!(
-        (
-            r["billed_fen"].as_i64(),
-            r["waived_fen"].as_i64(),
-            r["outstanding_fen"].as_i64()
-        ),
-        (Some(5500), Some(4500), Some(1000)),
+        ints(&r, ["billed_fen", "waived_fen", "outstanding_fen"]),
+        [Some(5500), Some(4500), Some(1000)],
         "{r}"
     );
 }
@@ -173,8 +150,8 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
     .unwrap();
     let sec = app.login("sec").await;
     let (s, h) = sec
-        .post(
-            &format!("/api/v1/members/{}/dues-hardships", app.tree.a2),
+        .apply_hardship(
+            app.tree.a2,
             json!({"from": "2026-03", "to": "2026-04", "reduced_to_fen": 400, "reason": "养老金减少"}),
         )
         .await;
@@ -183,12 +160,12 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
         (h["mode"].as_str(), h["retiree"].as_bool()),
         (Some("reduce"), Some(true))
     );
-    let (s, h) = sec
-        .post(
-            &format!("/api/v1/dues-hardships/{}/discussion", h["id"]),
-            json!({"agreed": true, "meeting_on": "2026-03-05"}),
-        )
-        .await;
+    // the branch's discussion on 5 March decides a retiree's application
+    let discuss = async |h: &Value, agreed: bool| {
+        let body = json!({"agreed": agreed, "meeting_on": "2026-03-05"});
+        sec.on_hardship(&h["id"], "discussion", body).await
+    };
+    let (s, h) = discuss(&h, true).await;
     assert_eq!(s, 200, "{h}");
     assert_eq!(h["status"], "approved");
     let (_, d) = sec
@@ -206,17 +183,12 @@ async fn a_retirees_reduction_is_decided_by_the_branch_alone() {
     assert_eq!(s, 201, "{p}");
     // a rejected application changes no bill
     let (_, h) = sec
-        .post(
-            &format!("/api/v1/members/{}/dues-hardships", app.tree.a2),
+        .apply_hardship(
+            app.tree.a2,
             json!({"from": "2026-05", "to": "2026-05", "reason": "x"}),
         )
         .await;
-    let (_, h) = sec
-        .post(
-            &format!("/api/v1/dues-hardships/{}/discussion", h["id"]),
-            json!({"agreed": false, "meeting_on": "2026-03-05"}),
-        )
-        .await;
+    let (_, h) = discuss(&h, false).await;
     assert_eq!(h["status"], "rejected");
     assert_eq!(statuses(&sec, app.tree.a2).await[4], "due");
 }
@@ -227,23 +199,19 @@ async fn approved_relief_applies_to_bills_generated_later() {
     let admin = app.login("admin").await;
     super::set_base(&sec, app.tree.a1, 2026, 450_000).await;
     let (_, h) = sec
-        .post(
-            &format!("/api/v1/members/{}/dues-hardships", app.tree.a1),
+        .apply_hardship(
+            app.tree.a1,
             json!({"from": "2026-06", "to": "2026-12", "reason": "失业"}),
         )
         .await;
     let id = h["id"].as_i64().unwrap();
-    sec.post(
-        &format!("/api/v1/dues-hardships/{id}/discussion"),
+    sec.on_hardship(
+        id,
+        "discussion",
         json!({"agreed": true, "meeting_on": "2026-05-20"}),
     )
     .await;
-    let (s, _) = admin
-        .post(
-            &format!("/api/v1/dues-hardships/{id}/decision"),
-            json!({"approved": true}),
-        )
-        .await;
+    let (s, _) = admin.on_hardship(id, "decision", json!({"approved": true})).await;
     assert_eq!(s, 200);
     super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
     let st = statuses(&sec, app.tree.a1).await;
@@ -289,9 +257,12 @@ async fn arrears_reach_the_reminder_and_the_branch_congress_case_on_a_fixed_cloc
             json!({"reminder_months": 6}),
         )
         .await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "dues_reminder_months_invalid", "reminder_months")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_reminder_months_invalid",
+        "reminder_months",
     );
     let (_, b) = sec
         .get(&format!("/api/v1/orgs/{}/dues-settings", app.tree.group_a1))
@@ -308,7 +279,7 @@ async fn arrears_reach_the_reminder_and_the_branch_congress_case_on_a_fixed_cloc
     );
     let case_path = format!("/api/v1/members/{}/dues-arrears-case", app.tree.a1);
     let (s, b) = sec.post(&case_path, json!({})).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "dues_case_too_early"), "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "dues_case_too_early");
     // 16:00 UTC on 30 June is 1 July in Beijing: six months, a case for the 支部大会
     app.clock.set(datetime!(2026-06-30 16:00 UTC));
     let l = line(&arrears(&app).await, app.tree.a1).expect("listed");
@@ -324,15 +295,18 @@ async fn arrears_reach_the_reminder_and_the_branch_congress_case_on_a_fixed_cloc
         (Some("open"), Some(6))
     );
     let (s, b) = sec.post(&case_path, json!({})).await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "dues_case_exists"));
+    refused(s, &b, StatusCode::CONFLICT, "dues_case_exists");
     let decide = format!("/api/v1/dues-arrears-cases/{}/decision", c["id"]);
     let (s, b) = sec.post(&decide, json!({"outcome": "removal_proposed"})).await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "dues_case_needs_congress", "meeting_on")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_case_needs_congress",
+        "meeting_on",
     );
     let (s, b) = sec.post(&decide, json!({"outcome": "expel"})).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "value_unknown"));
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown");
     let (s, d) = sec
         .post(
             &decide,
@@ -344,7 +318,7 @@ async fn arrears_reach_the_reminder_and_the_branch_congress_case_on_a_fixed_cloc
     let (s, b) = sec
         .post(&decide, json!({"outcome": "kept", "meeting_on": "2026-07-06"}))
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "dues_case_decided"));
+    refused(s, &b, StatusCode::CONFLICT, "dues_case_decided");
     // the member's status is unchanged until the approval is recorded as a status event
     let (_, m) = sec.get(&format!("/api/v1/members/{}", app.tree.a1)).await;
     assert_eq!(m["status"], "formal", "{m}");
@@ -380,12 +354,7 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
     };
     pay(app.tree.a1, json!(["2026-01", "2026-02", "2026-03"])).await;
     pay(app.tree.a2, json!(["2026-01"])).await;
-    let (s, r) = sec
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026",
-            app.tree.branch_a
-        ))
-        .await;
+    let (s, r) = sec.dues_report(app.tree.branch_a, "year=2026").await;
     assert_eq!(s, 200, "{r}");
     let n = |v: &Value, k: &str| v[k].as_i64().unwrap();
     assert_eq!(n(&r, "billed_fen"), 12 * 4500 + 12 * 1000, "{r}");
@@ -404,12 +373,7 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
             n(c, "billed_fen")
         );
     }
-    let (_, m) = sec
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026&month=2",
-            app.tree.branch_a
-        ))
-        .await;
+    let (_, m) = sec.dues_report(app.tree.branch_a, "year=2026&month=2").await;
     assert_eq!(
         (
             n(&m, "billed_fen"),
@@ -420,24 +384,12 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
     );
     // the 党委 sees the same money from above; branch B none
     let admin = app.login("admin").await;
-    let (_, top) = admin
-        .get(&format!("/api/v1/orgs/{}/dues-report?year=2026", app.tree.root))
-        .await;
+    let (_, top) = admin.dues_report(app.tree.root, "year=2026").await;
     assert_eq!(n(&top, "collected_fen"), n(&r, "collected_fen"));
-    let (_, b) = admin
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026",
-            app.tree.branch_b
-        ))
-        .await;
+    let (_, b) = admin.dues_report(app.tree.branch_b, "year=2026").await;
     assert_eq!(n(&b, "billed_fen"), 0);
-    let (s, b) = sec
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026&month=13",
-            app.tree.branch_a
-        ))
-        .await;
-    assert_eq!((s.as_u16(), code(&b), field(&b)), (422, "month_invalid", "month"));
+    let (s, b) = sec.dues_report(app.tree.branch_a, "year=2026&month=13").await;
+    refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "month_invalid", "month");
     // 上缴 to the 党总支
     let (s, rem) = sec
         .post(
@@ -457,16 +409,14 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
             json!({"year": 2026, "amount_fen": 100, "large_fen": 200}),
         )
         .await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "dues_large_exceeds_amount", "large_fen")
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_large_exceeds_amount",
+        "large_fen",
     );
-    let (_, r) = sec
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026",
-            app.tree.branch_a
-        ))
-        .await;
+    let (_, r) = sec.dues_report(app.tree.branch_a, "year=2026").await;
     assert_eq!(n(&r, "remitted_fen"), 14_500, "{r}");
     // the month's bills for the collector
     let (s, l) = sec

@@ -1,6 +1,7 @@
 //! Dues through the API: the fixtures most dues tests start from (bases, a year's bills), then
 //! one module per part of the feature.
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::Client;
@@ -47,4 +48,26 @@ pub async fn generate_bills(c: &Client, org: i64, year: i32, month: Option<u8>) 
     let (s, b) = c.post(&format!("/api/v1/orgs/{org}/dues-bills"), body).await;
     assert_eq!(s, 201, "{b}");
     b
+}
+
+impl Client {
+    /// `POST /api/v1/members/{person}/dues-hardships` (an application): status and answer.
+    pub async fn apply_hardship(&self, person: i64, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/members/{person}/dues-hardships"), body)
+            .await
+    }
+    /// `POST /api/v1/dues-hardships/{id}/{step}` (`discussion`, `decision`): status and answer.
+    pub async fn on_hardship(
+        &self,
+        id: impl std::fmt::Display,
+        step: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/dues-hardships/{id}/{step}"), body)
+            .await
+    }
+    /// `GET /api/v1/orgs/{org}/dues-report?{query}`: status and the report.
+    pub async fn dues_report(&self, org: impl std::fmt::Display, query: &str) -> (StatusCode, Value) {
+        self.get(&format!("/api/v1/orgs/{org}/dues-report?{query}")).await
+    }
 }

@@ -2,11 +2,12 @@
 //! the thing does not exist for them, so neither does a bad year, a missing provider or a bad
 //! body.
 
+use reqwest::StatusCode;
 use serde_json::json;
 use time::macros::datetime;
 
 use super::payments::app_with_bills;
-use crate::helpers::{TestApp, code};
+use crate::helpers::{TestApp, refused};
 
 #[tokio::test]
 async fn a_bases_import_into_an_org_not_seen_is_not_found_before_its_year_is_judged() {
@@ -14,11 +15,11 @@ async fn a_bases_import_into_an_org_not_seen_is_not_found_before_its_year_is_jud
     let secb = app.login("secb").await;
     let path = format!("/api/v1/orgs/{}/dues-bases/import?year=abc", app.tree.branch_a);
     let (s, b) = secb.multipart(&path, &[], "payroll.xlsx", b"not a sheet").await;
-    assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     // inside the subtree the year is judged as before
     let sec = app.login("sec").await;
     let (s, b) = sec.multipart(&path, &[], "payroll.xlsx", b"not a sheet").await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "year_invalid"), "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "year_invalid");
 }
 
 #[tokio::test]
@@ -27,13 +28,13 @@ async fn an_order_for_a_member_not_seen_is_not_found_though_no_provider_is_confi
     let secb = app.login("secb").await;
     let path = format!("/api/v1/members/{}/dues-orders", app.tree.a1);
     let (s, b) = secb.post(&path, json!({"months": ["2026-01"]})).await;
-    assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = secb.post(&path, json!({"months": 5})).await;
-    assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     // the member themself still hears there is no online payment
     let mem = app.login("mem").await;
     let (s, b) = mem.post(&path, json!({"months": ["2026-01"]})).await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "dues_online_unavailable"), "{b}");
+    refused(s, &b, StatusCode::CONFLICT, "dues_online_unavailable");
 }
 
 #[tokio::test]
@@ -41,8 +42,8 @@ async fn a_decision_on_a_hardship_not_seen_is_not_found_before_its_body_is_judge
     let app = app_with_bills().await;
     let mem = app.login("mem").await;
     let (s, h) = mem
-        .post(
-            &format!("/api/v1/members/{}/dues-hardships", app.tree.a1),
+        .apply_hardship(
+            app.tree.a1,
             json!({"from": "2026-01", "to": "2026-02", "reason": "大病住院"}),
         )
         .await;
@@ -50,14 +51,14 @@ async fn a_decision_on_a_hardship_not_seen_is_not_found_before_its_body_is_judge
     let path = format!("/api/v1/dues-hardships/{}/decision", h["id"]);
     let secb = app.login("secb").await;
     let (s, b) = secb.post(&path, json!({})).await;
-    assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = secb
         .post("/api/v1/dues-hardships/99999/decision", json!({}))
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let admin = app.login("admin").await;
     let (s, b) = admin.post(&path, json!({})).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "field_required"), "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "field_required");
 }
 
 #[tokio::test]
@@ -77,7 +78,7 @@ async fn a_decision_on_an_arrears_case_not_seen_is_not_found_before_its_body_is_
     let secb = app.login("secb").await;
     for body in [json!({"outcome": "removal_proposed"}), json!({"outcome": 5})] {
         let (s, b) = secb.post(&path, body).await;
-        assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+        refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     }
     let (s, b) = sec
         .post(
@@ -85,7 +86,12 @@ async fn a_decision_on_an_arrears_case_not_seen_is_not_found_before_its_body_is_
             json!({"outcome": "kept"}),
         )
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (404, "not_found"), "{b}");
+    refused(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = sec.post(&path, json!({"outcome": "removal_proposed"})).await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "dues_case_needs_congress"), "{b}");
+    refused(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_case_needs_congress",
+    );
 }

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::helpers::{Client, TestApp, audit_count, code, field};
+use crate::helpers::{Client, TestApp, audit_count, ints, refused, refused_on};
 
 /// A demo-mode app (the fake payment provider exists only there) with bases for a1 (4500 分 a
 /// month) and a2 (1000 分), and the bills of all 2026 generated.
@@ -99,11 +99,7 @@ async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_cha
     let audit_before = audit_count(&app.store).await;
     // unsigned, signed by another key, and altered after signing: refused, nothing changes
     let (s, b) = callback(&app, &body, None).await;
-    assert_eq!(
-        (s.as_u16(), code(&b)),
-        (403, "dues_callback_signature_invalid"),
-        "{b}"
-    );
+    refused(s, &b, StatusCode::FORBIDDEN, "dues_callback_signature_invalid");
     let (s, _) = callback(&app, &body, Some(sign(&dangjian_store::Keys::generate(), &body))).await;
     assert_eq!(s, 403);
     let altered =
@@ -121,10 +117,11 @@ async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_cha
     assert_eq!(statuses(&mem, app.tree.a1).await[..2], ["due", "due"]);
     // a correctly signed callback with the wrong amount is not booked either
     let (s, b) = callback(&app, &altered, Some(sign(&app.store.keys, &altered))).await;
-    assert_eq!(
-        (s.as_u16(), code(&b)),
-        (422, "dues_callback_amount_mismatch"),
-        "{b}"
+    refused(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_callback_amount_mismatch",
     );
     // the real one
     let (s, first) = callback(&app, &body, Some(sign(&app.store.keys, &body))).await;
@@ -150,7 +147,7 @@ async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_cha
     )
     .unwrap();
     let (s, b) = callback(&app, &other, Some(sign(&app.store.keys, &other))).await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "dues_order_already_paid"), "{b}");
+    refused(s, &b, StatusCode::CONFLICT, "dues_order_already_paid");
     // paid months cannot be ordered again
     let (s, b) = mem
         .post(
@@ -158,10 +155,12 @@ async fn an_online_payment_is_booked_once_by_a_signed_callback_and_forgeries_cha
             json!({"months": ["2026-02"]}),
         )
         .await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "dues_month_not_due", "months"),
-        "{b}"
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_month_not_due",
+        "months",
     );
     // someone else's dues
     let (s, _) = mem
@@ -245,35 +244,41 @@ async fn the_collector_records_cash_for_another_payer_and_back_months_with_a_war
             json!({"method": "cash", "months": ["2026-06"], "amount_fen": 4000}),
         )
         .await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "dues_amount_mismatch", "amount_fen"),
-        "{b}"
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_amount_mismatch",
+        "amount_fen",
     );
     let (s, b) = sec
         .post(&path, json!({"method": "cash", "months": ["2026-03"]}))
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (422, "dues_month_not_due"), "{b}");
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "dues_month_not_due");
     assert!(b["error"]["message"].as_str().unwrap().contains("2026-03"), "{b}");
     let (s, b) = sec
         .post(&path, json!({"method": "cash", "months": ["2026-13"]}))
         .await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "dues_month_invalid", "months"),
-        "{b}"
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_month_invalid",
+        "months",
     );
     let (s, b) = sec.post(&path, json!({"method": "cash"})).await;
-    assert_eq!(
-        (s.as_u16(), code(&b), field(&b)),
-        (422, "field_required", "months"),
-        "{b}"
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_required",
+        "months",
     );
     // 补交 more than six months back (February, in September) is warned, then accepted
     let (s, b) = sec
         .post(&path, json!({"method": "cash", "months": ["2026-02", "2026-06"]}))
         .await;
-    assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
+    refused(s, &b, StatusCode::CONFLICT, "confirmation_required");
     assert_eq!(
         b["error"]["warnings"][0]["code"], "dues_back_pay_over_limit",
         "{b}"
@@ -325,7 +330,7 @@ async fn the_collector_records_cash_for_another_payer_and_back_months_with_a_war
         (json!({"months": ["2026-08"]}), "field_required", "method"),
     ] {
         let (s, b) = sec.post(&path, body).await;
-        assert_eq!((s.as_u16(), code(&b), field(&b)), (422, want, want_field), "{b}");
+        refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, want, want_field);
     }
     // who may record
     let (s, _) = app
@@ -347,24 +352,18 @@ async fn a_voluntary_payment_of_1000_yuan_is_large_dues_and_999_99_is_not() {
     let app = app_with_bills().await;
     let sec = app.login("sec").await;
     let path = format!("/api/v1/members/{}/dues-payments", app.tree.a1);
-    let (s, p) = sec
-        .post(
-            &path,
-            json!({"method": "transfer", "kind": "voluntary", "amount_fen": 100_000}),
-        )
-        .await;
-    assert_eq!(s, 201, "{p}");
+    let voluntary = async |method: &str, amount_fen: i64| {
+        let body = json!({"method": method, "kind": "voluntary", "amount_fen": amount_fen});
+        let (s, p) = sec.post(&path, body).await;
+        assert_eq!(s, 201, "{p}");
+        p
+    };
+    let p = voluntary("transfer", 100_000).await;
     assert_eq!(
         (p["kind"].as_str(), p["large"].as_bool()),
         (Some("voluntary"), Some(true))
     );
-    let (s, p) = sec
-        .post(
-            &path,
-            json!({"method": "cash", "kind": "voluntary", "amount_fen": 99_999}),
-        )
-        .await;
-    assert_eq!(s, 201, "{p}");
+    let p = voluntary("cash", 99_999).await;
     assert_eq!(p["large"], false);
     for (body, want) in [
         (
@@ -381,22 +380,13 @@ async fn a_voluntary_payment_of_1000_yuan_is_large_dues_and_999_99_is_not() {
         ),
     ] {
         let (s, b) = sec.post(&path, body).await;
-        assert_eq!((s.as_u16(), code(&b)), (422, want), "{b}");
+        refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, want);
     }
-    let (s, r) = sec
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026",
-            app.tree.branch_a
-        ))
-        .await;
+    let (s, r) = sec.dues_report(app.tree.branch_a, "year=2026").await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(
-        (
-            r["voluntary_fen"].as_i64(),
-            r["large_fen"].as_i64(),
-            r["large_count"].as_i64()
-        ),
-        (Some(199_999), Some(100_000), Some(1)),
+        ints(&r, ["voluntary_fen", "large_fen", "large_count"]),
+        [Some(199_999), Some(100_000), Some(1)],
         "{r}"
     );
     // voluntary money is not dues of a month

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Client, FIXED_NOW, TestApp, code, field};
+use crate::helpers::{Client, FIXED_NOW, TestApp, code, field, ints, refused_on};
 
 async fn quote(c: &Client, query: &str) -> (StatusCode, Value) {
     c.get(&format!("/api/v1/dues/quote?{query}")).await
@@ -54,8 +54,8 @@ async fn retired_quotes_change_rate_only_above_5000_yuan() {
         let (s, b) = quote(&mem, &format!("category=retired&base_fen={base}")).await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(
-            (b["monthly_fen"].as_i64(), b["rate_bp"].as_i64()),
-            (Some(monthly), Some(rate)),
+            ints(&b, ["monthly_fen", "rate_bp"]),
+            [Some(monthly), Some(rate)],
             "{base}"
         );
         assert_eq!(b["rule"], "D1 2008 第五条");
@@ -80,10 +80,7 @@ async fn fixed_categories_give_their_amount_whatever_the_base() {
     let (_app, mem) = TestApp::spawn_as("mem").await;
     let (s, b) = quote(&mem, "category=farmer").await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(
-        (b["monthly_fen"].as_i64(), b["max_fen"].as_i64()),
-        (Some(20), Some(100))
-    );
+    assert_eq!(ints(&b, ["monthly_fen", "max_fen"]), [Some(20), Some(100)]);
     assert!(b.get("rate_bp").is_none(), "{b}");
     assert_eq!(b["rule"], "D1 2008 第六条");
     for category in ["student", "unemployed", "relief"] {
@@ -121,7 +118,7 @@ async fn the_date_selects_the_rule_set_and_earlier_rules_are_not_known() {
         );
     }
     let (s, b) = quote(&mem, "category=farmer&date=2008-13-01").await;
-    assert_eq!((s.as_u16(), code(&b), field(&b)), (422, "date_invalid", "date"));
+    refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "date_invalid", "date");
     let (_, b) = quote(&mem, "category=farmer").await;
     assert_eq!(b["date"], app.store.today().to_string(), "the default is today");
 }
@@ -343,10 +340,7 @@ async fn bills_are_generated_once_per_month_for_the_subtree_with_one_audit_row()
     assert_eq!(months[2]["amount_fen"], 4500);
     assert_eq!(months[2]["status"], "due");
     assert!(months[3]["amount_fen"].is_null(), "{b}");
-    assert_eq!(
-        (b["owed_fen"].as_i64(), b["paid_fen"].as_i64()),
-        (Some(4500), Some(0))
-    );
+    assert_eq!(ints(&b, ["owed_fen", "paid_fen"]), [Some(4500), Some(0)]);
     // a year without a base
     let (s, b) = mem
         .get(&format!("/api/v1/members/{}/dues?year=2025", app.tree.a1))

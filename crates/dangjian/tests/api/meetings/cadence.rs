@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::helpers::{Client, TestApp, refused_on};
+use crate::helpers::{Client, TestApp, entry, ids, ints, refused_on, strs};
 
 /// Plans a meeting of `org` on a local date (09:00–11:00 +08:00); returns its id.
 async fn meeting(c: &Client, org: i64, kind: &str, day: &str) -> i64 {
@@ -24,17 +24,11 @@ async fn close(c: &Client, id: i64) {
 }
 
 fn obligation<'a>(org: &'a Value, kind: &str) -> &'a Value {
-    org["obligations"]
-        .as_array()
-        .and_then(|a| a.iter().find(|o| o["kind"] == kind))
-        .unwrap_or(&Value::Null)
+    entry(org, "obligations", "kind", kind)
 }
 
 fn org_of(report: &Value, id: i64) -> &Value {
-    report["orgs"]
-        .as_array()
-        .and_then(|a| a.iter().find(|o| o["org_id"] == id))
-        .unwrap_or(&Value::Null)
+    entry(report, "orgs", "org_id", id)
 }
 
 #[tokio::test]
@@ -62,21 +56,14 @@ async fn a_branch_cadence_on_a_fixed_clock() {
 
     // a cancelled 主题党日 in May does not count, neither as held nor as scheduled
     let cancelled = meeting(&sec, a, "theme_day", "2026-05-25").await;
-    let (s, b) = sec
-        .on_meeting(cancelled, "cancel", json!({"reason": "与区委中心组学习冲突"}))
-        .await;
+    let (s, b) = sec.cancel_meeting(cancelled, "与区委中心组学习冲突").await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     let (s, r) = sec.get(&format!("/api/v1/orgs/{a}/cadence")).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["date"], "2026-05-20", "today by the fixed clock, local time");
     let org = &r["org"];
-    let kinds: Vec<&str> = org["obligations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["kind"].as_str())
-        .collect();
+    let kinds = strs(org, "obligations", "kind");
     assert_eq!(
         kinds,
         [
@@ -108,10 +95,7 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     // 党课: planned in May (scheduled, not done), none last quarter → overdue
     let lecture = obligation(org, "party_lecture");
     assert_eq!(lecture["status"], "overdue", "{lecture}");
-    assert_eq!(
-        (lecture["done"].as_i64(), lecture["scheduled"].as_i64()),
-        (Some(0), Some(1))
-    );
+    assert_eq!(ints(lecture, ["done", "scheduled"]), [Some(0), Some(1)]);
     assert_eq!(lecture["previous"]["period_label"], "2026年第1季度");
     // 组织生活会 and 民主评议: none in 2025 → overdue
     assert_eq!(obligation(org, "life_meeting")["status"], "overdue");
@@ -169,13 +153,10 @@ async fn a_committee_sees_each_org_below_it_and_others_see_nothing_outside_their
     assert_eq!(obligation(&r["org"], "party_lecture")["status"], "done");
     assert_eq!(r["org"]["obligations"].as_array().map(Vec::len), Some(1));
     // listed in tree order: the 党总支 (no obligations of its own), branch A, its group, branch B
-    let ids: Vec<i64> = r["orgs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["org_id"].as_i64())
-        .collect();
-    assert_eq!(ids, [app.tree.general, app.tree.branch_a, app.tree.group_a1, b]);
+    assert_eq!(
+        ids(&r, "orgs", "org_id"),
+        [app.tree.general, app.tree.branch_a, app.tree.group_a1, b]
+    );
     assert_eq!(
         org_of(&r, app.tree.general)["obligations"],
         json!([]),

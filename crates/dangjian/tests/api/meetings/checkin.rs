@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 use super::{MeetingPlan, Planned, attendance, checkins as checkin_path, local as t, meeting};
-use crate::helpers::{TestApp, audit_count, field, refused, refused_on};
+use crate::helpers::{TestApp, audit_count, entry, field, ids, ints, refused, refused_on};
 
 /// The meeting most tests here plan: 五月支部党员大会 of `org`, an hour from now.
 fn congress(org: i64) -> MeetingPlan {
@@ -16,13 +16,7 @@ fn congress(org: i64) -> MeetingPlan {
 }
 
 fn state_of(a: &Value, person: i64) -> (String, bool) {
-    let p = a["people"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["person_id"] == person)
-        .cloned()
-        .unwrap_or(Value::Null);
+    let p = entry(a, "people", "person_id", person);
     (
         p["state"].as_str().unwrap_or("").to_owned(),
         p["late"].as_bool().unwrap_or(false),
@@ -68,13 +62,7 @@ async fn planning_a_meeting_and_its_expected_attendees() {
     let a = attendance(&sec, id).await;
     assert_eq!(a["expected"], 2, "{a}");
     assert_eq!(a["absent"], 2);
-    let ids: Vec<i64> = a["people"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["person_id"].as_i64())
-        .collect();
-    assert_eq!(ids, vec![app.tree.a1, app.tree.a2]);
+    assert_eq!(ids(&a, "people", "person_id"), [app.tree.a1, app.tree.a2]);
     assert_adds_up(&a);
 
     // a planned meeting shows open once its start time has passed
@@ -118,10 +106,7 @@ async fn check_in_by_person_on_time_and_late_and_replays() {
         (Some("present"), Some(true))
     );
     let a = attendance(&staff, id).await;
-    assert_eq!(
-        (a["expected"].as_i64(), a["present"].as_i64()),
-        (Some(2), Some(2))
-    );
+    assert_eq!(ints(&a, ["expected", "present"]), [Some(2), Some(2)]);
     assert_eq!(state_of(&a, app.tree.a2), ("present".into(), true));
     assert_adds_up(&a);
 }
@@ -259,13 +244,8 @@ async fn in_out_sequences_leaves_and_the_arithmetic() {
     assert_eq!(b["state"], "present", "someone on leave who comes is present");
     let a = attendance(&sec, id2).await;
     assert_eq!(
-        (
-            a["expected"].as_i64(),
-            a["present"].as_i64(),
-            a["leave"].as_i64(),
-            a["absent"].as_i64()
-        ),
-        (Some(2), Some(1), Some(1), Some(0))
+        ints(&a, ["expected", "present", "leave", "absent"]),
+        [Some(2), Some(1), Some(1), Some(0)]
     );
     assert_eq!(state_of(&a, app.tree.a2).0, "leave");
     assert_adds_up(&a);

@@ -21,13 +21,7 @@ async fn plan(app: &TestApp, c: &Client) -> i64 {
 }
 
 async fn check_in(c: &Client, id: i64, event_id: &str, person: i64) -> Value {
-    let (s, b) = c
-        .on_meeting(
-            id,
-            "checkins",
-            json!({"event_id": event_id, "person_id": person, "method": "manual"}),
-        )
-        .await;
+    let (s, b) = c.check_in_by_hand(id, event_id, person).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     b
 }
@@ -108,6 +102,14 @@ impl Stream {
 
 const SOON: StdDuration = StdDuration::from_secs(2);
 
+/// A fresh server, the secretary, a meeting of branch A and the secretary's stream of it.
+async fn watching() -> (TestApp, Client, i64, Stream) {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let id = plan(&app, &sec).await;
+    let s = Stream::open(&sec, &app.base, id, None).await;
+    (app, sec, id, s)
+}
+
 #[tokio::test]
 async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
     let app = TestApp::spawn_with(dangjian_web::WebConfig {
@@ -165,9 +167,7 @@ async fn a_stream_ends_with_its_session_or_grant_and_a_user_holds_only_a_few() {
 
 #[tokio::test]
 async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
-    let (app, sec) = TestApp::spawn_as("sec").await;
-    let id = plan(&app, &sec).await;
-    let mut s = Stream::open(&sec, &app.base, id, None).await;
+    let (app, sec, id, mut s) = watching().await;
 
     check_in(&sec, id, "ev-1", app.tree.a1).await;
     let (seq, d) = s.next(SOON).await.expect("the check-in on the stream");
@@ -187,13 +187,7 @@ async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
     );
 
     // a replay (200) is not published again
-    let (st, _) = sec
-        .on_meeting(
-            id,
-            "checkins",
-            json!({"event_id": "ev-1", "person_id": app.tree.a1, "method": "manual"}),
-        )
-        .await;
+    let (st, _) = sec.check_in_by_hand(id, "ev-1", app.tree.a1).await;
     assert_eq!(st, StatusCode::OK);
     check_in(&sec, id, "ev-2", app.tree.a2).await;
     let (seq2, d2) = s.next(SOON).await.expect("the second check-in");
@@ -204,9 +198,7 @@ async fn a_committed_checkin_reaches_the_stream_with_the_counts() {
 
 #[tokio::test]
 async fn reconnecting_with_last_event_id_replays_only_what_was_missed() {
-    let (app, sec) = TestApp::spawn_as("sec").await;
-    let id = plan(&app, &sec).await;
-    let mut s = Stream::open(&sec, &app.base, id, None).await;
+    let (app, sec, id, mut s) = watching().await;
     check_in(&sec, id, "ev-1", app.tree.a1).await;
     let (first, _) = s.next(SOON).await.expect("first");
     drop(s);

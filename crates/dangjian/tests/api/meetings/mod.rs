@@ -142,9 +142,19 @@ impl MeetingPlan {
         self.post(c, OffsetDateTime::UNIX_EPOCH).await.id
     }
 
-    async fn post(&self, c: &Client, now: OffsetDateTime) -> Planned {
+    /// Plans it as `c` at the app's clock: the answer (201 or the test fails).
+    pub async fn plan_answer(&self, app: &TestApp, c: &Client) -> Value {
+        self.answer(c, app.store.now()).await
+    }
+
+    async fn answer(&self, c: &Client, now: OffsetDateTime) -> Value {
         let (s, m) = c.post("/api/v1/meetings", self.body(now)).await;
         assert_eq!(s, StatusCode::CREATED, "{m}");
+        m
+    }
+
+    async fn post(&self, c: &Client, now: OffsetDateTime) -> Planned {
+        let m = self.answer(c, now).await;
         Planned {
             id: m["id"].as_i64().unwrap_or_default(),
             starts_at: self.start_on(now),
@@ -203,6 +213,14 @@ impl Client {
     /// `POST /api/v1/meetings/{id}/{action}` (`close`, `cancel`, `leaves`, `invitees`, …).
     pub async fn on_meeting(&self, id: i64, action: &str, body: Value) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/meetings/{id}/{action}"), body).await
+    }
+    /// Cancels meeting `id` for `reason`: status and answer.
+    pub async fn cancel_meeting(&self, id: i64, reason: &str) -> (StatusCode, Value) {
+        self.on_meeting(id, "cancel", json!({ "reason": reason })).await
+    }
+    /// Records an amendment (`body`) of closed meeting `id`: status and answer.
+    pub async fn amend_meeting(&self, id: i64, body: Value) -> (StatusCode, Value) {
+        self.on_meeting(id, "amendments", body).await
     }
     /// Closes meeting `id`: status and answer.
     pub async fn close_meeting(&self, id: i64) -> (StatusCode, Value) {

@@ -7,7 +7,9 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::{attendance, cst, local as t, meeting};
-use crate::helpers::{Client, FIXED_NOW, TestApp, audit_count, field, refused, refused_on};
+use crate::helpers::{
+    Client, FIXED_NOW, TestApp, audit_count, entries, field, ids, ints, refused, refused_on, strs,
+};
 
 mod pages;
 
@@ -21,15 +23,6 @@ async fn plan_at(app: &TestApp, c: &Client, org: i64, title: &str, hours: i64) -
     (m.id, m.starts_at)
 }
 
-fn ids(list: &Value, key: &str) -> Vec<i64> {
-    list[key]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["id"].as_i64())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
     let (app, sec) = TestApp::spawn_as("sec").await;
@@ -41,32 +34,32 @@ async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
     // the secretary of branch A sees A's meetings, not B's
     let (s, l) = sec.get("/api/v1/meetings").await;
     assert_eq!(s, StatusCode::OK, "{l}");
-    assert_eq!(ids(&l, "items"), vec![g, a], "newest first, scope only");
+    assert_eq!(ids(&l, "items", "id"), vec![g, a], "newest first, scope only");
     assert_eq!(l["total"], 2);
     let (_, l) = sec
         .get(&format!("/api/v1/meetings?org={}", app.tree.branch_a))
         .await;
-    assert_eq!(ids(&l, "items"), vec![a]);
+    assert_eq!(ids(&l, "items", "id"), vec![a]);
     let (_, l) = sec
         .get(&format!(
             "/api/v1/meetings?org={}&subtree=true",
             app.tree.branch_a
         ))
         .await;
-    assert_eq!(ids(&l, "items"), vec![g, a]);
+    assert_eq!(ids(&l, "items", "id"), vec![g, a]);
     let (s, _) = sec
         .get(&format!("/api/v1/meetings?org={}", app.tree.branch_b))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "another branch is outside the scope");
     let (_, l) = admin.get("/api/v1/meetings").await;
-    assert_eq!(ids(&l, "items"), vec![g, b, a]);
+    assert_eq!(ids(&l, "items", "id"), vec![g, b, a]);
 
     // dates are local days, both ends included
     let tomorrow = (app.store.now().to_offset(cst()) + Duration::hours(24)).date();
     let (_, l) = sec
         .get(&format!("/api/v1/meetings?from={tomorrow}&to={tomorrow}"))
         .await;
-    assert_eq!(ids(&l, "items"), vec![a]);
+    assert_eq!(ids(&l, "items", "id"), vec![a]);
 
     // status: planned now; open once its start has passed
     let (_, l) = sec.get("/api/v1/meetings?status=open").await;
@@ -74,9 +67,9 @@ async fn the_list_filters_by_org_status_and_dates_within_the_scope() {
     app.clock.set(app.store.now() + Duration::hours(25));
     let sec = app.login("sec").await;
     let (_, l) = sec.get("/api/v1/meetings?status=open").await;
-    assert_eq!(ids(&l, "items"), vec![a]);
+    assert_eq!(ids(&l, "items", "id"), vec![a]);
     let (_, l) = sec.get("/api/v1/meetings?status=planned").await;
-    assert_eq!(ids(&l, "items"), vec![g]);
+    assert_eq!(ids(&l, "items", "id"), vec![g]);
     let (s, e) = sec.get("/api/v1/meetings?status=later").await;
     refused_on(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "status");
     let (s, e) = sec.get("/api/v1/meetings?from=2026-13-01").await;
@@ -164,7 +157,7 @@ async fn invitees_are_listed_but_not_expected() {
     // the invitee sees the meeting among their own, as invited
     let secb = app.login("secb").await;
     let (_, my) = secb.get("/api/v1/me/meetings").await;
-    assert_eq!(ids(&my, "upcoming"), vec![id], "{my}");
+    assert_eq!(ids(&my, "upcoming", "id"), vec![id], "{my}");
     assert_eq!(my["upcoming"][0]["invited"], true);
     // and may not ask for leave: they are not expected
     let (s, _) = secb
@@ -175,7 +168,7 @@ async fn invitees_are_listed_but_not_expected() {
     let (s, _) = admin.delete(&format!("{path}/{}", app.tree.b1)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, my) = secb.get("/api/v1/me/meetings").await;
-    assert_eq!(ids(&my, "upcoming"), Vec::<i64>::new());
+    assert_eq!(ids(&my, "upcoming", "id"), Vec::<i64>::new());
     let (s, _) = admin.delete(&format!("{path}/{}", app.tree.b1)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
@@ -224,37 +217,26 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         "cancel_reason_required",
         "reason",
     );
-    let (s, m) = sec
-        .on_meeting(id, "cancel", json!({"reason": "与上级会议冲突"}))
-        .await;
+    let (s, m) = sec.cancel_meeting(id, "与上级会议冲突").await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
         (m["status"].as_str(), m["cancel_reason"].as_str()),
         (Some("cancelled"), Some("与上级会议冲突"))
     );
-    let (s, e) = sec
-        .on_meeting(
-            id,
-            "checkins",
-            json!({"event_id": "late-1", "person_id": app.tree.a1, "method": "manual"}),
-        )
-        .await;
+    let (s, e) = sec.check_in_by_hand(id, "late-1", app.tree.a1).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
-    let (s, e) = sec.on_meeting(id, "cancel", json!({"reason": "再次"})).await;
+    let (s, e) = sec.cancel_meeting(id, "再次").await;
     refused(s, &e, StatusCode::CONFLICT, "meeting_cancelled");
     let (_, l) = sec.get("/api/v1/meetings?status=cancelled").await;
-    assert_eq!(ids(&l, "items"), vec![id]);
+    assert_eq!(ids(&l, "items", "id"), vec![id]);
 
     // the member sees the three notices, newest first, and the meeting as cancelled
     let (s, my) = mem.get("/api/v1/me/meetings").await;
     assert_eq!(s, StatusCode::OK, "{my}");
-    let events: Vec<&str> = my["notices"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n["event"].as_str())
-        .collect();
-    assert_eq!(events, vec!["cancelled", "rescheduled", "planned"]);
+    assert_eq!(
+        strs(&my, "notices", "event"),
+        ["cancelled", "rescheduled", "planned"]
+    );
     assert_eq!(my["notices"][0]["reason"], "与上级会议冲突");
     assert_eq!(my["upcoming"][0]["status"], "cancelled");
 
@@ -271,7 +253,7 @@ async fn notice_cancel_and_reschedule_notify_the_attendees() {
         .post(&format!("/api/v1/meetings/{id2}/checkins?confirm=true"), early)
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, e) = sec.on_meeting(id2, "cancel", json!({"reason": "x"})).await;
+    let (s, e) = sec.cancel_meeting(id2, "x").await;
     refused(s, &e, StatusCode::CONFLICT, "meeting_has_checkins");
     let (s, e) = sec
         .on_meeting(
@@ -293,12 +275,7 @@ async fn a_monthly_series_plans_linked_meetings() {
                       "every": "month", "count": 3});
     let (s, b) = sec.post("/api/v1/meeting-series", body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let starts: Vec<&str> = b["meetings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["starts_at"].as_str())
-        .collect();
+    let starts = strs(&b, "meetings", "starts_at");
     assert_eq!(
         starts,
         vec![
@@ -310,10 +287,8 @@ async fn a_monthly_series_plans_linked_meetings() {
     let series = b["series_id"].as_i64();
     assert!(series.is_some());
     assert!(
-        b["meetings"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        entries(&b, "meetings")
+            .iter()
             .all(|m| m["series_id"].as_i64() == series)
     );
     let (_, l) = sec
@@ -384,7 +359,7 @@ async fn leave_requests_from_members_approved_or_refused() {
 
     // pending: not yet a leave
     let a = attendance(&sec, id).await;
-    assert_eq!((a["leave"].as_i64(), a["absent"].as_i64()), (Some(0), Some(2)));
+    assert_eq!(ints(&a, ["leave", "absent"]), [Some(0), Some(2)]);
     let rid = r["id"].as_i64().unwrap_or_default();
     let (s, _) = secb
         .post(&format!("/api/v1/leave-requests/{rid}/approve"), json!({}))
@@ -402,11 +377,7 @@ async fn leave_requests_from_members_approved_or_refused() {
         "{d}"
     );
     let a = attendance(&sec, id).await;
-    assert_eq!(
-        (a["leave"].as_i64(), a["absent"].as_i64()),
-        (Some(1), Some(1)),
-        "{a}"
-    );
+    assert_eq!(ints(&a, ["leave", "absent"]), [Some(1), Some(1)], "{a}");
     let (s, e) = sec
         .post(&format!("/api/v1/leave-requests/{rid}/refuse"), json!({}))
         .await;
@@ -444,6 +415,6 @@ async fn leave_requests_from_members_approved_or_refused() {
     let mem = app.login("mem").await;
     let (_, my) = mem.get("/api/v1/me/meetings").await;
     assert_eq!(my["upcoming"].as_array().map(Vec::len), Some(0), "{my}");
-    assert_eq!(ids(&my, "past"), vec![id2, id]);
+    assert_eq!(ids(&my, "past", "id"), vec![id2, id]);
     assert_eq!(my["past"][0]["my_state"], "absent");
 }

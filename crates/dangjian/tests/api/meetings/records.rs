@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, audit_count, post_form, refused, refused_on};
+use crate::helpers::{Client, TestApp, audit_count, entry, ints, post_form, refused, refused_on};
 
 /// 10:00 on 2026-05-20 (+08:00), the day of `plan`'s meeting: tests that use it start there.
 pub(crate) const MEETING_DAY: time::OffsetDateTime = datetime!(2026-05-20 02:00 UTC);
@@ -45,10 +45,7 @@ async fn put_minutes(c: &Client, id: i64, body: Value) -> (StatusCode, Value) {
 }
 
 fn person(a: &Value, id: i64) -> &Value {
-    a["people"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["person_id"] == id))
-        .unwrap_or(&Value::Null)
+    entry(a, "people", "person_id", id)
 }
 
 #[tokio::test]
@@ -79,11 +76,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     );
     // an amendment is for closed meetings only
     let (s, b) = sec
-        .on_meeting(
-            id,
-            "amendments",
-            json!({"target": "minutes", "minutes": "x", "reason": "笔误"}),
-        )
+        .amend_meeting(id, json!({"target": "minutes", "minutes": "x", "reason": "笔误"}))
         .await;
     refused(s, &b, StatusCode::CONFLICT, "meeting_not_closed");
 
@@ -148,9 +141,7 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     // amendments: a reason is required; meeting staff may not amend
     let amend =
         json!({"target": "minutes", "minutes": "会议由张三主持。", "decisions": ["同意接收李四为预备党员"]});
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), amend.clone())
-        .await;
+    let (s, b) = sec.amend_meeting(id, amend.clone()).await;
     refused_on(
         s,
         &b,
@@ -161,14 +152,10 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
     let staff = app.login("staff").await;
     let mut with_reason = amend.clone();
     with_reason["reason"] = json!("主持人姓名记错；第二项决议未经表决，删去");
-    let (s, _) = staff
-        .post(&format!("/api/v1/meetings/{id}/amendments"), with_reason.clone())
-        .await;
+    let (s, _) = staff.amend_meeting(id, with_reason.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let audits = audit_count(&app.store).await;
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), with_reason)
-        .await;
+    let (s, b) = sec.amend_meeting(id, with_reason).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["before"]["minutes"], "会议由张书记主持。");
     assert_eq!(b["after"]["decisions"], json!(["同意接收李四为预备党员"]));
@@ -188,14 +175,11 @@ async fn minutes_and_attachments_are_editable_until_close_then_amended_with_a_re
 
     // a cancelled meeting was not held: nothing to amend
     let other = plan(&app, &sec, app.tree.branch_a).await;
-    let (s, _) = sec
-        .on_meeting(other, "cancel", json!({"reason": "改期另行通知"}))
-        .await;
+    let (s, _) = sec.cancel_meeting(other, "改期另行通知").await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = sec
-        .on_meeting(
+        .amend_meeting(
             other,
-            "amendments",
             json!({"target": "minutes", "minutes": "x", "reason": "补记"}),
         )
         .await;
@@ -213,9 +197,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // not closed yet: amendments are refused
     let (s, b) = sec
-        .on_meeting(
+        .amend_meeting(
             id,
-            "amendments",
             json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "病假"}),
         )
         .await;
@@ -230,12 +213,8 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     .unwrap_or_else(|e| panic!("move: {e}"));
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
-        (
-            a["expected"].as_i64(),
-            a["present"].as_i64(),
-            a["absent"].as_i64()
-        ),
-        (Some(2), Some(1), Some(1)),
+        ints(&a, ["expected", "present", "absent"]),
+        [Some(2), Some(1), Some(1)],
         "{a}"
     );
     assert_eq!(person(&a, t.a1)["late"], true);
@@ -245,30 +224,24 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
 
     // absent → leave, with a reason
     let amend = json!({"target": "attendance", "person_id": t.a2, "state": "leave", "reason": "会前已向书记口头请假（病假）"});
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), amend.clone())
-        .await;
+    let (s, b) = sec.amend_meeting(id, amend.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(
         (b["before"]["state"].as_str(), b["after"]["state"].as_str()),
         (Some("absent"), Some("leave"))
     );
-    let (s, b) = sec
-        .post(&format!("/api/v1/meetings/{id}/amendments"), amend)
-        .await;
+    let (s, b) = sec.amend_meeting(id, amend).await;
     refused(
         s,
         &b,
         StatusCode::UNPROCESSABLE_ENTITY,
         "amendment_changes_nothing",
     );
-    let (s, b) = sec
-        .on_meeting(
-            id,
-            "amendments",
-            json!({"target": "attendance", "person_id": t.b1, "state": "present", "reason": "x"}),
-        )
-        .await;
+    let amend_attendance = async |person: i64, state: &str| {
+        let body = json!({"target": "attendance", "person_id": person, "state": state, "reason": "x"});
+        sec.amend_meeting(id, body).await
+    };
+    let (s, b) = amend_attendance(t.b1, "present").await;
     refused_on(
         s,
         &b,
@@ -276,20 +249,14 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
         "not_expected",
         "person_id",
     );
-    let (s, b) = sec
-        .on_meeting(
-            id,
-            "amendments",
-            json!({"target": "attendance", "person_id": t.a2, "state": "asleep", "reason": "x"}),
-        )
-        .await;
+    let (s, b) = amend_attendance(t.a2, "asleep").await;
     refused_on(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "value_unknown", "state");
 
     // the sheet shows the amended state; the counts still add up
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
-        (a["expected"].as_i64(), a["leave"].as_i64(), a["absent"].as_i64()),
-        (Some(2), Some(1), Some(0)),
+        ints(&a, ["expected", "leave", "absent"]),
+        [Some(2), Some(1), Some(0)],
         "{a}"
     );
     assert_eq!(person(&a, t.a2)["state"], "leave");
@@ -385,22 +352,14 @@ async fn attendance_amendments_the_frozen_expected_list_exports_and_history() {
     );
     let (s, h) = sec.get(&format!("/api/v1/members/{}/attendance", t.a1)).await;
     assert_eq!(s, StatusCode::OK, "{h}");
-    let first = h["items"]
-        .as_array()
-        .and_then(|i| i.iter().find(|x| x["meeting_id"] == id))
-        .cloned()
-        .unwrap_or_default();
+    let first = entry(&h, "items", "meeting_id", id);
     assert_eq!(
         (first["state"].as_str(), first["late"].as_bool()),
         (Some("present"), Some(true))
     );
     let admin = app.login("admin").await;
     let (_, h2) = admin.get(&format!("/api/v1/members/{}/attendance", t.a2)).await;
-    let mine = h2["items"]
-        .as_array()
-        .and_then(|i| i.iter().find(|x| x["meeting_id"] == id))
-        .cloned()
-        .unwrap_or_default();
+    let mine = entry(&h2, "items", "meeting_id", id);
     assert_eq!(
         (mine["state"].as_str(), mine["amended"].as_bool()),
         (Some("leave"), Some(true)),
@@ -472,9 +431,10 @@ async fn the_record_pages_render_what_happened() {
     let (s, html) = sec.page(&format!("/meetings/{id}/minutes")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("学习了支部工作条例。"));
+    let minutes_form = format!("/meetings/{id}/minutes");
     let (s, loc, _) = post_form(
         &sec,
-        &format!("/meetings/{id}/minutes"),
+        &minutes_form,
         &[
             ("action", "save"),
             ("minutes", "学习了支部工作条例第十五条。"),
@@ -493,38 +453,23 @@ async fn the_record_pages_render_what_happened() {
     );
     let (s, _) = sec.close_meeting(id).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, body) = post_form(
-        &sec,
-        &format!("/meetings/{id}/minutes"),
-        &[("action", "save"), ("minutes", "x")],
-    )
-    .await;
+    let (s, _, body) = post_form(&sec, &minutes_form, &[("action", "save"), ("minutes", "x")]).await;
     assert_eq!(s, 409);
     assert!(body.contains("会后更正"), "the refusal says how to correct");
-    let (s, _, body) = post_form(
-        &sec,
-        &format!("/meetings/{id}/minutes"),
-        &[
+    let a2 = t.a2.to_string();
+    let amend = async |reason: &str| {
+        let fields = [
             ("action", "amend_attendance"),
-            ("person_id", &t.a2.to_string()),
+            ("person_id", a2.as_str()),
             ("state", "leave"),
-            ("reason", ""),
-        ],
-    )
-    .await;
+            ("reason", reason),
+        ];
+        post_form(&sec, &minutes_form, &fields).await
+    };
+    let (s, _, body) = amend("").await;
     assert_eq!(s, 422);
     assert!(body.contains("原因"), "names the missing reason");
-    let (s, _, _) = post_form(
-        &sec,
-        &format!("/meetings/{id}/minutes"),
-        &[
-            ("action", "amend_attendance"),
-            ("person_id", &t.a2.to_string()),
-            ("state", "leave"),
-            ("reason", "出差，会前已请假"),
-        ],
-    )
-    .await;
+    let (s, _, _) = amend("出差，会前已请假").await;
     assert_eq!(s, 303);
     let (_, html) = sec.page(&format!("/meetings/{id}/signin-sheet")).await;
     assert!(html.contains("会后更正：出差，会前已请假") && html.contains("已更正"));

@@ -38,15 +38,10 @@ async fn a_members_own_check_in_needs_the_halls_code_inside_the_window_and_the_s
     let mem = app.login("mem").await;
     let start = FIXED_NOW + Duration::days(1);
     let id = plan(&sec, app.tree.branch_a, start).await;
-    let path = format!("/api/v1/meetings/{id}/checkins");
 
     // tomorrow's meeting, the member's own id and a made-up time: refused, saying why
-    let (s, b) = mem
-        .post(
-            &path,
-            json!({"event_id": "m1", "person_id": app.tree.a1, "method": "manual", "at": t(start)}),
-        )
-        .await;
+    let body = json!({"event_id": "m1", "person_id": app.tree.a1, "method": "manual", "at": t(start)});
+    let (s, b) = mem.check_in(id, body).await;
     refused_on(
         s,
         &b,
@@ -62,12 +57,8 @@ async fn a_members_own_check_in_needs_the_halls_code_inside_the_window_and_the_s
         "{b}"
     );
     // with the hall's code, but a day early: outside the window
-    let (s, b) = mem
-        .post(
-            &path,
-            json!({"event_id": "m2", "qr_token": qr(&sec, id).await, "method": "qr"}),
-        )
-        .await;
+    let body = json!({"event_id": "m2", "qr_token": qr(&sec, id).await, "method": "qr"});
+    let (s, b) = mem.check_in(id, body).await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "checkin_outside_window");
     assert!(
         b["error"]["message"]
@@ -78,12 +69,8 @@ async fn a_members_own_check_in_needs_the_halls_code_inside_the_window_and_the_s
     );
     // staff a day early: confirm first; unconfirmed, the meeting stays planned
     let staff = app.login("staff").await;
-    let (s, b) = staff
-        .post(
-            &path,
-            json!({"event_id": "s1", "person_id": app.tree.a2, "method": "manual"}),
-        )
-        .await;
+    let body = json!({"event_id": "s1", "person_id": app.tree.a2, "method": "manual"});
+    let (s, b) = staff.check_in(id, body).await;
     refused(s, &b, StatusCode::CONFLICT, "confirmation_required");
     assert_eq!(b["error"]["warnings"][0]["code"], "checkin_before_window");
     assert_eq!(status(&sec, id).await, "planned");
@@ -92,12 +79,8 @@ async fn a_members_own_check_in_needs_the_halls_code_inside_the_window_and_the_s
     app.clock.set(start + Duration::minutes(20));
     let sec = app.login("sec").await;
     let mem = app.login("mem").await;
-    let (s, b) = mem
-        .post(
-            &path,
-            json!({"event_id": "m3", "qr_token": qr(&sec, id).await, "method": "qr", "at": t(start - Duration::minutes(10))}),
-        )
-        .await;
+    let body = json!({"event_id": "m3", "qr_token": qr(&sec, id).await, "method": "qr", "at": t(start - Duration::minutes(10))});
+    let (s, b) = mem.check_in(id, body).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(
         (b["state"].as_str(), b["late"].as_bool()),
@@ -108,19 +91,11 @@ async fn a_members_own_check_in_needs_the_halls_code_inside_the_window_and_the_s
     app.clock.set(start + Duration::hours(2) + Duration::minutes(1));
     let sec = app.login("sec").await;
     let mem = app.login("mem").await;
-    let (s, b) = mem
-        .post(
-            &path,
-            json!({"event_id": "m4", "qr_token": qr(&sec, id).await, "method": "qr", "direction": "out"}),
-        )
-        .await;
+    let body = json!({"event_id": "m4", "qr_token": qr(&sec, id).await, "method": "qr", "direction": "out"});
+    let (s, b) = mem.check_in(id, body).await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "checkin_outside_window");
-    let (s, b) = sec
-        .post(
-            &path,
-            json!({"event_id": "s2", "person_id": app.tree.a2, "method": "manual", "at": t(start - Duration::minutes(3))}),
-        )
-        .await;
+    let body = json!({"event_id": "s2", "person_id": app.tree.a2, "method": "manual", "at": t(start - Duration::minutes(3))});
+    let (s, b) = sec.check_in(id, body).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(
         b["late"], false,
@@ -135,26 +110,17 @@ async fn a_device_clock_that_strays_is_recorded_but_the_server_decides_lateness(
     let start = FIXED_NOW + Duration::minutes(30);
     let id = plan(&sec, app.tree.branch_a, start).await;
     let (_, gate) = super::register_gate(&app, &sec, app.tree.branch_a).await;
-    let path = format!("/api/v1/meetings/{id}/checkins");
 
     // ten minutes after the start: a gate whose clock says 20 minutes before it is not believed
     app.clock.set(start + Duration::minutes(10));
-    let (s, b) = gate
-        .post(
-            &path,
-            json!({"event_id": "g1", "person_id": app.tree.a1, "method": "card", "at": t(start - Duration::minutes(20))}),
-        )
-        .await;
+    let body = json!({"event_id": "g1", "person_id": app.tree.a1, "method": "card", "at": t(start - Duration::minutes(20))});
+    let (s, b) = gate.check_in(id, body).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["late"], true, "{b}");
     // a gate a minute behind the server is believed: in at 00:03 after the start, on time
     app.clock.set(start + Duration::minutes(4));
-    let (s, b) = gate
-        .post(
-            &path,
-            json!({"event_id": "g2", "person_id": app.tree.a2, "method": "card", "at": t(start + Duration::minutes(3))}),
-        )
-        .await;
+    let body = json!({"event_id": "g2", "person_id": app.tree.a2, "method": "card", "at": t(start + Duration::minutes(3))});
+    let (s, b) = gate.check_in(id, body).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["late"], false, "{b}");
     // the gate's own clock stays on record beside the time that counted

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::meeting;
-use crate::helpers::{Client, TestApp, code, id_number, refused, refused_on};
+use crate::helpers::{Client, TestApp, code, id_number, ints, refused, refused_on};
 
 fn t(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
@@ -77,11 +77,7 @@ async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_af
     assert!(verdict.is_ok(), "the audit chain holds: {verdict:?}");
     // the last event by device time decides: k = 198 (a1) and 199 (a2), both "out" (99 is odd)
     let (_, a) = staff.get(&format!("/api/v1/meetings/{id}/attendance")).await;
-    assert_eq!(
-        (a["present"].as_i64(), a["left_early"].as_i64()),
-        (Some(0), Some(2)),
-        "{a}"
-    );
+    assert_eq!(ints(&a, ["present", "left_early"]), [Some(0), Some(2)], "{a}");
     let (s, b) = staff
         .check_in(
             id,
@@ -97,33 +93,17 @@ async fn a_burst_is_stored_in_shared_transactions_and_every_event_is_answered_af
 }
 
 async fn sqlx_count(app: &TestApp, sql: &str) -> i64 {
-    let sql = sql.to_owned();
-    match &app.store.db {
-        dangjian_store::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(p)
-            .await
-            .unwrap(),
-        dangjian_store::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(p)
-            .await
-            .unwrap(),
-    }
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    dangjian_store::with_db!(&app.store.db, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
 }
 
 async fn audit_counts(app: &TestApp, meeting: i64) -> Vec<i64> {
     let sql = format!(
         "SELECT after_json FROM audit WHERE action = 'checkin' AND entity = 'meeting' AND entity_id = '{meeting}' ORDER BY seq"
     );
-    let rows: Vec<String> = match &app.store.db {
-        dangjian_store::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_all(p)
-            .await
-            .unwrap(),
-        dangjian_store::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_all(p)
-            .await
-            .unwrap(),
-    };
+    let sql = sqlx::AssertSqlSafe(sql);
+    let rows: Vec<String> =
+        dangjian_store::with_db!(&app.store.db, p => sqlx::query_scalar(sql).fetch_all(p).await).unwrap();
     rows.iter()
         .map(|r| {
             serde_json::from_str::<Value>(r).unwrap()["count"]
@@ -197,8 +177,8 @@ async fn the_roster_follows_leaves_and_people_who_join_after_it_loaded() {
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_expected");
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
-        (a["expected"].as_i64(), a["present"].as_i64(), a["leave"].as_i64()),
-        (Some(3), Some(2), Some(1)),
+        ints(&a, ["expected", "present", "leave"]),
+        [Some(3), Some(2), Some(1)],
         "{a}"
     );
 }
@@ -374,8 +354,8 @@ async fn only_the_committee_is_expected_at_a_committee_meeting() {
     assert!(s.is_success());
     let (_, a) = sec.get(&format!("/api/v1/meetings/{id}/attendance")).await;
     assert_eq!(
-        (a["expected"].as_i64(), a["present"].as_i64()),
-        (Some(1), Some(1)),
+        ints(&a, ["expected", "present"]),
+        [Some(1), Some(1)],
         "frozen at close: {a}"
     );
 }

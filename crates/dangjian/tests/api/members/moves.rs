@@ -164,12 +164,7 @@ async fn an_org_move_leaves_nothing_behind_but_the_audit_trail() {
         }
     }
     // the old general branch's report has none of branch A's money any more
-    let (s, r) = admin
-        .get(&format!(
-            "/api/v1/orgs/{}/dues-report?year=2026",
-            app.tree.general
-        ))
-        .await;
+    let (s, r) = admin.dues_report(app.tree.general, "year=2026").await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["billed_fen"], 0, "{r}");
     let (_, r) = admin

@@ -2,6 +2,7 @@
 //! org up the tree that sets a key wins, else the deployment's value; each key needs its own
 //! capability; a refused change changes nothing.
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{Client, TestApp, code, field, post_form};
@@ -13,6 +14,15 @@ async fn settings(c: &Client, org: i64) -> Value {
     let (s, b) = c.get(&format!("/api/v1/orgs/{org}/settings")).await;
     assert_eq!(s, 200, "{b}");
     b
+}
+
+/// `PUT /api/v1/orgs/{org}/settings` as `c`: status and answer.
+async fn put_settings(c: &Client, org: i64, values: Value) -> (StatusCode, Value) {
+    c.put(
+        &format!("/api/v1/orgs/{org}/settings"),
+        json!({ "values": values }),
+    )
+    .await
 }
 
 /// `(value, set_by_org_id, set_here)` of `key` in an answer.
@@ -39,23 +49,13 @@ async fn the_nearest_org_that_sets_a_key_wins_and_clearing_it_inherits_again() {
     assert_eq!(item(&b, GRACE), ("5".into(), None, false), "{b}");
     assert_eq!(b["items"][0]["deployment_value"], "5");
 
-    let (s, b) = admin
-        .put(
-            &format!("/api/v1/orgs/{}/settings", t.root),
-            json!({"values": {GRACE: 10}}),
-        )
-        .await;
+    let (s, b) = put_settings(&admin, t.root, json!({GRACE: 10})).await;
     assert_eq!(
         (s.as_u16(), item(&b, GRACE)),
         (200, ("10".into(), Some(t.root), true)),
         "{b}"
     );
-    let (s, b) = sec
-        .put(
-            &format!("/api/v1/orgs/{}/settings", t.branch_a),
-            json!({"values": {GRACE: "15"}}),
-        )
-        .await;
+    let (s, b) = put_settings(&sec, t.branch_a, json!({GRACE: "15"})).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(
         item(&settings(&sec, t.group_a1).await, GRACE),
@@ -67,12 +67,7 @@ async fn the_nearest_org_that_sets_a_key_wins_and_clearing_it_inherits_again() {
     );
 
     // cleared: the root's value holds again
-    let (s, b) = sec
-        .put(
-            &format!("/api/v1/orgs/{}/settings", t.branch_a),
-            json!({"values": {GRACE: null}}),
-        )
-        .await;
+    let (s, b) = put_settings(&sec, t.branch_a, json!({GRACE: null})).await;
     assert_eq!(
         (s.as_u16(), item(&b, GRACE)),
         (200, ("10".into(), Some(t.root), false)),
@@ -140,12 +135,7 @@ async fn a_refused_setting_names_the_key_and_changes_nothing() {
         "nothing was set: {b}"
     );
     // outside the subtree: not found; without the capability: forbidden
-    let (s, _) = sec
-        .put(
-            &format!("/api/v1/orgs/{}/settings", t.branch_b),
-            json!({"values": {GRACE: 1}}),
-        )
-        .await;
+    let (s, _) = put_settings(&sec, t.branch_b, json!({GRACE: 1})).await;
     assert_eq!(s, 404);
     let staff = app.login("staff").await;
     let (s, _) = staff.put(&path, json!({"values": {GRACE: 1}})).await;
@@ -157,12 +147,7 @@ async fn a_members_dues_round_as_their_own_subtree_says() {
     let app = TestApp::spawn().await;
     let t = &app.tree;
     let admin = app.login("admin").await;
-    let (s, b) = admin
-        .put(
-            &format!("/api/v1/orgs/{}/settings", t.branch_a),
-            json!({"values": {ROUNDING: "half_up_jiao"}}),
-        )
-        .await;
+    let (s, b) = put_settings(&admin, t.branch_a, json!({ROUNDING: "half_up_jiao"})).await;
     assert_eq!(s, 200, "{b}");
     // 3005.00 元 in service: 1% is 3005 分, to the 角 3010 分
     let a = crate::dues::set_base(&admin, t.a1, 2026, 300_500).await;
@@ -179,12 +164,7 @@ async fn the_settings_page_shows_where_each_value_comes_from_and_saves() {
     let app = TestApp::spawn().await;
     let t = &app.tree;
     let admin = app.login("admin").await;
-    let (s, _) = admin
-        .put(
-            &format!("/api/v1/orgs/{}/settings", t.root),
-            json!({"values": {GRACE: 10}}),
-        )
-        .await;
+    let (s, _) = put_settings(&admin, t.root, json!({GRACE: 10})).await;
     assert_eq!(s, 200);
     let sec = app.login("sec").await;
     let page = format!("/orgs/{}/settings", t.branch_a);

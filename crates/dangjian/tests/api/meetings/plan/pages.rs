@@ -107,21 +107,14 @@ async fn the_meeting_pages_plan_decide_and_serve_each_role() {
     .await;
     assert_eq!(s, 303);
     assert_eq!(attendance(&sec, id).await["leave"], 1);
-    // or records one directly
-    let (s, _, _) = post_form(
-        &sec,
-        &format!("/meetings/{id}/leave"),
-        &[("person_id", &app.tree.a2.to_string()), ("reason", "住院")],
-    )
-    .await;
+    // or records one directly, once
+    let leave_form = format!("/meetings/{id}/leave");
+    let a2 = app.tree.a2.to_string();
+    let leave = [("person_id", a2.as_str()), ("reason", "住院")];
+    let (s, _, _) = post_form(&sec, &leave_form, &leave).await;
     assert_eq!(s, 303);
     assert_eq!(attendance(&sec, id).await["leave"], 2);
-    let (s, _, body) = post_form(
-        &sec,
-        &format!("/meetings/{id}/leave"),
-        &[("person_id", &app.tree.a2.to_string()), ("reason", "住院")],
-    )
-    .await;
+    let (s, _, body) = post_form(&sec, &leave_form, &leave).await;
     assert_eq!(s, 409);
     assert!(body.contains("请假已登记"), "{body}");
 
