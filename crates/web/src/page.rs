@@ -189,6 +189,18 @@ pub(crate) fn error_page(shell: Shell, e: &AppError) -> Response {
     )
 }
 
+/// The page `build` makes, or the error page for the reason it could not: what every page
+/// handler ends with, so none matches on its builder's result by hand.
+pub(crate) async fn page_or_error<P: Template>(
+    a: &Auth,
+    build: impl std::future::Future<Output = Result<P, AppError>>,
+) -> Response {
+    match build.await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(Shell::of(a), &e),
+    }
+}
+
 /// The page for a path that does not exist.
 pub fn not_found_page() -> Response {
     error_page(Shell::anonymous(), &AppError::NotFound)

@@ -201,7 +201,7 @@ pub async fn list(
     PageUser(a): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let offset = q.offset.unwrap_or(0).max(0);
         let (users, total) = state.store.users(&scope, PAGE, offset).await?;
@@ -219,10 +219,9 @@ pub async fn list(
             },
             shell: Shell::of(&a),
         };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    })
+    .await
 }
 
 // ---------- one login ----------
@@ -293,10 +292,7 @@ async fn account_page_with_error(state: &AppState, a: &Auth, id: i64, e: &AppErr
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match account_page(&state, &a, id).await {
-        Ok(page) => render(&page, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, account_page(&state, &a, id)).await
 }
 
 #[derive(Deserialize)]
@@ -500,7 +496,7 @@ pub async fn new_form(
     PageUser(a): PageUser,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let result = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let mut values = NewLoginFields {
             role: Some(Role::Member.as_str().into()),
@@ -512,13 +508,9 @@ pub async fn new_form(
             values.person_id = Some(p.id.to_string());
             values.org_id = Some(p.org_id.to_string());
         }
-        Ok::<_, AppError>(render(
-            &new_login_page(&state, &a, values, Vec::new()).await?,
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok::<_, AppError>(new_login_page(&state, &a, values, Vec::new()).await?)
+    })
+    .await
 }
 
 pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<NewLoginForm>) -> Response {

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dangjian_rules::BranchType;
 use dangjian_store::Cap;
@@ -11,9 +10,7 @@ use dangjian_store::org::{OrgHistoryRow, PostRow};
 use crate::AppState;
 use crate::home::{ChildView, MemberLine, term_ends_on, warning_messages};
 use crate::page::PageUser;
-use crate::page::{Shell, error_page, render};
-
-use crate::error::AppError;
+use crate::page::Shell;
 
 struct TreeLine {
     id: i64,
@@ -37,7 +34,7 @@ struct TreePage {
 const TREE_LIMIT: i64 = 3000;
 
 pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ReadOrg)?;
         let today = state.store.today();
         let mut lines = Vec::new();
@@ -55,17 +52,13 @@ pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Respo
                 warnings: warning_messages(o, today).len(),
             }));
         }
-        Ok(render(
-            &TreePage {
-                shell: Shell::of(&a),
-                lines,
-                truncated,
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(TreePage {
+            shell: Shell::of(&a),
+            lines,
+            truncated,
+        })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -94,7 +87,7 @@ struct OrgPage {
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ReadOrg)?;
         let org = state.store.org(&scope, id).await?;
         let today = state.store.today();
@@ -146,8 +139,7 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
                 && org.kind().holds_members(),
             shell: Shell::of(&a),
         };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    })
+    .await
 }

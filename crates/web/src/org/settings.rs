@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::{Rounding, RuleViolation};
 use dangjian_store::Cap;
@@ -19,7 +18,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath};
-use crate::page::{PageForm, PageUser, Shell, error_page, render};
+use crate::page::{PageForm, PageUser, Shell};
 
 /// One key at an org: its value in force, the deployment's, and which org sets it.
 #[derive(Serialize, ToSchema)]
@@ -197,10 +196,7 @@ async fn settings_page(state: &AppState, a: &Auth, id: i64) -> AppResult<Setting
 
 /// `GET /orgs/{id}/settings`
 pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match settings_page(&state, &a, id).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, settings_page(&state, &a, id)).await
 }
 
 /// `POST /orgs/{id}/settings`: a field per key the caller may change; an empty field clears

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::meeting::MeetingKind;
 use dangjian_store::Cap;
@@ -14,7 +13,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::meeting::api::{TITLE_MAX, required_text_max};
 use crate::page::{PageForm, PageUser};
-use crate::page::{Shell, error_page, render};
+use crate::page::{Shell, error_page};
 
 pub(crate) struct MeetingLine {
     pub id: i64,
@@ -159,10 +158,7 @@ pub async fn new_form(
         notify: Some("on".into()),
         ..Default::default()
     };
-    match new_page(&state, &a, org_id, v).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, new_page(&state, &a, org_id, v)).await
 }
 
 pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<PlanForm>) -> Response {

@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_store::meeting::plan::{MyMeeting, MyNotice};
@@ -17,8 +16,8 @@ use crate::error::AppError;
 use crate::extract::optional_text;
 use crate::i18n::{Locale, t};
 use crate::meeting::api::plan::is_upcoming;
+use crate::page::Shell;
 use crate::page::{PageForm, PageUser};
-use crate::page::{Shell, error_page, render};
 
 pub(crate) struct MyLine {
     pub id: i64,
@@ -147,10 +146,7 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
 }
 
 pub async fn list(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    match my_list_page(&state, &a).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, my_list_page(&state, &a)).await
 }
 
 #[derive(Template)]

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::AttendanceState;
@@ -18,8 +17,8 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
 use crate::meeting::api::plan::{PlanPatchBody, Reschedule, required_reason};
+use crate::page::Shell;
 use crate::page::{PageForm, PageUser};
-use crate::page::{Shell, error_page, render};
 
 pub(crate) struct Person {
     pub id: i64,
@@ -156,10 +155,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match show_page(&state, &a, id).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, show_page(&state, &a, id)).await
 }
 
 /// What a form on the meeting page does, parsed from the form (the same store call as the API's).
