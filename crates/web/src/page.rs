@@ -357,13 +357,14 @@ macro_rules! has_shell {
 }
 pub(crate) use has_shell;
 
-/// The answer to a form post: `done` on success (a redirect); a refusal (422, 409) shown on the
-/// page the form came from, rebuilt by `again`, with its message on top; any other error — or a
-/// page that cannot be rebuilt — as the error page.
+/// The answer to a form post: on success a redirect to where `done` says (every form ends so,
+/// post/redirect/get); a refusal (422, 409) shown on the page the form came from, rebuilt by
+/// `again`, with its message on top; any other error — or a page that cannot be rebuilt — as
+/// the error page.
 pub(crate) async fn after_post<T, P, Fut>(
     a: &Auth,
     result: Result<T, AppError>,
-    done: impl FnOnce(T) -> Response,
+    done: impl FnOnce(T) -> String,
     again: impl FnOnce() -> Fut,
 ) -> Response
 where
@@ -371,7 +372,7 @@ where
     Fut: std::future::Future<Output = Result<P, AppError>>,
 {
     match result {
-        Ok(v) => done(v),
+        Ok(v) => Redirect::to(&done(v)).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => shown_on(a, &e, again().await),
         Err(e) => error_page(Shell::of(a), &e),
     }

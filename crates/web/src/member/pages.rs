@@ -300,7 +300,7 @@ pub async fn record_event(
     crate::page::after_post(
         &a,
         result,
-        |()| Redirect::to(&format!("/members/{id}")).into_response(),
+        |()| format!("/members/{id}"),
         || show_page(&state, &a, id, body),
     )
     .await

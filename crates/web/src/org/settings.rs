@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::{Rounding, RuleViolation};
 use dangjian_store::Cap;
 use dangjian_store::settings::{SettingInForce, SubtreeKey};
@@ -235,7 +235,7 @@ pub async fn save(
     crate::page::after_post(
         &a,
         result,
-        |()| Redirect::to(&format!("/orgs/{id}/settings")).into_response(),
+        |()| format!("/orgs/{id}/settings"),
         || settings_page(&state, &a, id),
     )
     .await

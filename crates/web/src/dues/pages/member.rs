@@ -131,7 +131,7 @@ pub async fn apply_hardship(
     crate::page::after_post(
         &a,
         result,
-        |()| Redirect::to("/dues/me?applied=1").into_response(),
+        |()| "/dues/me?applied=1".into(),
         || member_page(&state, &a, None),
     )
     .await
@@ -166,13 +166,7 @@ pub async fn pay(
         Ok::<_, AppError>(p.create_order(&order)?.pay_url)
     }
     .await;
-    crate::page::after_post(
-        &a,
-        result,
-        |url| Redirect::to(&url).into_response(),
-        || member_page(&state, &a, Some(year)),
-    )
-    .await
+    crate::page::after_post(&a, result, |url| url, || member_page(&state, &a, Some(year))).await
 }
 
 #[derive(Template)]

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::meeting::MeetingKind;
 use dangjian_store::Cap;
 use dangjian_store::meeting::NewMeeting;
@@ -88,28 +88,20 @@ pub async fn list(
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct PlanForm {
-    #[serde(default)]
     org_id: i64,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     title: String,
     /// `YYYY-MM-DDTHH:MM` (datetime-local), local time.
-    #[serde(default)]
     starts_at: String,
     /// `HH:MM` on the same day.
-    #[serde(default)]
     ends_at: String,
-    #[serde(default)]
     venue: String,
     /// "" (once), `week`, `month`.
-    #[serde(default)]
     every: String,
-    #[serde(default)]
     count: String,
     /// "on" to send the notice to attendees now.
-    #[serde(default)]
     notify: Option<String>,
 }
 
@@ -208,7 +200,7 @@ pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<Plan
     crate::page::after_post(
         &a,
         result,
-        |id| Redirect::to(&format!("/meetings/{id}")).into_response(),
+        |id| format!("/meetings/{id}"),
         || new_page(&state, &a, f.org_id, f.clone()),
     )
     .await

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::RuleViolation;
 use dangjian_store::meeting::plan::{MyMeeting, MyNotice};
 
@@ -183,9 +183,9 @@ pub async fn show(
     page_or_error(&a, page).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct LeaveForm {
-    #[serde(default)]
     reason: String,
 }
 
@@ -208,7 +208,7 @@ pub async fn ask_leave(
     crate::page::after_post(
         &a,
         result,
-        |()| Redirect::to("/my/meetings").into_response(),
+        |()| "/my/meetings".into(),
         || my_list_page(&state, &a),
     )
     .await

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::AttendanceState;
 use dangjian_rules::member::MemberStatus;
@@ -222,7 +222,7 @@ async fn act(state: &AppState, a: &Auth, id: i64, action: Result<Action, AppErro
     crate::page::after_post(
         a,
         result,
-        |()| Redirect::to(&format!("/meetings/{id}")).into_response(),
+        |()| format!("/meetings/{id}"),
         || show_page(state, a, id),
     )
     .await
@@ -235,17 +235,13 @@ fn chosen_person(v: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct EditForm {
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     venue: String,
-    #[serde(default)]
     host: String,
-    #[serde(default)]
     recorder: String,
-    #[serde(default)]
     agenda: String,
 }
 
@@ -265,11 +261,10 @@ pub async fn edit(
     act(&state, &a, id, PlanChange::try_from(body).map(Action::Plan)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct WallTextForm {
-    #[serde(default)]
     wall_title: String,
-    #[serde(default)]
     wall_text: String,
 }
 
@@ -302,9 +297,9 @@ pub async fn close(
     act(&state, &a, id, Ok(Action::Close)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CancelForm {
-    #[serde(default)]
     reason: String,
 }
 
@@ -317,13 +312,11 @@ pub async fn cancel(
     act(&state, &a, id, reason.map(Action::Cancel)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RescheduleForm {
-    #[serde(default)]
     starts_at: String,
-    #[serde(default)]
     ends_at: String,
-    #[serde(default)]
     venue: String,
 }
 
@@ -343,9 +336,9 @@ pub async fn reschedule(
     act(&state, &a, id, parsed).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct DecideForm {
-    #[serde(default)]
     note: String,
 }
 
@@ -369,11 +362,10 @@ pub async fn decide(
     act(&state, &a, id, parsed).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct InviteForm {
-    #[serde(default)]
     person_id: String,
-    #[serde(default)]
     role: String,
 }
 
@@ -401,11 +393,10 @@ pub async fn uninvite(
     act(&state, &a, id, Ok(Action::Uninvite(person_id))).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct LeaveForm {
-    #[serde(default)]
     person_id: String,
-    #[serde(default)]
     reason: String,
 }
 
