@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use dangjian_rules::BranchType;
 use dangjian_store::Cap;
 use dangjian_store::org::{OrgHistoryRow, PostRow};
 
@@ -116,10 +115,7 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
             id: org.id,
             name: org.name.clone(),
             kind: org.kind.to_string(),
-            branch_type: org
-                .branch_type
-                .filter(|b| *b != BranchType::Regular)
-                .map(|b| b.to_string()),
+            branch_type: crate::home::named_branch_type(&org),
             category: org.category.to_string(),
             established_on: crate::home::date_or_dash(org.established_on),
             term_started_on: crate::home::date_or_dash(org.term_started_on),
