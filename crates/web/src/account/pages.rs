@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::api::{
-    GrantBody, UserBody, create_login, grant_role, reset_login_password, revoke_grant, set_login_disabled,
+    GrantBody, UserBody, UserView, create_login, grant_role, reset_login_password, revoke_grant,
+    set_login_disabled,
 };
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -37,12 +38,8 @@ pub(crate) struct GrantView {
 
 /// One login as shown in the list and on its page.
 pub(crate) struct UserLine {
-    pub id: i64,
-    pub username: String,
-    pub person_id: Option<i64>,
-    pub person_name: Option<String>,
-    pub must_change_password: bool,
-    pub disabled: bool,
+    /// The login as the API lists it.
+    pub login: UserView,
     pub grants: Vec<GrantView>,
     /// Grants on orgs outside the caller's subtree: counted, not named.
     pub other_grants: usize,
@@ -100,13 +97,8 @@ async fn user_lines(
                 g.list().iter().partition(|g| scope.contains_path(&g.org_path));
             UserLine {
                 manageable,
-                id: u.id,
                 is_self: u.id == a.principal.user_id,
-                username: u.username,
-                person_id: u.person_id,
-                person_name: u.person_name,
-                must_change_password: u.must_change_password,
-                disabled: u.disabled,
+                login: UserView::from(u),
                 grants: inside
                     .into_iter()
                     .map(|g| GrantView {
@@ -263,7 +255,7 @@ async fn account_page(state: &AppState, a: &Auth, id: i64) -> Result<AccountPage
         .pop()
         .ok_or(AppError::NotFound)?;
     Ok(AccountPage {
-        back: format!("/accounts/{}", user.id),
+        back: format!("/accounts/{}", user.login.id),
         user,
         roles: grantable_roles(a),
         orgs: org_options(state, &scope).await?,
