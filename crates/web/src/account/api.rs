@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{self, Auth};
+use crate::contract::row_view;
 use crate::contract::{Done, List};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, parse_enum, required, required_text};
@@ -382,27 +383,16 @@ pub async fn list(
     }))
 }
 
-/// A login in the list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub username: String,
-    pub person_id: Option<i64>,
-    pub person_name: Option<String>,
-    pub must_change_password: bool,
-    pub disabled: bool,
-}
-
-impl From<UserListRow> for UserView {
-    fn from(u: UserListRow) -> Self {
-        Self {
-            id: u.id,
-            username: u.username,
-            person_id: u.person_id,
-            person_name: u.person_name,
-            must_change_password: u.must_change_password,
-            disabled: u.disabled,
-        }
+row_view! {
+    /// A login in the list.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct UserView from UserListRow as u {
+        pub id: i64,
+        pub username: String,
+        pub person_id: Option<i64>,
+        pub person_name: Option<String>,
+        pub must_change_password: bool,
+        pub disabled: bool,
     }
 }
 

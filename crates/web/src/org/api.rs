@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::row_view;
 use crate::contract::{Created, Done, List, Notice, date};
 use crate::error::AppResult;
 use crate::extract::{
@@ -74,35 +75,21 @@ impl From<&OrgRow> for OrgView {
     }
 }
 
-/// One change in an org's history (rename, move, new term, …).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgChangeView {
-    pub id: i64,
-    pub org_id: i64,
-    pub change: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    #[schema(format = Date)]
-    pub effective_on: String,
-    pub reason: Option<String>,
-    pub recorded_by: Option<i64>,
-    #[schema(format = DateTime)]
-    pub recorded_at: String,
-}
-
-impl From<OrgHistoryRow> for OrgChangeView {
-    fn from(h: OrgHistoryRow) -> Self {
-        Self {
-            id: h.id,
-            org_id: h.org_id,
-            change: h.change,
-            old_value: h.old_value,
-            new_value: h.new_value,
-            effective_on: date(h.effective_on),
-            reason: h.reason,
-            recorded_by: h.recorded_by,
-            recorded_at: h.recorded_at.format(&Rfc3339).unwrap_or_default(),
-        }
+row_view! {
+    /// One change in an org's history (rename, move, new term, …).
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct OrgChangeView from OrgHistoryRow as h {
+        pub id: i64,
+        pub org_id: i64,
+        pub change: String,
+        pub old_value: Option<String>,
+        pub new_value: Option<String>,
+        #[schema(format = Date)]
+        pub effective_on: String = date(h.effective_on),
+        pub reason: Option<String>,
+        pub recorded_by: Option<i64>,
+        #[schema(format = DateTime)]
+        pub recorded_at: String = h.recorded_at.format(&Rfc3339).unwrap_or_default(),
     }
 }
 

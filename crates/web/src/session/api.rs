@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{self, Auth, SESSION_COOKIE};
+use crate::contract::row_view;
 use crate::contract::{Done, List};
 use crate::error::{AppError, AppResult, RetryAfter};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, required_text};
@@ -267,30 +268,20 @@ pub struct NewToken {
     pub expires_at: String,
 }
 
-/// A token as its owner (or an admin) sees it: never the secret.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenView {
-    pub id: i64,
-    pub name: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    /// None: a device's token, valid until revoked.
-    #[schema(format = DateTime)]
-    pub expires_at: Option<String>,
-    /// To about ten minutes.
-    #[schema(format = DateTime)]
-    pub last_used_at: Option<String>,
-}
-
-impl From<ApiTokenRow> for TokenView {
-    fn from(t: ApiTokenRow) -> Self {
-        Self {
-            id: t.id,
-            name: t.name,
-            created_at: rfc3339(t.created_at),
-            expires_at: t.expires_at.map(rfc3339),
-            last_used_at: t.last_used_at.map(rfc3339),
-        }
+row_view! {
+    /// A token as its owner (or an admin) sees it: never the secret.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct TokenView from ApiTokenRow as t {
+        pub id: i64,
+        pub name: String,
+        #[schema(format = DateTime)]
+        pub created_at: String = rfc3339(t.created_at),
+        /// None: a device's token, valid until revoked.
+        #[schema(format = DateTime)]
+        pub expires_at: Option<String> = t.expires_at.map(rfc3339),
+        /// To about ten minutes.
+        #[schema(format = DateTime)]
+        pub last_used_at: Option<String> = t.last_used_at.map(rfc3339),
     }
 }
 
