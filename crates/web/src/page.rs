@@ -357,13 +357,13 @@ macro_rules! has_shell {
 }
 pub(crate) use has_shell;
 
-/// The answer to a form post: on success a redirect to where `done` says (every form ends so,
+/// The answer to a form post (`post`, what the form asks done): on success a redirect to where `done` says (every form ends so,
 /// post/redirect/get); a refusal (422, 409) shown on the page the form came from, rebuilt by
 /// `again`, with its message on top; any other error — or a page that cannot be rebuilt — as
 /// the error page.
 pub(crate) async fn after_post<T, P, Fut>(
     a: &Auth,
-    result: Result<T, AppError>,
+    post: impl std::future::Future<Output = Result<T, AppError>>,
     done: impl FnOnce(T) -> String,
     again: impl FnOnce() -> Fut,
 ) -> Response
@@ -371,7 +371,7 @@ where
     P: WithShell,
     Fut: std::future::Future<Output = Result<P, AppError>>,
 {
-    match result {
+    match post.await {
         Ok(v) => Redirect::to(&done(v)).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => shown_on(a, &e, again().await),
         Err(e) => error_page(Shell::of(a), &e),

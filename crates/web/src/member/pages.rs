@@ -290,16 +290,16 @@ pub async fn record_event(
         status: f.body.status.filter(|s| !s.is_empty()),
         org_id: f.body.org_id.and_then(|o| o.parse().ok()),
     };
-    let result = async {
-        let scope = a.scope(Cap::WriteMembers)?;
-        let ev = new_event(body.clone())?;
-        state.store.record_event(&scope, &a.actor(), id, ev).await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+    // the form comes back with what was sent when it is refused
+    let sent = body.clone();
     crate::page::after_post(
         &a,
-        result,
+        async {
+            let scope = a.scope(Cap::WriteMembers)?;
+            let ev = new_event(sent)?;
+            state.store.record_event(&scope, &a.actor(), id, ev).await?;
+            Ok(())
+        },
         |()| format!("/members/{id}"),
         || show_page(&state, &a, id, body),
     )

@@ -206,35 +206,33 @@ pub async fn save(
     Path(id): Path<i64>,
     PageForm(a, form): PageForm<BTreeMap<String, String>>,
 ) -> Response {
-    let result = async {
-        let org = state.store.org(&a.scope(Cap::ReadOrg)?, id).await?;
-        let now = state.store.settings_in_force(&org.path).await?;
-        // only what the form changes: a key this org sets, set to another value or cleared, or
-        // one it did not set, now given a value
-        let changes: Vec<(SubtreeKey, Option<String>)> = now
-            .iter()
-            .filter(|s| a.scope(s.key.cap()).is_ok_and(|sc| sc.contains_path(&org.path)))
-            .filter_map(|s| {
-                let v = form.get(s.key.as_str())?.trim();
-                let set_here = s.set_by_org == Some(id);
-                match (v.is_empty(), set_here) {
-                    (true, true) => Some((s.key, None)),
-                    (false, false) => Some((s.key, Some(v.to_owned()))),
-                    (false, true) if v != s.value => Some((s.key, Some(v.to_owned()))),
-                    _ => None,
-                }
-            })
-            .collect();
-        state
-            .store
-            .set_subtree_settings(&a.grants, &a.actor(), id, &changes)
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
+        async {
+            let org = state.store.org(&a.scope(Cap::ReadOrg)?, id).await?;
+            let now = state.store.settings_in_force(&org.path).await?;
+            // only what the form changes: a key this org sets, set to another value or cleared, or
+            // one it did not set, now given a value
+            let changes: Vec<(SubtreeKey, Option<String>)> = now
+                .iter()
+                .filter(|s| a.scope(s.key.cap()).is_ok_and(|sc| sc.contains_path(&org.path)))
+                .filter_map(|s| {
+                    let v = form.get(s.key.as_str())?.trim();
+                    let set_here = s.set_by_org == Some(id);
+                    match (v.is_empty(), set_here) {
+                        (true, true) => Some((s.key, None)),
+                        (false, false) => Some((s.key, Some(v.to_owned()))),
+                        (false, true) if v != s.value => Some((s.key, Some(v.to_owned()))),
+                        _ => None,
+                    }
+                })
+                .collect();
+            state
+                .store
+                .set_subtree_settings(&a.grants, &a.actor(), id, &changes)
+                .await?;
+            Ok(())
+        },
         |()| format!("/orgs/{id}/settings"),
         || settings_page(&state, &a, id),
     )

@@ -196,7 +196,7 @@ async fn after_collector_post(
     let q = CollectorQuery::at(org, year, month);
     crate::page::after_post(
         a,
-        result,
+        std::future::ready(result),
         |()| format!("/dues?org={org}&year={year}&month={month}&done=1"),
         || collector_page(state, a, &q),
     )

@@ -154,52 +154,50 @@ pub async fn new_form(
 }
 
 pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<PlanForm>) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;
-        let title = required_text_max("title", Some(f.title.clone()), TITLE_MAX)?;
-        let (starts_at, ends_at) = form_times(&f.starts_at, &f.ends_at, state.store.local.offset)?;
-        let venue = crate::extract::optional_text("venue", Some(f.venue.clone()), 200)?;
-        let actor = a.actor();
-        let first = match Every::parse(f.every.trim()) {
-            Some(every) => {
-                let count: i64 = f.count.trim().parse().unwrap_or(0);
-                let (_, rows) = state
-                    .store
-                    .create_series(
-                        &scope, &actor, f.org_id, kind, &title, starts_at, ends_at, venue, every, count,
-                    )
-                    .await?;
-                rows.first().map(|r| r.id).ok_or(AppError::NotFound)?
-            }
-            None => {
-                let m = state
-                    .store
-                    .create_meeting(
-                        &scope,
-                        &actor,
-                        NewMeeting {
-                            org_id: f.org_id,
-                            kind,
-                            title,
-                            starts_at,
-                            ends_at,
-                            venue,
-                        },
-                    )
-                    .await?;
-                if f.notify.is_some() {
-                    state.store.send_notice(&scope, &actor, m.id).await?;
-                }
-                m.id
-            }
-        };
-        Ok::<_, AppError>(first)
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
+        async {
+            let scope = a.scope(Cap::RunMeetings)?;
+            let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;
+            let title = required_text_max("title", Some(f.title.clone()), TITLE_MAX)?;
+            let (starts_at, ends_at) = form_times(&f.starts_at, &f.ends_at, state.store.local.offset)?;
+            let venue = crate::extract::optional_text("venue", Some(f.venue.clone()), 200)?;
+            let actor = a.actor();
+            let first = match Every::parse(f.every.trim()) {
+                Some(every) => {
+                    let count: i64 = f.count.trim().parse().unwrap_or(0);
+                    let (_, rows) = state
+                        .store
+                        .create_series(
+                            &scope, &actor, f.org_id, kind, &title, starts_at, ends_at, venue, every, count,
+                        )
+                        .await?;
+                    rows.first().map(|r| r.id).ok_or(AppError::NotFound)?
+                }
+                None => {
+                    let m = state
+                        .store
+                        .create_meeting(
+                            &scope,
+                            &actor,
+                            NewMeeting {
+                                org_id: f.org_id,
+                                kind,
+                                title,
+                                starts_at,
+                                ends_at,
+                                venue,
+                            },
+                        )
+                        .await?;
+                    if f.notify.is_some() {
+                        state.store.send_notice(&scope, &actor, m.id).await?;
+                    }
+                    m.id
+                }
+            };
+            Ok(first)
+        },
         |id| format!("/meetings/{id}"),
         || new_page(&state, &a, f.org_id, f.clone()),
     )

@@ -194,20 +194,18 @@ pub async fn ask_leave(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<LeaveForm>,
 ) -> Response {
-    let result = async {
-        let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
-        let reason = optional_text("reason", Some(f.reason), 200)?
-            .ok_or_else(|| AppError::from(RuleViolation::field("leave_reason_required", "reason")))?;
-        state
-            .store
-            .request_leave(&a.actor(), person_id, id, &reason)
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
+        async {
+            let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
+            let reason = optional_text("reason", Some(f.reason), 200)?
+                .ok_or_else(|| AppError::from(RuleViolation::field("leave_reason_required", "reason")))?;
+            state
+                .store
+                .request_leave(&a.actor(), person_id, id, &reason)
+                .await?;
+            Ok(())
+        },
         |()| "/my/meetings".into(),
         || my_list_page(&state, &a),
     )

@@ -185,43 +185,43 @@ enum Action {
 /// as the API does); then back to the meeting page, or the page again with the refusal in the
 /// user's words.
 async fn act(state: &AppState, a: &Auth, id: i64, action: Result<Action, AppError>) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let actor = a.actor();
-        let store = &state.store;
-        match action? {
-            Action::Plan(change) => {
-                store.update_plan(&scope, &actor, id, change).await?;
-            }
-            Action::Notice => {
-                store.send_notice(&scope, &actor, id).await?;
-            }
-            Action::Close => {
-                store.close_meeting(&scope, &actor, id).await?;
-            }
-            Action::Cancel(reason) => {
-                store.cancel_meeting(&scope, &actor, id, &reason).await?;
-            }
-            Action::Reschedule(r) => {
-                store
-                    .reschedule_meeting(&scope, &actor, id, r.starts_at, r.ends_at, r.venue)
-                    .await?;
-            }
-            Action::Decide { rid, approve, note } => {
-                store.decide_leave(&scope, &actor, rid, approve, note).await?;
-            }
-            Action::Invite { person_id, role } => store.invite(&scope, &actor, id, person_id, role).await?,
-            Action::Uninvite(person_id) => store.uninvite(&scope, &actor, id, person_id).await?,
-            Action::RecordLeave { person_id, reason } => {
-                store.record_leave(&scope, &actor, id, person_id, reason).await?;
-            }
-        }
-        Ok(())
-    }
-    .await;
     crate::page::after_post(
         a,
-        result,
+        async {
+            let scope = a.scope(Cap::RunMeetings)?;
+            let actor = a.actor();
+            let store = &state.store;
+            match action? {
+                Action::Plan(change) => {
+                    store.update_plan(&scope, &actor, id, change).await?;
+                }
+                Action::Notice => {
+                    store.send_notice(&scope, &actor, id).await?;
+                }
+                Action::Close => {
+                    store.close_meeting(&scope, &actor, id).await?;
+                }
+                Action::Cancel(reason) => {
+                    store.cancel_meeting(&scope, &actor, id, &reason).await?;
+                }
+                Action::Reschedule(r) => {
+                    store
+                        .reschedule_meeting(&scope, &actor, id, r.starts_at, r.ends_at, r.venue)
+                        .await?;
+                }
+                Action::Decide { rid, approve, note } => {
+                    store.decide_leave(&scope, &actor, rid, approve, note).await?;
+                }
+                Action::Invite { person_id, role } => {
+                    store.invite(&scope, &actor, id, person_id, role).await?
+                }
+                Action::Uninvite(person_id) => store.uninvite(&scope, &actor, id, person_id).await?,
+                Action::RecordLeave { person_id, reason } => {
+                    store.record_leave(&scope, &actor, id, person_id, reason).await?;
+                }
+            }
+            Ok(())
+        },
         |()| format!("/meetings/{id}"),
         || show_page(state, a, id),
     )
