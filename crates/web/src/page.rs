@@ -86,43 +86,29 @@ impl Shell {
     pub(crate) fn of(auth: &Auth) -> Self {
         let locale = current_locale();
         let can = |cap: Cap| auth.grants.list().iter().any(|g| g.role.has(cap));
-        let mut nav = vec![NavItem {
-            href: "/",
-            label: t(locale, "nav.home", &[]),
-        }];
-        if can(Cap::ReadMembers) {
-            nav.push(NavItem {
-                href: "/orgs",
-                label: t(locale, "nav.orgs", &[]),
-            });
-            nav.push(NavItem {
-                href: "/members",
-                label: t(locale, "nav.members", &[]),
-            });
-        }
-        // dues: the collector's page, or a member's own
-        if can(Cap::CollectDues) || auth.principal.person_id.is_some() {
-            nav.push(NavItem {
-                href: if can(Cap::CollectDues) {
-                    "/dues"
-                } else {
-                    "/dues/me"
-                },
-                label: t(locale, "nav.dues", &[]),
-            });
-        }
-        if can(Cap::ManageAccounts) {
-            nav.push(NavItem {
-                href: "/accounts",
-                label: t(locale, "nav.accounts", &[]),
-            });
-        }
-        if can(Cap::ReadAudit) {
-            nav.push(NavItem {
-                href: "/audit",
-                label: t(locale, "nav.audit", &[]),
-            });
-        }
+        let collects = can(Cap::CollectDues);
+        // (shown, where, label), in the header's order
+        let links = [
+            (true, "/", "nav.home"),
+            (can(Cap::ReadMembers), "/orgs", "nav.orgs"),
+            (can(Cap::ReadMembers), "/members", "nav.members"),
+            // dues: the collector's page, or a member's own
+            (
+                collects || auth.principal.person_id.is_some(),
+                if collects { "/dues" } else { "/dues/me" },
+                "nav.dues",
+            ),
+            (can(Cap::ManageAccounts), "/accounts", "nav.accounts"),
+            (can(Cap::ReadAudit), "/audit", "nav.audit"),
+        ];
+        let nav = links
+            .into_iter()
+            .filter(|(shown, ..)| *shown)
+            .map(|(_, href, key)| NavItem {
+                href,
+                label: t(locale, key, &[]),
+            })
+            .collect();
         Self {
             username: Some(auth.principal.username.clone()),
             csrf: auth.principal.csrf_token.clone().unwrap_or_default(),
