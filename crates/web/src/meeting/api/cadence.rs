@@ -16,9 +16,10 @@ use crate::contract::row_view;
 use crate::error::AppResult;
 use crate::extract::{ApiPath, ApiQuery, optional_date};
 
+/// `?date=` (default today); the page takes it too.
 #[derive(Deserialize)]
 pub struct CadenceQuery {
-    date: Option<String>,
+    pub(crate) date: Option<String>,
 }
 
 row_view! {
