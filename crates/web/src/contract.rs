@@ -153,6 +153,25 @@ impl<T> List<T> {
         let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
         Self { items, total }
     }
+
+    /// A whole list of answers built from store rows (owned or borrowed, as `T` is built).
+    pub fn of<R>(rows: impl IntoIterator<Item = R>) -> Self
+    where
+        T: From<R>,
+    {
+        Self::all(rows.into_iter().map(T::from).collect())
+    }
+
+    /// One page of answers built from store rows, out of `total`.
+    pub fn page<R>(rows: impl IntoIterator<Item = R>, total: i64) -> Self
+    where
+        T: From<R>,
+    {
+        Self {
+            items: rows.into_iter().map(T::from).collect(),
+            total,
+        }
+    }
 }
 
 /// `201 {"id": n}`: what was created.
@@ -176,6 +195,12 @@ impl Done {
 pub struct Notice {
     pub code: &'static str,
     pub message: String,
+}
+
+/// A time as API.md writes it (RFC 3339, in the offset it carries).
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// A calendar date as API.md writes it (`YYYY-MM-DD`).

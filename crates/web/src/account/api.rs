@@ -333,10 +333,7 @@ pub struct JobError {
 /// A job as its owner sees it; the result (with the initial passwords) the first time it is
 /// read after the job ended, and never again.
 pub fn job_view(job: &mut jobs::Job) -> JobView {
-    let rfc = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
+    let rfc = crate::contract::rfc3339;
     JobView {
         result: job.take_result().map(List::all),
         id: job.id.clone(),
@@ -377,10 +374,7 @@ pub async fn list(
 ) -> AppResult<Json<List<UserView>>> {
     let scope = auth.scope(Cap::ManageAccounts)?;
     let (rows, total) = state.store.users(&scope, page.limit(), page.offset()).await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(UserView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }
 
 row_view! {
@@ -656,10 +650,7 @@ pub async fn user_tokens(
         .store
         .api_tokens(user.id, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(TokenView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }
 
 pub async fn remove_grant(

@@ -5,7 +5,6 @@ use dangjian_store::Cap;
 use dangjian_store::audit::AuditFilter;
 use dangjian_store::audit::AuditRow;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -64,7 +63,7 @@ row_view! {
     pub struct AuditView from AuditRow as r {
         pub seq: i64,
         #[schema(format = DateTime)]
-        pub at: String = r.at.format(&Rfc3339).unwrap_or_default(),
+        pub at: String = crate::contract::rfc3339(r.at),
         pub user_id: Option<i64>,
         pub actor: String,
         pub action: String,
@@ -91,8 +90,5 @@ pub async fn list(
     };
     let (rows, total) =
         dangjian_store::audit::list(&state.store.db, &scope, &filter, page.limit(), page.offset()).await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(AuditView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }

@@ -8,7 +8,6 @@ use dangjian_rules::{IdNumber, RuleViolation};
 use dangjian_store::Cap;
 use dangjian_store::person::{EventRow, NewEvent, NewPerson, PersonFilter, PersonPatch, PersonView};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -74,7 +73,7 @@ row_view! {
         pub reason: Option<String>,
         pub recorded_by: Option<i64>,
         #[schema(format = DateTime)]
-        pub recorded_at: String = e.recorded_at.format(&Rfc3339).unwrap_or_default(),
+        pub recorded_at: String = crate::contract::rfc3339(e.recorded_at),
     }
 }
 
@@ -116,10 +115,7 @@ pub async fn search(
         offset: page.offset(),
     };
     let (items, total) = state.store.people(&scope, &filter).await?;
-    Ok(Json(List {
-        items: items.iter().map(MemberView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(&items, total)))
 }
 
 pub async fn get_one(
@@ -290,7 +286,7 @@ pub async fn events(
 ) -> AppResult<Json<List<EventView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
     let rows = state.store.person_events(&scope, id).await?;
-    Ok(Json(List::all(rows.into_iter().map(EventView::from).collect())))
+    Ok(Json(List::of(rows)))
 }
 
 /// A status change as the API and the page form send it: the event's kind and date, a reason

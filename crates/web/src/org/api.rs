@@ -9,7 +9,6 @@ use dangjian_rules::{RuleViolation, org_rules_on};
 use dangjian_store::Cap;
 use dangjian_store::org::{NewOrg, NewPost, OrgHistoryRow, OrgPatch, OrgRow};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -89,7 +88,7 @@ row_view! {
         pub reason: Option<String>,
         pub recorded_by: Option<i64>,
         #[schema(format = DateTime)]
-        pub recorded_at: String = h.recorded_at.format(&Rfc3339).unwrap_or_default(),
+        pub recorded_at: String = crate::contract::rfc3339(h.recorded_at),
     }
 }
 
@@ -113,7 +112,7 @@ pub struct PostView {
 pub async fn roots(State(state): State<AppState>, auth: Auth) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.scope_roots(&scope).await?;
-    Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 pub async fn get_one(
@@ -132,7 +131,7 @@ pub async fn children(
 ) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.children(&scope, id).await?;
-    Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 pub async fn tree(
@@ -146,10 +145,7 @@ pub async fn tree(
         .store
         .subtree(&scope, id, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.iter().map(OrgView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(&rows, total)))
 }
 
 pub async fn history(
@@ -159,9 +155,7 @@ pub async fn history(
 ) -> AppResult<Json<List<OrgChangeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.org_history(&scope, id).await?;
-    Ok(Json(List::all(
-        rows.into_iter().map(OrgChangeView::from).collect(),
-    )))
+    Ok(Json(List::of(rows)))
 }
 
 /// What the rules say about an org now: structure warnings and the committee term.

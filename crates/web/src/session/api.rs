@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{self, Auth, SESSION_COOKIE};
 use crate::contract::row_view;
-use crate::contract::{Done, List};
+use crate::contract::{Done, List, rfc3339};
 use crate::error::{AppError, AppResult, RetryAfter};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, required_text};
 
@@ -292,11 +292,6 @@ pub struct Revoked {
     pub revoked: bool,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// The caller's own tokens that are not revoked (never the secret).
 pub async fn list_tokens(
     State(state): State<AppState>,
@@ -307,10 +302,7 @@ pub async fn list_tokens(
         .store
         .api_tokens(auth.principal.user_id, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(TokenView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }
 
 /// Revokes a token: one's own, or (admin, org_admin) one of a login the caller may manage

@@ -8,16 +8,10 @@ use dangjian_store::dues::payment::Payment;
 use dangjian_store::dues::report::{BillLine, DuesFigures, DuesReport, Remittance};
 use dangjian_store::dues::{DuesBase, DuesMonth, MemberDues};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::contract::date;
 use crate::contract::row_view;
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
+use crate::contract::{date, rfc3339};
 
 /// The monthly dues the rules give.
 #[derive(Debug, Serialize, ToSchema)]

@@ -498,7 +498,7 @@ pub async fn invitees(
 ) -> AppResult<Json<List<InviteeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.invitees(&scope, id).await?;
-    Ok(Json(List::all(rows.iter().map(InviteeView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 /// Invites a guest (`guest`, 来宾) or a 列席 person (`attendee_extra`); not counted in expected.

@@ -141,7 +141,7 @@ pub async fn plans(
 ) -> AppResult<Json<List<SeatPlanView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.seat_plans(&scope, id).await?;
-    Ok(Json(List::all(rows.iter().map(SeatPlanView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 /// A venue's plan: rows × seats, named blocks, reserved seats.
