@@ -500,7 +500,7 @@ pub async fn new_form(
             values.person_id = Some(p.id.to_string());
             values.org_id = Some(p.org_id.to_string());
         }
-        Ok::<_, AppError>(new_login_page(&state, &a, values, Vec::new()).await?)
+        new_login_page(&state, &a, values, Vec::new()).await
     })
     .await
 }
