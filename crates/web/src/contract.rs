@@ -16,6 +16,44 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 pub const PNG: &str = "image/png";
 pub const EVENT_STREAM: &str = "text/event-stream";
 
+/// An answer type built from a store row, and its `From<row>`: each field is written once,
+/// with what fills it (`= expr`, over the row bound to the name after `as`), or, without one,
+/// the row's field of the same name. Fields keep their order, so the JSON keys do too.
+///
+/// ```ignore
+/// row_view! {
+///     #[derive(Debug, Serialize, ToSchema)]
+///     pub struct MonthView from DuesMonth as m {
+///         pub month: i64,
+///         pub status: Option<&'static str> = m.status.map(|s| s.as_str()),
+///     }
+/// }
+/// ```
+macro_rules! row_view {
+    (
+        $(#[$meta:meta])*
+        pub struct $view:ident from $row:ty as $r:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty $(= $value:expr)? ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $view {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+        }
+
+        impl From<$row> for $view {
+            fn from($r: $row) -> Self {
+                Self {
+                    $( $field: $crate::contract::row_view!(@value $r, $field $(, $value)?), )*
+                }
+            }
+        }
+    };
+    (@value $r:ident, $field:ident) => { $r.$field };
+    (@value $r:ident, $field:ident, $value:expr) => { $value };
+}
+pub(crate) use row_view;
+
 /// A named schema and the schemas it refers to (components of the document).
 #[derive(Clone)]
 pub struct Contract {
@@ -115,6 +153,25 @@ impl<T> List<T> {
         let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
         Self { items, total }
     }
+
+    /// A whole list of answers built from store rows (owned or borrowed, as `T` is built).
+    pub fn of<R>(rows: impl IntoIterator<Item = R>) -> Self
+    where
+        T: From<R>,
+    {
+        Self::all(rows.into_iter().map(T::from).collect())
+    }
+
+    /// One page of answers built from store rows, out of `total`.
+    pub fn page<R>(rows: impl IntoIterator<Item = R>, total: i64) -> Self
+    where
+        T: From<R>,
+    {
+        Self {
+            items: rows.into_iter().map(T::from).collect(),
+            total,
+        }
+    }
 }
 
 /// `201 {"id": n}`: what was created.
@@ -138,6 +195,12 @@ impl Done {
 pub struct Notice {
     pub code: &'static str,
     pub message: String,
+}
+
+/// A time as API.md writes it (RFC 3339, in the offset it carries).
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// A calendar date as API.md writes it (`YYYY-MM-DD`).

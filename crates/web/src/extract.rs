@@ -160,6 +160,12 @@ pub fn list<T: serde::Serialize>(items: Vec<T>, total: i64) -> axum::Json<serde_
     axum::Json(serde_json::json!({"items": items, "total": total}))
 }
 
+/// `?year=`: a year, or this year when absent (parsed by the handler, as a wrong one is 422).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct YearQuery {
+    pub year: Option<String>,
+}
+
 /// `?confirm=true`: the user confirms the warnings of a "normally" rule (API.md).
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
 pub struct ConfirmQuery {

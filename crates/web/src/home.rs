@@ -124,6 +124,13 @@ pub(crate) fn text_or_dash(s: Option<String>) -> String {
     s.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".to_owned())
 }
 
+/// The branch type a page names: any but the regular branch's.
+pub(crate) fn named_branch_type(o: &OrgRow) -> Option<String> {
+    o.branch_type
+        .filter(|b| *b != BranchType::Regular)
+        .map(|b| b.to_string())
+}
+
 pub(crate) fn term_ends_on(o: &OrgRow) -> Option<String> {
     match (o.term_started_on, o.term_years) {
         (Some(s), Some(y)) => Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string()),
@@ -202,10 +209,7 @@ async fn org_home(state: &AppState, a: &Auth) -> Result<Response, AppError> {
             id: org.id,
             name: org.name.clone(),
             kind: org.kind.to_string(),
-            branch_type: org
-                .branch_type
-                .filter(|b| *b != BranchType::Regular)
-                .map(|b| b.to_string()),
+            branch_type: named_branch_type(&org),
             member_count: org.member_count,
             formal_count: org.formal_count,
             term_ends_on: term_ends_on(&org),

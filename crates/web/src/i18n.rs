@@ -226,29 +226,22 @@ mod tests {
                 }
             }
         };
-        check(
-            "member_status",
-            MemberStatus::ALL.iter().map(|v| v.as_str()).collect(),
-        );
-        check(
-            "person_category",
-            PersonCategory::ALL.iter().map(|v| v.as_str()).collect(),
-        );
-        check("gender", Gender::ALL.iter().map(|v| v.as_str()).collect());
-        check("event_kind", EventKind::ALL.iter().map(|v| v.as_str()).collect());
-        check("org_kind", OrgKind::ALL.iter().map(|v| v.as_str()).collect());
-        check(
-            "branch_type",
-            BranchType::ALL.iter().map(|v| v.as_str()).collect(),
-        );
-        check(
-            "org_category",
-            OrgCategory::ALL.iter().map(|v| v.as_str()).collect(),
-        );
-        check("post", CommitteePost::ALL.iter().map(|v| v.as_str()).collect());
-        check(
-            "role",
-            dangjian_store::Role::ALL.iter().map(|v| v.as_str()).collect(),
+        // every value of each enum, under its kind's name
+        macro_rules! check_all {
+            ($($kind:literal => $enum:ty),+ $(,)?) => {
+                $(check($kind, <$enum>::ALL.iter().map(|v| v.as_str()).collect());)+
+            };
+        }
+        check_all!(
+            "member_status" => MemberStatus,
+            "person_category" => PersonCategory,
+            "gender" => Gender,
+            "event_kind" => EventKind,
+            "org_kind" => OrgKind,
+            "branch_type" => BranchType,
+            "org_category" => OrgCategory,
+            "post" => CommitteePost,
+            "role" => dangjian_store::Role,
         );
         assert!(missing.is_empty(), "no English label: {missing:?}");
         assert_eq!(enum_label(Locale::ZhCn, "member_status", "formal"), "正式党员");

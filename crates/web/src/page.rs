@@ -86,43 +86,29 @@ impl Shell {
     pub(crate) fn of(auth: &Auth) -> Self {
         let locale = current_locale();
         let can = |cap: Cap| auth.grants.list().iter().any(|g| g.role.has(cap));
-        let mut nav = vec![NavItem {
-            href: "/",
-            label: t(locale, "nav.home", &[]),
-        }];
-        if can(Cap::ReadMembers) {
-            nav.push(NavItem {
-                href: "/orgs",
-                label: t(locale, "nav.orgs", &[]),
-            });
-            nav.push(NavItem {
-                href: "/members",
-                label: t(locale, "nav.members", &[]),
-            });
-        }
-        // dues: the collector's page, or a member's own
-        if can(Cap::CollectDues) || auth.principal.person_id.is_some() {
-            nav.push(NavItem {
-                href: if can(Cap::CollectDues) {
-                    "/dues"
-                } else {
-                    "/dues/me"
-                },
-                label: t(locale, "nav.dues", &[]),
-            });
-        }
-        if can(Cap::ManageAccounts) {
-            nav.push(NavItem {
-                href: "/accounts",
-                label: t(locale, "nav.accounts", &[]),
-            });
-        }
-        if can(Cap::ReadAudit) {
-            nav.push(NavItem {
-                href: "/audit",
-                label: t(locale, "nav.audit", &[]),
-            });
-        }
+        let collects = can(Cap::CollectDues);
+        // (shown, where, label), in the header's order
+        let links = [
+            (true, "/", "nav.home"),
+            (can(Cap::ReadMembers), "/orgs", "nav.orgs"),
+            (can(Cap::ReadMembers), "/members", "nav.members"),
+            // dues: the collector's page, or a member's own
+            (
+                collects || auth.principal.person_id.is_some(),
+                if collects { "/dues" } else { "/dues/me" },
+                "nav.dues",
+            ),
+            (can(Cap::ManageAccounts), "/accounts", "nav.accounts"),
+            (can(Cap::ReadAudit), "/audit", "nav.audit"),
+        ];
+        let nav = links
+            .into_iter()
+            .filter(|(shown, ..)| *shown)
+            .map(|(_, href, key)| NavItem {
+                href,
+                label: t(locale, key, &[]),
+            })
+            .collect();
         Self {
             username: Some(auth.principal.username.clone()),
             csrf: auth.principal.csrf_token.clone().unwrap_or_default(),
@@ -187,6 +173,18 @@ pub(crate) fn error_page(shell: Shell, e: &AppError) -> Response {
         },
         e.status(),
     )
+}
+
+/// The page `build` makes, or the error page for the reason it could not: what every page
+/// handler ends with, so none matches on its builder's result by hand.
+pub(crate) async fn page_or_error<P: Template>(
+    a: &Auth,
+    build: impl std::future::Future<Output = Result<P, AppError>>,
+) -> Response {
+    match build.await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(Shell::of(a), &e),
+    }
 }
 
 /// The page for a path that does not exist.
@@ -345,21 +343,22 @@ macro_rules! has_shell {
 }
 pub(crate) use has_shell;
 
-/// The answer to a form post: `done` on success (a redirect); a refusal (422, 409) shown on the
-/// page the form came from, rebuilt by `again`, with its message on top; any other error — or a
-/// page that cannot be rebuilt — as the error page.
+/// The answer to a form post (`post`, what the form asks done): on success a redirect to where `done` says (every form ends so,
+/// post/redirect/get); a refusal (422, 409) shown on the page the form came from, rebuilt by
+/// `again`, with its message on top; any other error — or a page that cannot be rebuilt — as
+/// the error page.
 pub(crate) async fn after_post<T, P, Fut>(
     a: &Auth,
-    result: Result<T, AppError>,
-    done: impl FnOnce(T) -> Response,
+    post: impl std::future::Future<Output = Result<T, AppError>>,
+    done: impl FnOnce(T) -> String,
     again: impl FnOnce() -> Fut,
 ) -> Response
 where
     P: WithShell,
     Fut: std::future::Future<Output = Result<P, AppError>>,
 {
-    match result {
-        Ok(v) => done(v),
+    match post.await {
+        Ok(v) => Redirect::to(&done(v)).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => shown_on(a, &e, again().await),
         Err(e) => error_page(Shell::of(a), &e),
     }

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{self, Auth};
+use crate::contract::row_view;
 use crate::contract::{Done, List};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, parse_enum, required, required_text};
@@ -333,10 +334,7 @@ pub struct JobError {
 /// A job as its owner sees it; the result (with the initial passwords) the first time it is
 /// read after the job ended, and never again.
 pub fn job_view(job: &mut jobs::Job) -> JobView {
-    let rfc = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
+    let rfc = crate::contract::rfc3339;
     JobView {
         result: job.take_result().map(List::all),
         id: job.id.clone(),
@@ -381,33 +379,19 @@ pub async fn list(
         .accounts()
         .users(&scope, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(UserView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }
 
-/// A login in the list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub username: String,
-    pub person_id: Option<i64>,
-    pub person_name: Option<String>,
-    pub must_change_password: bool,
-    pub disabled: bool,
-}
-
-impl From<UserListRow> for UserView {
-    fn from(u: UserListRow) -> Self {
-        Self {
-            id: u.id,
-            username: u.username,
-            person_id: u.person_id,
-            person_name: u.person_name,
-            must_change_password: u.must_change_password,
-            disabled: u.disabled,
-        }
+row_view! {
+    /// A login in the list.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct UserView from UserListRow as u {
+        pub id: i64,
+        pub username: String,
+        pub person_id: Option<i64>,
+        pub person_name: Option<String>,
+        pub must_change_password: bool,
+        pub disabled: bool,
     }
 }
 
@@ -684,10 +668,7 @@ pub async fn user_tokens(
         .accounts()
         .api_tokens(user.id, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(TokenView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }
 
 pub async fn remove_grant(

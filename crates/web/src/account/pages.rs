@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::api::{
-    GrantBody, UserBody, create_login, grant_role, reset_login_password, revoke_grant, set_login_disabled,
+    GrantBody, UserBody, UserView, create_login, grant_role, reset_login_password, revoke_grant,
+    set_login_disabled,
 };
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -37,12 +38,8 @@ pub(crate) struct GrantView {
 
 /// One login as shown in the list and on its page.
 pub(crate) struct UserLine {
-    pub id: i64,
-    pub username: String,
-    pub person_id: Option<i64>,
-    pub person_name: Option<String>,
-    pub must_change_password: bool,
-    pub disabled: bool,
+    /// The login as the API lists it.
+    pub login: UserView,
     pub grants: Vec<GrantView>,
     /// Grants on orgs outside the caller's subtree: counted, not named.
     pub other_grants: usize,
@@ -101,13 +98,8 @@ async fn user_lines(
                 g.list().iter().partition(|g| scope.contains_path(&g.org_path));
             UserLine {
                 manageable,
-                id: u.id,
                 is_self: u.id == a.principal.user_id,
-                username: u.username,
-                person_id: u.person_id,
-                person_name: u.person_name,
-                must_change_password: u.must_change_password,
-                disabled: u.disabled,
+                login: UserView::from(u),
                 grants: inside
                     .into_iter()
                     .map(|g| GrantView {
@@ -202,7 +194,7 @@ pub async fn list(
     PageUser(a): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let offset = q.offset.unwrap_or(0).max(0);
         let (users, total) = state.store.accounts().users(&scope, PAGE, offset).await?;
@@ -220,10 +212,9 @@ pub async fn list(
             },
             shell: Shell::of(&a),
         };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    })
+    .await
 }
 
 // ---------- one login ----------
@@ -271,7 +262,7 @@ async fn account_page(state: &AppState, a: &Auth, id: i64) -> Result<AccountPage
         .pop()
         .ok_or(AppError::NotFound)?;
     Ok(AccountPage {
-        back: format!("/accounts/{}", user.id),
+        back: format!("/accounts/{}", user.login.id),
         user,
         roles: grantable_roles(a),
         orgs: org_options(state, &scope).await?,
@@ -300,10 +291,7 @@ async fn account_page_with_error(state: &AppState, a: &Auth, id: i64, e: &AppErr
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match account_page(&state, &a, id).await {
-        Ok(page) => render(&page, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, account_page(&state, &a, id)).await
 }
 
 #[derive(Deserialize)]
@@ -513,7 +501,7 @@ pub async fn new_form(
     PageUser(a): PageUser,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let result = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ManageAccounts)?;
         let mut values = NewLoginFields {
             role: Some(Role::Member.as_str().into()),
@@ -525,13 +513,9 @@ pub async fn new_form(
             values.person_id = Some(p.id.to_string());
             values.org_id = Some(p.org_id.to_string());
         }
-        Ok::<_, AppError>(render(
-            &new_login_page(&state, &a, values, Vec::new()).await?,
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        new_login_page(&state, &a, values, Vec::new()).await
+    })
+    .await
 }
 
 pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<NewLoginForm>) -> Response {

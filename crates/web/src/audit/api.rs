@@ -5,12 +5,12 @@ use dangjian_store::Cap;
 use dangjian_store::audit::AuditFilter;
 use dangjian_store::audit::AuditRow;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::List;
+use crate::contract::row_view;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiQuery, Page, optional_date};
 
@@ -56,41 +56,24 @@ pub async fn audit_filter(state: &AppState, auth: &Auth, q: &AuditQuery) -> AppR
     })
 }
 
-/// One audit record: who did what to which entity, with the state before and after (JSON text,
-/// personal data masked) and its link in the chain.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditView {
-    pub seq: i64,
-    #[schema(format = DateTime)]
-    pub at: String,
-    pub user_id: Option<i64>,
-    pub actor: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Option<String>,
-    pub org_path: Option<String>,
-    pub before_json: Option<String>,
-    pub after_json: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl From<AuditRow> for AuditView {
-    fn from(r: AuditRow) -> Self {
-        Self {
-            seq: r.seq,
-            at: r.at.format(&Rfc3339).unwrap_or_default(),
-            user_id: r.user_id,
-            actor: r.actor,
-            action: r.action,
-            entity: r.entity,
-            entity_id: r.entity_id,
-            org_path: r.org_path,
-            before_json: r.before_json,
-            after_json: r.after_json,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        }
+row_view! {
+    /// One audit record: who did what to which entity, with the state before and after (JSON text,
+    /// personal data masked) and its link in the chain.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct AuditView from AuditRow as r {
+        pub seq: i64,
+        #[schema(format = DateTime)]
+        pub at: String = crate::contract::rfc3339(r.at),
+        pub user_id: Option<i64>,
+        pub actor: String,
+        pub action: String,
+        pub entity: String,
+        pub entity_id: Option<String>,
+        pub org_path: Option<String>,
+        pub before_json: Option<String>,
+        pub after_json: Option<String>,
+        pub prev_hash: String,
+        pub hash: String,
     }
 }
 
@@ -107,8 +90,5 @@ pub async fn list(
     };
     let (rows, total) =
         dangjian_store::audit::list(&state.store.db, &scope, &filter, page.limit(), page.offset()).await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(AuditView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }

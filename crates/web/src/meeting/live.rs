@@ -156,10 +156,7 @@ pub fn event_data(
     counts: &dangjian_rules::meeting::Counts,
     offset: time::UtcOffset,
 ) -> String {
-    let at =
-        e.at.to_offset(offset)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+    let at = crate::contract::rfc3339(e.at.to_offset(offset));
     let view = LiveEventView {
         event_id: &e.event_id,
         person_id: e.person_id,

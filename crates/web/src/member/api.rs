@@ -9,11 +9,11 @@ use dangjian_store::Cap;
 use dangjian_store::person::{EventRow, NewEvent, NewPerson, PersonFilter, PersonPatch, PersonView};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::row_view;
 use crate::contract::{List, date};
 use crate::error::{AppError, AppResult};
 use crate::extract::{
@@ -21,104 +21,62 @@ use crate::extract::{
     required, required_text,
 };
 
-/// A member record as the API answers it: ID number and phone masked unless the caller's grant
-/// shows them in full, and then the birth date too (else only the year).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberView {
-    pub id: i64,
-    pub name: String,
-    pub org_id: i64,
-    pub org_name: String,
-    /// `applicant`, `activist`, `candidate`, `probationary`, `formal`, …
-    pub status: &'static str,
-    pub status_label: &'static str,
-    /// `male`, `female`
-    pub gender: &'static str,
-    pub ethnicity: Option<String>,
-    /// None when the ID number is masked.
-    #[schema(format = Date)]
-    pub birth_date: Option<String>,
-    pub birth_year: i32,
-    /// e.g. `110105********002X` when masked
-    pub id_number: String,
-    pub phone: Option<String>,
-    pub education: Option<String>,
-    pub category: &'static str,
-    #[schema(format = Date)]
-    pub joined_on: Option<String>,
-    #[schema(format = Date)]
-    pub regularized_on: Option<String>,
-    pub work_unit: Option<String>,
-    pub card_uid: Option<String>,
-    /// Changes with every edit.
-    pub version: i64,
-}
-
-impl From<&PersonView> for MemberView {
-    fn from(p: &PersonView) -> Self {
-        Self {
-            id: p.id,
-            name: p.name.clone(),
-            org_id: p.org_id,
-            org_name: p.org_name.clone(),
-            status: p.status.as_str(),
-            status_label: p.status.label_zh(),
-            gender: p.gender.as_str(),
-            ethnicity: p.ethnicity.clone(),
-            birth_date: p.birth_date.map(date),
-            birth_year: p.birth_year,
-            id_number: p.id_number.clone(),
-            phone: p.phone.clone(),
-            education: p.education.clone(),
-            category: p.category.as_str(),
-            joined_on: p.joined_on.map(date),
-            regularized_on: p.regularized_on.map(date),
-            work_unit: p.work_unit.clone(),
-            card_uid: p.card_uid.clone(),
-            version: p.version,
-        }
+row_view! {
+    /// A member record as the API answers it: ID number and phone masked unless the caller's grant
+    /// shows them in full, and then the birth date too (else only the year).
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct MemberView from &PersonView as p {
+        pub id: i64,
+        pub name: String = p.name.clone(),
+        pub org_id: i64,
+        pub org_name: String = p.org_name.clone(),
+        /// `applicant`, `activist`, `candidate`, `probationary`, `formal`, …
+        pub status: &'static str = p.status.as_str(),
+        pub status_label: &'static str = p.status.label_zh(),
+        /// `male`, `female`
+        pub gender: &'static str = p.gender.as_str(),
+        pub ethnicity: Option<String> = p.ethnicity.clone(),
+        /// None when the ID number is masked.
+        #[schema(format = Date)]
+        pub birth_date: Option<String> = p.birth_date.map(date),
+        pub birth_year: i32,
+        /// e.g. `110105********002X` when masked
+        pub id_number: String = p.id_number.clone(),
+        pub phone: Option<String> = p.phone.clone(),
+        pub education: Option<String> = p.education.clone(),
+        pub category: &'static str = p.category.as_str(),
+        #[schema(format = Date)]
+        pub joined_on: Option<String> = p.joined_on.map(date),
+        #[schema(format = Date)]
+        pub regularized_on: Option<String> = p.regularized_on.map(date),
+        pub work_unit: Option<String> = p.work_unit.clone(),
+        pub card_uid: Option<String> = p.card_uid.clone(),
+        /// Changes with every edit.
+        pub version: i64,
     }
 }
 
-/// One status event in a member's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
-    pub id: i64,
-    pub person_id: i64,
-    /// `apply`, `become_activist`, …, `transfer_in`, `suspend`, `deceased`
-    pub kind: String,
-    pub kind_label: Option<&'static str>,
-    #[schema(format = Date)]
-    pub event_date: String,
-    pub status_before: Option<String>,
-    pub status_after: String,
-    pub org_before: Option<i64>,
-    pub org_after: i64,
-    pub reason: Option<String>,
-    pub recorded_by: Option<i64>,
-    #[schema(format = DateTime)]
-    pub recorded_at: String,
-    /// An extension of probation: its length in months.
-    pub months: Option<i64>,
-}
-
-impl From<EventRow> for EventView {
-    fn from(e: EventRow) -> Self {
-        Self {
-            id: e.id,
-            person_id: e.person_id,
-            kind_label: Some(e.kind.label_zh()),
-            kind: e.kind.as_str().to_owned(),
-            event_date: date(e.event_date),
-            status_before: e.status_before.map(|s| s.as_str().to_owned()),
-            status_after: e.status_after.as_str().to_owned(),
-            org_before: e.org_before,
-            org_after: e.org_after,
-            reason: e.reason,
-            recorded_by: e.recorded_by,
-            recorded_at: e.recorded_at.format(&Rfc3339).unwrap_or_default(),
-            months: e.months,
-        }
+row_view! {
+    /// One status event in a member's history.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct EventView from EventRow as e {
+        pub id: i64,
+        pub person_id: i64,
+        /// `apply`, `become_activist`, …, `transfer_in`, `suspend`, `deceased`
+        pub kind: String = e.kind.as_str().to_owned(),
+        pub kind_label: Option<&'static str> = Some(e.kind.label_zh()),
+        #[schema(format = Date)]
+        pub event_date: String = date(e.event_date),
+        pub status_before: Option<String> = e.status_before.map(|s| s.as_str().to_owned()),
+        pub status_after: String = e.status_after.as_str().to_owned(),
+        pub org_before: Option<i64>,
+        pub org_after: i64,
+        pub reason: Option<String>,
+        pub recorded_by: Option<i64>,
+        #[schema(format = DateTime)]
+        pub recorded_at: String = crate::contract::rfc3339(e.recorded_at),
+        /// An extension of probation: its length in months.
+        pub months: Option<i64>,
     }
 }
 
@@ -160,10 +118,7 @@ pub async fn search(
         offset: page.offset(),
     };
     let (items, total) = state.store.members().people(&scope, &filter).await?;
-    Ok(Json(List {
-        items: items.iter().map(MemberView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(&items, total)))
 }
 
 pub async fn get_one(
@@ -346,7 +301,7 @@ pub async fn events(
 ) -> AppResult<Json<List<EventView>>> {
     let scope = auth.scope(Cap::ReadMembers)?;
     let rows = state.store.members().person_events(&scope, id).await?;
-    Ok(Json(List::all(rows.into_iter().map(EventView::from).collect())))
+    Ok(Json(List::of(rows)))
 }
 
 /// A status change as the API and the page form send it: the event's kind and date, a reason

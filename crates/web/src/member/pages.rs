@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dangjian_rules::member::{EventKind, MemberStatus, PersonCategory};
 use dangjian_store::Cap;
@@ -90,7 +89,7 @@ pub async fn list(
     PageUser(a): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ReadMembers)?;
         let statuses = match q.status.as_deref().filter(|s| !s.is_empty()) {
             Some(s) => vec![MemberStatus::parse(s).ok_or(AppError::Invalid(
@@ -138,10 +137,9 @@ pub async fn list(
             imported: q.imported,
             shell: Shell::of(&a),
         };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    })
+    .await
 }
 
 /// One line of the record, already in display form.
@@ -262,10 +260,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64, event_form: EventBody) -
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match show_page(&state, &a, id, EventBody::default()).await {
-        Ok(page) => render(&page, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, show_page(&state, &a, id, EventBody::default())).await
 }
 
 #[derive(Deserialize)]
@@ -298,21 +293,21 @@ pub async fn record_event(
         org_id: f.body.org_id.and_then(|o| o.parse().ok()),
         months: f.body.months.map(serde_json::Value::String),
     };
-    let result = async {
-        let scope = a.scope(Cap::WriteMembers)?;
-        let ev = new_event(body.clone())?;
-        state
-            .store
-            .members()
-            .record_event(&scope, &a.actor(), id, ev)
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+    // the form comes back with what was sent when it is refused
+    let sent = body.clone();
     crate::page::after_post(
         &a,
-        result,
-        |()| Redirect::to(&format!("/members/{id}")).into_response(),
+        async {
+            let scope = a.scope(Cap::WriteMembers)?;
+            let ev = new_event(sent)?;
+            state
+                .store
+                .members()
+                .record_event(&scope, &a.actor(), id, ev)
+                .await?;
+            Ok(())
+        },
+        |()| format!("/members/{id}"),
         || show_page(&state, &a, id, body),
     )
     .await
@@ -379,7 +374,7 @@ pub async fn new_form(
     PageUser(a): PageUser,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let result = async {
+    crate::page::page_or_error(&a, async {
         let org = state
             .store
             .orgs()
@@ -390,13 +385,9 @@ pub async fn new_form(
             category: Some("in_service".into()),
             ..Default::default()
         };
-        Ok::<_, AppError>(render(
-            &form_page(&a, None, (org.id, org.name), values, Vec::new()),
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok::<_, AppError>(form_page(&a, None, (org.id, org.name), values, Vec::new()))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -500,7 +491,7 @@ pub async fn edit_form(
     PageUser(a): PageUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let result = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::WriteMembers)?;
         let p = state.store.members().person(&scope, id).await?;
         if !p.full_identity {
@@ -514,10 +505,9 @@ pub async fn edit_form(
             body_of(&p),
             Vec::new(),
         );
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    })
+    .await
 }
 
 pub async fn update(

@@ -9,11 +9,11 @@ use dangjian_rules::{RuleViolation, org_rules_on};
 use dangjian_store::Cap;
 use dangjian_store::org::{NewOrg, NewPost, OrgHistoryRow, OrgPatch, OrgRow};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::row_view;
 use crate::contract::{Created, Done, List, Notice, date};
 use crate::error::AppResult;
 use crate::extract::{
@@ -74,35 +74,21 @@ impl From<&OrgRow> for OrgView {
     }
 }
 
-/// One change in an org's history (rename, move, new term, …).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgChangeView {
-    pub id: i64,
-    pub org_id: i64,
-    pub change: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    #[schema(format = Date)]
-    pub effective_on: String,
-    pub reason: Option<String>,
-    pub recorded_by: Option<i64>,
-    #[schema(format = DateTime)]
-    pub recorded_at: String,
-}
-
-impl From<OrgHistoryRow> for OrgChangeView {
-    fn from(h: OrgHistoryRow) -> Self {
-        Self {
-            id: h.id,
-            org_id: h.org_id,
-            change: h.change,
-            old_value: h.old_value,
-            new_value: h.new_value,
-            effective_on: date(h.effective_on),
-            reason: h.reason,
-            recorded_by: h.recorded_by,
-            recorded_at: h.recorded_at.format(&Rfc3339).unwrap_or_default(),
-        }
+row_view! {
+    /// One change in an org's history (rename, move, new term, …).
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct OrgChangeView from OrgHistoryRow as h {
+        pub id: i64,
+        pub org_id: i64,
+        pub change: String,
+        pub old_value: Option<String>,
+        pub new_value: Option<String>,
+        #[schema(format = Date)]
+        pub effective_on: String = date(h.effective_on),
+        pub reason: Option<String>,
+        pub recorded_by: Option<i64>,
+        #[schema(format = DateTime)]
+        pub recorded_at: String = crate::contract::rfc3339(h.recorded_at),
     }
 }
 
@@ -126,7 +112,7 @@ pub struct PostView {
 pub async fn roots(State(state): State<AppState>, auth: Auth) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.orgs().scope_roots(&scope).await?;
-    Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 pub async fn get_one(
@@ -145,7 +131,7 @@ pub async fn children(
 ) -> AppResult<Json<List<OrgView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.orgs().children(&scope, id).await?;
-    Ok(Json(List::all(rows.iter().map(OrgView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 pub async fn tree(
@@ -160,10 +146,7 @@ pub async fn tree(
         .orgs()
         .subtree(&scope, id, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.iter().map(OrgView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(&rows, total)))
 }
 
 pub async fn history(
@@ -173,9 +156,7 @@ pub async fn history(
 ) -> AppResult<Json<List<OrgChangeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.orgs().org_history(&scope, id).await?;
-    Ok(Json(List::all(
-        rows.into_iter().map(OrgChangeView::from).collect(),
-    )))
+    Ok(Json(List::of(rows)))
 }
 
 /// What the rules say about an org now: structure warnings and the committee term.

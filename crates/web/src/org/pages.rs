@@ -2,18 +2,14 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use dangjian_rules::BranchType;
 use dangjian_store::Cap;
 use dangjian_store::org::{OrgHistoryRow, PostRow};
 
 use crate::AppState;
 use crate::home::{ChildView, MemberLine, term_ends_on, warning_messages};
 use crate::page::PageUser;
-use crate::page::{Shell, error_page, render};
-
-use crate::error::AppError;
+use crate::page::Shell;
 
 struct TreeLine {
     id: i64,
@@ -37,7 +33,7 @@ struct TreePage {
 const TREE_LIMIT: i64 = 3000;
 
 pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ReadOrg)?;
         let today = state.store.today();
         let mut lines = Vec::new();
@@ -55,17 +51,13 @@ pub async fn tree(State(state): State<AppState>, PageUser(a): PageUser) -> Respo
                 warnings: warning_messages(o, today).len(),
             }));
         }
-        Ok(render(
-            &TreePage {
-                shell: Shell::of(&a),
-                lines,
-                truncated,
-            },
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(TreePage {
+            shell: Shell::of(&a),
+            lines,
+            truncated,
+        })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -94,7 +86,7 @@ struct OrgPage {
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    let result: Result<Response, AppError> = async {
+    crate::page::page_or_error(&a, async {
         let scope = a.scope(Cap::ReadOrg)?;
         let org = state.store.orgs().org(&scope, id).await?;
         let today = state.store.today();
@@ -124,10 +116,7 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
             id: org.id,
             name: org.name.clone(),
             kind: org.kind.to_string(),
-            branch_type: org
-                .branch_type
-                .filter(|b| *b != BranchType::Regular)
-                .map(|b| b.to_string()),
+            branch_type: crate::home::named_branch_type(&org),
             category: org.category.to_string(),
             established_on: crate::home::date_or_dash(org.established_on),
             term_started_on: crate::home::date_or_dash(org.term_started_on),
@@ -147,8 +136,7 @@ pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id)
                 && org.kind().holds_members(),
             shell: Shell::of(&a),
         };
-        Ok(render(&page, StatusCode::OK))
-    }
-    .await;
-    result.unwrap_or_else(|e| error_page(Shell::of(&a), &e))
+        Ok(page)
+    })
+    .await
 }

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::RuleViolation;
 use dangjian_store::Cap;
 use dangjian_store::settings::{SettingInForce, SubtreeKey};
@@ -19,7 +18,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath};
-use crate::page::{PageForm, PageUser, Shell, error_page, render};
+use crate::page::{PageForm, PageUser, Shell};
 
 /// One key at an org: its value in force, the deployment's, and which org sets it.
 #[derive(Serialize, ToSchema)]
@@ -196,10 +195,7 @@ async fn settings_page(state: &AppState, a: &Auth, id: i64) -> AppResult<Setting
 
 /// `GET /orgs/{id}/settings`
 pub async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match settings_page(&state, &a, id).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, settings_page(&state, &a, id)).await
 }
 
 /// `POST /orgs/{id}/settings`: a field per key the caller may change; an empty field clears
@@ -209,36 +205,34 @@ pub async fn save(
     Path(id): Path<i64>,
     PageForm(a, form): PageForm<BTreeMap<String, String>>,
 ) -> Response {
-    let result = async {
-        let org = state.store.orgs().org(&a.scope(Cap::ReadOrg)?, id).await?;
-        let now = state.store.settings_in_force(&org.path).await?;
-        // only what the form changes: a key this org sets, set to another value or cleared, or
-        // one it did not set, now given a value
-        let changes: Vec<(SubtreeKey, Option<String>)> = now
-            .iter()
-            .filter(|s| a.scope(s.key.cap()).is_ok_and(|sc| sc.contains_path(&org.path)))
-            .filter_map(|s| {
-                let v = form.get(s.key.as_str())?.trim();
-                let set_here = s.set_by_org == Some(id);
-                match (v.is_empty(), set_here) {
-                    (true, true) => Some((s.key, None)),
-                    (false, false) => Some((s.key, Some(v.to_owned()))),
-                    (false, true) if v != s.value => Some((s.key, Some(v.to_owned()))),
-                    _ => None,
-                }
-            })
-            .collect();
-        state
-            .store
-            .set_subtree_settings(&a.grants, &a.actor(), id, &changes)
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
-        |()| Redirect::to(&format!("/orgs/{id}/settings")).into_response(),
+        async {
+            let org = state.store.orgs().org(&a.scope(Cap::ReadOrg)?, id).await?;
+            let now = state.store.settings_in_force(&org.path).await?;
+            // only what the form changes: a key this org sets, set to another value or cleared, or
+            // one it did not set, now given a value
+            let changes: Vec<(SubtreeKey, Option<String>)> = now
+                .iter()
+                .filter(|s| a.scope(s.key.cap()).is_ok_and(|sc| sc.contains_path(&org.path)))
+                .filter_map(|s| {
+                    let v = form.get(s.key.as_str())?.trim();
+                    let set_here = s.set_by_org == Some(id);
+                    match (v.is_empty(), set_here) {
+                        (true, true) => Some((s.key, None)),
+                        (false, false) => Some((s.key, Some(v.to_owned()))),
+                        (false, true) if v != s.value => Some((s.key, Some(v.to_owned()))),
+                        _ => None,
+                    }
+                })
+                .collect();
+            state
+                .store
+                .set_subtree_settings(&a.grants, &a.actor(), id, &changes)
+                .await?;
+            Ok(())
+        },
+        |()| format!("/orgs/{id}/settings"),
         || settings_page(&state, &a, id),
     )
     .await

@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{self, Auth, SESSION_COOKIE};
-use crate::contract::{Done, List};
+use crate::contract::row_view;
+use crate::contract::{Done, List, rfc3339};
 use crate::error::{AppError, AppResult, RetryAfter};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Page, required_text};
 
@@ -276,30 +277,20 @@ pub struct NewToken {
     pub expires_at: String,
 }
 
-/// A token as its owner (or an admin) sees it: never the secret.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenView {
-    pub id: i64,
-    pub name: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    /// None: a device's token, valid until revoked.
-    #[schema(format = DateTime)]
-    pub expires_at: Option<String>,
-    /// To about ten minutes.
-    #[schema(format = DateTime)]
-    pub last_used_at: Option<String>,
-}
-
-impl From<ApiTokenRow> for TokenView {
-    fn from(t: ApiTokenRow) -> Self {
-        Self {
-            id: t.id,
-            name: t.name,
-            created_at: rfc3339(t.created_at),
-            expires_at: t.expires_at.map(rfc3339),
-            last_used_at: t.last_used_at.map(rfc3339),
-        }
+row_view! {
+    /// A token as its owner (or an admin) sees it: never the secret.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct TokenView from ApiTokenRow as t {
+        pub id: i64,
+        pub name: String,
+        #[schema(format = DateTime)]
+        pub created_at: String = rfc3339(t.created_at),
+        /// None: a device's token, valid until revoked.
+        #[schema(format = DateTime)]
+        pub expires_at: Option<String> = t.expires_at.map(rfc3339),
+        /// To about ten minutes.
+        #[schema(format = DateTime)]
+        pub last_used_at: Option<String> = t.last_used_at.map(rfc3339),
     }
 }
 
@@ -308,11 +299,6 @@ impl From<ApiTokenRow> for TokenView {
 pub struct Revoked {
     pub id: i64,
     pub revoked: bool,
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// The caller's own tokens that are not revoked (never the secret).
@@ -326,10 +312,7 @@ pub async fn list_tokens(
         .accounts()
         .api_tokens(auth.principal.user_id, page.limit(), page.offset())
         .await?;
-    Ok(Json(List {
-        items: rows.into_iter().map(TokenView::from).collect(),
-        total,
-    }))
+    Ok(Json(List::page(rows, total)))
 }
 
 /// Revokes a token: one's own, or (admin, org_admin) one of a login the caller may manage

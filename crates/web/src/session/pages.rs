@@ -59,13 +59,9 @@ pub async fn login_submit(
                 AppError::Unauthorized(_) => t(current_locale(), "bad_credentials", &[]),
                 other => other.message(),
             };
-            let shell = Shell {
-                flash_error: Some(message),
-                ..Shell::anonymous()
-            };
             let mut resp = render(
                 &LoginPage {
-                    shell,
+                    shell: Shell::anonymous().with_error(message),
                     demo: state.cfg.demo,
                     form_username: username,
                 },
@@ -159,14 +155,10 @@ pub async fn password_submit(
         return error_page(Shell::of(&a), &AppError::Forbidden("csrf_token_invalid"));
     }
     let fail = |msg: String| {
-        let shell = Shell {
-            flash_error: Some(msg),
-            ..Shell::of(&a)
-        };
         render(
             &PasswordPage {
                 forced: a.principal.must_change_password,
-                shell,
+                shell: Shell::of(&a).with_error(msg),
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         )

@@ -13,9 +13,7 @@ pub async fn server_time(
     let now = state.store.now();
     let local = now.to_offset(state.store.local.offset);
     Json(ServerTime {
-        now: local
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        now: crate::contract::rfc3339(local),
         today: local.date().to_string(),
         utc_offset: local
             .offset()

@@ -164,9 +164,7 @@ pub async fn list_hardships(
 ) -> AppResult<Json<List<HardshipView>>> {
     let scope = auth.scope(Cap::CollectDues)?;
     let items = state.store.dues().dues_hardships(&scope, id).await?;
-    Ok(Json(List::all(
-        items.into_iter().map(HardshipView::from).collect(),
-    )))
+    Ok(Json(List::of(items)))
 }
 
 /// `GET /api/v1/orgs/{id}/dues-arrears`: members at or past the reminder, as of this month.

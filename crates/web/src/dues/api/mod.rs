@@ -24,7 +24,9 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, ConfirmQuery, optional_date, parse_enum, required_text};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, ConfirmQuery, YearQuery, optional_date, parse_enum, required_text,
+};
 use fields::Loose;
 use views::{DuesBaseView, GeneratedView, MemberDuesView, QuoteView};
 
@@ -231,11 +233,6 @@ pub(crate) fn year_or_now(state: &AppState, v: Option<&str>) -> AppResult<i64> {
         None | Some("") => Ok(i64::from(state.store.today().year())),
         Some(s) => parse_year(Some(s)),
     }
-}
-
-#[derive(Deserialize)]
-pub struct YearQuery {
-    year: Option<String>,
 }
 
 /// `GET /api/v1/members/{id}/dues?year=`: the base and the 12 months with owed and paid totals.

@@ -166,7 +166,7 @@ pub async fn bills(
     let month = parse_month(q.month.as_deref())?
         .ok_or_else(|| AppError::Invalid(RuleViolation::field("field_required", "month")))?;
     let items = state.store.dues().dues_bills(&scope, id, year, month).await?;
-    Ok(Json(List::all(items.into_iter().map(BillView::from).collect())))
+    Ok(Json(List::of(items)))
 }
 
 /// 上缴 to the level above: the period (`year`, optional `month`), `amount_fen` (> 0), of it

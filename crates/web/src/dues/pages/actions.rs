@@ -8,13 +8,12 @@ use dangjian_store::Cap;
 use dangjian_store::dues::arrears::CaseOutcome;
 use serde::Deserialize;
 
-use super::{CollectorQuery, back_to, refused};
+use super::after_collector_post;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::parse_date;
 use crate::page::{PageForm, PageUpload};
-use crate::page::{Shell, error_page};
 
 /// Where the form came from, to go back to it.
 #[derive(Deserialize)]
@@ -31,9 +30,6 @@ pub struct ActionForm {
 }
 
 impl ActionForm {
-    fn query(&self) -> CollectorQuery {
-        CollectorQuery::at(self.org, self.year, self.month)
-    }
     fn meeting_on(&self) -> Result<Option<time::Date>, AppError> {
         match self
             .meeting_on
@@ -105,11 +101,7 @@ async fn act(state: AppState, a: Auth, f: ActionForm, action: Action) -> Respons
         Ok::<_, AppError>(())
     }
     .await;
-    match result {
-        Ok(()) => back_to(f.org, f.year, f.month),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => refused(&state, &a, f.query(), e).await,
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    after_collector_post(&state, &a, (f.org, f.year, f.month), result).await
 }
 
 /// `POST /dues/hardships/{id}/discuss`.
@@ -170,10 +162,8 @@ pub async fn import_bases(State(state): State<AppState>, PageUpload(a, form): Pa
         Ok::<_, AppError>(())
     }
     .await;
-    let q = CollectorQuery::at(org, year, month);
-    match result {
-        Ok(()) => back_to(org, year, month),
-        Err(AppError::Rows(rows)) => {
+    let result = result.map_err(|e| match e {
+        AppError::Rows(rows) => {
             let locale = crate::i18n::current_locale();
             let lines: Vec<String> = rows
                 .iter()
@@ -190,11 +180,9 @@ pub async fn import_bases(State(state): State<AppState>, PageUpload(a, form): Pa
                     )
                 })
                 .collect();
-            let e = AppError::Conflict(RuleViolation::new("dues_page_rows").arg("rows", lines.join("；")));
-            refused(&state, &a, q, e).await
+            AppError::Conflict(RuleViolation::new("dues_page_rows").arg("rows", lines.join("；")))
         }
-        Err(AppError::Confirm(ws)) => refused(&state, &a, q, super::confirm_refusal(&ws)).await,
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => refused(&state, &a, q, e).await,
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+        e => super::unconfirmed_as_refusal(e),
+    });
+    after_collector_post(&state, &a, (org, year, month), result).await
 }

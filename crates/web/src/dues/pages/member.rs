@@ -96,43 +96,41 @@ pub async fn apply_hardship(
     State(state): State<AppState>,
     PageForm(a, f): PageForm<HardshipForm>,
 ) -> Response {
-    let result = async {
-        let person_id = a.principal.person_id.ok_or(AppError::NotFound)?;
-        let scope = a.scope(Cap::ReadMembers)?;
-        let ym = |field: &'static str, s: &str| {
-            dangjian_rules::dues::ledger::parse_ym(field, s).map_err(AppError::Invalid)
-        };
-        let reduced_to_fen = match f
-            .reduced_to_yuan
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(s) => Some(super::yuan_to_fen(s)?),
-            None => None,
-        };
-        state
-            .store
-            .dues()
-            .apply_dues_hardship(
-                &scope,
-                &a.actor(),
-                dangjian_store::dues::hardship::NewHardship {
-                    person_id,
-                    from_ym: ym("from", &f.from)?,
-                    to_ym: ym("to", &f.to)?,
-                    reduced_to_fen,
-                    reason: f.reason.clone(),
-                },
-            )
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
-        |()| Redirect::to("/dues/me?applied=1").into_response(),
+        async {
+            let person_id = a.principal.person_id.ok_or(AppError::NotFound)?;
+            let scope = a.scope(Cap::ReadMembers)?;
+            let ym = |field: &'static str, s: &str| {
+                dangjian_rules::dues::ledger::parse_ym(field, s).map_err(AppError::Invalid)
+            };
+            let reduced_to_fen = match f
+                .reduced_to_yuan
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                Some(s) => Some(super::yuan_to_fen(s)?),
+                None => None,
+            };
+            state
+                .store
+                .dues()
+                .apply_dues_hardship(
+                    &scope,
+                    &a.actor(),
+                    dangjian_store::dues::hardship::NewHardship {
+                        person_id,
+                        from_ym: ym("from", &f.from)?,
+                        to_ym: ym("to", &f.to)?,
+                        reduced_to_fen,
+                        reason: f.reason.clone(),
+                    },
+                )
+                .await?;
+            Ok(())
+        },
+        |()| "/dues/me?applied=1".into(),
         || member_page(&state, &a, None),
     )
     .await
@@ -147,7 +145,7 @@ pub async fn pay(
         .get("year")
         .and_then(|y| y.parse::<i64>().ok())
         .unwrap_or_else(|| i64::from(state.store.today().year()));
-    let result = async {
+    let order = async {
         let person_id = a.principal.person_id.ok_or(AppError::NotFound)?;
         let scope = a.scope(Cap::ReadMembers)?;
         let p = default_provider(&state).ok_or_else(|| {
@@ -165,16 +163,10 @@ pub async fn pay(
                 p.name(),
             )
             .await?;
-        Ok::<_, AppError>(p.create_order(&order)?.pay_url)
-    }
-    .await;
-    crate::page::after_post(
-        &a,
-        result,
-        |url| Redirect::to(&url).into_response(),
-        || member_page(&state, &a, Some(year)),
-    )
-    .await
+        Ok(p.create_order(&order)?.pay_url)
+    };
+    // on to the provider's pay page
+    crate::page::after_post(&a, order, |url| url, || member_page(&state, &a, Some(year))).await
 }
 
 #[derive(Template)]

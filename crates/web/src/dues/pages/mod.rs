@@ -189,13 +189,31 @@ pub async fn collector(
     }
 }
 
-fn back_to(org: i64, year: i64, month: i64) -> Response {
-    Redirect::to(&format!("/dues?org={org}&year={year}&month={month}&done=1")).into_response()
+/// The answer to a form of the collector's page at `org`, `year`, `month`: back to that month
+/// with "saved" on success, a refusal (422, 409) shown on the collector's page.
+async fn after_collector_post(
+    state: &AppState,
+    a: &Auth,
+    (org, year, month): (i64, i64, i64),
+    result: Result<(), AppError>,
+) -> Response {
+    let q = CollectorQuery::at(org, year, month);
+    crate::page::after_post(
+        a,
+        std::future::ready(result),
+        |()| format!("/dues?org={org}&year={year}&month={month}&done=1"),
+        || collector_page(state, a, &q),
+    )
+    .await
 }
 
-/// Re-renders the collector's page with the refusal on it.
-async fn refused(state: &AppState, a: &Auth, q: CollectorQuery, e: AppError) -> Response {
-    crate::page::shown_on(a, &e, collector_page(state, a, &q).await)
+/// A confirmation the collector has not given yet as a refusal listing the warnings (the page
+/// cannot ask in a dialog); any other error as it is.
+fn unconfirmed_as_refusal(e: AppError) -> AppError {
+    match e {
+        AppError::Confirm(ws) => confirm_refusal(&ws),
+        e => e,
+    }
 }
 
 #[derive(Deserialize)]
@@ -226,7 +244,6 @@ pub async fn record_payment(
     State(state): State<AppState>,
     PageForm(a, f): PageForm<PaymentForm>,
 ) -> Response {
-    let q = CollectorQuery::at(f.org, f.year, f.month);
     let result = async {
         let scope = a.scope(Cap::CollectDues)?;
         let method = match f.method.as_str() {
@@ -270,17 +287,13 @@ pub async fn record_payment(
         Ok::<_, AppError>(())
     }
     .await;
-    match result {
-        Ok(()) => back_to(f.org, f.year, f.month),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Confirm(_))) => {
-            let e = match e {
-                AppError::Confirm(ws) => confirm_refusal(&ws),
-                e => e,
-            };
-            refused(&state, &a, q, e).await
-        }
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    after_collector_post(
+        &state,
+        &a,
+        (f.org, f.year, f.month),
+        result.map_err(unconfirmed_as_refusal),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -309,11 +322,9 @@ pub async fn generate(State(state): State<AppState>, PageForm(a, f): PageForm<Ge
     }
     .await;
     match result {
-        Ok(()) => back_to(f.org, f.year, f.month),
-        Err(e @ AppError::Invalid(_)) => {
-            refused(&state, &a, CollectorQuery::at(f.org, f.year, f.month), e).await
-        }
-        Err(e) => error_page(Shell::of(&a), &e),
+        // a conflict here is not the form's to correct: the error page
+        Err(e @ AppError::Conflict(_)) => error_page(Shell::of(&a), &e),
+        result => after_collector_post(&state, &a, (f.org, f.year, f.month), result).await,
     }
 }
 

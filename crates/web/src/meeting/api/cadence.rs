@@ -12,33 +12,25 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::contract::row_view;
 use crate::error::AppResult;
 use crate::extract::{ApiPath, ApiQuery, optional_date};
 
+/// `?date=` (default today); the page takes it too.
 #[derive(Deserialize)]
 pub struct CadenceQuery {
-    date: Option<String>,
+    pub(crate) date: Option<String>,
 }
 
-/// How many obligations are done, due, due soon and overdue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TallyView {
-    pub done: u32,
-    pub due: u32,
-    pub due_soon: u32,
-    pub overdue: u32,
-    pub total: u32,
-}
-
-impl From<&Tally> for TallyView {
-    fn from(t: &Tally) -> Self {
-        Self {
-            done: t.done,
-            due: t.due,
-            due_soon: t.due_soon,
-            overdue: t.overdue,
-            total: t.total(),
-        }
+row_view! {
+    /// How many obligations are done, due, due soon and overdue.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct TallyView from &Tally as t {
+        pub done: u32,
+        pub due: u32,
+        pub due_soon: u32,
+        pub overdue: u32,
+        pub total: u32 = t.total(),
     }
 }
 
@@ -110,53 +102,31 @@ impl From<&Judged> for ObligationView {
     }
 }
 
-/// An organization's obligations and their counts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgCadenceView {
-    pub org_id: i64,
-    pub name: String,
-    pub kind: String,
-    pub depth: i64,
-    pub counts: TallyView,
-    pub obligations: Vec<ObligationView>,
-}
-
-impl From<&OrgCadence> for OrgCadenceView {
-    fn from(c: &OrgCadence) -> Self {
-        Self {
-            org_id: c.org_id,
-            name: c.name.clone(),
-            kind: c.kind.to_string(),
-            depth: c.depth,
-            counts: TallyView::from(&c.tally),
-            obligations: c.lines.iter().map(ObligationView::from).collect(),
-        }
+row_view! {
+    /// An organization's obligations and their counts.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct OrgCadenceView from &OrgCadence as c {
+        pub org_id: i64,
+        pub name: String = c.name.clone(),
+        pub kind: String = c.kind.to_string(),
+        pub depth: i64,
+        pub counts: TallyView = TallyView::from(&c.tally),
+        pub obligations: Vec<ObligationView> = c.lines.iter().map(ObligationView::from).collect(),
     }
 }
 
-/// The org's cadence and each org's below it (tree order), with the counts of all.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CadenceView {
-    #[schema(format = Date)]
-    pub date: String,
-    pub rules_version: &'static str,
-    pub org: OrgCadenceView,
-    pub orgs: Vec<OrgCadenceView>,
-    pub counts: TallyView,
-    /// More orgs below than one answer lists.
-    pub truncated: bool,
-}
-
-impl From<&CadenceReport> for CadenceView {
-    fn from(r: &CadenceReport) -> Self {
-        Self {
-            date: r.today.to_string(),
-            rules_version: r.rules.version,
-            org: OrgCadenceView::from(&r.org),
-            orgs: r.below.iter().map(OrgCadenceView::from).collect(),
-            counts: TallyView::from(&r.total),
-            truncated: r.truncated,
-        }
+row_view! {
+    /// The org's cadence and each org's below it (tree order), with the counts of all.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct CadenceView from &CadenceReport as r {
+        #[schema(format = Date)]
+        pub date: String = r.today.to_string(),
+        pub rules_version: &'static str = r.rules.version,
+        pub org: OrgCadenceView = OrgCadenceView::from(&r.org),
+        pub orgs: Vec<OrgCadenceView> = r.below.iter().map(OrgCadenceView::from).collect(),
+        pub counts: TallyView = TallyView::from(&r.total),
+        /// More orgs below than one answer lists.
+        pub truncated: bool,
     }
 }
 

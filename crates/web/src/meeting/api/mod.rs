@@ -28,6 +28,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{self, Auth};
 use crate::contract::List;
+use crate::contract::row_view;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, optional_text, parse_enum, required, required_text};
 
@@ -139,25 +140,15 @@ impl MeetingView {
     }
 }
 
-/// The attendance counts (guests are listed, not counted).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct CountsView {
-    pub expected: u64,
-    pub present: u64,
-    pub leave: u64,
-    pub absent: u64,
-    pub left_early: u64,
-}
-
-impl From<Counts> for CountsView {
-    fn from(c: Counts) -> Self {
-        Self {
-            expected: c.expected,
-            present: c.present,
-            leave: c.leave,
-            absent: c.absent,
-            left_early: c.left_early,
-        }
+row_view! {
+    /// The attendance counts (guests are listed, not counted).
+    #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+    pub struct CountsView from Counts as c {
+        pub expected: u64,
+        pub present: u64,
+        pub leave: u64,
+        pub absent: u64,
+        pub left_early: u64,
     }
 }
 
@@ -353,23 +344,14 @@ pub struct AttendancePerson {
     pub guest: bool,
 }
 
-/// Whether more than half of those who vote are here (支部党员大会, 支委会).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QuorumView {
-    pub voting: u64,
-    pub present: u64,
-    pub needed: u64,
-    pub met: bool,
-}
-
-impl From<Quorum> for QuorumView {
-    fn from(q: Quorum) -> Self {
-        Self {
-            voting: q.voting,
-            present: q.present,
-            needed: q.needed,
-            met: q.met,
-        }
+row_view! {
+    /// Whether more than half of those who vote are here (支部党员大会, 支委会).
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct QuorumView from Quorum as q {
+        pub voting: u64,
+        pub present: u64,
+        pub needed: u64,
+        pub met: bool,
     }
 }
 

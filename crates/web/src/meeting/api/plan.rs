@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::List;
+use crate::contract::row_view;
 use crate::error::{AppError, AppResult};
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Page, optional_date, optional_text, parse_enum, required, required_text,
@@ -87,22 +88,14 @@ impl ViewOf<LeaveRequestRow> for LeaveRequestView {
     }
 }
 
-/// An invited guest or 列席 person.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InviteeView {
-    pub person_id: i64,
-    pub name: String,
-    /// `guest` (来宾) or `attendee_extra` (列席)
-    pub role: String,
-}
-
-impl From<&InviteeRow> for InviteeView {
-    fn from(i: &InviteeRow) -> Self {
-        Self {
-            person_id: i.person_id,
-            name: i.name.clone(),
-            role: i.role.to_string(),
-        }
+row_view! {
+    /// An invited guest or 列席 person.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct InviteeView from &InviteeRow as i {
+        pub person_id: i64,
+        pub name: String = i.name.clone(),
+        /// `guest` (来宾) or `attendee_extra` (列席)
+        pub role: String = i.role.to_string(),
     }
 }
 
@@ -516,7 +509,7 @@ pub async fn invitees(
 ) -> AppResult<Json<List<InviteeView>>> {
     let scope = auth.scope(Cap::ReadOrg)?;
     let rows = state.store.meetings().invitees(&scope, id).await?;
-    Ok(Json(List::all(rows.iter().map(InviteeView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 /// Invites a guest (`guest`, 来宾) or a 列席 person (`attendee_extra`); not counted in expected.

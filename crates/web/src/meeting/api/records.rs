@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::List;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_enum, required, required_text};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, YearQuery, parse_enum, required, required_text};
 
 /// The largest attachment accepted (10 MiB).
 pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -577,11 +577,6 @@ pub async fn detail(
         counts: d.counts.into(),
         people: d.lines.iter().map(|l| DetailLineView::new(l, clock)).collect(),
     }))
-}
-
-#[derive(Deserialize)]
-pub struct YearQuery {
-    pub year: Option<String>,
 }
 
 pub(crate) fn parse_year(v: Option<String>, default: i32) -> AppResult<i32> {

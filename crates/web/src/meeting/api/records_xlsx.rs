@@ -276,7 +276,7 @@ pub async fn ledger_xlsx(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    crate::extract::ApiQuery(q): crate::extract::ApiQuery<super::records::YearQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<crate::extract::YearQuery>,
 ) -> AppResult<Response> {
     let (scope, year, items) = super::records::ledger_of_year(&state, &auth, id, q.year).await?;
     let org = state.store.orgs().org(&scope, id).await?;

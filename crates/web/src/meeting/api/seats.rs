@@ -15,6 +15,7 @@ use super::{parse_id, required_text_max};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::contract::List;
+use crate::contract::row_view;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, required};
 
@@ -78,29 +79,17 @@ impl From<ReservedView> for Reserved {
     }
 }
 
-/// A venue's seat plan.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeatPlanView {
-    pub id: i64,
-    pub org_id: i64,
-    pub venue: String,
-    pub rows: i64,
-    pub seats_per_row: i64,
-    pub blocks: Vec<BlockView>,
-    pub reserved: Vec<ReservedView>,
-}
-
-impl From<&SeatPlan> for SeatPlanView {
-    fn from(p: &SeatPlan) -> Self {
-        Self {
-            id: p.id,
-            org_id: p.org_id,
-            venue: p.venue.clone(),
-            rows: p.rows,
-            seats_per_row: p.seats_per_row,
-            blocks: p.blocks.iter().map(BlockView::from).collect(),
-            reserved: p.reserved.iter().map(ReservedView::from).collect(),
-        }
+row_view! {
+    /// A venue's seat plan.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct SeatPlanView from &SeatPlan as p {
+        pub id: i64,
+        pub org_id: i64,
+        pub venue: String = p.venue.clone(),
+        pub rows: i64,
+        pub seats_per_row: i64,
+        pub blocks: Vec<BlockView> = p.blocks.iter().map(BlockView::from).collect(),
+        pub reserved: Vec<ReservedView> = p.reserved.iter().map(ReservedView::from).collect(),
     }
 }
 
@@ -152,7 +141,7 @@ pub async fn plans(
 ) -> AppResult<Json<List<SeatPlanView>>> {
     let scope = auth.scope(Cap::RunMeetings)?;
     let rows = state.store.meetings().seat_plans(&scope, id).await?;
-    Ok(Json(List::all(rows.iter().map(SeatPlanView::from).collect())))
+    Ok(Json(List::of(&rows)))
 }
 
 /// A venue's plan: rows × seats, named blocks, reserved seats.

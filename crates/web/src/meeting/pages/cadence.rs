@@ -8,12 +8,12 @@ use axum::response::Response;
 use dangjian_rules::cadence::{CadenceStatus, Judged, Tally};
 use dangjian_store::Cap;
 use dangjian_store::meeting::cadence::OrgCadence;
-use serde::Deserialize;
 
 use super::{kind_label, page_or_error};
 use crate::AppState;
 use crate::extract::optional_date;
 use crate::i18n::{Locale, t};
+use crate::meeting::api::cadence::CadenceQuery;
 use crate::page::PageUser;
 use crate::page::Shell;
 
@@ -82,11 +82,6 @@ struct CadencePage {
     date: String,
     rules_version: &'static str,
     truncated: bool,
-}
-
-#[derive(Deserialize)]
-pub struct CadenceQuery {
-    date: Option<String>,
 }
 
 pub async fn page(

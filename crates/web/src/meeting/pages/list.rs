@@ -2,8 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::meeting::MeetingKind;
 use dangjian_store::Cap;
 use dangjian_store::meeting::NewMeeting;
@@ -14,7 +13,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::meeting::api::{TITLE_MAX, required_text_max};
 use crate::page::{PageForm, PageUser};
-use crate::page::{Shell, error_page, render};
+use crate::page::{Shell, error_page};
 
 pub(crate) struct MeetingLine {
     pub id: i64,
@@ -89,28 +88,20 @@ pub async fn list(
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct PlanForm {
-    #[serde(default)]
     org_id: i64,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     title: String,
     /// `YYYY-MM-DDTHH:MM` (datetime-local), local time.
-    #[serde(default)]
     starts_at: String,
     /// `HH:MM` on the same day.
-    #[serde(default)]
     ends_at: String,
-    #[serde(default)]
     venue: String,
     /// "" (once), `week`, `month`.
-    #[serde(default)]
     every: String,
-    #[serde(default)]
     count: String,
     /// "on" to send the notice to attendees now.
-    #[serde(default)]
     notify: Option<String>,
 }
 
@@ -159,62 +150,57 @@ pub async fn new_form(
         notify: Some("on".into()),
         ..Default::default()
     };
-    match new_page(&state, &a, org_id, v).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, new_page(&state, &a, org_id, v)).await
 }
 
 pub async fn create(State(state): State<AppState>, PageForm(a, f): PageForm<PlanForm>) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;
-        let title = required_text_max("title", Some(f.title.clone()), TITLE_MAX)?;
-        let (starts_at, ends_at) = form_times(&f.starts_at, &f.ends_at, state.store.local.offset)?;
-        let venue = crate::extract::optional_text("venue", Some(f.venue.clone()), 200)?;
-        let actor = a.actor();
-        let first = match Every::parse(f.every.trim()) {
-            Some(every) => {
-                let count: i64 = f.count.trim().parse().unwrap_or(0);
-                let (_, rows) = state
-                    .store
-                    .meetings()
-                    .create_series(
-                        &scope, &actor, f.org_id, kind, &title, starts_at, ends_at, venue, every, count,
-                    )
-                    .await?;
-                rows.first().map(|r| r.id).ok_or(AppError::NotFound)?
-            }
-            None => {
-                let m = state
-                    .store
-                    .meetings()
-                    .create_meeting(
-                        &scope,
-                        &actor,
-                        NewMeeting {
-                            org_id: f.org_id,
-                            kind,
-                            title,
-                            starts_at,
-                            ends_at,
-                            venue,
-                        },
-                    )
-                    .await?;
-                if f.notify.is_some() {
-                    state.store.meetings().send_notice(&scope, &actor, m.id).await?;
-                }
-                m.id
-            }
-        };
-        Ok::<_, AppError>(first)
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
-        |id| Redirect::to(&format!("/meetings/{id}")).into_response(),
+        async {
+            let scope = a.scope(Cap::RunMeetings)?;
+            let kind = crate::extract::parse_enum("kind", &f.kind, MeetingKind::parse_label)?;
+            let title = required_text_max("title", Some(f.title.clone()), TITLE_MAX)?;
+            let (starts_at, ends_at) = form_times(&f.starts_at, &f.ends_at, state.store.local.offset)?;
+            let venue = crate::extract::optional_text("venue", Some(f.venue.clone()), 200)?;
+            let actor = a.actor();
+            let first = match Every::parse(f.every.trim()) {
+                Some(every) => {
+                    let count: i64 = f.count.trim().parse().unwrap_or(0);
+                    let (_, rows) = state
+                        .store
+                        .meetings()
+                        .create_series(
+                            &scope, &actor, f.org_id, kind, &title, starts_at, ends_at, venue, every, count,
+                        )
+                        .await?;
+                    rows.first().map(|r| r.id).ok_or(AppError::NotFound)?
+                }
+                None => {
+                    let m = state
+                        .store
+                        .meetings()
+                        .create_meeting(
+                            &scope,
+                            &actor,
+                            NewMeeting {
+                                org_id: f.org_id,
+                                kind,
+                                title,
+                                starts_at,
+                                ends_at,
+                                venue,
+                            },
+                        )
+                        .await?;
+                    if f.notify.is_some() {
+                        state.store.meetings().send_notice(&scope, &actor, m.id).await?;
+                    }
+                    m.id
+                }
+            };
+            Ok(first)
+        },
+        |id| format!("/meetings/{id}"),
         || new_page(&state, &a, f.org_id, f.clone()),
     )
     .await

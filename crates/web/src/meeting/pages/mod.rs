@@ -13,9 +13,7 @@ pub(super) mod seats;
 pub(super) mod show;
 pub(super) mod wall;
 
-use crate::auth::Auth;
-use crate::error::AppError;
-use crate::page::{Shell, error_page, render};
+pub(crate) use crate::page::page_or_error;
 use axum::extract::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,17 +21,6 @@ use dangjian_rules::meeting::MeetingKind;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::i18n::{Locale, t};
-
-/// The page `build` makes, or the error page for the reason it could not.
-pub(crate) async fn page_or_error<P: askama::Template>(
-    a: &Auth,
-    build: impl Future<Output = Result<P, AppError>>,
-) -> Response {
-    match build.await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(a), &e),
-    }
-}
 
 /// A local time as `2026-05-01 09:00`.
 pub(crate) fn local(t: OffsetDateTime, offset: UtcOffset) -> String {

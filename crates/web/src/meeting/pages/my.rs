@@ -5,8 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::RuleViolation;
 use dangjian_store::meeting::plan::{MyMeeting, MyNotice};
 
@@ -17,8 +16,8 @@ use crate::error::AppError;
 use crate::extract::optional_text;
 use crate::i18n::{Locale, t};
 use crate::meeting::api::plan::is_upcoming;
+use crate::page::Shell;
 use crate::page::{PageForm, PageUser};
-use crate::page::{Shell, error_page, render};
 
 pub(crate) struct MyLine {
     pub id: i64,
@@ -147,10 +146,7 @@ async fn my_list_page(state: &AppState, a: &Auth) -> Result<MyListPage, AppError
 }
 
 pub async fn list(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    match my_list_page(&state, &a).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, my_list_page(&state, &a)).await
 }
 
 #[derive(Template)]
@@ -187,9 +183,9 @@ pub async fn show(
     page_or_error(&a, page).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct LeaveForm {
-    #[serde(default)]
     reason: String,
 }
 
@@ -198,22 +194,20 @@ pub async fn ask_leave(
     Path(id): Path<i64>,
     PageForm(a, f): PageForm<LeaveForm>,
 ) -> Response {
-    let result = async {
-        let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
-        let reason = optional_text("reason", Some(f.reason), 200)?
-            .ok_or_else(|| AppError::from(RuleViolation::field("leave_reason_required", "reason")))?;
-        state
-            .store
-            .meetings()
-            .request_leave(&a.actor(), person_id, id, &reason)
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
     crate::page::after_post(
         &a,
-        result,
-        |()| Redirect::to("/my/meetings").into_response(),
+        async {
+            let person_id = a.grants.person_id().ok_or(AppError::NotFound)?;
+            let reason = optional_text("reason", Some(f.reason), 200)?
+                .ok_or_else(|| AppError::from(RuleViolation::field("leave_reason_required", "reason")))?;
+            state
+                .store
+                .meetings()
+                .request_leave(&a.actor(), person_id, id, &reason)
+                .await?;
+            Ok(())
+        },
+        |()| "/my/meetings".into(),
         || my_list_page(&state, &a),
     )
     .await

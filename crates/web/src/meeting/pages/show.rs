@@ -4,8 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use dangjian_rules::RuleViolation;
 use dangjian_rules::meeting::AttendanceState;
 use dangjian_rules::member::MemberStatus;
@@ -18,8 +17,8 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::optional_text;
 use crate::meeting::api::plan::{PlanPatchBody, Reschedule, required_reason};
+use crate::page::Shell;
 use crate::page::{PageForm, PageUser};
-use crate::page::{Shell, error_page, render};
 
 pub(crate) struct Person {
     pub id: i64,
@@ -157,10 +156,7 @@ async fn show_page(state: &AppState, a: &Auth, id: i64) -> Result<ShowPage, AppE
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<i64>) -> Response {
-    match show_page(&state, &a, id).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(Shell::of(&a), &e),
-    }
+    crate::page::page_or_error(&a, show_page(&state, &a, id)).await
 }
 
 /// What a form on the meeting page does, parsed from the form (the same store call as the API's).
@@ -190,59 +186,59 @@ enum Action {
 /// as the API does); then back to the meeting page, or the page again with the refusal in the
 /// user's words.
 async fn act(state: &AppState, a: &Auth, id: i64, action: Result<Action, AppError>) -> Response {
-    let result = async {
-        let scope = a.scope(Cap::RunMeetings)?;
-        let actor = a.actor();
-        let store = &state.store;
-        match action? {
-            Action::Plan(change) => {
-                store.meetings().update_plan(&scope, &actor, id, change).await?;
-            }
-            Action::Notice => {
-                store.meetings().send_notice(&scope, &actor, id).await?;
-            }
-            Action::Close => {
-                store.meetings().close_meeting(&scope, &actor, id).await?;
-            }
-            Action::Cancel(reason) => {
-                store
-                    .meetings()
-                    .cancel_meeting(&scope, &actor, id, &reason)
-                    .await?;
-            }
-            Action::Reschedule(r) => {
-                store
-                    .meetings()
-                    .reschedule_meeting(&scope, &actor, id, r.starts_at, r.ends_at, r.venue)
-                    .await?;
-            }
-            Action::Decide { rid, approve, note } => {
-                store
-                    .meetings()
-                    .decide_leave(&scope, &actor, rid, approve, note)
-                    .await?;
-            }
-            Action::Invite { person_id, role } => {
-                store
-                    .meetings()
-                    .invite(&scope, &actor, id, person_id, role)
-                    .await?
-            }
-            Action::Uninvite(person_id) => store.meetings().uninvite(&scope, &actor, id, person_id).await?,
-            Action::RecordLeave { person_id, reason } => {
-                store
-                    .meetings()
-                    .record_leave(&scope, &actor, id, person_id, reason)
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-    .await;
     crate::page::after_post(
         a,
-        result,
-        |()| Redirect::to(&format!("/meetings/{id}")).into_response(),
+        async {
+            let scope = a.scope(Cap::RunMeetings)?;
+            let actor = a.actor();
+            let store = &state.store;
+            match action? {
+                Action::Plan(change) => {
+                    store.meetings().update_plan(&scope, &actor, id, change).await?;
+                }
+                Action::Notice => {
+                    store.meetings().send_notice(&scope, &actor, id).await?;
+                }
+                Action::Close => {
+                    store.meetings().close_meeting(&scope, &actor, id).await?;
+                }
+                Action::Cancel(reason) => {
+                    store
+                        .meetings()
+                        .cancel_meeting(&scope, &actor, id, &reason)
+                        .await?;
+                }
+                Action::Reschedule(r) => {
+                    store
+                        .meetings()
+                        .reschedule_meeting(&scope, &actor, id, r.starts_at, r.ends_at, r.venue)
+                        .await?;
+                }
+                Action::Decide { rid, approve, note } => {
+                    store
+                        .meetings()
+                        .decide_leave(&scope, &actor, rid, approve, note)
+                        .await?;
+                }
+                Action::Invite { person_id, role } => {
+                    store
+                        .meetings()
+                        .invite(&scope, &actor, id, person_id, role)
+                        .await?
+                }
+                Action::Uninvite(person_id) => {
+                    store.meetings().uninvite(&scope, &actor, id, person_id).await?
+                }
+                Action::RecordLeave { person_id, reason } => {
+                    store
+                        .meetings()
+                        .record_leave(&scope, &actor, id, person_id, reason)
+                        .await?;
+                }
+            }
+            Ok(())
+        },
+        |()| format!("/meetings/{id}"),
         || show_page(state, a, id),
     )
     .await
@@ -255,17 +251,13 @@ fn chosen_person(v: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::Invalid(RuleViolation::field("field_required", "person_id")))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct EditForm {
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     venue: String,
-    #[serde(default)]
     host: String,
-    #[serde(default)]
     recorder: String,
-    #[serde(default)]
     agenda: String,
 }
 
@@ -285,11 +277,10 @@ pub async fn edit(
     act(&state, &a, id, PlanChange::try_from(body).map(Action::Plan)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct WallTextForm {
-    #[serde(default)]
     wall_title: String,
-    #[serde(default)]
     wall_text: String,
 }
 
@@ -322,9 +313,9 @@ pub async fn close(
     act(&state, &a, id, Ok(Action::Close)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CancelForm {
-    #[serde(default)]
     reason: String,
 }
 
@@ -337,13 +328,11 @@ pub async fn cancel(
     act(&state, &a, id, reason.map(Action::Cancel)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RescheduleForm {
-    #[serde(default)]
     starts_at: String,
-    #[serde(default)]
     ends_at: String,
-    #[serde(default)]
     venue: String,
 }
 
@@ -363,9 +352,9 @@ pub async fn reschedule(
     act(&state, &a, id, parsed).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct DecideForm {
-    #[serde(default)]
     note: String,
 }
 
@@ -389,11 +378,10 @@ pub async fn decide(
     act(&state, &a, id, parsed).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct InviteForm {
-    #[serde(default)]
     person_id: String,
-    #[serde(default)]
     role: String,
 }
 
@@ -421,11 +409,10 @@ pub async fn uninvite(
     act(&state, &a, id, Ok(Action::Uninvite(person_id))).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct LeaveForm {
-    #[serde(default)]
     person_id: String,
-    #[serde(default)]
     reason: String,
 }
 
