@@ -343,6 +343,15 @@ pub fn may_hold_admission_vote(rs: &OrgRuleSet, formal: u32) -> Result<(), RuleV
 /// in a branch at most one deputy and a committee only of the size its formal members allow
 /// (B1 第十七条); a secretary normally with ≥ 1 year 党龄, counted from `appointee_regularized_on`
 /// (warning). Refusals are errors; "normally" cases come back as warnings to confirm.
+/// A post ends on or after the day it began: an end before the start → `post_end_before_start`
+/// on `ended_on` (`started_on`).
+pub fn check_post_end(started: Date, ended: Date) -> Result<(), RuleViolation> {
+    if ended < started {
+        return Err(RuleViolation::field("post_end_before_start", "ended_on").arg("started_on", started));
+    }
+    Ok(())
+}
+
 /// An appointment to check: see [`check_appointment`].
 #[derive(Clone, Copy, Debug)]
 pub struct Appointment<'a> {
@@ -355,6 +364,11 @@ pub struct Appointment<'a> {
     pub post: CommitteePost,
     /// 党龄 counts from the 转正 date.
     pub appointee_regularized_on: Option<Date>,
+    /// Posts go to 正式党员 (B1 第十七条: the committee is elected from the branch's members; a
+    /// 预备党员 has no right to stand) …
+    pub appointee_formal: bool,
+    /// … of this org: the person's record is in its subtree (a group's members are the branch's).
+    pub appointee_in_org: bool,
 }
 
 pub fn check_appointment(
@@ -369,7 +383,15 @@ pub fn check_appointment(
         person,
         post,
         appointee_regularized_on,
+        appointee_formal,
+        appointee_in_org,
     } = *a;
+    if !appointee_in_org {
+        return Err(RuleViolation::field("post_holder_outside_org", "person_id").arg("kind", kind.label_zh()));
+    }
+    if !appointee_formal {
+        return Err(RuleViolation::field("post_holder_not_formal", "person_id").arg("post", post.label_zh()));
+    }
     let taken = |p: CommitteePost| current.iter().filter(|(_, q)| *q == p).count();
     if kind == OrgKind::Group {
         if post != CommitteePost::GroupLeader {
@@ -717,6 +739,8 @@ mod tests {
                 person,
                 post,
                 appointee_regularized_on: Some(date!(2010 - 01 - 01)),
+                appointee_formal: true,
+                appointee_in_org: true,
             };
             check_appointment(org_rules_on(TODAY), &a, TODAY)
         }
@@ -816,9 +840,25 @@ mod tests {
                 person: 1,
                 post: CommitteePost::Secretary,
                 appointee_regularized_on: Some(date!(2026 - 06 - 01)),
+                appointee_formal: true,
+                appointee_in_org: true,
             };
             let w = check_appointment(org_rules_on(TODAY), &a, TODAY).unwrap();
             assert_eq!(w[0].code, "secretary_party_age");
+            // only a 正式党员 of the org holds a post (issue #20)
+            for (formal, inside, code) in [
+                (false, true, "post_holder_not_formal"),
+                (true, false, "post_holder_outside_org"),
+                (false, false, "post_holder_outside_org"),
+            ] {
+                let b = Appointment {
+                    appointee_formal: formal,
+                    appointee_in_org: inside,
+                    ..a
+                };
+                let e = check_appointment(org_rules_on(TODAY), &b, TODAY).unwrap_err();
+                assert_eq!((e.code, e.field), (code, Some("person_id")), "{formal} {inside}");
+            }
         }
     }
 }

@@ -518,15 +518,16 @@ impl Orgs<'_> {
         ended_on: Date,
     ) -> StoreResult<()> {
         let (mut tx, now) = self.begin_now().await?;
-        let found: Option<(i64, Option<Date>)> = with_tx!(&mut tx, c => sqlx::query_as(
-            "SELECT org_id, ended_on FROM committee_post WHERE id = $1").bind(post_id).fetch_optional(c).await)?;
-        let Some((org_id, ended)) = found else {
+        let found: Option<(i64, Date, Option<Date>)> = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT org_id, started_on, ended_on FROM committee_post WHERE id = $1").bind(post_id).fetch_optional(c).await)?;
+        let Some((org_id, started, ended)) = found else {
             return Err(StoreError::NotFound);
         };
         let org = org_in_scope(&mut tx, scope, org_id).await?;
         if ended.is_some() {
             return Err(StoreError::Conflict(RuleViolation::new("post_already_ended")));
         }
+        dangjian_rules::org::check_post_end(started, ended_on)?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE committee_post SET ended_on = $1 WHERE id = $2")
             .bind(ended_on).bind(post_id).execute(c).await.map(|r| r.rows_affected()))?;
         tx.into_audit(actor, now)

@@ -348,6 +348,11 @@ fn person_in(tree: &Tree, org: i64) -> i64 {
     if org == tree.branch_a { tree.a2 } else { tree.b1 }
 }
 
+/// A 正式党员 of the org's side: posts go to full members of the org only.
+fn full_member_in(tree: &Tree, org: i64) -> i64 {
+    if org == tree.branch_a { tree.a1 } else { tree.b1 }
+}
+
 fn other_than(tree: &Tree, org: i64) -> i64 {
     if org == tree.branch_a { tree.b1 } else { tree.a2 }
 }
@@ -440,7 +445,7 @@ impl Ctx<'_> {
                             &self.admin,
                             "POST",
                             &format!("/api/v1/orgs/{org}/posts"),
-                            json!({"person_id": person, "post": "propaganda", "confirm": true}),
+                            json!({"person_id": full_member_in(&app.tree, org), "post": "propaganda", "confirm": true}),
                         )
                         .await["id"]
                         .to_string(),
@@ -683,7 +688,11 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                 seq += 1;
                 app.clock.set(MATRIX_NOW);
                 let path = ctx.path(template, org, seq).await;
-                let person = person_in(&app.tree, org);
+                let person = if matches!(kind, Body::Post) {
+                    full_member_in(&app.tree, org)
+                } else {
+                    person_in(&app.tree, org)
+                };
                 let b = body(*kind, org, person, other_than(&app.tree, org), seq, ci);
                 let own;
                 let client = if own_session {

@@ -429,6 +429,8 @@ pub async fn add_post(
         person: person_id,
         post,
         appointee_regularized_on: appointee.regularized_on,
+        appointee_formal: appointee.status() == dangjian_rules::MemberStatus::Formal,
+        appointee_in_org: appointee.org_path.starts_with(&org.path),
     };
     let warnings = dangjian_rules::org::check_appointment(org_rules_on(started_on), &appointment, today)?;
     let confirmed = confirm_warnings(warnings, body.confirm.or(q.confirm).unwrap_or(false))?;

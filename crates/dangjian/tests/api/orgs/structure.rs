@@ -122,6 +122,36 @@ async fn committee_posts_are_appointed_listed_and_ended() {
     assert_eq!(s, 422, "someone outside the branch cannot be appointed");
 }
 
+/// Posts go to 正式党员 of the org, and end no earlier than they began (issue #20).
+#[tokio::test]
+async fn a_post_goes_to_a_full_member_of_the_org_and_ends_after_it_began() {
+    let app = TestApp::spawn().await;
+    let (t, admin, sec) = (&app.tree, app.login("admin").await, app.login("sec").await);
+    // a member of branch B, seen by the root's admin, is not branch A's to appoint
+    let (s, b) = admin.appoint(t.branch_a, t.b1, "member", true).await;
+    refused_on(s, &b, 422u16, "post_holder_outside_org", "person_id");
+    // a probationary member of a group under branch A has no right to stand
+    let (s, b) = sec.appoint(t.branch_a, t.a2, "member", true).await;
+    refused_on(s, &b, 422u16, "post_holder_not_formal", "person_id");
+    assert!(message(&b).contains("正式党员"), "{b}");
+
+    let (s, p) = sec
+        .post(
+            &format!("/api/v1/orgs/{}/posts", t.branch_a),
+            json!({"person_id": t.a1, "post": "secretary", "started_on": "2026-06-01", "confirm": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let end = format!("/api/v1/posts/{}/end", p["id"]);
+    let (s, b) = sec.post(&end, json!({"ended_on": "2026-01-01"})).await;
+    refused_on(s, &b, 422u16, "post_end_before_start", "ended_on");
+    assert_eq!(
+        sec.posts_of(t.branch_a).await["total"],
+        1,
+        "the refused end changed nothing"
+    );
+}
+
 #[tokio::test]
 async fn the_tree_endpoint_lists_the_subtree_in_order() {
     let app = TestApp::spawn().await;
@@ -165,24 +195,32 @@ async fn a_temporary_branch_holds_no_election() {
 async fn appointments_follow_the_committee_rules_and_warnings_need_confirmation() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let t = app.tree;
+    // a second 正式党员 of branch A, in its group, full for less than a year (posts go to full
+    // members only)
+    let second = crate::members::member(t.group_a1, &crate::helpers::id_number("1990-05-05", 301))
+        .with("joined_on", json!("2025-01-01"))
+        .with("regularized_on", json!("2026-01-01"))
+        .created(&sec)
+        .await;
+    let full = second["id"].as_i64().unwrap_or_default();
     let (s, _) = sec.appoint(t.branch_a, t.a1, "secretary", false).await;
     assert_eq!(s, 201);
-    let (s, b) = sec.appoint(t.branch_a, t.a2, "secretary", false).await;
+    let (s, b) = sec.appoint(t.branch_a, full, "secretary", false).await;
     refused(s, &b, 422u16, "post_taken");
     // one formal member: a secretary and one deputy, no committee
-    let (s, _) = sec.appoint(t.branch_a, t.a2, "deputy_secretary", false).await;
+    let (s, _) = sec.appoint(t.branch_a, full, "deputy_secretary", false).await;
     assert_eq!(s, 201);
-    let (s, b) = sec.appoint(t.branch_a, t.a2, "group_leader", false).await;
+    let (s, b) = sec.appoint(t.branch_a, full, "group_leader", false).await;
     refused(s, &b, 422u16, "post_not_for_org_kind");
     // the group's leader; a secretary with less than a year of full membership needs confirming
-    let (s, _) = sec.appoint(t.group_a1, t.a2, "group_leader", false).await;
+    let (s, _) = sec.appoint(t.group_a1, full, "group_leader", false).await;
     assert_eq!(s, 201);
     let admin = app.login("admin").await;
-    let (s, b) = admin.appoint(t.general, t.a2, "secretary", false).await;
+    let (s, b) = admin.appoint(t.general, full, "secretary", false).await;
     refused(s, &b, 409u16, "confirmation_required");
     assert_eq!(b["error"]["warnings"][0]["code"], "secretary_party_age");
     let before = audit_count(&app.store).await;
-    let (s, _) = admin.appoint(t.general, t.a2, "secretary", true).await;
+    let (s, _) = admin.appoint(t.general, full, "secretary", true).await;
     assert_eq!(s, 201);
     assert_eq!(audit_count(&app.store).await, before + 1);
     let (_, rows) = admin.get("/api/v1/audit?entity=committee_post&limit=1").await;
