@@ -254,9 +254,13 @@ pub fn temporary_branch_may(
 
 /// A 联合党支部 joins at most `joint_branch_max_units` (5) units (B1 2018; domain-rules §3 and edge
 /// case 24, \[C\]) → `joint_branch_too_many_units` (`units`, `max`).
-pub fn check_joint_units(rs: &OrgRuleSet, units: u32) -> Result<(), RuleViolation> {
-    if units > rs.joint_branch_max_units {
-        return Err(RuleViolation::new("joint_branch_too_many_units")
+pub fn check_joint_units(rs: &OrgRuleSet, units: i64) -> Result<(), RuleViolation> {
+    // a 联合党支部 joins units that each have too few 正式党员: two at least
+    if units < 2 {
+        return Err(RuleViolation::field("joint_branch_too_few_units", "joint_units").arg("units", units));
+    }
+    if units > i64::from(rs.joint_branch_max_units) {
+        return Err(RuleViolation::field("joint_branch_too_many_units", "joint_units")
             .arg("units", units)
             .arg("max", rs.joint_branch_max_units));
     }
@@ -638,8 +642,21 @@ mod tests {
     #[test]
     fn a_joint_branch_of_five_units_is_accepted_and_six_refused() {
         assert_eq!(check_joint_units(rs(), 5), Ok(()));
+        assert_eq!(check_joint_units(rs(), 2), Ok(()));
         let err = check_joint_units(rs(), 6).unwrap_err();
-        assert_eq!(err.code, "joint_branch_too_many_units");
+        assert_eq!(
+            (err.code, err.field),
+            ("joint_branch_too_many_units", Some("joint_units"))
+        );
+        // a negative count is not read as four thousand million units (issue #20)
+        for few in [-1, 0, 1] {
+            let err = check_joint_units(rs(), few).unwrap_err();
+            assert_eq!(
+                (err.code, err.field),
+                ("joint_branch_too_few_units", Some("joint_units")),
+                "{few}"
+            );
+        }
         assert_eq!(err.args, args(&[("units", "6"), ("max", "5")]));
     }
 

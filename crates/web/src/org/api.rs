@@ -246,7 +246,7 @@ fn check_common(
         dangjian_rules::check_term_years(rs, u32::try_from(y).unwrap_or(0))?;
     }
     if let Some(u) = body.joint_units {
-        dangjian_rules::check_joint_units(rs, u32::try_from(u).unwrap_or(u32::MAX))?;
+        dangjian_rules::check_joint_units(rs, u)?;
     }
     if body.branch_type.is_some() && kind.is_some_and(|k| k != OrgKind::Branch) {
         return Err(RuleViolation::field("branch_type_only_for_branch", "branch_type").into());

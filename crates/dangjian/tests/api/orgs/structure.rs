@@ -12,6 +12,7 @@ async fn an_org_nests_only_where_the_tree_allows() {
     assert!(message(&b).contains("党小组"));
     let joint = org(app.tree.root).named("联合党支部").branch_type("joint");
     let b = joint
+        .clone()
         .with("joint_units", json!(3))
         .with("category", json!("企业"))
         .create_view(&admin)
@@ -19,6 +20,18 @@ async fn an_org_nests_only_where_the_tree_allows() {
     assert_eq!(b["branch_type"], "joint");
     assert_eq!(b["category"], "enterprise");
     assert_eq!(b["term_years"], 3, "a branch's term defaults to 3 years");
+    // a joint branch joins 2 to 5 units: 1, 0 and -1 are refused naming the field (-1 used to
+    // come back as "当前 4294967295 个"), 6 is too many
+    for (units, code) in [
+        (1, "joint_branch_too_few_units"),
+        (0, "joint_branch_too_few_units"),
+        (-1, "joint_branch_too_few_units"),
+        (6, "joint_branch_too_many_units"),
+    ] {
+        let (s, b) = joint.clone().with("joint_units", json!(units)).post(&admin).await;
+        refused_on(s, &b, 422u16, code, "joint_units");
+        assert!(!message(&b).contains("4294967295"), "{b}");
+    }
     let (s, b) = org(app.tree.root).named("x").kind("tribe").post(&admin).await;
     assert_eq!((s.as_u16(), crate::helpers::field(&b)), (422, "kind"));
 }
