@@ -109,6 +109,11 @@ impl LocalTime {
 
     /// The local midnight that starts `d`, as a UTC time: the form every stored time has, so a
     /// range bound compares right on SQLite too (which compares the text, offset and all).
+    /// The local calendar day of an instant.
+    pub fn date_of(&self, t: OffsetDateTime) -> Date {
+        t.to_offset(self.offset).date()
+    }
+
     pub fn midnight(&self, d: Date) -> OffsetDateTime {
         d.midnight().assume_offset(self.offset).to_offset(UtcOffset::UTC)
     }

@@ -30,6 +30,18 @@ pub fn check_times(starts_at: OffsetDateTime, ends_at: OffsetDateTime) -> Result
     Ok(())
 }
 
+/// A meeting is held by an org that exists: one starting (local date `starts_on`) before the
+/// org's founding day is refused on `starts_at` (`established_on`). An org without a recorded
+/// founding day is not judged.
+pub fn check_org_existed(starts_on: Date, established_on: Option<Date>) -> Result<(), PlanRefusal> {
+    match established_on {
+        Some(e) if starts_on < e => Err(PlanRefusal::Invalid(
+            RuleViolation::field("meeting_before_org_established", "starts_at").arg("established_on", e),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A series: its first meeting's times, then 2 to [`SERIES_MAX`] meetings.
 pub fn check_series(
     first_start: OffsetDateTime,
@@ -221,6 +233,23 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
+
+    #[test]
+    fn a_meeting_before_the_org_was_founded_is_refused() {
+        use time::macros::date;
+        let founded = Some(date!(2020 - 05 - 01));
+        assert!(check_org_existed(date!(2020 - 05 - 01), founded).is_ok());
+        assert!(check_org_existed(date!(1990 - 01 - 01), None).is_ok());
+        match check_org_existed(date!(1990 - 01 - 01), founded) {
+            Err(PlanRefusal::Invalid(v)) => {
+                assert_eq!(
+                    (v.code, v.field),
+                    ("meeting_before_org_established", Some("starts_at"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
         Ok(o) => o,

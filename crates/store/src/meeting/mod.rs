@@ -265,6 +265,7 @@ impl Meetings<'_> {
         meeting::plan::check_times(new.starts_at, new.ends_at)?;
         let (mut tx, now) = self.begin_now().await?;
         let org = org_in_scope(&mut tx, scope, new.org_id).await?;
+        meeting::plan::check_org_existed(self.local.date_of(new.starts_at), org.established_on)?;
         let sql = format!(
             "INSERT INTO meeting (org_id, org_path, kind, title, starts_at, ends_at, venue, status, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9) RETURNING {MEETING_COLS}"

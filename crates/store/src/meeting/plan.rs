@@ -321,6 +321,8 @@ impl Meetings<'_> {
         let (mut tx, now) = self.begin_now().await?;
         let m = lock_plan(&mut tx, scope, id).await?;
         plan::may_cancel_or_move(&plan_facts(&mut tx, &m).await?)?;
+        let org = crate::org::org_in_tx(&mut tx, m.org_id).await?;
+        plan::check_org_existed(self.local.date_of(starts_at), org.established_on)?;
         let venue = venue.unwrap_or_else(|| m.venue.clone());
         let sql = format!(
             "UPDATE meeting SET starts_at = $1, ends_at = $2, venue = $3, status = 'planned' WHERE id = $4 RETURNING {PLAN_COLS}"
@@ -357,6 +359,7 @@ impl Meetings<'_> {
         let length = first_end - first_start;
         let mut tx = self.begin().await?;
         let org = org_in_scope(&mut tx, scope, org_id).await?;
+        plan::check_org_existed(self.local.date_of(first_start), org.established_on)?;
         let series_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO meeting_series (org_id, org_path, kind, title, every, count, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")

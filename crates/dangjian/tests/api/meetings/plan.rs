@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{attendance, cst, local as t, meeting};
 use crate::helpers::{
-    Client, FIXED_NOW, TestApp, audit_count, entries, field, ids, ints, refused, refused_on, strs,
+    Client, FIXED_NOW, TestApp, audit_count, entries, field, ids, ints, message, refused, refused_on, strs,
 };
 
 mod pages;
@@ -417,4 +417,40 @@ async fn leave_requests_from_members_approved_or_refused() {
     assert_eq!(my["upcoming"].as_array().map(Vec::len), Some(0), "{my}");
     assert_eq!(ids(&my, "past", "id"), vec![id2, id]);
     assert_eq!(my["past"][0]["my_state"], "absent");
+}
+
+/// A meeting is held by an org that existed then (issue #20): the fixture's orgs were founded on
+/// 2010-01-01.
+#[tokio::test]
+async fn a_meeting_before_the_org_was_founded_is_refused_when_planned_or_moved() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let a = app.tree.branch_a;
+    let early = meeting(a).between("2009-12-31T09:00:00+08:00", "2009-12-31T11:00:00+08:00");
+    let (s, b) = sec.post("/api/v1/meetings", early.body(app.store.now())).await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "meeting_before_org_established",
+        "starts_at",
+    );
+    assert!(message(&b).contains("2010-01-01"), "{b}");
+    let id = meeting(a)
+        .between("2010-01-01T09:00:00+08:00", "2010-01-01T11:00:00+08:00")
+        .plan_as(&sec)
+        .await;
+    let (s, b) = sec
+        .on_meeting(
+            id,
+            "reschedule",
+            json!({"starts_at": "1990-03-01T09:00:00+08:00", "ends_at": "1990-03-01T11:00:00+08:00"}),
+        )
+        .await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "meeting_before_org_established",
+        "starts_at",
+    );
 }
