@@ -206,7 +206,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ("GET", "/api/v1/dues/quote", "/api/v1/dues/quote?category=in_service&base_fen=450000", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
     ("PUT", "/api/v1/members/{id}/dues-base/{year}", "/api/v1/members/{person}/dues-base/2026", Body::DuesBase, [200, 200, 200, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/orgs/{id}/dues-bases/import", "/api/v1/orgs/{org}/dues-bases/import?year=2026&dry_run=true", Body::Payroll, [200, 200, 200, 404, 403, 403, 403, 403]),
-    ("GET", "/api/v1/members/{id}/dues", "/api/v1/members/{person}/dues?year=2026", Body::None, [200, 200, 200, 404, 200, 404, 404, 404]),
+    ("GET", "/api/v1/members/{id}/dues", "/api/v1/members/{person}/dues?year=2026", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/orgs/{id}/dues-bills", "/api/v1/orgs/{org}/dues-bills", Body::DuesYear, [201, 201, 201, 404, 403, 403, 403, 403]),
     ("GET", "/api/v1/orgs/{id}/dues-bills", "/api/v1/orgs/{org}/dues-bills?year=2026&month=1", Body::None, [200, 200, 200, 404, 403, 403, 403, 403]),
     ("POST", "/api/v1/members/{id}/dues-payments", "/api/v1/members/{person}/dues-payments", Body::Payment, [201, 201, 201, 404, 403, 403, 403, 403]),

@@ -236,14 +236,15 @@ pub(crate) fn year_or_now(state: &AppState, v: Option<&str>) -> AppResult<i64> {
 }
 
 /// `GET /api/v1/members/{id}/dues?year=`: the base and the 12 months with owed and paid totals.
-/// A member sees their own.
+/// A member sees their own; otherwise only those who collect dues: the base is a salary figure
+/// and the monthly amounts give it back (domain-rules §8), so meeting staff do not see them.
 pub async fn member_dues(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> AppResult<Json<MemberDuesView>> {
-    let scope = auth.scope(Cap::ReadMembers)?;
+    let scope = payments::own_or_collector(&auth, id)?;
     let year = year_or_now(&state, q.year.as_deref())?;
     let d = state.store.dues().member_dues(&scope, id, year).await?;
     Ok(Json(d.into()))
