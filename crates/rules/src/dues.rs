@@ -323,6 +323,39 @@ fn basis_key(category: PersonCategory, rate_bp: u32) -> &'static str {
     }
 }
 
+/// An amount set by hand stays where the rules put a fixed category: a 农民党员 pays 0.2 to 1 元
+/// a month (D1 第五条), a student, an unemployed member or one on relief the fixed amount; outside
+/// it → `dues_override_out_of_range` on `monthly_fen` (`min`, `max` in 元). Salaried categories may
+/// be set by hand (a reasoned adjustment or a voluntary amount, warned above the usual cap).
+pub fn check_override(
+    rs: &DuesRuleSet,
+    category: PersonCategory,
+    monthly_fen: i64,
+) -> Result<(), RuleViolation> {
+    let (min, max) = match category {
+        PersonCategory::InService | PersonCategory::Retired => return Ok(()),
+        PersonCategory::Farmer => (rs.farmer_min_fen, rs.farmer_max_fen),
+        PersonCategory::Student | PersonCategory::Unemployed | PersonCategory::Relief => {
+            (rs.fixed_fen, rs.fixed_fen)
+        }
+    };
+    if (min..=max).contains(&monthly_fen) {
+        return Ok(());
+    }
+    Err(RuleViolation::field("dues_override_out_of_range", "monthly_fen")
+        .arg("category", category.label_zh())
+        .arg("amount", yuan(monthly_fen))
+        .arg("min", yuan(min))
+        .arg("max", yuan(max)))
+}
+
+/// A salaried member's base of 0 makes every bill 0: possible (no income that month) but not
+/// what one means by accident — a warning to confirm, naming the rule.
+pub fn zero_base(category: PersonCategory, base_fen: Option<i64>) -> Option<RuleWarning> {
+    (matches!(category, PersonCategory::InService | PersonCategory::Retired) && base_fen == Some(0))
+        .then(|| RuleWarning::new("dues_base_zero").arg("category", category.label_zh()))
+}
+
 /// A monthly amount above the usual maximum (1000 元, D1 第十一条) is allowed — more is voluntary —
 /// but "normally" not asked for: a warning to confirm, never a cap.
 pub fn above_normal_cap(rs: &DuesRuleSet, monthly_fen: i64) -> Option<RuleWarning> {
@@ -343,6 +376,32 @@ pub fn yuan(fen: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_stay_in_the_range_of_a_fixed_category_and_a_zero_base_is_confirmed() {
+        let rs = &DUES_RULE_SETS[0];
+        for (category, fen, ok) in [
+            (PersonCategory::Farmer, 20, true),
+            (PersonCategory::Farmer, 100, true),
+            (PersonCategory::Farmer, 10, false),
+            (PersonCategory::Farmer, 150, false),
+            (PersonCategory::Student, 20, true),
+            (PersonCategory::Student, 50, false),
+            (PersonCategory::InService, 5, true),
+        ] {
+            let r = check_override(rs, category, fen);
+            assert_eq!(r.is_ok(), ok, "{category:?} {fen}: {r:?}");
+            if let Err(e) = r {
+                assert_eq!(
+                    (e.code, e.field),
+                    ("dues_override_out_of_range", Some("monthly_fen"))
+                );
+            }
+        }
+        assert!(zero_base(PersonCategory::InService, Some(0)).is_some());
+        assert!(zero_base(PersonCategory::InService, Some(1)).is_none());
+        assert!(zero_base(PersonCategory::Farmer, None).is_none());
+    }
 
     fn d1() -> &'static DuesRuleSet {
         &DUES_RULE_SETS[0]

@@ -215,12 +215,16 @@ impl Dues<'_> {
                         .arg("value", m)
                         .into());
                 }
+                dues::check_override(rs, category, m)?;
                 (m, Some(reason))
             }
             None => (quote.monthly_fen, None),
         };
         // more than the usual 1000 元 a month: voluntary, warned, never capped (D1 第十一条)
-        let warnings: Vec<_> = dues::above_normal_cap(rs, monthly_fen).into_iter().collect();
+        let warnings: Vec<_> = dues::above_normal_cap(rs, monthly_fen)
+            .into_iter()
+            .chain(dues::zero_base(category, base_fen))
+            .collect();
         if !warnings.is_empty() && !confirmed {
             return Err(StoreError::ConfirmationRequired(warnings));
         }

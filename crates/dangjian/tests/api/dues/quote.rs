@@ -409,3 +409,39 @@ async fn probationary_members_are_billed_from_the_month_of_the_branch_congress()
         .await;
     assert_eq!(b["created"], 2, "May: a2 joined on the 10th: {b}");
 }
+
+/// Amounts set by hand stay where the rules put a fixed category, and a salaried base of 0 is a
+/// case to confirm (issue #20; domain-rules §2, edge case 19).
+#[tokio::test]
+async fn a_farmers_override_stays_in_range_and_a_zero_base_is_confirmed() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let path = format!("/api/v1/members/{}/dues-base/2026", app.tree.a1);
+    for fen in [150, 10] {
+        let (s, b) = sec
+            .put(
+                &path,
+                serde_json::json!({"category": "farmer", "monthly_fen": fen, "reason": "村里评定"}),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), code(&b), field(&b)),
+            (422, "dues_override_out_of_range", "monthly_fen"),
+            "{fen}: {b}"
+        );
+        assert!(crate::helpers::message(&b).contains("0.20 至 1.00 元"), "{b}");
+    }
+    let (s, b) = sec
+        .put(
+            &path,
+            serde_json::json!({"category": "farmer", "monthly_fen": 60, "reason": "村里评定"}),
+        )
+        .await;
+    assert_eq!((s.as_u16(), b["monthly_fen"].as_i64()), (200, Some(60)), "{b}");
+
+    let zero = serde_json::json!({"category": "in_service", "base_fen": 0});
+    let (s, b) = sec.put(&path, zero.clone()).await;
+    assert_eq!((s.as_u16(), code(&b)), (409, "confirmation_required"), "{b}");
+    assert_eq!(b["error"]["warnings"][0]["code"], "dues_base_zero", "{b}");
+    let (s, b) = sec.put(&format!("{path}?confirm=true"), zero).await;
+    assert_eq!((s.as_u16(), b["monthly_fen"].as_i64()), (200, Some(0)), "{b}");
+}
