@@ -218,6 +218,15 @@ impl Dues<'_> {
         }
         let paid_on = new.paid_on.unwrap_or(today);
         let mut confirmed = Vec::new();
+        let day_key = |d: Date| {
+            (
+                ym(i64::from(d.year()), i64::from(u8::from(d.month()))),
+                i64::from(d.day()),
+            )
+        };
+        if new.voluntary {
+            ledger::check_paid_on(rs, day_key(paid_on), day_key(today), None)?;
+        }
         let (kind, amount, large, bills) = if new.voluntary {
             if !new.months.is_empty() {
                 return Err(RuleViolation::field("dues_voluntary_without_months", "months").into());
@@ -234,6 +243,7 @@ impl Dues<'_> {
             )
         } else {
             let months = normalize_months(new.months)?;
+            ledger::check_paid_on(rs, day_key(paid_on), day_key(today), months.first().copied())?;
             let bills = due_bills(&mut tx, person.id, &months).await?;
             let total: i64 = bills.iter().map(|b| b.amount_fen - b.relief_fen).sum();
             if let Some(a) = new.amount_fen

@@ -446,3 +446,38 @@ async fn futures_join(app: &TestApp, body: &[u8], sig: &str) -> Vec<(StatusCode,
     }
     out
 }
+
+/// A payment is dated neither after today nor years before the months it pays (issue #20).
+#[tokio::test]
+async fn a_payment_dated_in_2030_or_2020_is_refused_on_paid_on() {
+    let app = app_with_bills().await;
+    let sec = app.login("sec").await;
+    let path = format!("/api/v1/members/{}/dues-payments", app.tree.a1);
+    for (paid_on, code) in [
+        ("2030-01-01", "date_in_future"),
+        ("2020-01-01", "dues_paid_on_too_early"),
+    ] {
+        let (s, b) = sec
+            .post(
+                &path,
+                json!({"method": "cash", "months": ["2026-03"], "paid_on": paid_on}),
+            )
+            .await;
+        crate::helpers::refused_on(s, &b, 422u16, code, "paid_on");
+    }
+    let (s, b) = sec
+        .post(
+            &path,
+            json!({"method": "cash", "kind": "voluntary", "amount_fen": 10_000, "paid_on": "2030-01-01"}),
+        )
+        .await;
+    crate::helpers::refused_on(s, &b, 422u16, "date_in_future", "paid_on");
+    assert_eq!(statuses(&sec, app.tree.a1).await[2], "due", "March stays unpaid");
+    let (s, b) = sec
+        .post(
+            &path,
+            json!({"method": "cash", "months": ["2026-03"], "paid_on": "2026-03-05"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
