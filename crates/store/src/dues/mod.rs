@@ -291,7 +291,9 @@ impl Dues<'_> {
     /// and no bill for the month (probationary members from the month of their 支部大会 date
     /// on), one statement a month, in one transaction, with one audit row for the batch holding
     /// the count and a digest of what was created. Approved hardship applications covering a
-    /// month apply to its new bills at once. A second run creates 0.
+    /// month apply to its new bills at once. A second run creates 0. Members of a 临时党支部
+    /// (and of groups under one) are skipped: a temporary branch collects no dues (B1 第十一条),
+    /// their home branch does.
     pub async fn generate_dues_bills(
         &self,
         scope: &Scope,
@@ -320,6 +322,7 @@ impl Dues<'_> {
                  FROM dues_base b JOIN person p ON p.id = b.person_id \
                  WHERE b.year = $3 AND p.org_path >= $4 AND p.org_path < $5 \
                  AND (p.status = 'formal' OR (p.status = 'probationary' AND p.joined_on IS NOT NULL AND p.joined_on < $6)) \
+                 AND NOT EXISTS (SELECT 1 FROM org t WHERE t.branch_type = 'temporary' AND p.org_path LIKE t.path || '%') \
                  ON CONFLICT (person_id, year, month) DO NOTHING")
                 .bind(m).bind(now).bind(year).bind(&org.path).bind(&upper).bind(until)
                 .execute(c).await.map(|r| r.rows_affected()))?;

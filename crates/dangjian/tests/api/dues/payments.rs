@@ -481,3 +481,32 @@ async fn a_payment_dated_in_2030_or_2020_is_refused_on_paid_on() {
         .await;
     assert_eq!(s, 201, "{b}");
 }
+
+/// A 临时党支部 collects no dues: bills made at the org above skip its members (issue #20).
+#[tokio::test]
+async fn bills_made_above_a_temporary_branch_skip_its_members() {
+    let (app, admin) = TestApp::spawn_as("admin").await;
+    let temp = crate::orgs::org(app.tree.root)
+        .named("项目临时党支部")
+        .branch_type("temporary")
+        .create_view(&admin)
+        .await;
+    let m = crate::members::member(
+        temp["id"].as_i64().unwrap_or_default(),
+        &crate::helpers::id_number("1988-08-08", 401),
+    )
+    .created(&admin)
+    .await;
+    let person = m["id"].as_i64().unwrap_or_default();
+    super::set_base(&admin, person, 2026, 300_000).await;
+    super::set_base(&admin, app.tree.b1, 2026, 300_000).await;
+    let b = super::generate_bills(&admin, app.tree.root, 2026, Some(3)).await;
+    assert_eq!(b["created"], 1, "only branch B's member: {b}");
+    let (_, d) = admin
+        .get(&format!("/api/v1/members/{person}/dues?year=2026"))
+        .await;
+    assert!(
+        d["months"][2]["status"].is_null(),
+        "no bill for the temporary branch's member: {d}"
+    );
+}
