@@ -684,6 +684,12 @@ impl Members<'_> {
         if target_org.path != before.org_path {
             crate::paths::move_person(&mut tx, id, &target_org.path).await?;
         }
+        // a member who dies, leaves, is transferred out or suspended owes no bills after that month
+        let bills_ended = if status_before.is_member() && status_after.is_former() {
+            crate::dues::end_bills_after(&mut tx, id, ev.date).await?
+        } else {
+            0
+        };
         let event_id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO person_event (person_id, org_id, kind, event_date, status_before, status_after, org_before, \
              org_after, reason, recorded_by, recorded_at, months) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -695,10 +701,14 @@ impl Members<'_> {
         let row: EventRow = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT id, person_id, kind, event_date, status_before, status_after, org_before, org_after, reason, \
              recorded_by, recorded_at, months FROM person_event WHERE id = $1").bind(event_id).fetch_one(c).await)?;
+        let mut after_json = after.audit_json();
+        if bills_ended > 0 {
+            after_json["dues_bills_ended"] = json!(bills_ended);
+        }
         tx.into_audit(actor, now)
             .on(ev.kind.as_str(), "person", id, &after.org_path)
             .before(before.audit_json())
-            .after(after.audit_json())
+            .after(after_json)
             .commit()
             .await?;
         Ok(row)

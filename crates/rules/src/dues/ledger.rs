@@ -67,12 +67,14 @@ pub fn is_large_voluntary(rs: &DuesRuleSet, amount_fen: i64) -> bool {
     amount_fen >= rs.large_voluntary_min_fen
 }
 
+/// How far ahead dues may be paid: a year (bills are made a year at a time, and paying the
+/// year in advance is common).
+pub const PREPAY_MAX_MONTHS: i64 = 12;
+
 /// When a payment may be dated (months as `yyyymm` keys): not after `today` (`date_in_future`
-/// on `paid_on`), and for months paid not earlier than the back-pay window before the oldest of
-/// them — dues are paid by the month, at most that far ahead (`dues_paid_on_too_early` on
-/// `paid_on`, `month`, `earliest`).
+/// on `paid_on`), and for months paid not more than [`PREPAY_MAX_MONTHS`] before the oldest of
+/// them (`dues_paid_on_too_early` on `paid_on`, `month`, `earliest`).
 pub fn check_paid_on(
-    rs: &DuesRuleSet,
     paid_on: (i64, i64),
     today: (i64, i64),
     oldest_month: Option<i64>,
@@ -82,7 +84,7 @@ pub fn check_paid_on(
         return Err(RuleViolation::field("date_in_future", "paid_on"));
     }
     if let Some(oldest) = oldest_month {
-        let earliest = add_months(oldest, -rs.back_pay_normal_max_months);
+        let earliest = add_months(oldest, -PREPAY_MAX_MONTHS);
         if paid_on.0 < earliest {
             return Err(RuleViolation::field("dues_paid_on_too_early", "paid_on")
                 .arg("month", format_ym(oldest))
@@ -185,15 +187,15 @@ mod tests {
 
     #[test]
     fn a_payment_is_dated_neither_ahead_of_today_nor_years_before_its_months() {
-        let rs = &crate::dues::DUES_RULE_SETS[0];
         let today = (202611, 25);
-        assert!(check_paid_on(rs, (202611, 25), today, Some(202611)).is_ok());
-        assert!(check_paid_on(rs, (202605, 1), today, Some(202611)).is_ok());
-        let e = check_paid_on(rs, (203001, 1), today, Some(202611)).unwrap_err();
+        assert!(check_paid_on((202611, 25), today, Some(202611)).is_ok());
+        // the whole next year paid in advance
+        assert!(check_paid_on((202601, 5), today, Some(202612)).is_ok());
+        let e = check_paid_on((203001, 1), today, Some(202611)).unwrap_err();
         assert_eq!((e.code, e.field), ("date_in_future", Some("paid_on")));
-        let e = check_paid_on(rs, (202611, 26), today, None).unwrap_err();
+        let e = check_paid_on((202611, 26), today, None).unwrap_err();
         assert_eq!(e.code, "date_in_future");
-        let e = check_paid_on(rs, (202001, 1), today, Some(202611)).unwrap_err();
+        let e = check_paid_on((202001, 1), today, Some(202611)).unwrap_err();
         assert_eq!((e.code, e.field), ("dues_paid_on_too_early", Some("paid_on")));
     }
     use crate::dues::DUES_RULE_SETS;

@@ -138,7 +138,8 @@ impl Dues<'_> {
     }
 
     /// Members of the subtree at or past the reminder: their run of unpaid months before the
-    /// current month, the stage, and any case.
+    /// current month, the stage, and any case. Only current members are listed (not the dead,
+    /// those who left, or were transferred out or suspended).
     pub async fn dues_arrears(&self, scope: &Scope, org_id: i64) -> StoreResult<ArrearsList> {
         let org = self.orgs().org(scope, org_id).await?;
         let today = self.today();
@@ -153,7 +154,7 @@ impl Dues<'_> {
             "SELECT d.person_id, p.name, d.year, d.month, d.amount_fen - d.relief_fen AS owed \
              FROM dues_bill d JOIN person p ON p.id = d.person_id \
              WHERE d.org_path >= $1 AND d.org_path < $2 AND d.year >= $3 AND d.status = 'due' \
-             AND d.amount_fen > d.relief_fen AND d.year * 100 + d.month >= $4 AND d.year * 100 + d.month < $5 \
+             AND p.status IN ('formal', 'probationary') AND d.amount_fen > d.relief_fen AND d.year * 100 + d.month >= $4 AND d.year * 100 + d.month < $5 \
              AND d.person_id IN (SELECT person_id FROM dues_bill WHERE org_path >= $1 AND org_path < $2 \
                AND year >= $6 AND status = 'due' AND amount_fen > relief_fen \
                AND year * 100 + month >= $7 AND year * 100 + month < $5 GROUP BY person_id HAVING COUNT(*) = $8)")
@@ -228,6 +229,16 @@ impl Dues<'_> {
         let current = month_key(today);
         let (mut tx, now) = self.begin_now().await?;
         let person = member_in(&mut tx, scope, person_id).await?;
+        // a 除名 case is about a member: not the dead, nor those who left or were transferred out
+        let status: String = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT status FROM person WHERE id = $1").bind(person.id).fetch_one(c).await)?;
+        let status =
+            dangjian_rules::MemberStatus::parse(&status).unwrap_or(dangjian_rules::MemberStatus::Left);
+        if !status.is_member() {
+            return Err(RuleViolation::field("dues_case_not_a_member", "person_id")
+                .arg("status", status.label_zh())
+                .into());
+        }
         let rows: Vec<(i64, i64)> = with_tx!(&mut tx, c => sqlx::query_as(
             "SELECT year, month FROM dues_bill WHERE person_id = $1 AND status = 'due' AND amount_fen > relief_fen \
              AND year * 100 + month < $2")

@@ -17,6 +17,7 @@ pub mod report;
 
 use crate::Dues;
 use crate::audit::Actor;
+use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::paths::upper_bound;
 use crate::scope::Scope;
@@ -107,6 +108,17 @@ struct PersonBrief {
 
 const BASE_COLS: &str = "id, person_id, year, category, base_fen, monthly_fen, rule_set, override_reason, \
     recorded_by, recorded_at";
+
+/// Unpaid bills for the months after `from`'s month: they stop being due when the person stops
+/// being a member of this tree (death, leaving, transfer out; domain-rules §2 "the sending
+/// branch's bills end with the 党费交到 month"). Deleted in the caller's transaction, whose
+/// audit row records how many; paid and waived months stay. Returns the count.
+pub(crate) async fn end_bills_after(tx: &mut Tx, person_id: i64, from: Date) -> StoreResult<u64> {
+    let month = i64::from(from.year()) * 100 + i64::from(u8::from(from.month()));
+    Ok(with_tx!(tx, c => sqlx::query(
+        "DELETE FROM dues_bill WHERE person_id = $1 AND status = 'due' AND year * 100 + month > $2")
+        .bind(person_id).bind(month).execute(c).await.map(|r| r.rows_affected()))?)
+}
 
 fn year_start(year: i64) -> StoreResult<Date> {
     let y = i32::try_from(year).map_err(|_| RuleViolation::field("year_invalid", "year"))?;

@@ -225,7 +225,7 @@ impl Dues<'_> {
             )
         };
         if new.voluntary {
-            ledger::check_paid_on(rs, day_key(paid_on), day_key(today), None)?;
+            ledger::check_paid_on(day_key(paid_on), day_key(today), None)?;
         }
         let (kind, amount, large, bills) = if new.voluntary {
             if !new.months.is_empty() {
@@ -243,7 +243,7 @@ impl Dues<'_> {
             )
         } else {
             let months = normalize_months(new.months)?;
-            ledger::check_paid_on(rs, day_key(paid_on), day_key(today), months.first().copied())?;
+            ledger::check_paid_on(day_key(paid_on), day_key(today), months.first().copied())?;
             let bills = due_bills(&mut tx, person.id, &months).await?;
             let total: i64 = bills.iter().map(|b| b.amount_fen - b.relief_fen).sum();
             if let Some(a) = new.amount_fen

@@ -471,3 +471,54 @@ async fn reports_add_up_by_category_and_month_and_remittances_go_to_the_level_ab
     assert!(cells.contains(&"660.00".to_owned()), "billed 660 yuan: {cells:?}");
     assert!(cells.contains(&"145.00".to_owned()), "collected: {cells:?}");
 }
+
+/// A member who died owes nothing after the month of death: the later bills end with the event,
+/// they leave the arrears list, and no case or payment is taken for them (issue #20; §10 case 22).
+#[tokio::test]
+async fn after_a_death_no_bill_is_due_and_no_arrears_are_listed() {
+    let app = app_with_bills().await;
+    let sec = app.login("sec").await;
+    let a1 = app.tree.a1;
+    let (s, b) = sec
+        .member_event(a1, json!({"kind": "deceased", "date": "2026-03-01"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (_, d) = sec.get(&format!("/api/v1/members/{a1}/dues?year=2026")).await;
+    let months: Vec<Value> = (0..12).map(|i| d["months"][i]["status"].clone()).collect();
+    assert_eq!(months[2], "due", "March, the month of death, stays: {d}");
+    assert!(months[3..].iter().all(Value::is_null), "no bill after March: {d}");
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/members/{a1}/dues-payments"),
+            json!({"method": "cash", "months": ["2026-11"]}),
+        )
+        .await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_month_not_due",
+        "months",
+    );
+
+    app.clock.set(datetime!(2026-12-01 02:00 UTC));
+    assert!(
+        line(&arrears(&app).await, a1).is_none(),
+        "the dead are not in the arrears list"
+    );
+    assert!(
+        line(&arrears(&app).await, app.tree.a2).is_some(),
+        "the living unpaid are"
+    );
+    let sec = app.login("sec").await;
+    let (s, b) = sec
+        .post(&format!("/api/v1/members/{a1}/dues-arrears-case"), json!({}))
+        .await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_case_not_a_member",
+        "person_id",
+    );
+}
