@@ -208,11 +208,13 @@ async fn a_temporary_branch_holds_no_election() {
 async fn appointments_follow_the_committee_rules_and_warnings_need_confirmation() {
     let (app, sec) = TestApp::spawn_as("sec").await;
     let t = app.tree;
-    // a second 正式党员 of branch A, in its group, full for less than a year (posts go to full
-    // members only)
+    // a second 正式党员 of branch A, in its group, full for 100 days of the test's clock (posts
+    // go to full members only; the clock's start depends on DANGJIAN_TEST_NOW)
+    let regularized = app.store.today() - time::Duration::days(100);
+    let joined = regularized - time::Duration::days(366);
     let second = crate::members::member(t.group_a1, &crate::helpers::id_number("1990-05-05", 301))
-        .with("joined_on", json!("2025-01-01"))
-        .with("regularized_on", json!("2026-01-01"))
+        .with("joined_on", json!(joined.to_string()))
+        .with("regularized_on", json!(regularized.to_string()))
         .created(&sec)
         .await;
     let full = second["id"].as_i64().unwrap_or_default();
