@@ -4,8 +4,10 @@
 //! period closed without its meeting: "Flag a cadence once a period closes without its meeting").
 //!
 //! Periods are calendar months, quarters and years of the deployment's local calendar: callers
-//! pass local dates. Only meetings that happened count (the store decides: closed, or with
-//! check-ins, and not cancelled). This module reports completion, never rankings.
+//! pass local dates. A meeting counts for its period only once it has started and someone
+//! attended it ([`standing`]); a 支部党员大会 without its quorum counts, flagged, or not at all,
+//! as the subtree sets it (`cadence.inquorate_congress`). Meetings that were closed but do not
+//! count are reported with the reason. This module reports completion, never rankings.
 
 use time::macros::date;
 use time::{Date, Month};
@@ -34,6 +36,48 @@ string_enum!(
         Overdue = "overdue" / "已逾期",
     }
 );
+
+string_enum!(
+    /// Why a meeting held (closed, or open with check-ins) does not count, or counts flagged.
+    NotCountedReason {
+        NotStarted = "not_started" / "会议尚未开始",
+        NoAttendance = "no_attendance" / "没有出席记录",
+        Inquorate = "inquorate" / "到会正式党员未过半数",
+    }
+);
+
+string_enum!(
+    /// Whether a 支部党员大会 without its quorum counts for the cadence: the rules do not say
+    /// (domain-rules §3); a subtree setting, default `counts_flagged`.
+    InquoratePolicy {
+        CountsFlagged = "counts_flagged" / "计入并标注",
+        NotCounted = "not_counted" / "不计入",
+    }
+);
+
+/// Where one meeting stands for the cadence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Counted,
+    /// Counts, with a remark (an inquorate 支部党员大会 under `counts_flagged`).
+    Flagged(NotCountedReason),
+    /// Still ahead, or under way with nobody checked in yet.
+    Scheduled,
+    NotCounted(NotCountedReason),
+}
+
+impl Standing {
+    pub fn counts(self) -> bool {
+        matches!(self, Standing::Counted | Standing::Flagged(_))
+    }
+    /// The remark shown on the cadence page, if any.
+    pub fn reason(self) -> Option<NotCountedReason> {
+        match self {
+            Standing::Flagged(r) | Standing::NotCounted(r) => Some(r),
+            Standing::Counted | Standing::Scheduled => None,
+        }
+    }
+}
 
 /// When an obligation applies beyond the organization's kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,15 +291,63 @@ pub struct OrgFacts {
     pub established_on: Option<Date>,
     /// Whether the subtree keeps the quarterly branch 党课 custom (domain-rules §3 [L], default on).
     pub quarterly_lecture: bool,
+    /// Whether an inquorate 支部党员大会 counts (the setting `cadence.inquorate_congress`).
+    pub inquorate: InquoratePolicy,
 }
 
-/// A meeting of the organization: its local start date, and whether it happened (closed or with
-/// check-ins, not cancelled) or is still only scheduled.
+/// A meeting of the organization (not cancelled), as the store found it.
 #[derive(Clone, Copy, Debug)]
 pub struct Held {
+    pub meeting_id: i64,
+    pub kind: MeetingKind,
+    /// The local date it starts.
+    pub on: Date,
+    /// Its start has passed (by the clock, not the date judged on).
+    pub started: bool,
+    pub closed: bool,
+    /// Someone was present: checked in, or marked present by an amendment.
+    pub attended: bool,
+    /// For a meeting that decides by vote, whether the quorum was met (None: not judged).
+    pub quorum_met: Option<bool>,
+}
+
+/// Where a meeting stands: it counts once it has started and someone attended; a closed one
+/// that had not started or had nobody present does not count (with the reason); one ahead, or
+/// under way with nobody checked in yet, is scheduled. A 支部党员大会 without its quorum counts
+/// flagged or not at all, by `policy`.
+pub fn standing(h: &Held, policy: InquoratePolicy) -> Standing {
+    if !h.started {
+        return if h.closed {
+            Standing::NotCounted(NotCountedReason::NotStarted)
+        } else {
+            Standing::Scheduled
+        };
+    }
+    if !h.attended {
+        return if h.closed {
+            Standing::NotCounted(NotCountedReason::NoAttendance)
+        } else {
+            Standing::Scheduled
+        };
+    }
+    if h.kind == MeetingKind::BranchCongress && h.quorum_met == Some(false) {
+        return match policy {
+            InquoratePolicy::CountsFlagged => Standing::Flagged(NotCountedReason::Inquorate),
+            InquoratePolicy::NotCounted => Standing::NotCounted(NotCountedReason::Inquorate),
+        };
+    }
+    Standing::Counted
+}
+
+/// A meeting of a judged period that does not count, or counts flagged, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Remark {
+    pub meeting_id: i64,
     pub kind: MeetingKind,
     pub on: Date,
-    pub happened: bool,
+    pub reason: NotCountedReason,
+    /// Counted all the same (flagged).
+    pub counted: bool,
 }
 
 /// One obligation judged on a date.
@@ -267,6 +359,8 @@ pub struct Judged {
     pub done: u32,
     /// Meetings planned in the current period that have not happened yet.
     pub scheduled: u32,
+    /// Of `done`, those counted with a remark (an inquorate 支部党员大会).
+    pub flagged: u32,
     pub status: CadenceStatus,
     /// Days from the judging date to the period's last day (0 on the last day).
     pub days_left: i64,
@@ -285,12 +379,52 @@ fn applies(o: &Obligation, org: &OrgFacts) -> bool {
         }
 }
 
-fn count(held: &[Held], kind: MeetingKind, p: &Period, happened: bool) -> u32 {
+fn count(
+    held: &[Held],
+    org: &OrgFacts,
+    kind: MeetingKind,
+    p: &Period,
+    which: impl Fn(Standing) -> bool,
+) -> u32 {
     let n = held
         .iter()
-        .filter(|h| h.kind == kind && h.happened == happened && p.contains(h.on))
+        .filter(|h| h.kind == kind && p.contains(h.on) && which(standing(h, org.inquorate)))
         .count();
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The meetings of the periods a judgement on `today` looks at (each applying obligation's
+/// current and previous period) that do not count or count flagged, by date.
+pub fn remarks(rules: &'static CadenceRuleSet, org: &OrgFacts, today: Date, held: &[Held]) -> Vec<Remark> {
+    let looked_at: Vec<(MeetingKind, Period, Period)> = rules
+        .obligations
+        .iter()
+        .filter(|o| applies(o, org))
+        .map(|o| {
+            let p = Period::containing(o.unit, today);
+            (o.kind, p.previous(), p)
+        })
+        .collect();
+    let mut out: Vec<Remark> = held
+        .iter()
+        .filter(|h| {
+            looked_at
+                .iter()
+                .any(|(k, prev, cur)| *k == h.kind && prev.first <= h.on && h.on <= cur.last)
+        })
+        .filter_map(|h| {
+            let s = standing(h, org.inquorate);
+            s.reason().map(|reason| Remark {
+                meeting_id: h.meeting_id,
+                kind: h.kind,
+                on: h.on,
+                reason,
+                counted: s.counts(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|r| (r.on, r.meeting_id));
+    out
 }
 
 /// The organization's obligations on `today`, judged by the rule set in force on `today`.
@@ -305,9 +439,10 @@ pub fn judge(rules: &'static CadenceRuleSet, org: &OrgFacts, today: Date, held: 
         .map(|o| {
             let period = Period::containing(o.unit, today);
             let previous = period.previous();
-            let done = count(held, o.kind, &period, true);
-            let scheduled = count(held, o.kind, &period, false);
-            let previous_done = count(held, o.kind, &previous, true);
+            let done = count(held, org, o.kind, &period, Standing::counts);
+            let flagged = count(held, org, o.kind, &period, |s| matches!(s, Standing::Flagged(_)));
+            let scheduled = count(held, org, o.kind, &period, |s| s == Standing::Scheduled);
+            let previous_done = count(held, org, o.kind, &previous, Standing::counts);
             // a period that began before the org existed, or before these rules, is not judged
             let existed = org.established_on.is_none_or(|e| e <= previous.first)
                 && rules.effective_from <= previous.first;
@@ -327,6 +462,7 @@ pub fn judge(rules: &'static CadenceRuleSet, org: &OrgFacts, today: Date, held: 
                 period,
                 done,
                 scheduled,
+                flagged,
                 status,
                 days_left,
                 previous,
@@ -390,13 +526,18 @@ mod tests {
             committee_needs_formal: 7,
             established_on: Some(date!(2010 - 01 - 01)),
             quarterly_lecture: true,
+            inquorate: InquoratePolicy::CountsFlagged,
         }
     }
     fn held(kind: MeetingKind, on: Date) -> Held {
         Held {
+            meeting_id: 1,
             kind,
             on,
-            happened: true,
+            started: true,
+            closed: true,
+            attended: true,
+            quorum_met: None,
         }
     }
     fn line(lines: &[Judged], kind: MeetingKind) -> Judged {
@@ -525,9 +666,10 @@ mod tests {
     #[test]
     fn only_meetings_that_happened_count_and_scheduled_ones_are_reported() {
         let h = [Held {
-            kind: MeetingKind::ThemeDay,
-            on: date!(2026 - 05 - 28),
-            happened: false,
+            started: false,
+            closed: false,
+            attended: false,
+            ..held(MeetingKind::ThemeDay, date!(2026 - 05 - 28))
         }];
         let l = line(
             &judge(rules(), &branch(3), date!(2026 - 05 - 20), &h),
@@ -535,6 +677,87 @@ mod tests {
         );
         assert_eq!((l.done, l.scheduled), (0, 1));
         assert_ne!(l.status, CadenceStatus::Done);
+    }
+
+    #[test]
+    fn a_meeting_counts_once_started_and_attended_and_an_inquorate_congress_by_the_setting() {
+        let today = date!(2026 - 05 - 20);
+        let theme = held(MeetingKind::ThemeDay, date!(2026 - 05 - 06));
+        let closed_early = Held {
+            meeting_id: 2,
+            started: false,
+            ..held(MeetingKind::ThemeDay, date!(2026 - 05 - 28))
+        };
+        let nobody = Held {
+            meeting_id: 3,
+            attended: false,
+            ..theme
+        };
+        let under_way = Held {
+            meeting_id: 4,
+            closed: false,
+            attended: false,
+            ..theme
+        };
+        let p = InquoratePolicy::CountsFlagged;
+        assert_eq!(standing(&theme, p), Standing::Counted);
+        assert_eq!(
+            standing(&closed_early, p),
+            Standing::NotCounted(NotCountedReason::NotStarted)
+        );
+        assert_eq!(
+            standing(&nobody, p),
+            Standing::NotCounted(NotCountedReason::NoAttendance)
+        );
+        assert_eq!(standing(&under_way, p), Standing::Scheduled);
+        let l = line(
+            &judge(rules(), &branch(3), today, &[closed_early, nobody, under_way]),
+            MeetingKind::ThemeDay,
+        );
+        assert_eq!((l.done, l.scheduled), (0, 1), "{l:?}");
+        let r = remarks(rules(), &branch(3), today, &[closed_early, nobody, under_way]);
+        assert_eq!(
+            r.iter()
+                .map(|r| (r.meeting_id, r.reason, r.counted))
+                .collect::<Vec<_>>(),
+            [
+                (3, NotCountedReason::NoAttendance, false),
+                (2, NotCountedReason::NotStarted, false)
+            ]
+        );
+        // the inquorate 支部党员大会: counted and flagged by default, not at all if so set
+        let congress = Held {
+            meeting_id: 5,
+            quorum_met: Some(false),
+            ..held(MeetingKind::BranchCongress, date!(2026 - 04 - 09))
+        };
+        let flagged = line(
+            &judge(rules(), &branch(3), today, &[congress]),
+            MeetingKind::BranchCongress,
+        );
+        assert_eq!(
+            (flagged.done, flagged.flagged, flagged.status),
+            (1, 1, CadenceStatus::Done)
+        );
+        let strict = OrgFacts {
+            inquorate: InquoratePolicy::NotCounted,
+            ..branch(3)
+        };
+        let not = line(
+            &judge(rules(), &strict, today, &[congress]),
+            MeetingKind::BranchCongress,
+        );
+        assert_eq!((not.done, not.flagged), (0, 0));
+        assert_eq!(
+            remarks(rules(), &strict, today, &[congress])[0].reason,
+            NotCountedReason::Inquorate
+        );
+        // a meeting of a kind or a period nobody judges is not remarked on
+        let old = Held {
+            attended: false,
+            ..held(MeetingKind::ThemeDay, date!(2026 - 01 - 06))
+        };
+        assert!(remarks(rules(), &branch(3), today, &[old]).is_empty());
     }
 
     #[test]

@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_event_months.sql"),
         postgres: include_str!("../migrations/postgres/0012_event_months.sql"),
     },
+    Migration {
+        version: 13,
+        name: "quorum_term_dues_from",
+        sqlite: include_str!("../migrations/sqlite/0013_quorum_term_dues_from.sql"),
+        postgres: include_str!("../migrations/postgres/0013_quorum_term_dues_from.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied. Safe to call on every start and from several nodes

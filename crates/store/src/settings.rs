@@ -6,6 +6,7 @@
 
 mod subtree;
 
+use dangjian_rules::cadence::InquoratePolicy;
 use dangjian_rules::meeting::CheckinPolicy;
 use dangjian_rules::{Rounding, RuleViolation};
 use time::Duration;
@@ -33,6 +34,9 @@ pub struct Settings {
     /// Whether a branch is reminded of a 党课 every quarter: a custom, not a regulation
     /// (domain-rules §3 [L]; default on).
     pub branch_lecture_quarterly: bool,
+    /// Whether a 支部党员大会 without its quorum counts for the cadence: the rules do not say
+    /// (domain-rules §3); default counts, flagged.
+    pub inquorate_congress: InquoratePolicy,
 }
 
 impl Default for Settings {
@@ -42,6 +46,7 @@ impl Default for Settings {
             dues_rounding: Rounding::default(),
             dues_reminder_months: dangjian_rules::dues::ledger::DEFAULT_REMINDER_MONTHS,
             branch_lecture_quarterly: true,
+            inquorate_congress: InquoratePolicy::CountsFlagged,
         }
     }
 }
@@ -60,6 +65,9 @@ pub enum SubtreeKey {
     /// `cadence.branch_lecture_quarterly` (`true`/`false`): the quarterly branch 党课 line of
     /// the 三会一课 cadence.
     BranchLectureQuarterly,
+    /// `cadence.inquorate_congress` (`counts_flagged`/`not_counted`): whether a 支部党员大会
+    /// without its quorum counts for the cadence.
+    InquorateCongress,
 }
 
 impl SubtreeKey {
@@ -68,6 +76,7 @@ impl SubtreeKey {
         SubtreeKey::DuesRounding,
         SubtreeKey::DuesReminderMonths,
         SubtreeKey::BranchLectureQuarterly,
+        SubtreeKey::InquorateCongress,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +85,7 @@ impl SubtreeKey {
             SubtreeKey::DuesRounding => "dues.rounding",
             SubtreeKey::DuesReminderMonths => "dues.reminder_months",
             SubtreeKey::BranchLectureQuarterly => "cadence.branch_lecture_quarterly",
+            SubtreeKey::InquorateCongress => "cadence.inquorate_congress",
         }
     }
 
@@ -86,7 +96,9 @@ impl SubtreeKey {
     /// Who may set it: those who run the feature it tunes.
     pub fn cap(self) -> Cap {
         match self {
-            SubtreeKey::LateGraceMinutes | SubtreeKey::BranchLectureQuarterly => Cap::WriteOrg,
+            SubtreeKey::LateGraceMinutes
+            | SubtreeKey::BranchLectureQuarterly
+            | SubtreeKey::InquorateCongress => Cap::WriteOrg,
             SubtreeKey::DuesRounding | SubtreeKey::DuesReminderMonths => Cap::CollectDues,
         }
     }
@@ -98,6 +110,7 @@ impl SubtreeKey {
             SubtreeKey::DuesRounding => s.dues_rounding.as_str().to_owned(),
             SubtreeKey::DuesReminderMonths => s.dues_reminder_months.to_string(),
             SubtreeKey::BranchLectureQuarterly => s.branch_lecture_quarterly.to_string(),
+            SubtreeKey::InquorateCongress => s.inquorate_congress.as_str().to_owned(),
         }
     }
 
@@ -105,8 +118,10 @@ impl SubtreeKey {
     pub fn choices(self) -> &'static [&'static str] {
         const ON_OFF: &[&str] = &["true", "false"];
         const ROUNDINGS: &[&str] = &["half_up_fen", "half_up_jiao", "down_fen"];
+        const INQUORATE: &[&str] = &["counts_flagged", "not_counted"];
         match self {
             SubtreeKey::DuesRounding => ROUNDINGS,
+            SubtreeKey::InquorateCongress => INQUORATE,
             SubtreeKey::BranchLectureQuarterly => ON_OFF,
             SubtreeKey::LateGraceMinutes | SubtreeKey::DuesReminderMonths => &[],
         }
@@ -133,6 +148,9 @@ impl SubtreeKey {
             SubtreeKey::DuesReminderMonths => s.dues_reminder_months = int(1, 5)?,
             SubtreeKey::BranchLectureQuarterly => {
                 s.branch_lecture_quarterly = value.trim().parse::<bool>().map_err(|_| bad())?;
+            }
+            SubtreeKey::InquorateCongress => {
+                s.inquorate_congress = InquoratePolicy::parse(value.trim()).ok_or_else(bad)?;
             }
         }
         Ok(())
@@ -191,6 +209,8 @@ mod tests {
         }
         let names: Vec<_> = Rounding::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(SubtreeKey::DuesRounding.choices(), names);
+        let names: Vec<_> = InquoratePolicy::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(SubtreeKey::InquorateCongress.choices(), names);
         for (k, v) in [
             (SubtreeKey::LateGraceMinutes, "-1"),
             (SubtreeKey::LateGraceMinutes, "1441"),

@@ -1,12 +1,14 @@
 //! 三会一课 cadence of an organization and its subtree on a date (rules: `dangjian_rules::cadence`).
 //!
 //! One range scan loads the subtree's orgs, one the meetings from the start of the previous
-//! year; each org is judged by the pure rules. A meeting counts when it happened: closed, or
-//! with at least one check-in, and not cancelled; meetings still ahead are reported as scheduled.
+//! year with whether anyone attended; each org is judged by the pure rules
+//! (`cadence::standing`: started, someone present, a 支部党员大会's quorum). A closed 支部党员大会's
+//! quorum is judged from its sheet once and kept on the meeting (`quorum_met`, cleared by an
+//! attendance amendment), so a large subtree does not rebuild every sheet on every view.
 
 use std::collections::HashMap;
 
-use dangjian_rules::cadence::{self, CadenceRuleSet, Held, Judged, OrgFacts, Tally};
+use dangjian_rules::cadence::{self, CadenceRuleSet, Held, Judged, OrgFacts, Remark, Tally};
 use dangjian_rules::meeting::MeetingKind;
 use dangjian_rules::org_rules_on;
 use time::{Date, OffsetDateTime};
@@ -29,6 +31,8 @@ pub struct OrgCadence {
     pub depth: i64,
     pub lines: Vec<Judged>,
     pub tally: Tally,
+    /// Meetings of the judged periods that do not count, or count flagged, with their titles.
+    pub remarks: Vec<(Remark, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,8 +50,8 @@ pub struct CadenceReport {
     pub truncated: bool,
 }
 
-/// (org_id, kind, starts_at, happened)
-type MeetingFact = (i64, String, OffsetDateTime, bool);
+/// (id, org_id, kind, title, starts_at, closed, attended, quorum_met)
+type MeetingFact = (i64, i64, String, String, OffsetDateTime, bool, bool, Option<bool>);
 
 impl Meetings<'_> {
     /// The local midnight starting `d`, in UTC.
@@ -70,22 +74,40 @@ impl Meetings<'_> {
                 .next_day()
                 .unwrap_or(today),
         );
-        // cancelled meetings never count; an open meeting counts once someone checked in
+        // cancelled meetings never count; attended = a person checked in, or an amendment marked
+        // someone present (an amendment that marks everyone absent again is not looked through)
         let facts: Vec<MeetingFact> = with_db!(&self.db, p => sqlx::query_as(
-            "SELECT m.org_id, m.kind, m.starts_at, \
-             (m.status = 'closed' OR EXISTS (SELECT 1 FROM checkin_event e WHERE e.meeting_id = m.id)) \
+            "SELECT m.id, m.org_id, m.kind, m.title, m.starts_at, m.status = 'closed', \
+             (EXISTS (SELECT 1 FROM checkin_event e WHERE e.meeting_id = m.id AND e.person_id IS NOT NULL AND e.direction = 'in') \
+              OR EXISTS (SELECT 1 FROM meeting_amendment a WHERE a.meeting_id = m.id AND a.target = 'attendance' \
+                         AND a.after_json LIKE '%\"present\"%')), \
+             m.quorum_met \
              FROM meeting m WHERE m.org_path >= $1 AND m.org_path < $2 AND m.starts_at >= $3 AND m.starts_at < $4 \
              AND m.cancelled_at IS NULL")
             .bind(&top.path).bind(&hi).bind(from).bind(to).fetch_all(p).await)?;
+        let now = self.now();
         let mut by_org: HashMap<i64, Vec<Held>> = HashMap::new();
-        for (org, kind, starts_at, happened) in facts {
+        let mut titles: HashMap<i64, String> = HashMap::new();
+        for (id, org, kind, title, starts_at, closed, attended, quorum_met) in facts {
             let Some(kind) = MeetingKind::parse(&kind) else {
                 continue;
             };
+            let started = starts_at <= now;
+            let quorum_met =
+                if kind == MeetingKind::BranchCongress && started && attended && quorum_met.is_none() {
+                    self.judge_quorum(scope, id, closed).await?
+                } else {
+                    quorum_met
+                };
+            titles.insert(id, title);
             by_org.entry(org).or_default().push(Held {
+                meeting_id: id,
                 kind,
                 on: starts_at.to_offset(self.local.offset).date(),
-                happened,
+                started,
+                closed,
+                attended,
+                quorum_met,
             });
         }
         let settings = self.settings_under(&top.path).await?;
@@ -96,9 +118,17 @@ impl Meetings<'_> {
                 formal_count: o.formal_count,
                 committee_needs_formal: org_rules.committee_needs_formal,
                 established_on: o.established_on,
+                inquorate: settings.at(&o.path).inquorate_congress,
             };
             let held = by_org.get(&o.id).map_or(&[][..], Vec::as_slice);
             let lines = cadence::judge(rules, &facts, today, held);
+            let remarks = cadence::remarks(rules, &facts, today, held)
+                .into_iter()
+                .map(|r| {
+                    let title = titles.get(&r.meeting_id).cloned().unwrap_or_default();
+                    (r, title)
+                })
+                .collect();
             OrgCadence {
                 org_id: o.id,
                 name: o.name.clone(),
@@ -106,6 +136,7 @@ impl Meetings<'_> {
                 depth: o.depth - top.depth,
                 tally: Tally::of(&lines),
                 lines,
+                remarks,
             }
         };
         let org = judge_org(&top);
@@ -136,5 +167,24 @@ impl Meetings<'_> {
             total,
             truncated,
         })
+    }
+
+    /// Whether the 支部党员大会 had its quorum, from its sheet (`quorum_of`); kept on a closed
+    /// meeting (bookkeeping of a judgement, cleared by an amendment: not audited).
+    async fn judge_quorum(&self, scope: &Scope, meeting_id: i64, closed: bool) -> StoreResult<Option<bool>> {
+        let sheet = self.attendance(scope, meeting_id).await?;
+        let met = self
+            .quorum_of(MeetingKind::BranchCongress, &sheet)
+            .await?
+            .map(|q| q.met);
+        if closed && let Some(met) = met {
+            let mut tx = self
+                .begin_unaudited("a kept quorum judgement is a cache of the sheet, not a change")
+                .await?;
+            with_tx!(&mut tx, c => sqlx::query("UPDATE meeting SET quorum_met = $1 WHERE id = $2 AND status = 'closed'")
+                .bind(met).bind(meeting_id).execute(c).await.map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+        }
+        Ok(met)
     }
 }

@@ -186,6 +186,9 @@ impl Meetings<'_> {
              VALUES ($1, 'attendance', $2, $3, $4, $5, $6, $7) RETURNING id")
             .bind(m.id).bind(person_id).bind(before.to_string()).bind(after.to_string()).bind(reason)
             .bind(actor.user_id).bind(now).fetch_one(c).await)?;
+        // the kept quorum judgement no longer holds (store::meeting::cadence judges it again)
+        with_tx!(&mut tx, c => sqlx::query("UPDATE meeting SET quorum_met = NULL WHERE id = $1")
+            .bind(m.id).execute(c).await.map(|r| r.rows_affected()))?;
         let mut audit_after = after.clone();
         audit_after["person_id"] = json!(person_id);
         // the reason may be personal (illness): it stays on the amendment, not in the audit trail

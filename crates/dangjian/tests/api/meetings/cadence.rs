@@ -23,6 +23,27 @@ async fn close(c: &Client, id: i64) {
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
+/// `person` checks in at meeting `id` at 09:00 local of `day` (a meeting counts once attended).
+async fn attend(c: &Client, id: i64, person: i64, day: &str) {
+    let (s, b) = c
+        .check_in_at(
+            id,
+            &format!("att-{id}-{person}"),
+            person,
+            &format!("{day}T09:00:00+08:00"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}
+
+/// Plans, attends (by `person`) and closes a meeting; returns its id.
+async fn held(c: &Client, org: i64, kind: &str, day: &str, person: i64) -> i64 {
+    let id = meeting(c, org, kind, day).await;
+    attend(c, id, person, day).await;
+    close(c, id).await;
+    id
+}
+
 fn obligation<'a>(org: &'a Value, kind: &str) -> &'a Value {
     entry(org, "obligations", "kind", kind)
 }
@@ -39,17 +60,15 @@ async fn a_branch_cadence_on_a_fixed_clock() {
     let sec = app.login("sec").await;
     let (a, g) = (app.tree.branch_a, app.tree.group_a1);
 
-    // April's 主题党日 happened (a check-in), this quarter's 支部党员大会 was closed,
+    // April's 主题党日 happened (a check-in), this quarter's 支部党员大会 was held and closed,
     // a 党课 is planned for May but has not happened, the 党小组 met in May
     let theme = meeting(&sec, a, "theme_day", "2026-04-15").await;
     let (s, b) = sec
         .on_meeting(theme, "checkins", json!({"event_id": "c-1", "person_id": app.tree.a1, "method": "manual", "at": "2026-04-15T09:00:00+08:00"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let congress = meeting(&sec, a, "branch_congress", "2026-04-02").await;
-    close(&sec, congress).await;
+    held(&sec, a, "branch_congress", "2026-04-02", app.tree.a1).await;
     meeting(&sec, a, "party_lecture", "2026-05-28").await;
-    let grp = meeting(&sec, g, "group", "2026-05-08").await;
-    close(&sec, grp).await;
+    held(&sec, g, "group", "2026-05-08", app.tree.a2).await;
     // a closed 支委会 does not count for a branch without a committee (1 正式党员 < 7)
     let committee = meeting(&sec, a, "committee", "2026-05-06").await;
     close(&sec, committee).await;
@@ -140,10 +159,8 @@ async fn a_committee_sees_each_org_below_it_and_others_see_nothing_outside_their
     let admin = app.login("admin").await;
     let b = app.tree.branch_b;
     // branch B held January's 主题党日 and closed it; the 党委 gave its yearly 党课
-    let theme = meeting(&admin, b, "theme_day", "2026-01-20").await;
-    close(&admin, theme).await;
-    let lecture = meeting(&admin, app.tree.root, "party_lecture", "2026-01-05").await;
-    close(&admin, lecture).await;
+    held(&admin, b, "theme_day", "2026-01-20", app.tree.b1).await;
+    held(&admin, app.tree.root, "party_lecture", "2026-01-05", app.tree.a1).await;
 
     let (s, r) = admin
         .get(&format!("/api/v1/orgs/{}/cadence", app.tree.root))
@@ -271,4 +288,132 @@ async fn a_subtree_that_drops_the_quarterly_lecture_custom_is_not_reminded_of_it
         "setting_invalid",
         "cadence.branch_lecture_quarterly",
     );
+}
+
+#[tokio::test]
+async fn a_meeting_counts_once_it_started_with_attendance_and_the_rest_is_listed_with_the_reason() {
+    let app = TestApp::spawn().await;
+    // 2026-05-20 10:00 in Beijing
+    app.clock.set(datetime!(2026-05-20 02:00 UTC));
+    let sec = app.login("sec").await;
+    let t = &app.tree;
+    let a = t.branch_a;
+    async fn report(c: &Client, a: i64) -> Value {
+        let (s, r) = c.get(&format!("/api/v1/orgs/{a}/cadence")).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        r
+    }
+    // a 党课 of next quarter closed today: it had not started, it does not count for anything
+    let ahead = meeting(&sec, a, "party_lecture", "2026-07-15").await;
+    close(&sec, ahead).await;
+    // a 主题党日 closed with nobody present does not count
+    let empty = meeting(&sec, a, "theme_day", "2026-05-06").await;
+    close(&sec, empty).await;
+    // a 主题党日 under way with nobody checked in yet is scheduled, not done
+    let under_way = meeting(&sec, a, "theme_day", "2026-05-20").await;
+    let r = report(&sec, a).await;
+    let theme = obligation(&r["org"], "theme_day");
+    assert_eq!(ints(theme, ["done", "scheduled"]), [Some(0), Some(1)], "{theme}");
+    let lecture = obligation(&r["org"], "party_lecture");
+    assert_eq!(
+        ints(lecture, ["done", "scheduled"]),
+        [Some(0), Some(0)],
+        "{lecture}"
+    );
+    let remarks = &r["org"]["not_counted"];
+    assert_eq!(
+        remarks,
+        &json!([{"meeting_id": empty, "title": "theme_day 2026-05-06", "kind": "theme_day",
+                 "date": "2026-05-06", "reason": "no_attendance", "reason_label": "没有出席记录",
+                 "counted": false}]),
+        "the 党课 of next quarter is not in a judged period: {r}"
+    );
+    // judged in July the early-closed 党课 is in its period, and listed as not started
+    let (_, july) = sec
+        .get(&format!("/api/v1/orgs/{a}/cadence?date=2026-07-20"))
+        .await;
+    let early = entry(&july["org"], "not_counted", "meeting_id", ahead);
+    assert_eq!(early["reason"], "not_started", "{july}");
+    assert_eq!(obligation(&july["org"], "party_lecture")["done"], 0);
+
+    // once someone checks in, the meeting under way counts
+    attend(&sec, under_way, t.a1, "2026-05-20").await;
+    let theme = obligation(&report(&sec, a).await["org"], "theme_day").clone();
+    assert_eq!(ints(&theme, ["done", "scheduled"]), [Some(1), Some(0)], "{theme}");
+
+    // an amendment marking the absent member present makes the empty one count
+    let (s, b) = sec
+        .amend_meeting(empty, json!({"target": "attendance", "person_id": t.a1, "state": "present", "reason": "签到设备故障，会后补记"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let r = report(&sec, a).await;
+    assert_eq!(obligation(&r["org"], "theme_day")["done"], 2);
+    assert_eq!(r["org"]["not_counted"], json!([]));
+
+    // a 支部党员大会 where only the probationary member came is inquorate (1 formal member, none
+    // present): by default it counts, flagged
+    let congress = held(&sec, a, "branch_congress", "2026-04-09", t.a2).await;
+    let r = report(&sec, a).await;
+    let line = obligation(&r["org"], "branch_congress");
+    assert_eq!(
+        (
+            line["done"].as_i64(),
+            line["flagged"].as_i64(),
+            line["status"].as_str()
+        ),
+        (Some(1), Some(1), Some("done")),
+        "{line}"
+    );
+    let flagged = entry(&r["org"], "not_counted", "meeting_id", congress);
+    assert_eq!(
+        (flagged["reason"].as_str(), flagged["counted"].as_bool()),
+        (Some("inquorate"), Some(true))
+    );
+    // the page says so too
+    let (s, html) = sec.page(&format!("/orgs/{a}/cadence")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("到会有表决权的正式党员未过半数"), "{html}");
+    assert!(html.contains(&format!("/meetings/{congress}")), "{html}");
+
+    // the subtree may leave inquorate congresses out
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{a}/settings"),
+            json!({"values": {"cadence.inquorate_congress": "not_counted"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let r = report(&sec, a).await;
+    let line = obligation(&r["org"], "branch_congress");
+    assert_eq!(ints(line, ["done", "flagged"]), [Some(0), Some(0)], "{line}");
+    assert_eq!(
+        entry(&r["org"], "not_counted", "meeting_id", congress)["counted"],
+        false
+    );
+    let (s, b) = sec
+        .put(
+            &format!("/api/v1/orgs/{a}/settings"),
+            json!({"values": {"cadence.inquorate_congress": "maybe"}}),
+        )
+        .await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "setting_invalid",
+        "cadence.inquorate_congress",
+    );
+
+    // correcting the attendance (the formal member was there) makes it quorate: the kept
+    // judgement is cleared by the amendment
+    let (s, b) = sec
+        .amend_meeting(
+            congress,
+            json!({"target": "attendance", "person_id": t.a1, "state": "present", "reason": "漏记签到"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let r = report(&sec, a).await;
+    assert_eq!(obligation(&r["org"], "branch_congress")["done"], 1, "{r}");
+    assert_eq!(r["org"]["not_counted"], json!([]));
 }

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use dangjian_rules::cadence::{Judged, Period, Tally};
+use dangjian_rules::cadence::{Judged, Period, Remark, Tally};
 use dangjian_store::Cap;
 use dangjian_store::meeting::cadence::{CadenceReport, OrgCadence};
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,9 @@ pub struct ObligationView {
     pub required: u32,
     pub done: u32,
     pub scheduled: u32,
+    /// Of `done`, those counted with a remark (an inquorate 支部党员大会 under the default
+    /// `cadence.inquorate_congress` = `counts_flagged`); they are listed in `not_counted`.
+    pub flagged: u32,
     /// `done`, `due`, `due_soon`, `overdue`
     pub status: &'static str,
     pub days_left: i64,
@@ -88,6 +91,7 @@ impl From<&Judged> for ObligationView {
             required: o.min_count,
             done: l.done,
             scheduled: l.scheduled,
+            flagged: l.flagged,
             status: l.status.as_str(),
             days_left: l.days_left,
             previous: PreviousPeriodView {
@@ -102,6 +106,36 @@ impl From<&Judged> for ObligationView {
     }
 }
 
+/// A meeting of a judged period that does not count for the cadence (or counts flagged), and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemarkView {
+    pub meeting_id: i64,
+    pub title: String,
+    pub kind: &'static str,
+    #[schema(format = Date)]
+    pub date: String,
+    /// `not_started` (closed before its start), `no_attendance` (nobody present), `inquorate`
+    /// (a 支部党员大会 where no more than half of those entitled to vote were present)
+    pub reason: &'static str,
+    pub reason_label: &'static str,
+    /// Counted all the same (flagged).
+    pub counted: bool,
+}
+
+impl From<&(Remark, String)> for RemarkView {
+    fn from((r, title): &(Remark, String)) -> Self {
+        Self {
+            meeting_id: r.meeting_id,
+            title: title.clone(),
+            kind: r.kind.as_str(),
+            date: r.on.to_string(),
+            reason: r.reason.as_str(),
+            reason_label: r.reason.label_zh(),
+            counted: r.counted,
+        }
+    }
+}
+
 row_view! {
     /// An organization's obligations and their counts.
     #[derive(Debug, Serialize, ToSchema)]
@@ -112,6 +146,8 @@ row_view! {
         pub depth: i64,
         pub counts: TallyView = TallyView::from(&c.tally),
         pub obligations: Vec<ObligationView> = c.lines.iter().map(ObligationView::from).collect(),
+        /// Meetings of the judged periods that were not counted (or counted flagged), by date.
+        pub not_counted: Vec<RemarkView> = c.remarks.iter().map(RemarkView::from).collect(),
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) struct LineView {
     pub done: u32,
     pub required: u32,
     pub scheduled: u32,
+    pub flagged: u32,
     pub status: &'static str,
     pub status_label: String,
     pub days_left: i64,
@@ -38,6 +39,17 @@ pub(crate) struct OrgView {
     pub indent: i64,
     pub tally: Tally,
     pub lines: Vec<LineView>,
+    pub remarks: Vec<RemarkLine>,
+}
+
+/// A meeting not counted (or counted flagged), with the reason in the page's language.
+pub(crate) struct RemarkLine {
+    pub meeting_id: i64,
+    pub title: String,
+    pub kind: String,
+    pub date: String,
+    pub reason: String,
+    pub counted: bool,
 }
 
 pub(crate) fn status_label(locale: Locale, s: CadenceStatus) -> String {
@@ -52,6 +64,7 @@ fn line_view(locale: Locale, l: &Judged) -> LineView {
         done: l.done,
         required: o.min_count,
         scheduled: l.scheduled,
+        flagged: l.flagged,
         status: l.status.as_str(),
         status_label: status_label(locale, l.status),
         days_left: l.days_left,
@@ -69,6 +82,18 @@ pub(crate) fn org_view(locale: Locale, c: &OrgCadence) -> OrgView {
         indent: c.depth,
         tally: c.tally,
         lines: c.lines.iter().map(|l| line_view(locale, l)).collect(),
+        remarks: c
+            .remarks
+            .iter()
+            .map(|(r, title)| RemarkLine {
+                meeting_id: r.meeting_id,
+                title: title.clone(),
+                kind: kind_label(locale, r.kind),
+                date: r.on.to_string(),
+                reason: t(locale, &format!("cadence.reason.{}", r.reason.as_str()), &[]),
+                counted: r.counted,
+            })
+            .collect(),
     }
 }
 
