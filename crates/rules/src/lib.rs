@@ -25,8 +25,9 @@ pub use member::{
     EventKind, MemberStatus, check_apply_age, check_extension, next_status, probation_end, regularize_date,
 };
 pub use org::{
-    BranchType, CommitteeShape, OrgKind, RestrictedAct, TermStatus, check_committee_size, check_deputy_count,
-    check_joint_units, check_term_years, committee_shape, may_hold_admission_vote, secretary_warnings,
-    structure_warnings, temporary_branch_may, term_end, term_status,
+    BranchType, CommitteeShape, OrgKind, Postponement, RestrictedAct, Term, TermStatus, check_committee_size,
+    check_deputy_count, check_joint_units, check_term_change, check_term_years, committee_shape,
+    may_hold_admission_vote, secretary_warnings, structure_warnings, temporary_branch_may, term_end,
+    term_status, term_status_of,
 };
 pub use ruleset::{ORG_RULE_SETS, OrgRuleSet, org_rules_on};

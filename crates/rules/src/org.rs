@@ -97,17 +97,27 @@ string_enum!(
 /// - 基层党委: fewer than `committee_min_members` → `committee_too_small` (`members`, `min`).
 ///
 /// At exactly 100 members both a 党总支 and a 基层党委 are allowed.
+///
+/// A branch (not temporary: its leaders are appointed) with `committee_needs_formal` (7) or more
+/// 正式党员 and fewer than `committee_size_min` 支委 in post (`committee_size`, distinct people,
+/// 党小组长 not counted) → `committee_expected` (edge case 24: "7 without a committee → flagged").
 pub fn structure_warnings(
     rs: &OrgRuleSet,
     kind: OrgKind,
     branch_type: Option<BranchType>,
     formal: u32,
     members: u32,
+    committee_size: u32,
 ) -> Vec<RuleWarning> {
     let mut out = Vec::new();
     match kind {
         OrgKind::Branch => {
             let type_label = branch_type.unwrap_or(BranchType::Regular).label_zh();
+            if branch_type != Some(BranchType::Temporary)
+                && let Ok(ws) = check_committee_size(rs, formal, committee_size)
+            {
+                out.extend(ws.into_iter().filter(|w| w.code == "committee_expected"));
+            }
             if formal < rs.branch_min_formal {
                 out.push(
                     RuleWarning::new("branch_too_few_formal")
@@ -301,9 +311,121 @@ pub enum TermStatus {
 /// A postponement approved by the higher organization (E1 第三条) is a new end date the caller
 /// passes instead.
 pub fn term_status(rs: &OrgRuleSet, start: Date, years: u32, today: Date) -> TermStatus {
+    let term = Term {
+        started_on: Some(start),
+        years: Some(years),
+        extended_to: None,
+    };
+    let end = term_end(start, years);
+    term_status_of(rs, &term, today).unwrap_or(TermStatus::Expired {
+        ends_on: end,
+        days_over: 0,
+    })
+}
+
+/// A term as it stands, or as a PATCH would leave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub started_on: Option<Date>,
+    pub years: Option<u32>,
+    /// A 换届 postponed to this day with the higher organization's approval.
+    pub extended_to: Option<Date>,
+}
+
+impl Term {
+    /// The day the term ends: its 届满, or the approved postponement.
+    pub fn ends_on(&self) -> Option<Date> {
+        let (start, years) = (self.started_on?, self.years?);
+        Some(self.extended_to.unwrap_or_else(|| term_end(start, years)))
+    }
+}
+
+/// A postponement asked for: the new end and the approval it rests on, and whether the one asking
+/// acts for the higher organization (their grant covers the org's parent).
+#[derive(Clone, Copy, Debug)]
+pub struct Postponement<'a> {
+    pub to: Date,
+    pub approval: Option<&'a str>,
+    pub by_higher_org: bool,
+}
+
+/// Checks a change of a term (domain-rules §3, E1 第三条, edge case 25). `before` is the term as
+/// stored, `after` the term the change asks for (a new `started_on` is a 换届 held: a new term).
+///
+/// - Lengthening `years` of the same term once it is ending soon or over is postponing the 换届 →
+///   `term_postpone_needs_approval` on `term_years` (`ends_on`): use a postponement instead.
+/// - A postponement needs a term (`term_not_set` on `term_extended_to`), the approval named
+///   (`term_extension_approval_required` on `term_extension_approval`), the higher organization
+///   acting (`term_extension_by_higher_org` on `term_extended_to`), a day after the 届满
+///   (`term_extension_not_later`, `ends_on`) and at most a year after it
+///   (`term_extension_over_one_year`, `ends_on`, `max`).
+pub fn check_term_change(
+    rs: &OrgRuleSet,
+    before: &Term,
+    after: &Term,
+    postponement: Option<&Postponement<'_>>,
+    today: Date,
+) -> Result<(), RuleViolation> {
+    let same_term = before.started_on.is_some() && after.started_on == before.started_on;
+    if same_term
+        && let (Some(start), Some(old), Some(new)) = (before.started_on, before.years, after.years)
+        && new > old
+    {
+        let ends_on = before.ends_on().unwrap_or_else(|| term_end(start, old));
+        let current = Term {
+            extended_to: Some(ends_on),
+            ..*before
+        };
+        let due = !matches!(
+            term_status_of(rs, &current, today),
+            Some(TermStatus::Active { .. })
+        );
+        if due {
+            return Err(
+                RuleViolation::field("term_postpone_needs_approval", "term_years").arg("ends_on", ends_on)
+            );
+        }
+    }
+    let Some(p) = postponement else {
+        return Ok(());
+    };
+    let (Some(start), Some(years)) = (after.started_on, after.years) else {
+        return Err(RuleViolation::field("term_not_set", "term_extended_to"));
+    };
+    if p.approval.is_none_or(|a| a.trim().is_empty()) {
+        return Err(RuleViolation::field(
+            "term_extension_approval_required",
+            "term_extension_approval",
+        ));
+    }
+    if !p.by_higher_org {
+        return Err(RuleViolation::field(
+            "term_extension_by_higher_org",
+            "term_extended_to",
+        ));
+    }
     let ends_on = term_end(start, years);
+    if p.to <= ends_on {
+        return Err(
+            RuleViolation::field("term_extension_not_later", "term_extended_to").arg("ends_on", ends_on),
+        );
+    }
+    let max = add_years(ends_on, i32::try_from(rs.term_postpone_max_years).unwrap_or(1));
+    if p.to > max {
+        return Err(
+            RuleViolation::field("term_extension_over_one_year", "term_extended_to")
+                .arg("ends_on", ends_on)
+                .arg("max", max),
+        );
+    }
+    Ok(())
+}
+
+/// [`term_status`] of a term with its postponement, if it has a start and a length.
+pub fn term_status_of(rs: &OrgRuleSet, term: &Term, today: Date) -> Option<TermStatus> {
+    let ends_on = term.ends_on()?;
     let days_left = days_between(today, ends_on);
-    if days_left <= 0 {
+    Some(if days_left <= 0 {
         TermStatus::Expired {
             ends_on,
             days_over: -days_left,
@@ -312,7 +434,7 @@ pub fn term_status(rs: &OrgRuleSet, start: Date, years: u32, today: Date) -> Ter
         TermStatus::EndingSoon { ends_on, days_left }
     } else {
         TermStatus::Active { ends_on, days_left }
-    }
+    })
 }
 
 /// A secretary normally has at least `secretary_min_party_years` (1) years of 党龄 (B1 第二十三条;
@@ -461,12 +583,12 @@ mod tests {
 
     #[test]
     fn a_branch_with_three_formal_members_and_fifty_members_gets_no_warning() {
-        assert!(structure_warnings(rs(), OrgKind::Branch, None, 3, 50).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::Branch, None, 3, 50, 3).is_empty());
     }
 
     #[test]
     fn a_branch_with_two_formal_members_is_warned_with_the_numbers() {
-        let ws = structure_warnings(rs(), OrgKind::Branch, Some(BranchType::Joint), 2, 5);
+        let ws = structure_warnings(rs(), OrgKind::Branch, Some(BranchType::Joint), 2, 5, 3);
         assert_eq!(codes(&ws), ["branch_too_few_formal"]);
         assert_eq!(
             ws[0].args,
@@ -476,54 +598,61 @@ mod tests {
 
     #[test]
     fn a_branch_of_fifty_one_members_is_warned_as_too_large() {
-        let ws = structure_warnings(rs(), OrgKind::Branch, Some(BranchType::Regular), 40, 51);
+        let ws = structure_warnings(rs(), OrgKind::Branch, Some(BranchType::Regular), 40, 51, 3);
         assert_eq!(codes(&ws), ["branch_too_large"]);
         assert_eq!(ws[0].args[..2], args(&[("members", "51"), ("max", "50")])[..]);
     }
 
     #[test]
     fn a_branch_can_get_both_branch_warnings_at_once() {
-        let ws = structure_warnings(rs(), OrgKind::Branch, None, 1, 60);
+        let ws = structure_warnings(rs(), OrgKind::Branch, None, 1, 60, 3);
         assert_eq!(codes(&ws), ["branch_too_few_formal", "branch_too_large"]);
     }
 
     #[test]
     fn a_general_branch_between_fifty_and_one_hundred_members_gets_no_warning() {
-        assert!(structure_warnings(rs(), OrgKind::GeneralBranch, None, 50, 50).is_empty());
-        assert!(structure_warnings(rs(), OrgKind::GeneralBranch, None, 80, 100).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::GeneralBranch, None, 50, 50, 3).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::GeneralBranch, None, 80, 100, 3).is_empty());
     }
 
     #[test]
     fn a_general_branch_below_fifty_or_above_one_hundred_is_warned() {
-        let small = structure_warnings(rs(), OrgKind::GeneralBranch, None, 40, 49);
+        let small = structure_warnings(rs(), OrgKind::GeneralBranch, None, 40, 49, 3);
         assert_eq!(codes(&small), ["general_branch_size"]);
         assert_eq!(
             small[0].args,
             args(&[("members", "49"), ("min", "50"), ("max", "100")])
         );
         assert_eq!(
-            codes(&structure_warnings(rs(), OrgKind::GeneralBranch, None, 90, 101)),
+            codes(&structure_warnings(
+                rs(),
+                OrgKind::GeneralBranch,
+                None,
+                90,
+                101,
+                3
+            )),
             ["general_branch_size"]
         );
     }
 
     #[test]
     fn a_committee_below_one_hundred_members_is_warned() {
-        let ws = structure_warnings(rs(), OrgKind::Committee, None, 90, 99);
+        let ws = structure_warnings(rs(), OrgKind::Committee, None, 90, 99, 3);
         assert_eq!(codes(&ws), ["committee_too_small"]);
         assert_eq!(ws[0].args, args(&[("members", "99"), ("min", "100")]));
     }
 
     #[test]
     fn at_exactly_one_hundred_members_both_a_general_branch_and_a_committee_are_allowed() {
-        assert!(structure_warnings(rs(), OrgKind::GeneralBranch, None, 100, 100).is_empty());
-        assert!(structure_warnings(rs(), OrgKind::Committee, None, 100, 100).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::GeneralBranch, None, 100, 100, 3).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::Committee, None, 100, 100, 3).is_empty());
     }
 
     #[test]
     fn working_committees_and_groups_get_no_size_warnings() {
-        assert!(structure_warnings(rs(), OrgKind::WorkingCommittee, None, 0, 0).is_empty());
-        assert!(structure_warnings(rs(), OrgKind::Group, None, 0, 0).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::WorkingCommittee, None, 0, 0, 3).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::Group, None, 0, 0, 3).is_empty());
     }
 
     #[test]
@@ -877,5 +1006,112 @@ mod tests {
                 assert_eq!((e.code, e.field), (code, Some("person_id")), "{formal} {inside}");
             }
         }
+    }
+
+    #[test]
+    fn seven_formal_members_without_a_committee_are_flagged_but_not_a_temporary_branch() {
+        let ws = structure_warnings(rs(), OrgKind::Branch, None, 7, 10, 1);
+        assert_eq!(codes(&ws), ["committee_expected"]);
+        assert!(structure_warnings(rs(), OrgKind::Branch, None, 7, 10, 3).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::Branch, None, 6, 10, 1).is_empty());
+        assert!(structure_warnings(rs(), OrgKind::Branch, Some(BranchType::Temporary), 7, 10, 0).is_empty());
+    }
+
+    #[test]
+    fn postponing_a_term_needs_the_higher_orgs_approval_for_at_most_a_year() {
+        // edge case 25: a term from 2021-06-01 for 3 years ends 2024-06-01
+        let term = Term {
+            started_on: Some(date!(2021 - 06 - 01)),
+            years: Some(3),
+            extended_to: None,
+        };
+        let today = date!(2024 - 07 - 01);
+        let longer = Term {
+            years: Some(5),
+            ..term
+        };
+        let err = check_term_change(rs(), &term, &longer, None, today).unwrap_err();
+        assert_eq!(
+            (err.code, err.field),
+            ("term_postpone_needs_approval", Some("term_years"))
+        );
+        // far from its end, a longer term is a correction, within 3–5 years
+        assert_eq!(
+            check_term_change(rs(), &term, &longer, None, date!(2022 - 01 - 01)),
+            Ok(())
+        );
+        // a new term (a 换届 held) is not a postponement
+        let new = Term {
+            started_on: Some(date!(2024 - 06 - 20)),
+            years: Some(5),
+            extended_to: None,
+        };
+        assert_eq!(check_term_change(rs(), &term, &new, None, today), Ok(()));
+        let p = |to: Date, approval: Option<&'static str>, by_higher_org: bool| Postponement {
+            to,
+            approval,
+            by_higher_org,
+        };
+        let ok = p(date!(2025 - 04 - 01), Some("区委组织部 组通〔2024〕12号"), true);
+        assert_eq!(check_term_change(rs(), &term, &term, Some(&ok), today), Ok(()));
+        let field = |p: Postponement<'_>| {
+            let e = check_term_change(rs(), &term, &term, Some(&p), today).unwrap_err();
+            (e.code, e.field)
+        };
+        assert_eq!(
+            field(p(date!(2025 - 04 - 01), None, true)),
+            (
+                "term_extension_approval_required",
+                Some("term_extension_approval")
+            )
+        );
+        assert_eq!(
+            field(p(date!(2025 - 04 - 01), Some(" "), true)),
+            (
+                "term_extension_approval_required",
+                Some("term_extension_approval")
+            )
+        );
+        assert_eq!(
+            field(p(date!(2025 - 04 - 01), ok.approval, false)),
+            ("term_extension_by_higher_org", Some("term_extended_to"))
+        );
+        assert_eq!(
+            field(p(date!(2024 - 06 - 01), ok.approval, true)),
+            ("term_extension_not_later", Some("term_extended_to"))
+        );
+        assert_eq!(
+            check_term_change(
+                rs(),
+                &term,
+                &term,
+                Some(&p(date!(2025 - 06 - 01), ok.approval, true)),
+                today
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            field(p(date!(2025 - 06 - 02), ok.approval, true)),
+            ("term_extension_over_one_year", Some("term_extended_to"))
+        );
+        let none = Term {
+            started_on: None,
+            years: None,
+            extended_to: None,
+        };
+        let e = check_term_change(rs(), &none, &none, Some(&ok), today).unwrap_err();
+        assert_eq!(e.code, "term_not_set");
+        // the postponed end is the one judged
+        let postponed = Term {
+            extended_to: Some(date!(2025 - 04 - 01)),
+            ..term
+        };
+        assert_eq!(
+            term_status_of(rs(), &postponed, today),
+            Some(TermStatus::Active {
+                ends_on: date!(2025 - 04 - 01),
+                days_left: 274
+            })
+        );
     }
 }

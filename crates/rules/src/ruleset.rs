@@ -6,7 +6,7 @@
 use time::Date;
 use time::macros::date;
 
-use crate::org::OrgKind;
+use crate::org::{OrgCategory, OrgKind};
 
 /// One version of the organization and membership rules. Each field names its source as
 /// domain-rules.md tags it (\[C\] confirmed, \[C2\] secondary material).
@@ -56,6 +56,10 @@ pub struct OrgRuleSet {
     pub term_years_general_branch: u32,
     /// Usual term of a 党支部 (B2; §3, \[C\]).
     pub term_years_branch: u32,
+    /// Usual term of any 基层党组织 of a 村 or 社区 (domain-rules §3, \[C2\]).
+    pub term_years_village_community: u32,
+    /// How far the higher organization may postpone a 换届 (E1 第三条; §3, \[C\]).
+    pub term_postpone_max_years: u32,
     /// Days before 届满 from which a term is flagged (domain-rules §3 "Flag terms before end";
     /// the period itself is a deployment default).
     pub term_warn_days: u32,
@@ -75,15 +79,18 @@ pub struct OrgRuleSet {
 }
 
 impl OrgRuleSet {
-    /// The usual term for an organization of `kind` (B2; domain-rules §3): 基层党委 5, 党总支 and
-    /// 党支部 3. `None` for a 党工委 (a body sent by the higher 党委, appointed, not elected) and a
-    /// 党小组 (its leader is appointed or recommended), which have no elected term.
-    pub fn default_term_years(&self, kind: OrgKind) -> Option<u32> {
+    /// The usual term for an organization of `kind` in `category` (B2; domain-rules §3): 基层党委
+    /// 5, 党总支 and 党支部 3, any of them in a 村 or 社区 5 \[C2\]. `None` for a 党工委 (a body sent
+    /// by the higher 党委, appointed, not elected) and a 党小组 (its leader is appointed or
+    /// recommended), which have no elected term.
+    pub fn default_term_years(&self, kind: OrgKind, category: OrgCategory) -> Option<u32> {
+        let village = matches!(category, OrgCategory::Rural | OrgCategory::Community);
         match kind {
+            OrgKind::WorkingCommittee | OrgKind::Group => None,
+            _ if village => Some(self.term_years_village_community),
             OrgKind::Committee => Some(self.term_years_committee),
             OrgKind::GeneralBranch => Some(self.term_years_general_branch),
             OrgKind::Branch => Some(self.term_years_branch),
-            OrgKind::WorkingCommittee | OrgKind::Group => None,
         }
     }
 }
@@ -110,6 +117,8 @@ pub static ORG_RULE_SETS: &[OrgRuleSet] = &[OrgRuleSet {
     term_years_committee: 5,
     term_years_general_branch: 3,
     term_years_branch: 3,
+    term_years_village_community: 5,
+    term_postpone_max_years: 1,
     term_warn_days: 90,
     secretary_min_party_years: 1,
     vote_min_formal: 3,
@@ -209,10 +218,31 @@ mod tests {
     #[test]
     fn default_terms_are_five_years_for_a_committee_and_three_below() {
         let rs = &ORG_RULE_SETS[0];
-        assert_eq!(rs.default_term_years(OrgKind::Committee), Some(5));
-        assert_eq!(rs.default_term_years(OrgKind::GeneralBranch), Some(3));
-        assert_eq!(rs.default_term_years(OrgKind::Branch), Some(3));
-        assert_eq!(rs.default_term_years(OrgKind::Group), None);
-        assert_eq!(rs.default_term_years(OrgKind::WorkingCommittee), None);
+        assert_eq!(
+            rs.default_term_years(OrgKind::Committee, OrgCategory::Other),
+            Some(5)
+        );
+        assert_eq!(
+            rs.default_term_years(OrgKind::GeneralBranch, OrgCategory::Other),
+            Some(3)
+        );
+        assert_eq!(
+            rs.default_term_years(OrgKind::Branch, OrgCategory::Enterprise),
+            Some(3)
+        );
+        assert_eq!(
+            rs.default_term_years(OrgKind::Branch, OrgCategory::Rural),
+            Some(5)
+        );
+        assert_eq!(
+            rs.default_term_years(OrgKind::GeneralBranch, OrgCategory::Community),
+            Some(5)
+        );
+        assert_eq!(rs.default_term_years(OrgKind::Group, OrgCategory::Rural), None);
+        assert_eq!(rs.default_term_years(OrgKind::Group, OrgCategory::Other), None);
+        assert_eq!(
+            rs.default_term_years(OrgKind::WorkingCommittee, OrgCategory::Other),
+            None
+        );
     }
 }

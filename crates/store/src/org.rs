@@ -36,10 +36,19 @@ pub struct OrgRow {
     pub formal_count: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// A 换届 postponed to this day with the higher organization's approval (E1 第三条).
+    pub term_extended_to: Option<Date>,
+    pub term_extension_approval: Option<String>,
+    /// People in a 支委 post now (党小组长 not counted): a branch of 7 正式党员 or more with fewer
+    /// than 3 is flagged (`rules::structure_warnings`).
+    pub committee_size: i64,
 }
 
 const ORG_COLS: &str = "id, parent_id, root_id, path, depth, name, kind, branch_type, category, established_on, \
-    term_started_on, term_years, joint_units, member_count, formal_count, created_at, updated_at";
+    term_started_on, term_years, joint_units, member_count, formal_count, created_at, updated_at, \
+    term_extended_to, term_extension_approval, \
+    (SELECT COUNT(DISTINCT cp.person_id) FROM committee_post cp WHERE cp.org_id = org.id \
+     AND cp.ended_on IS NULL AND cp.post <> 'group_leader') AS committee_size";
 
 impl OrgRow {
     pub fn kind(&self) -> OrgKind {
@@ -51,6 +60,20 @@ impl OrgRow {
     pub fn category(&self) -> OrgCategory {
         self.category
     }
+    /// The term as the rules see it (`rules::org::Term`).
+    pub fn term(&self) -> dangjian_rules::Term {
+        dangjian_rules::Term {
+            started_on: self.term_started_on,
+            years: self.term_years.and_then(|y| u32::try_from(y).ok()),
+            extended_to: self.term_extended_to,
+        }
+    }
+    /// The parent's path (`None` for a top-level org).
+    pub fn parent_path(&self) -> Option<&str> {
+        let id_len = self.id.to_string().len() + 1;
+        self.parent_id?;
+        self.path.get(..self.path.len().checked_sub(id_len)?)
+    }
     /// The ids on the path, root first, self last.
     pub fn ancestor_ids(&self) -> Vec<i64> {
         path_ids(&self.path)
@@ -61,6 +84,8 @@ impl OrgRow {
             "parent_id": self.parent_id, "established_on": self.established_on.map(|d| d.to_string()),
             "term_started_on": self.term_started_on.map(|d| d.to_string()), "term_years": self.term_years,
             "joint_units": self.joint_units,
+            "term_extended_to": self.term_extended_to.map(|d| d.to_string()),
+            "term_extension_approval": self.term_extension_approval,
         })
     }
 }
@@ -93,6 +118,9 @@ pub struct OrgPatch {
     pub term_started_on: Option<Date>,
     pub term_years: Option<i64>,
     pub joint_units: Option<i64>,
+    /// A 换届 postponed to this day, on the approval named (both, or neither).
+    pub term_extended_to: Option<Date>,
+    pub term_extension_approval: Option<String>,
     /// The date a rename or move takes effect (history); default today.
     pub effective_on: Option<Date>,
     pub reason: Option<String>,
@@ -371,6 +399,50 @@ impl Orgs<'_> {
             )
             .await?;
         }
+        let new_term = patch.term_started_on.is_some() && patch.term_started_on != before.term_started_on;
+        let after_term = dangjian_rules::Term {
+            started_on: patch.term_started_on.or(before.term_started_on),
+            years: patch
+                .term_years
+                .or(before.term_years)
+                .and_then(|y| u32::try_from(y).ok()),
+            extended_to: None,
+        };
+        let postponement = patch.term_extended_to.map(|to| dangjian_rules::Postponement {
+            to,
+            approval: patch.term_extension_approval.as_deref(),
+            // the higher organization acts: the grant reaches the org's parent
+            by_higher_org: before.parent_path().is_some_and(|p| scope.contains_path(p)),
+        });
+        dangjian_rules::check_term_change(
+            &dangjian_rules::org_rules_on(self.today()),
+            &before.term(),
+            &after_term,
+            postponement.as_ref(),
+            self.today(),
+        )?;
+        if let Some(p) = &postponement {
+            with_tx!(&mut tx, c => sqlx::query(
+                "UPDATE org SET term_extended_to = $1, term_extension_approval = $2 WHERE id = $3")
+                .bind(p.to).bind(p.approval.map(str::trim)).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+            history(
+                &mut tx,
+                id,
+                "postpone_term",
+                before.term().ends_on().map(|d| d.to_string()).as_deref(),
+                Some(&p.to.to_string()),
+                effective,
+                p.approval.map(str::trim),
+                actor,
+                now,
+            )
+            .await?;
+        } else if new_term {
+            // a 换届 held ends any postponement of the term before
+            with_tx!(&mut tx, c => sqlx::query(
+                "UPDATE org SET term_extended_to = NULL, term_extension_approval = NULL WHERE id = $1")
+                .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE org SET category = COALESCE($1, category), branch_type = COALESCE($2, branch_type), \
              established_on = COALESCE($3, established_on), term_started_on = COALESCE($4, term_started_on), \
@@ -378,7 +450,7 @@ impl Orgs<'_> {
             .bind(patch.category.map(OrgCategory::as_str)).bind(patch.branch_type.map(BranchType::as_str))
             .bind(patch.established_on).bind(patch.term_started_on).bind(patch.term_years).bind(patch.joint_units)
             .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-        if patch.term_started_on.is_some() && patch.term_started_on != before.term_started_on {
+        if new_term {
             history(
                 &mut tx,
                 id,

@@ -132,10 +132,7 @@ pub(crate) fn named_branch_type(o: &OrgRow) -> Option<String> {
 }
 
 pub(crate) fn term_ends_on(o: &OrgRow) -> Option<String> {
-    match (o.term_started_on, o.term_years) {
-        (Some(s), Some(y)) => Some(dangjian_rules::term_end(s, u32::try_from(y).unwrap_or(0)).to_string()),
-        _ => None,
-    }
+    o.term().ends_on().map(|d| d.to_string())
 }
 
 pub(crate) fn warning_messages(o: &OrgRow, today: time::Date) -> Vec<String> {

@@ -41,6 +41,10 @@ pub struct OrgView {
     /// The last day of the committee's term (start + years).
     #[schema(format = Date)]
     pub term_ends_on: Option<String>,
+    /// A 换届 postponed with the higher organization's approval: to this day, on this approval.
+    #[schema(format = Date)]
+    pub term_extended_to: Option<String>,
+    pub term_extension_approval: Option<String>,
     pub joint_units: Option<i64>,
     /// People in the subtree, and the formal members among them.
     pub member_count: i64,
@@ -67,6 +71,8 @@ impl From<&OrgRow> for OrgView {
             term_started_on: o.term_started_on.map(date),
             term_years: o.term_years,
             term_ends_on,
+            term_extended_to: o.term_extended_to.map(date),
+            term_extension_approval: o.term_extension_approval.clone(),
             joint_units: o.joint_units,
             member_count: o.member_count,
             formal_count: o.formal_count,
@@ -169,6 +175,7 @@ pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Notice> {
         o.branch_type(),
         u32::try_from(o.formal_count).unwrap_or(0),
         u32::try_from(o.member_count).unwrap_or(0),
+        u32::try_from(o.committee_size).unwrap_or(0),
     )
     .into_iter()
     .map(|w| {
@@ -179,8 +186,7 @@ pub fn org_warnings(o: &OrgRow, today: time::Date) -> Vec<Notice> {
         }
     })
     .collect();
-    if let (Some(start), Some(years)) = (o.term_started_on, o.term_years) {
-        let status = dangjian_rules::term_status(rs, start, u32::try_from(years).unwrap_or(0), today);
+    if let Some(status) = dangjian_rules::term_status_of(rs, &o.term(), today) {
         let (code, args) = match status {
             TermStatus::Active { .. } => (None, vec![]),
             TermStatus::EndingSoon { ends_on, days_left } => (
@@ -224,6 +230,10 @@ pub struct OrgBody {
     established_on: Option<String>,
     term_started_on: Option<String>,
     term_years: Option<i64>,
+    /// Postpones the 换届 to this day (`YYYY-MM-DD`, at most a year after 届满), on the higher
+    /// organization's approval named in `term_extension_approval` (its document, ≤ 200 chars).
+    term_extended_to: Option<String>,
+    term_extension_approval: Option<String>,
     joint_units: Option<i64>,
     effective_on: Option<String>,
     reason: Option<String>,
@@ -238,7 +248,7 @@ fn check_common(
 ) -> AppResult<()> {
     let rs = org_rules_on(today);
     // a new term is a 换届, which a 临时党支部 does not hold: its leaders are appointed
-    if body.term_started_on.is_some() || body.term_years.is_some() {
+    if body.term_started_on.is_some() || body.term_years.is_some() || body.term_extended_to.is_some() {
         dangjian_rules::temporary_branch_may(branch_type, dangjian_rules::RestrictedAct::HoldElection)
             .map_err(|v| v.on("term_started_on"))?;
     }
@@ -296,8 +306,11 @@ pub async fn create(
         term_years: if branch_type == Some(BranchType::Temporary) {
             None
         } else {
-            body.term_years
-                .or_else(|| org_rules_on(today).default_term_years(kind).map(i64::from))
+            body.term_years.or_else(|| {
+                org_rules_on(today)
+                    .default_term_years(kind, category)
+                    .map(i64::from)
+            })
         },
         joint_units: body.joint_units,
     };
@@ -337,6 +350,12 @@ pub async fn update(
         established_on: optional_date("established_on", body.established_on.clone())?,
         term_started_on: optional_date("term_started_on", body.term_started_on.clone())?,
         term_years: body.term_years,
+        term_extended_to: optional_date("term_extended_to", body.term_extended_to.clone())?,
+        term_extension_approval: optional_text(
+            "term_extension_approval",
+            body.term_extension_approval.clone(),
+            200,
+        )?,
         joint_units: body.joint_units,
         effective_on: optional_date("effective_on", body.effective_on.clone())?,
         reason: optional_text("reason", body.reason.clone(), 500)?,

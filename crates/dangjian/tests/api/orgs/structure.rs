@@ -247,3 +247,143 @@ async fn appointments_follow_the_committee_rules_and_warnings_need_confirmation(
         "the confirmation is audited"
     );
 }
+
+#[tokio::test]
+async fn postponing_a_branchs_election_needs_the_higher_orgs_approval_for_at_most_a_year() {
+    let app = TestApp::spawn().await;
+    // edge case 25: a term from 2021-06-01 for 3 years ended on 2024-06-01; it is now July
+    app.clock.set(datetime!(2024-07-01 02:00 UTC));
+    let branch = app.tree.branch_a;
+    let sec = app.login("sec").await;
+    let (s, b) = sec
+        .patch_org(branch, json!({"term_started_on": "2021-06-01", "term_years": 3}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    // lengthening the expired term is postponing the 换届 with nothing asked: refused
+    let (s, b) = sec.patch_org(branch, json!({"term_years": 5})).await;
+    refused_on(s, &b, 422u16, "term_postpone_needs_approval", "term_years");
+    assert!(message(&b).contains("上级党组织批准"), "{b}");
+    // the branch's own secretary cannot postpone it, approval or not
+    let approval = "区委组织部 组通〔2024〕12号";
+    let (s, b) = sec
+        .patch_org(
+            branch,
+            json!({"term_extended_to": "2025-04-01", "term_extension_approval": approval}),
+        )
+        .await;
+    refused_on(s, &b, 422u16, "term_extension_by_higher_org", "term_extended_to");
+    // the higher organization: the approval named, at most a year after 届满
+    let admin = app.login("admin").await;
+    let (s, b) = admin
+        .patch_org(branch, json!({"term_extended_to": "2025-04-01"}))
+        .await;
+    refused_on(
+        s,
+        &b,
+        422u16,
+        "term_extension_approval_required",
+        "term_extension_approval",
+    );
+    let (s, b) = admin
+        .patch_org(
+            branch,
+            json!({"term_extended_to": "2025-06-02", "term_extension_approval": approval}),
+        )
+        .await;
+    refused_on(s, &b, 422u16, "term_extension_over_one_year", "term_extended_to");
+    assert!(message(&b).contains("2025-06-01"), "{b}");
+    let (s, b) = admin
+        .patch_org(
+            branch,
+            json!({"term_extended_to": "2024-05-01", "term_extension_approval": approval}),
+        )
+        .await;
+    refused_on(s, &b, 422u16, "term_extension_not_later", "term_extended_to");
+    let before = audit_count(&app.store).await;
+    let (s, b) = admin
+        .patch_org(
+            branch,
+            json!({"term_extended_to": "2025-04-01", "term_extension_approval": approval}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (
+            b["term_ends_on"].as_str(),
+            b["term_extended_to"].as_str(),
+            b["term_extension_approval"].as_str()
+        ),
+        (Some("2024-06-01"), Some("2025-04-01"), Some(approval))
+    );
+    assert_eq!(audit_count(&app.store).await, before + 1);
+    let change = admin.org_change(branch, "postpone_term").await;
+    assert_eq!(
+        (
+            change["old_value"].as_str(),
+            change["new_value"].as_str(),
+            change["reason"].as_str()
+        ),
+        (Some("2024-06-01"), Some("2025-04-01"), Some(approval)),
+        "{change}"
+    );
+    // postponed, the term is no longer expired (it ends within the warning days in 2025)
+    let codes = admin.warning_codes(branch).await;
+    assert!(!codes.iter().any(|c| c.starts_with("term_")), "{codes:?}");
+    app.clock.set(datetime!(2025-04-02 02:00 UTC));
+    // (nine months on, the sessions have expired)
+    let (admin, sec) = (app.login("admin").await, app.login("sec").await);
+    assert!(
+        admin
+            .warning_codes(branch)
+            .await
+            .iter()
+            .any(|c| c == "term_expired")
+    );
+    // the 换届 held: a new term, and the postponement is over
+    let (s, b) = sec
+        .patch_org(branch, json!({"term_started_on": "2025-03-28", "term_years": 3}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["term_extended_to"].clone(), b["term_ends_on"].as_str()),
+        (json!(null), Some("2028-03-28"))
+    );
+}
+
+#[tokio::test]
+async fn a_village_or_community_org_has_a_five_year_term_by_default() {
+    let (app, admin) = TestApp::spawn_as("admin").await;
+    for (category, years) in [("rural", 5), ("社区", 5), ("enterprise", 3)] {
+        let b = org(app.tree.root)
+            .named(&format!("{category}党支部"))
+            .with("category", json!(category))
+            .create_view(&admin)
+            .await;
+        assert_eq!(b["term_years"], years, "{category}: {b}");
+    }
+}
+
+#[tokio::test]
+async fn a_branch_of_seven_full_members_without_a_committee_is_flagged() {
+    let (app, sec) = TestApp::spawn_as("sec").await;
+    let t = &app.tree;
+    // branch A has one 正式党员; six more make seven
+    let mut full = vec![t.a1];
+    for seq in 0..6 {
+        let m = crate::members::member(t.branch_a, &crate::helpers::id_number("1985-03-03", 310 + seq))
+            .created(&sec)
+            .await;
+        full.push(m["id"].as_i64().unwrap_or_default());
+    }
+    let codes = sec.warning_codes(t.branch_a).await;
+    assert!(codes.iter().any(|c| c == "committee_expected"), "{codes:?}");
+    let (_, w) = sec.get(&format!("/api/v1/orgs/{}/warnings", t.branch_a)).await;
+    assert!(w.to_string().contains("应设支部委员会"), "{w}");
+    // a committee of three: the secretary and two 委员
+    for (person, post) in [(full[0], "secretary"), (full[1], "member"), (full[2], "member")] {
+        let (s, b) = sec.appoint(t.branch_a, person, post, true).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let codes = sec.warning_codes(t.branch_a).await;
+    assert!(!codes.iter().any(|c| c == "committee_expected"), "{codes:?}");
+}
