@@ -349,6 +349,36 @@ pub fn check_override(
         .arg("max", yuan(max)))
 }
 
+/// The year's base, as it stands or as a change would set it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearBase {
+    pub category: PersonCategory,
+    pub base_fen: Option<i64>,
+    pub monthly_fen: i64,
+}
+
+/// The base is fixed for the year (D2; edge case 20: a raise in March leaves 2025 at the January
+/// amount): once bills of the year were issued, changing it is a correction, which needs a reason
+/// → `dues_base_change_needs_reason` on `reason` (`bills`, `old`, `new` in 元). Unpaid bills then
+/// take the new amount; paid and waived ones stay as they are.
+pub fn check_base_change(
+    before: Option<&YearBase>,
+    after: &YearBase,
+    issued_bills: u64,
+    reason: Option<&str>,
+) -> Result<(), RuleViolation> {
+    let Some(before) = before else {
+        return Ok(());
+    };
+    if issued_bills == 0 || before == after || reason.is_some_and(|r| !r.trim().is_empty()) {
+        return Ok(());
+    }
+    Err(RuleViolation::field("dues_base_change_needs_reason", "reason")
+        .arg("bills", issued_bills)
+        .arg("old", yuan(before.monthly_fen))
+        .arg("new", yuan(after.monthly_fen)))
+}
+
 /// A salaried member's base of 0 makes every bill 0: possible (no income that month) but not
 /// what one means by accident — a warning to confirm, naming the rule.
 pub fn zero_base(category: PersonCategory, base_fen: Option<i64>) -> Option<RuleWarning> {
@@ -618,5 +648,32 @@ mod tests {
         assert_eq!(yuan(5), "0.05");
         assert_eq!(yuan(-5), "-0.05");
         assert_eq!(yuan(0), "0.00");
+    }
+
+    #[test]
+    fn a_base_changed_after_bills_were_issued_needs_a_reason() {
+        let jan = YearBase {
+            category: PersonCategory::InService,
+            base_fen: Some(280_000),
+            monthly_fen: 1400,
+        };
+        let march = YearBase {
+            base_fen: Some(350_000),
+            monthly_fen: 1750,
+            ..jan
+        };
+        // no bills yet, or the same base: nothing to explain
+        assert_eq!(check_base_change(Some(&jan), &march, 0, None), Ok(()));
+        assert_eq!(check_base_change(Some(&jan), &jan, 3, None), Ok(()));
+        assert_eq!(check_base_change(None, &march, 3, None), Ok(()));
+        let err = check_base_change(Some(&jan), &march, 3, Some("  ")).unwrap_err();
+        assert_eq!(
+            (err.code, err.field),
+            ("dues_base_change_needs_reason", Some("reason"))
+        );
+        assert_eq!(
+            check_base_change(Some(&jan), &march, 3, Some("录入错误更正")),
+            Ok(())
+        );
     }
 }

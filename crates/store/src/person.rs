@@ -2,6 +2,7 @@
 //! encrypted with a blind index for exact lookup and a masked copy for lists. Members are never
 //! deleted: a status change is a typed event, and the person row is the result of the events.
 
+use dangjian_rules::dues::ledger;
 use dangjian_rules::member::{self, EventKind, Gender, MemberStatus, PersonCategory, events};
 use dangjian_rules::{IdNumber, RuleViolation, org_rules_on};
 use serde_json::json;
@@ -177,6 +178,8 @@ pub struct NewEvent {
     pub org_id: Option<i64>,
     /// The length of an extension of probation (6–12 months).
     pub months: Option<u32>,
+    /// A transfer in: the letter's 党费交至 month (`yyyymm`); the branch bills from the month after.
+    pub dues_paid_through: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -655,6 +658,22 @@ impl Members<'_> {
         };
         let outcome = events::decide_event(org_rules_on(ev.date), &facts, &request, self.today())?;
         let status_after = outcome.status;
+        let dues_from = match ev.kind {
+            EventKind::TransferIn => {
+                let month = ledger::ym(i64::from(ev.date.year()), i64::from(u8::from(ev.date.month())));
+                let from = ledger::billed_from_after_transfer(month, ev.dues_paid_through)?;
+                let (y, m) = ledger::split_ym(from);
+                Some(crate::dues::month_start(y, m)?)
+            }
+            _ if ev.dues_paid_through.is_some() => {
+                return Err(RuleViolation::field(
+                    "dues_paid_through_only_on_transfer_in",
+                    "dues_paid_through",
+                )
+                .into());
+            }
+            _ => None,
+        };
         let target_org = match (ev.kind, ev.org_id) {
             (EventKind::TransferIn | EventKind::MoveWithin, Some(org_id)) => {
                 let org = org_in_tx(&mut tx, org_id).await?;
@@ -677,6 +696,10 @@ impl Members<'_> {
             .bind(status_after.as_str()).bind(target_org.id).bind(&target_org.path)
             .bind(target_org.root_id.unwrap_or(target_org.id)).bind(regularized_on).bind(joined_on).bind(now).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
+        if let Some(from) = dues_from {
+            with_tx!(&mut tx, c => sqlx::query("UPDATE person SET dues_from = $1 WHERE id = $2")
+                .bind(from).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
         let (m0, f0) = counts_of(status_before);
         let (m1, f1) = counts_of(status_after);
         adjust_counts(&mut tx, &before.org_path, -m0, -f0).await?;
@@ -704,6 +727,9 @@ impl Members<'_> {
         let mut after_json = after.audit_json();
         if bills_ended > 0 {
             after_json["dues_bills_ended"] = json!(bills_ended);
+        }
+        if let Some(from) = dues_from {
+            after_json["dues_from"] = json!(from.to_string());
         }
         tx.into_audit(actor, now)
             .on(ev.kind.as_str(), "person", id, &after.org_path)

@@ -80,6 +80,7 @@ pub(super) async fn load(l: &Loaded<'_>) -> anyhow::Result<()> {
                 category: p.category,
                 base_fen: base_for(&mut rng, p.category),
                 override_monthly: None,
+                change_reason: None,
                 confirmed: false,
             };
             store

@@ -71,6 +71,29 @@ pub fn is_large_voluntary(rs: &DuesRuleSet, amount_fen: i64) -> bool {
 /// year in advance is common).
 pub const PREPAY_MAX_MONTHS: i64 = 12;
 
+/// The first month a member transferred in is billed by the receiving branch (domain-rules §2):
+/// the month after the letter's 党费交至 month — the months before belong to the sending
+/// organization — or, when the letter states none, the month of the transfer. A 党费交至 more than
+/// [`PREPAY_MAX_MONTHS`] after the transfer → `dues_paid_through_range` on `dues_paid_through`
+/// (`month`, `max`).
+pub fn billed_from_after_transfer(
+    transfer_month: i64,
+    paid_through: Option<i64>,
+) -> Result<i64, RuleViolation> {
+    let Some(paid) = paid_through else {
+        return Ok(transfer_month);
+    };
+    let max = add_months(transfer_month, PREPAY_MAX_MONTHS);
+    if paid > max {
+        return Err(
+            RuleViolation::field("dues_paid_through_range", "dues_paid_through")
+                .arg("month", format_ym(paid))
+                .arg("max", format_ym(max)),
+        );
+    }
+    Ok(add_months(paid, 1))
+}
+
 /// When a payment may be dated (months as `yyyymm` keys): not after `today` (`date_in_future`
 /// on `paid_on`), and for months paid not more than [`PREPAY_MAX_MONTHS`] before the oldest of
 /// them (`dues_paid_on_too_early` on `paid_on`, `month`, `earliest`).
@@ -277,5 +300,19 @@ mod tests {
             Some(202602)
         );
         assert_eq!(paid_through(&[paid(202601), paid(202602)]), Some(202602));
+    }
+
+    #[test]
+    fn a_member_transferred_in_is_billed_from_the_month_after_the_letters_paid_through() {
+        assert_eq!(billed_from_after_transfer(202610, Some(202609)), Ok(202610));
+        assert_eq!(billed_from_after_transfer(202610, Some(202612)), Ok(202701));
+        assert_eq!(billed_from_after_transfer(202610, Some(202512)), Ok(202601));
+        assert_eq!(billed_from_after_transfer(202610, None), Ok(202610));
+        assert_eq!(billed_from_after_transfer(202610, Some(202710)), Ok(202711));
+        let e = billed_from_after_transfer(202610, Some(202711)).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            ("dues_paid_through_range", Some("dues_paid_through"))
+        );
     }
 }

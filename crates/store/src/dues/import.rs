@@ -124,6 +124,40 @@ impl Dues<'_> {
                                 .arg("max", dues::yuan(rs.normal_monthly_max_fen)),
                         );
                     }
+                    // the year's base is fixed once bills were issued: a file does not change it
+                    let existing: Option<(String, Option<i64>, i64, i64)> = with_db!(&self.db, c => sqlx::query_as(
+                        "SELECT b.category, b.base_fen, b.monthly_fen, \
+                         (SELECT COUNT(*) FROM dues_bill d WHERE d.person_id = b.person_id AND d.year = b.year) \
+                         FROM dues_base b WHERE b.person_id = $1 AND b.year = $2")
+                        .bind(p.id).bind(year).fetch_optional(c).await)?;
+                    if let Some((category, base_fen, monthly_fen, bills)) = existing {
+                        let before = dues::YearBase {
+                            category: crate::error::decode(&category)?,
+                            base_fen,
+                            monthly_fen,
+                        };
+                        let after = dues::YearBase {
+                            category: r.category,
+                            base_fen: match r.category {
+                                PersonCategory::InService | PersonCategory::Retired => r.base_fen,
+                                _ => None,
+                            },
+                            monthly_fen: q.monthly_fen,
+                        };
+                        if let Err(v) = dues::check_base_change(
+                            Some(&before),
+                            &after,
+                            u64::try_from(bills).unwrap_or(0),
+                            None,
+                        ) {
+                            errors.push(err(RuleViolation {
+                                code: "dues_import_base_fixed_for_year",
+                                field: Some("base_yuan"),
+                                ..v
+                            }));
+                            continue;
+                        }
+                    }
                     good.push((p.id, p.org_path, r, q.monthly_fen));
                 }
                 Err(v) => errors.push(err(RuleViolation {

@@ -56,8 +56,20 @@ pub struct NewDuesBase {
     pub category: PersonCategory,
     pub base_fen: Option<i64>,
     pub override_monthly: Option<(i64, String)>,
+    /// Why a base is changed after bills of the year were issued (a correction).
+    pub change_reason: Option<String>,
     /// The user confirmed the "normally" warnings (more than 1000 元 a month).
     pub confirmed: bool,
+}
+
+/// A base set, and what became of the year's bills already issued.
+#[derive(Debug, Clone)]
+pub struct BaseSet {
+    pub base: DuesBase,
+    /// Unpaid bills of the year that now carry the new amount.
+    pub bills_updated: u64,
+    /// Paid or waived bills of the year, left at their amount (a difference is settled by hand).
+    pub bills_kept: u64,
 }
 
 /// One month of a member's year: the bill, if one was generated.
@@ -133,6 +145,11 @@ fn next_month_start(year: i64, month: i64) -> StoreResult<Date> {
     } else {
         (year, month + 1)
     };
+    month_start(y, m)
+}
+
+/// The first day of `y`-`m`.
+pub(crate) fn month_start(y: i64, m: i64) -> StoreResult<Date> {
     let bad = || StoreError::from(RuleViolation::field("month_invalid", "month"));
     let y = i32::try_from(y).map_err(|_| bad())?;
     let m = u8::try_from(m)
@@ -198,13 +215,14 @@ impl Dues<'_> {
         scope: &Scope,
         actor: &Actor,
         new: NewDuesBase,
-    ) -> StoreResult<DuesBase> {
+    ) -> StoreResult<BaseSet> {
         let NewDuesBase {
             person_id,
             year,
             category,
             base_fen,
             override_monthly,
+            change_reason,
             confirmed,
         } = new;
         let rs = dues_rules_on(year_start(year)?)?;
@@ -260,6 +278,29 @@ impl Dues<'_> {
         let select = format!("SELECT {BASE_COLS} FROM dues_base WHERE person_id = $1 AND year = $2");
         let before: Option<DuesBase> = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(select.clone()))
             .bind(person_id).bind(year).fetch_optional(c).await)?;
+        let (due, kept): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'due' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'due' THEN 0 ELSE 1 END), 0) AS BIGINT) \
+             FROM dues_bill WHERE person_id = $1 AND year = $2")
+            .bind(person_id).bind(year).fetch_one(c).await)?;
+        let year_base = |b: &DuesBase| dues::YearBase {
+            category: b.category,
+            base_fen: b.base_fen,
+            monthly_fen: b.monthly_fen,
+        };
+        let asked = dues::YearBase {
+            category,
+            base_fen: stored_base,
+            monthly_fen,
+        };
+        let change_reason = change_reason.or_else(|| reason.clone());
+        dues::check_base_change(
+            before.as_ref().map(year_base).as_ref(),
+            &asked,
+            u64::try_from(due + kept).unwrap_or(0),
+            change_reason.as_deref(),
+        )?;
+        let changed = before.as_ref().is_some_and(|b| year_base(b) != asked);
         if before.is_some() {
             with_tx!(&mut tx, c => sqlx::query(
                 "UPDATE dues_base SET org_path = $1, category = $2, base_fen = $3, monthly_fen = $4, rule_set = $5, \
@@ -278,6 +319,20 @@ impl Dues<'_> {
         let after: Option<DuesBase> = with_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(select))
             .bind(person_id).bind(year).fetch_optional(c).await)?;
         let after = after.ok_or(StoreError::NotFound)?;
+        // unpaid bills of the year follow the corrected base; paid and waived ones stay
+        let bills_updated = if changed && due > 0 {
+            with_tx!(&mut tx, c => sqlx::query(
+                "UPDATE dues_bill SET amount_fen = $1, relief_fen = CASE WHEN relief_fen > $1 THEN $1 ELSE relief_fen END \
+                 WHERE person_id = $2 AND year = $3 AND status = 'due'")
+                .bind(monthly_fen).bind(person_id).bind(year).execute(c).await.map(|r| r.rows_affected()))?
+        } else {
+            0
+        };
+        let bills_kept = if changed {
+            u64::try_from(kept).unwrap_or(0)
+        } else {
+            0
+        };
         tx.into_audit(actor, now)
             .on(
                 if before.is_some() { "update" } else { "create" },
@@ -291,11 +346,20 @@ impl Dues<'_> {
                 if !confirmed_codes.is_empty() {
                     a["confirmed_warnings"] = json!(confirmed_codes);
                 }
+                if changed && due + kept > 0 {
+                    a["change_reason"] = json!(change_reason);
+                    a["bills_updated"] = json!(bills_updated);
+                    a["bills_kept"] = json!(bills_kept);
+                }
                 a
             })
             .commit()
             .await?;
-        Ok(after)
+        Ok(BaseSet {
+            base: after,
+            bills_updated,
+            bills_kept,
+        })
     }
 
     /// Generates the bills of `year`-`month` (or of all 12 months when `month` is `None`) for
@@ -335,6 +399,7 @@ impl Dues<'_> {
                  WHERE b.year = $3 AND p.org_path >= $4 AND p.org_path < $5 \
                  AND (p.status = 'formal' OR (p.status = 'probationary' AND p.joined_on IS NOT NULL AND p.joined_on < $6)) \
                  AND NOT EXISTS (SELECT 1 FROM org t WHERE t.branch_type = 'temporary' AND p.org_path LIKE t.path || '%') \
+                 AND (p.dues_from IS NULL OR p.dues_from < $6) \
                  ON CONFLICT (person_id, year, month) DO NOTHING")
                 .bind(m).bind(now).bind(year).bind(&org.path).bind(&upper).bind(until)
                 .execute(c).await.map(|r| r.rows_affected()))?;

@@ -316,6 +316,9 @@ pub struct EventBody {
     /// `extend_probation`: the extension's length (6–12 months).
     #[schema(value_type = Option<u32>)]
     pub months: Option<Value>,
+    /// `transfer_in`: the letter's 党费交至 month, `YYYY-MM`; bills start the month after (none
+    /// stated: from the month of the transfer).
+    pub dues_paid_through: Option<String>,
 }
 
 impl EventBody {
@@ -370,6 +373,11 @@ pub fn new_event(b: EventBody) -> AppResult<NewEvent> {
         target_status: optional_enum("status", b.status, MemberStatus::parse)?,
         org_id: b.org_id,
         months: months_of(b.months)?,
+        dues_paid_through: b
+            .dues_paid_through
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| dangjian_rules::dues::ledger::parse_ym("dues_paid_through", &t))
+            .transpose()?,
     })
 }
 

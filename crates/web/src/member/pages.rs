@@ -278,6 +278,7 @@ pub struct EventFormFields {
     status: Option<String>,
     org_id: Option<String>,
     months: Option<String>,
+    dues_paid_through: Option<String>,
 }
 
 pub async fn record_event(
@@ -292,6 +293,7 @@ pub async fn record_event(
         status: f.body.status.filter(|s| !s.is_empty()),
         org_id: f.body.org_id.and_then(|o| o.parse().ok()),
         months: f.body.months.map(serde_json::Value::String),
+        dues_paid_through: f.body.dues_paid_through,
     };
     // the form comes back with what was sent when it is refused
     let sent = body.clone();

@@ -241,3 +241,88 @@ async fn the_collectors_page_imports_a_payroll_sheet_and_lists_bad_rows() {
         .await;
     assert_eq!(d["base"]["monthly_fen"], 4500, "{d}");
 }
+
+#[tokio::test]
+async fn a_base_changed_after_bills_were_issued_needs_a_reason_and_reissues_the_unpaid_bills() {
+    let app = TestApp::spawn().await;
+    // edge case 20: the base is fixed in January; a raise in March does not change the year
+    app.clock.set(time::macros::datetime!(2026-03-15 02:00 UTC));
+    let sec = app.login("sec").await;
+    let a1 = app.tree.a1;
+    assert_eq!(
+        super::set_base(&sec, a1, 2026, 280_000).await["monthly_fen"],
+        1400
+    );
+    super::generate_bills(&sec, app.tree.branch_a, 2026, None).await;
+    let (s, b) = sec
+        .post(
+            &format!("/api/v1/members/{a1}/dues-payments"),
+            json!({"method": "cash", "months": ["2026-01"], "paid_on": "2026-01-20"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let path = format!("/api/v1/members/{a1}/dues-base/2026");
+    let raised = json!({"category": "in_service", "base_fen": 350_000});
+    let (s, b) = sec.put(&path, raised.clone()).await;
+    crate::helpers::refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_base_change_needs_reason",
+        "reason",
+    );
+    let message = crate::helpers::message(&b);
+    assert!(
+        message.contains("12") && message.contains("14.00") && message.contains("35.00"),
+        "{b}"
+    );
+    // the same base again changes nothing and needs no reason
+    let (s, b) = sec
+        .put(&path, json!({"category": "in_service", "base_fen": 280_000}))
+        .await;
+    assert_eq!((s, b["bills_updated"].as_i64()), (StatusCode::OK, Some(0)), "{b}");
+    // a correction, with its reason: the 11 unpaid bills follow, the paid January stays
+    let mut corrected = raised.clone();
+    corrected["reason"] = json!("一月录入时把 3500 元误录为 2800 元");
+    let before = crate::helpers::audit_count(&app.store).await;
+    let (s, b) = sec.put(&path, corrected).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        (
+            b["monthly_fen"].as_i64(),
+            b["bills_updated"].as_i64(),
+            b["bills_kept"].as_i64()
+        ),
+        (Some(3500), Some(11), Some(1)),
+        "{b}"
+    );
+    assert_eq!(crate::helpers::audit_count(&app.store).await, before + 1);
+    let (_, d) = sec.get(&format!("/api/v1/members/{a1}/dues?year=2026")).await;
+    assert_eq!(
+        (
+            d["months"][0]["amount_fen"].as_i64(),
+            d["months"][0]["status"].as_str()
+        ),
+        (Some(1400), Some("paid"))
+    );
+    assert_eq!(d["months"][1]["amount_fen"], 3500, "{d}");
+    assert_eq!(d["owed_fen"], 11 * 3500);
+
+    // a payroll file does not change the year's base once bills were issued
+    let file = sheet(&[&[Text("张三"), Text(&id_number("1980-05-06", 11)), Text("5000")]]);
+    let (s, b) = upload(&sec, app.tree.branch_a, "year=2026", &file).await;
+    refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_rows_invalid");
+    let row = &b["error"]["rows"][0];
+    assert_eq!(
+        (row["row"].as_i64(), row["column"].as_str()),
+        (Some(2), Some("计算基数（元）")),
+        "{b}"
+    );
+    assert!(
+        row["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("年内不随表格更改"),
+        "{b}"
+    );
+}

@@ -522,3 +522,58 @@ async fn after_a_death_no_bill_is_due_and_no_arrears_are_listed() {
         "person_id",
     );
 }
+
+#[tokio::test]
+async fn a_member_transferred_in_is_billed_from_the_month_after_the_letters_paid_through() {
+    let app = TestApp::spawn().await;
+    app.clock.set(datetime!(2026-10-15 02:00 UTC));
+    let admin = app.login("admin").await;
+    let (b1, a) = (app.tree.b1, app.tree.branch_a);
+    let event = async |body: Value| admin.post(&format!("/api/v1/members/{b1}/events"), body).await;
+    let (s, b) = event(json!({"kind": "transfer_out", "date": "2026-09-20"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // a 党费交至 beyond a year ahead is not what a letter says
+    let into_a = |paid: &str| json!({"kind": "transfer_in", "date": "2026-10-01", "org_id": a, "dues_paid_through": paid});
+    let (s, b) = event(into_a("2027-11")).await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_paid_through_range",
+        "dues_paid_through",
+    );
+    let (s, b) = event(into_a("2026-13")).await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_month_invalid",
+        "dues_paid_through",
+    );
+    // the letter says 党费交至 2026年10月: branch A bills from November
+    let (s, b) = event(into_a("2026-10")).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    super::set_base(&admin, b1, 2026, 450_000).await;
+    let created = super::generate_bills(&admin, a, 2026, None).await;
+    let (_, d) = admin.get(&format!("/api/v1/members/{b1}/dues?year=2026")).await;
+    let billed: Vec<i64> = d["months"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| !m["status"].is_null())
+        .filter_map(|m| m["month"].as_i64())
+        .collect();
+    assert_eq!(billed, [11, 12], "{d} {created}");
+    // and nothing else: a 党费交至 only comes with a transfer in
+    let (s, b) = event(
+        json!({"kind": "suspend", "date": "2026-10-10", "reason": "失联", "dues_paid_through": "2026-10"}),
+    )
+    .await;
+    refused_on(
+        s,
+        &b,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dues_paid_through_only_on_transfer_in",
+        "dues_paid_through",
+    );
+}

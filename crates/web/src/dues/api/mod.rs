@@ -28,7 +28,7 @@ use crate::extract::{
     ApiJson, ApiPath, ApiQuery, ConfirmQuery, YearQuery, optional_date, parse_enum, required_text,
 };
 use fields::Loose;
-use views::{DuesBaseView, GeneratedView, MemberDuesView, QuoteView};
+use views::{BaseSetView, GeneratedView, MemberDuesView, QuoteView};
 
 /// The query, taken as text so each bad value becomes a 422 naming its field.
 #[derive(Deserialize)]
@@ -143,6 +143,7 @@ impl BaseBody {
             year,
             category,
             base_fen,
+            change_reason: (!reason.is_empty()).then(|| reason.clone()),
             override_monthly: monthly.map(|m| (m, reason)),
             confirmed: confirm_query.confirm.unwrap_or(false) || fields::confirmed(&self.confirm),
         })
@@ -156,16 +157,16 @@ pub async fn set_base(
     ApiPath((id, year)): ApiPath<(i64, String)>,
     ApiQuery(cq): ApiQuery<ConfirmQuery>,
     ApiJson(body): ApiJson<BaseBody>,
-) -> AppResult<Json<DuesBaseView>> {
+) -> AppResult<Json<BaseSetView>> {
     let scope = auth.scope(Cap::WriteMembers)?;
     let year = parse_year(Some(&year))?;
     let new = body.parse(id, year, cq)?;
-    let base = state
+    let set = state
         .store
         .dues()
         .set_dues_base(&scope, &auth.actor(), new)
         .await?;
-    Ok(Json(base.into()))
+    Ok(Json(set.into()))
 }
 
 /// A year (2008..=2100) and, optionally, one of its months: the bills to generate, the period

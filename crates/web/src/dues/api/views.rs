@@ -6,7 +6,7 @@ use dangjian_store::dues::arrears::{ArrearsCase, ArrearsLine, ArrearsList};
 use dangjian_store::dues::hardship::Hardship;
 use dangjian_store::dues::payment::Payment;
 use dangjian_store::dues::report::{BillLine, DuesFigures, DuesReport, Remittance};
-use dangjian_store::dues::{DuesBase, DuesMonth, MemberDues};
+use dangjian_store::dues::{BaseSet, DuesBase, DuesMonth, MemberDues};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -50,6 +50,28 @@ row_view! {
         pub recorded_by: Option<i64>,
         #[schema(format = DateTime)]
         pub recorded_at: String = rfc3339(b.recorded_at),
+    }
+}
+
+/// A base as set, and what became of the year's bills already issued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BaseSetView {
+    #[serde(flatten)]
+    pub base: DuesBaseView,
+    /// Unpaid bills of the year re-issued at the new amount (a change after bills were issued
+    /// needs a `reason`).
+    pub bills_updated: u64,
+    /// Paid or waived bills of the year left at their amount: a difference is settled by hand.
+    pub bills_kept: u64,
+}
+
+impl From<BaseSet> for BaseSetView {
+    fn from(s: BaseSet) -> Self {
+        Self {
+            base: s.base.into(),
+            bills_updated: s.bills_updated,
+            bills_kept: s.bills_kept,
+        }
     }
 }
 
