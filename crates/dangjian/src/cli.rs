@@ -395,7 +395,19 @@ async fn export(data: &DataArgs, org: i64, subtree: bool, file: &std::path::Path
     let result = async {
         let f = export::filter(org, subtree, None, None, None)?;
         store.orgs().org(&scope, org).await?;
-        export::export(&store, &scope, &f).await
+        let (bytes, n, shown) = export::export(&store, &scope, &f).await?;
+        // an operator's full export is recorded like anyone's
+        store
+            .members()
+            .audit_full_reads(
+                &scope,
+                &dangjian_store::Actor::system("cli_export"),
+                "cli_export",
+                shown,
+                serde_json::json!({"org": org, "subtree": subtree, "rows": n, "file": file.display().to_string()}),
+            )
+            .await?;
+        Ok::<_, dangjian_web::error::AppError>((bytes, n))
     }
     .await;
     store.db.close().await;

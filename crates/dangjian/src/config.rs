@@ -98,15 +98,21 @@ pub struct SettingsArgs {
     /// the server's time decides lateness.
     #[arg(long, env = "DANGJIAN_DEVICE_CLOCK_TOLERANCE_SECONDS", default_value_t = 120)]
     pub device_clock_tolerance_seconds: i64,
+    /// Leave an audit row each time someone is shown full member records (ID number, phone,
+    /// birth date): the record, the API list, the page, the roster export. `false` turns it off.
+    #[arg(long, env = "DANGJIAN_AUDIT_FULL_READS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub audit_full_reads: bool,
 }
 
 impl SettingsArgs {
     pub fn settings(&self) -> Settings {
-        Settings::default().with_checkin(
+        let mut s = Settings::default().with_checkin(
             self.late_grace_minutes,
             self.checkin_opens_minutes,
             self.device_clock_tolerance_seconds,
-        )
+        );
+        s.audit_full_reads = self.audit_full_reads;
+        s
     }
 }
 

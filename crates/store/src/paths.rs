@@ -44,6 +44,29 @@ pub(crate) fn upper_bound(path: &str) -> String {
     format!("{}0", &path[..path.len().saturating_sub(1)])
 }
 
+/// The deepest org path every one of `paths` lies under (`/1/4/7/` and `/1/4/9/` → `/1/4/`);
+/// `/` when they share nothing, or there are none.
+pub(crate) fn common_ancestor(paths: &[String]) -> String {
+    let Some(first) = paths.first() else {
+        return "/".to_owned();
+    };
+    let mut common: &str = first;
+    for p in &paths[1..] {
+        while !p.starts_with(common) {
+            // drop the last segment: "/1/4/7/" → "/1/4/"
+            let trimmed = &common[..common.len().saturating_sub(1)];
+            common = match trimmed.rfind('/') {
+                Some(i) => &common[..=i],
+                None => "/",
+            };
+            if common == "/" {
+                break;
+            }
+        }
+    }
+    common.to_owned()
+}
+
 /// Rewrites `org_path` of every row under `old` (an org's path, `/1/4/`) to lie under `new`,
 /// in every table but the history. The caller rewrites `org.path` itself and the counts.
 pub(crate) async fn move_subtree(tx: &mut Tx, old: &str, new: &str) -> StoreResult<()> {
@@ -82,4 +105,21 @@ pub(crate) async fn move_person(tx: &mut Tx, person_id: i64, path: &str) -> Stor
             .execute(c).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_ancestor;
+
+    #[test]
+    fn the_common_ancestor_is_the_deepest_shared_org_path() {
+        let p = |v: &[&str]| common_ancestor(&v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(p(&["/1/4/7/", "/1/4/9/"]), "/1/4/");
+        assert_eq!(p(&["/1/4/7/"]), "/1/4/7/");
+        assert_eq!(p(&["/1/4/7/", "/1/4/7/12/"]), "/1/4/7/");
+        // /1/4/ is not an ancestor of /1/40/
+        assert_eq!(p(&["/1/4/", "/1/40/"]), "/1/");
+        assert_eq!(p(&["/1/", "/2/"]), "/");
+        assert_eq!(p(&[]), "/");
+    }
 }

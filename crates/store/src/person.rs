@@ -228,6 +228,9 @@ fn is_duplicate(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(v) if v.code == "id_number_duplicate")
 }
 
+/// Person ids an audit row of full reads lists; a larger export records their count and digest.
+pub const FULL_READ_IDS_MAX: usize = 2000;
+
 impl Members<'_> {
     fn view(&self, scope: &Scope, r: PersonRow) -> StoreResult<PersonView> {
         let full = scope.full_identity(r.id, &r.org_path);
@@ -812,6 +815,57 @@ impl Members<'_> {
             }
         }
         (errors, indexes)
+    }
+
+    /// Leaves one audit row for the full records (ID number, phone, birth date) `people` that a
+    /// user was just shown, `via` the API, a page or an export (domain-rules §8: access logged,
+    /// who, what, when [U]; `Settings::audit_full_reads`, on by default). Masked records and the
+    /// user's own are not counted; `detail` says what was asked (a list's filter). Up to
+    /// [`FULL_READ_IDS_MAX`] ids are listed, beyond that their count and SHA-256.
+    pub async fn audit_full_reads(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        via: &str,
+        people: impl IntoIterator<Item = (i64, bool)>,
+        detail: serde_json::Value,
+    ) -> StoreResult<()> {
+        if !self.settings().audit_full_reads {
+            return Ok(());
+        }
+        let ids: Vec<i64> = people
+            .into_iter()
+            .filter(|(id, full)| *full && scope.own_person() != Some(*id))
+            .map(|(id, _)| id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT org_path FROM person WHERE id IN ({})",
+            crate::db::id_list(ids.iter().copied())
+        );
+        let paths: Vec<String> =
+            with_db!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?;
+        let org_path = crate::paths::common_ancestor(&paths);
+        let mut after = json!({"via": via, "count": ids.len(), "detail": detail});
+        if ids.len() <= FULL_READ_IDS_MAX {
+            after["person_ids"] = json!(ids);
+        } else {
+            let text = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            after["person_ids_sha256"] = json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                text.as_bytes()
+            )));
+        }
+        let (tx, now) = self.begin_now().await?;
+        let entry = match ids.as_slice() {
+            [one] => tx
+                .into_audit(actor, now)
+                .on("read_full", "person", *one, &org_path),
+            _ => tx.into_audit(actor, now).act("read_full", "person").org(org_path),
+        };
+        entry.after(after).commit().await?;
+        Ok(())
     }
 
     /// A write that hit an ID number already on record anywhere reveals that the number exists

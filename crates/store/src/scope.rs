@@ -255,6 +255,11 @@ impl Scope {
         &self.paths
     }
 
+    /// The user's own member record, if they have one.
+    pub fn own_person(&self) -> Option<i64> {
+        self.own_person
+    }
+
     /// A SQL condition restricting `path_col` to the scope (and `person_col` to the own record),
     /// using placeholders from `$first+1` on; returns the condition and the values to bind in order.
     /// Subtrees are index-friendly ranges: `path >= '/1/4/' AND path < '/1/40'` ('0' follows '/').

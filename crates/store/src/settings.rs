@@ -37,6 +37,9 @@ pub struct Settings {
     /// Whether a 支部党员大会 without its quorum counts for the cadence: the rules do not say
     /// (domain-rules §3); default counts, flagged.
     pub inquorate_congress: InquoratePolicy,
+    /// Whether each time a user is shown full records (ID number, phone, birth date) leaves an
+    /// audit row — who, which, when, how (domain-rules §8 [U]; default on, `--audit-full-reads`).
+    pub audit_full_reads: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             dues_reminder_months: dangjian_rules::dues::ledger::DEFAULT_REMINDER_MONTHS,
             branch_lecture_quarterly: true,
             inquorate_congress: InquoratePolicy::CountsFlagged,
+            audit_full_reads: true,
         }
     }
 }

@@ -118,6 +118,18 @@ pub async fn search(
         offset: page.offset(),
     };
     let (items, total) = state.store.members().people(&scope, &filter).await?;
+    state
+        .store
+        .members()
+        .audit_full_reads(
+            &scope,
+            &auth.actor(),
+            "api_list",
+            items.iter().map(|p| (p.id, p.full_identity)),
+            serde_json::json!({"org": filter.org_id, "subtree": filter.subtree, "q": filter.q,
+                "offset": filter.offset}),
+        )
+        .await?;
     Ok(Json(List::page(&items, total)))
 }
 
@@ -127,9 +139,19 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<MemberView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
-    Ok(Json(MemberView::from(
-        &state.store.members().person(&scope, id).await?,
-    )))
+    let person = state.store.members().person(&scope, id).await?;
+    state
+        .store
+        .members()
+        .audit_full_reads(
+            &scope,
+            &auth.actor(),
+            "api",
+            [(person.id, person.full_identity)],
+            Value::Null,
+        )
+        .await?;
+    Ok(Json(MemberView::from(&person)))
 }
 
 /// A member record as the API and the page forms send it (every field optional here; the

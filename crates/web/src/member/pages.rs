@@ -218,6 +218,17 @@ async fn member_orgs(state: &AppState, a: &Auth) -> Result<Vec<(i64, String)>, A
 async fn show_page(state: &AppState, a: &Auth, id: i64, event_form: EventBody) -> Result<ShowPage, AppError> {
     let scope = a.scope(Cap::ReadMembers)?;
     let person = state.store.members().person(&scope, id).await?;
+    state
+        .store
+        .members()
+        .audit_full_reads(
+            &scope,
+            &a.actor(),
+            "page",
+            [(person.id, person.full_identity)],
+            serde_json::Value::Null,
+        )
+        .await?;
     let events = state.store.members().person_events(&scope, id).await?;
     let can_write = match a.scope(Cap::WriteMembers) {
         Ok(ws) => state.store.members().person_row(&ws, id).await.is_ok(),
@@ -500,6 +511,17 @@ pub async fn edit_form(
             // editing needs the full ID number and phone; without that grant there is no form
             return Err(AppError::NotFound);
         }
+        state
+            .store
+            .members()
+            .audit_full_reads(
+                &scope,
+                &a.actor(),
+                "page_edit",
+                [(p.id, true)],
+                serde_json::Value::Null,
+            )
+            .await?;
         let page = form_page(
             &a,
             Some(id),

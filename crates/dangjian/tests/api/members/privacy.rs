@@ -173,3 +173,106 @@ async fn a_dry_run_import_with_a_number_on_record_elsewhere_is_audited_too() {
         "{rows}"
     );
 }
+
+/// The `read_full` rows of the audit trail by `actor`: (via, entity_id, count, person_ids).
+async fn full_reads(app: &TestApp, actor: &str) -> Vec<(String, Value, i64, Value)> {
+    let admin = app.login("admin").await;
+    let (_, rows) = admin
+        .get(&format!("/api/v1/audit?entity=person&actor={actor}&limit=200"))
+        .await;
+    rows["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["action"] == "read_full")
+        .map(|r| {
+            let after: Value =
+                serde_json::from_str(r["after_json"].as_str().unwrap_or("null")).unwrap_or_default();
+            (
+                after["via"].as_str().unwrap_or_default().to_owned(),
+                r["entity_id"].clone(),
+                after["count"].as_i64().unwrap_or_default(),
+                after["person_ids"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn who_was_shown_full_records_is_in_the_audit_trail() {
+    let app = TestApp::spawn().await;
+    let t = &app.tree;
+    let sec = app.login("sec").await;
+    // the record: by the API and on the page
+    let (s, one) = sec.get(&format!("/api/v1/members/{}", t.a1)).await;
+    assert_eq!(s, StatusCode::OK, "{one}");
+    assert_eq!(
+        one["id_number"],
+        id_number("1980-05-06", 11),
+        "the secretary sees it in full"
+    );
+    let (s, _) = sec.page(&format!("/members/{}", t.a1)).await;
+    assert_eq!(s, 200);
+    // the list and the export: one row each, naming every full record shown
+    let (_, list) = sec
+        .get(&format!("/api/v1/members?org={}&subtree=true", t.branch_a))
+        .await;
+    let listed = list["items"].as_array().map(Vec::len).unwrap_or_default() as i64;
+    assert!(listed >= 2, "{list}");
+    let resp = sec
+        .raw_get(&format!("/api/v1/members/export?org={}&subtree=true", t.branch_a))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut rows = full_reads(&app, "sec").await;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let vias: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(vias, ["api", "api_list", "export", "page"], "{rows:?}");
+    for (via, entity, count, ids) in &rows {
+        match via.as_str() {
+            "api" | "page" => {
+                assert_eq!(
+                    (entity.as_str(), *count),
+                    (Some(t.a1.to_string().as_str()), 1),
+                    "{via}"
+                );
+            }
+            _ => {
+                assert_eq!(*count, listed, "{via}");
+                assert!(
+                    ids.as_array().is_some_and(|a| a.contains(&json!(t.a2))),
+                    "{via}: {ids}"
+                );
+            }
+        }
+    }
+    // masked answers (meeting staff) and one's own record leave none
+    let staff = app.login("staff").await;
+    let (s, _) = staff.get(&format!("/api/v1/members/{}", t.a1)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(full_reads(&app, "staff").await.is_empty());
+    let mem = app.login("mem").await;
+    let (s, own) = mem.get(&format!("/api/v1/members/{}", t.a1)).await;
+    assert_eq!(
+        (s, own["id_number"].as_str()),
+        (StatusCode::OK, Some(id_number("1980-05-06", 11).as_str()))
+    );
+    assert!(full_reads(&app, "mem").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_deployment_may_turn_the_audit_of_full_reads_off() {
+    let settings = dangjian_store::Settings {
+        audit_full_reads: false,
+        ..dangjian_store::Settings::default()
+    };
+    let app = TestApp::spawn_with_settings(
+        dangjian_web::WebConfig::default(),
+        crate::helpers::test_start(),
+        settings,
+    )
+    .await;
+    let sec = app.login("sec").await;
+    let (s, _) = sec.get(&format!("/api/v1/members/{}", app.tree.a1)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(full_reads(&app, "sec").await.is_empty());
+}

@@ -138,7 +138,11 @@ impl ExportWriter {
 
 /// The roster of `filter` (its limit and offset are not read) as an .xlsx file, and the number
 /// of people in it. Pages are read here and written on a blocking thread as they arrive.
-pub async fn export(store: &Store, scope: &Scope, filter: &PersonFilter) -> AppResult<(Vec<u8>, usize)> {
+pub async fn export(
+    store: &Store,
+    scope: &Scope,
+    filter: &PersonFilter,
+) -> AppResult<(Vec<u8>, usize, Vec<(i64, bool)>)> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<PersonView>>(2);
     let writer = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, usize), XlsxError> {
         let mut w = ExportWriter::new()?;
@@ -151,12 +155,15 @@ pub async fn export(store: &Store, scope: &Scope, filter: &PersonFilter) -> AppR
         Ok((w.finish()?, n))
     });
     let mut after = None;
+    // who was exported in full, for the audit row of the export
+    let mut shown: Vec<(i64, bool)> = Vec::new();
     let read = async {
         loop {
             let page = store.members().people_page(scope, filter, after, PAGE).await?;
             let full = page.len() as i64 == PAGE;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
+            shown.extend(page.iter().map(|p| (p.id, p.full_identity)));
             if tx.send(page).await.is_err() {
                 // the writer stopped: its error is reported below
                 break;
@@ -171,7 +178,8 @@ pub async fn export(store: &Store, scope: &Scope, filter: &PersonFilter) -> AppR
     drop(tx);
     let written = writer.await.map_err(|e| AppError::Internal(e.into()))?;
     read?;
-    written.map_err(xlsx_error)
+    let (bytes, n) = written.map_err(xlsx_error)?;
+    Ok((bytes, n, shown))
 }
 
 #[derive(Deserialize)]
@@ -242,7 +250,18 @@ pub async fn handler(
     )?;
     // the org must be visible (else 404, like the search)
     let org = state.store.orgs().org(&scope, org_id).await?;
-    let (bytes, n) = export(&state.store, &scope, &f).await?;
+    let (bytes, n, shown) = export(&state.store, &scope, &f).await?;
+    state
+        .store
+        .members()
+        .audit_full_reads(
+            &scope,
+            &auth.actor(),
+            "export",
+            shown,
+            serde_json::json!({"org": org_id, "subtree": f.subtree, "q": f.q, "rows": n}),
+        )
+        .await?;
     tracing::info!(org_id, rows = n, "roster export");
     let name = file_name(&org.name, state.store.today());
     Ok((
