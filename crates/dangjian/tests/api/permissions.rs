@@ -660,6 +660,8 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
     let mut ctx = context(&app).await;
     let mut seq = 100;
     let mut failures = Vec::new();
+    // dates and times met in the answers, all in the contract's form (contract_dates)
+    let mut dates_checked = 0;
     for (method, openapi, template, kind, expected) in ENDPOINTS {
         if template.contains("{job}") && ctx.job.is_empty() {
             crate::helpers::add_members(&app.store, app.tree.branch_b, 30, 500).await;
@@ -714,6 +716,14 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
                         status.as_u16()
                     ));
                 }
+                if status.is_success() {
+                    let mut off = Vec::new();
+                    contract_dates(&resp, "", &mut dates_checked, &mut off);
+                    failures.extend(
+                        off.into_iter()
+                            .map(|o| format!("{method} {path} as {}: {o}", names[ci])),
+                    );
+                }
                 if oi == 0 && ci == 0 {
                     let (s, _) = send(&anon, &app.tree, method, &path, *kind, b, org).await;
                     if s != 401 {
@@ -729,6 +739,68 @@ async fn every_endpoint_answers_each_role_by_the_subtree_of_its_grant() {
         failures.len(),
         failures.join("\n")
     );
+    // the demo data's answers are full of dates: a walk that met few checked nothing
+    assert!(
+        dates_checked > 500,
+        "only {dates_checked} dates and times in all the answers"
+    );
+}
+
+/// Walks an answer and lists every date or time not in the contract's form (API.md: dates
+/// `YYYY-MM-DD`, times RFC 3339) by its JSON path: a field named `…_at` is a time, `…_on`,
+/// `…_date` or `date` a date (or null); any other text that starts like a date and a time must
+/// be RFC 3339. `time::Date`'s default serde form (`[2026, 335]`) fails under either name.
+fn contract_dates(v: &Value, at: &str, checked: &mut usize, off: &mut Vec<String>) {
+    use time::format_description::well_known::Rfc3339;
+    let is_date = |s: &str| {
+        s.len() == 10
+            && time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    };
+    let is_time = |s: &str| time::OffsetDateTime::parse(s, &Rfc3339).is_ok();
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let here = format!("{at}.{k}");
+                let want_time = k.ends_with("_at");
+                let want_date = k.ends_with("_on") || k.ends_with("_date") || k == "date";
+                if want_time || want_date {
+                    *checked += 1;
+                    let ok = match x {
+                        Value::Null => true,
+                        Value::String(s) if want_time => is_time(s),
+                        Value::String(s) => is_date(s),
+                        _ => false,
+                    };
+                    if !ok {
+                        off.push(format!("{here} = {x}"));
+                    }
+                    continue;
+                }
+                contract_dates(x, &here, checked, off);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                contract_dates(x, &format!("{at}[{i}]"), checked, off);
+            }
+        }
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let starts_like_a_time = b.len() > 13
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && (b[10] == b'T' || b[10] == b' ')
+                && b[11..13].iter().all(u8::is_ascii_digit);
+            if starts_like_a_time {
+                *checked += 1;
+                if !is_time(s) {
+                    off.push(format!("{at} = {s:?}"));
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Every API route of the table has a row in the matrix or an exemption with its reason.
@@ -814,4 +886,26 @@ async fn staff_see_id_numbers_and_phones_masked_and_the_secretary_in_full() {
     let (_, sec_view) = app.login("sec").await.get_member(app.tree.a2).await;
     assert_eq!(sec_view["id_number"], full);
     assert_eq!(sec_view["phone"], "13800000022");
+}
+
+/// The walk of the matrix's answers catches the forms dates used to come in.
+#[test]
+fn the_date_walk_catches_dates_off_the_contract() {
+    let answer = json!({
+        "items": [{"event_date": [2026, 335], "recorded_at": "2026-12-01T08:00:00Z", "joined_on": null},
+                  {"paid_on": "2026/12/01", "created_at": "2026-12-01 08:00:00", "date": "2026-12-01"}],
+        "note": "2026-12-01 09:30 开会", "title": "2026-12-01 主题党日"
+    });
+    let (mut checked, mut off) = (0, Vec::new());
+    contract_dates(&answer, "", &mut checked, &mut off);
+    assert_eq!(
+        off,
+        [
+            ".items[0].event_date = [2026,335]",
+            ".items[1].created_at = \"2026-12-01 08:00:00\"",
+            ".items[1].paid_on = \"2026/12/01\"",
+            ".note = \"2026-12-01 09:30 开会\""
+        ]
+    );
+    assert_eq!(checked, 7);
 }
