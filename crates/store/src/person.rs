@@ -44,11 +44,15 @@ pub struct PersonRow {
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// A probationary member's extension of probation, in months (0 without one).
+    pub extension_months: i64,
 }
 
 const PERSON_COLS: &str = "p.id, p.org_id, p.org_path, o.name AS org_name, p.name, p.gender, p.ethnicity, p.birth_date, \
     p.id_number_enc, p.id_number_masked, p.phone_enc, p.phone_masked, p.education, p.category, p.status, p.joined_on, \
-    p.regularized_on, p.work_unit, p.card_uid, p.version, p.created_at, p.updated_at";
+    p.regularized_on, p.work_unit, p.card_uid, p.version, p.created_at, p.updated_at, \
+    CASE WHEN p.status = 'probationary' THEN (SELECT CAST(COALESCE(SUM(e.months), 0) AS BIGINT) FROM person_event e \
+      WHERE e.person_id = p.id AND e.kind = 'extend_probation') ELSE 0 END AS extension_months";
 
 impl PersonRow {
     pub fn status(&self) -> MemberStatus {
@@ -87,6 +91,8 @@ pub struct PersonView {
     pub status: MemberStatus,
     pub joined_on: Option<Date>,
     pub regularized_on: Option<Date>,
+    /// A probationary member's end of probation, any extension included.
+    pub probation_ends_on: Option<Date>,
     pub work_unit: Option<String>,
     pub card_uid: Option<String>,
     pub version: i64,
@@ -259,6 +265,15 @@ impl Members<'_> {
             status: r.status,
             joined_on: r.joined_on,
             regularized_on: r.regularized_on,
+            // the end of the probation, its extension included (党章 第七条)
+            probation_ends_on: match (r.status, r.joined_on) {
+                (MemberStatus::Probationary, Some(joined)) => Some(member::probation_end(
+                    org_rules_on(joined),
+                    joined,
+                    u32::try_from(r.extension_months).unwrap_or(0),
+                )),
+                _ => None,
+            },
             work_unit: r.work_unit,
             card_uid: r.card_uid,
             version: r.version,
@@ -733,6 +748,9 @@ impl Members<'_> {
         }
         if let Some(from) = dues_from {
             after_json["dues_from"] = json!(from.to_string());
+        }
+        if let Some(end) = outcome.probation_ends_on {
+            after_json["probation_ends_on"] = json!(end.to_string());
         }
         tx.into_audit(actor, now)
             .on(ev.kind.as_str(), "person", id, &after.org_path)

@@ -49,6 +49,9 @@ row_view! {
         pub joined_on: Option<String> = p.joined_on.map(date),
         #[schema(format = Date)]
         pub regularized_on: Option<String> = p.regularized_on.map(date),
+        /// A probationary member's end of probation, an extension included (null otherwise).
+        #[schema(format = Date)]
+        pub probation_ends_on: Option<String> = p.probation_ends_on.map(date),
         pub work_unit: Option<String> = p.work_unit.clone(),
         pub card_uid: Option<String> = p.card_uid.clone(),
         /// Changes with every edit.

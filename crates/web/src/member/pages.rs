@@ -195,6 +195,11 @@ fn facts(shell: &Shell, p: &PersonView) -> Vec<Fact> {
         ),
         fact("field.joined_on", date_or_dash(p.joined_on), false),
         fact("field.regularized_on", date_or_dash(p.regularized_on), false),
+        fact(
+            "field.probation_ends_on",
+            date_or_dash(p.probation_ends_on),
+            false,
+        ),
         fact("field.work_unit", text_or_dash(p.work_unit.clone()), false),
         fact("field.card_uid", text_or_dash(p.card_uid.clone()), true),
     ]

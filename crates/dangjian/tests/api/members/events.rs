@@ -74,6 +74,8 @@ async fn one_extension_of_six_to_twelve_months_moves_the_regularization() {
     app.clock.set(datetime!(2026-06-20 02:00 UTC));
     let sec = app.login("sec").await;
     let id = probationer(&app, &sec, "2025-06-15", 203).await;
+    let (_, m) = sec.get_member(id).await;
+    assert_eq!(m["probation_ends_on"], "2026-06-15", "{m}");
     for months in [json!(5), json!(13), json!("六"), Value::Null] {
         let (s, b) = event(&sec, id, json!({"kind": "extend_probation", "date": "2026-06-20", "reason": "支部大会决定", "months": months})).await;
         refused_on(
@@ -98,6 +100,9 @@ async fn one_extension_of_six_to_twelve_months_moves_the_regularization() {
     )
     .await;
     refused(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "probation_extended_once");
+    // the end of probation moves with the extension
+    let (_, m) = sec.get_member(id).await;
+    assert_eq!(m["probation_ends_on"], "2026-12-15", "{m}");
 
     // edge case 15: 转正 six months after the original end
     app.clock.set(datetime!(2027-01-10 02:00 UTC));
@@ -114,6 +119,7 @@ async fn one_extension_of_six_to_twelve_months_moves_the_regularization() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let (_, m) = sec.get_member(id).await;
     assert_eq!(m["regularized_on"], "2026-12-15", "{m}");
+    assert_eq!(m["probation_ends_on"], Value::Null, "formal now: {m}");
 }
 
 #[tokio::test]
