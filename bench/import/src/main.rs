@@ -186,7 +186,7 @@ async fn run(label: &str, target: &DbTarget, file: &[u8], rows: u32) -> anyhow::
     let t2 = Instant::now();
     let f =
         export::filter(branch.id, true, None, None, None).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let (xlsx, exported) = export::export(&store, &scope, &f)
+    let (xlsx, exported, _shown) = export::export(&store, &scope, &f)
         .await
         .map_err(|e| anyhow::anyhow!("export: {}", e.message()))?;
     let t_export = t2.elapsed();

@@ -415,7 +415,7 @@ impl Orgs<'_> {
             by_higher_org: before.parent_path().is_some_and(|p| scope.contains_path(p)),
         });
         dangjian_rules::check_term_change(
-            &dangjian_rules::org_rules_on(self.today()),
+            dangjian_rules::org_rules_on(self.today()),
             &before.term(),
             &after_term,
             postponement.as_ref(),

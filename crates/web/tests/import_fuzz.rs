@@ -92,6 +92,7 @@ fn person(i: u32) -> PersonView {
         status: dangjian_rules::MemberStatus::Formal,
         joined_on: Some(time::macros::date!(2005 - 07 - 01)),
         regularized_on: Some(time::macros::date!(2006 - 07 - 01)),
+        probation_ends_on: None,
         work_unit: Some("测试单位 科员".into()),
         card_uid: None,
         version: 1,
