@@ -886,6 +886,24 @@ impl Members<'_> {
         Ok(())
     }
 
+    /// [`Self::audit_full_reads`] of one record, shown by itself (the record, its page, its form).
+    pub async fn audit_full_read(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        via: &str,
+        p: &PersonView,
+    ) -> StoreResult<()> {
+        self.audit_full_reads(
+            scope,
+            actor,
+            via,
+            [(p.id, p.full_identity)],
+            serde_json::Value::Null,
+        )
+        .await
+    }
+
     /// A write that hit an ID number already on record anywhere reveals that the number exists
     /// (it must be refused), never where; who tried which (masked) numbers from which subtree
     /// is kept in the audit trail, in a transaction of its own since the refused one rolled back.

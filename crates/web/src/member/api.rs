@@ -143,16 +143,8 @@ pub async fn get_one(
 ) -> AppResult<Json<MemberView>> {
     let scope = auth.scope(Cap::ReadMembers)?;
     let person = state.store.members().person(&scope, id).await?;
-    state
-        .store
-        .members()
-        .audit_full_reads(
-            &scope,
-            &auth.actor(),
-            "api",
-            [(person.id, person.full_identity)],
-            Value::Null,
-        )
+    (state.store.members())
+        .audit_full_read(&scope, &auth.actor(), "api", &person)
         .await?;
     Ok(Json(MemberView::from(&person)))
 }

@@ -223,16 +223,8 @@ async fn member_orgs(state: &AppState, a: &Auth) -> Result<Vec<(i64, String)>, A
 async fn show_page(state: &AppState, a: &Auth, id: i64, event_form: EventBody) -> Result<ShowPage, AppError> {
     let scope = a.scope(Cap::ReadMembers)?;
     let person = state.store.members().person(&scope, id).await?;
-    state
-        .store
-        .members()
-        .audit_full_reads(
-            &scope,
-            &a.actor(),
-            "page",
-            [(person.id, person.full_identity)],
-            serde_json::Value::Null,
-        )
+    (state.store.members())
+        .audit_full_read(&scope, &a.actor(), "page", &person)
         .await?;
     let events = state.store.members().person_events(&scope, id).await?;
     let can_write = match a.scope(Cap::WriteMembers) {
@@ -516,16 +508,9 @@ pub async fn edit_form(
             // editing needs the full ID number and phone; without that grant there is no form
             return Err(AppError::NotFound);
         }
-        state
-            .store
-            .members()
-            .audit_full_reads(
-                &scope,
-                &a.actor(),
-                "page_edit",
-                [(p.id, true)],
-                serde_json::Value::Null,
-            )
+        let members = state.store.members();
+        members
+            .audit_full_read(&scope, &a.actor(), "page_edit", &p)
             .await?;
         let page = form_page(
             &a,
